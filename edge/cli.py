@@ -1,0 +1,96 @@
+"""The `siaga` command (CONTRACT.md §1): one entry point, a sub-command per program."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from edge.config import ConfigError
+
+DEFAULT_CONFIG = "/etc/siaga/siaga.toml"
+
+
+def _edge(args: argparse.Namespace) -> int:
+    from edge.daemon import run
+    return run(args.config)
+
+
+def _agent(args: argparse.Namespace) -> int:
+    from edge.agent.main import run
+    return run(args.config)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from dashboard.serve import run
+    return run(args.config)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from edge.check import run
+    return run(args.config)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from edge.demo import run
+    return run(args.action)
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    from werkzeug.security import generate_password_hash
+    first = getpass.getpass("Password: ")
+    if len(first) < 8:
+        print("siaga passwd: the password must have at least 8 characters", file=sys.stderr)
+        return 1
+    if getpass.getpass("Again: ") != first:
+        print("siaga passwd: the passwords differ", file=sys.stderr)
+        return 1
+    print(generate_password_hash(first))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    print("siaga report: not built yet (it comes with a later issue)", file=sys.stderr)
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of `siaga`."""
+    p = argparse.ArgumentParser(prog="siaga", description="Siaga power and meeting-room monitor")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, func, helptext, default in [
+        ("edge", _edge, "the Raspberry Pi daemon", DEFAULT_CONFIG),
+        ("agent", _agent, "the meeting-PC agent", "agent.toml"),
+        ("dashboard", _dashboard, "the status page", DEFAULT_CONFIG),
+        ("check", _check, "validate the config and probe NUT, the broker and GPIO", DEFAULT_CONFIG),
+        ("report", _report, "outage report from the journal", DEFAULT_CONFIG),
+    ]:
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
+        s.set_defaults(func=func)
+    s = sub.add_parser("demo", help="everything on this machine, simulated")
+    s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
+    s.set_defaults(func=_demo)
+    s = sub.add_parser("passwd", help="print a password hash for dashboard.admin_password_hash")
+    s.set_defaults(func=_passwd)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `siaga`; a bad config exits 2 with one message, never a traceback."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

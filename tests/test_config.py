@@ -1,0 +1,86 @@
+"""Config: defaults, every error gathered with file and key, exit 2 and no traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.config import ConfigError, load_agent_config, load_config
+
+GOOD = """
+[site]
+id = "bappeda-rr1"
+[mqtt]
+password_file = "mqtt.pw"
+[[ups]]
+name = "meeting"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "siaga.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_defaults_and_secret(tmp_path):
+    (tmp_path / "mqtt.pw").write_text("s3cret\n")
+    config = load_config(write(tmp_path, GOOD))
+    assert config.site.language == "id"
+    assert config.policy.notice_after_s == 5 and config.edge.pcs == ("meeting-pc",)
+    assert config.mqtt.password == "s3cret"
+    assert "s3cret" not in repr(config)
+
+
+def test_every_error_is_reported_at_once(tmp_path):
+    path = write(tmp_path, """
+[site]
+id = "Bappeda RR1"
+language = "fr"
+[policy]
+notice_after_s = "five"
+[gpio]
+led_pins = [17, 99, 22]
+""")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    lines = str(info.value).splitlines()
+    assert 'siaga.toml: policy.notice_after_s: must be a number >= 0, got "five"' in lines
+    assert any(line.startswith("siaga.toml: site.id: must match") for line in lines)
+    assert any(line.startswith("siaga.toml: site.language: must be one of") for line in lines)
+    assert any(line.startswith("siaga.toml: gpio.led_pins:") for line in lines)
+    assert any(line.startswith("siaga.toml: ups: needs at least one") for line in lines)
+    assert len(lines) == 5
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[site\nid=1", "not valid TOML"),
+    (GOOD.replace('"mqtt.pw"', '"missing.pw"'), "mqtt.password_file: cannot read"),
+    (GOOD + "[policy]\nwrapup_at_runtime_s = 60\n", "shutdown_at_runtime_s: must not be above"),
+    (GOOD + '[[ups]]\nname = "meeting"\n', "UPS names must be different"),
+    (GOOD + "[edge]\npoll_interval_s = 0\n", "edge.poll_interval_s: must be a number >= 0.1"),
+])
+def test_single_errors(tmp_path, text, expected):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text))
+
+
+def test_agent_config_needs_pc_id(tmp_path):
+    with pytest.raises(ConfigError, match="agent.pc_id: is required"):
+        load_agent_config(write(tmp_path, '[site]\nid = "rr1"\n', "agent.toml"))
+
+
+def test_cli_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path):
+    path = write(tmp_path, '[site]\nid = "rr1"\n[policy]\nnotice_after_s = "five"\n[[ups]]\nname="m"\n')
+    result = subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == 'siaga.toml: policy.notice_after_s: must be a number >= 0, got "five"'
+
+
+def test_cli_missing_config_exits_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(tmp_path / "no.toml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr
