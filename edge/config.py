@@ -84,6 +84,8 @@ class PolicyConfig:
     unreadable_wrapup_after_s: float = 60
     low_charge_attention_pct: float = 50
     disk_low_gb: float = 5
+    shutdown_grace_s: float = 30
+    resend_after_s: float = 5
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,219 @@
+"""The room core as tables: (previous state, inputs, time) -> (state, effects)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.config import PolicyConfig
+from edge.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
+from edge.room import (Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, resume,
+                       snapshot, step)
+
+RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",
+              expected_pcs=("pc1",))
+T0 = 1_000.0
+
+
+def ups(status="OL", charge=100.0, runtime=1800.0, **kw) -> UpsReading:
+    return UpsReading(name=kw.pop("name", "meeting"), ts=0, status=status, charge_pct=charge,
+                      runtime_s=runtime, **kw)
+
+
+def down(reason="refused") -> UpsReading:
+    return UpsReading(name="meeting", ts=0, error=reason, error_detail="x")
+
+
+PC_OK = PcReport("pc1", True, None, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0))
+
+
+def run(ticks, state=None, rules=RULES):
+    """Feed (t, readings, extra inputs) ticks; return every (state, effects)."""
+    state = state or RoomState(started=T0)
+    out = []
+    for t, readings, extra in ticks:
+        pcs = extra.pop("pcs", (PcReport("pc1", True, T0 + t, PC_OK.status),))
+        state, fx = step(state, Inputs(T0 + t, tuple(readings), pcs, **extra), rules)
+        out.append((state, fx))
+    return out
+
+
+def kinds(fx):
+    return [k for k, _ in fx.events]
+
+
+def sent(fx):
+    return [(pc, c.kind) for pc, c in fx.send]
+
+
+@pytest.mark.parametrize("reading, room, look", [
+    (ups(), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL CHRG RB"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL OVER"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL CHRG", charge=40.0), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB DISCHRG"), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=250.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
+    (ups("OB DISCHRG", runtime=100.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG LB"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OL FSD"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG", runtime=None, charge=45.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
+    (ups("OB DISCHRG", runtime=None, charge=20.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB CAL"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB", test_result="In progress"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (down("refused"), "fault", (Led.RED, Pattern.SOLID, Buzz.OFF)),
+    (down("starting"), "fault", (Led.RED, Pattern.SOLID, Buzz.OFF)),
+    (down("data_stale"), "fault", (Led.RED, Pattern.SOLID, Buzz.OFF)),
+])
+def test_room_and_look_from_one_reading(reading, room, look):
+    (state, fx), = run([(0, [reading], {})])
+    assert state.room == room
+    assert (fx.led, fx.pattern, fx.buzzer) == look
+
+
+def test_ups_not_feeding_the_pc_is_attention_not_outage():
+    readings = [ups(), ups("OB", name="printer", powers_pc=False)]
+    (state, fx), = run([(0, readings, {})])
+    assert state.room == "attention" and state.outage is None
+    printer_down = UpsReading(name="printer", ts=0, powers_pc=False, error="refused")
+    (state, fx), = run([(0, [ups(), printer_down], {})])
+    assert state.room == "attention" and "ups_unreachable:printer" in state.reasons
+
+
+def test_whole_outage_sends_each_command_once_then_cancels():
+    ticks = [
+        (0, [ups()], {}),
+        (1, [ups("OB DISCHRG", runtime=1500.0)], {}),        # LED at once
+        (3, [ups("OB DISCHRG", runtime=1480.0)], {}),        # guard: no notice yet
+        (6, [ups("OB DISCHRG", runtime=1450.0)], {}),        # 5 s on battery: notice
+        (7, [ups("OB DISCHRG", runtime=1440.0)], {}),
+        (60, [ups("OB DISCHRG", runtime=290.0)], {}),        # wrapup
+        (61, [ups("OB DISCHRG", runtime=350.0)], {}),        # estimate jumps up: stays wrapup
+        (90, [ups("OB DISCHRG LB", runtime=200.0)], {}),     # LB: shutdown
+        (91, [ups("OB DISCHRG LB", runtime=100.0)], {}),
+        (120, [ups("OL CHRG", runtime=100.0)], {}),          # mains back
+    ]
+    out = run(ticks)
+    rooms = [s.room for s, _ in out]
+    assert rooms == ["ready", "on_battery", "on_battery", "on_battery", "on_battery", "wrapup",
+                     "wrapup", "shutdown", "shutdown", "ready"]
+    assert kinds(out[1][1]) == ["power_lost"] and out[1][1].send == ()
+    assert sent(out[2][1]) == []
+    assert sent(out[3][1]) == [("pc1", "notice")]
+    notice = out[3][1].send[0][1]
+    assert notice.runtime_s == 1450 and "24 menit" in notice.text and "Ruang Rapat 1" in notice.chat_text
+    assert notice.expires - notice.ts == 120
+    assert sent(out[5][1]) == [("pc1", "notice"), ("pc1", "wrapup")]  # notice resent: not acked
+    assert sent(out[7][1])[-1] == ("pc1", "shutdown") and "low_battery" in kinds(out[7][1])
+    assert sent(out[8][1]) == []
+    final_state, final = out[9]
+    assert sent(final) == [("pc1", "cancel")]
+    assert kinds(final)[:2] == ["power_restored", "cancel_sent"]
+    assert dict(final.events)["power_restored"] == {"duration_s": 119.0}
+    assert final.buzzer == Buzz.RESTORED and final_state.outage is None
+    distinct = {c.id: c.kind for _, fx in out for _, c in fx.send}  # resends keep their id
+    assert sorted(distinct.values()) == ["cancel", "notice", "shutdown", "wrapup"]
+
+
+def test_flicker_shorter_than_guard_sends_nothing_but_is_journaled():
+    out = run([(0, [ups()], {}), (1, [ups("OB")], {}), (4, [ups("OL")], {}), (20, [ups("OL")], {})])
+    assert [s.room for s, _ in out] == ["ready", "on_battery", "ready", "ready"]
+    assert all(fx.send == () for _, fx in out)
+    assert kinds(out[2][1]) == ["power_restored"]
+    assert out[3][1].buzzer == Buzz.OFF
+
+
+def test_shutdown_straight_away_still_wraps_up_first():
+    out = run([(0, [ups("OB LB", runtime=60.0)], {}), (5, [ups("OB LB", runtime=55.0)], {})])
+    assert sent(out[1][1]) == [("pc1", "notice"), ("pc1", "wrapup"), ("pc1", "shutdown")]
+
+
+def test_acked_commands_are_not_resent_and_ack_is_journaled():
+    out = run([(0, [ups("OB")], {}), (5, [ups("OB")], {})])
+    state, fx = out[-1]
+    notice = fx.send[0][1]
+    ack = Ack(id=notice.id, kind="notice", ok=True, ts=0)
+    out2 = run([(6, [ups("OB")], {"acks": (("pc1", ack),)}), (20, [ups("OB")], {})], state)
+    assert dict(out2[0][1].events)["pc_ack"]["id"] == notice.id
+    assert out2[1][1].send == ()
+
+
+def test_unacked_command_resent_with_same_id_until_expiry():
+    out = run([(0, [ups("OB")], {}), (5, [ups("OB")], {}), (10, [ups("OB")], {}),
+               (200, [ups("OB")], {})])
+    first, again = out[1][1].send[0][1], out[2][1].send[0][1]
+    assert first == again
+    assert out[3][1].send == () and out[3][0].pending == ()
+
+
+def test_unreadable_mid_outage_keeps_outage_then_wraps_up_after_bound():
+    out = run([(0, [ups("OB", runtime=1500.0)], {}), (5, [ups("OB", runtime=1500.0)], {}),
+               (10, [down("driver_not_connected")], {}), (69, [down("driver_not_connected")], {}),
+               (71, [down("driver_not_connected")], {}), (80, [ups("OL")], {})])
+    assert [s.room for s, _ in out] == ["on_battery"] * 4 + ["wrapup", "ready"]
+    assert "ups_unreachable" in kinds(out[2][1]) and "power_restored" not in kinds(out[2][1])
+    assert ("pc1", "wrapup") in sent(out[4][1])
+    assert dict(out[4][1].events)["wrapup_sent"]["why"] == "ups_unreadable"
+    assert ("pc1", "cancel") in sent(out[5][1])
+
+
+def test_pc_offline_after_grace_and_disk_low():
+    quiet = {"pcs": ()}
+    out = run([(0, [ups()], dict(quiet)), (19, [ups()], dict(quiet)), (21, [ups()], dict(quiet))])
+    assert [s.room for s, _ in out] == ["ready", "ready", "attention"]
+    assert "pc_offline:pc1" in out[2][0].reasons and kinds(out[2][1]) == ["pc_offline"]
+    low = PcReport("pc1", True, T0 + 30, AgentStatus(pc="pc1", ts=0, disk_free_gb=2.0))
+    (state, fx), = run([(30, [ups()], {"pcs": (low,)})], out[2][0])
+    assert state.reasons == ("disk_low:pc1",) and kinds(fx) == ["pc_online"]
+    gone = PcReport("pc1", False, T0 + 30, None)
+    (state, fx), = run([(31, [ups()], {"pcs": (gone,)})], state)
+    assert kinds(fx) == ["pc_offline"]
+
+
+def test_button_silences_until_room_changes():
+    out = run([(0, [ups("OB")], {}), (1, [ups("OB")], {"button": True}), (2, [ups("OB")], {}),
+               (3, [ups("OB", runtime=100.0)], {})])
+    assert [fx.buzzer for _, fx in out] == [Buzz.OUTAGE, Buzz.OFF, Buzz.OFF, Buzz.SHUTDOWN]
+    assert kinds(out[1][1]) == ["silenced"]
+
+
+def test_edge_commands():
+    cmds = tuple(EdgeCommand(id=k, ts=0, kind=k, by="admin") for k in
+                 ("silence", "test_notice", "test_indicator", "ups_selftest"))
+    (state, fx), = run([(0, [ups()], {"commands": cmds})])
+    assert kinds(fx).count("command") == 4 and "silenced" in kinds(fx)
+    assert sent(fx) == [("pc1", "test")]
+    assert [a.kind for a in fx.actions] == ["test_indicator", "ups_selftest"]
+
+
+def test_ups_unreachable_and_back_are_journaled_once():
+    out = run([(0, [down()], {}), (1, [down()], {}), (2, [ups()], {})])
+    assert [kinds(fx) for _, fx in out] == [["ups_unreachable", "pc_online"], [], ["ups_reachable"]]
+
+
+def test_resume_mid_outage_sends_no_second_notice_and_resends_unacked():
+    started = T0 - 100
+    cmd_id = f"rr1-{int(started * 1000):x}-notice-pc1"
+    events = [JournalEvent("rr1", 7, started, "power_lost"),
+              JournalEvent("rr1", 8, started + 5, "notice_sent", {"pcs": ["pc1"], "runtime_s": 1400}),
+              JournalEvent("rr1", 9, started + 5.1, "pc_ack", {"pc": "pc1", "id": cmd_id}),
+              JournalEvent("rr1", 10, started + 60, "wrapup_sent", {"pcs": ["pc1"], "runtime_s": 250})]
+    state = resume(events, T0, RULES)
+    assert state.room == "wrapup" and state.outage.started == started
+    assert [s.command.kind for s in state.pending] == ["wrapup"]
+    (state, fx), = run([(0, [ups("OB", runtime=240.0)], {})], state)
+    assert kinds(fx) == [] or "power_lost" not in kinds(fx)
+    assert sent(fx) == [("pc1", "wrapup")]  # the unacked one, same id; no new notice
+    (state, fx), = run([(5, [ups("OL")], {})], state)
+    assert sent(fx) == [("pc1", "cancel")]
+
+
+def test_resume_after_restored_outage_starts_clean():
+    assert resume([], T0, RULES).outage is None
+
+
+def test_snapshot_matches_contract_shape():
+    (state, fx), = run([(0, [ups("OB DISCHRG", runtime=1500.0, load_pct=35.0, input_voltage=0.0)], {})])
+    snap = snapshot(state, Inputs(T0, (ups("OB DISCHRG", runtime=1500.0),), (PC_OK,)), fx, RULES)
+    assert snap.room == "on_battery" and snap.power.on_battery and snap.power.runtime_s == 1500.0
+    assert snap.indicator.led == "amber" and snap.indicator.pattern == "blink"
+    assert snap.outage.started == T0 and snap.outage.notice_sent is None
+    assert [p.id for p in snap.pcs] == ["pc1"]
