@@ -1,0 +1,129 @@
+"""Which PC commands the agent acts on, and the memory of the ones it has handled.
+
+``judge`` is pure: given the raw payload, the time and the ids already handled, it says whether
+to act, what to ack and, when ignoring, the one line to log. The edge resends a command with the
+same ``id`` until it is acked, so a repeat is acked again but never acted on twice; the ids are
+kept in a small JSON file so that holds across a reconnect and a restart of the agent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Container
+
+from edge.messages import MAX_PAYLOAD_BYTES, Ack, BadMessage, PcCommand, decode
+
+logger = logging.getLogger(__name__)
+
+MAX_ID_CHARS = 200
+REMEMBER_AFTER_EXPIRY_S = 3600.0   # keep an id this long after its command expires (clock skew)
+MAX_REMEMBERED = 1000
+CLOCK_SKEW_WARN_S = 60.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one received payload."""
+
+    act: bool
+    command: PcCommand | None = None
+    ack: Ack | None = None       # None: the payload has no id we could answer
+    reason: str = ""             # why it is ignored (logged once); "" when acted on
+
+
+def judge(raw: bytes, now: float, handled: Container[str]) -> Verdict:
+    """Decide about one command payload received at ``now``."""
+    try:
+        cmd = decode(PcCommand, raw)
+    except (BadMessage, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, BadMessage) else "JSON nested too deeply"
+        loose = _loose_id_kind(raw)
+        ack = Ack(loose[0], loose[1], False, now, f"rejected: {reason}"[:300]) if loose else None
+        return Verdict(False, None, ack, f"malformed command: {reason}")
+    if not cmd.id or len(cmd.id) > MAX_ID_CHARS:
+        return Verdict(False, None, None, f"malformed command: id must have 1 to {MAX_ID_CHARS} characters")
+    if cmd.id in handled:
+        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, True, now, "already handled"),
+                       f"{cmd.kind} command {cmd.id} already handled: acked again, not acted on")
+    if cmd.expires < now:
+        skew = f" (sent at {cmd.ts:.0f}, our clock says {now:.0f}: do the clocks differ?)" \
+            if abs(now - cmd.ts) > CLOCK_SKEW_WARN_S else ""
+        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, False, now, "expired"),
+                       f"{cmd.kind} command {cmd.id} expired {now - cmd.expires:.0f} s ago{skew}")
+    return Verdict(True, cmd, Ack(cmd.id, cmd.kind, True, now))
+
+
+def _loose_id_kind(raw: bytes) -> tuple[str, str] | None:
+    """The id (and kind) of a payload that failed to decode, when it has a usable one."""
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        data: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    cid, kind = data.get("id"), data.get("kind")
+    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_ID_CHARS:
+        return None
+    return cid, kind if isinstance(kind, str) and len(kind) <= 40 else ""
+
+
+class HandledIds:
+    """The ids of the commands acted on, kept in a JSON file (or in memory without one)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._ids: dict[str, float] = {}
+        self._save_failed = False
+        if path is not None:
+            self._load(path)
+
+    def __contains__(self, cid: object) -> bool:
+        return cid in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, cid: str, expires: float, now: float | None = None) -> None:
+        """Remember ``cid`` until well after ``expires``; forget what is long past."""
+        now = time.time() if now is None else now
+        self._ids[cid] = max(expires, now) + REMEMBER_AFTER_EXPIRY_S
+        self._ids = {k: v for k, v in self._ids.items() if v >= now}
+        if len(self._ids) > MAX_REMEMBERED:
+            newest = sorted(self._ids.items(), key=lambda kv: kv[1])[-MAX_REMEMBERED:]
+            self._ids = dict(newest)
+        self._save()
+
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            ids = data["handled"]
+            self._ids = {str(k): float(v) for k, v in ids.items()}
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            logger.warning("state file %s unreadable (%s); starting with no handled commands",
+                           path, exc)
+            self._ids = {}
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"v": 1, "handled": self._ids}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            if not self._save_failed:
+                logger.warning("cannot write the state file %s (%s); handled commands are kept "
+                               "in memory only", self.path, exc.strerror or exc)
+            self._save_failed = True
+            return
+        self._save_failed = False

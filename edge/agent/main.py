@@ -1,0 +1,221 @@
+"""`siaga agent -c FILE`: the meeting-PC agent (CONTRACT.md §2 agent file, §3 PC topics).
+
+It publishes the PC's telemetry (retained, every ``interval_s``, with an ``online``/``offline``
+availability), and obeys the edge's commands: the ack goes out at once from the MQTT thread,
+then a worker thread shows the banner and starts the wrap-up or the shutdown. Handled command
+ids are kept in the state file (``agent.state_file``; default ``<config name>-state.json`` next
+to the config file), so a command resent after a reconnect or a restart is acked but not
+acted on again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import logging.handlers
+import queue
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from edge.agent.actions import Actions
+from edge.agent.banner import Banner
+from edge.agent.commands import HandledIds, judge
+from edge.agent.telemetry import Telemetry
+from edge.agent.texts import banner_view
+from edge.config import AgentConfig, load_agent_config
+from edge.messages import Ack, PcCommand, Topics, to_json
+from edge.mqtt import MqttLink
+
+logger = logging.getLogger(__name__)
+
+RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after this long
+TEST_CLOSE_S = 60.0        # and a test banner after this long
+BROKER_WARN_AFTER_S = 10.0
+
+
+def state_path(config: AgentConfig) -> Path:
+    """Where handled command ids are kept: ``agent.state_file`` (relative to the config file)."""
+    base = Path(config.path).resolve().parent
+    if config.agent.state_file:
+        path = Path(config.agent.state_file).expanduser()
+        return path if path.is_absolute() else base / path
+    return base / f"{Path(config.path).stem}-state.json"
+
+
+class Agent:
+    """The agent's parts wired together; ``start`` returns at once, ``stop`` ends it cleanly."""
+
+    def __init__(self, config: AgentConfig, *, banner: Banner | None = None,
+                 restored_close_s: float = RESTORED_CLOSE_S,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.pc_id = config.agent.pc_id
+        self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
+        self.banner = banner or Banner(config.agent.banner)
+        self.actions = Actions(config.agent)
+        self.handled = HandledIds(state_path(config))
+        self.telemetry = Telemetry(self.pc_id, config.agent)
+        self.restored_close_s = restored_close_s
+        self.clock = clock
+        self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.link = MqttLink(
+            config.mqtt, f"siaga-agent-{config.site.id}-{self.pc_id}",
+            availability_topic=self.topic("availability"), subscriptions=(self.topic("command"),),
+            on_message=self._on_message, on_connected=self._wake.set)
+
+    def topic(self, leaf: str) -> str:
+        """``P/pc/{pc_id}/{leaf}`` of this PC."""
+        return self.topics.pc(self.pc_id, leaf)
+
+    def start(self) -> None:
+        """Connect and start the telemetry and action threads."""
+        self.link.start()
+        for target, name in ((self._telemetry_loop, "telemetry"), (self._act_loop, "actions")):
+            thread = threading.Thread(target=target, name=f"agent-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the threads, forget a pending shutdown, close the banner, say offline."""
+        self._stop.set()
+        self._wake.set()
+        self._inbox.put(None)
+        for thread in self._threads:
+            thread.join(5)
+        self.actions.stop()
+        self.banner.stop()
+        self.link.stop()
+
+    def publish_status(self) -> None:
+        """Publish the PC's telemetry now (retained)."""
+        status = self.telemetry.collect()
+        self.link.publish(self.topic("status"), to_json(status), retain=True)
+
+    def _telemetry_loop(self) -> None:
+        interval = self.config.agent.interval_s
+        started = next_at = time.monotonic()
+        warned = False
+        while not self._stop.is_set():
+            if self.link.connected.is_set():
+                warned = False
+                try:
+                    self.publish_status()
+                except Exception:  # noqa: BLE001 - one bad reading must not end the telemetry
+                    logger.exception("telemetry failed; trying again in %g s", interval)
+            elif not warned and time.monotonic() - started > BROKER_WARN_AFTER_S:
+                logger.warning("MQTT broker %s:%s not reachable yet; still trying",
+                               self.config.mqtt.host, self.config.mqtt.port)
+                warned = True
+            next_at += interval
+            now = time.monotonic()
+            if next_at <= now:  # fell behind (a slow scan, a suspended PC): no burst to catch up
+                next_at = now + interval
+            self._wake.wait(next_at - now)
+            self._wake.clear()
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        """A command arrived (paho's thread): judge it, ack at once, queue the action."""
+        if topic != self.topic("command"):
+            return
+        now = self.clock()
+        verdict = judge(payload, now, self.handled)
+        if not verdict.act:
+            if verdict.ack is not None:
+                self._ack(verdict.ack)
+            repeat = verdict.ack is not None and verdict.ack.ok
+            logger.log(logging.INFO if repeat else logging.WARNING, "command ignored: %s",
+                       verdict.reason)
+            return
+        cmd = verdict.command
+        self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
+        self.handled.add(cmd.id, cmd.expires, now)
+        logger.info("command %s received (id %s)", cmd.kind, cmd.id)
+        self._inbox.put(cmd)
+
+    def _ack(self, ack: Ack) -> None:
+        self.link.publish(self.topic("ack"), to_json(ack))
+
+    def _plan(self, cmd: PcCommand) -> str:
+        """What the agent is about to do, in a few words for the ack's ``detail``."""
+        banner = "banner" if self.banner.available else "no display: logged only"
+        if cmd.kind == "shutdown":
+            if self.actions.shutdown_pending:
+                return "shutdown already pending"
+            return f"shutdown in {self.grace_s(cmd):g} s"
+        if cmd.kind == "wrapup":
+            return "wrap-up command started" if self.config.agent.wrapup_command else \
+                "no wrapup_command configured"
+        if cmd.kind == "cancel":
+            return "shutdown cancelled" if self.actions.shutdown_pending else "nothing to cancel"
+        return banner
+
+    def grace_s(self, cmd: PcCommand) -> float:
+        """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
+        return max(0.0, min(float(self.config.agent.shutdown_grace_s), float(cmd.grace_s)))
+
+    def _act_loop(self) -> None:
+        while (cmd := self._inbox.get()) is not None:
+            try:
+                self._act(cmd)
+            except Exception:  # noqa: BLE001 - the next command must still be handled
+                logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
+
+    def _act(self, cmd: PcCommand) -> None:
+        language = self.config.site.language
+        if cmd.kind == "shutdown":
+            if self.actions.shutdown_pending:
+                return
+            grace = self.grace_s(cmd)
+            self.actions.shutdown(grace)
+            view = banner_view(cmd, language, countdown_s=grace)
+        elif cmd.kind == "wrapup":
+            self.actions.wrapup()
+            view = banner_view(cmd, language)
+        elif cmd.kind == "cancel":
+            self.actions.cancel()
+            view = banner_view(cmd, language, close_after_s=self.restored_close_s)
+        elif cmd.kind == "test":
+            view = banner_view(cmd, language, close_after_s=TEST_CLOSE_S)
+        else:
+            view = banner_view(cmd, language)
+        self.banner.show(view)
+
+
+def _log_to_file_when_no_console(config: AgentConfig) -> None:
+    """Under pythonw.exe (no console) the log goes to agent.log next to the config file."""
+    if sys.stderr is not None:
+        return
+    path = Path(config.path).resolve().with_name(f"{Path(config.path).stem}.log")
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def run(path: str) -> int:
+    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2)."""
+    config = load_agent_config(path)
+    _log_to_file_when_no_console(config)
+    stop = threading.Event()
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: stop.set())
+    agent = Agent(config)
+    agent.start()
+    logger.info("siaga agent for PC %s of site %s started; broker %s:%s; state in %s",
+                agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port,
+                agent.handled.path)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        agent.stop()
+        logger.info("siaga agent stopped")
+    return 0

@@ -1,0 +1,169 @@
+"""The agent against a real mosquitto: every command kind, ack timing, replay, expiry, cancel, hostile input."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.agent_helpers import (marker_argv, no_os_shutdown, pc_client, start_agent,  # noqa: F401
+                           wait_until)
+from edge.agent.main import Agent
+from edge.config import load_agent_config
+from edge.messages import Ack, decode
+
+ACK_BUDGET_S = 0.2
+
+
+def marker_text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def test_notice_is_acked_within_200_ms_with_a_valid_ack(start_agent, pc_client):
+    start_agent()
+    cmd, sent = pc_client.send("notice", title="Listrik padam", text="...", chat_text="Mohon maaf",
+                               runtime_s=1500)
+    _, at, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    assert at - sent < ACK_BUDGET_S
+    parsed = decode(Ack, json.dumps(ack))
+    assert (parsed.kind, parsed.ok) == ("notice", True)
+    assert parsed.detail == "no display: logged only"   # banner = false in this config
+
+
+def test_ack_comes_before_a_slow_wrapup_finishes(start_agent, pc_client, tmp_path):
+    marker = tmp_path / "wrapup.marker"
+    start_agent(wrapup_command=marker_argv(marker, "saved", sleep_s=1.5))
+    cmd, sent = pc_client.send("wrapup", runtime_s=280)
+    _, at, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    assert at - sent < ACK_BUDGET_S and ack["ok"] is True
+    assert not marker.exists()                  # the recording is still being "saved"
+    wait_until(lambda: marker_text(marker) == "saved", timeout=10)
+
+
+def test_every_kind_is_acked_and_test_shows_nothing_harmful(start_agent, pc_client):
+    start_agent()
+    for kind in ("notice", "wrapup", "test", "cancel"):
+        cmd, _ = pc_client.send(kind)
+        _, _, ack = pc_client.wait_for("ack", lambda a, c=cmd: a["id"] == c["id"])
+        assert (ack["kind"], ack["ok"]) == (kind, True)
+    assert pc_client.acks(cmd["id"])[0]["detail"] == "nothing to cancel"
+
+
+def test_shutdown_runs_the_configured_command_after_the_grace(start_agent, pc_client, tmp_path):
+    start_agent(shutdown_grace_s=1)
+    marker = tmp_path / "shutdown.marker"
+    cmd, sent = pc_client.send("shutdown", grace_s=30)
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    assert ack["detail"] == "shutdown in 1 s"        # the shorter of the PC's and the edge's grace
+    time.sleep(0.5)
+    assert not marker.exists()                       # still inside the grace
+    wait_until(marker.exists, timeout=10)
+    assert time.monotonic() - sent >= 1.0
+
+
+def test_shutdown_takes_the_edge_grace_when_it_is_shorter(start_agent, pc_client, tmp_path):
+    start_agent(shutdown_grace_s=30)
+    cmd, _ = pc_client.send("shutdown", grace_s=0)
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    assert ack["detail"] == "shutdown in 0 s"
+    wait_until((tmp_path / "shutdown.marker").exists, timeout=10)
+
+
+def test_cancel_inside_the_grace_stops_the_shutdown(start_agent, pc_client, tmp_path):
+    start_agent(shutdown_grace_s=2)
+    pc_client.send("shutdown", grace_s=30)
+    time.sleep(0.5)
+    cancel, _ = pc_client.send("cancel")
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cancel["id"])
+    assert ack["detail"] == "shutdown cancelled"
+    time.sleep(3)
+    assert not (tmp_path / "shutdown.marker").exists()
+
+
+def test_a_repeated_id_is_acked_again_but_acted_on_once(start_agent, pc_client, tmp_path):
+    marker = tmp_path / "wrapup.marker"
+    start_agent(wrapup_command=marker_argv(marker, "w"))
+    cmd, _ = pc_client.send("wrapup", cid="outage-1-wrapup")
+    pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    wait_until(lambda: marker_text(marker) == "w")
+    pc_client.send("wrapup", cid="outage-1-wrapup")
+    wait_until(lambda: len(pc_client.acks("outage-1-wrapup")) == 2)
+    assert pc_client.acks("outage-1-wrapup")[1]["ok"] is True
+    time.sleep(1)
+    assert marker_text(marker) == "w"
+
+
+def test_handled_ids_survive_a_restart_of_the_agent(broker, tmp_path, pc_client, start_agent):
+    marker = tmp_path / "wrapup.marker"
+    first = start_agent(wrapup_command=marker_argv(marker, "w"))
+    pc_client.send("wrapup", cid="outage-2-wrapup")
+    wait_until(lambda: marker_text(marker) == "w")
+    first.stop()
+    assert (tmp_path / "agent-state.json").exists()        # default: next to agent.toml
+    second = Agent(load_agent_config(tmp_path / "agent.toml"))
+    seen = len(pc_client.messages)
+    second.start()
+    try:
+        pc_client.wait_for("status", after=seen, timeout=10)
+        pc_client.send("wrapup", cid="outage-2-wrapup")
+        wait_until(lambda: len(pc_client.acks("outage-2-wrapup")) == 2)
+        time.sleep(1)
+        assert marker_text(marker) == "w"
+    finally:
+        second.stop()
+
+
+def test_an_expired_command_is_refused_and_not_acted_on(start_agent, pc_client, tmp_path):
+    start_agent(shutdown_grace_s=0)
+    cmd, _ = pc_client.send("shutdown", ttl_s=-5)
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    assert (ack["ok"], ack["detail"]) == (False, "expired")
+    time.sleep(1)
+    assert not (tmp_path / "shutdown.marker").exists()
+
+
+HOSTILE = [
+    b"not json at all",
+    b"\xff\xfe\x00binary",
+    b"[" * 30000 + b"]" * 30000,                              # nested too deeply for json
+    json.dumps({"v": 1, "id": "h", "kind": "notice", "title": "x" * 200_000}).encode(),  # huge
+    b"[1, 2, 3]",
+    b"null",
+    json.dumps({"v": 1, "id": 42, "ts": 1, "expires": 9e9, "kind": "shutdown"}).encode(),
+    json.dumps({"v": 1, "id": "bad-kind", "ts": 1, "expires": 9e9, "kind": "format_disk"}).encode(),
+    json.dumps({"v": 1, "id": "bad-grace", "ts": 1, "expires": 9e9, "kind": "shutdown",
+                "grace_s": "thirty"}).encode(),
+    json.dumps({"v": 2, "id": "v2", "ts": 1, "expires": 9e9, "kind": "shutdown"}).encode(),
+    json.dumps({"v": 1, "id": "", "ts": 1, "expires": 9e9, "kind": "shutdown"}).encode(),
+    json.dumps({"v": 1, "id": "no-expiry", "ts": 1, "kind": "shutdown"}).encode(),
+    b'{"v": 1, "id": "nan", "ts": NaN, "expires": Infinity, "kind": "shutdown"}',
+    json.dumps({"v": 1, "id": "argv", "ts": 1, "expires": 9e9, "kind": "wrapup",
+                "command": ["rm", "-rf", "/"], "wrapup_command": ["touch", "/tmp/pwned"]}).encode(),
+]
+
+
+def test_hostile_payloads_are_ignored_and_the_agent_keeps_working(start_agent, pc_client, tmp_path,
+                                                                  caplog):
+    wrapup_marker = tmp_path / "wrapup.marker"
+    start_agent(shutdown_grace_s=0, wrapup_command=marker_argv(wrapup_marker, "own"))
+    for payload in HOSTILE:
+        pc_client.send_raw(payload)
+    # A command with a usable id gets a refusal, so the edge stops resending it.
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == "bad-kind")
+    assert ack["ok"] is False and "format_disk" in ack["detail"]
+    assert pc_client.wait_for("ack", lambda a: a["id"] == "bad-grace")[2]["ok"] is False
+    # Still alive: telemetry goes on and a good command is obeyed.
+    seen = len(pc_client.messages)
+    pc_client.wait_for("status", after=seen, timeout=5)
+    cmd, _ = pc_client.send("test")
+    assert pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])[2]["ok"] is True
+    # The one command of the list that is valid ("argv": unknown fields are ignored) ran only
+    # the PC's own wrapup_command, never what the payload named.
+    wait_until(lambda: marker_text(wrapup_marker) == "own")
+    assert not Path("/tmp/pwned").exists()
+    assert not (tmp_path / "shutdown.marker").exists()
+    ignored = [r for r in caplog.records if r.getMessage().startswith("command ignored")]
+    assert len(ignored) == len(HOSTILE) - 1
+    assert not [r for r in caplog.records if r.exc_info]     # no traceback anywhere
