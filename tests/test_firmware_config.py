@@ -1,0 +1,262 @@
+"""The example files in firmware_config/ work: siaga.toml loads, the broker ACL holds, upsd starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import tomllib
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge import config as cfg
+from edge.servers import DEFAULT_UPS, Mosquitto, Upsd, find_program
+
+REPO = Path(__file__).resolve().parents[1]
+FIRMWARE = REPO / "firmware_config"
+SITE = "bappeda-rr1"
+PASSWORDS = {"siaga-edge": "edge-pw", "siaga-dashboard": "dash-pw", "meeting-pc": "pc1-pw",
+             "other-pc": "pc2-pw"}
+
+
+def _copy_with_secrets(example: Path, tmp_path: Path) -> Path:
+    """Copy ``example`` into tmp_path and create every password/token file it names."""
+    target = tmp_path / example.name
+    shutil.copy(example, target)
+    for name in re.findall(r'^\s*(?:password_file|api_token_file)\s*=\s*"([^"]+)"',
+                           example.read_text(), re.M):
+        (tmp_path / name).write_text("secret-for-test\n")
+    return target
+
+
+def _examples() -> list[Path]:
+    return sorted(FIRMWARE.rglob("*.toml"))
+
+
+@pytest.mark.parametrize("example", _examples(), ids=lambda p: str(p.relative_to(FIRMWARE)))
+def test_example_toml_loads_without_warnings(example: Path, tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    """Every example config loads with its own loader and has no unknown keys."""
+    target = _copy_with_secrets(example, tmp_path)
+    with caplog.at_level(logging.WARNING):
+        if "agent" in tomllib.loads(example.read_text()):
+            loaded = cfg.load_agent_config(target)
+            assert loaded.agent.pc_id
+        else:
+            loaded = cfg.load_config(target)
+            assert loaded.ups and loaded.ups[0].name == "meeting"
+    assert loaded.mqtt.password == "secret-for-test" or not loaded.mqtt.password_file
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_siaga_toml_example_shows_every_key() -> None:
+    """A newcomer finds every key of every section in the example, active or commented."""
+    text = (FIRMWARE / "siaga" / "siaga.toml").read_text()
+    for section, check in [("site", cfg.SiteConfig), ("mqtt", cfg.MqttConfig),
+                           ("ups", cfg.UpsConfig), ("edge", cfg.EdgeConfig),
+                           ("policy", cfg.PolicyConfig), ("gpio", cfg.GpioConfig),
+                           ("dashboard", cfg.DashboardConfig)]:
+        for key in cfg.SCHEMA[section]:
+            assert re.search(rf"^#?\s*{key}\s*=", text, re.M), f"[{section}] {key} missing"
+        assert {f.name for f in dataclasses.fields(check)} >= set(cfg.SCHEMA[section])
+
+
+def test_siaga_toml_example_keeps_the_pi_shutting_down_last() -> None:
+    """The PC's shutdown threshold stays above the UPS low-battery level that stops the Pi."""
+    loaded = tomllib.loads((FIRMWARE / "siaga" / "siaga.toml").read_text())
+    ups_conf = (FIRMWARE / "nut" / "ups.conf").read_text()
+    low = int(re.search(r"^\s*override\.battery\.runtime\.low\s*=\s*(\d+)", ups_conf, re.M)[1])
+    policy = loaded["policy"]
+    assert policy["shutdown_at_runtime_s"] - policy["shutdown_grace_s"] > low
+
+
+# ------------------------------------------------------------------------------- mosquitto
+
+
+@pytest.fixture
+def room_broker(tmp_path: Path, request: pytest.FixtureRequest) -> Mosquitto:
+    """mosquitto with the example siaga.conf and siaga.acl, on a free loopback port."""
+    passwd = tmp_path / "siaga.passwd"
+    tool = find_program("mosquitto_passwd", "mosquitto")
+    for user, password in PASSWORDS.items():
+        create = ["-c"] if not passwd.exists() else []
+        subprocess.run([tool, *create, "-b", str(passwd), user, password], check=True)
+    conf = (FIRMWARE / "mosquitto" / "siaga.conf").read_text()
+    conf = re.sub(r"^listener .*$", "", conf, flags=re.M)  # Mosquitto() adds its own listener
+    conf = conf.replace("/etc/mosquitto/siaga.passwd", str(passwd))
+    conf = conf.replace("/etc/mosquitto/siaga.acl", str(FIRMWARE / "mosquitto" / "siaga.acl"))
+    broker = Mosquitto(tmp_path / "mosquitto", extra=conf).start()
+    request.addfinalizer(broker.stop)
+    return broker
+
+
+class Client:
+    """A small MQTT 5 client that remembers PUBACK reasons and received messages."""
+
+    def __init__(self, port: int, user: str, password: str | None = None) -> None:
+        self.acks: dict[int, str] = {}
+        self.messages: list[tuple[str, bytes]] = []
+        self.connected = threading.Event()
+        self.answered = threading.Event()
+        self.subscribed = threading.Event()
+        self.connect_reason = ""
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{user}",
+                                  protocol=paho.MQTTv5)
+        self.client.username_pw_set(user, PASSWORDS.get(user, "") if password is None else password)
+        self.client.on_connect = self._on_connect
+        self.client.on_publish = lambda c, u, mid, reason, props: self.acks.__setitem__(
+            mid, "accepted" if not reason.is_failure else str(reason))
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client.on_message = lambda c, u, msg: self.messages.append((msg.topic, msg.payload))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.answered.wait(5)
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        self.connect_reason = str(reason)
+        self.answered.set()
+        if not reason.is_failure:
+            self.connected.set()
+
+    def publish(self, topic: str) -> str:
+        """Publish at QoS 1: "accepted" or the broker's PUBACK failure reason."""
+        info = self.client.publish(topic, b'{"v": 1}', qos=1)
+        info.wait_for_publish(5)
+        return self.acks.get(info.mid, "no puback")
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe and wait for the SUBACK."""
+        self.subscribed.clear()
+        self.client.subscribe(topic, qos=1)
+        assert self.subscribed.wait(5)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def login(room_broker: Mosquitto, request: pytest.FixtureRequest):
+    """login(user) -> a connected Client, closed after the test."""
+
+    def make(user: str, password: str | None = None) -> Client:
+        client = Client(room_broker.port, user, password)
+        request.addfinalizer(client.close)
+        return client
+
+    return make
+
+
+P = f"siaga/{SITE}"
+ALLOWED = [
+    ("siaga-edge", f"{P}/edge/state"), ("siaga-edge", f"{P}/edge/event"),
+    ("siaga-edge", f"{P}/edge/availability"), ("siaga-edge", f"{P}/pc/meeting-pc/command"),
+    ("siaga-edge", f"{P}/edge/command"),
+    ("meeting-pc", f"{P}/pc/meeting-pc/status"), ("meeting-pc", f"{P}/pc/meeting-pc/ack"),
+    ("meeting-pc", f"{P}/pc/meeting-pc/availability"),
+    ("siaga-dashboard", f"{P}/edge/command"),
+]
+DENIED = [
+    ("meeting-pc", f"{P}/pc/other-pc/command"), ("meeting-pc", f"{P}/pc/meeting-pc/command"),
+    ("meeting-pc", f"{P}/edge/state"), ("meeting-pc", f"{P}/edge/command"),
+    ("meeting-pc", f"{P}/pc/other-pc/status"), ("other-pc", f"{P}/pc/meeting-pc/ack"),
+    ("siaga-dashboard", f"{P}/edge/state"), ("siaga-dashboard", f"{P}/pc/meeting-pc/command"),
+    ("siaga-edge", f"{P}/pc/meeting-pc/status"),
+]
+
+
+@pytest.mark.parametrize(("user", "topic"), ALLOWED)
+def test_acl_lets_each_user_publish_its_own_topics(login, user: str, topic: str) -> None:
+    """The broker accepts what CONTRACT §3 says this user sends."""
+    assert login(user).publish(topic) == "accepted"
+
+
+@pytest.mark.parametrize(("user", "topic"), DENIED)
+def test_acl_refuses_other_topics(login, user: str, topic: str) -> None:
+    """An agent cannot command another PC or fake the room state; the dashboard cannot either."""
+    assert login(user).publish(topic) == "Not authorized"
+
+
+def test_acl_delivers_what_each_side_must_read(login) -> None:
+    """The edge hears every PC; an agent hears its own commands and nobody else's."""
+    edge, pc, other = login("siaga-edge"), login("meeting-pc"), login("other-pc")
+    edge.subscribe(f"{P}/pc/+/status")
+    pc.subscribe(f"{P}/pc/meeting-pc/command")
+    other.subscribe(f"{P}/pc/meeting-pc/command")
+    assert pc.publish(f"{P}/pc/meeting-pc/status") == "accepted"
+    assert edge.publish(f"{P}/pc/meeting-pc/command") == "accepted"
+    deadline = threading.Event()
+    for _ in range(50):
+        if edge.messages and pc.messages:
+            break
+        deadline.wait(0.05)
+    deadline.wait(0.3)  # give a wrongly delivered message time to arrive
+    assert [t for t, _ in edge.messages] == [f"{P}/pc/meeting-pc/status"]
+    assert [t for t, _ in pc.messages] == [f"{P}/pc/meeting-pc/command"]
+    assert other.messages == []
+
+
+def test_broker_refuses_anonymous_and_wrong_passwords(room_broker: Mosquitto) -> None:
+    """Without the password file's credentials nobody gets in."""
+    for user, password in [("", ""), ("meeting-pc", "wrong")]:
+        client = Client(room_broker.port, user or "nobody", password)
+        try:
+            assert not client.connected.is_set()
+            assert client.connect_reason in ("Not authorized", "Bad user name or password")
+        finally:
+            client.close()
+
+
+# ------------------------------------------------------------------------------------ NUT
+
+
+def test_nut_examples_start_upsd_with_the_siaga_user(tmp_path: Path,
+                                                    request: pytest.FixtureRequest) -> None:
+    """upsd runs with our upsd.conf, upsd.users and ups.conf; user siaga cannot cut the power."""
+    nut = FIRMWARE / "nut"
+    server = Upsd(tmp_path / "nut")
+    request.addfinalizer(server.stop)
+    server.directory.mkdir()
+    server.write_values("meeting", DEFAULT_UPS)
+    ups_conf = (nut / "ups.conf").read_text().split("# ----")[0]
+    ups_conf = ups_conf.replace("driver = usbhid-ups", "driver = dummy-ups")
+    ups_conf = ups_conf.replace("port = auto", "port = meeting.dev")
+    ups_conf = re.sub(r"^\s*(offdelay|ondelay)\s*=.*$", "", ups_conf, flags=re.M)  # usbhid-only
+    upsd_conf = re.sub(r"^LISTEN .*$", "", (nut / "upsd.conf").read_text(), flags=re.M)
+    for name, text in [("ups.conf", ups_conf), ("upsd.users", (nut / "upsd.users").read_text()),
+                       ("upsd.conf", f"{upsd_conf}\nLISTEN 127.0.0.1 {server.port}\n")]:
+        (server.directory / name).write_text(text)
+    server.start_driver("meeting")
+    server.start_upsd()
+    server.wait_status("meeting", "OL")
+    upscmd = find_program("upscmd", "nut-client")
+    target = f"meeting@127.0.0.1:{server.port}"
+    login = ["-u", "siaga", "-p", "CHANGE-ME-siaga"]
+    # dummy-ups offers load.off only: user siaga must not be able to cut the room's power,
+    # nor change values (upsd checks that a command exists before it checks the user).
+    for argv in ([upscmd, *login, target, "load.off"],
+                 [find_program("upsrw", "nut-client"), "-s", "ups.status=OB", *login, target]):
+        denied = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        assert "ACCESS-DENIED" in denied.stderr, denied
+    assert server.read("meeting")["ups.status"] == "OL"
+
+
+def test_upsmon_and_upsd_users_share_the_upsmon_password() -> None:
+    """upsmon logs in with the upsd.users [upsmon] password (the installer replaces both)."""
+    nut = FIRMWARE / "nut"
+    users = (nut / "upsd.users").read_text()
+    monitor = re.search(r"^MONITOR (\S+)@localhost 1 (\S+) (\S+) primary$",
+                        (nut / "upsmon.conf").read_text(), re.M)
+    assert monitor, "upsmon.conf needs a MONITOR ... primary line"
+    ups, user, password = monitor.groups()
+    assert re.search(rf"^\[{ups}\]", (nut / "ups.conf").read_text(), re.M)
+    assert re.search(rf"\[{user}\]\s*\n\s*password = {re.escape(password)}\s*\n\s*upsmon primary",
+                     users)
+    assert "MODE=standalone" in (nut / "nut.conf").read_text()
