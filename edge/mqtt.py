@@ -72,6 +72,9 @@ class MqttLink:
             self.client.publish(self.availability_topic, "offline", qos=1, retain=True).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
+        # paho closes its wake-up socket pair only in Client.__del__; inside a reference cycle
+        # the sockets can be finalized first and raise ResourceWarning. Close them now.
+        self.client._reset_sockets(sockpair_only=True)
 
     def publish(self, topic: str, payload: bytes | str, *, retain: bool = False,
                 expiry_s: int | None = None) -> paho.MQTTMessageInfo | None:
