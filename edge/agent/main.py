@@ -117,8 +117,9 @@ class Agent:
             now = time.monotonic()
             if next_at <= now:  # fell behind (a slow scan, a suspended PC): no burst to catch up
                 next_at = now + interval
-            self._wake.wait(next_at - now)
-            self._wake.clear()
+            if self._wake.wait(next_at - now):  # (re)connected: report now, count from now
+                self._wake.clear()
+                next_at = time.monotonic() - interval
 
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         """A command arrived (paho's thread): judge it, ack at once, queue the action."""

@@ -1,9 +1,10 @@
 """The PC's telemetry with psutil: CPU, memory, the recordings disk, uptime, meeting apps.
 
 The process scan is the only part that could cost much (hundreds of processes every few
-seconds), so it reads one attribute (the name) and only for processes it has not seen before;
-the whole table is read again once a minute, because on POSIX a process may change its name
-when it execs.
+seconds), so it reads one attribute (the name) and only for processes it has not seen before.
+On POSIX a process can change its name when it execs: a process caught between fork and exec
+shows its parent's name, so a new process's name is read once more on the next scan, and the
+whole table is read again once a minute.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class ProcessScanner:
 
     def __init__(self, clock=time.monotonic) -> None:
         self._names: dict[int, str] = {}
+        self._young: set[int] = set()   # first seen on the last scan: read their name again
         self._clock = clock
         self._full_scan_at = float("-inf")
         self.name_reads = 0  # how many names were read from the OS (for tests and the bench)
@@ -45,14 +47,17 @@ class ProcessScanner:
     def running(self) -> set[str]:
         """The normalized names of every process now running."""
         now = self._clock()
-        if now - self._full_scan_at >= FULL_SCAN_AFTER_S:
+        full = now - self._full_scan_at >= FULL_SCAN_AFTER_S
+        if full:
             self._names.clear()
             self._full_scan_at = now
         pids = set(psutil.pids())
         for gone in self._names.keys() - pids:
             del self._names[gone]
-        for pid in pids - self._names.keys():
+        new = pids - self._names.keys()
+        for pid in new | (self._young & pids):
             self._names[pid] = self._read_name(pid)
+        self._young = set() if full else new
         return set(self._names.values()) - {""}
 
     def _read_name(self, pid: int) -> str:
