@@ -1,0 +1,150 @@
+"""The JSON API, CSV export, health check and metrics of CONTRACT §4, plus /api/changes.
+
+Read-only endpoints need no login; commands need a login session with its CSRF token or a bearer
+token (dashboard/auth.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterator
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from dashboard.auth import command_actor
+from dashboard.i18n import iso_time, translate
+from dashboard.pages import get_store
+from edge.config import ID_PATTERN
+from edge.messages import EDGE_COMMAND_KINDS, to_dict
+
+bp = Blueprint("api", __name__)
+
+MAX_EVENTS = 500
+REFUSALS = {
+    401: "log in, or send Authorization: Bearer with the token of dashboard.api_token_file",
+    403: "the CSRF token is missing or wrong: reload the page",
+    429: "too many failed attempts: try again later",
+}
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Compact JSON; faster than jsonify for the big /api/sites answer (no key sorting)."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status, headers, mimetype="application/json")
+
+
+def _known_site(site: str) -> str:
+    if not ID_PATTERN.fullmatch(site) or not get_store().has_site(site):
+        abort(404, description="unknown site")
+    return site
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+        abort(400, description=f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 while the broker is connected, else 503."""
+    feed = current_app.extensions["siaga"].feed
+    up = feed is not None and feed.connected
+    return _json({"ok": up, "mqtt": "connected" if up else "disconnected"}, 200 if up else 503)
+
+
+@bp.get("/api/sites")
+def sites() -> Response:
+    """Every site's latest state, each with ``stale``."""
+    return _json({"sites": [entry.api() for entry in get_store().entries()]})
+
+
+@bp.get("/api/sites/<site>")
+def site(site: str) -> Response:
+    """One site's state and its newest events."""
+    entry = get_store().entry(site) if ID_PATTERN.fullmatch(site) else None
+    if entry is None:
+        abort(404, description="unknown site")
+    events = [to_dict(e) for e in get_store().events(site, 50)]
+    return _json({"state": entry.api(), "events": events})
+
+
+@bp.get("/api/sites/<site>/events")
+def events(site: str) -> Response:
+    """Events, newest first: ``?limit=N`` (1-500, default 50) ``&before=SEQ``."""
+    _known_site(site)
+    limit = _int_arg("limit", 50, 1, MAX_EVENTS)
+    before = _int_arg("before", None, 0, 2**63 - 1)
+    return _json({"events": [to_dict(e) for e in get_store().events(site, limit, before)]})
+
+
+@bp.get("/api/sites/<site>/events.csv")
+def events_csv(site: str) -> Response:
+    """Every stored event as CSV: seq,ts,iso_time,kind,detail."""
+    _known_site(site)
+    store, zone = get_store(), current_app.extensions["siaga"].zone
+
+    def rows() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["seq", "ts", "iso_time", "kind", "detail"])
+        for n, e in enumerate(store.iter_events(site), 1):
+            detail = json.dumps(e.detail, ensure_ascii=False, separators=(",", ":"))
+            writer.writerow([e.seq, e.ts, iso_time(e.ts, zone), _cell(e.kind), detail])
+            if n % 200 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    headers = {"Content-Disposition": f'attachment; filename="siaga-{site}-events.csv"'}
+    return Response(rows(), mimetype="text/csv", headers=headers)
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/api/changes")
+def changes() -> Response:
+    """What changed after version ``since``: the pages poll this to update themselves."""
+    since = _int_arg("since", 0, 0, 2**63 - 1)
+    only = request.args.get("site")
+    version, changed, reload = get_store().changes(since, only)
+    feed = current_app.extensions["siaga"].feed
+    return _json({"version": version, "sites": changed, "reload": reload,
+                  "mqtt": "connected" if feed is not None and feed.connected else "disconnected"})
+
+
+@bp.post("/api/sites/<site>/commands/<kind>")
+def command(site: str, kind: str) -> Response:
+    """Send an edge command: 202 {"id": ...}; 401 without a login or token."""
+    actor, refusal = command_actor()
+    if actor is None:
+        headers = {"WWW-Authenticate": 'Bearer realm="siaga"'} if refusal == 401 else {}
+        return _json({"error": REFUSALS[refusal]}, refusal, headers)
+    if kind not in EDGE_COMMAND_KINDS:
+        abort(404, description=f"unknown command; use one of {', '.join(EDGE_COMMAND_KINDS)}")
+    _known_site(site)
+    feed = current_app.extensions["siaga"].feed
+    command_id = feed.send_command(site, kind, actor) if feed is not None else None
+    if request.form.get("from_page"):  # a plain form post (no JavaScript): back to the page
+        flash(translate(g.lang, "sent" if command_id else "send_failed"))
+        return redirect(url_for("pages.site", site=site), 303)
+    if command_id is None:
+        return _json({"error": "the MQTT broker is not reachable; the command was not sent"}, 503)
+    return _json({"id": command_id}, 202)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format."""
+    registry = current_app.extensions["siaga"].registry
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

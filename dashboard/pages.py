@@ -1,0 +1,84 @@
+"""The pages people read: the overview of every room and one page per room.
+
+Each page also has a partial (the part that changes), which the page's script fetches when
+/api/changes says something changed: live updates without a reload and without a framework.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+
+from dashboard import charts, present
+from dashboard.store import SiteEntry, Store
+from edge.config import ID_PATTERN
+
+bp = Blueprint("pages", __name__)
+
+RECENT_EVENTS = 20
+MAX_IDS = 1000
+
+
+def get_store() -> Store:
+    """The app's store."""
+    return current_app.extensions["siaga"].store
+
+
+@bp.get("/")
+def overview() -> str:
+    """One card per site, problems first."""
+    version = get_store().version  # read first: a change during rendering is fetched again
+    entries = get_store().entries()
+    return render_template("overview.html", entries=present.sort_for_overview(entries),
+                           all_entries=entries, version=version)
+
+
+@bp.get("/partials/overview")
+def overview_partial() -> str:
+    """The summary and the cards of the sites in ``?ids=a,b`` (all without it)."""
+    entries = get_store().entries()
+    shown = entries
+    if "ids" in request.args:
+        wanted = set(request.args["ids"].split(",")[:MAX_IDS])
+        shown = [e for e in entries if e.site in wanted]
+    return render_template("_overview_live.html", entries=present.sort_for_overview(shown),
+                           all_entries=entries)
+
+
+@bp.get("/sites/<site>")
+def site(site: str) -> str:
+    """One room: the UPS, the PCs, the current outage, charts and events."""
+    version = get_store().version
+    return render_template("site.html", **_site_context(_entry(site)), version=version)
+
+
+@bp.get("/partials/sites/<site>")
+def site_partial(site: str) -> str:
+    """The changing part of a room's page."""
+    return render_template("_site_live.html", **_site_context(_entry(site)))
+
+
+def _entry(site: str) -> SiteEntry:
+    entry = get_store().entry(site) if ID_PATTERN.fullmatch(site) else None
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _site_context(entry: SiteEntry) -> dict[str, Any]:
+    zone = current_app.extensions["siaga"].zone
+    range_name = request.args.get("range", "24h")
+    if range_name not in charts.RANGES:
+        range_name = "24h"
+    start, end, bucket_s, count = charts.window(range_name, time.time())
+    buckets = get_store().history(entry.site, start, end, bucket_s)
+    return {
+        "entry": entry,
+        "state": entry.state,
+        "range_name": range_name,
+        "charts": [charts.build(m, buckets, start, bucket_s, count, zone, g.lang)
+                   for m in charts.METRICS],
+        "events": get_store().events(entry.site, RECENT_EVENTS),
+    }

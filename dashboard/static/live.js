@@ -1,0 +1,120 @@
+// Siaga status page: live updates without a reload, and the action buttons.
+// Polls /api/changes every second; when a site changed, fetches the server-rendered part of the
+// page and swaps it in. All HTML comes from the server's templates (escaped there): this script
+// never builds markup from data.
+(function () {
+  "use strict";
+  var POLL_MS = 1000;
+  var root = document.querySelector("[data-live]");
+  var banner = document.getElementById("banner");
+
+  function showBanner(text) {
+    if (!banner) return;
+    banner.textContent = text || "";
+    banner.hidden = !text;
+  }
+
+  function withLang(url) {
+    var sep = url.indexOf("?") < 0 ? "?" : "&";
+    return url + sep + "lang=" + encodeURIComponent(document.documentElement.lang);
+  }
+
+  function fragment(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    return tpl.content;
+  }
+
+  function getText(url) {
+    return fetch(withLang(url), {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    });
+  }
+
+  function sortCards(grid) {
+    var cards = Array.prototype.slice.call(grid.children);
+    var sorted = cards.slice().sort(function (a, b) {
+      var ka = a.dataset.key || "", kb = b.dataset.key || "";
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    var same = sorted.every(function (c, i) { return c === cards[i]; });
+    if (!same) sorted.forEach(function (c) { grid.appendChild(c); });
+  }
+
+  function updateOverview(sites) {
+    var url = root.dataset.partial;
+    var all = sites.length > 200;
+    if (!all) url += "?ids=" + encodeURIComponent(sites.join(","));
+    return getText(url).then(function (html) {
+      var part = fragment(html);
+      if (all) { root.replaceChildren(part); return; }
+      var summary = part.getElementById("summary");
+      if (summary) document.getElementById("summary").replaceWith(summary);
+      var grid = document.getElementById("cards");
+      var fresh = part.querySelectorAll(".card");
+      var seen = {};
+      Array.prototype.forEach.call(fresh, function (card) {
+        seen[card.dataset.site] = true;
+        var old = document.getElementById(card.id);
+        if (old) old.replaceWith(card); else grid.appendChild(card);
+      });
+      sites.forEach(function (site) {
+        var gone = !seen[site] && document.getElementById("card-" + site);
+        if (gone) gone.remove();
+      });
+      var empty = document.getElementById("empty");
+      if (empty && grid.children.length) empty.remove();
+      sortCards(grid);
+    });
+  }
+
+  function updateSite() {
+    return getText(root.dataset.partial).then(function (html) {
+      root.replaceChildren(fragment(html));
+    });
+  }
+
+  function poll() {
+    if (document.hidden) { setTimeout(poll, POLL_MS); return; }
+    var url = root.dataset.changes;
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + root.dataset.version;
+    fetch(url, {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (data) {
+        showBanner(data.mqtt === "connected" ? "" : banner && banner.dataset.mqttLost);
+        if (data.reload) { root.dataset.version = 0; location.reload(); return null; }
+        if (!data.sites.length) { root.dataset.version = data.version; return null; }
+        var work = root.dataset.live === "overview" ? updateOverview(data.sites) : updateSite();
+        return work.then(function () { root.dataset.version = data.version; });
+      })
+      .catch(function () { showBanner(banner && banner.dataset.liveLost); })
+      .then(function () { setTimeout(poll, POLL_MS); });
+  }
+
+  function sendCommand(event) {
+    var form = event.target.closest("form[data-command]");
+    if (!form || !window.fetch) return;
+    event.preventDefault();
+    var button = form.querySelector("button");
+    var result = document.getElementById("action-result");
+    var token = form.querySelector("input[name=csrf_token]").value;
+    button.disabled = true;
+    fetch(form.action, {method: "POST", credentials: "same-origin",
+                        headers: {"X-CSRF-Token": token, "Accept": "application/json"}})
+      .then(function (r) { return r.json().then(function (body) { return [r.status, body]; }); })
+      .then(function (answer) {
+        var ok = answer[0] === 202;
+        result.textContent = ok ? result.dataset.sent : result.dataset.failed + " " + (answer[1].error || "");
+        result.className = "action-result " + (ok ? "" : "error");
+      })
+      .catch(function () { result.textContent = result.dataset.failed; result.className = "action-result error"; })
+      .then(function () { button.disabled = false; });
+  }
+
+  document.addEventListener("submit", sendCommand);
+  if (root) setTimeout(poll, POLL_MS);
+})();

@@ -1,0 +1,245 @@
+"""The dashboard's memory: the latest state of every site, and events plus history in SQLite.
+
+The feed (dashboard/feed.py) puts decoded messages in; pages and the API read. The latest states
+live in memory (the overview and /api/sites never touch the disk); events, a sampled history and
+the last known state of each site are kept in SQLite so a restart does not forget a silent site.
+Every change bumps a version number, which is what the pages poll to update themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from dashboard.database import Database, HistoryBucket
+from edge.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_EVERY_S = 60          # one history point a minute per site, and one at every room change
+PRUNE_EVERY_S = 3600
+HISTORY_KEEP_S = 8 * 86400   # the longest chart shows 7 days
+EVENTS_KEEP_S = 400 * 86400
+MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
+
+
+@dataclass
+class SiteEntry:
+    """One site as the dashboard knows it right now."""
+
+    state: StateSnapshot
+    data: dict[str, Any]             # to_dict(state), made once: the API serves it often
+    received: float                  # our clock, when the state arrived (0 = loaded from disk)
+    availability: str | None = None  # the edge's retained online/offline; None = not heard
+    version: int = 0
+    stale: bool = False
+
+    @property
+    def site(self) -> str:
+        """The site id."""
+        return self.state.site
+
+    def api(self) -> dict[str, Any]:
+        """The snapshot as /api/sites shows it: the contract's fields plus ``stale``."""
+        return {**self.data, "stale": self.stale, "availability": self.availability}
+
+
+class Store:
+    """Latest state per site in memory, events and history in SQLite; safe across threads."""
+
+    def __init__(self, database: str, *, stale_after_s: float = 90.0,
+                 sites: str | tuple[str, ...] = "+", clock: Callable[[], float] = time.time) -> None:
+        self.stale_after_s = stale_after_s
+        self.sites_filter = sites
+        self.clock = clock
+        self.db = Database(database)
+        self.stats: dict[str, int] = dict.fromkeys(
+            ("state", "event", "availability", "bad", "duplicate", "ignored"), 0)
+        self._lock = threading.RLock()
+        self._entries: dict[str, SiteEntry] = {}
+        self._availability: dict[str, str] = {}
+        self._sampled: dict[str, tuple[float, str]] = {}
+        self._removed: dict[str, int] = {}
+        self._version = 0
+        self._pruned = 0.0
+        self._full_logged = False
+        self._load()
+
+    def _load(self) -> None:
+        for site, raw in self.db.latest_states():
+            try:
+                state = from_dict(StateSnapshot, json.loads(raw))
+            except (BadMessage, ValueError) as exc:
+                logger.warning("saved state of %s cannot be read (%s); skipped", site, exc)
+                continue
+            if self.wants(site) and state.site == site:
+                self._version += 1
+                self._entries[site] = SiteEntry(state, to_dict(state), 0.0, None, self._version)
+        self.sweep()
+
+    def wants(self, site: str) -> bool:
+        """True when dashboard.sites includes ``site``."""
+        return self.sites_filter == "+" or site in self.sites_filter
+
+    def count(self, what: str) -> None:
+        """Count one message of a kind (state, event, bad, ...) for /metrics."""
+        with self._lock:
+            self.stats[what] = self.stats.get(what, 0) + 1
+
+    def counters(self) -> dict[str, int]:
+        """A copy of the message counters."""
+        with self._lock:
+            return dict(self.stats)
+
+    def put_state(self, state: StateSnapshot) -> bool:
+        """Take a new snapshot; False when it was dropped (too many sites)."""
+        now = self.clock()
+        with self._lock:
+            old = self._entries.get(state.site)
+            if old is None and len(self._entries) >= MAX_SITES:
+                if not self._full_logged:
+                    logger.warning("more than %d sites: states of new sites are dropped", MAX_SITES)
+                    self._full_logged = True
+                return False
+            self.count("state")
+            changed = old is None or old.stale or _differs(old.state, state)
+            if changed:
+                self._version += 1
+            version = self._version if changed or old is None else old.version
+            self._removed.pop(state.site, None)
+            entry = SiteEntry(state, to_dict(state), now, self._availability.get(state.site), version)
+            entry.stale = self._is_stale(entry, now)
+            self._entries[state.site] = entry
+            self._sample(entry)
+            self._prune(now)
+        return True
+
+    def put_event(self, event: JournalEvent) -> bool:
+        """Keep one journal event; False when (site, seq) was already kept."""
+        with self._lock:
+            self.count("event")
+            if not self.db.add_event(event):
+                self.count("duplicate")
+                return False
+            entry = self._entries.get(event.site)
+            if entry is not None:
+                self._version += 1
+                entry.version = self._version
+        return True
+
+    def put_availability(self, site: str, value: str | None) -> None:
+        """The edge's retained ``online``/``offline``; None when the retained message was cleared."""
+        with self._lock:
+            self.count("availability")
+            if value is None:
+                self._availability.pop(site, None)
+            else:
+                self._availability[site] = value
+            entry = self._entries.get(site)
+            if entry is not None and entry.availability != value:
+                entry.availability = value
+                self._version += 1
+                entry.version = self._version
+                entry.stale = self._is_stale(entry, self.clock())
+
+    def forget(self, site: str) -> None:
+        """Drop a site from the overview (its retained state was cleared); events stay."""
+        with self._lock:
+            if self._entries.pop(site, None) is not None:
+                self._version += 1
+                self._removed[site] = self._version
+                self.db.forget_state(site)
+                logger.info("site %s removed: its retained state was cleared", site)
+
+    def sweep(self) -> None:
+        """Mark sites stale or fresh as time passes; a flip counts as a change."""
+        now = self.clock()
+        with self._lock:
+            for entry in self._entries.values():
+                stale = self._is_stale(entry, now)
+                if stale != entry.stale:
+                    entry.stale = stale
+                    self._version += 1
+                    entry.version = self._version
+
+    def _is_stale(self, entry: SiteEntry, now: float) -> bool:
+        return entry.availability == "offline" or now - entry.state.ts > self.stale_after_s
+
+    def entries(self) -> list[SiteEntry]:
+        """Every site, by id, with its stale flag up to date."""
+        self.sweep()
+        with self._lock:
+            return [self._entries[k] for k in sorted(self._entries)]
+
+    def entry(self, site: str) -> SiteEntry | None:
+        """One site, or None when it has never sent a state."""
+        self.sweep()
+        with self._lock:
+            return self._entries.get(site)
+
+    def changes(self, since: int, site: str | None = None) -> tuple[int, list[str], bool]:
+        """(version now, sites changed after ``since``, reload): what a page must redraw."""
+        self.sweep()
+        with self._lock:
+            if since > self._version or since < 0:
+                return self._version, [], True
+            changed = [s for s, e in self._entries.items() if e.version > since]
+            changed += [s for s, v in self._removed.items() if v > since]
+            if site is not None:
+                changed = [s for s in changed if s == site]
+            return self._version, sorted(changed), False
+
+    @property
+    def version(self) -> int:
+        """The number of changes so far."""
+        return self._version
+
+    def has_site(self, site: str) -> bool:
+        """True when the site has a state or at least one stored event."""
+        with self._lock:
+            if site in self._entries:
+                return True
+        return self.db.has_events(site)
+
+    def events(self, site: str, limit: int = 50, before: int | None = None) -> list[JournalEvent]:
+        """Events of a site, newest first."""
+        return self.db.events(site, limit, before)
+
+    def iter_events(self, site: str) -> Iterator[JournalEvent]:
+        """Every stored event of a site, oldest first (for CSV)."""
+        return self.db.iter_events(site)
+
+    def history(self, site: str, start: float, end: float, bucket_s: float) -> list[HistoryBucket]:
+        """History averaged per bucket of ``bucket_s`` seconds in [start, end)."""
+        return self.db.history(site, start, end, bucket_s)
+
+    def secret_key(self) -> str:
+        """The key that signs login cookies; made once, kept in the database."""
+        return self.db.secret_key()
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def _sample(self, entry: SiteEntry) -> None:
+        state = entry.state
+        last = self._sampled.get(state.site)
+        if last and last[1] == state.room and 0 <= state.ts - last[0] < SAMPLE_EVERY_S:
+            return
+        self._sampled[state.site] = (state.ts, state.room)
+        self.db.add_sample(state, json.dumps(entry.data, separators=(",", ":")))
+
+    def _prune(self, now: float) -> None:
+        if now - self._pruned >= PRUNE_EVERY_S:
+            self._pruned = now
+            self.db.prune(now - HISTORY_KEEP_S, now - EVENTS_KEEP_S)
+
+
+def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:
+    """True when more than the timestamp changed (the edge repeats its state every 30 s)."""
+    return dataclasses.replace(old, ts=0.0) != dataclasses.replace(new, ts=0.0)

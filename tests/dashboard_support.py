@@ -1,0 +1,161 @@
+"""Shared by the dashboard tests: a config file, realistic snapshots, and a demo fleet with history."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from dashboard.database import Database
+from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
+                           UpsView, to_dict, to_json)
+
+LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
+        "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
+        "shutdown": ("red", "fast_blink", "shutdown"), "fault": ("red", "solid", "off")}
+
+
+def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
+                 language: str = "id", dashboard: str = "") -> Path:
+    """A siaga.toml for the dashboard in ``directory``."""
+    path = directory / "siaga.toml"
+    path.write_text(f"""
+[site]
+id = "dashboard-test"
+language = "{language}"
+
+[mqtt]
+host = "127.0.0.1"
+port = {mqtt_port}
+
+[[ups]]
+name = "meeting"
+
+[dashboard]
+listen = "{listen}"
+database = "{directory / 'dashboard.sqlite3'}"
+{dashboard}
+""")
+    return path
+
+
+def snapshot(site: str, room: str = "ready", *, now: float | None = None, name: str = "",
+             charge: float = 100.0, runtime_s: float = 1800, load: float = 35.0,
+             volts: float = 220.0, since: float | None = None, pcs_online: bool = True,
+             outage: OutageView | None = None, reasons: list[str] | None = None,
+             silenced: bool = False) -> StateSnapshot:
+    """A state as an edge would publish it."""
+    now = time.time() if now is None else now
+    on_battery = room in ("on_battery", "wrapup", "shutdown")
+    led, pattern, buzz = LOOK[room]
+    ups = UpsView(name="meeting", reachable=room != "fault", status="OB DISCHRG" if on_battery else "OL CHRG",
+                  on_battery=on_battery, charge_pct=charge, runtime_s=runtime_s, load_pct=load,
+                  input_voltage=0.0 if on_battery else volts)
+    pc = PcView(id="meeting-pc", online=pcs_online, last_seen=now - 3, meeting_app=True,
+                converting=False, disk_free_gb=118.4)
+    return StateSnapshot(site=site, ts=now, room=room, since=now - 600 if since is None else since,
+                         name=name, reasons=reasons or [],
+                         power=Power(on_battery=on_battery, charge_pct=charge, runtime_s=runtime_s),
+                         ups=[ups], pcs=[pc],
+                         indicator=IndicatorView(led, pattern, "off" if silenced else buzz, silenced),
+                         outage=outage)
+
+
+def outage_snapshot(site: str, now: float, name: str = "Bappeda - Ruang Rapat 1") -> StateSnapshot:
+    """A power cut four minutes old: the host has been told, the recording not yet saved."""
+    started = now - 245
+    return snapshot(site, "on_battery", now=now, name=name, charge=78.0, runtime_s=1260,
+                    load=38.0, since=started,
+                    outage=OutageView(started=started, notice_sent=started + 5.2))
+
+
+def demo_fleet(now: float) -> list[StateSnapshot]:
+    """Five meeting rooms of one office, one of them in a power cut, one silent."""
+    return [
+        outage_snapshot("bappeda-rr1", now),
+        snapshot("kominfo-utama", name="Dinas Kominfo - Ruang Rapat Utama", now=now, since=now - 86000),
+        snapshot("setda-bupati", name="Setda - Ruang Rapat Bupati", now=now, charge=96.0,
+                 since=now - 7200),
+        snapshot("bpkad-rr2", "attention", name="BPKAD - Ruang Rapat 2", now=now,
+                 pcs_online=False, reasons=["pc_offline:meeting-pc"], since=now - 1500),
+        snapshot("disdik-aula", name="Dinas Pendidikan - Aula", now=now - 3600, since=now - 90000),
+    ]
+
+
+def outage_events(site: str, now: float) -> list[JournalEvent]:
+    """The journal of a room: an old outage, then the one in progress."""
+    old = now - 3 * 86400
+    kinds = [(old - 3600, "edge_started", {}), (old, "power_lost", {}),
+             (old + 5, "notice_sent", {"pc": "meeting-pc"}),
+             (old + 5.3, "pc_ack", {"pc": "meeting-pc", "kind": "notice"}),
+             (old + 1210, "power_restored", {"duration_s": 1210.0}),
+             (now - 245, "power_lost", {}), (now - 239.8, "notice_sent", {"pc": "meeting-pc"}),
+             (now - 239.5, "pc_ack", {"pc": "meeting-pc", "kind": "notice"})]
+    return [JournalEvent(site=site, seq=i + 1, ts=ts, kind=k, detail=d) for i, (ts, k, d) in enumerate(kinds)]
+
+
+def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7) -> None:
+    """A week of one-a-minute history with a 20-minute outage three days ago (written directly)."""
+    db = Database(database)
+    outage_at = now - 3 * 86400
+    for minute in range(days * 1440, 0, -1):
+        ts = now - minute * 60
+        charge, cut = _charge(ts - outage_at)
+        if now - ts < 245:
+            charge, cut = 100 - (245 - (now - ts)) / 245 * 22, True
+        point = snapshot(state.site, "on_battery" if cut else "ready", now=ts, charge=round(charge, 1),
+                         runtime_s=1800 * charge / 100, load=35 + 4 * math.sin(minute / 90),
+                         volts=219 + 3 * math.sin(minute / 200))
+        db.add_sample(point, json.dumps(to_dict(point)))
+    db.close()
+
+
+def _charge(since_cut: float) -> tuple[float, bool]:
+    """(charge, on battery) around a 20-minute cut and the 45 minutes of recharging after it."""
+    if 0 <= since_cut < 1200:
+        return 100 - since_cut / 1200 * 45, True
+    if 1200 <= since_cut < 3900:
+        return 55 + (since_cut - 1200) / 2700 * 45, False
+    return 100.0, False
+
+
+class Client:
+    """A paho client for tests: publish as the edge would, and record what arrives."""
+
+    def __init__(self, port: int, subscribe: tuple[str, ...] = ()) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self._connected = threading.Event()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+        self.client.on_message = lambda c, u, m: self.received.append((m.topic, m.payload))
+        self.client.on_connect = lambda c, u, f, r, p: ([c.subscribe(t, qos=1) for t in subscribe],
+                                                        self._connected.set())
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self._connected.wait(5), "could not connect to the test broker"
+
+    def publish(self, topic: str, payload: Any, retain: bool = False) -> None:
+        """Publish at QoS 1 and wait until the broker has it."""
+        data = to_json(payload) if not isinstance(payload, (bytes, str)) else payload
+        self.client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_for(check: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll ``check()`` until it returns something true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,301 @@
+"""The dashboard through Flask's test client: every endpoint, hostile input, escaping, auth, CSRF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from dataclasses import replace
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from dashboard import create_app
+from dashboard.store import Store
+from edge.config import ConfigError, load_config
+from edge.messages import JournalEvent
+from tests.dashboard_support import outage_events, outage_snapshot, snapshot, write_config
+
+PASSWORD = "rahasia-rapat-1"
+TOKEN = "token-for-scripts-0123456789"
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    pwhash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    return load_config(write_config(tmp_path, dashboard=f'admin_password_hash = "{pwhash}"\n'
+                                                        'api_token_file = "token"'))
+
+
+@pytest.fixture
+def store(config):
+    s = Store(config.dashboard.database)
+    now = time.time()
+    s.put_state(outage_snapshot("bappeda-rr1", now))
+    s.put_state(snapshot("kominfo-utama", name="Dinas Kominfo - Ruang Rapat Utama", now=now))
+    for event in outage_events("bappeda-rr1", now):
+        s.put_event(event)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(config, store):
+    return create_app(config, store).test_client()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client) -> str:
+    """Log in; the CSRF token of the session."""
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": "/"})
+    assert answer.status_code == 303
+    return csrf_of(client.get("/sites/bappeda-rr1").get_data(as_text=True))
+
+
+def test_overview_shows_problems_first_in_indonesian(client):
+    html = client.get("/").get_data(as_text=True)
+    assert html.index("Bappeda - Ruang Rapat 1") < html.index("Dinas Kominfo - Ruang Rapat Utama")
+    assert "Listrik padam: pakai baterai" in html and "2 ruangan" in html
+    assert 'class="led led-amber pat-blink"' in html       # the card shows the room's LED
+    assert "78 %" in html and "21 mnt" in html               # charge and runtime in minutes
+
+
+def test_english_with_lang_and_it_sticks(client):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "Power cut: on battery" in html and '<html lang="en">' in html
+    assert "Power cut: on battery" in client.get("/").get_data(as_text=True)   # the cookie
+    assert "Listrik padam" in client.get("/?lang=id").get_data(as_text=True)
+
+
+def test_site_page_shows_ups_pcs_outage_indicator_chart_and_events(client):
+    html = client.get("/sites/bappeda-rr1").get_data(as_text=True)
+    for text in ("OB DISCHRG", "78 %", "21 mnt", "38 %", "118,4 GB", "meeting-pc",
+                 "Pemimpin rapat diberi tahu", "Listrik PLN padam", "Listrik PLN kembali",
+                 "20 mnt 10 dtk", "events.csv", "Muatan baterai (%)"):
+        assert text in html, text
+    assert 'class="led led-amber pat-blink big"' in html and "buzz-outage" in html
+    assert html.count("<svg") == 4
+    assert "7 hari" in client.get("/sites/bappeda-rr1?range=7d").get_data(as_text=True)
+
+
+def test_times_are_in_the_site_time_zone(client, store):
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=100, ts=1764270000.0, kind="power_lost"))
+    rows = list(csv.reader(io.StringIO(client.get("/api/sites/bappeda-rr1/events.csv").get_data(as_text=True))))
+    assert rows[0] == ["seq", "ts", "iso_time", "kind", "detail"]
+    assert ["100", "1764270000.0", "2025-11-28T02:00:00+07:00", "power_lost", "{}"] in rows
+
+
+def hostile_state(where: str):
+    """A state with a script tag in one text field the edge controls."""
+    state = snapshot("evil-site", "attention", name="Ruang Rapat")
+    if where == "name":
+        return replace(state, name=HOSTILE)
+    if where == "reason":
+        return replace(state, reasons=[f"pc_offline:{HOSTILE}", HOSTILE])
+    if where == "ups":
+        return replace(state, ups=[replace(state.ups[0], name=HOSTILE, status=HOSTILE)])
+    return replace(state, pcs=[replace(state.pcs[0], id=HOSTILE)])
+
+
+@pytest.mark.parametrize("where", ["name", "reason", "ups", "pc"])
+def test_hostile_text_from_the_broker_renders_as_text(client, store, where):
+    store.put_state(hostile_state(where))
+    store.put_event(JournalEvent(site="evil-site", seq=1, ts=time.time(), kind=HOSTILE,
+                                 detail={HOSTILE: HOSTILE}))
+    for url in ("/", "/sites/evil-site", "/partials/overview", "/partials/sites/evil-site"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html, url
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/sites/evil-site").get_data(as_text=True)
+    assert client.get("/api/sites/evil-site").get_json()["events"][0]["kind"] == HOSTILE
+
+
+def test_api_sites_and_site(client):
+    sites = client.get("/api/sites").get_json()["sites"]
+    assert [s["site"] for s in sites] == ["bappeda-rr1", "kominfo-utama"]
+    assert sites[0]["room"] == "on_battery" and sites[0]["stale"] is False and sites[0]["v"] == 1
+    one = client.get("/api/sites/bappeda-rr1").get_json()
+    assert one["state"]["outage"]["notice_sent"] is not None
+    assert [e["seq"] for e in one["events"]] == [8, 7, 6, 5, 4, 3, 2, 1]
+
+
+def test_events_paging(client):
+    page = client.get("/api/sites/bappeda-rr1/events?limit=3").get_json()["events"]
+    assert [e["seq"] for e in page] == [8, 7, 6]
+    older = client.get("/api/sites/bappeda-rr1/events?limit=3&before=6").get_json()["events"]
+    assert [e["seq"] for e in older] == [5, 4, 3]
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/sites/nowhere", 404), ("/api/sites/nowhere", 404), ("/api/sites/nowhere/events", 404),
+    ("/api/sites/nowhere/events.csv", 404), ("/partials/sites/nowhere", 404), ("/no/such/page", 404),
+    ("/sites/%3Cscript%3Ealert(1)%3C%2Fscript%3E", 404), ("/sites/..%2F..%2Fetc%2Fpasswd", 404),
+    ("/api/sites/a%00b", 404), ("/static/..%2F..%2Fedge%2Fconfig.py", 404),
+    ("/sites/" + "a" * 5000, 404), ("/api/sites/BAPPEDA-RR1", 404),
+    ("/api/sites/bappeda-rr1/events?limit=0", 400), ("/api/sites/bappeda-rr1/events?limit=-1", 400),
+    ("/api/sites/bappeda-rr1/events?limit=abc", 400), ("/api/sites/bappeda-rr1/events?limit=501", 400),
+    ("/api/sites/bappeda-rr1/events?limit=%EF%BC%91", 400), ("/api/sites/bappeda-rr1/events?before=1e5", 400),
+    ("/api/sites/bappeda-rr1/events?before=99999999999999999999999", 400),
+    ("/api/changes?since=-1", 400), ("/api/changes?since=x", 400),
+    ("/?lang=%3Cscript%3E", 200), ("/sites/bappeda-rr1?range=%3Cscript%3E", 200),
+    ("/partials/overview?ids=" + ",".join(["x"] * 5000), 200),
+])
+def test_hostile_paths_and_query_values(client, url, status):
+    answer = client.get(url)
+    assert answer.status_code == status
+    assert b"<script>alert" not in answer.data and b"Traceback" not in answer.data
+    if url.startswith("/api/") and status >= 400:
+        assert "error" in answer.get_json()
+
+
+def test_not_found_page_is_in_the_readers_language(client):
+    assert "Tidak ditemukan" in client.get("/sites/nowhere").get_data(as_text=True)
+    assert "Not found" in client.get("/sites/nowhere?lang=en").get_data(as_text=True)
+
+
+def test_csv_cannot_smuggle_a_spreadsheet_formula(client, store):
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=99, ts=time.time(), kind="=HYPERLINK(1)"))
+    text = client.get("/api/sites/bappeda-rr1/events.csv").get_data(as_text=True)
+    assert ",'=HYPERLINK(1)," in text and ",=HYPERLINK" not in text
+
+
+def test_metrics(client):
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'siaga_ups_battery_charge_ratio{site="bappeda-rr1",ups="meeting"} 0.78' in text
+    assert 'siaga_room_state{site="bappeda-rr1",state="on_battery"} 1.0' in text
+    assert 'siaga_room_state{site="bappeda-rr1",state="ready"} 0.0' in text
+    assert 'siaga_on_battery{site="bappeda-rr1"} 1.0' in text
+    assert 'siaga_on_battery{site="kominfo-utama"} 0.0' in text
+    assert 'siaga_site_stale{site="kominfo-utama"} 0.0' in text
+    assert "siaga_dashboard_mqtt_connected 0.0" in text
+
+
+def test_healthz_without_a_broker_is_503(client):
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.get_json() == {"ok": False, "mqtt": "disconnected"}
+
+
+def test_changes_tell_the_page_what_to_redraw(client, store):
+    version = client.get("/api/changes").get_json()["version"]
+    assert client.get(f"/api/changes?since={version}").get_json()["sites"] == []
+    store.put_state(snapshot("kominfo-utama", "attention", name="Dinas Kominfo - Ruang Rapat Utama"))
+    answer = client.get(f"/api/changes?since={version}").get_json()
+    assert answer["sites"] == ["kominfo-utama"] and answer["version"] > version
+    assert client.get(f"/api/changes?since={version}&site=bappeda-rr1").get_json()["sites"] == []
+    assert client.get(f"/api/changes?since={version + 1000}").get_json()["reload"] is True
+    card = client.get("/partials/overview?ids=kominfo-utama").get_data(as_text=True)
+    assert 'id="card-kominfo-utama"' in card and "Perlu dicek" in card and "card-bappeda-rr1" not in card
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- actions: auth, CSRF, rate limit ----------------------------------------------------------
+
+def test_command_without_login_or_token_is_401(client):
+    answer = client.post("/api/sites/bappeda-rr1/commands/silence")
+    assert answer.status_code == 401 and "Bearer" in answer.headers["WWW-Authenticate"]
+
+
+def test_site_page_shows_buttons_only_after_login(client):
+    assert "data-command" not in client.get("/sites/bappeda-rr1").get_data(as_text=True)
+    login(client)
+    html = client.get("/sites/bappeda-rr1").get_data(as_text=True)
+    assert html.count("data-command=") == 4 and "Bisukan buzzer" in html
+
+
+def test_login_session_needs_the_csrf_token(client):
+    token = login(client)
+    assert client.post("/api/sites/bappeda-rr1/commands/silence").status_code == 403
+    wrong = client.post("/api/sites/bappeda-rr1/commands/silence", headers={"X-CSRF-Token": "x" * 43})
+    assert wrong.status_code == 403
+    # Auth passes; no broker in this test, so the command cannot be sent: 503, never 202.
+    ok = client.post("/api/sites/bappeda-rr1/commands/silence", headers={"X-CSRF-Token": token})
+    assert ok.status_code == 503 and "broker" in ok.get_json()["error"]
+
+
+def test_form_post_without_javascript_goes_back_to_the_page(client):
+    token = login(client)
+    answer = client.post("/api/sites/bappeda-rr1/commands/silence",
+                         data={"csrf_token": token, "from_page": "1"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/sites/bappeda-rr1")
+    assert "Perintah tidak dapat dikirim" in client.get("/sites/bappeda-rr1").get_data(as_text=True)
+
+
+def test_bearer_token(client):
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/api/sites/bappeda-rr1/commands/silence", headers=good).status_code == 503
+    assert client.post("/api/sites/bappeda-rr1/commands/format_disk", headers=good).status_code == 404
+    assert client.post("/api/sites/nowhere/commands/silence", headers=good).status_code == 404
+    bad = client.post("/api/sites/bappeda-rr1/commands/silence", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+
+
+def test_wrong_tokens_are_rate_limited(client):
+    for _ in range(5):
+        client.post("/api/sites/bappeda-rr1/commands/silence", headers={"Authorization": "Bearer nope"})
+    answer = client.post("/api/sites/bappeda-rr1/commands/silence",
+                         headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 429
+
+
+def test_login_checks_csrf_password_and_rate_limit(client):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"password": PASSWORD}).status_code == 400
+    for _ in range(5):
+        answer = client.post("/login", data={"csrf_token": token, "password": "tebakan"})
+        assert answer.status_code == 401 and "Kata sandi salah" in answer.get_data(as_text=True)
+    blocked = client.post("/login", data={"csrf_token": token, "password": PASSWORD})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "Terlalu banyak percobaan" in blocked.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/sites/bappeda-rr1", "/sites/bappeda-rr1"), ("//evil.example/", "/"),
+    ("https://evil.example/", "/"), ("/\\evil.example", "/"),
+])
+def test_login_redirects_only_inside_the_site(client, target, expected):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": target})
+    assert answer.status_code == 303 and answer.headers["Location"] == expected
+
+
+def test_logout_needs_csrf_and_ends_the_session(client):
+    token = login(client)
+    assert client.post("/logout").status_code == 400
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.post("/api/sites/bappeda-rr1/commands/silence",
+                       headers={"X-CSRF-Token": token}).status_code == 401
+
+
+def test_no_login_form_without_a_password_hash(tmp_path):
+    config = load_config(write_config(tmp_path))
+    store = Store(config.dashboard.database)
+    try:
+        client = create_app(config, store).test_client()
+        answer = client.get("/login")
+        assert answer.status_code == 404 and "admin_password_hash" in answer.get_data(as_text=True)
+    finally:
+        store.close()
+
+
+def test_a_password_that_is_not_a_hash_names_the_key(tmp_path):
+    config = load_config(write_config(tmp_path, dashboard='admin_password_hash = "hunter2"'))
+    with pytest.raises(ConfigError, match="siaga.toml: dashboard.admin_password_hash: not a hash"):
+        create_app(config)
+
+
+def test_unknown_time_zone_names_the_key(tmp_path):
+    path = write_config(tmp_path)
+    path.write_text(path.read_text().replace('language = "id"', 'language = "id"\ntimezone = "Mars/Base"'))
+    with pytest.raises(ConfigError, match='site.timezone: unknown time zone "Mars/Base"'):
+        create_app(load_config(path))
