@@ -1,13 +1,16 @@
 # Two commands a newcomer runs: `make demo` and `make test`.
+# VENV=DIR uses another virtual environment (the demo test passes the one it runs in).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-APT_TEST := nut-server nut-client mosquitto mosquitto-clients xvfb xauth python3-tk xclip chromium
-APT_DEMO := nut-server nut-client mosquitto mosquitto-clients
+APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium
+APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
-.PHONY: demo test venv apt-test apt-demo bench clean
+.PHONY: demo test venv apt-test apt-demo bench install clean
 
 $(BIN)/siaga: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "Siaga needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -21,14 +24,19 @@ apt-test:
 apt-demo:
 	@sh scripts/apt-need.sh $(APT_DEMO)
 
+# `python -m` (not the siaga script) so that the demo runs the code of this checkout.
 demo: apt-demo venv
-	$(BIN)/siaga demo
+	$(BIN)/python -m edge.cli demo
 
 test: apt-test venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py
+
+# On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units.
+install:
+	sh scripts/install-pi.sh $(INSTALL_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,281 @@
+#!/bin/bash
+# Install Siaga on a Raspberry Pi (Raspberry Pi OS bookworm / trixie), from this checkout.
+# Idempotent: a second run changes nothing; existing configuration is never overwritten.
+#
+#   sudo scripts/install-pi.sh              install
+#   scripts/install-pi.sh --dry-run         print every action, change nothing
+#   scripts/install-pi.sh --root DIR        put the files under DIR (apt, users, chown and
+#                                           systemctl are printed and skipped)
+#   --no-venv                               skip the venv in /opt/siaga (tests; a venv you manage)
+set -eu
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=""
+DRY=0
+VENV_STEP=1
+APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
+UNITS="siaga-edge.service siaga-dashboard.service"
+NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dry-run) DRY=1 ;;
+        --root) [ $# -ge 2 ] || usage 2; ROOT=$(realpath -m "$2"); shift ;;
+        --no-venv) VENV_STEP=0 ;;
+        -h|--help) usage 0 ;;
+        *) echo "install-pi.sh: unknown option $1" >&2; usage 2 ;;
+    esac
+    shift
+done
+
+if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
+    echo "install-pi.sh: run it as root (sudo), or try --dry-run / --root DIR" >&2
+    exit 1
+fi
+
+CHANGED=0      # anything done in this run
+NUT_CHANGED=0 MQTT_CHANGED=0 UNITS_CHANGED=0
+
+# ---------------------------------------------------------------- how each action is carried out
+
+say() { echo "$*"; }
+
+# A change to files under $ROOT: printed, and done unless --dry-run.
+do_file() {
+    CHANGED=1
+    if [ "$DRY" = 1 ]; then say "[dry-run] $*"; else say "+ $*"; "$@"; fi
+}
+
+# A change to the system itself (packages, users, services, owners): skipped under --root.
+do_system() {
+    if [ -n "$ROOT" ]; then say "[skip: --root] $*"; return; fi
+    CHANGED=1
+    if [ "$DRY" = 1 ]; then say "[dry-run] $*"; else say "+ $*"; "$@"; fi
+}
+
+# Write stdin to $1 (under ROOT) with mode $2, unless the file already has exactly that content.
+put() {
+    local dest="$ROOT$1" mode="$2" tmp
+    tmp=$(mktemp)
+    cat >"$tmp"
+    if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
+        say "ok: $1 is up to date"
+    else
+        CHANGED=1
+        if [ "$DRY" = 1 ]; then say "[dry-run] write $dest (mode $mode)"
+        else say "+ write $dest (mode $mode)"; install -D -m "$mode" "$tmp" "$dest"; fi
+    fi
+    rm -f "$tmp"
+}
+
+# Write stdin to $1 only when there is no such file yet (configuration belongs to the owner).
+put_new() {
+    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; cat >/dev/null; return 1; fi
+    put "$@"
+}
+
+# True when $1 is exactly what its Debian package shipped (nobody has edited it yet).
+pristine() {
+    [ -z "$ROOT" ] || return 1
+    local sum pkgsum
+    sum=$(md5sum "$1" 2>/dev/null | cut -d' ' -f1) || return 1
+    pkgsum=$(dpkg-query -W -f='${Conffiles}\n' 2>/dev/null | awk -v f="$1" '$1 == f {print $2}')
+    [ -n "$sum" ] && [ "$sum" = "$pkgsum" ]
+}
+
+random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24; }
+
+# A secret file under /etc/siaga, created once with a random password.
+secret() {
+    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; return; fi
+    random_password | put "$1" 0640
+}
+
+# The secret's value; a placeholder in a dry run where the file is not made.
+secret_value() { if [ -e "$ROOT$1" ]; then head -n1 "$ROOT$1"; else echo "RANDOM"; fi; }
+
+owner() {  # owner USER:GROUP FILE... (only for files that exist)
+    local who="$1"; shift
+    for f in "$@"; do
+        [ -e "$ROOT$f" ] || [ "$DRY" = 1 ] || continue
+        [ -e "$ROOT$f" ] && [ "$(stat -c %U:%G "$ROOT$f")" = "$who" ] && continue
+        do_system chown "$who" "$ROOT$f"
+    done
+}
+
+# ---------------------------------------------------------------------------------- the steps
+
+step_packages() {
+    say "== Debian packages"
+    local missing=""
+    for pkg in $APT_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $pkg"
+    done
+    if [ -z "$missing" ]; then say "ok: $APT_PACKAGES installed"; return; fi
+    if [ -z "$ROOT" ] && ! apt-cache show python3-lgpio >/dev/null 2>&1; then
+        say "note: python3-lgpio is not in this system's repositories (not Raspberry Pi OS?);" \
+            "pip installs lgpio into the venv instead"
+        missing=$(echo "$missing" | sed 's/ python3-lgpio//')
+        LGPIO_FROM_PIP=1
+    fi
+    [ -n "$missing" ] || return 0
+    do_system apt-get update -q
+    do_system env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+}
+
+step_user() {
+    say "== user siaga (group gpio)"
+    if getent group gpio >/dev/null; then say "ok: group gpio exists"
+    else do_system groupadd --system gpio; fi
+    if id siaga >/dev/null 2>&1; then say "ok: user siaga exists"
+    else do_system useradd --system --user-group --home-dir /var/lib/siaga --no-create-home \
+        --shell /usr/sbin/nologin siaga; fi
+    if id -nG siaga 2>/dev/null | tr ' ' '\n' | grep -qx gpio; then say "ok: siaga is in group gpio"
+    else do_system usermod -a -G gpio siaga; fi
+    if [ -d "$ROOT/var/lib/siaga" ]; then say "ok: /var/lib/siaga exists"
+    else do_file install -d -m 0750 "$ROOT/var/lib/siaga"; fi
+    owner siaga:siaga /var/lib/siaga
+}
+
+source_hash() {
+    (cd "$REPO" && find pyproject.toml edge dashboard -type f \( -name '*.py' -o -name '*.toml' \
+        -o -name '*.html' -o -path '*/static/*' \) ! -path '*/__pycache__/*' -print0 |
+        sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+step_venv() {
+    say "== Python venv /opt/siaga/venv"
+    if [ "$VENV_STEP" = 0 ]; then say "skip: --no-venv"; return; fi
+    local venv="$ROOT/opt/siaga/venv" want
+    if [ -x "$venv/bin/python" ]; then say "ok: $venv exists"
+    else do_file python3 -m venv --system-site-packages "$venv"; fi
+    want=$(source_hash)
+    if [ "$(cat "$venv/.siaga-source" 2>/dev/null)" = "$want" ]; then
+        say "ok: siaga from $REPO is installed in the venv"
+    else
+        do_file "$venv/bin/pip" install -q --upgrade pip
+        do_file "$venv/bin/pip" install -q "$REPO"
+        [ "${LGPIO_FROM_PIP:-0}" = 0 ] || do_file "$venv/bin/pip" install -q lgpio
+        [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
+    fi
+    if [ -L "$ROOT/usr/local/bin/siaga" ]; then say "ok: /usr/local/bin/siaga exists"
+    else
+        [ -d "$ROOT/usr/local/bin" ] || do_file mkdir -p "$ROOT/usr/local/bin"
+        do_file ln -s /opt/siaga/venv/bin/siaga "$ROOT/usr/local/bin/siaga"
+    fi
+}
+
+step_siaga_config() {
+    say "== /etc/siaga"
+    put_new /etc/siaga/siaga.toml 0640 <"$REPO/firmware_config/siaga/siaga.toml" || true
+    secret /etc/siaga/mqtt.password
+    secret /etc/siaga/nut.password
+    secret /etc/siaga/upsmon.password
+    owner root:siaga /etc/siaga/siaga.toml /etc/siaga/mqtt.password /etc/siaga/nut.password
+}
+
+step_nut() {
+    say "== NUT (/etc/nut)"
+    local nut_pw upsmon_pw f
+    nut_pw=$(secret_value /etc/siaga/nut.password)
+    upsmon_pw=$(secret_value /etc/siaga/upsmon.password)
+    for f in $NUT_FILES; do
+        if [ -e "$ROOT/etc/nut/$f" ] && pristine "/etc/nut/$f"; then
+            say "note: /etc/nut/$f is the package's unedited sample: replaced (saved as $f.dist)"
+            do_file cp -p "/etc/nut/$f" "/etc/nut/$f.dist"
+            do_file rm "/etc/nut/$f"
+        fi
+        if [ -e "$ROOT/etc/nut/$f" ]; then
+            say "ok: /etc/nut/$f exists, kept as it is (Siaga's example: firmware_config/nut/$f)"
+            continue
+        fi
+        sed -e "s/CHANGE-ME-siaga/$nut_pw/" -e "s/CHANGE-ME-upsmon/$upsmon_pw/" \
+            "$REPO/firmware_config/nut/$f" | put "/etc/nut/$f" 0640
+        NUT_CHANGED=1
+        owner root:nut "/etc/nut/$f"
+    done
+}
+
+step_mosquitto() {
+    say "== mosquitto (/etc/mosquitto)"
+    put_new /etc/mosquitto/conf.d/siaga.conf 0644 <"$REPO/firmware_config/mosquitto/siaga.conf" &&
+        MQTT_CHANGED=1
+    put_new /etc/mosquitto/siaga.acl 0644 <"$REPO/firmware_config/mosquitto/siaga.acl" &&
+        MQTT_CHANGED=1
+    mqtt_user siaga-edge /etc/siaga/mqtt.password
+    local pc
+    for pc in $(expected_pcs); do
+        secret "/etc/siaga/pc-$pc.password"
+        mqtt_user "$pc" "/etc/siaga/pc-$pc.password"
+    done
+    owner mosquitto:mosquitto /etc/mosquitto/siaga.passwd
+}
+
+# The pc ids of /etc/siaga/siaga.toml's edge.pcs (the example's when it is not there yet).
+expected_pcs() {
+    local conf="$ROOT/etc/siaga/siaga.toml"
+    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
+    python3 -c 'import sys, tomllib
+pcs = tomllib.load(open(sys.argv[1], "rb")).get("edge", {}).get("pcs", ["meeting-pc"])
+print(" ".join(p for p in pcs if isinstance(p, str) and p.replace("-", "").isalnum()))' "$conf"
+}
+
+mqtt_user() {  # mqtt_user NAME PASSWORD_FILE: add NAME to the broker's password file once
+    local file="$ROOT/etc/mosquitto/siaga.passwd"
+    if grep -q "^$1:" "$file" 2>/dev/null; then say "ok: broker user $1 exists"; return; fi
+    if ! command -v mosquitto_passwd >/dev/null; then
+        say "[skip: mosquitto_passwd not installed] add broker user $1"; return
+    fi
+    do_file add_broker_user "$file" "$1" "$ROOT$2"
+    MQTT_CHANGED=1
+}
+
+add_broker_user() {  # add_broker_user PASSWD_FILE NAME SECRET_FILE (the secret is never printed)
+    [ -e "$1" ] || install -D -m 0600 /dev/null "$1"
+    mosquitto_passwd -b "$1" "$2" "$(head -n1 "$3")"
+}
+
+step_units() {
+    say "== systemd units"
+    local unit
+    for unit in $UNITS; do
+        if [ ! -f "$REPO/systemd/$unit" ]; then say "note: $REPO/systemd/$unit missing, skipped"; continue; fi
+        local before=$CHANGED
+        put "/etc/systemd/system/$unit" 0644 <"$REPO/systemd/$unit"
+        [ "$CHANGED" = "$before" ] || UNITS_CHANGED=1
+    done
+    [ "$UNITS_CHANGED" = 0 ] || do_system systemctl daemon-reload
+    local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS"
+    local u
+    for u in $enable; do
+        if [ -z "$ROOT" ] && systemctl is-enabled --quiet "$u" 2>/dev/null; then say "ok: $u enabled"
+        else do_system systemctl enable "$u"; fi
+    done
+    [ "$NUT_CHANGED" = 0 ] || do_system systemctl restart nut-driver-enumerator.service nut-server.service nut-monitor.service
+    [ "$MQTT_CHANGED" = 0 ] || do_system systemctl restart mosquitto.service
+    [ "$UNITS_CHANGED" = 0 ] || do_system systemctl restart $UNITS
+    for u in $UNITS; do
+        if [ -z "$ROOT" ] && systemctl is-active --quiet "$u" 2>/dev/null; then continue; fi
+        do_system systemctl start "$u"
+    done
+}
+
+step_packages
+step_user
+step_venv
+step_siaga_config
+step_nut
+step_mosquitto
+step_units
+
+if [ "$CHANGED" = 0 ]; then
+    say "Nothing to do: Siaga is installed."
+else
+    say ""
+    say "Next: edit /etc/siaga/siaga.toml (site.id, site.name), then: sudo siaga check"
+    say "Each meeting PC's agent logs in to this Pi's broker with its pc_id as user name and the"
+    say "password in /etc/siaga/pc-<pc_id>.password (see docs/agent.md)."
+fi

@@ -1,0 +1,114 @@
+"""scripts/install-pi.sh: a dry run changes nothing, a second run changes nothing, edits survive."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.config import load_config
+from edge.servers import Mosquitto
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "install-pi.sh"
+
+
+def install(*args: str) -> subprocess.CompletedProcess:
+    """Run the installer; it must succeed."""
+    done = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under root with its kind, mode, mtime and content hash."""
+    result = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        result[str(path.relative_to(root))] = (st.st_mode, st.st_mtime_ns, digest)
+    return result
+
+
+def test_dry_run_prints_every_action_and_changes_nothing(tmp_path: Path) -> None:
+    """--dry-run lists the files, the user, the packages and the units, and writes nothing."""
+    root = tmp_path / "root"
+    out = install("--dry-run", "--root", str(root), "--no-venv").stdout
+    for expected in ["write {r}/etc/siaga/siaga.toml", "write {r}/etc/nut/upsd.users",
+                     "write {r}/etc/mosquitto/conf.d/siaga.conf", "add_broker_user",
+                     "useradd --system", "usermod -a -G gpio siaga",
+                     "systemctl enable siaga-edge.service", "systemctl enable nut-server.service"]:
+        assert expected.format(r=root) in out, expected
+    assert not root.exists()
+
+
+def test_second_run_changes_nothing_and_edits_survive(tmp_path: Path) -> None:
+    """Idempotent: run twice, the tree is identical; an edited siaga.toml is kept."""
+    root = tmp_path / "root"
+    first = install("--root", str(root), "--no-venv").stdout
+    assert "[skip: --root] useradd" in first and "[skip: --root] systemctl" in first
+    before = snapshot(root)
+    assert "etc/siaga/siaga.toml" in before and "etc/nut/ups.conf" in before
+    second = install("--root", str(root), "--no-venv").stdout
+    assert snapshot(root) == before
+    assert "Nothing to do" in second
+    edited = root / "etc/siaga/siaga.toml"
+    edited.write_text(edited.read_text().replace('id = "bappeda-rr1"', 'id = "dinkes-rr2"'))
+    (root / "etc/nut/ups.conf").write_text("[meeting]\n  driver = nutdrv_qx\n  port = auto\n")
+    install("--root", str(root), "--no-venv")
+    assert 'id = "dinkes-rr2"' in edited.read_text()
+    assert "nutdrv_qx" in (root / "etc/nut/ups.conf").read_text()
+
+
+def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The installed siaga.toml loads, NUT passwords match, the agent can log in to the broker."""
+    root = tmp_path / "root"
+    install("--root", str(root), "--no-venv")
+    etc = root / "etc"
+    config = load_config(etc / "siaga/siaga.toml")
+    assert config.ups[0].password == (etc / "siaga/nut.password").read_text().strip()
+    assert len(config.mqtt.password) >= 20
+    users, upsmon = (etc / "nut/upsd.users").read_text(), (etc / "nut/upsmon.conf").read_text()
+    assert "CHANGE-ME" not in users + upsmon
+    assert f"password = {config.ups[0].password}" in users
+    upsmon_password = re.search(r"^MONITOR \S+ 1 upsmon (\S+) primary$", upsmon, re.M)[1]
+    assert f"password = {upsmon_password}" in users
+    conf = (etc / "mosquitto/conf.d/siaga.conf").read_text()
+    conf = re.sub(r"^listener .*$", "", conf, flags=re.M)
+    conf = conf.replace("/etc/mosquitto/", f"{etc}/mosquitto/")
+    broker = Mosquitto(tmp_path / "broker", extra=conf).start()
+    request.addfinalizer(broker.stop)
+    pc_password = (etc / "siaga/pc-meeting-pc.password").read_text().strip()
+    assert _connects(broker.port, "meeting-pc", pc_password) == "Success"
+    assert _connects(broker.port, "siaga-edge", config.mqtt.password) == "Success"
+    assert _connects(broker.port, "meeting-pc", "wrong") != "Success"
+
+
+def _connects(port: int, user: str, password: str) -> str:
+    """The broker's CONNACK reason for this login."""
+    answered, reason = threading.Event(), []
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.username_pw_set(user, password)
+    client.on_connect = lambda c, u, f, rc, p: (reason.append(str(rc)), answered.set())
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        answered.wait(5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return reason[0] if reason else "no answer"
+
+
+def test_unknown_option_is_refused() -> None:
+    """A typo is an error with the usage, not an install."""
+    done = subprocess.run(["bash", str(SCRIPT), "--rot", "/tmp/x"], capture_output=True,
+                          text=True, timeout=10)
+    assert done.returncode == 2
+    assert "unknown option --rot" in done.stderr
