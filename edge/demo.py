@@ -1,0 +1,334 @@
+"""`siaga demo`: the whole room on this machine, with a simulated UPS, mock GPIO and a simulated PC.
+
+`siaga demo` starts upsd + dummy-ups, mosquitto, `siaga edge`, `siaga agent` and `siaga dashboard`
+on free loopback ports in a temporary directory, holds every PID, and stops them all (by PID) on
+Ctrl-C or SIGTERM. While the UPS is on battery it loses runtime ten times faster than a real one,
+so a power cut walks through notice, wrap-up and shutdown within a minute. `siaga demo power
+off|low|on` from another terminal finds the running demo through a small JSON state file and
+changes the simulated UPS with upsrw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from edge.config import MqttConfig
+from edge.messages import BadMessage, JournalEvent, StateSnapshot, Topics, decode
+from edge.mqtt import MqttLink
+from edge.servers import UPSD_PASSWORD, UPSD_USER, Mosquitto, Upsd, free_port, stop_process
+
+logger = logging.getLogger(__name__)
+
+SITE, SITE_NAME, UPS, PC = "demo-rr1", "Demo - Ruang Rapat 1", "meeting", "meeting-pc"
+ADMIN_PASSWORD = "siaga-demo"
+FULL_RUNTIME_S, DRAIN_PER_S, RECHARGE_PER_S = 600, 10, 20
+LOW_RUNTIME_S, EMPTY_RUNTIME_S = 90, 10
+PROGRAMS = ("edge", "agent", "dashboard")
+POWER = {  # what `siaga demo power X` sets, in this order (status last: runtime is right first)
+    "off": {"input.voltage": "0.0", "ups.status": "OB DISCHRG"},
+    "low": {"battery.runtime": str(LOW_RUNTIME_S), "battery.charge": "15",
+            "input.voltage": "0.0", "ups.status": "OB DISCHRG LB"},
+    "on": {"input.voltage": "220.0", "ups.status": "OL CHRG"},
+}
+USAGE = "usage: siaga demo                  start the demo\n" \
+        "       siaga demo power off|low|on  change the running demo's UPS"
+
+
+def state_path() -> Path:
+    """Where a running demo says where it is: $SIAGA_DEMO_STATE or /tmp/siaga-demo-<uid>.json."""
+    return Path(os.environ.get("SIAGA_DEMO_STATE") or f"/tmp/siaga-demo-{os.getuid()}.json")
+
+
+def running_demo() -> dict[str, Any] | None:
+    """The state of a live demo; None (and a stale state file removed) when none runs."""
+    path = state_path()
+    try:
+        state = json.loads(path.read_text())
+        alive = psutil.Process(state["pid"]).create_time() == state["pid_created"]
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        alive, state = False, None
+    if not alive:
+        path.unlink(missing_ok=True)
+        return None
+    return state
+
+
+def run(action: list[str]) -> int:
+    """`siaga demo [power off|low|on]`; the exit code."""
+    if not action:
+        return Demo().run()
+    if len(action) == 2 and action[0] == "power" and action[1] in POWER:
+        return power(action[1])
+    print(USAGE, file=sys.stderr)
+    return 2
+
+
+def power(level: str) -> int:
+    """Change the running demo's UPS: off = on battery, low = battery low, on = mains back."""
+    state = running_demo()
+    if state is None:
+        print("No Siaga demo is running. Start one with `make demo` (or `siaga demo`) first.",
+              file=sys.stderr)
+        return 1
+    upsd = Upsd(Path(state["nut_dir"]), port=state["ups_port"])
+    try:
+        for var, value in POWER[level].items():
+            upsd.set(UPS, **{var.replace(".", "_"): value})
+        upsd.wait_status(UPS, POWER[level]["ups.status"], timeout=5)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, TimeoutError, OSError) as exc:
+        detail = getattr(exc, "stderr", None) or str(exc)
+        detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
+        print(f"Cannot change the simulated UPS: {detail.strip()}", file=sys.stderr)
+        return 1
+    print(f'UPS "{UPS}" is now {POWER[level]["ups.status"]}. Watch {state["dashboard"]}/sites/{SITE}')
+    return 0
+
+
+def _toml(value: Any) -> str:
+    """A TOML value (JSON strings, numbers, lists and booleans are valid TOML)."""
+    return json.dumps(value)
+
+
+def _write_action(path: Path, what: str) -> list[str]:
+    """A harmless argv for the simulated PC: append a timestamped line to ``path``."""
+    code = ("import sys, time; open(sys.argv[1], 'a').write("
+            "time.strftime('%H:%M:%S ') + sys.argv[2] + '\\n')")
+    return [sys.executable, "-c", code, str(path), what]
+
+
+class Demo:
+    """Every server and program of the demo, with their PIDs and the temporary directory."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.directory = Path(tempfile.mkdtemp(prefix="siaga-demo-"))
+        self.upsd = Upsd(self.directory / "nut")
+        self.broker = Mosquitto(self.directory / "mosquitto")
+        self.programs: dict[str, subprocess.Popen] = {}
+        self.dashboard_port = free_port()
+        self.url = f"http://127.0.0.1:{self.dashboard_port}"
+        self.runtime_s = float(FULL_RUNTIME_S)
+        self.watch: MqttLink | None = None
+        self.room = ""
+        self.actions_seen = 0
+
+    def run(self) -> int:
+        """Start everything, wait for Ctrl-C/SIGTERM, stop everything; the exit code."""
+        other = running_demo()
+        if other is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            print(f"A Siaga demo is already running (pid {other['pid']}): {other['dashboard']}",
+                  file=sys.stderr)
+            return 1
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda *_: self.stopping.set())
+        try:
+            return self._start_and_serve()
+        finally:
+            self.stop()
+
+    def _start_and_serve(self) -> int:
+        print(f"Starting the Siaga demo in {self.directory} ...", flush=True)
+        self.upsd.start(values={"battery.runtime": str(FULL_RUNTIME_S)})
+        self.broker.start()
+        self._write_configs()
+        for name in PROGRAMS:
+            if not self.stopping.is_set():
+                self._spawn(name)
+        self._save_state()
+        if not self._wait_for_dashboard():
+            return 0 if self.stopping.is_set() else 1
+        self._start_watch()
+        self._say_hello()
+        while not self.stopping.wait(1.0):
+            if self._someone_died():
+                return 1
+            self._drain_or_charge()
+            self._show_pc_actions()
+        print("\nStopping the Siaga demo ...", flush=True)
+        return 0
+
+    def _write_configs(self) -> None:
+        d = self.directory
+        (d / "nut.password").write_text(UPSD_PASSWORD + "\n")
+        from werkzeug.security import generate_password_hash  # comes with flask
+        admin_hash = generate_password_hash(ADMIN_PASSWORD)
+        mqtt = f"[mqtt]\nhost = \"127.0.0.1\"\nport = {self.broker.port}\n"
+        (d / "demo.toml").write_text(
+            f'[site]\nid = "{SITE}"\nname = "{SITE_NAME}"\nlanguage = "id"\n\n{mqtt}\n'
+            f'[[ups]]\nname = "{UPS}"\nport = {self.upsd.port}\nusername = "{UPSD_USER}"\n'
+            f'password_file = "nut.password"\npowers_pc = true\n\n'
+            f'[edge]\njournal = {_toml(str(d / "journal.sqlite3"))}\npcs = ["{PC}"]\n\n'
+            f'[gpio]\npin_factory = "mock"\n\n'
+            f'[dashboard]\nlisten = "127.0.0.1:{self.dashboard_port}"\n'
+            f'database = {_toml(str(d / "dashboard.sqlite3"))}\n'
+            f'admin_password_hash = {_toml(admin_hash)}\n')
+        display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        log = d / "pc-actions.log"
+        (d / "agent.toml").write_text(
+            f'[site]\nid = "{SITE}"\nlanguage = "id"\n\n{mqtt}\n'
+            f'[agent]\npc_id = "{PC}"\ninterval_s = 2\nrecordings_dir = {_toml(str(d))}\n'
+            f'banner = {_toml(display)}\nshutdown_grace_s = 15\n'
+            f'wrapup_command = {_toml(_write_action(log, "wrap-up: the recording is saved"))}\n'
+            f'shutdown_command = {_toml(_write_action(log, "shutdown: the PC switches off now"))}\n')
+
+    def _spawn(self, name: str) -> None:
+        config = "agent.toml" if name == "agent" else "demo.toml"
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        with open(self.directory / f"{name}.log", "ab") as log:
+            self.programs[name] = subprocess.Popen(
+                [sys.executable, "-m", "edge.cli", name, "-c", str(self.directory / config)],
+                cwd=self.directory, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def pids(self) -> dict[str, int]:
+        """Every process this demo started, by name."""
+        procs = {**self.programs, "upsd": self.upsd.upsd, "mosquitto": self.broker.proc,
+                 **{f"dummy-ups-{n}": p for n, p in self.upsd.drivers.items()}}
+        return {name: p.pid for name, p in procs.items() if p is not None}
+
+    def _save_state(self) -> None:
+        me = psutil.Process()
+        state = {"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
+                 "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
+                 "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
+                 "config": str(self.directory / "demo.toml"), "pids": self.pids()}
+        path = state_path()
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(state, indent=1))
+        partial.replace(path)
+
+    def _wait_for_dashboard(self, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            if self._someone_died():
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return True
+            except OSError:
+                pass
+            self.stopping.wait(0.2)
+        if not self.stopping.is_set():
+            print(f"The dashboard did not answer within {timeout:.0f} s; see "
+                  f"{self.directory}/dashboard.log", file=sys.stderr)
+        return False
+
+    def _say_hello(self) -> None:
+        siaga = Path(sys.executable).with_name("siaga")
+        try:
+            siaga = siaga.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        cmd = str(siaga) if siaga.exists() else "siaga"
+        print(f"""
+Siaga demo: room "{SITE_NAME}" (site {SITE}), simulated UPS "{UPS}", simulated PC "{PC}".
+
+  Dashboard: {self.url}
+  Room page: {self.url}/sites/{SITE}   (admin password for the buttons: {ADMIN_PASSWORD})
+
+Try, in another terminal in this directory:
+  {cmd} demo power off    the mains fails: LED amber blinking, a notice to the meeting PC
+  {cmd} demo power low    the battery is nearly empty: the PC shuts down
+  {cmd} demo power on     the mains is back: a pending shutdown is cancelled, LED green
+Left on battery, the simulated UPS loses {DRAIN_PER_S} s of runtime each second: wrap-up after
+~{(FULL_RUNTIME_S - 300) // DRAIN_PER_S} s, shutdown after ~{(FULL_RUNTIME_S - 120) // DRAIN_PER_S} s.
+Logs: {self.directory}    Press Ctrl-C to stop.
+""", flush=True)
+
+    def _start_watch(self) -> None:
+        logging.getLogger("edge.mqtt").setLevel(logging.ERROR)  # no connect/disconnect chatter
+        topics = Topics("siaga", SITE)
+        self.watch = MqttLink(MqttConfig(port=self.broker.port), f"siaga-demo-watch-{os.getpid()}",
+                              subscriptions=(topics.edge("state"), topics.edge("event")),
+                              on_message=self._on_message)
+        self.watch.start()
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        try:
+            if topic.endswith("/state"):
+                state = decode(StateSnapshot, payload)
+                if state.room != self.room:
+                    self.room = state.room
+                    i = state.indicator
+                    print(f"{stamp}  room: {state.room:<10}  LED {i.led} {i.pattern}, "
+                          f"buzzer {i.buzzer}", flush=True)
+            else:
+                event = decode(JournalEvent, payload)
+                detail = f" {json.dumps(event.detail)}" if event.detail else ""
+                print(f"{stamp}    journal #{event.seq}: {event.kind}{detail}", flush=True)
+        except BadMessage as exc:
+            logger.warning("ignored a message on %s: %s", topic, exc)
+
+    def _drain_or_charge(self) -> None:
+        """One second of the simulated battery: drain on battery, recharge on mains."""
+        status = self.upsd.read(UPS).get("ups.status", "").split()
+        if "LB" in status:
+            self.runtime_s = min(self.runtime_s, LOW_RUNTIME_S)
+        if "OB" in status:
+            runtime = max(EMPTY_RUNTIME_S, self.runtime_s - DRAIN_PER_S)
+        elif "OL" in status:
+            runtime = min(FULL_RUNTIME_S, self.runtime_s + RECHARGE_PER_S)
+        else:
+            return
+        if runtime != self.runtime_s or "LB" in status:
+            self.runtime_s = runtime
+            charge = round(100 * runtime / FULL_RUNTIME_S)
+            try:
+                self.upsd.set(UPS, battery_runtime=str(int(runtime)), battery_charge=str(charge))
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+                logger.warning("cannot update the simulated battery: %s", exc)
+
+    def _show_pc_actions(self) -> None:
+        try:
+            lines = (self.directory / "pc-actions.log").read_text().splitlines()
+        except OSError:
+            return
+        for line in lines[self.actions_seen:]:
+            print(f"{line[:8]}  meeting PC ran its {line[9:]}", flush=True)
+        self.actions_seen = len(lines)
+
+    def _someone_died(self) -> bool:
+        procs = {**self.programs, "upsd": self.upsd.upsd, "mosquitto": self.broker.proc}
+        for name, proc in procs.items():
+            if proc is not None and proc.poll() is not None:
+                log = self.directory / (f"{name}.log" if name in PROGRAMS else
+                                        f"{'nut' if name == 'upsd' else 'mosquitto'}/{name}.log")
+                tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+                print(f"\n{name} stopped unexpectedly (exit status {proc.returncode}); the end of "
+                      f"{log}:\n" + "\n".join(f"  {line}" for line in tail), file=sys.stderr)
+                return True
+        return False
+
+    def stop(self) -> None:
+        """Stop every process we started, by PID, then remove the state file and the directory."""
+        for name in ("agent", "edge", "dashboard"):
+            stop_process(self.programs.get(name))
+        if self.watch is not None:
+            self.watch.stop()
+        self.broker.stop()
+        self.upsd.stop()
+        state = running_demo()
+        if state is not None and state["pid"] == os.getpid():
+            state_path().unlink(missing_ok=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        print(f"Siaga demo stopped; every process it started has ended and {self.directory} "
+              "is removed.", flush=True)
