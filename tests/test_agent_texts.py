@@ -20,6 +20,7 @@ def test_both_languages_have_every_string():
     ("id", 1500, "Sisa daya UPS: sekitar 25 menit"),
     ("id", 1559, "Sisa daya UPS: sekitar 25 menit"),        # rounded down: never promise more
     ("en", 300, "UPS battery left: about 5 minutes"),
+    ("en", 119, "UPS battery left: about 1 minute"),
     ("id", 59, "Sisa daya UPS: kurang dari 1 menit"),
     ("en", 0, "UPS battery left: less than 1 minute"),
     ("id", None, ""),

@@ -56,6 +56,7 @@ class Banner:
         self._lock = threading.Lock()
         self._failed_at = float("-inf")
         self._said_why = ""
+        self._readers: list[threading.Thread] = []
         self._events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
 
@@ -77,17 +78,16 @@ class Banner:
         """End the window process."""
         with self._lock:
             proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
             return
-        try:
-            proc.stdin.close()
-        except OSError:
-            pass
+        _close(proc.stdin)
         try:
             proc.wait(3)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        for reader in self._readers:
+            reader.join(3)
 
     def events(self) -> list[dict[str, Any]]:
         """Every event the window process reported so far."""
@@ -118,13 +118,17 @@ class Banner:
                 return True
             except (OSError, ValueError) as exc:
                 logger.warning("banner window process is gone (%s)", exc)
+                _close(proc.stdin)
                 self._proc, self._failed_at = None, time.monotonic()
                 return False
 
     def _ensure(self) -> subprocess.Popen | None:
         """The running window process, started when needed; None when there is none."""
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                return self._proc
+            _close(self._proc.stdin)
+            self._proc = None
         if not self.enabled:
             return self._none("agent.banner is false")
         if not has_display(self.env):
@@ -154,8 +158,10 @@ class Banner:
             self._failed_at = time.monotonic()
             logger.warning("cannot start the banner window (%s): %s", python, exc)
             return None
-        threading.Thread(target=self._read_events, args=(proc,), daemon=True).start()
-        threading.Thread(target=self._read_errors, args=(proc,), daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_events, args=(proc,), daemon=True),
+                         threading.Thread(target=self._read_errors, args=(proc,), daemon=True)]
+        for reader in self._readers:
+            reader.start()
         logger.info("banner window process started (pid %s)", proc.pid)
         return proc
 
@@ -169,6 +175,7 @@ class Banner:
             with self._cond:
                 self._events.append(event)
                 self._cond.notify_all()
+        _close(proc.stdout)
         code = proc.wait()
         if code:
             logger.warning("banner window process ended with exit status %s", code)
@@ -178,6 +185,7 @@ class Banner:
         for line in proc.stderr:
             if line.strip():
                 logger.warning("banner window: %s", line.rstrip()[:500])
+        _close(proc.stderr)
 
     @staticmethod
     def _log_event(event: dict[str, Any]) -> None:
@@ -190,3 +198,12 @@ class Banner:
             logger.warning("banner window: %s", event.get("detail"))
         else:
             logger.debug("banner window: %s", event)
+
+
+def _close(pipe: Any) -> None:
+    """Close one end of a pipe to the window process; it may be closed or broken already."""
+    try:
+        if pipe is not None:
+            pipe.close()
+    except OSError:
+        pass

@@ -59,9 +59,9 @@ class BannerWindow:
         self.frame = tk.Frame(root, padx=sh // 30, pady=sh // 40)
         self.frame.pack(fill="both", expand=True)
         wrap = self.width - 2 * (sh // 30)
-        self.title = tk.Label(self.frame, font=(*size(14, 30), "bold"), wraplength=wrap, justify="left")
-        self.body = tk.Label(self.frame, font=size(28, 20), wraplength=wrap, justify="left")
-        self.runtime = tk.Label(self.frame, font=(*size(22, 22), "bold"), wraplength=wrap, justify="left")
+        self.title = tk.Label(self.frame, font=(*size(14, 30), "bold"), wraplength=wrap, justify="center")
+        self.body = tk.Label(self.frame, font=size(28, 20), wraplength=wrap, justify="center")
+        self.runtime = tk.Label(self.frame, font=(*size(22, 22), "bold"), wraplength=wrap, justify="center")
         self.countdown = tk.Label(self.frame, font=(*size(18, 24), "bold"), wraplength=wrap)
         self.buttons = tk.Frame(self.frame)
         self.copy = tk.Button(self.buttons, font=(*size(32, 18), "bold"), command=self.copy_chat,

@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancel.title": "Listrik kembali normal",
         "cancel.text": "Daya listrik sudah pulih. Rapat dapat dilanjutkan.",
         "runtime": "Sisa daya UPS: sekitar {minutes} menit",
+        "runtime.one": "Sisa daya UPS: sekitar 1 menit",
         "runtime.short": "Sisa daya UPS: kurang dari 1 menit",
         "countdown": "Komputer dimatikan dalam {seconds} detik",
         "countdown.done": "Komputer sedang dimatikan...",
@@ -44,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancel.title": "Power restored",
         "cancel.text": "Mains power is back. The meeting can go on.",
         "runtime": "UPS battery left: about {minutes} minutes",
+        "runtime.one": "UPS battery left: about 1 minute",
         "runtime.short": "UPS battery left: less than 1 minute",
         "countdown": "This PC shuts down in {seconds} seconds",
         "countdown.done": "Shutting down...",
@@ -69,6 +71,8 @@ def runtime_line(language: str, runtime_s: float | None) -> str:
     minutes = int(runtime_s // 60)
     if minutes < 1:
         return text(language, "runtime.short")
+    if minutes == 1:
+        return text(language, "runtime.one")
     return text(language, "runtime", minutes=minutes)
 
 

@@ -1,0 +1,159 @@
+"""The banner on a real X display (Xvfb): it appears, reads from afar, copies the chat text, changes on cancel.
+
+What a person sees is checked with the tools a person's eyes stand in for: a screenshot
+(ImageMagick ``import``), OCR (``tesseract``) of the window at full size and at a quarter of it
+(the presenter's seat is a few metres away), a real mouse click (``xdotool``) and the X
+clipboard read back with ``xclip``. Set SIAGA_DOCS_SCREENSHOTS=1 to refresh docs/agent-banner.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from edge.servers import find_program, stop_process
+from tests.agent_helpers import no_os_shutdown, pc_client, start_agent, wait_until  # noqa: F401
+
+DOCS = Path(__file__).parent.parent / "docs"
+CHAT = "Mohon maaf, listrik padam. Rapat tetap berjalan — rekaman disimpan otomatis."
+
+
+@pytest.fixture
+def display(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private Xvfb (1920x1080, like the meeting room's all-in-one) on a free display number."""
+    programs = [("Xvfb", "xvfb"), ("import", "imagemagick"), ("xdotool", "xdotool"),
+                ("xclip", "xclip"), ("tesseract", "tesseract-ocr")]
+    try:
+        paths = {name: find_program(name, package) for name, package in programs}
+    except Exception as exc:  # noqa: BLE001 - a missing program fails the test, never skips it
+        pytest.fail(f"{exc} (make test installs it)")
+    read_end, write_end = os.pipe()
+    with open(tmp_path / "xvfb.log", "wb") as log:
+        xvfb = subprocess.Popen([paths["Xvfb"], "-displayfd", str(write_end), "-screen", "0",
+                                 "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as r:
+            number = r.readline().strip()
+        assert number, f"Xvfb did not start; see {tmp_path / 'xvfb.log'}"
+        monkeypatch.setenv("DISPLAY", f":{number}")
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        yield f":{number}"
+    finally:
+        stop_process(xvfb)
+
+
+def x(*argv: str, check: bool = True) -> str:
+    """Run an X client on the test display; its stdout."""
+    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=20)
+    if check and done.returncode:
+        raise AssertionError(f"{argv[0]} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def visible_window(name: str) -> str:
+    """The id of the visible window whose title contains ``name``; '' when there is none."""
+    return x("xdotool", "search", "--onlyvisible", "--name", name, check=False).split("\n")[0]
+
+
+def read_screen(window: str, shot: Path, scale: int = 100) -> str:
+    """Screenshot ``window`` into ``shot`` and OCR it (grey, optionally shrunk to ``scale`` %)."""
+    x("import", "-window", window, str(shot))
+    grey = shot.with_name(f"{shot.stem}-{scale}.png")
+    x("convert", str(shot), "-colorspace", "Gray", "-resize", f"{scale}%", str(grey))
+    return " ".join(x("tesseract", str(grey), "-", "--psm", "6").split())
+
+
+def test_notice_banner_reads_from_afar_copies_the_chat_text_and_turns_into_restored(
+        display, start_agent, pc_client, tmp_path):
+    agent = start_agent(banner=True, restored_close_s=2)
+    cmd, _ = pc_client.send("notice", title="Listrik padam", runtime_s=1500, chat_text=CHAT,
+                            text="Ruang Rapat 1 memakai baterai UPS. Simpan pekerjaan Anda.")
+    assert pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])[2]["detail"] == "banner"
+    shown = agent.banner.wait_event("shown", timeout=20)
+    assert shown is not None, agent.banner.events()
+    window = wait_until(lambda: visible_window("Listrik padam"))
+
+    x("import", "-window", "root", str(tmp_path / "screen-notice.png"))
+    text = read_screen(window, tmp_path / "banner-notice.png")
+    assert "Listrik padam" in text and "Sisa daya UPS: sekitar 25 menit" in text
+    assert "Simpan pekerjaan Anda" in text and "Salin pesan untuk chat rapat" in text
+    far = read_screen(window, tmp_path / "banner-notice.png", scale=25)
+    assert "Listrik padam" in far and "Sisa daya UPS: sekitar 25 menit" in far
+    if os.environ.get("SIAGA_DOCS_SCREENSHOTS"):
+        shutil.copy(tmp_path / "banner-notice.png", DOCS / "agent-banner.png")
+
+    # The host clicks the button: the chat text is on the clipboard, the button says so.
+    left, top, width, height = shown["copy_button"]
+    seen = len(agent.banner.events())
+    x("xdotool", "mousemove", str(left + width // 2), str(top + height // 2), "click", "1")
+    assert agent.banner.wait_event("copied", timeout=5, after=seen) is not None
+    assert x("xclip", "-o", "-selection", "clipboard") == CHAT
+    assert "Tersalin" in read_screen(window, tmp_path / "banner-copied.png")
+
+    # Power is back: the same window says so, then closes itself; the clipboard stays.
+    seen = len(agent.banner.events())
+    pc_client.send("cancel")
+    assert agent.banner.wait_event("shown", timeout=5, after=seen)["kind"] == "cancel"
+    restored = wait_until(lambda: visible_window("Listrik kembali normal"))
+    text = read_screen(restored, tmp_path / "banner-restored.png")
+    assert "Listrik kembali normal" in text and "menit" not in text and "Salin" not in text
+    wait_until(lambda: not visible_window("Siaga"), timeout=6)
+    assert x("xclip", "-o", "-selection", "clipboard") == CHAT
+
+
+def test_shutdown_banner_counts_down_in_english(display, start_agent, pc_client, tmp_path):
+    agent = start_agent(banner=True, language="en", shutdown_grace_s=4)
+    pc_client.send("shutdown", runtime_s=100, grace_s=30, title="", text="")
+    assert agent.banner.wait_event("shown", timeout=20) is not None
+    window = wait_until(lambda: visible_window("This PC will shut down"))
+    text = read_screen(window, tmp_path / "banner-shutdown.png", scale=25)
+    assert "This PC will shut down" in text and "UPS battery left: about 1 minute" in text
+    assert "This PC shuts down in" in text and "seconds" in text
+    wait_until((tmp_path / "shutdown.marker").exists, timeout=10)
+
+
+def test_the_host_can_close_the_banner(display, start_agent, pc_client):
+    agent = start_agent(banner=True)
+    pc_client.send("test", title="Uji coba Siaga", chat_text="uji")
+    assert agent.banner.wait_event("shown", timeout=20) is not None
+    window = wait_until(lambda: visible_window("Uji coba Siaga"))
+    geometry = x("xdotool", "getwindowgeometry", "--shell", window)
+    pos = dict(line.split("=") for line in geometry.splitlines())
+    # "Tutup" sits at the right end of the button row, at the bottom of the window.
+    right, bottom = int(pos["X"]) + int(pos["WIDTH"]), int(pos["Y"]) + int(pos["HEIGHT"])
+    seen = len(agent.banner.events())
+    x("xdotool", "mousemove", str(right - 60), str(bottom - 50), "click", "1")
+    closed = agent.banner.wait_event("closed", timeout=5, after=seen)
+    assert closed is not None and closed["by"] == "host"
+    wait_until(lambda: not visible_window("Siaga"))
+
+
+def test_without_a_display_the_banner_is_only_logged(monkeypatch, start_agent, pc_client, caplog):
+    caplog.set_level("INFO")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    agent = start_agent(banner=True)
+    cmd, _ = pc_client.send("notice", title="Listrik padam", runtime_s=600)
+    assert pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])[2]["detail"] == \
+        "no display: logged only"
+    wait_until(lambda: "no banner: no display" in caplog.text)
+    assert "banner: Listrik padam" in caplog.text and "Sisa daya UPS: sekitar 10 menit" in caplog.text
+    assert agent.banner._proc is None
+
+
+def test_a_killed_banner_window_does_not_take_the_agent_down(display, start_agent, pc_client):
+    agent = start_agent(banner=True)
+    pc_client.send("test")
+    assert agent.banner.wait_event("shown", timeout=20) is not None
+    agent.banner._proc.kill()
+    agent.banner._proc.wait()
+    cmd, _ = pc_client.send("notice")
+    assert pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])[2]["ok"] is True
+    seen = len(pc_client.messages)
+    pc_client.wait_for("status", after=seen)           # telemetry goes on
