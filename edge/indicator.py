@@ -194,8 +194,7 @@ class Indicator:
             self.close()
             if isinstance(exc, IndicatorError):
                 raise
-            raise IndicatorError(f"gpio: cannot set up the LED, buzzer or button on pins "
-                                 f"{self.describe()}: {exc}") from None
+            raise IndicatorError(f"gpio: cannot set up {self.describe()}: {exc}") from None
         if self._button is not None:
             self._button.when_pressed = self._pressed
 

@@ -1,0 +1,129 @@
+"""`siaga check -c FILE`: is this Pi ready? The config, each UPS, the broker and the GPIO.
+
+One line per check, `ok` or `FAIL`, then exit 0 only when every check passed. A bad config
+raises ConfigError (the CLI prints it and exits 2); every other problem is a FAIL line with a
+reason a person can act on, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.config import GpioConfig, MqttConfig, UpsConfig, load_config
+from edge.indicator import Indicator, IndicatorError
+from edge.room import UpsReading
+from edge.ups import UpsReader, reading_summary
+
+logger = logging.getLogger(__name__)
+
+MQTT_TIMEOUT_S = 3.0
+UPS_STARTING_RETRIES = 5  # upsd says WAIT for ~2 s after it (or its driver) starts
+
+Result = tuple[bool, str, str, str]  # ok, check name, what was checked, detail
+
+
+def run(path: str) -> int:
+    """Run every check, print one line each; 0 when all passed, else 1."""
+    config = load_config(path)
+    first: Result = (True, "config", path, "")
+    print_result(first)
+    passed = True
+    steps = [*((check_ups, u) for u in config.ups), (check_mqtt, config.mqtt),
+             (check_gpio, config.gpio)]
+    for check, section in steps:
+        result = check(section)
+        print_result(result)
+        passed = passed and result[0]
+    return 0 if passed else 1
+
+
+def print_result(result: Result) -> None:
+    """'ok    nut     meeting@127.0.0.1:3493  OL, charge 100 %'."""
+    ok, name, what, detail = result
+    line = f"{'ok' if ok else 'FAIL':<6}{name:<8}{what}"
+    print(f"{line}  {detail}" if detail else line, flush=True)
+
+
+def check_ups(ups: UpsConfig) -> Result:
+    """Read the UPS once (waiting out upsd's start-up WAIT)."""
+    host = f"[{ups.host}]" if ":" in ups.host else ups.host
+    what = f"{ups.name}@{host}:{ups.port}"
+    reader = UpsReader(ups)
+    reading = _read(reader)
+    for _ in range(UPS_STARTING_RETRIES):
+        if reading.error != "starting":
+            break
+        time.sleep(1)
+        reading = _read(reader)
+    if reading.error:
+        return False, "nut", what, reading.error_detail.split(": ", 1)[-1]
+    return True, "nut", what, reading_summary(reading)
+
+
+def _read(reader: UpsReader) -> UpsReading:
+    return asyncio.run(reader.read(time.time()))
+
+
+def check_mqtt(mqtt: MqttConfig, timeout: float = MQTT_TIMEOUT_S) -> Result:
+    """Connect to the broker with our credentials and wait for its CONNACK."""
+    what = f"{mqtt.host}:{mqtt.port}"
+    answered = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        outcome["reason"] = reason
+        answered.set()
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"siaga-check-{os.getpid()}",
+                         protocol=paho.MQTTv311)
+    client.on_connect = on_connect
+    client.connect_timeout = timeout
+    if mqtt.username:
+        client.username_pw_set(mqtt.username, mqtt.password or None)
+    try:
+        if mqtt.tls:
+            client.tls_set()
+        client.connect(mqtt.host, mqtt.port, keepalive=max(5, int(timeout) * 2))
+    except (OSError, ValueError) as exc:
+        return False, "mqtt", what, _os_reason(exc)
+    client.loop_start()
+    try:
+        if not answered.wait(timeout):
+            return False, "mqtt", what, f"the broker did not answer within {timeout:g} s"
+        reason = outcome["reason"]
+        if reason.is_failure:
+            return False, "mqtt", what, f"the broker refused us: {reason}"
+        return True, "mqtt", what, ""
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is mosquitto running?)"
+    if isinstance(exc, TimeoutError):
+        return "no answer (a firewall, or the wrong host?)"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def check_gpio(gpio: GpioConfig) -> Result:
+    """Claim the LED, buzzer and button pins once, then release them."""
+    what = f"{gpio.led_kind} on {','.join(map(str, gpio.led_pins))}"
+    try:
+        indicator = Indicator(gpio, on_button=lambda: None)
+    except IndicatorError as exc:
+        hint = " (is `siaga edge` running and holding the pins?)" if "busy" in str(exc).lower() else ""
+        return False, "gpio", what, f"{exc}{hint}"
+    try:
+        return True, "gpio", indicator.describe(), ""
+    finally:
+        indicator.close()

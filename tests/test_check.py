@@ -1,0 +1,103 @@
+"""`siaga check` through the real CLI against a real upsd and mosquitto."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from edge.servers import Mosquitto, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(tmp_path: Path, ups_port: int, mqtt_port: int, gpio: str = "") -> Path:
+    path = tmp_path / "siaga.toml"
+    path.write_text(f"""
+[site]
+id = "bappeda-rr1"
+[mqtt]
+host = "127.0.0.1"
+port = {mqtt_port}
+[[ups]]
+name = "meeting"
+port = {ups_port}
+[gpio]
+pin_factory = "mock"
+{gpio}
+""")
+    return path
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def lines(done: subprocess.CompletedProcess) -> dict[str, str]:
+    """check name -> its line."""
+    return {line[6:14].strip(): line for line in done.stdout.splitlines()}
+
+
+def test_all_pass_then_each_server_fails(tmp_path, upsd, broker):
+    path = write_config(tmp_path, upsd.port, broker.port)
+    done = check(path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = lines(done)
+    assert got["config"] == f"ok    config  {path}"
+    assert got["nut"] == (f"ok    nut     meeting@127.0.0.1:{upsd.port}  "
+                          "OL, charge 100 %, runtime 30 min")
+    assert got["mqtt"] == f"ok    mqtt    127.0.0.1:{broker.port}"
+    assert got["gpio"] == "ok    gpio    rgb on 17,27,22, buzzer 23, button 24 (mock)"
+    assert len(done.stdout.splitlines()) == 4
+
+    upsd.stop()
+    done = check(path)
+    assert done.returncode == 1
+    assert lines(done)["nut"].startswith(f"FAIL  nut     meeting@127.0.0.1:{upsd.port}  "
+                                         "connection refused")
+    assert lines(done)["mqtt"].startswith("ok")
+
+    broker.stop()
+    done = check(path)
+    assert done.returncode == 1
+    assert lines(done)["mqtt"].startswith(f"FAIL  mqtt    127.0.0.1:{broker.port}  connection refused")
+    assert "Traceback" not in done.stderr
+
+
+def test_gpio_problem_is_a_fail_line(tmp_path):
+    path = write_config(tmp_path, free_port(), free_port(), "buzzer_pin = 17")
+    done = check(path)
+    assert done.returncode == 1, done.stderr
+    gpio = lines(done)["gpio"]
+    assert gpio.startswith("FAIL  gpio    rgb on 17,27,22  gpio: cannot set up") and "17" in gpio[30:]
+    assert [line[:6].strip() for line in done.stdout.splitlines()] == ["ok", "FAIL", "FAIL", "FAIL"]
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_config_exits_2_with_one_message(tmp_path):
+    path = tmp_path / "siaga.toml"
+    path.write_text('[site]\nid = "bappeda-rr1"\n[[ups]]\nname = "meeting"\n[policy]\n'
+                    'notice_after_s = "five"\n')
+    done = check(path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip() == ('siaga.toml: policy.notice_after_s: must be a number >= 0, '
+                                   'got "five"')
+
+
+def test_broker_refusing_our_login_is_a_fail_line(tmp_path, request):
+    passwords = tmp_path / "mosquitto.passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "siaga-edge", "right"],
+                   check=True, capture_output=True, timeout=10)
+    passwords.chmod(0o600)
+    broker = Mosquitto(tmp_path / "broker", extra=f"password_file {passwords}").start()
+    request.addfinalizer(broker.stop)
+    (tmp_path / "mqtt.password").write_text("wrong\n")
+    path = write_config(tmp_path, free_port(), broker.port)
+    path.write_text(path.read_text().replace(
+        "[mqtt]", '[mqtt]\nusername = "siaga-edge"\npassword_file = "mqtt.password"'))
+    done = check(path)
+    assert done.returncode == 1
+    assert lines(done)["mqtt"] == (f"FAIL  mqtt    127.0.0.1:{broker.port}  the broker refused us: "
+                                   "Not authorized")
+    (tmp_path / "mqtt.password").write_text("right\n")
+    assert lines(check(path))["mqtt"] == f"ok    mqtt    127.0.0.1:{broker.port}"
