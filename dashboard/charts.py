@@ -132,6 +132,8 @@ def _x_ticks(start: float, span: float, zone: ZoneInfo, px_per_s: float) -> tupl
         local = dt.datetime.fromtimestamp(ts, zone)
         if ts >= start and local.minute == 0 and (local.hour == 0 if daily else local.hour % 6 == 0):
             label = local.strftime("%d/%m") if daily else local.strftime("%H:%M")
-            ticks.append((round(LEFT + (ts - start) * px_per_s, 1), label))
+            x = round(LEFT + (ts - start) * px_per_s, 1)
+            if LEFT + 16 <= x <= WIDTH - RIGHT - 16:      # a label at the very edge gets cut off
+                ticks.append((x, label))
         ts += 3600
     return tuple(ticks)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +18,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from dashboard.database import Database
 from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
-                           UpsView, to_dict, to_json)
+                           UpsView, to_json)
 
 LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
         "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
         "shutdown": ("red", "fast_blink", "shutdown"), "fault": ("red", "solid", "off")}
+PAST_OUTAGE_AGO_S = 19 * 3600 + 1200     # yesterday afternoon: visible on the 24-hour charts
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
@@ -90,7 +95,7 @@ def demo_fleet(now: float) -> list[StateSnapshot]:
 
 def outage_events(site: str, now: float) -> list[JournalEvent]:
     """The journal of a room: an old outage, then the one in progress."""
-    old = now - 3 * 86400
+    old = now - PAST_OUTAGE_AGO_S
     kinds = [(old - 3600, "edge_started", {}), (old, "power_lost", {}),
              (old + 5, "notice_sent", {"pc": "meeting-pc"}),
              (old + 5.3, "pc_ack", {"pc": "meeting-pc", "kind": "notice"}),
@@ -101,19 +106,22 @@ def outage_events(site: str, now: float) -> list[JournalEvent]:
 
 
 def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7) -> None:
-    """A week of one-a-minute history with a 20-minute outage three days ago (written directly)."""
-    db = Database(database)
-    outage_at = now - 3 * 86400
+    """A week of one-a-minute history with a 20-minute outage yesterday (written directly)."""
+    Database(database).close()                     # creates the tables
+    outage_at = now - PAST_OUTAGE_AGO_S
+    rows = []
     for minute in range(days * 1440, 0, -1):
         ts = now - minute * 60
         charge, cut = _charge(ts - outage_at)
         if now - ts < 245:
             charge, cut = 100 - (245 - (now - ts)) / 245 * 22, True
-        point = snapshot(state.site, "on_battery" if cut else "ready", now=ts, charge=round(charge, 1),
-                         runtime_s=1800 * charge / 100, load=35 + 4 * math.sin(minute / 90),
-                         volts=219 + 3 * math.sin(minute / 200))
-        db.add_sample(point, json.dumps(to_dict(point)))
-    db.close()
+        rows.append((state.site, ts, "on_battery" if cut else "ready", round(charge, 1),
+                     1800 * charge / 100, 35 + 4 * math.sin(minute / 90),
+                     0.0 if cut else 219 + 3 * math.sin(minute / 200)))
+    with sqlite3.connect(database) as conn:
+        conn.executemany("INSERT INTO history (site, ts, room, charge, runtime, load, voltage) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.close()
 
 
 def _charge(since_cut: float) -> tuple[float, bool]:
@@ -159,3 +167,23 @@ def wait_for(check: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
+    """Run `siaga dashboard -c config` and wait until ``url`` answers (any HTTP status)."""
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(config)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"siaga dashboard exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).close()
+            return proc
+        except urllib.error.HTTPError:
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"siaga dashboard did not answer:\n{log.read_text()}")
