@@ -70,6 +70,7 @@ class MqttLink:
         """Say ``offline`` (when we have an availability topic) and disconnect cleanly."""
         if self.availability_topic and self.connected.is_set():
             self.client.publish(self.availability_topic, "offline", qos=1, retain=True).wait_for_publish(2)
+        self._lost_logged = True  # a disconnect we asked for is not worth a warning
         self.client.disconnect()
         self.client.loop_stop()
         # paho closes its wake-up socket pair only in Client.__del__; inside a reference cycle

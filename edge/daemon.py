@@ -1,0 +1,140 @@
+"""`siaga edge`: the loop that wires the adapters to the room core. Poll, decide, act, publish."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import replace
+
+from edge import sdnotify
+from edge.bus import EdgeBus
+from edge.config import Config, load_config
+from edge.indicator import Indicator, IndicatorError
+from edge.journal import Journal
+from edge.messages import to_dict
+from edge.room import Effects, Inputs, RoomState, Rules, resume, snapshot, step
+from edge.ups import UpsCommandError, UpsReader
+
+logger = logging.getLogger(__name__)
+
+STATE_REFRESH_S = 30.0
+SELFTEST_COMMAND = "test.battery.start.quick"
+
+
+class Edge:
+    """One room: readers, journal, indicator and bus around the pure core."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rules = Rules(policy=config.policy, site_id=config.site.id, place=config.site.name,
+                           lang=config.site.language, expected_pcs=config.edge.pcs)
+        self.readers = [UpsReader(u) for u in config.ups]
+        self.button = threading.Event()
+        self.journal = Journal(config.edge.journal)
+        self.indicator = Indicator(config.gpio, on_button=self.button.set)
+        self.bus = EdgeBus(config)
+        self.stopping = asyncio.Event()
+        self.state: RoomState | None = None
+        self._published: tuple[dict, float] | None = None
+
+    def record(self, kind: str, detail: dict, now: float) -> None:
+        """Journal first (it survives power loss), then publish."""
+        event = self.journal.append(self.config.site.id, now, kind, detail)
+        logger.info("%s %s", kind, detail or "")
+        self.bus.publish_event(event)
+
+    async def tick(self) -> None:
+        """Poll every UPS, decide, act."""
+        readings = await asyncio.gather(*(r.read(time.time()) for r in self.readers))
+        pcs, acks, commands = self.bus.drain()
+        pressed = self.button.is_set()
+        self.button.clear()
+        inputs = Inputs(time.time(), tuple(readings), pcs, acks, commands, pressed)
+        self.state, effects = step(self.state, inputs, self.rules)
+        for kind, detail in effects.events:
+            self.record(kind, detail, inputs.now)
+        for pc, command in effects.send:
+            self.bus.send(pc, command)
+        self.indicator.show(effects.led, effects.pattern, effects.buzzer)
+        for action in effects.actions:
+            await self.act(action.kind, inputs.now)
+        self.publish(inputs, effects)
+
+    def publish(self, inputs: Inputs, effects: Effects) -> None:
+        """The snapshot on every change (ts and last_seen aside) and at least every 30 s."""
+        snap = snapshot(self.state, inputs, effects, self.rules)
+        key = to_dict(replace(snap, ts=0, pcs=[replace(p, last_seen=None) for p in snap.pcs]))
+        due = self._published is None or inputs.now - self._published[1] >= STATE_REFRESH_S
+        if due or key != self._published[0] or self.bus.reconnected.is_set():
+            self.bus.reconnected.clear()
+            self.bus.publish_state(snap)
+            self._published = (key, inputs.now)
+
+    async def act(self, kind: str, now: float) -> None:
+        """Edge commands that need I/O: the LED test and the UPS self-test."""
+        if kind == "test_indicator":
+            self.indicator.test_pattern()
+            return
+        for reader, ups in zip(self.readers, self.config.ups):
+            try:
+                answer = await reader.instant_command(SELFTEST_COMMAND)
+                self.record("ups_selftest", {"ups": ups.name, "ok": True, "detail": answer}, now)
+            except UpsCommandError as exc:
+                self.record("ups_selftest", {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
+
+    async def run(self) -> None:
+        """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
+        now = time.time()
+        self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules)
+        self.bus.start()
+        self.record("edge_started", {"resumed_outage": self.state.outage is not None}, now)
+        sdnotify.notify("READY=1")
+        interval = self.config.edge.poll_interval_s
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            await self.tick()
+            sdnotify.notify("WATCHDOG=1")
+            delay = interval - (time.monotonic() - started)
+            try:
+                await asyncio.wait_for(self.stopping.wait(), max(0.0, delay))
+            except asyncio.TimeoutError:
+                pass
+
+    def close(self) -> None:
+        """Say offline, release the pins, close the journal."""
+        sdnotify.notify("STOPPING=1")
+        self.bus.stop()
+        for reader in self.readers:
+            reader.close()
+        self.indicator.close()
+        self.journal.close()
+
+
+async def _main(config: Config) -> int:
+    try:
+        edge = Edge(config)
+    except IndicatorError as exc:
+        print(f"siaga edge: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        print(f"siaga edge: cannot open the journal {config.edge.journal}: {exc}", file=sys.stderr)
+        return 1
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, edge.stopping.set)
+    try:
+        await edge.run()
+    finally:
+        edge.close()
+    return 0
+
+
+def run(path: str) -> int:
+    """Entry point of `siaga edge -c FILE`."""
+    config = load_config(path)
+    return asyncio.run(_main(config))

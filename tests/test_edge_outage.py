@@ -1,0 +1,322 @@
+"""The edge daemon end to end on a real upsd + dummy-ups and a real mosquitto, with mock pins.
+
+A stand-in for the meeting PC's agent (status, availability, acks) runs on the same broker; the
+real agent has its own tests. We assert what people would notice: the LED pins, the state
+snapshot, the commands the PC receives, the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.config import load_config
+from edge.daemon import Edge
+from tests.observer import Observer
+
+PREFIX = "siaga/rr1"
+
+
+def write_config(tmp_path: Path, upsd, broker, **policy) -> Path:
+    """A siaga.toml for the test servers; fast polling so the suite stays quick."""
+    rules = {"notice_after_s": 1, "pc_offline_after_s": 4, "resend_after_s": 1,
+             "unreadable_wrapup_after_s": 3, **policy}
+    path = tmp_path / "siaga.toml"
+    path.write_text(f"""
+[site]
+id = "rr1"
+name = "Ruang Rapat 1"
+[mqtt]
+port = {broker.port}
+[[ups]]
+name = "meeting"
+port = {upsd.port}
+[edge]
+poll_interval_s = 0.25
+journal = "{tmp_path / 'journal.sqlite3'}"
+pcs = ["meeting-pc"]
+[policy]
+{chr(10).join(f'{k} = {v}' for k, v in rules.items())}
+[gpio]
+pin_factory = "mock"
+""")
+    return path
+
+
+class FakePc(Observer):
+    """Plays the meeting PC's agent: online, a status now and then, acks every command."""
+
+    def __init__(self, port: int, ack: bool = True) -> None:
+        self.ack = ack
+        self.expiries: list = []
+        super().__init__(port, f"{PREFIX}/pc/meeting-pc/command")
+        self.publish(f"{PREFIX}/pc/meeting-pc/availability", "online", retain=True)
+        self.status()
+        self.stopped = threading.Event()
+        threading.Thread(target=self._heartbeat, daemon=True).start()
+
+    def _heartbeat(self) -> None:
+        while not self.stopped.wait(1.0):
+            self.status()
+
+    def close(self) -> None:
+        self.stopped.set()
+        super().close()
+
+    def status(self) -> None:
+        payload = {"v": 1, "pc": "meeting-pc", "ts": time.time(), "disk_free_gb": 120.5,
+                   "meeting_app": True}
+        self.client.publish(f"{PREFIX}/pc/meeting-pc/status", json.dumps(payload), qos=1, retain=True)
+
+    def _on_message(self, client, userdata, msg) -> None:
+        super()._on_message(client, userdata, msg)
+        cmd = json.loads(msg.payload)
+        expiry = getattr(msg.properties, "MessageExpiryInterval", None)
+        self.expiries.append(expiry)
+        if self.ack:
+            ack = {"v": 1, "id": cmd["id"], "kind": cmd["kind"], "ok": True, "ts": time.time()}
+            client.publish(f"{PREFIX}/pc/meeting-pc/ack", json.dumps(ack), qos=1)
+
+    def commands(self) -> list[dict]:
+        """Distinct commands received (a resend keeps its id), in order."""
+        seen = {}
+        for c in self.json_on("/command"):
+            seen.setdefault(c["id"], c)
+        return list(seen.values())
+
+    def kinds(self) -> list[str]:
+        return [c["kind"] for c in self.commands()]
+
+
+@pytest.fixture
+def edge_in_process(mock_factory):
+    """Run an Edge in a thread of its own, so the test can read the mock pins."""
+    running = []
+
+    def start(path: Path) -> Edge:
+        edge = Edge(load_config(path))
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+        thread.start()
+        running.append((edge, loop, thread))
+        return edge
+
+    yield start
+    for edge, loop, thread in running:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        edge.close()
+        loop.close()
+
+
+@pytest.fixture
+def watch(broker):
+    observer = Observer(broker.port, f"{PREFIX}/#")
+    yield observer
+    observer.close()
+
+
+@pytest.fixture
+def pc(broker):
+    fake = FakePc(broker.port)
+    yield fake
+    fake.close()
+
+
+def led(factory) -> tuple[float, float, float]:
+    """(red, green, blue) of the rgb LED on its default pins."""
+    return tuple(round(float(factory.pin(n).state), 2) for n in (17, 27, 22))
+
+
+def journal_rows(tmp_path: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        return db.execute("SELECT seq, kind FROM events ORDER BY seq").fetchall()
+
+
+def test_whole_outage_walks_the_meeting_through(tmp_path, upsd, broker, watch, pc, mock_factory,
+                                                 edge_in_process):
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    ready = watch.wait_room("ready")
+    assert ready["pcs"][0]["online"] and ready["ups"][0]["status"] == "OL"
+    assert led(mock_factory) == (0, 1, 0)
+    assert watch.on("/edge/availability")[-1] == b"online"
+
+    upsd.set(ups_status="OB DISCHRG", battery_runtime="1500")
+    snap = watch.wait_room("on_battery", 5)
+    assert snap["power"]["on_battery"] and snap["outage"]["notice_sent"] is None
+    assert snap["indicator"] == {"led": "amber", "pattern": "blink", "buzzer": "outage", "silenced": False}
+    pc.wait(lambda: "notice" in pc.kinds(), 5, "notice")
+    notice = pc.commands()[0]
+    assert notice["lang"] == "id" and "25 menit" in notice["text"] and notice["chat_text"]
+    assert notice["expires"] - notice["ts"] == 120
+    watch.wait(lambda: "pc_ack" in watch.event_kinds(), 5, "pc_ack")
+
+    upsd.set(battery_runtime="250")
+    watch.wait_room("wrapup", 5)
+    pc.wait(lambda: "wrapup" in pc.kinds(), 5, "wrapup")
+    upsd.set(ups_status="OB DISCHRG LB")
+    snap = watch.wait_room("shutdown", 5)
+    assert snap["indicator"]["pattern"] == "fast_blink" and snap["outage"]["shutdown_sent"]
+    pc.wait(lambda: "shutdown" in pc.kinds(), 5, "shutdown")
+    assert pc.commands()[-1]["grace_s"] == 30
+
+    upsd.set(ups_status="OL CHRG")
+    watch.wait_room("ready", 5)
+    pc.wait(lambda: "cancel" in pc.kinds(), 5, "cancel")
+    assert pc.kinds() == ["notice", "wrapup", "shutdown", "cancel"]
+    assert set(pc.expiries) == {120}
+    restored = [e for e in watch.json_on("/edge/event") if e["kind"] == "power_restored"]
+    assert restored and restored[0]["detail"]["duration_s"] > 0
+    kinds = watch.event_kinds()
+    for kind in ("edge_started", "power_lost", "notice_sent", "wrapup_sent", "low_battery",
+                 "shutdown_sent", "power_restored", "cancel_sent"):
+        assert kinds.count(kind) == 1, kind
+    rows = journal_rows(tmp_path)
+    assert [seq for seq, _ in rows] == list(range(1, len(rows) + 1))
+    assert [k for _, k in rows] == kinds  # every published event is in the journal, in order
+    assert not any(retained for _, t, _, retained in watch.messages if t.endswith("/command"))
+
+
+def test_flicker_shorter_than_notice_guard_tells_no_one(tmp_path, upsd, broker, watch, pc,
+                                                        mock_factory, edge_in_process):
+    edge_in_process(write_config(tmp_path, upsd, broker, notice_after_s=4))
+    watch.wait_room("ready")
+    upsd.set(ups_status="OB")
+    watch.wait_room("on_battery", 5)
+    upsd.set(ups_status="OL")
+    watch.wait_room("ready", 5)
+    time.sleep(1)
+    assert pc.commands() == []
+    assert watch.event_kinds()[-2:] == ["power_lost", "power_restored"]
+
+
+def test_unreadable_ups_is_fault_not_outage_and_recovers(tmp_path, upsd, broker, watch, pc,
+                                                          mock_factory, edge_in_process):
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    watch.wait_room("ready")
+    upsd.stop()  # upsd and driver gone: connection refused
+    snap = watch.wait_room("fault", 5)
+    assert "ups_unreachable:meeting" in snap["reasons"] and not snap["power"]["on_battery"]
+    assert led(mock_factory) == (1, 0, 0)
+    detail = [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == "ups_unreachable"]
+    assert detail[0]["reason"] == "refused"
+    upsd.start()
+    watch.wait_room("ready", 15)
+    assert watch.event_kinds()[-1] == "ups_reachable"
+    assert pc.commands() == []
+
+
+@pytest.mark.parametrize("how, reason", [("driver_stopped", "driver_not_connected"),
+                                         ("driver_frozen", "data_stale")])
+def test_driver_trouble_is_fault_with_its_reason(tmp_path, upsd, broker, watch, pc, mock_factory,
+                                                 edge_in_process, how, reason):
+    from edge.servers import stop_process
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    watch.wait_room("ready")
+    driver = upsd.drivers["meeting"]
+    if how == "driver_stopped":
+        stop_process(driver)
+    else:
+        driver.send_signal(signal.SIGSTOP)
+    watch.wait_room("fault", 12)
+    detail = [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == "ups_unreachable"]
+    assert detail[-1]["reason"] == reason
+    if how == "driver_frozen":
+        driver.send_signal(signal.SIGCONT)
+        watch.wait_room("ready", 12)
+
+
+def test_unreadable_mid_outage_keeps_the_outage_then_wraps_up(tmp_path, upsd, broker, watch, pc,
+                                                              mock_factory, edge_in_process):
+    from edge.servers import stop_process
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    watch.wait_room("ready")
+    upsd.set(ups_status="OB DISCHRG")
+    pc.wait(lambda: "notice" in pc.kinds(), 5, "notice")
+    stop_process(upsd.drivers["meeting"])  # USB drops at the transition
+    snap = watch.wait_room("wrapup", 10)   # after unreadable_wrapup_after_s = 3
+    assert "ups_unreachable:meeting" in snap["reasons"] and snap["outage"]["started"]
+    pc.wait(lambda: "wrapup" in pc.kinds(), 5, "wrapup")
+    assert "power_restored" not in watch.event_kinds()
+
+
+HOSTILE = [
+    ("pc/meeting-pc/status", b"not json"),
+    ("pc/meeting-pc/status", b"{" * 100000),
+    ("pc/meeting-pc/status", json.dumps({"v": 1, "pc": "meeting-pc", "ts": "now"}).encode()),
+    ("pc/meeting-pc/status", json.dumps({"v": 1, "pc": "other-pc", "ts": 1}).encode()),
+    ("pc/meeting-pc/status", b"\xff\xfe\x00"),
+    ("pc/meeting-pc/availability", b"maybe"),
+    ("pc/meeting-pc/ack", json.dumps({"v": 1, "id": 5, "kind": "notice", "ok": "yes", "ts": 1}).encode()),
+    ("pc/meeting-pc/ack", b"[]"),
+    ("edge/command", json.dumps({"v": 1, "id": "x", "ts": 1, "kind": "self_destruct"}).encode()),
+    ("edge/command", json.dumps({"v": 2, "id": "x", "ts": 1, "kind": "silence"}).encode()),
+    ("edge/command", b""),
+    ("pc/../../edge/command", b"{}"),
+]
+
+
+def test_hostile_payloads_are_dropped_and_the_edge_keeps_going(tmp_path, upsd, broker, watch, pc,
+                                                              mock_factory, edge_in_process, caplog):
+    # A stale retained command must not act when the edge (re)subscribes.
+    watch.publish(f"{PREFIX}/edge/command",
+                  json.dumps({"v": 1, "id": "r", "ts": time.time(), "kind": "silence"}), retain=True)
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    watch.wait_room("ready")
+    for leaf, payload in HOSTILE:
+        watch.publish(f"{PREFIX}/{leaf}", payload)
+    upsd.set(ups_status="OB")
+    watch.wait_room("on_battery", 5)
+    assert watch.state()["pcs"][0]["online"]  # a bad status did not knock the PC off
+    assert watch.state()["indicator"]["buzzer"] == "outage"  # the retained silence was ignored
+    good = {"v": 1, "id": "s1", "ts": time.time(), "kind": "silence", "by": "admin"}
+    watch.publish(f"{PREFIX}/edge/command", json.dumps(good))
+    watch.wait(lambda: watch.state()["indicator"]["silenced"], 5, "silenced")
+    assert watch.event_kinds().count("command") == 1
+    assert any("ignored a bad message" in r.message for r in caplog.records)
+
+
+def run_edge_process(config: Path, tmp_path: Path) -> subprocess.Popen:
+    with open(tmp_path / "edge.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "edge.cli", "edge", "-c", str(config)],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
+def test_sigkill_mid_outage_resumes_without_a_second_notice(tmp_path, upsd, broker, watch):
+    pc = FakePc(broker.port, ack=False)  # the PC never acks: the notice stays pending
+    config = write_config(tmp_path, upsd, broker)
+    edge = run_edge_process(config, tmp_path)
+    try:
+        watch.wait_room("ready")
+        upsd.set(ups_status="OB DISCHRG")
+        pc.wait(lambda: "notice" in pc.kinds(), 8, "notice")
+        edge.send_signal(signal.SIGKILL)
+        edge.wait(5)
+        watch.wait(lambda: watch.on("/edge/availability")[-1] == b"offline", 5, "last will")
+        edge = run_edge_process(config, tmp_path)
+        watch.wait(lambda: watch.event_kinds().count("edge_started") == 2, 10, "restart")
+        started = [e for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
+        assert started[-1]["detail"]["resumed_outage"] is True
+        time.sleep(2)
+        assert watch.event_kinds().count("power_lost") == 1
+        assert watch.event_kinds().count("notice_sent") == 1
+        assert pc.kinds() == ["notice"]  # resent after the restart, with the same id
+        upsd.set(ups_status="OL")
+        pc.wait(lambda: "cancel" in pc.kinds(), 8, "cancel")
+        edge.send_signal(signal.SIGTERM)
+        assert edge.wait(10) == 0
+        assert watch.on("/edge/availability")[-1] == b"offline"
+    finally:
+        if edge.poll() is None:
+            edge.kill()
+        pc.close()
+        print((tmp_path / "edge.log").read_text(errors="replace")[-3000:])
