@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,7 @@ class HandledIds:
         self.path = path
         self._ids: dict[str, float] = {}
         self._save_failed = False
+        self._lock = threading.Lock()
         if path is not None:
             self._load(path)
 
@@ -90,15 +92,21 @@ class HandledIds:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def add(self, cid: str, expires: float, now: float | None = None) -> None:
-        """Remember ``cid`` until well after ``expires``; forget what is long past."""
+    def add(self, cid: str, expires: float, now: float | None = None, save: bool = True) -> None:
+        """Remember ``cid`` until well after ``expires``; forget what is long past.
+
+        ``save=False`` only remembers it in memory (instant); ``save()`` writes the file later.
+        """
         now = time.time() if now is None else now
-        self._ids[cid] = max(expires, now) + REMEMBER_AFTER_EXPIRY_S
-        self._ids = {k: v for k, v in self._ids.items() if v >= now}
-        if len(self._ids) > MAX_REMEMBERED:
-            newest = sorted(self._ids.items(), key=lambda kv: kv[1])[-MAX_REMEMBERED:]
-            self._ids = dict(newest)
-        self._save()
+        with self._lock:
+            ids = dict(self._ids)
+            ids[cid] = max(expires, now) + REMEMBER_AFTER_EXPIRY_S
+            ids = {k: v for k, v in ids.items() if v >= now}
+            if len(ids) > MAX_REMEMBERED:
+                ids = dict(sorted(ids.items(), key=lambda kv: kv[1])[-MAX_REMEMBERED:])
+            self._ids = ids
+        if save:
+            self.save()
 
     def _load(self, path: Path) -> None:
         try:
@@ -112,13 +120,15 @@ class HandledIds:
                            path, exc)
             self._ids = {}
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Write the ids to the state file (atomically); a failure is logged once."""
         if self.path is None:
             return
+        text = json.dumps({"v": 1, "handled": self._ids})   # a snapshot: add() replaces, never mutates
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"v": 1, "handled": self._ids}), encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:
             if not self._save_failed:

@@ -92,6 +92,7 @@ class Agent:
         self.actions.stop()
         self.banner.stop()
         self.link.stop()
+        self.handled.save()
 
     def publish_status(self) -> None:
         """Publish the PC's telemetry now (retained)."""
@@ -136,7 +137,7 @@ class Agent:
             return
         cmd = verdict.command
         self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
-        self.handled.add(cmd.id, cmd.expires, now)
+        self.handled.add(cmd.id, cmd.expires, now, save=False)   # the file is written by the worker
         logger.info("command %s received (id %s)", cmd.kind, cmd.id)
         self._inbox.put(cmd)
 
@@ -164,6 +165,7 @@ class Agent:
     def _act_loop(self) -> None:
         while (cmd := self._inbox.get()) is not None:
             try:
+                self.handled.save()
                 self._act(cmd)
             except Exception:  # noqa: BLE001 - the next command must still be handled
                 logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
