@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +48,7 @@ class Siaga:
     zone: ZoneInfo
     limiter: RateLimiter
     registry: CollectorRegistry
+    card_cache: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
 
 
 def open_store(config: Config) -> Store:

@@ -6,10 +6,12 @@ Each page also has a partial (the part that changes), which the page's script fe
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, render_template, request
+from markupsafe import Markup
 
 from dashboard import charts, present
 from dashboard.store import SiteEntry, Store
@@ -31,7 +33,7 @@ def overview() -> str:
     """One card per site, problems first."""
     version = get_store().version  # read first: a change during rendering is fetched again
     entries = get_store().entries()
-    return render_template("overview.html", entries=present.sort_for_overview(entries),
+    return render_template("overview.html", cards=_cards(present.sort_for_overview(entries)),
                            all_entries=entries, version=version)
 
 
@@ -43,8 +45,25 @@ def overview_partial() -> str:
     if "ids" in request.args:
         wanted = set(request.args["ids"].split(",")[:MAX_IDS])
         shown = [e for e in entries if e.site in wanted]
-    return render_template("_overview_live.html", entries=present.sort_for_overview(shown),
+    return render_template("_overview_live.html", cards=_cards(present.sort_for_overview(shown)),
                            all_entries=entries)
+
+
+def _cards(entries: list[SiteEntry]) -> list[Markup]:
+    """The cards' HTML; a card is rendered again only when its site changed (or the day did).
+
+    At 500 sites this turns the overview from ~80 ms of template work into string joining.
+    """
+    siaga = current_app.extensions["siaga"]
+    today = dt.datetime.now(siaga.zone).date()
+    cards = []
+    for entry in entries:
+        key, stamp = (entry.site, g.lang), (entry.version, entry.stale, today)
+        hit = siaga.card_cache.get(key)
+        if hit is None or hit[0] != stamp:
+            hit = siaga.card_cache[key] = (stamp, Markup(render_template("_card.html", entry=entry)))
+        cards.append(hit[1])
+    return cards
 
 
 @bp.get("/sites/<site>")

@@ -44,9 +44,19 @@ class SiteEntry:
         """The site id."""
         return self.state.site
 
+    def __post_init__(self) -> None:
+        # The JSON of the snapshot without its closing brace, made once: /api/sites at 500 sites
+        # then joins strings instead of serialising 500 nested dicts on every request.
+        self._json_head = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))[:-1]
+
     def api(self) -> dict[str, Any]:
         """The snapshot as /api/sites shows it: the contract's fields plus ``stale``."""
         return {**self.data, "stale": self.stale, "availability": self.availability}
+
+    def api_json(self) -> str:
+        """``api()`` as JSON text."""
+        tail = json.dumps({"stale": self.stale, "availability": self.availability})[1:]
+        return f"{self._json_head},{tail}"
 
 
 class Store:
