@@ -37,6 +37,7 @@ SITE, SITE_NAME, UPS, PC = "demo-rr1", "Demo - Ruang Rapat 1", "meeting", "meeti
 ADMIN_PASSWORD = "siaga-demo"
 FULL_RUNTIME_S, DRAIN_PER_S, RECHARGE_PER_S = 600, 10, 20
 LOW_RUNTIME_S, EMPTY_RUNTIME_S = 90, 10
+PC_BOOT_AFTER_S = 5        # the simulated PC starts again this long after the mains is back
 PROGRAMS = ("edge", "agent", "dashboard")
 POWER = {  # what `siaga demo power X` sets, in this order (status last: runtime is right first)
     "off": {"input.voltage": "0.0", "ups.status": "OB DISCHRG"},
@@ -123,8 +124,10 @@ class Demo:
         self.url = f"http://127.0.0.1:{self.dashboard_port}"
         self.runtime_s = float(FULL_RUNTIME_S)
         self.watch: MqttLink | None = None
-        self.room = ""
+        self.room: tuple[str, tuple[str, ...]] = ("", ())
         self.actions_seen = 0
+        self.pc_off_since: float | None = None   # the simulated PC "shut down" (agent stopped)
+        self.mains_since: float | None = None
 
     def run(self) -> int:
         """Start everything, wait for Ctrl-C/SIGTERM, stop everything; the exit code."""
@@ -159,6 +162,7 @@ class Demo:
                 return 1
             self._drain_or_charge()
             self._show_pc_actions()
+            self._boot_pc_when_mains_is_back()
         print("\nStopping the Siaga demo ...", flush=True)
         return 0
 
@@ -266,11 +270,13 @@ Logs: {self.directory}    Press Ctrl-C to stop.
         try:
             if topic.endswith("/state"):
                 state = decode(StateSnapshot, payload)
-                if state.room != self.room:
-                    self.room = state.room
+                shown = (state.room, tuple(state.reasons))
+                if shown != self.room:
+                    self.room = shown
                     i = state.indicator
+                    why = f"  ({', '.join(state.reasons)})" if state.reasons else ""
                     print(f"{stamp}  room: {state.room:<10}  LED {i.led} {i.pattern}, "
-                          f"buzzer {i.buzzer}", flush=True)
+                          f"buzzer {i.buzzer}{why}", flush=True)
             else:
                 event = decode(JournalEvent, payload)
                 detail = f" {json.dumps(event.detail)}" if event.detail else ""
@@ -281,6 +287,7 @@ Logs: {self.directory}    Press Ctrl-C to stop.
     def _drain_or_charge(self) -> None:
         """One second of the simulated battery: drain on battery, recharge on mains."""
         status = self.upsd.read(UPS).get("ups.status", "").split()
+        self.mains_since = (self.mains_since or time.monotonic()) if "OL" in status else None
         if "LB" in status:
             self.runtime_s = min(self.runtime_s, LOW_RUNTIME_S)
         if "OB" in status:
@@ -304,7 +311,25 @@ Logs: {self.directory}    Press Ctrl-C to stop.
             return
         for line in lines[self.actions_seen:]:
             print(f"{line[:8]}  meeting PC ran its {line[9:]}", flush=True)
+            if "shutdown:" in line:
+                self._pc_switches_off()
         self.actions_seen = len(lines)
+
+    def _pc_switches_off(self) -> None:
+        """The simulated PC shut down: its agent stops (and says offline) until the mains is back."""
+        stop_process(self.programs.pop("agent", None))
+        self.pc_off_since = time.monotonic()
+        print(f"{time.strftime('%H:%M:%S')}  meeting PC is off; it starts again "
+              f"{PC_BOOT_AFTER_S} s after the mains is back", flush=True)
+
+    def _boot_pc_when_mains_is_back(self) -> None:
+        if self.pc_off_since is None or self.mains_since is None:
+            return
+        if time.monotonic() - self.mains_since >= PC_BOOT_AFTER_S:
+            self.pc_off_since = None
+            self._spawn("agent")
+            self._save_state()
+            print(f"{time.strftime('%H:%M:%S')}  meeting PC starts again", flush=True)
 
     def _someone_died(self) -> bool:
         procs = {**self.programs, "upsd": self.upsd.upsd, "mosquitto": self.broker.proc}
