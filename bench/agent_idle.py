@@ -4,7 +4,8 @@ Starts a private mosquitto (edge.servers) and `siaga agent` as a real process wi
 every 5 s, then prints:
   - idle CPU (% of one core) and RSS over 60 s (targets: <= 0.5 %, <= 40 MB),
   - ack latency p50/p95/max over 100 commands (publish -> ack received, QoS 1, loopback),
-  - the cost of one process scan, full and incremental, in this process.
+  - the cost of one process scan, full and incremental, in this process,
+  - the banner window process (started on the first banner, then kept hidden) under Xvfb.
 
     .venv/bin/python bench/agent_idle.py [--seconds 60] [--commands 100]
 """
@@ -110,11 +111,49 @@ def scan_cost() -> tuple[int, float, float]:
     return len(psutil.pids()), 1000 * full, 1000 * statistics.median(times) if names else 0.0
 
 
+def banner_idle(seconds: float) -> str:
+    """The hidden banner window process after its first banner: start time, RSS, idle CPU."""
+    import os
+    import shutil
+
+    from edge.agent.banner import Banner
+    from edge.agent.texts import banner_view
+    from edge.messages import PcCommand
+    if not shutil.which("Xvfb"):
+        return "banner window: not measured (no Xvfb; apt install xvfb)"
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
+                             "-nolisten", "tcp"], pass_fds=(write_end,), stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    banner = None
+    try:
+        with os.fdopen(read_end) as r:
+            display = ":" + r.readline().strip()
+        banner = Banner(True, env={**os.environ, "DISPLAY": display})
+        cmd = PcCommand(id="b", ts=0, expires=1, kind="notice", chat_text="x", runtime_s=1500)
+        started = time.perf_counter()
+        banner.show(banner_view(cmd, "id"))
+        if banner.wait_event("shown", timeout=20) is None:
+            return "banner window: did not show"
+        shown_ms = (time.perf_counter() - started) * 1000
+        banner.close()
+        banner.wait_event("closed", timeout=5)
+        proc = psutil.Process(banner._proc.pid)
+        cpu_pct, rss, _ = measure_idle(proc, seconds)
+        return (f"banner window process: first banner shown {shown_ms:.0f} ms after the call; "
+                f"then hidden over {seconds:.0f} s: CPU {cpu_pct:.2f} % of one core, RSS {rss:.1f} MB")
+    finally:
+        if banner is not None:
+            banner.stop()
+        stop_process(xvfb)
+
+
 def main() -> int:
     """Run the benchmark and print its figures."""
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--seconds", type=float, default=60)
     args.add_argument("--commands", type=int, default=100)
+    args.add_argument("--banner-seconds", type=float, default=30)
     opts = args.parse_args()
     with tempfile.TemporaryDirectory(prefix="siaga-agent-bench-") as tmp:
         directory = Path(tmp)
@@ -144,6 +183,7 @@ def main() -> int:
             count, full_ms, incr_ms = scan_cost()
             print(f"process scan of {count} processes: full {full_ms:.1f} ms, "
                   f"incremental {incr_ms:.2f} ms (median of 20)")
+            print(banner_idle(opts.banner_seconds))
             log.close()
         finally:
             if agent is not None and agent.poll() is None:

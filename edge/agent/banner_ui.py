@@ -32,6 +32,9 @@ COLORS = {  # kind -> (background, text)
     "cancel": ("#2e7d32", "#ffffff"),
     "test": ("#1565c0", "#ffffff"),
 }
+# How often the inbox is read (ms): often while a banner is up, rarely while hidden, so the
+# hidden window costs ~0.05 % of a core instead of ~0.7 % at a steady 50 ms.
+POLL_SHOWN_MS, POLL_HIDDEN_MS = 100, 1000
 FAMILIES = ("Segoe UI", "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica")
 
 
@@ -185,7 +188,8 @@ def pump(root: tk.Tk, window: BannerWindow, inbox: "queue.Queue[dict]") -> None:
                 return
         except (tk.TclError, TypeError, ValueError) as exc:
             emit("error", detail=f"{op}: {exc}")
-    root.after(50, pump, root, window, inbox)
+    hidden = root.state() == "withdrawn"
+    root.after(POLL_HIDDEN_MS if hidden else POLL_SHOWN_MS, pump, root, window, inbox)
 
 
 def _dpi_aware() -> None:
@@ -209,7 +213,7 @@ def main() -> int:
     window = BannerWindow(root)
     inbox: queue.Queue[dict] = queue.Queue()
     threading.Thread(target=read_stdin, args=(inbox,), daemon=True).start()
-    root.after(50, pump, root, window, inbox)
+    root.after(POLL_SHOWN_MS, pump, root, window, inbox)
     emit("ready")
     root.mainloop()
     return 0
