@@ -29,7 +29,7 @@ def test_notice_is_acked_within_200_ms_with_a_valid_ack(start_agent, pc_client):
     assert at - sent < ACK_BUDGET_S
     parsed = decode(Ack, json.dumps(ack))
     assert (parsed.kind, parsed.ok) == ("notice", True)
-    assert parsed.detail == "no display: logged only"   # banner = false in this config
+    assert parsed.detail == "banner off: logged only"   # banner = false in this config
 
 
 def test_ack_comes_before_a_slow_wrapup_finishes(start_agent, pc_client, tmp_path):

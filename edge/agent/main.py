@@ -146,7 +146,8 @@ class Agent:
 
     def _plan(self, cmd: PcCommand) -> str:
         """What the agent is about to do, in a few words for the ack's ``detail``."""
-        banner = "banner" if self.banner.available else "no display: logged only"
+        banner = "banner" if self.banner.available else \
+            ("no display" if self.banner.enabled else "banner off") + ": logged only"
         if cmd.kind == "shutdown":
             if self.actions.shutdown_pending:
                 return "shutdown already pending"
