@@ -153,3 +153,12 @@ def test_demo_refuses_unknown_actions(args: list[str], tmp_path: Path) -> None:
     env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "none.json")}
     done = _siaga(REPO, env, "demo", *args)
     assert done.returncode == 2 and "siaga demo power off|low|on" in done.stderr
+
+
+def test_readme_opens_with_the_two_commands_and_its_links_exist() -> None:
+    """A newcomer reads `make demo` and `make test` first; every picture and link is there."""
+    text = (REPO / "README.md").read_text()
+    body = [line for line in text.splitlines() if line.strip() and not line.startswith("# ")]
+    assert body[:4] == ["```", "make demo", "make test", "```"]
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+        assert (REPO / target).exists(), f"README links to a missing {target}"
