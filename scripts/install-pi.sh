@@ -160,6 +160,7 @@ step_venv() {
         do_file "$venv/bin/pip" install -q "$REPO"
         [ "${LGPIO_FROM_PIP:-0}" = 0 ] || do_file "$venv/bin/pip" install -q lgpio
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
+        UNITS_CHANGED=1   # new code: restart the services below
     fi
     if [ -L "$ROOT/usr/local/bin/siaga" ]; then say "ok: /usr/local/bin/siaga exists"
     else
