@@ -67,6 +67,21 @@ def test_overview_shows_problems_first_in_indonesian(client):
     assert "78 %" in html and "21 mnt" in html               # charge and runtime in minutes
 
 
+def card_of(html: str, site: str) -> str:
+    start = html.rindex("<article", 0, html.index(f'id="card-{site}"'))
+    return html[start:].split("</article>")[0]
+
+
+def test_the_overview_follows_changes_after_it_was_rendered(client, store):
+    assert "Siap" in card_of(client.get("/").get_data(as_text=True), "kominfo-utama")
+    store.put_state(snapshot("kominfo-utama", "fault", name="Dinas Kominfo - Ruang Rapat Utama"))
+    assert "UPS tidak terbaca" in card_of(client.get("/").get_data(as_text=True), "kominfo-utama")
+    assert "UPS cannot be read" in card_of(client.get("/?lang=en").get_data(as_text=True), "kominfo-utama")
+    store.put_availability("kominfo-utama", "offline")
+    card = card_of(client.get("/?lang=id").get_data(as_text=True), "kominfo-utama")
+    assert "Tidak ada kabar" in card and "perangkat edge terputus" in card and "room-stale" in card
+
+
 def test_english_with_lang_and_it_sticks(client):
     html = client.get("/?lang=en").get_data(as_text=True)
     assert "Power cut: on battery" in html and '<html lang="en">' in html

@@ -27,6 +27,7 @@
 
   function getText(url) {
     return fetch(withLang(url), {credentials: "same-origin"}).then(function (r) {
+      if (r.status === 404) { location.reload(); return new Promise(function () {}); }  // room removed
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.text();
     });
