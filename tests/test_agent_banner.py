@@ -157,3 +157,23 @@ def test_a_killed_banner_window_does_not_take_the_agent_down(display, start_agen
     assert pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])[2]["ok"] is True
     seen = len(pc_client.messages)
     pc_client.wait_for("status", after=seen)           # telemetry goes on
+
+
+def test_without_tkinter_here_the_banner_runs_on_debians_python(display, monkeypatch):
+    from edge.agent import banner as banner_module
+    from edge.agent.texts import banner_view
+    from edge.messages import PcCommand
+
+    real_find_spec = banner_module.importlib.util.find_spec
+    monkeypatch.setattr(banner_module.importlib.util, "find_spec",
+                        lambda name: None if name == "_tkinter" else real_find_spec(name))
+    assert banner_module.tk_python() == "/usr/bin/python3"        # python3-tk (make test)
+    banner = banner_module.Banner(True)
+    try:
+        cmd = PcCommand(id="c", ts=0, expires=1, kind="test", title="Uji coba Siaga")
+        assert banner.show(banner_view(cmd, "id"))
+        assert banner.wait_event("shown", timeout=20) is not None, banner.events()
+        assert banner._proc.args[0] == "/usr/bin/python3"
+        wait_until(lambda: visible_window("Uji coba Siaga"))
+    finally:
+        banner.stop()
