@@ -205,6 +205,8 @@ def decode(cls: type[T], raw: bytes | str) -> T:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadMessage(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise BadMessage("JSON nested too deeply") from None
     return from_dict(cls, data)
 
 

@@ -49,6 +49,7 @@ def test_missing_optional_fields_take_defaults():
     (json.dumps({k: v for k, v in COMMAND.items() if k != "id"}), "id: missing"),
     (b'{"v":1,"id":"a","ts":NaN,"expires":1,"kind":"test"}', "expected float"),
     (b" " * 70000, "bytes is over"),
+    (b"[" * 60000, "nested too deeply"),
 ])
 def test_bad_pc_commands_are_rejected_with_a_reason(raw, reason):
     with pytest.raises(BadMessage, match=reason):
