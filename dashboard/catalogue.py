@@ -108,6 +108,9 @@ EN: dict[str, str] = {
     "reason_overload": "UPS {x} is overloaded",
     "reason_low_charge": "UPS {x}: battery charge low",
     "reason_disk_low": "PC {x}: little disk space left for recordings",
+    "reason_on_battery": "UPS {x} runs on its battery",
+    "reason_low_battery": "UPS {x} says its battery is low",
+    "reason_self_test": "UPS {x} is testing itself",
     "kind_edge_started": "Edge device started",
     "kind_power_lost": "Mains power lost",
     "kind_power_restored": "Mains power back",
@@ -123,6 +126,8 @@ EN: dict[str, str] = {
     "kind_replace_battery": "UPS battery needs replacing",
     "kind_silenced": "Buzzer silenced",
     "kind_command": "Command received",
+    "kind_cancel_sent": "Power back: shutdown cancelled on the PC",
+    "kind_ups_selftest": "UPS self-test",
 }
 
 ID: dict[str, str] = {
@@ -233,6 +238,9 @@ ID: dict[str, str] = {
     "reason_overload": "UPS {x} kelebihan beban",
     "reason_low_charge": "UPS {x}: muatan baterai rendah",
     "reason_disk_low": "PC {x}: sisa disk untuk rekaman sedikit",
+    "reason_on_battery": "UPS {x} memakai baterai",
+    "reason_low_battery": "UPS {x}: baterai lemah",
+    "reason_self_test": "UPS {x} sedang uji mandiri",
     "kind_edge_started": "Perangkat edge mulai",
     "kind_power_lost": "Listrik PLN padam",
     "kind_power_restored": "Listrik PLN kembali",
@@ -248,4 +256,6 @@ ID: dict[str, str] = {
     "kind_replace_battery": "Baterai UPS perlu diganti",
     "kind_silenced": "Buzzer dibisukan",
     "kind_command": "Perintah diterima",
+    "kind_cancel_sent": "Listrik kembali: pematian PC dibatalkan",
+    "kind_ups_selftest": "Uji mandiri UPS",
 }

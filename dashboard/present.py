@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dashboard.i18n import has_text, translate
+from typing import Any
+
+from dashboard.i18n import duration, has_text, translate
 from dashboard.store import SiteEntry
 from edge.messages import StateSnapshot
 
@@ -67,6 +69,24 @@ def event_text(kind: str, lang: str) -> str:
     """A journal event kind as words; an unknown kind as it is."""
     key = f"kind_{kind}"
     return translate(lang, key) if has_text(key) else kind
+
+
+def detail_items(detail: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """An event's detail as (key, text) pairs: spans as durations, lists joined, yes/no."""
+    items = []
+    for key, value in detail.items():
+        if key == "duration_s" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = duration(value, lang)
+        elif isinstance(value, bool):
+            text = translate(lang, "yes" if value else "no")
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        elif value is None:
+            text = "–"
+        else:
+            text = str(value)
+        items.append((str(key)[:60], text if len(text) <= 200 else text[:199] + "…"))
+    return items
 
 
 def outage_stages(state: StateSnapshot) -> list[tuple[str, float | None]]:

@@ -114,5 +114,13 @@ def test_sentences_for_reasons_and_events():
     assert present.event_text("future_kind", "id") == "future_kind"
 
 
+def test_event_details_read_well():
+    detail = {"duration_s": 1210.0, "pcs": ["meeting-pc", "pc-2"], "ok": True, "runtime_s": None,
+              "why": "x" * 500}
+    assert present.detail_items(detail, "id") == [
+        ("duration_s", "20 mnt 10 dtk"), ("pcs", "meeting-pc, pc-2"), ("ok", "ya"),
+        ("runtime_s", "–"), ("why", "x" * 199 + "…")]
+
+
 def test_every_text_exists_in_both_languages():
     assert set(i18n.EN) == set(i18n.ID)
