@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, g, render_template, request, url_for
+from flask import Flask, Response, current_app, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
@@ -127,7 +127,6 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
 
 
 def _siaga() -> Siaga:
-    from flask import current_app
     return current_app.extensions["siaga"]
 
 

@@ -34,7 +34,6 @@ class SiteEntry:
 
     state: StateSnapshot
     data: dict[str, Any]             # to_dict(state), made once: the API serves it often
-    received: float                  # our clock, when the state arrived (0 = loaded from disk)
     availability: str | None = None  # the edge's retained online/offline; None = not heard
     version: int = 0
     stale: bool = False
@@ -89,7 +88,7 @@ class Store:
                 continue
             if self.wants(site) and state.site == site:
                 self._version += 1
-                self._entries[site] = SiteEntry(state, to_dict(state), 0.0, None, self._version)
+                self._entries[site] = SiteEntry(state, to_dict(state), None, self._version)
         self.sweep()
 
     def wants(self, site: str) -> bool:
@@ -122,7 +121,7 @@ class Store:
                 self._version += 1
             version = self._version if changed or old is None else old.version
             self._removed.pop(state.site, None)
-            entry = SiteEntry(state, to_dict(state), now, self._availability.get(state.site), version)
+            entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
             entry.stale = self._is_stale(entry, now)
             self._entries[state.site] = entry
             self._sample(entry)

@@ -98,7 +98,7 @@ def test_language_choice(requested, cookie, default, lang):
 
 def entry(site: str, room: str, stale: bool = False, name: str = "") -> SiteEntry:
     state = snapshot(site, room, name=name or site)
-    return SiteEntry(state, to_dict(state), 0.0, stale=stale)
+    return SiteEntry(state, to_dict(state), stale=stale)
 
 
 def test_problems_come_first_on_the_overview():
