@@ -10,6 +10,7 @@ newer sender never crashes an older reader.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -216,7 +217,7 @@ def from_dict(cls: type[T], data: Any, where: str = "") -> T:
         raise BadMessage(f"{where or cls.__name__}: expected an object")
     if data.get("v", VERSION) != VERSION and not where:
         raise BadMessage(f"unsupported version v={data.get('v')!r}")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     values = {}
     for f in dataclasses.fields(cls):
         path = f"{where}{f.name}"
@@ -234,6 +235,12 @@ def from_dict(cls: type[T], data: Any, where: str = "") -> T:
         raise
     except (TypeError, ValueError) as exc:
         raise BadMessage(f"{cls.__name__}: {exc}") from None
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """Field types of a message class, resolved once (get_type_hints is the slow part)."""
+    return typing.get_type_hints(cls)
 
 
 def _is_optional(hint: Any) -> bool:

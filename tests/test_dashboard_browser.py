@@ -7,6 +7,7 @@ docs/ (the README shows them).
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -121,6 +122,7 @@ def test_admin_logs_in_and_silences_the_buzzer(chromium, site_url, broker, tmp_p
 def _screenshot(page, path: Path, copy_to: Path | None = None, full_page: bool = False) -> None:
     """A still picture (blinking stopped on "on"), kept with the test and optionally in docs/."""
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-    if copy_to is not None:
+    # Refresh the README's pictures only when asked: a test run must not dirty the checkout.
+    if copy_to is not None and os.environ.get("SIAGA_DOCS_SCREENSHOTS") == "1":
         copy_to.parent.mkdir(exist_ok=True)
         shutil.copyfile(path, copy_to)
