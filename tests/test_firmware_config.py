@@ -137,9 +137,11 @@ class Client:
         assert self.subscribed.wait(5)
 
     def close(self) -> None:
-        """Disconnect."""
+        """Disconnect; drop the callbacks so that paho's sockets close with the client."""
         self.client.disconnect()
         self.client.loop_stop()
+        self.client.on_connect = self.client.on_publish = None
+        self.client.on_subscribe = self.client.on_message = None
 
 
 @pytest.fixture
