@@ -15,6 +15,7 @@ import pytest
 import edge.agent.actions
 from edge.config import MqttConfig
 from edge.mqtt import MqttLink
+from tests.waiting import wait_until  # noqa: F401 - the agent tests import it from here
 
 SITE, PC = "bappeda-rr1", "meeting-pc"
 
@@ -130,17 +131,6 @@ def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(system: str | None = None) -> list[str]:
         raise AssertionError("a test reached the OS's own shutdown")
     monkeypatch.setattr(edge.agent.actions, "default_shutdown_argv", refuse)
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 5.0, step: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture

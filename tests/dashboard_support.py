@@ -17,6 +17,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from dashboard.database import Database
+from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
 from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
                            UpsView, to_json)
 
@@ -156,17 +157,6 @@ class Client:
         """Disconnect."""
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def wait_for(check: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """Poll ``check()`` until it returns something true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:

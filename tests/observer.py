@@ -10,6 +10,8 @@ from typing import Any, Callable
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.waiting import wait_until
+
 
 class Observer:
     """Subscribes to ``topic`` (default everything) and keeps every message in order."""
@@ -50,14 +52,8 @@ class Observer:
 
     def wait(self, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
         """Wait until ``predicate()`` is truthy; fail with the last state when it never is."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what or predicate}; last state: {self.state()}; "
-                             f"events: {self.event_kinds()}")
+        return wait_until(predicate, timeout, what=what or str(predicate),
+                          context=lambda: f"last state: {self.state()}; events: {self.event_kinds()}")
 
     def wait_room(self, room: str, timeout: float = 15.0) -> dict:
         """Wait for a snapshot with this room state."""

@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.agent_helpers import (marker_argv, no_os_shutdown, pc_client, start_agent,  # noqa: F401
                            wait_until)

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from edge.messages import EdgeCommand, decode
 from edge.servers import free_port, stop_process
 from tests.dashboard_support import (Client, demo_fleet, outage_events, seed_history, snapshot,
-                                     start_dashboard, wait_for, write_config)
+                                     start_dashboard, wait_until, write_config)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,7 +63,7 @@ def site_url(tmp_path, broker):
 
 def test_overview_updates_live_and_site_page_shows_led_and_charts(chromium, site_url, broker, tmp_path):
     import urllib.request
-    wait_for(lambda: urllib.request.urlopen(site_url + "/healthz", timeout=2).status == 200, timeout=10)
+    wait_until(lambda: urllib.request.urlopen(site_url + "/healthz", timeout=2).status == 200, timeout=10)
     page = chromium.new_context(viewport={"width": 1280, "height": 820}).new_page()
     page.goto(site_url + "/")
     page.locator(".card").nth(4).wait_for()       # all five rooms have arrived
@@ -111,7 +111,7 @@ def test_admin_logs_in_and_silences_the_buzzer(chromium, site_url, broker, tmp_p
         page.click("form[data-command=silence] button")
         page.locator("#action-result", has_text="Perintah").wait_for()
         assert page.locator("#action-result").inner_text() == "Perintah terkirim."
-        topic, payload = wait_for(lambda: listener.received and listener.received[0])
+        topic, payload = wait_until(lambda: listener.received and listener.received[0])
         assert topic == "siaga/bappeda-rr1/edge/command"
         assert (decode(EdgeCommand, payload).kind, decode(EdgeCommand, payload).by) == ("silence", "admin")
         _screenshot(page, tmp_path / "phone-site.png", full_page=True)

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,19 +16,16 @@ from typing import Any, Callable
 import psutil
 import pytest
 
+from tests.waiting import wait_until
+
 REPO = Path(__file__).resolve().parents[1]
 SITE = "demo-rr1"
 
 
 def _wait_for(what: str, probe: Callable[[], Any], timeout: float, log: Path) -> Any:
     """Call ``probe`` until it returns something truthy; fail with the demo's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what} not seen within {timeout:.0f} s; demo output:\n{log.read_text()[-4000:]}")
+    return wait_until(probe, timeout, step=0.2, what=what,
+                      context=lambda: f"demo output:\n{log.read_text()[-4000:]}")
 
 
 def _room(url: str) -> str:
