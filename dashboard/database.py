@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from edge.messages import JournalEvent, StateSnapshot
+from edge.messages import JournalEvent, event_from_row, StateSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Database:
         rows = self._reader().execute(
             "SELECT site, seq, ts, kind, detail FROM events WHERE site = ? AND seq < ? "
             "ORDER BY seq DESC LIMIT ?", (site, before if before is not None else 2**63 - 1, limit))
-        return [_event(row) for row in rows]
+        return [event_from_row(*row) for row in rows]
 
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every event of ``site``, oldest first, read in chunks.
@@ -146,7 +146,7 @@ class Database:
             cur = conn.execute(
                 "SELECT site, seq, ts, kind, detail FROM events WHERE site = ? ORDER BY seq", (site,))
             while rows := cur.fetchmany(500):
-                yield from (_event(row) for row in rows)
+                yield from (event_from_row(*row) for row in rows)
         finally:
             conn.close()
 
@@ -172,12 +172,3 @@ class Database:
             for conn in [*self._readers, self._writer]:
                 conn.close()
             self._readers.clear()
-
-
-def _event(row: tuple) -> JournalEvent:
-    site, seq, ts, kind, detail = row
-    try:
-        data = json.loads(detail)
-    except ValueError:
-        data = {}
-    return JournalEvent(site=site, seq=seq, ts=ts, kind=kind, detail=data if isinstance(data, dict) else {})

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from edge.messages import JournalEvent
+from edge.messages import JournalEvent, event_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Journal:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?",
                 (before if before is not None else 2**63 - 1, max(0, limit))).fetchall()
-        return [_event(row) for row in rows]
+        return [event_from_row(*row) for row in rows]
 
     def since_last(self, kind: str, unless: str) -> list[JournalEvent]:
         """From the last ``kind`` event on, oldest first; [] if none, or ``unless`` came after it."""
@@ -98,7 +98,7 @@ class Journal:
                 return []
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM events WHERE seq >= ? ORDER BY seq",
                                     (start,)).fetchall()
-        return [_event(row) for row in rows]
+        return [event_from_row(*row) for row in rows]
 
     def last_seq(self) -> int:
         """The seq of the newest event, 0 for an empty journal."""
@@ -109,14 +109,3 @@ class Journal:
         """Close the database (the WAL is checkpointed by SQLite)."""
         with self._lock:
             self._db.close()
-
-
-def _event(row: tuple) -> JournalEvent:
-    site, seq, ts, kind, text = row
-    try:
-        detail = json.loads(text)
-    except ValueError:
-        logger.warning("journal event %s: detail is not JSON, shown empty", seq)
-        detail = {}
-    return JournalEvent(site=site, seq=seq, ts=ts, kind=kind,
-                        detail=detail if isinstance(detail, dict) else {"value": detail})

@@ -188,6 +188,17 @@ class StateSnapshot:
         _check_choice("room", self.room, ROOM_STATES)
 
 
+def event_from_row(site: str, seq: int, ts: float, kind: str, detail_json: str) -> JournalEvent:
+    """A journal event from its stored SQLite columns (the edge's journal, the dashboard's copy).
+    A detail that is not JSON reads as {}; JSON that is not an object as {"value": ...}."""
+    try:
+        detail = json.loads(detail_json)
+    except (TypeError, ValueError):
+        detail = {}
+    return JournalEvent(site=site, seq=seq, ts=ts, kind=kind,
+                        detail=detail if isinstance(detail, dict) else {"value": detail})
+
+
 def to_dict(message: Any) -> dict[str, Any]:
     """The message as a plain dict, in the contract's field names."""
     return dataclasses.asdict(message)
