@@ -145,8 +145,10 @@ def journal_rows(tmp_path: Path) -> list[tuple[int, str]]:
 def test_whole_outage_walks_the_meeting_through(tmp_path, upsd, broker, watch, pc, mock_factory,
                                                  edge_in_process):
     edge_in_process(write_config(tmp_path, upsd, broker))
-    ready = watch.wait_room("ready")
-    assert ready["pcs"][0]["online"] and ready["ups"][0]["status"] == "OL"
+    # Until the PC's retained status arrives the PC is "not heard yet", not offline.
+    ready = watch.wait(lambda: (s := watch.state()) and s["room"] == "ready" and s["pcs"][0]["online"]
+                       and s, what="ready with the PC online")
+    assert ready["ups"][0]["status"] == "OL" and ready["reasons"] == []
     assert led(mock_factory) == (0, 1, 0)
     assert watch.on("/edge/availability")[-1] == b"online"
 
