@@ -322,3 +322,18 @@ def test_sigkill_mid_outage_resumes_without_a_second_notice(tmp_path, upsd, brok
             edge.kill()
         pc.close()
         print((tmp_path / "edge.log").read_text(errors="replace")[-3000:])
+
+
+def test_broker_restart_edge_reconnects_and_republishes_its_state(tmp_path, upsd, broker,
+                                                                  mock_factory, edge_in_process):
+    edge_in_process(write_config(tmp_path, upsd, broker))
+    broker.stop()  # no persistence: every retained message is gone with it
+    broker.start()
+    fresh = Observer(broker.port, f"{PREFIX}/edge/#")  # subscribes after the restart
+    try:
+        fresh.wait(lambda: fresh.state() is not None, 40, "retained state after reconnect")
+        fresh.wait(lambda: fresh.on("/edge/availability")[-1:] == [b"online"], 5, "online again")
+        upsd.set(ups_status="OB")
+        fresh.wait_room("on_battery", 5)
+    finally:
+        fresh.close()
