@@ -157,5 +157,7 @@ def _lang_url(lang: str) -> str:
     """This page in ``lang``."""
     if request.endpoint is None or request.endpoint == "static":
         return url_for("pages.overview", lang=lang)
-    args = {**request.args.to_dict(), **(request.view_args or {}), "lang": lang}
+    # Query keys starting with "_" would reach url_for's own options (_method, _scheme, ...).
+    query = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    args = {**query, **(request.view_args or {}), "lang": lang}
     return url_for(request.endpoint, **args)

@@ -160,6 +160,8 @@ def test_events_paging(client):
     ("/api/changes?since=-1", 400), ("/api/changes?since=x", 400),
     ("/?lang=%3Cscript%3E", 200), ("/sites/bappeda-rr1?range=%3Cscript%3E", 200),
     ("/partials/overview?ids=" + ",".join(["x"] * 5000), 200),
+    ("/?_method=POST", 200), ("/sites/bappeda-rr1?_external=&_scheme=https", 200),
+    ("/login?_method=DELETE", 200),
 ])
 def test_hostile_paths_and_query_values(client, url, status):
     answer = client.get(url)
