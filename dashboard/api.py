@@ -46,9 +46,11 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+    digits = raw.removeprefix("-")
+    value = int(raw) if digits.isascii() and digits.isdigit() and len(digits) <= 20 else None
+    if value is None or not low <= value <= high:
         abort(400, description=f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    return value
 
 
 @bp.get("/healthz")
