@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 LEAVES = ("state", "event", "availability")
 LOG_AGAIN_AFTER_S = 60.0
+MAX_SEQ = 2**63 - 1      # SQLite's largest integer
 
 
 class Feed:
@@ -81,8 +82,8 @@ class Feed:
         event = decode(JournalEvent, payload)
         if event.site != site:
             raise BadMessage(f"site {event.site!r} in the payload differs from the topic")
-        if event.seq < 0:
-            raise BadMessage(f"seq: must be >= 0, got {event.seq}")
+        if not 0 <= event.seq <= MAX_SEQ:
+            raise BadMessage(f"seq: must be >= 0 and <= {MAX_SEQ}, got {event.seq}")
         self.store.put_event(event)
 
     def _availability(self, site: str, payload: bytes) -> None:
