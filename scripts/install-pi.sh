@@ -15,6 +15,9 @@ DRY=0
 VENV_STEP=1
 APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
 UNITS="siaga-edge.service siaga-dashboard.service"
+# Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
+# admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
+UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -245,8 +248,11 @@ step_units() {
     for unit in $UNITS; do
         if [ ! -f "$REPO/systemd/$unit" ]; then say "note: $REPO/systemd/$unit missing, skipped"; continue; fi
         local before=$CHANGED
-        put "/etc/systemd/system/$unit" 0644 <"$REPO/systemd/$unit"
+        put "$UNIT_DIR/$unit" 0644 <"$REPO/systemd/$unit"
         [ "$CHANGED" = "$before" ] || UNITS_CHANGED=1
+        if [ -e "$ROOT/etc/systemd/system/$unit" ]; then
+            say "note: /etc/systemd/system/$unit overrides Siaga's $UNIT_DIR/$unit; kept as it is"
+        fi
     done
     [ "$UNITS_CHANGED" = 0 ] || do_system systemctl daemon-reload
     local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS"

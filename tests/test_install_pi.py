@@ -61,9 +61,14 @@ def test_second_run_changes_nothing_and_edits_survive(tmp_path: Path) -> None:
     edited = root / "etc/siaga/siaga.toml"
     edited.write_text(edited.read_text().replace('id = "bappeda-rr1"', 'id = "dinkes-rr2"'))
     (root / "etc/nut/ups.conf").write_text("[meeting]\n  driver = nutdrv_qx\n  port = auto\n")
+    own_unit = root / "etc/systemd/system/siaga-dashboard.service"
+    own_unit.parent.mkdir(parents=True, exist_ok=True)
+    own_unit.write_text("[Service]\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n")
     install("--root", str(root), "--no-venv")
     assert 'id = "dinkes-rr2"' in edited.read_text()
     assert "nutdrv_qx" in (root / "etc/nut/ups.conf").read_text()
+    assert "CAP_NET_BIND_SERVICE" in own_unit.read_text()
+    assert "siaga dashboard -c" in (root / "usr/local/lib/systemd/system/siaga-dashboard.service").read_text()
 
 
 def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRequest) -> None:
