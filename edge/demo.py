@@ -29,7 +29,8 @@ import psutil
 from edge.config import MqttConfig
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, Topics, decode
 from edge.mqtt import MqttLink
-from edge.servers import UPSD_PASSWORD, UPSD_USER, Mosquitto, Upsd, free_port, stop_process
+from edge.servers import (UPSD_PASSWORD, UPSD_USER, Mosquitto, ServerMissing, Upsd, free_port,
+                          stop_process)
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def power(level: str) -> int:
         for var, value in POWER[level].items():
             upsd.set(UPS, **{var.replace(".", "_"): value})
         upsd.wait_status(UPS, POWER[level]["ups.status"], timeout=5)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, TimeoutError, OSError) as exc:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, TimeoutError, OSError,
+            ServerMissing) as exc:
         detail = getattr(exc, "stderr", None) or str(exc)
         detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
         print(f"Cannot change the simulated UPS: {detail.strip()}", file=sys.stderr)
@@ -141,6 +143,9 @@ class Demo:
             signal.signal(signum, lambda *_: self.stopping.set())
         try:
             return self._start_and_serve()
+        except (ServerMissing, TimeoutError, RuntimeError) as exc:  # a server missing or not starting
+            print(f"The Siaga demo cannot start: {exc}", file=sys.stderr, flush=True)
+            return 1
         finally:
             self.stop()
 

@@ -143,6 +143,34 @@ def test_power_with_a_stale_state_file_says_so_and_removes_it(tmp_path: Path) ->
     assert not state_file.exists()
 
 
+def _without_nut_client(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with a PATH that has no upsc/upsrw (as on a machine without nut-client)."""
+    return {**env, "PATH": "/nonexistent"}
+
+
+def test_demo_without_nut_client_says_what_to_install(tmp_path: Path) -> None:
+    """No upsc on the PATH: one sentence naming the package, exit 1, nothing left behind."""
+    env = _without_nut_client({**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "s.json")})
+    done = _siaga(REPO, env, "demo")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "install the Debian package nut-client" in done.stderr and "Traceback" not in done.stderr
+    directory = Path(re.search(r"Starting the Siaga demo in (\S+) \.\.\.", done.stdout)[1])
+    assert "Siaga demo stopped" in done.stdout and not directory.exists()
+
+
+def test_power_without_nut_client_says_what_to_install(tmp_path: Path) -> None:
+    """`siaga demo power off` with a live demo but no upsrw: a sentence, exit 1, no traceback."""
+    me = psutil.Process()
+    state_file = tmp_path / "live.json"
+    state_file.write_text(json.dumps({"pid": me.pid, "pid_created": me.create_time(),
+                                      "ups_port": 1, "nut_dir": str(tmp_path),
+                                      "dashboard": "http://127.0.0.1:1"}))
+    env = _without_nut_client({**os.environ, "SIAGA_DEMO_STATE": str(state_file)})
+    done = _siaga(REPO, env, "demo", "power", "off")
+    assert done.returncode == 1
+    assert "install the Debian package nut-client" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("args", [["power"], ["power", "sideways"], ["stop"]])
 def test_demo_refuses_unknown_actions(args: list[str], tmp_path: Path) -> None:
     """A wrong action prints the usage and exits 2."""
