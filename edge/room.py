@@ -217,6 +217,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     online, known = _watch_pcs(prev, inp, rules, events)
     power = _power(inp.ups)
     outage, restored = _track_outage(prev.outage, power, inp, events)
+    if outage is not None and prev.outage is None:  # a cancel of the last outage would stop this one
+        pending = tuple(s for s in pending if s.command.kind != "cancel")
     restored_at = prev.restored_at
     if restored is not None:
         restored_at = inp.now

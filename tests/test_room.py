@@ -217,3 +217,16 @@ def test_snapshot_matches_contract_shape():
     assert snap.indicator.led == "amber" and snap.indicator.pattern == "blink"
     assert snap.outage.started == T0 and snap.outage.notice_sent is None
     assert [p.id for p in snap.pcs] == ["pc1"]
+
+
+def test_unacked_cancel_of_the_last_outage_is_not_resent_into_the_next_one():
+    # Outage 1 reaches shutdown; the PC is off, so the cancel at mains-back is never acked.
+    out = run([(0, [ups("OB LB", runtime=60.0)], {}), (5, [ups("OB LB", runtime=55.0)], {}),
+               (60, [ups("OL")], {})])
+    assert sent(out[-1][1]) == [("pc1", "cancel")]
+    # The power goes again 10 s later, the battery still low: the new shutdown must not be
+    # followed by the old cancel, which would stop it on the PC.
+    ticks = [(t, [ups("OB LB", runtime=50.0)], {}) for t in (70, 75, 80, 85, 90)]
+    later = run(ticks, out[-1][0])
+    assert ("pc1", "shutdown") in sent(later[1][1])
+    assert all(kind != "cancel" for _, fx in later for _, kind in sent(fx))
