@@ -185,6 +185,13 @@ def text(v: Any) -> str | None:
     return None if isinstance(v, str) else "must be a string"
 
 
+def host(v: Any) -> str | None:
+    """A host name or IP address: not empty, no spaces."""
+    if isinstance(v, str) and v and not any(c.isspace() for c in v):
+        return None
+    return "must be a host name or IP address"
+
+
 def flag(v: Any) -> str | None:
     """true or false."""
     return None if isinstance(v, bool) else "must be true or false"
@@ -232,9 +239,9 @@ names = list_of(text, "strings")
 
 SCHEMA: dict[str, dict[str, Check]] = {
     "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": text},
-    "mqtt": {"host": text, "port": integer(1, 65535), "username": text, "password_file": text,
+    "mqtt": {"host": host, "port": integer(1, 65535), "username": text, "password_file": text,
              "tls": flag, "topic_prefix": topic_prefix, "keepalive_s": integer(5, 3600)},
-    "ups": {"name": text, "host": text, "port": integer(1, 65535), "username": text,
+    "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
              "pcs": list_of(identifier, "PC ids")},

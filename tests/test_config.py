@@ -60,6 +60,9 @@ led_pins = [17, 99, 22]
     (GOOD + "[policy]\nwrapup_at_runtime_s = 60\n", "shutdown_at_runtime_s: must not be above"),
     (GOOD + '[[ups]]\nname = "meeting"\n', "UPS names must be different"),
     (GOOD + "[edge]\npoll_interval_s = 0\n", "edge.poll_interval_s: must be a number >= 0.1"),
+    # An empty host made paho raise "Invalid host." at start-up: a traceback, not exit 2.
+    (GOOD.replace("[mqtt]\n", '[mqtt]\nhost = ""\n'), 'mqtt.host: must be a host name or IP'),
+    (GOOD + 'host = "upsd host"\n', r'ups\[0\].host: must be a host name or IP'),
 ])
 def test_single_errors(tmp_path, text, expected):
     (tmp_path / "mqtt.pw").write_text("pw")
