@@ -184,6 +184,20 @@ def test_a_bad_config_exits_2_with_one_clear_message(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_under_pythonw_a_bad_config_is_written_to_the_log_file(tmp_path):
+    # pythonw.exe (Task Scheduler) has no console: sys.stderr and sys.stdout are None there.
+    path = tmp_path / "agent.toml"
+    path.write_text('[site]\nid = "s1"\n[agent]\ninterval_s = "five"\n')
+    code = ("import sys; sys.stderr = sys.stdout = None; from edge.cli import main; "
+            f"sys.exit(main(['agent', '-c', {str(path)!r}]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 2
+    log = (tmp_path / "agent.log").read_text(encoding="utf-8")
+    assert "agent.toml: agent.interval_s: must be a number" in log
+    assert "agent.toml: agent.pc_id: is required" in log and "Traceback" not in log
+
+
 def test_a_process_seen_between_fork_and_exec_gets_its_real_name_on_the_next_scan(monkeypatch):
     names = {1: ["init"], 2: ["init"], 500: ["python3", "Zoom"]}   # pid 500 was caught mid-exec
     monkeypatch.setattr("edge.agent.telemetry.psutil.pids", lambda: [1, 2, 500])

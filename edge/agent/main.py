@@ -26,7 +26,7 @@ from edge.agent.banner import Banner
 from edge.agent.commands import HandledIds, judge
 from edge.agent.telemetry import Telemetry
 from edge.agent.texts import banner_view
-from edge.config import AgentConfig, load_agent_config
+from edge.config import AgentConfig, ConfigError, load_agent_config
 from edge.messages import Ack, PcCommand, Topics, to_json
 from edge.mqtt import MqttLink
 
@@ -192,21 +192,30 @@ class Agent:
         self.banner.show(view)
 
 
-def _log_to_file_when_no_console(config: AgentConfig) -> None:
+def _log_to_file_when_no_console(config_path: str) -> bool:
     """Under pythonw.exe (no console) the log goes to agent.log next to the config file."""
     if sys.stderr is not None:
-        return
-    path = Path(config.path).resolve().with_name(f"{Path(config.path).stem}.log")
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
-                                                   encoding="utf-8")
+        return False
+    path = Path(config_path).resolve()
+    try:
+        handler = logging.handlers.RotatingFileHandler(
+            path.with_name(f"{path.stem}.log"), maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return False   # its folder is missing or read-only: there is nowhere to say anything
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
+    return True
 
 
 def run(path: str) -> int:
     """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2)."""
-    config = load_agent_config(path)
-    _log_to_file_when_no_console(config)
+    to_file = _log_to_file_when_no_console(path)
+    try:
+        config = load_agent_config(path)
+    except ConfigError as exc:
+        if to_file:   # under pythonw nobody sees stderr: the log file is the only place to say it
+            logger.error("%s", exc)
+        raise
     stop = threading.Event()
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
