@@ -223,7 +223,12 @@ expected_pcs() {
     local conf="$ROOT/etc/siaga/siaga.toml"
     [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
     python3 -c 'import sys, tomllib
-pcs = tomllib.load(open(sys.argv[1], "rb")).get("edge", {}).get("pcs", ["meeting-pc"])
+try:
+    edge = tomllib.load(open(sys.argv[1], "rb")).get("edge", {})
+except (OSError, tomllib.TOMLDecodeError) as exc:
+    sys.exit(f"note: {sys.argv[1]}: {exc}; no broker users made for its PCs (fix it, run again)")
+pcs = edge.get("pcs", ["meeting-pc"]) if isinstance(edge, dict) else []
+pcs = pcs if isinstance(pcs, list) else []
 print(" ".join(p for p in pcs if isinstance(p, str) and p.replace("-", "").isalnum()))' "$conf"
 }
 

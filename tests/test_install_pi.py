@@ -71,6 +71,18 @@ def test_second_run_changes_nothing_and_edits_survive(tmp_path: Path) -> None:
     assert "siaga dashboard -c" in (root / "usr/local/lib/systemd/system/siaga-dashboard.service").read_text()
 
 
+def test_a_broken_siaga_toml_is_kept_and_named_without_a_traceback(tmp_path: Path) -> None:
+    """An admin's siaga.toml with a TOML mistake: the run goes on, says which file, keeps it."""
+    root = tmp_path / "root"
+    install("--root", str(root), "--no-venv")
+    conf = root / "etc/siaga/siaga.toml"
+    conf.write_text(conf.read_text() + "\npcs = [\n")
+    done = install("--root", str(root), "--no-venv")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert f"{conf}: " in done.stderr and "no broker users made" in done.stderr
+    assert conf.read_text().endswith("pcs = [\n")
+
+
 def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """The installed siaga.toml loads, NUT passwords match, the agent can log in to the broker."""
     root = tmp_path / "root"
