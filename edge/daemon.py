@@ -99,11 +99,18 @@ class Edge:
             started = time.monotonic()
             await self.tick()
             sdnotify.notify("WATCHDOG=1")
-            delay = interval - (time.monotonic() - started)
+            await self._pause(started + interval)
+
+    async def _pause(self, until: float) -> None:
+        """Wait for the next poll or a stop; ping the watchdog as often as systemd asks meanwhile
+        (poll_interval_s may be longer than WatchdogSec)."""
+        ping_every = sdnotify.watchdog_interval()
+        while not self.stopping.is_set() and (left := until - time.monotonic()) > 0:
             try:
-                await asyncio.wait_for(self.stopping.wait(), max(0.0, delay))
+                await asyncio.wait_for(self.stopping.wait(), min(left, ping_every or left))
             except asyncio.TimeoutError:
-                pass
+                if ping_every:
+                    sdnotify.notify("WATCHDOG=1")
 
     def close(self) -> None:
         """Say offline, release the pins, close the journal."""

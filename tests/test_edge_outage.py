@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from edge.config import load_config
 from edge.daemon import Edge
+from edge.servers import free_port
 from tests.observer import Observer
 
 PREFIX = "siaga/rr1"
@@ -337,3 +340,29 @@ def test_broker_restart_edge_reconnects_and_republishes_its_state(tmp_path, upsd
         fresh.wait_room("on_battery", 5)
     finally:
         fresh.close()
+
+
+def test_watchdog_is_pinged_at_systemds_pace_between_slow_polls(tmp_path, broker, mock_factory,
+                                                                 edge_in_process, monkeypatch):
+    # edge.poll_interval_s may be up to 60 s but the unit's WatchdogSec is 30 s: a ping only
+    # after each poll would have systemd kill a healthy daemon. It pings as $WATCHDOG_USEC asks.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")  # systemd wants a ping every 0.4 s
+    config = write_config(tmp_path, SimpleNamespace(port=free_port()), broker)
+    config.write_text(config.read_text().replace("poll_interval_s = 0.25", "poll_interval_s = 30"))
+    try:
+        edge_in_process(config)
+        assert notify.recv(100) == b"READY=1"
+        pings, deadline = [], time.monotonic() + 1.5
+        notify.settimeout(0.1)
+        while time.monotonic() < deadline:
+            try:
+                pings.append(notify.recv(100))
+            except TimeoutError:
+                pass
+        assert pings.count(b"WATCHDOG=1") >= 4, pings
+    finally:
+        notify.close()
