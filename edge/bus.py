@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Container
 
 from edge.config import Config
 from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
@@ -32,9 +32,10 @@ class Incoming:
     retained: bool = False
 
 
-def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool) -> Incoming | None:
-    """Turn one MQTT message into an ``Incoming``; None when the topic is not ours;
-    BadMessage when the payload breaks the contract."""
+def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool,
+                    pcs: Container[str] | None = None) -> Incoming | None:
+    """Turn one MQTT message into an ``Incoming``; None when the topic is not ours (or is about
+    a PC not in ``pcs``, when given); BadMessage when the payload breaks the contract."""
     parsed = parse_topic(topics.prefix, topic)
     if parsed is None or parsed[0] != topics.site:
         return None
@@ -46,6 +47,8 @@ def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool) 
     if len(rest) != 3 or rest[0] != "pc":
         return None
     pc, leaf = rest[1], rest[2]
+    if pcs is not None and pc not in pcs:
+        return None  # not this room's PC: keeping it would let anyone grow our memory
     if leaf == "availability":
         text = payload.decode("utf-8", "replace").strip()
         if text not in ("online", "offline"):
@@ -66,6 +69,7 @@ class EdgeBus:
 
     def __init__(self, config: Config) -> None:
         self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
+        self.pcs = frozenset(config.edge.pcs)
         self._lock = threading.Lock()
         self._pcs: dict[str, PcReport] = {}
         self._acks: list[tuple[str, Ack]] = []
@@ -90,7 +94,7 @@ class EdgeBus:
 
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         try:
-            incoming = decode_incoming(self.topics, topic, payload, retained)
+            incoming = decode_incoming(self.topics, topic, payload, retained, self.pcs)
         except BadMessage as exc:
             if topic not in self._bad_logged:  # one line per topic, not a flood
                 logger.warning("ignored a bad message on %s: %s", topic, exc)

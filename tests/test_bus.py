@@ -1,11 +1,15 @@
 """The edge's MQTT decoding, as a table: topic + payload -> Incoming, None, or BadMessage."""
 
 import json
+import time
 
 import pytest
 
-from edge.bus import decode_incoming
+from edge.bus import EdgeBus, decode_incoming
+from edge.config import load_config
 from edge.messages import BadMessage, Topics
+from tests.observer import Observer
+from tests.waiting import wait_until
 
 T = Topics("siaga", "rr1")
 STATUS = json.dumps({"v": 1, "pc": "pc1", "ts": 5.0, "disk_free_gb": 10.5}).encode()
@@ -46,3 +50,27 @@ def test_not_ours(topic):
 def test_bad_messages(topic, payload, retained, reason):
     with pytest.raises(BadMessage, match=reason):
         decode_incoming(T, topic, payload, retained)
+
+
+def test_only_the_rooms_own_pcs_are_kept(tmp_path, broker):
+    # Anyone on the broker can invent PC ids; the edge keeps only the ones it expects.
+    path = tmp_path / "siaga.toml"
+    path.write_text(f'[site]\nid = "rr1"\n[mqtt]\nport = {broker.port}\n[[ups]]\nname = "m"\n'
+                    '[edge]\npcs = ["pc1"]\n')
+    bus = EdgeBus(load_config(path))
+    bus.start()
+    sender = Observer(broker.port, "nothing")
+    try:
+        assert bus.link.connected.wait(5)
+        time.sleep(0.2)  # let the edge's subscriptions settle
+        for i in range(200):
+            stranger = json.dumps({"v": 1, "pc": f"x{i}", "ts": 5.0})
+            sender.publish(f"siaga/rr1/pc/x{i}/status", stranger)
+            sender.publish(f"siaga/rr1/pc/x{i}/availability", "bad")
+        sender.publish("siaga/rr1/pc/pc1/status", STATUS)
+        pcs = wait_until(lambda: bus.drain()[0], what="pc1's status")
+        assert [p.id for p in pcs] == ["pc1"]
+        assert bus._bad_logged == set()  # noqa: SLF001 - nothing remembered about strangers
+    finally:
+        sender.close()
+        bus.stop()
