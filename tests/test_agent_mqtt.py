@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 
 from tests.agent_helpers import (marker_argv, no_os_shutdown, pc_client, start_agent,  # noqa: F401
                            wait_until)
@@ -166,3 +167,49 @@ def test_hostile_payloads_are_ignored_and_the_agent_keeps_working(start_agent, p
     ignored = [r for r in caplog.records if r.getMessage().startswith("command ignored")]
     assert len(ignored) == len(HOSTILE) - 1
     assert not [r for r in caplog.records if r.exc_info]     # no traceback anywhere
+
+
+def test_a_shutdown_pending_when_the_agent_restarts_still_happens(start_agent, pc_client, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setattr("edge.agent.main.RESUME_MIN_S", 0.5)
+    marker = tmp_path / "shutdown.marker"
+    first = start_agent(shutdown_grace_s=3)
+    cmd, sent = pc_client.send("shutdown", grace_s=30)
+    pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
+    wait_until(lambda: first.actions.shutdown_pending)
+    first.stop()                               # updated, crashed or restarted inside the grace
+    second = start_agent(shutdown_grace_s=3)
+    assert not marker.exists()
+    wait_until(marker.exists, timeout=10)      # the edge never resends an acked shutdown
+    assert time.monotonic() - sent >= 3        # the grace of the command, not cut short
+    assert second.handled.shutdown is None     # ran: a later start does not shut down again
+
+
+def test_a_cancel_stops_a_shutdown_resumed_after_a_restart(start_agent, pc_client, tmp_path):
+    first = start_agent(shutdown_grace_s=1)
+    pc_client.send("shutdown", grace_s=30)
+    wait_until(lambda: first.actions.shutdown_pending)
+    first.stop()
+    second = start_agent(shutdown_grace_s=1)   # the grace is over: it still waits RESUME_MIN_S
+    wait_until(lambda: second.actions.shutdown_pending)
+    cancel, _ = pc_client.send("cancel")
+    assert pc_client.wait_for("ack", lambda a: a["id"] == cancel["id"])[2]["detail"] == \
+        "shutdown cancelled"
+    time.sleep(1.5)
+    assert not (tmp_path / "shutdown.marker").exists()
+    assert second.handled.shutdown is None
+
+
+@pytest.mark.parametrize("record", [
+    {"id": "old", "since": 1000.0, "at": 1030.0, "until": 1120.0},          # expired long ago
+    {"id": "boot", "since": 1000.0, "at": 1030.0, "until": 9e9},            # before this boot
+    {"id": "junk", "since": "yesterday"},
+])
+def test_a_stale_pending_shutdown_is_dropped_at_start(start_agent, tmp_path, record):
+    (tmp_path / "agent-state.json").write_text(json.dumps({"v": 1, "handled": {},
+                                                           "shutdown": record}))
+    agent = start_agent(shutdown_grace_s=0)
+    wait_until(lambda: agent.handled.shutdown is None)
+    assert not agent.actions.shutdown_pending
+    time.sleep(0.5)
+    assert not (tmp_path / "shutdown.marker").exists()

@@ -14,7 +14,7 @@ import platform
 import subprocess
 import threading
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import psutil
 
@@ -102,8 +102,10 @@ class _Shutdown:
 class Actions:
     """The wrap-up and the shutdown of this PC, each in its own thread."""
 
-    def __init__(self, section: AgentSection) -> None:
+    def __init__(self, section: AgentSection, on_shutdown_start: Callable[[], None] | None = None,
+                 ) -> None:
         self.section = section
+        self.on_shutdown_start = on_shutdown_start   # called just before the shutdown command runs
         self._lock = threading.Lock()
         self._wrapup: threading.Thread | None = None
         self._shutdown: _Shutdown | None = None
@@ -112,6 +114,12 @@ class Actions:
     def shutdown_argv(self) -> list[str]:
         """The configured ``shutdown_command``, else the OS's own clean shutdown."""
         return list(self.section.shutdown_command) or default_shutdown_argv()
+
+    @property
+    def shutdown_requested(self) -> bool:
+        """True from a shutdown until it is cancelled: waiting out its grace, or already running."""
+        p = self._shutdown
+        return p is not None and not p.cancelled.is_set()
 
     @property
     def shutdown_pending(self) -> bool:
@@ -170,6 +178,11 @@ class Actions:
             if pending.cancelled.is_set():
                 return
             pending.started = True
+        if self.on_shutdown_start is not None:
+            try:
+                self.on_shutdown_start()
+            except Exception:  # noqa: BLE001 - nothing may keep the PC from shutting down
+                logger.exception("before the shutdown")
         argv = self.shutdown_argv()
         logger.warning("shutting this PC down: %s", " ".join(argv))
         run_argv(argv, self.section.command_timeout_s, "shutdown")

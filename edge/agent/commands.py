@@ -3,7 +3,8 @@
 ``judge`` is pure: given the raw payload, the time and the ids already handled, it says whether
 to act, what to ack and, when ignoring, the one line to log. The edge resends a command with the
 same ``id`` until it is acked, so a repeat is acked again but never acted on twice; the ids are
-kept in a small JSON file so that holds across a reconnect and a restart of the agent.
+kept in a small JSON file so that holds across a reconnect and a restart of the agent. The same
+file keeps a shutdown that waits out its grace, so a restart of the agent does not lose it.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class HandledIds:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._ids: dict[str, float] = {}
+        self.shutdown: dict[str, Any] | None = None   # the shutdown waiting out its grace, if any
         self._save_failed = False
         self._lock = threading.Lock()
         if path is not None:
@@ -113,6 +115,7 @@ class HandledIds:
             data = json.loads(path.read_text(encoding="utf-8"))
             ids = data["handled"]
             self._ids = {str(k): float(v) for k, v in ids.items()}
+            self.shutdown = data.get("shutdown") if isinstance(data.get("shutdown"), dict) else None
         except FileNotFoundError:
             return
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -120,11 +123,17 @@ class HandledIds:
                            path, exc)
             self._ids = {}
 
+    def set_shutdown(self, record: dict[str, Any] | None) -> None:
+        """Remember the shutdown waiting out its grace (None: there is none) and save at once."""
+        self.shutdown = record
+        self.save()
+
     def save(self) -> None:
         """Write the ids to the state file (atomically); a failure is logged once."""
         if self.path is None:
             return
-        text = json.dumps({"v": 1, "handled": self._ids})   # a snapshot: add() replaces, never mutates
+        # a snapshot: add() and set_shutdown() replace, never mutate
+        text = json.dumps({"v": 1, "handled": self._ids, "shutdown": self.shutdown})
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

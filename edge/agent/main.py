@@ -5,7 +5,9 @@ availability), and obeys the edge's commands: the ack goes out at once from the 
 then a worker thread shows the banner and starts the wrap-up or the shutdown. Handled command
 ids are kept in the state file (``agent.state_file``; default ``<config name>-state.json`` next
 to the config file), so a command resent after a reconnect or a restart is acked but not
-acted on again.
+acted on again. A shutdown waiting out its grace is kept there too: an agent restarted inside the
+grace (an update, a crash) goes on with it, unless its command has expired or the PC has
+restarted since.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after this long
 TEST_CLOSE_S = 60.0        # and a test banner after this long
 BROKER_WARN_AFTER_S = 10.0
+RESUME_MIN_S = 10.0        # a shutdown resumed after a restart waits this at least (for a cancel)
 
 
 def state_path(config: AgentConfig) -> Path:
@@ -56,7 +59,8 @@ class Agent:
         self.pc_id = config.agent.pc_id
         self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
         self.banner = banner or Banner(config.agent.banner)
-        self.actions = Actions(config.agent)
+        self.actions = Actions(config.agent,
+                               on_shutdown_start=lambda: self.handled.set_shutdown(None))
         self.handled = HandledIds(state_path(config))
         self.telemetry = Telemetry(self.pc_id, config.agent)
         self.restored_close_s = restored_close_s
@@ -164,6 +168,10 @@ class Agent:
         return max(0.0, min(float(self.config.agent.shutdown_grace_s), float(cmd.grace_s)))
 
     def _act_loop(self) -> None:
+        try:
+            self._resume_shutdown()
+        except Exception:  # noqa: BLE001 - the commands must still be handled
+            logger.exception("resuming the pending shutdown failed")
         while (cmd := self._inbox.get()) is not None:
             try:
                 self.handled.save()
@@ -174,9 +182,12 @@ class Agent:
     def _act(self, cmd: PcCommand) -> None:
         language = self.config.site.language
         if cmd.kind == "shutdown":
-            if self.actions.shutdown_pending:
+            if self.actions.shutdown_requested:
                 return
             grace = self.grace_s(cmd)
+            now = self.clock()
+            self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
+                                       "until": max(cmd.expires, now + grace)})
             self.actions.shutdown(grace)
             view = banner_view(cmd, language, countdown_s=grace)
         elif cmd.kind == "wrapup":
@@ -184,12 +195,36 @@ class Agent:
             view = banner_view(cmd, language)
         elif cmd.kind == "cancel":
             self.actions.cancel()
+            self.handled.set_shutdown(None)
             view = banner_view(cmd, language, close_after_s=self.restored_close_s)
         elif cmd.kind == "test":
             view = banner_view(cmd, language, close_after_s=TEST_CLOSE_S)
         else:
             view = banner_view(cmd, language)
         self.banner.show(view)
+
+    def _resume_shutdown(self) -> None:
+        """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
+        record = self.handled.shutdown
+        if record is None:
+            return
+        now = self.clock()
+        try:
+            cid = str(record["id"])
+            since, at, until = (float(record[k]) for k in ("since", "at", "until"))
+            fresh = now < until and since > self.telemetry.boot_time
+        except (KeyError, TypeError, ValueError):
+            fresh = False
+        if not fresh:
+            logger.info("the shutdown pending when the agent stopped is over (expired, or the PC "
+                        "has restarted since): dropped")
+            self.handled.set_shutdown(None)
+            return
+        grace = max(at - now, RESUME_MIN_S)
+        logger.warning("shutdown %s was waiting out its grace when the agent stopped; going on", cid)
+        self.actions.shutdown(grace)
+        cmd = PcCommand(id=cid, ts=since, expires=until, kind="shutdown")
+        self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
 
 
 def _log_to_file_when_no_console(config_path: str) -> bool:
