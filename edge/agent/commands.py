@@ -42,8 +42,8 @@ def judge(raw: bytes, now: float, handled: Container[str]) -> Verdict:
     """Decide about one command payload received at ``now``."""
     try:
         cmd = decode(PcCommand, raw)
-    except (BadMessage, RecursionError) as exc:
-        reason = str(exc) if isinstance(exc, BadMessage) else "JSON nested too deeply"
+    except BadMessage as exc:
+        reason = str(exc)
         loose = _loose_id_kind(raw)
         ack = Ack(loose[0], loose[1], False, now, f"rejected: {reason}"[:300]) if loose else None
         return Verdict(False, None, ack, f"malformed command: {reason}")
