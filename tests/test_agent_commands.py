@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -105,3 +106,24 @@ def test_an_absolute_state_file_is_used_as_is(tmp_path):
     target = tmp_path / "elsewhere" / "ids.json"
     path.write_text(f'[site]\nid = "s1"\n[agent]\npc_id = "pc1"\nstate_file = "{target}"\n')
     assert state_path(load_agent_config(path)) == target
+
+
+def test_saves_from_several_threads_do_not_clash(tmp_path, caplog):
+    # The action worker, the shutdown thread and stop() all save through one .tmp file.
+    ids = HandledIds(tmp_path / "agent-state.json")
+    ids.add("a", expires=NOW, now=NOW)
+
+    def save_often(n: int) -> None:
+        for i in range(200):
+            if n:
+                ids.set_shutdown({"id": f"{n}-{i}"})
+            else:
+                ids.save()
+
+    threads = [threading.Thread(target=save_often, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert "cannot write the state file" not in caplog.text
+    assert HandledIds(tmp_path / "agent-state.json").shutdown == {"id": "1-199"}

@@ -132,13 +132,13 @@ class HandledIds:
         """Write the ids to the state file (atomically); a failure is logged once."""
         if self.path is None:
             return
-        # a snapshot: add() and set_shutdown() replace, never mutate
-        text = json.dumps({"v": 1, "handled": self._ids, "shutdown": self.shutdown})
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.path)
+            with self._lock:   # the worker, the shutdown thread and stop() save: one tmp file
+                text = json.dumps({"v": 1, "handled": self._ids, "shutdown": self.shutdown})
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, self.path)
         except OSError as exc:
             if not self._save_failed:
                 logger.warning("cannot write the state file %s (%s); handled commands are kept "
