@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 4000
+MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exact as a float
 
 PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
 EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest")
@@ -288,7 +289,8 @@ def _scalar(hint: Any, value: Any, path: str) -> Any:
         if isinstance(value, str) and len(value) <= MAX_TEXT_CHARS:
             return value
     elif hint in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isfinite(value) and (hint is float or float(value).is_integer()):
+        # Bounded first: a 400-digit integer would overflow float() (and SQLite's INTEGER).
+        if abs(value) <= MAX_NUMBER and math.isfinite(value) and (hint is float or float(value).is_integer()):
             return hint(value)
     raise BadMessage(f"{path}: expected {hint.__name__}, got {_show(value)}")
 

@@ -48,6 +48,8 @@ def test_missing_optional_fields_take_defaults():
     (json.dumps({**COMMAND, "text": "x" * 5000}), "text: expected str"),
     (json.dumps({k: v for k, v in COMMAND.items() if k != "id"}), "id: missing"),
     (b'{"v":1,"id":"a","ts":NaN,"expires":1,"kind":"test"}', "expected float"),
+    (b'{"v":1,"id":"a","ts":1,"expires":1,"kind":"test","grace_s":1' + b"0" * 400 + b"}", "grace_s: expected int"),
+    (b'{"v":1,"id":"a","ts":1' + b"0" * 400 + b',"expires":1,"kind":"test"}', "ts: expected float"),
     (b" " * 70000, "bytes is over"),
     (b"[" * 60000, "nested too deeply"),
 ])
