@@ -26,6 +26,10 @@ STATE_REFRESH_S = 30.0
 SELFTEST_COMMAND = "test.battery.start.quick"
 
 
+class StartError(RuntimeError):
+    """The daemon cannot start; the message says why."""
+
+
 class Edge:
     """One room: readers, journal, indicator and bus around the pure core."""
 
@@ -35,7 +39,10 @@ class Edge:
                            lang=config.site.language, expected_pcs=config.edge.pcs)
         self.readers = [UpsReader(u) for u in config.ups]
         self.button = threading.Event()
-        self.journal = Journal(config.edge.journal)
+        try:
+            self.journal = Journal(config.edge.journal)
+        except (OSError, sqlite3.Error) as exc:
+            raise StartError(f"cannot open the journal {config.edge.journal}: {exc}") from None
         self.indicator = Indicator(config.gpio, on_button=self.button.set)
         self.bus = EdgeBus(config)
         self.stopping = asyncio.Event()
@@ -53,7 +60,8 @@ class Edge:
         readings = await asyncio.gather(*(r.read(time.time()) for r in self.readers))
         pcs, acks, commands = self.bus.drain()
         pressed = self.button.is_set()
-        self.button.clear()
+        if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
+            self.button.clear()
         inputs = Inputs(time.time(), tuple(readings), pcs, acks, commands, pressed)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
@@ -125,11 +133,11 @@ class Edge:
 async def _main(config: Config) -> int:
     try:
         edge = Edge(config)
-    except IndicatorError as exc:
+    except (IndicatorError, StartError) as exc:
         print(f"siaga edge: {exc}", file=sys.stderr)
         return 1
-    except (OSError, sqlite3.Error) as exc:
-        print(f"siaga edge: cannot open the journal {config.edge.journal}: {exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # e.g. mqtt.tls without usable CA certificates
+        print(f"siaga edge: cannot start: {exc}", file=sys.stderr)
         return 1
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

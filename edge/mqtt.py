@@ -69,7 +69,11 @@ class MqttLink:
     def stop(self) -> None:
         """Say ``offline`` (when we have an availability topic) and disconnect cleanly."""
         if self.availability_topic and self.connected.is_set():
-            self.client.publish(self.availability_topic, "offline", qos=1, retain=True).wait_for_publish(2)
+            try:
+                self.client.publish(self.availability_topic, "offline", qos=1,
+                                    retain=True).wait_for_publish(2)
+            except (RuntimeError, ValueError):
+                pass  # the connection dropped meanwhile: the broker sends our last will instead
         self._lost_logged = True  # a disconnect we asked for is not worth a warning
         self.client.disconnect()
         self.client.loop_stop()
