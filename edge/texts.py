@@ -13,24 +13,24 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
                "{minutes} lagi. Mohon sampaikan kepada peserta dan bersiap menutup rapat dengan "
                "tertib. Rekaman akan disimpan otomatis sebelum baterai habis.",
                "Mohon maaf, listrik di {place} sedang padam. Rapat tetap berjalan dengan daya "
-               "cadangan (UPS) untuk sekitar {minutes}. Bila sambungan kami terputus, itu karena "
+               "cadangan (UPS) untuk {minutes}. Bila sambungan kami terputus, itu karena "
                "pemadaman listrik; rekaman rapat tetap kami amankan dan kami akan segera kembali."),
         "en": ("Power cut: the room runs on the UPS battery",
                "Mains power is off. The meeting PC runs on the UPS battery, enough for {minutes} "
                "more. Please tell the participants and prepare to close the meeting in good "
                "order. The recording will be saved automatically before the battery runs out.",
                "Apologies: mains power at {place} is out. The meeting continues on backup power "
-               "(UPS) for about {minutes}. If we drop out, it is the power cut; the recording "
+               "(UPS) for {minutes}. If we drop out, it is the power cut; the recording "
                "is safe and we will be back as soon as we can."),
     },
     "wrapup": {
         "id": ("Baterai UPS hampir habis: rekaman disimpan",
-               "Sisa daya sekitar {minutes}. Siaga sedang menyimpan rekaman rapat. Mohon akhiri "
+               "Sisa daya: {minutes}. Siaga sedang menyimpan rekaman rapat. Mohon akhiri "
                "rapat atau sampaikan kepada peserta bahwa rapat akan terputus.",
                "Mohon maaf, daya cadangan di {place} hampir habis. Rapat akan kami akhiri dalam "
                "beberapa menit; rekaman rapat sudah diamankan. Terima kasih atas pengertiannya."),
         "en": ("UPS battery nearly empty: saving the recording",
-               "About {minutes} of power left. Siaga is saving the meeting recording. Please "
+               "Power left: {minutes}. Siaga is saving the meeting recording. Please "
                "close the meeting or tell the participants it will drop.",
                "Apologies: backup power at {place} is nearly exhausted. We will end the meeting "
                "within a few minutes; the recording has been saved. Thank you for your patience."),
@@ -49,10 +49,10 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
     "cancel": {
         "id": ("Listrik kembali menyala",
-               "Listrik PLN sudah kembali. Pematian komputer dibatalkan; rapat dapat dilanjutkan.",
+               "Listrik PLN sudah kembali. Komputer tidak akan dimatikan; rapat dapat dilanjutkan.",
                "Listrik di {place} sudah kembali normal. Terima kasih atas kesabarannya."),
         "en": ("Power is back",
-               "Mains power has returned. The shutdown is cancelled; the meeting can go on.",
+               "Mains power has returned. The PC will not be shut down; the meeting can go on.",
                "Power at {place} is back to normal. Thank you for your patience."),
     },
     "test": {
@@ -70,13 +70,13 @@ PLACE = {"id": "ruang rapat kami", "en": "our meeting room"}
 
 
 def minutes_text(runtime_s: float | None, lang: str) -> str:
-    """'sekitar 25 menit' / 'about 25 minutes'; 'beberapa menit' when the runtime is unknown."""
+    """'sekitar 25 menit' / 'about 25 minutes'; 'beberapa menit' / 'a few minutes' when unknown."""
     if runtime_s is None:
         return "beberapa menit" if lang == "id" else "a few minutes"
     minutes = max(1, round(runtime_s / 60))
     if lang == "id":
-        return f"{minutes} menit"
-    return f"{minutes} minute" + ("" if minutes == 1 else "s")
+        return f"sekitar {minutes} menit"
+    return f"about {minutes} minute" + ("" if minutes == 1 else "s")
 
 
 def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
