@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 import pytest
 
-import edge.agent.actions
 from edge.config import MqttConfig
 from edge.mqtt import MqttLink
 from tests.waiting import wait_until  # noqa: F401 - the agent tests import it from here
@@ -123,14 +122,6 @@ def _parse(payload: bytes) -> Any:
         return json.loads(payload)
     except ValueError:
         return payload.decode(errors="replace")
-
-
-@pytest.fixture(autouse=True)
-def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Belt and braces: every test configures a harmless shutdown_command; the OS one must never run."""
-    def refuse(system: str | None = None) -> list[str]:
-        raise AssertionError("a test reached the OS's own shutdown")
-    monkeypatch.setattr(edge.agent.actions, "default_shutdown_argv", refuse)
 
 
 @pytest.fixture

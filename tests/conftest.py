@@ -8,6 +8,7 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+import edge.agent.actions
 from edge.servers import Mosquitto, ServerMissing, Upsd
 
 
@@ -56,3 +57,11 @@ def mock_factory():
     yield Device.pin_factory
     Device.pin_factory.reset()
     Device.pin_factory = save_factory
+
+
+@pytest.fixture(autouse=True)
+def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Belt and braces for every test: the OS's own shutdown must never run here."""
+    def refuse(system: str | None = None) -> list[str]:
+        raise AssertionError("a test reached the OS's own shutdown")
+    monkeypatch.setattr(edge.agent.actions, "default_shutdown_argv", refuse)

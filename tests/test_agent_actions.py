@@ -11,7 +11,7 @@ import pytest
 from edge.agent import actions as actions_module
 from edge.agent.actions import Actions, default_shutdown_argv, run_argv
 from edge.config import AgentSection
-from tests.agent_helpers import marker_argv, no_os_shutdown, wait_until  # noqa: F401
+from tests.agent_helpers import marker_argv, wait_until  # noqa: F401
 
 REAL_DEFAULT = default_shutdown_argv   # imported before no_os_shutdown replaces it in the module
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from edge.servers import find_program, stop_process
-from tests.agent_helpers import no_os_shutdown, pc_client, start_agent, wait_until  # noqa: F401
+from tests.agent_helpers import pc_client, start_agent, wait_until  # noqa: F401
 
 DOCS = Path(__file__).parent.parent / "docs"
 CHAT = "Mohon maaf, listrik padam. Rapat tetap berjalan — rekaman disimpan otomatis."

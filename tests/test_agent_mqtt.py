@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent_helpers import (marker_argv, no_os_shutdown, pc_client, start_agent,  # noqa: F401
+from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
                            wait_until)
 from edge.agent.main import Agent
 from edge.config import load_agent_config

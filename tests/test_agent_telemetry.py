@@ -15,7 +15,7 @@ import pytest
 
 from edge.agent.telemetry import ProcessScanner, any_running, disk_path, normalize
 from edge.messages import AgentStatus, decode
-from tests.agent_helpers import (PcClient, no_os_shutdown, pc_client, start_agent,  # noqa: F401
+from tests.agent_helpers import (PcClient, pc_client, start_agent,  # noqa: F401
                                  wait_until, write_agent_config)
 
 
