@@ -103,3 +103,12 @@ def test_stopping_the_agent_drops_a_pending_shutdown(tmp_path):
 
 def test_no_wrapup_command_runs_nothing():
     assert Actions(AgentSection()).wrapup() == "no wrapup_command configured"
+
+
+def test_a_failed_shutdown_command_lets_the_next_shutdown_try_again(tmp_path):
+    failing = (sys.executable, "-c", "raise SystemExit(5)")
+    acts = Actions(AgentSection(shutdown_command=failing))
+    assert acts.shutdown(0) == "shutdown in 0 s"
+    wait_until(lambda: not acts.shutdown_requested, 10, what="the failed shutdown to be forgotten")
+    assert acts.shutdown(0) == "shutdown in 0 s"   # not "already pending": the PC is still up
+    wait_until(lambda: not acts.shutdown_requested, 10, what="the second try to end")

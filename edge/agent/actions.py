@@ -185,7 +185,12 @@ class Actions:
                 logger.exception("before the shutdown")
         argv = self.shutdown_argv()
         logger.warning("shutting this PC down: %s", " ".join(argv))
-        run_argv(argv, self.section.command_timeout_s, "shutdown")
+        ok, detail = run_argv(argv, self.section.command_timeout_s, "shutdown")
+        if not ok:  # the PC is still up: a later shutdown command must be able to try again
+            logger.error("the PC did not shut down (%s); the next shutdown command tries again", detail)
+            with self._lock:
+                if self._shutdown is pending:
+                    self._shutdown = None
 
     def stop(self) -> None:
         """The agent stops: a pending shutdown must not fire after it."""
