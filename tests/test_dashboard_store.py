@@ -166,7 +166,7 @@ STATE = json.loads(to_json(snapshot("rr1", now=T0)))
     ("siaga/rr1/edge/event", b'{"v":1,"site":"rr1","seq":"x","ts":1,"kind":"k"}', "seq: expected int"),
     ("siaga/rr1/edge/event", b'{"v":1,"site":"rr1","seq":-4,"ts":1,"kind":"k"}', "seq: must be >= 0"),
     ("siaga/rr1/edge/event", b'{"v":1,"site":"rr1","seq":9223372036854775808,"ts":1,"kind":"k"}',
-     "seq: must be >= 0 and <= 9223372036854775807"),
+     "seq: expected int"),
     ("siaga/rr1/edge/availability", b"maybe", "expected online or offline"),
 ])
 def test_bad_payloads_are_logged_and_dropped(feed, store, caplog, topic, payload, reason):
