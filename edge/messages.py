@@ -16,6 +16,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, TypeVar
 
 VERSION = 1
@@ -25,8 +26,65 @@ MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exa
 
 PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
 EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest")
-ROOM_STATES = ("ready", "attention", "on_battery", "wrapup", "shutdown", "fault")
 AVAILABILITY = ("online", "offline")
+
+
+class Room(str, Enum):
+    """The room states of CONTRACT §3, mildest first (``fault`` last: it is not an outage)."""
+
+    READY = "ready"
+    ATTENTION = "attention"
+    ON_BATTERY = "on_battery"
+    WRAPUP = "wrapup"
+    SHUTDOWN = "shutdown"
+    FAULT = "fault"
+
+
+ROOM_STATES = tuple(r.value for r in Room)
+
+
+class EventKind(str, Enum):
+    """Every journal event kind (CONTRACT §3, §5.1), defined once.
+
+    The value is the kind on the wire; ``fields`` names the keys of its ``detail`` (an unwritten
+    schema before: ``resume()`` and the dashboard read these back). Catalogues and the dashboard
+    walk this list, so a new kind cannot be forgotten in one of them.
+    """
+
+    fields: tuple[str, ...]
+
+    def __new__(cls, value: str, fields: tuple[str, ...] = ()) -> "EventKind":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.fields = fields
+        return member
+
+    EDGE_STARTED = "edge_started", ("resumed_outage",)
+    POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct")
+    POWER_RESTORED = "power_restored", ("duration_s",)
+    LOW_BATTERY = "low_battery", ("ups", "runtime_s")
+    NOTICE_SENT = "notice_sent", ("pcs", "runtime_s", "charge_pct", "why")
+    WRAPUP_SENT = "wrapup_sent", ("pcs", "runtime_s", "charge_pct", "why")
+    SHUTDOWN_SENT = "shutdown_sent", ("pcs", "runtime_s", "charge_pct", "why")
+    CANCEL_SENT = "cancel_sent", ("pcs",)
+    PC_ACK = "pc_ack", ("pc", "id", "kind", "ok", "detail")
+    PC_ONLINE = "pc_online", ("pc",)
+    PC_OFFLINE = "pc_offline", ("pc",)
+    PC_OFF = "pc_off", ("pc",)
+    UPS_UNREACHABLE = "ups_unreachable", ("ups", "reason", "detail")
+    UPS_REACHABLE = "ups_reachable", ("ups", "status")
+    REPLACE_BATTERY = "replace_battery", ("ups",)
+    UPS_SELFTEST = "ups_selftest", ("ups", "ok", "detail")
+    UPS_FSD_ON_MAINS = "ups_fsd_on_mains", ("ups", "status")
+    SILENCED = "silenced", ("by", "room")
+    COMMAND = "command", ("kind", "id", "by")
+    MEETING_STARTED = "meeting_started", ("pc",)
+    MEETING_ENDED = "meeting_ended", ("pc",)
+    CONVERSION_STARTED = "conversion_started", ("pc",)
+    CONVERSION_ENDED = "conversion_ended", ("pc",)
+    SHUTDOWN_HELD = "shutdown_held", ("pcs", "runtime_s", "why")
+    RUNTIME_ESTIMATED = "runtime_estimated", ("ups", "runtime_s", "from_s")
+    REPLAYED = "replayed", ("from_seq", "to_seq", "by")
 
 T = TypeVar("T")
 
