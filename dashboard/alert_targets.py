@@ -73,7 +73,7 @@ class Target:
     key: str
     line: int
     scheme: str
-    notifier: Any = None     # an apprise.Apprise holding this one URL
+    notifier: Any = None     # Apprise's notifier of this one URL
 
 
 def urls_path(config: Config) -> Path | None:
@@ -90,16 +90,18 @@ def read_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def inspect(url: str, line: int) -> tuple[UrlLine, Any]:
-    """Parse one URL with Apprise: (what it is, the Apprise object or None)."""
+    """Parse one URL with Apprise: (what it is, Apprise's notifier for it, or None)."""
     import apprise  # the dashboard's dependency (extra "pi"); `siaga agent` never loads it
 
     match = SCHEME.match(url)
     scheme = match[1].lower() if match else ""
     key = hashlib.sha256(url.encode()).hexdigest()[:12]
-    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
-    if not scheme or not notifier.add(url):
+    # The service's own notifier, not an Apprise() around it: that one sends from a thread
+    # pool, and the reason of a failure would be logged where we cannot pick it up.
+    notifier = apprise.Apprise.instantiate(url) if scheme else None
+    if not notifier:
         return UrlLine(line, scheme, None, key), None
-    service = str(getattr(notifier[0], "service_name", "") or scheme)
+    service = str(getattr(notifier, "service_name", "") or scheme)
     return UrlLine(line, scheme, service, key), notifier
 
 
