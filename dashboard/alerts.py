@@ -123,38 +123,40 @@ class Alerter:
     # ---- the sender -------------------------------------------------------------------------
 
     def _send(self) -> None:
-        next_prune = 0.0
+        next_prune, sent = 0.0, 1
         while not self._stop.is_set():
+            if not sent:  # after a busy pass, straight on: a backlog drains without pauses
+                self._wake.wait(TICK_S)
             self._wake.clear()
             try:
-                self.send_due()
+                sent = self.send_due()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + 3600
                     self.db.prune_alerts(self.clock() - KEEP_SENT_S)
             except Exception:  # the database or Apprise failing in a way we did not foresee
                 logger.exception("sending alerts failed; trying again")
-            self._wake.wait(TICK_S)
+                sent = 0
 
     def send_due(self) -> int:
-        """Send what is due, oldest first per URL; the number of deliveries that succeeded."""
-        rows = self.db.unsent_alerts(BATCH)
-        done = {row[0]: set(row[9].split()) for row in rows}
+        """Send what is due, oldest first per URL; the number of deliveries that succeeded.
+
+        Each URL has its own queue (the rows it has not taken): a URL that stays broken holds up
+        only itself, however many alerts wait for it."""
         count = 0
         for target in self.targets:
-            if self._stop.is_set() or self._retry_at.get(target.key, 0.0) > time.monotonic():
+            if self._retry_at.get(target.key, 0.0) > time.monotonic():
                 continue
-            for row in rows:
-                if target.key in done[row[0]]:
-                    continue
+            for row in self.db.unsent_alerts(target.key, BATCH):
+                if self._stop.is_set():
+                    return count
                 error = self._deliver(target, row[4], row[5])
-                if error is None:
-                    done[row[0]].add(target.key)
-                    count += 1
-                complete = all(t.key in done[row[0]] for t in self.targets)
-                self.db.alert_tried(row[0], " ".join(sorted(done[row[0]])),
+                done = set(row[9].split()) | ({target.key} if error is None else set())
+                complete = all(t.key in done for t in self.targets)
+                self.db.alert_tried(row[0], " ".join(sorted(done)),
                                     self.clock() if complete else None, error)
-                if error is not None or self._stop.is_set():
+                if error is not None:
                     break
+                count += 1
         return count
 
     def _deliver(self, target: Target, title: str, body: str) -> str | None:

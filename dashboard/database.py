@@ -207,12 +207,13 @@ class Database:
                 (site, kind, created, title, body))
             return cur.lastrowid
 
-    def unsent_alerts(self, limit: int = 500) -> list[tuple]:
-        """The oldest rows not yet sent everywhere, oldest first (ALERT_COLUMNS)."""
+    def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
+        """The oldest rows the URL ``key`` has not taken yet, oldest first (ALERT_COLUMNS)."""
         with self._lock:
             return self._writer.execute(
-                f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE sent IS NULL ORDER BY id LIMIT ?",
-                (limit,)).fetchall()
+                f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE sent IS NULL "
+                "AND instr(' ' || done || ' ', ' ' || ? || ' ') = 0 ORDER BY id LIMIT ?",
+                (key, limit)).fetchall()
 
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try: which URLs have it now, when it was sent everywhere, the last error."""
