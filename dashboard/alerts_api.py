@@ -18,15 +18,17 @@ def get_alerter() -> Alerter | None:
     return current_app.extensions["siaga"].alerter
 
 
+def _refusal(status: int) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="siaga"'} if status == 401 else {}
+    return _json({"error": REFUSALS[status]}, status, headers)
+
+
 def _refused() -> Response | None:
     """None for an admin session or a good token (a GET needs no CSRF token), else the 401."""
     if not request.headers.get("Authorization") and logged_in():
         return None
     actor, refusal = command_actor()
-    if actor is not None:
-        return None
-    headers = {"WWW-Authenticate": 'Bearer realm="siaga"'} if refusal == 401 else {}
-    return _json({"error": REFUSALS[refusal]}, refusal, headers)
+    return None if actor is not None else _refusal(refusal)
 
 
 @bp.get("/api/alerts")
@@ -48,8 +50,7 @@ def send_test() -> Response:
     """Queue a test alert: 202 {"id": ...}; from the page's form, back to the overview."""
     actor, refusal = command_actor()
     if actor is None:
-        headers = {"WWW-Authenticate": 'Bearer realm="siaga"'} if refusal == 401 else {}
-        return _json({"error": REFUSALS[refusal]}, refusal, headers)
+        return _refusal(refusal)
     alerter = get_alerter()
     alert_id = alerter.queue_test(actor) if alerter is not None else None
     if request.form.get("from_page"):
