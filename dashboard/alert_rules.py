@@ -44,6 +44,11 @@ class AlertKind(str, Enum):
     TEST = "test", Room.READY.value
 
 
+OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
+                AlertKind.POWER_RESTORED)
+STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
+
+
 @dataclass(frozen=True)
 class Rules:
     """The [alerts] keys the rules need."""
@@ -125,13 +130,9 @@ def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory,
 def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMemory, list[Alert]]:
     """Drop what ``min_room`` does not want; note that the outage has paged IT."""
     kept = [a for a in alerts if passes(a.kind, rules)]
-    if any(a.kind in OUTAGE_KINDS and a.kind is not AlertKind.POWER_RESTORED for a in kept):
+    if any(a.kind.value in STAGE_KINDS for a in kept):
         mem = dataclasses.replace(mem, outage_alerted=True)
     return mem, kept
-
-
-OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
-                AlertKind.POWER_RESTORED)
 
 
 def _alert(site: str, kind: AlertKind, mem: SiteMemory, **detail: Any) -> Alert:
@@ -228,5 +229,3 @@ def seed(last: list[tuple[str, str, float]]) -> Memory:
             memory[site] = SiteMemory(outage_alerted=True, stages=stages)
     return memory
 
-
-STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
