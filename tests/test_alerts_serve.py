@@ -5,6 +5,7 @@ once; with the receiver down the alerts wait in the outbox, survive a SIGKILL, a
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -107,6 +108,8 @@ def test_an_outage_reaches_it_in_order_exactly_once(tmp_path, broker, receiver):
         assert [a["kind"] for a in outbox] == ["power_restored", "pc_off", "shutdown", "wrapup",
                                                "power_lost"]
         assert all(a["sent"] and a["tries"] == 1 and a["site"] == "bappeda-rr1" for a in outbox)
+        dash.proc.send_signal(signal.SIGTERM)              # the sender thread stops with it
+        assert dash.proc.wait(10) == 0
     finally:
         edge.close()
         dash.stop()
