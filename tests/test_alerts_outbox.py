@@ -106,7 +106,9 @@ def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
         assert "Test alert queued" in client.get("/").get_data(as_text=True)
         wait_until(live.messages, 5, what="the test alert at the receiver")
         assert live.messages()[0]["title"] == "Siaga dashboard-test: Uji peringatan dari dasbor Siaga"
-        listed = client.get("/api/alerts").get_json()["alerts"]
+        # the receiver answers before the sender records it: wait for the row, not the message
+        listed = wait_until(lambda: [a for a in client.get("/api/alerts").get_json()["alerts"]
+                                     if a["sent"]], 5, what="the outbox row marked sent")
         assert [(a["kind"], a["site"], a["tries"]) for a in listed] == [("test", "dashboard-test", 1)]
         assert client.post("/alerts/test", data={"from_page": "1"}).status_code == 403  # no CSRF
     finally:
