@@ -20,6 +20,8 @@ from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
 from dashboard import i18n, present
+from dashboard.alert_targets import load_targets
+from dashboard.alerts import Alerter
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
@@ -49,6 +51,7 @@ class Siaga:
     limiter: RateLimiter
     registry: CollectorRegistry
     card_cache: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
+    alerter: Alerter | None = None
 
 
 def open_store(config: Config) -> Store:
@@ -77,10 +80,16 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     if pwhash and not valid_hash(pwhash):
         raise ConfigError(f"{Path(config.path).name}: dashboard.admin_password_hash: not a hash "
                           "made by `siaga passwd`")
+    targets = load_targets(config) if config.alerts.urls_file else None
     if store is None:
         store = open_store(config)
         feed = feed or Feed(config, store)
         feed.start()
+    alerter = None
+    if targets is not None:  # alerts on: every new event and state also goes to the alerter
+        alerter = Alerter(config, store.db, targets, store.entries)
+        store.listeners.append(alerter.hear)
+        alerter.start()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=store.secret_key(), SESSION_COOKIE_NAME="siaga_session",
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
@@ -88,15 +97,23 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       MAX_CONTENT_LENGTH=64 * 1024)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
-    app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry)
-    from dashboard import api, auth, pages
-    for blueprint in (pages.bp, api.bp, auth.bp):
+    app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry,
+                                    alerter=alerter)
+    from dashboard import alerts_api, api, auth, pages
+    for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
         app.register_blueprint(blueprint)
     app.before_request(_pick_language)
     app.after_request(_finish_response)
     app.context_processor(_template_globals)
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def stop_app(app: Flask) -> None:
+    """Stop what ``create_app`` started beside the pages (the alerts' threads)."""
+    alerter = app.extensions["siaga"].alerter
+    if alerter is not None:
+        alerter.stop()
 
 
 def _pick_language() -> None:
@@ -150,6 +167,7 @@ def _template_globals() -> dict[str, Any]:
         "token_enabled": bool(siaga.config.dashboard.api_token),
         "csrf_token": csrf_token,
         "mqtt_connected": siaga.feed is not None and siaga.feed.connected,
+        "alerts_enabled": siaga.alerter is not None,
     }
 
 

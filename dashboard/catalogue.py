@@ -128,6 +128,10 @@ EN: dict[str, str] = {
     "kind_command": "Command received",
     "kind_cancel_sent": "Power back: shutdown cancelled on the PC",
     "kind_ups_selftest": "UPS self-test",
+    "alerts": "Alerts to IT",
+    "alert_test": "Send a test alert",
+    "alert_test_queued": "Test alert queued; it is sent to every URL of alerts.urls_file.",
+    "alerts_off": "Alerts are off: set alerts.urls_file.",
 }
 
 ID: dict[str, str] = {
@@ -258,4 +262,8 @@ ID: dict[str, str] = {
     "kind_command": "Perintah diterima",
     "kind_cancel_sent": "Listrik kembali: pematian PC dibatalkan",
     "kind_ups_selftest": "Uji mandiri UPS",
+    "alerts": "Peringatan ke bagian TI",
+    "alert_test": "Kirim peringatan uji",
+    "alert_test_queued": "Peringatan uji masuk antrean; dikirim ke setiap URL di alerts.urls_file.",
+    "alerts_off": "Peringatan tidak aktif: isi alerts.urls_file.",
 }

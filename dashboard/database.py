@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from edge.messages import JournalEvent, event_from_row, StateSnapshot
 
@@ -34,6 +34,19 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 OUTAGE_ROOMS = "('on_battery', 'wrapup', 'shutdown')"
+
+# The alerts' outbox (dashboard/alerts.py): a row is written before anything is sent. ``done``
+# lists the digests of the URLs that took it (space-separated), so a retry never sends twice
+# where it already arrived; ``sent`` is set once every URL took it.
+ALERTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, kind TEXT NOT NULL,
+    created REAL NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, sent REAL,
+    tries INTEGER NOT NULL DEFAULT 0, last_error TEXT, done TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS alert_outbox_unsent ON alert_outbox (id) WHERE sent IS NULL;
+CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, created);
+"""
+ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done"
 
 
 @dataclass(frozen=True)
@@ -172,3 +185,57 @@ class Database:
             for conn in [*self._readers, self._writer]:
                 conn.close()
             self._readers.clear()
+
+    # ---- the alerts' outbox (ALERTS_SCHEMA) -------------------------------------------------
+
+    def open_outbox(self) -> None:
+        """Create the outbox table when it is not there yet."""
+        with self._lock:
+            self._writer.executescript(ALERTS_SCHEMA)
+
+    def add_alert(self, site: str, kind: str, created: float, title: str, body: str,
+                  quiet_s: float, held: Callable[[float | None], bool]) -> int | None:
+        """Queue an alert; None (nothing written) when ``held(last created)`` says it repeats."""
+        with self._lock:
+            last = self._writer.execute(
+                "SELECT MAX(created) FROM alert_outbox WHERE site = ? AND kind = ? AND created > ?",
+                (site, kind, created - quiet_s)).fetchone()[0]
+            if held(last):
+                return None
+            cur = self._writer.execute(
+                "INSERT INTO alert_outbox (site, kind, created, title, body) VALUES (?, ?, ?, ?, ?)",
+                (site, kind, created, title, body))
+            return cur.lastrowid
+
+    def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
+        """The oldest rows the URL ``key`` has not taken yet, oldest first (ALERT_COLUMNS)."""
+        with self._lock:
+            return self._writer.execute(
+                f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE sent IS NULL "
+                "AND instr(' ' || done || ' ', ' ' || ? || ' ') = 0 ORDER BY id LIMIT ?",
+                (key, limit)).fetchall()
+
+    def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
+        """Record one try: which URLs have it now, when it was sent everywhere, the last error."""
+        with self._lock:
+            self._writer.execute(
+                "UPDATE alert_outbox SET tries = tries + 1, done = ?, sent = ?, "
+                "last_error = COALESCE(?, last_error) WHERE id = ?", (done, sent, error, alert_id))
+
+    def alert_list(self, limit: int) -> list[tuple]:
+        """The newest ``limit`` rows, newest first (ALERT_COLUMNS)."""
+        return self._reader().execute(
+            f"SELECT {ALERT_COLUMNS} FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+    def last_alerts(self, since: float) -> list[tuple[str, str, float]]:
+        """(site, kind, newest created) of the alerts queued after ``since``."""
+        with self._lock:
+            return self._writer.execute(
+                "SELECT site, kind, MAX(created) FROM alert_outbox WHERE created > ? "
+                "GROUP BY site, kind", (since,)).fetchall()
+
+    def prune_alerts(self, before: float) -> None:
+        """Forget sent alerts older than ``before``."""
+        with self._lock:
+            self._writer.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < ?",
+                                 (before,))

@@ -10,7 +10,7 @@ from types import FrameType
 
 from waitress.server import create_server
 
-from dashboard import create_app, open_store
+from dashboard import create_app, open_store, stop_app
 from dashboard.feed import Feed
 from edge.config import Config, ConfigError, load_config
 
@@ -39,6 +39,7 @@ def run(path: str) -> int:
     host, port = listen_address(config)
     store = open_store(config)
     feed = Feed(config, store)
+    app = None
     try:
         app = create_app(config, store, feed)
         try:
@@ -56,4 +57,6 @@ def run(path: str) -> int:
         return 0
     finally:
         feed.stop()
+        if app is not None:
+            stop_app(app)
         store.close()

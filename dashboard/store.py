@@ -77,6 +77,9 @@ class Store:
         self._version = 0
         self._pruned = 0.0
         self._full_logged = False
+        # Called with each new state and each newly kept event (the alerts listen); they run
+        # under the store's lock, so they must only hand the item on.
+        self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
         self._load()
 
     def _load(self) -> None:
@@ -126,6 +129,7 @@ class Store:
             self._entries[state.site] = entry
             self._sample(entry)
             self._prune(now)
+            self._tell(state)
         return True
 
     def put_event(self, event: JournalEvent) -> bool:
@@ -139,7 +143,12 @@ class Store:
             if entry is not None:
                 self._version += 1
                 entry.version = self._version
+            self._tell(event)
         return True
+
+    def _tell(self, item: StateSnapshot | JournalEvent) -> None:
+        for listener in self.listeners:
+            listener(item)
 
     def put_availability(self, site: str, value: str | None) -> None:
         """The edge's retained ``online``/``offline``; None when the retained message was cleared."""

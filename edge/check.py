@@ -17,7 +17,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.config import GpioConfig, MqttConfig, UpsConfig, load_config
+from edge.config import Config, GpioConfig, MqttConfig, UpsConfig, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.room import UpsReading
 from edge.ups import UpsReader, reading_summary
@@ -40,6 +40,9 @@ def run(path: str) -> int:
              (check_gpio, config.gpio)]
     for check, section in steps:
         result = check(section)
+        print_result(result)
+        passed = passed and result[0]
+    for result in check_alerts(config):
         print_result(result)
         passed = passed and result[0]
     return 0 if passed else 1
@@ -127,3 +130,35 @@ def check_gpio(gpio: GpioConfig) -> Result:
         return True, "gpio", indicator.describe(), ""
     finally:
         indicator.close()
+
+
+def check_alerts(config: Config) -> list[Result]:
+    """Each URL of ``alerts.urls_file``: does Apprise parse it, and does a test alert arrive?
+    Lines name the file's line and the service, never the URL (it holds a token)."""
+    if not config.alerts.urls_file:
+        return []
+    from dashboard.alert_rules import Alert, AlertKind      # the dashboard's extra ("pi")
+    from dashboard.alert_targets import describe, problem, read_lines, send, urls_path
+    from dashboard.alert_texts import render
+
+    path = urls_path(config)
+    try:
+        lines = read_lines(path)
+    except (OSError, UnicodeError) as exc:
+        return [(False, "alerts", str(path), f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
+    if not lines:
+        return [(False, "alerts", str(path), "holds no URL: alerts would go nowhere")]
+    site = config.site
+    title, body = render(Alert(site.id, AlertKind.TEST, site.name or site.id,
+                               detail={"by": "siaga check"}), config.alerts.language)
+    results: list[Result] = []
+    for item, notifier in describe(lines):
+        what = f"{path.name} line {item.line}"
+        if item.service is None:
+            results.append((False, "alerts", what, problem(item)))
+            continue
+        reason = send(notifier, title, body)
+        detail = f"{item.service} URL parses; test alert " + (
+            "sent" if reason is None else f"not sent: {reason}")
+        results.append((reason is None, "alerts", what, detail))
+    return results

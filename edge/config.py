@@ -113,6 +113,17 @@ class DashboardConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """[alerts] (CONTRACT §5.5): what the dashboard tells IT, and where (Apprise URLs)."""
+
+    urls_file: str = ""
+    language: str = "id"
+    min_room: str = "on_battery"
+    quiet_repeat_s: float = 3600
+    retry_max_s: float = 300     # the longest wait between two tries of an unsent alert
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole siaga.toml read by edge, dashboard, check and report."""
 
@@ -124,6 +135,7 @@ class Config:
     policy: PolicyConfig
     gpio: GpioConfig
     dashboard: DashboardConfig
+    alerts: AlertsConfig = AlertsConfig()
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,9 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
                   "stale_after_s": number(10)},
+    "alerts": {"urls_file": text, "language": one_of("id", "en"),
+               "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
+               "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
@@ -261,7 +276,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
                  "policy": PolicyConfig, "gpio": GpioConfig, "dashboard": DashboardConfig,
-                 "agent": AgentSection}
+                 "alerts": AlertsConfig, "agent": AgentSection}
 
 
 class _Reader:
@@ -367,7 +382,8 @@ def load_config(path: str | Path) -> Config:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
-    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash)
+    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash,
+                    r.section("alerts"))
     r.finish()
     return config
 

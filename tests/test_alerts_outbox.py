@@ -1,0 +1,116 @@
+"""The outbox (dashboard/alerts.py) on a real SQLite file and real HTTP receivers: order per URL,
+a dead URL that does not hold up a live one, never twice, repeats held; and the page's button."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from dashboard import create_app, stop_app
+from dashboard.alert_rules import Alert, AlertKind
+from dashboard.alert_targets import load_targets
+from dashboard.alerts import Alerter, backoff_s
+from dashboard.database import Database
+from dashboard.store import Store
+from edge.config import load_config
+from edge.servers import free_port
+from tests.alert_receiver import Receiver
+from tests.dashboard_support import wait_until, write_config
+from tests.test_dashboard_app import PASSWORD, csrf_of
+
+NAME = "Bappeda - Ruang Rapat 1"
+
+
+@pytest.fixture
+def receivers():
+    live, dead = Receiver(free_port()).start(), Receiver(free_port())
+    yield live, dead
+    live.stop()
+    dead.stop()
+
+
+def make_config(tmp_path, urls: list[str], extra: str = ""):
+    (tmp_path / "alerts.urls").write_text("\n".join(urls) + "\n")
+    pwhash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    return load_config(write_config(tmp_path, dashboard=(
+        f'admin_password_hash = "{pwhash}"\n[alerts]\nurls_file = "alerts.urls"\n'
+        f'retry_max_s = 1\n{extra}')))
+
+
+def alert(site: str, kind: AlertKind) -> Alert:
+    return Alert(site, kind, NAME, 600.0)
+
+
+def test_each_url_gets_every_alert_in_order_once_and_a_dead_one_holds_up_nothing(
+        tmp_path, receivers, monkeypatch):
+    monkeypatch.setattr("dashboard.alerts.BATCH", 2)   # more waiting for the dead URL than a batch
+    live, dead = receivers
+    config = make_config(tmp_path, [live.url, dead.url], "quiet_repeat_s = 0")
+    db = Database(config.dashboard.database)
+    alerter = Alerter(config, db, load_targets(config))
+    for n in range(5):
+        alerter.queue(alert(f"site-{n}", AlertKind.POWER_LOST))
+    while alerter.send_due():
+        pass
+    assert len(live.messages()) == 5                     # the live URL took all five
+    assert [m["title"].split(":")[0] for m in live.messages()] == [f"Siaga {NAME}"] * 5
+    assert [a[2] for a in db.alert_list(10)] == ["power_lost"] * 5
+    assert all(row[6] is None and row[7] >= 1 for row in db.alert_list(10))  # dead: not sent
+    assert alerter.send_due() == 0 and len(live.messages()) == 5   # never twice to the live URL
+    dead.start()
+    time.sleep(backoff_s(1, 1.0))
+    wait_until(lambda: alerter.send_due() * 0 or len(dead.messages()) == 5, 5)
+    assert len(dead.messages()) == 5 and len(live.messages()) == 5
+    assert [m["message"] for m in dead.messages()] == [m["message"] for m in live.messages()]
+    assert all(row[6] is not None for row in db.alert_list(10))
+    db.close()
+
+
+def test_a_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_path, receivers):
+    config = make_config(tmp_path, [receivers[0].url], "quiet_repeat_s = 3600")
+    db = Database(config.dashboard.database)
+    alerter = Alerter(config, db, load_targets(config))
+    assert alerter.queue(alert("a", AlertKind.POWER_LOST)) is not None
+    assert alerter.queue(alert("a", AlertKind.POWER_LOST)) is None       # held
+    assert alerter.queue(alert("b", AlertKind.POWER_LOST)) is not None   # another site
+    assert alerter.queue(alert("a", AlertKind.WRAPUP)) is not None       # another alert
+    later = Alerter(dataclasses.replace(config), db, [], clock=lambda: time.time() + 3601)
+    assert later.queue(alert("a", AlertKind.POWER_LOST)) is not None    # an hour on
+    db.close()
+
+
+@pytest.mark.parametrize("failures, most, expected", [(1, 300, 1), (2, 300, 2), (5, 300, 16),
+                                                      (9, 300, 256), (10, 300, 300),
+                                                      (500, 300, 300), (3, 1, 1)])
+def test_backoff_grows_to_its_limit(failures, most, expected):
+    assert backoff_s(failures, most) == expected
+
+
+def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url])
+    store = Store(config.dashboard.database)
+    app = create_app(config, store)
+    client = app.test_client()
+    try:
+        assert "Kirim peringatan uji" not in client.get("/").get_data(as_text=True)
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": "/"})
+        page = client.get("/?lang=en").get_data(as_text=True)
+        assert "Send a test alert" in page
+        answer = client.post("/alerts/test", data={"csrf_token": csrf_of(page), "from_page": "1"})
+        assert answer.status_code == 303
+        assert "Test alert queued" in client.get("/").get_data(as_text=True)
+        wait_until(live.messages, 5, what="the test alert at the receiver")
+        assert live.messages()[0]["title"] == "Siaga dashboard-test: Uji peringatan dari dasbor Siaga"
+        # the receiver answers before the sender records it: wait for the row, not the message
+        listed = wait_until(lambda: [a for a in client.get("/api/alerts").get_json()["alerts"]
+                                     if a["sent"]], 5, what="the outbox row marked sent")
+        assert [(a["kind"], a["site"], a["tries"]) for a in listed] == [("test", "dashboard-test", 1)]
+        assert client.post("/alerts/test", data={"from_page": "1"}).status_code == 403  # no CSRF
+    finally:
+        stop_app(app)
+        store.close()

@@ -1,0 +1,205 @@
+"""Alerts end to end: `siaga dashboard` under waitress, real mosquitto, a real HTTP receiver behind
+an Apprise ``json://`` URL. An outage published as an edge publishes it reaches IT, in order,
+once; with the receiver down the alerts wait in the outbox, survive a SIGKILL, arrive once."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from edge.messages import JournalEvent
+from edge.servers import free_port, stop_process
+from tests.alert_receiver import Receiver
+from tests.dashboard_support import Client, snapshot, start_dashboard, wait_until, write_config
+
+TOKEN = "alerts-test-token-0123456789abcdef"
+NAME = "Bappeda - Ruang Rapat 1"
+
+
+class Dash:
+    """A dashboard process with alerts to ``receiver``, and an edge's MQTT client."""
+
+    def __init__(self, tmp_path: Path, broker_port: int, receiver: Receiver, extra: str = ""):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (tmp_path / "token").write_text(TOKEN + "\n")
+        (tmp_path / "alerts.urls").write_text(f"# IT's webhook\n{receiver.url}\n")
+        alerts = f'\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n{extra}'
+        self.config = write_config(tmp_path, mqtt_port=broker_port, listen=f"127.0.0.1:{self.port}",
+                                   dashboard=f'api_token_file = "token"\n{alerts}')
+        self.log = tmp_path / "dashboard.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Dash":
+        self.proc = start_dashboard(self.config, self.url, self.log)
+        return self
+
+    def alerts(self) -> list[dict]:
+        request = urllib.request.Request(self.url + "/api/alerts",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.load(answer)["alerts"]
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def publish_room(edge: Client, site: str, dash: Dash) -> None:
+    """The edge's retained state; returns once the dashboard shows it (its subscription is up)."""
+    edge.publish(f"siaga/{site}/edge/state", snapshot(site, "ready", name=NAME), retain=True)
+
+    def shown() -> bool:
+        with urllib.request.urlopen(dash.url + "/api/sites", timeout=5) as answer:
+            return any(s["site"] == site for s in json.load(answer)["sites"])
+    wait_until(shown, 10, what="the dashboard showing the room")
+
+
+def publish_events(edge: Client, site: str, kinds: list[tuple[str, dict]], seq: int = 1) -> None:
+    """Journal events as the edge publishes them (QoS 1, not retained)."""
+    for n, (kind, detail) in enumerate(kinds):
+        event = JournalEvent(site=site, seq=seq + n, ts=time.time(), kind=kind, detail=detail)
+        edge.publish(f"siaga/{site}/edge/event", event)
+
+
+OUTAGE = [("power_lost", {"ups": "meeting", "charge_pct": 100.0, "runtime_s": 1800}),
+          ("notice_sent", {"pcs": ["meeting-pc"], "runtime_s": 1795, "why": "runtime"}),
+          ("pc_ack", {"pc": "meeting-pc", "kind": "notice", "ok": True}),
+          ("wrapup_sent", {"pcs": ["meeting-pc"], "runtime_s": 290, "why": "runtime"}),
+          ("shutdown_sent", {"pcs": ["meeting-pc"], "runtime_s": 115, "why": "runtime"}),
+          ("pc_off", {"pc": "meeting-pc"}),
+          ("power_restored", {"duration_s": 1500.0})]
+EXPECTED = [f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat",
+            f"Siaga {NAME}: Baterai UPS hampir habis: PC sudah diminta menyimpan rekaman",
+            f"Siaga {NAME}: PC rapat sedang dimatikan dengan aman",
+            f"Siaga {NAME}: PC rapat meeting-pc sudah mati",
+            f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt 0 dtk"]
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver(free_port())
+    yield receiver
+    receiver.stop()
+
+
+def test_an_outage_reaches_it_in_order_exactly_once(tmp_path, broker, receiver):
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", OUTAGE)
+        wait_until(lambda: len(receiver.messages()) >= 5, 15, what="five alerts",
+                   context=lambda: str(receiver.messages()))
+        time.sleep(1.5)   # anything sent twice would arrive now
+        messages = receiver.messages()
+        assert [m["title"] for m in messages] == EXPECTED
+        assert "Sisa waktu UPS: 30 mnt." in messages[0]["message"]
+        assert "Yang perlu dilakukan: Simpan rekaman dan akhiri rapat" in messages[1]["message"]
+        outbox = dash.alerts()
+        assert [a["kind"] for a in outbox] == ["power_restored", "pc_off", "shutdown", "wrapup",
+                                               "power_lost"]
+        assert all(a["sent"] and a["tries"] == 1 and a["site"] == "bappeda-rr1" for a in outbox)
+        dash.proc.send_signal(signal.SIGTERM)              # the sender thread stops with it
+        assert dash.proc.wait(10) == 0
+    finally:
+        edge.close()
+        dash.stop()
+
+
+def test_alerts_wait_out_a_dead_receiver_and_a_sigkill_then_arrive_once(tmp_path, broker, receiver):
+    dash = Dash(tmp_path, broker.port, receiver).start()      # the receiver is down
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", OUTAGE[:4])
+        waiting = wait_until(lambda: [a for a in dash.alerts() if a["tries"] >= 2], 15,
+                             what="retries of the waiting alerts", context=dash.log.read_text)
+        outbox = dash.alerts()
+        assert [a["kind"] for a in outbox] == ["wrapup", "power_lost"]
+        assert all(a["sent"] is None for a in outbox)
+        assert waiting[0]["last_error"] == ("line 2 (json): A Connection error occurred sending "
+                                           "JSON notification to 127.0.0.1.")
+        assert receiver.url not in str(outbox)
+        dash.proc.kill()                                    # SIGKILL: no clean stop
+        dash.proc.wait(5)
+        receiver.start()
+        dash.start()
+        wait_until(lambda: len(receiver.messages()) >= 2, 15, what="the two waiting alerts",
+                   context=dash.log.read_text)
+        time.sleep(1.5)
+        assert [m["title"] for m in receiver.messages()] == EXPECTED[:2]
+        assert all(a["sent"] for a in dash.alerts())
+    finally:
+        edge.close()
+        dash.stop()
+
+
+def test_a_repeat_is_held_back_and_a_test_alert_is_not(tmp_path, broker, receiver):
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", OUTAGE[:2] + OUTAGE[-1:] + OUTAGE[:2], seq=1)
+        for _ in range(2):
+            request = urllib.request.Request(dash.url + "/alerts/test", method="POST",
+                                             headers={"Authorization": f"Bearer {TOKEN}"})
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 202
+        wait_until(lambda: len(receiver.messages()) >= 4, 15, what="four alerts")
+        time.sleep(1.5)
+        titles = [m["title"] for m in receiver.messages()]
+        assert titles.count(EXPECTED[0]) == 1       # the second outage within the hour: held
+        assert titles.count(f"Siaga dashboard-test: Uji peringatan dari dasbor Siaga") == 2
+    finally:
+        edge.close()
+        dash.stop()
+
+
+def test_the_outbox_needs_a_login_or_the_token(tmp_path, broker, receiver):
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    try:
+        for method, path in (("GET", "/api/alerts"), ("POST", "/alerts/test")):
+            request = urllib.request.Request(dash.url + path, method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            refused.value.close()
+            assert refused.value.code == 401
+    finally:
+        dash.stop()
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ("json://127.0.0.1:9/ok\n\ntgram://SECRET-TOKEN\n", "alerts.urls line 3: not an Apprise URL"),
+    ("SECRET-TOKEN-WITHOUT-SCHEME\n", "alerts.urls line 1: not an Apprise URL Siaga can use "
+                                      "(no scheme://)"),
+])
+def test_a_bad_url_file_exits_2_naming_file_and_line_never_the_secret(tmp_path, lines, expected):
+    receiver = Receiver(9)
+    dash = Dash(tmp_path, 1883, receiver)
+    (tmp_path / "alerts.urls").write_text(lines)
+    result = subprocess.run([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(dash.config)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert expected in result.stderr and "siaga.toml: alerts.urls_file:" in result.stderr
+    assert "SECRET" not in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreadable_url_file_exits_2_naming_it(tmp_path):
+    dash = Dash(tmp_path, 1883, Receiver(9))
+    (tmp_path / "alerts.urls").unlink()
+    result = subprocess.run([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(dash.config)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"siaga.toml: alerts.urls_file: cannot read "
+                                     f"{tmp_path / 'alerts.urls'}: No such file or directory")
