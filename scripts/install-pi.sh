@@ -45,6 +45,21 @@ NUT_CHANGED=0 MQTT_CHANGED=0 UNITS_CHANGED=0
 
 say() { echo "$*"; }
 
+# Every step asks `exists` about files, never `[ -e ]` itself: in a dry run it answers as the
+# real run would at that point (files this run would have written or removed), so both runs take
+# the same branches and print the same actions, line for line.
+PLANNED_MADE="|" PLANNED_GONE="|"
+exists() {
+    case "$PLANNED_GONE" in *"|$1|"*) return 1 ;; esac
+    case "$PLANNED_MADE" in *"|$1|"*) return 0 ;; esac
+    [ -e "$1" ] || [ -L "$1" ]
+}
+planned() {  # planned made|gone PATH: what the action just printed did (or would have done)
+    [ "$DRY" = 1 ] || return 0
+    if [ "$1" = made ]; then PLANNED_MADE="$PLANNED_MADE$2|"; PLANNED_GONE=${PLANNED_GONE//"|$2|"/|}
+    else PLANNED_GONE="$PLANNED_GONE$2|"; PLANNED_MADE=${PLANNED_MADE//"|$2|"/|}; fi
+}
+
 # A change to files under $ROOT: printed, and done unless --dry-run.
 do_file() {
     CHANGED=1
@@ -63,27 +78,28 @@ put() {
     local dest="$ROOT$1" mode="$2" tmp
     tmp=$(mktemp)
     cat >"$tmp"
-    if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
+    if exists "$dest" && [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
         say "ok: $1 is up to date"
     else
         CHANGED=1
         if [ "$DRY" = 1 ]; then say "[dry-run] write $dest (mode $mode)"
         else say "+ write $dest (mode $mode)"; install -D -m "$mode" "$tmp" "$dest"; fi
+        planned made "$dest"
     fi
     rm -f "$tmp"
 }
 
 # Write stdin to $1 only when there is no such file yet (configuration belongs to the owner).
 put_new() {
-    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; cat >/dev/null; return 1; fi
+    if exists "$ROOT$1"; then say "ok: $1 exists, kept as it is"; cat >/dev/null; return 1; fi
     put "$@"
 }
 
-# True when $1 is exactly what its Debian package shipped (nobody has edited it yet).
+# True when $1 (under ROOT) is exactly what its Debian package shipped (nobody has edited it yet).
 pristine() {
-    [ -z "$ROOT" ] || return 1
+    exists "$ROOT$1" || return 1
     local sum pkgsum
-    sum=$(md5sum "$1" 2>/dev/null | cut -d' ' -f1) || return 1
+    sum=$(md5sum "$ROOT$1" 2>/dev/null | cut -d' ' -f1) || return 1
     pkgsum=$(dpkg-query -W -f='${Conffiles}\n' 2>/dev/null | awk -v f="$1" '$1 == f {print $2}')
     [ -n "$sum" ] && [ "$sum" = "$pkgsum" ]
 }
@@ -92,8 +108,8 @@ random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24; }
 
 # A secret file under /etc/siaga, created once with a random password.
 secret() {
-    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; return; fi
-    random_password | put "$1" 0640
+    if exists "$ROOT$1"; then say "ok: $1 exists, kept as it is"; return; fi
+    put "$1" 0640 < <(random_password)  # not a pipe: put must run in this shell (its state)
 }
 
 # The secret's value; a placeholder in a dry run where the file is not made.
@@ -102,7 +118,7 @@ secret_value() { if [ -e "$ROOT$1" ]; then head -n1 "$ROOT$1"; else echo "RANDOM
 owner() {  # owner USER:GROUP FILE... (only for files that exist)
     local who="$1"; shift
     for f in "$@"; do
-        [ -e "$ROOT$f" ] || [ "$DRY" = 1 ] || continue
+        exists "$ROOT$f" || continue
         [ -e "$ROOT$f" ] && [ "$(stat -c %U:%G "$ROOT$f")" = "$who" ] && continue
         do_system chown "$who" "$ROOT$f"
     done
@@ -138,8 +154,8 @@ step_user() {
         --shell /usr/sbin/nologin siaga; fi
     if id -nG siaga 2>/dev/null | tr ' ' '\n' | grep -qx gpio; then say "ok: siaga is in group gpio"
     else do_system usermod -a -G gpio siaga; fi
-    if [ -d "$ROOT/var/lib/siaga" ]; then say "ok: /var/lib/siaga exists"
-    else do_file install -d -m 0750 "$ROOT/var/lib/siaga"; fi
+    if exists "$ROOT/var/lib/siaga"; then say "ok: /var/lib/siaga exists"
+    else do_file install -d -m 0750 "$ROOT/var/lib/siaga"; planned made "$ROOT/var/lib/siaga"; fi
     owner siaga:siaga /var/lib/siaga
 }
 
@@ -153,8 +169,8 @@ step_venv() {
     say "== Python venv /opt/siaga/venv"
     if [ "$VENV_STEP" = 0 ]; then say "skip: --no-venv"; return; fi
     local venv="$ROOT/opt/siaga/venv" want
-    if [ -x "$venv/bin/python" ]; then say "ok: $venv exists"
-    else do_file python3 -m venv --system-site-packages "$venv"; fi
+    if exists "$venv/bin/python"; then say "ok: $venv exists"
+    else do_file python3 -m venv --system-site-packages "$venv"; planned made "$venv/bin/python"; fi
     want=$(source_hash)
     if [ "$(cat "$venv/.siaga-source" 2>/dev/null)" = "$want" ]; then
         say "ok: siaga from $REPO is installed in the venv"
@@ -165,10 +181,12 @@ step_venv() {
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
         UNITS_CHANGED=1   # new code: restart the services below
     fi
-    if [ -L "$ROOT/usr/local/bin/siaga" ]; then say "ok: /usr/local/bin/siaga exists"
+    if exists "$ROOT/usr/local/bin/siaga"; then say "ok: /usr/local/bin/siaga exists"
     else
-        [ -d "$ROOT/usr/local/bin" ] || do_file mkdir -p "$ROOT/usr/local/bin"
+        exists "$ROOT/usr/local/bin" ||
+            { do_file mkdir -p "$ROOT/usr/local/bin"; planned made "$ROOT/usr/local/bin"; }
         do_file ln -s /opt/siaga/venv/bin/siaga "$ROOT/usr/local/bin/siaga"
+        planned made "$ROOT/usr/local/bin/siaga"
     fi
 }
 
@@ -187,17 +205,19 @@ step_nut() {
     nut_pw=$(secret_value /etc/siaga/nut.password)
     upsmon_pw=$(secret_value /etc/siaga/upsmon.password)
     for f in $NUT_FILES; do
-        if [ -e "$ROOT/etc/nut/$f" ] && pristine "/etc/nut/$f"; then
+        if pristine "/etc/nut/$f"; then
             say "note: /etc/nut/$f is the package's unedited sample: replaced (saved as $f.dist)"
-            do_file cp -p "/etc/nut/$f" "/etc/nut/$f.dist"
-            do_file rm "/etc/nut/$f"
+            do_file cp -p "$ROOT/etc/nut/$f" "$ROOT/etc/nut/$f.dist"
+            planned made "$ROOT/etc/nut/$f.dist"
+            do_file rm "$ROOT/etc/nut/$f"
+            planned gone "$ROOT/etc/nut/$f"
         fi
-        if [ -e "$ROOT/etc/nut/$f" ]; then
+        if exists "$ROOT/etc/nut/$f"; then
             say "ok: /etc/nut/$f exists, kept as it is (Siaga's example: firmware_config/nut/$f)"
             continue
         fi
-        sed -e "s/CHANGE-ME-siaga/$nut_pw/" -e "s/CHANGE-ME-upsmon/$upsmon_pw/" \
-            "$REPO/firmware_config/nut/$f" | put "/etc/nut/$f" 0640
+        put "/etc/nut/$f" 0640 < <(sed -e "s/CHANGE-ME-siaga/$nut_pw/" \
+            -e "s/CHANGE-ME-upsmon/$upsmon_pw/" "$REPO/firmware_config/nut/$f")
         NUT_CHANGED=1
         owner root:nut "/etc/nut/$f"
     done
@@ -221,7 +241,7 @@ step_mosquitto() {
 # The pc ids of /etc/siaga/siaga.toml's edge.pcs (the example's when it is not there yet).
 expected_pcs() {
     local conf="$ROOT/etc/siaga/siaga.toml"
-    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
+    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"  # a dry run: what it writes
     python3 -c 'import sys, tomllib
 try:
     edge = tomllib.load(open(sys.argv[1], "rb")).get("edge", {})
@@ -239,6 +259,7 @@ mqtt_user() {  # mqtt_user NAME PASSWORD_FILE: add NAME to the broker's password
         say "[skip: mosquitto_passwd not installed] add broker user $1"; return
     fi
     do_file add_broker_user "$file" "$1" "$ROOT$2"
+    planned made "$file"
     MQTT_CHANGED=1
 }
 

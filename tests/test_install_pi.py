@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -129,3 +130,34 @@ def test_unknown_option_is_refused() -> None:
                           text=True, timeout=10)
     assert done.returncode == 2
     assert "unknown option --rot" in done.stderr
+
+
+NUT_SAMPLES = ("nut.conf", "ups.conf", "upsd.conf", "upsd.users", "upsmon.conf")
+
+
+def _as_done(out: str) -> list[str]:
+    """The run's lines with a dry run's "[dry-run] " written as a real run's "+ "."""
+    return [re.sub(r"^\[dry-run\] ", "+ ", line) for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("nut", ["no NUT files", "NUT's unedited samples"])
+def test_dry_run_prints_line_for_line_what_the_run_then_does(tmp_path: Path, nut: str) -> None:
+    """The dry run and the real run into the same tree print the same actions, the NUT step
+    included (the package's samples saved and replaced, Siaga's files written, NUT restarted)."""
+    root = tmp_path / "root"
+    (root / "etc/nut").mkdir(parents=True)
+    if nut != "no NUT files":  # the Debian package's files, as apt leaves them (CI installs it)
+        for name in NUT_SAMPLES:
+            shutil.copy2(Path("/etc/nut") / name, root / "etc/nut" / name)
+    before = snapshot(root)
+    dry = install("--dry-run", "--root", str(root), "--no-venv").stdout
+    assert snapshot(root) == before
+    done = install("--root", str(root), "--no-venv").stdout
+    assert _as_done(dry) == _as_done(done)
+    assert f"+ write {root}/etc/nut/upsd.users (mode 0640)" in _as_done(dry)
+    assert ("[skip: --root] systemctl restart nut-driver-enumerator.service nut-server.service "
+            "nut-monitor.service") in dry.splitlines()
+    if nut != "no NUT files":
+        assert f"+ cp -p {root}/etc/nut/ups.conf {root}/etc/nut/ups.conf.dist" in _as_done(dry)
+        assert (root / "etc/nut/ups.conf.dist").read_bytes() == Path("/etc/nut/ups.conf").read_bytes()
+        assert "CHANGE-ME" not in (root / "etc/nut/upsd.users").read_text()
