@@ -19,6 +19,7 @@ UNITS="siaga-edge.service siaga-dashboard.service"
 # admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
 UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
+LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
 
 usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -192,7 +193,10 @@ step_venv() {
 
 step_siaga_config() {
     say "== /etc/siaga"
-    put_new /etc/siaga/siaga.toml 0640 <"$REPO/firmware_config/siaga/siaga.toml" || true
+    # The Pi's status page is for IT on the office LAN (reading needs no login; the buttons need
+    # dashboard.admin_password_hash): the installed file listens on every interface.
+    put_new /etc/siaga/siaga.toml 0640 < <(sed 's/^listen = "127\.0\.0\.1:8080"/listen = "'"$LISTEN"'"/' \
+        "$REPO/firmware_config/siaga/siaga.toml") || true
     secret /etc/siaga/mqtt.password
     secret /etc/siaga/nut.password
     secret /etc/siaga/upsmon.password
@@ -309,6 +313,8 @@ if [ "$CHANGED" = 0 ]; then
 else
     say ""
     say "Next: edit /etc/siaga/siaga.toml (site.id, site.name), then: sudo siaga check"
+    say "and: sudo systemctl restart siaga-edge siaga-dashboard (after every edit of siaga.toml)."
+    say "The status page: http://<this Pi's address>:${LISTEN##*:}/ from the office LAN."
     say "Each meeting PC's agent logs in to this Pi's broker with its pc_id as user name and the"
     say "password in /etc/siaga/pc-<pc_id>.password (see docs/agent.md)."
 fi

@@ -161,3 +161,27 @@ def test_dry_run_prints_line_for_line_what_the_run_then_does(tmp_path: Path, nut
         assert f"+ cp -p {root}/etc/nut/ups.conf {root}/etc/nut/ups.conf.dist" in _as_done(dry)
         assert (root / "etc/nut/ups.conf.dist").read_bytes() == Path("/etc/nut/ups.conf").read_bytes()
         assert "CHANGE-ME" not in (root / "etc/nut/upsd.users").read_text()
+
+
+def _install_block(text: str) -> list[str]:
+    """The commands of the README's "Install on a Raspberry Pi" block, comments cut off."""
+    section = text.split("## Install on a Raspberry Pi", 1)[1]
+    block = section.split("```", 2)[1]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_block_followed_alone_gives_a_restarted_install_reachable_on_the_lan(
+        tmp_path: Path) -> None:
+    """The README's install block restarts the services after the edit, the installed config
+    listens on the LAN, and firmware_config/pi.md says the same."""
+    commands = _install_block((REPO / "README.md").read_text())
+    edit = next(i for i, c in enumerate(commands) if "/etc/siaga/siaga.toml" in c)
+    restart = "sudo systemctl restart siaga-edge siaga-dashboard"
+    assert restart in commands[edit + 1:], commands
+    root = tmp_path / "root"
+    out = install("--root", str(root), "--no-venv").stdout
+    assert load_config(root / "etc/siaga/siaga.toml").dashboard.listen == "0.0.0.0:8080"
+    assert restart in out and "http://<this Pi's address>:8080/" in out
+    guide = (REPO / "firmware_config/pi.md").read_text()
+    assert f"`{restart}`" in guide and "listens on `0.0.0.0:8080`" in guide
+    assert "http://<the Pi's address>:8080/" in (REPO / "README.md").read_text()
