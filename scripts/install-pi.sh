@@ -7,12 +7,15 @@
 #   scripts/install-pi.sh --root DIR        put the files under DIR (apt, users, chown and
 #                                           systemctl are printed and skipped)
 #   --no-venv                               skip the venv in /opt/siaga (tests; a venv you manage)
+#   --restore FILE                          first put back a backup of scripts/backup.sh (a new
+#                                           SD card): config, passwords, NUT, journal, database
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=""
 DRY=0
 VENV_STEP=1
+RESTORE=""
 APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
@@ -21,18 +24,25 @@ UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
 LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) DRY=1 ;;
         --root) [ $# -ge 2 ] || usage 2; ROOT=$(realpath -m "$2"); shift ;;
         --no-venv) VENV_STEP=0 ;;
+        --restore) [ $# -ge 2 ] || usage 2; RESTORE=$(realpath -m "$2"); shift ;;
         -h|--help) usage 0 ;;
         *) echo "install-pi.sh: unknown option $1" >&2; usage 2 ;;
     esac
     shift
 done
+
+if [ -n "$RESTORE" ] && ! tar -tzf "$RESTORE" 2>/dev/null | grep -qx './etc/siaga/siaga.toml'; then
+    echo "install-pi.sh: --restore $RESTORE: not a backup made by scripts/backup.sh" \
+         "(no etc/siaga/siaga.toml in it)" >&2
+    exit 2
+fi
 
 if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
     echo "install-pi.sh: run it as root (sudo), or try --dry-run / --root DIR" >&2
@@ -54,6 +64,12 @@ exists() {
     case "$PLANNED_GONE" in *"|$1|"*) return 1 ;; esac
     case "$PLANNED_MADE" in *"|$1|"*) return 0 ;; esac
     [ -e "$1" ] || [ -L "$1" ]
+}
+# Where to read a file's content: in a dry run with --restore, the backup's copy (unpacked into
+# a temporary directory) stands for the file the restore would have put there.
+SHADOW=""
+readable() {
+    if [ -n "$SHADOW" ] && [ -e "$SHADOW${1#"$ROOT"}" ]; then echo "$SHADOW${1#"$ROOT"}"; else echo "$1"; fi
 }
 planned() {  # planned made|gone PATH: what the action just printed did (or would have done)
     [ "$DRY" = 1 ] || return 0
@@ -79,7 +95,7 @@ put() {
     local dest="$ROOT$1" mode="$2" tmp
     tmp=$(mktemp)
     cat >"$tmp"
-    if exists "$dest" && [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
+    if exists "$dest" && [ -f "$(readable "$dest")" ] && cmp -s "$tmp" "$(readable "$dest")"; then
         say "ok: $1 is up to date"
     else
         CHANGED=1
@@ -100,7 +116,7 @@ put_new() {
 pristine() {
     exists "$ROOT$1" || return 1
     local sum pkgsum
-    sum=$(md5sum "$ROOT$1" 2>/dev/null | cut -d' ' -f1) || return 1
+    sum=$(md5sum "$(readable "$ROOT$1")" 2>/dev/null | cut -d' ' -f1) || return 1
     pkgsum=$(dpkg-query -W -f='${Conffiles}\n' 2>/dev/null | awk -v f="$1" '$1 == f {print $2}')
     [ -n "$sum" ] && [ "$sum" = "$pkgsum" ]
 }
@@ -114,13 +130,16 @@ secret() {
 }
 
 # The secret's value; a placeholder in a dry run where the file is not made.
-secret_value() { if [ -e "$ROOT$1" ]; then head -n1 "$ROOT$1"; else echo "RANDOM"; fi; }
+secret_value() {
+    local file; file=$(readable "$ROOT$1")
+    if [ -e "$file" ]; then head -n1 "$file"; else echo "RANDOM"; fi
+}
 
 owner() {  # owner USER:GROUP FILE... (only for files that exist)
     local who="$1"; shift
     for f in "$@"; do
         exists "$ROOT$f" || continue
-        [ -e "$ROOT$f" ] && [ "$(stat -c %U:%G "$ROOT$f")" = "$who" ] && continue
+        [ "$(stat -c %U:%G "$(readable "$ROOT$f")" 2>/dev/null)" = "$who" ] && continue
         do_system chown "$who" "$ROOT$f"
     done
 }
@@ -164,6 +183,22 @@ source_hash() {
     (cd "$REPO" && find pyproject.toml edge dashboard -type f \( -name '*.py' -o -name '*.toml' \
         -o -name '*.html' -o -path '*/static/*' \) ! -path '*/__pycache__/*' -print0 |
         sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+# Put a backup's files in place before the steps below, which then keep them (they never
+# overwrite a file that is there) and restart every service so that the restored files count.
+step_restore() {
+    [ -n "$RESTORE" ] || return 0
+    say "== restore $RESTORE"
+    do_file tar -xzf "$RESTORE" -C "$ROOT/"
+    if [ "$DRY" = 1 ]; then
+        SHADOW=$(mktemp -d)
+        trap 'rm -rf "$SHADOW"' EXIT
+        tar -xzf "$RESTORE" -C "$SHADOW/"
+    fi
+    local path
+    while read -r path; do planned made "$ROOT${path#.}"; done < <(tar -tzf "$RESTORE" | sed 's:/$::')
+    NUT_CHANGED=1 MQTT_CHANGED=1 UNITS_CHANGED=1
 }
 
 step_venv() {
@@ -244,7 +279,7 @@ step_mosquitto() {
 
 # The pc ids of /etc/siaga/siaga.toml's edge.pcs (the example's when it is not there yet).
 expected_pcs() {
-    local conf="$ROOT/etc/siaga/siaga.toml"
+    local conf; conf=$(readable "$ROOT/etc/siaga/siaga.toml")
     [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"  # a dry run: what it writes
     python3 -c 'import sys, tomllib
 try:
@@ -258,7 +293,7 @@ print(" ".join(p for p in pcs if isinstance(p, str) and p.replace("-", "").isaln
 
 mqtt_user() {  # mqtt_user NAME PASSWORD_FILE: add NAME to the broker's password file once
     local file="$ROOT/etc/mosquitto/siaga.passwd"
-    if grep -q "^$1:" "$file" 2>/dev/null; then say "ok: broker user $1 exists"; return; fi
+    if grep -q "^$1:" "$(readable "$file")" 2>/dev/null; then say "ok: broker user $1 exists"; return; fi
     if ! command -v mosquitto_passwd >/dev/null; then
         say "[skip: mosquitto_passwd not installed] add broker user $1"; return
     fi
@@ -302,6 +337,7 @@ step_units() {
 
 step_packages
 step_user
+step_restore
 step_venv
 step_siaga_config
 step_nut
