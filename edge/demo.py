@@ -5,14 +5,13 @@ on free loopback ports in a temporary directory, holds every PID, and stops them
 Ctrl-C or SIGTERM. While the UPS is on battery it loses runtime ten times faster than a real one,
 so a power cut walks through notice, wrap-up and shutdown within a minute. `siaga demo power
 off|low|on` from another terminal finds the running demo through a small JSON state file and
-changes the simulated UPS with upsrw. One demo at a time per state file: a second one is
-refused (a lock beside the state file, taken before anything starts, held until the demo ends).
+changes the simulated UPS with upsrw (edge/demo_state.py). One demo at a time per state file:
+a second one is refused before it starts anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -32,34 +31,25 @@ import psutil
 
 from edge.config import MqttConfig, SiteConfig
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, Topics, decode
+from edge.demo_state import (LOW_RUNTIME_S, POWER, SITE, UPS, claim, power, running_demo,
+                             save_state, state_path)
 from edge.mqtt import MqttLink
 from edge.servers import (UPSD_PASSWORD, UPSD_USER, Mosquitto, ServerMissing, Upsd, free_port,
                           stop_process)
 
 logger = logging.getLogger(__name__)
 
-SITE, SITE_NAME, UPS, PC = "demo-rr1", "Demo - Ruang Rapat 1", "meeting", "meeting-pc"
+SITE_NAME, PC = "Demo - Ruang Rapat 1", "meeting-pc"
 ADMIN_PASSWORD = "siaga-demo"
 FULL_RUNTIME_S, DRAIN_PER_S, RECHARGE_PER_S = 600, 10, 20
-LOW_RUNTIME_S, EMPTY_RUNTIME_S = 90, 10
+EMPTY_RUNTIME_S = 10
 WRAPUP_AT_S, SHUTDOWN_AT_S = 300, 120   # the demo runs with the default policy
 PC_BOOT_AFTER_S = 5        # the simulated PC starts again this long after the mains is back
 TICK_S = 0.5
 ZONE = ZoneInfo(SiteConfig().timezone)   # the demo site has no site.timezone: the default
 PROGRAMS = ("edge", "agent", "dashboard")
-POWER = {  # what `siaga demo power X` sets, in this order (status last: runtime is right first)
-    "off": {"input.voltage": "0.0", "ups.status": "OB DISCHRG"},
-    "low": {"battery.runtime": str(LOW_RUNTIME_S), "battery.charge": "15",
-            "input.voltage": "0.0", "ups.status": "OB DISCHRG LB"},
-    "on": {"input.voltage": "220.0", "ups.status": "OL CHRG"},
-}
 USAGE = "usage: siaga demo                  start the demo\n" \
         "       siaga demo power off|low|on  change the running demo's UPS"
-
-
-def state_path() -> Path:
-    """Where a running demo says where it is: $SIAGA_DEMO_STATE or /tmp/siaga-demo-<uid>.json."""
-    return Path(os.environ.get("SIAGA_DEMO_STATE") or f"/tmp/siaga-demo-{os.getuid()}.json")
 
 
 def drain_per_s() -> float:
@@ -80,20 +70,6 @@ def clock(ts: float | None = None) -> str:
     return dt.datetime.fromtimestamp(time.time() if ts is None else ts, ZONE).strftime("%H:%M:%S %Z")
 
 
-def running_demo() -> dict[str, Any] | None:
-    """The state of a live demo; None (and a stale state file removed) when none runs."""
-    path = state_path()
-    try:
-        state = json.loads(path.read_text())
-        alive = psutil.Process(state["pid"]).create_time() == state["pid_created"]
-    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
-        alive, state = False, None
-    if not alive:
-        path.unlink(missing_ok=True)
-        return None
-    return state
-
-
 def run(action: list[str]) -> int:
     """`siaga demo [power off|low|on]`; the exit code."""
     if not action:
@@ -102,28 +78,6 @@ def run(action: list[str]) -> int:
         return power(action[1])
     print(USAGE, file=sys.stderr)
     return 2
-
-
-def power(level: str) -> int:
-    """Change the running demo's UPS: off = on battery, low = battery low, on = mains back."""
-    state = running_demo()
-    if state is None:
-        print("No Siaga demo is running. Start one with `make demo` (or `siaga demo`) first.",
-              file=sys.stderr)
-        return 1
-    upsd = Upsd(Path(state["nut_dir"]), port=state["ups_port"])
-    try:
-        for var, value in POWER[level].items():
-            upsd.set(UPS, **{var.replace(".", "_"): value})
-        upsd.wait_status(UPS, POWER[level]["ups.status"], timeout=5)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, TimeoutError, OSError,
-            ServerMissing) as exc:
-        detail = getattr(exc, "stderr", None) or str(exc)
-        detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
-        print(f"Cannot change the simulated UPS: {detail.strip()}", file=sys.stderr)
-        return 1
-    print(f'UPS "{UPS}" is now {POWER[level]["ups.status"]}. Watch {state["dashboard"]}/sites/{SITE}')
-    return 0
 
 
 def _toml(value: Any) -> str:
@@ -160,8 +114,8 @@ class Demo:
 
     def run(self) -> int:
         """Start everything, wait for Ctrl-C/SIGTERM, stop everything; the exit code."""
-        other = self._claim()
-        if other is not None:
+        self._lock_fd, other = claim(self.url)
+        if self._lock_fd is None:
             shutil.rmtree(self.directory, ignore_errors=True)
             print(f"A Siaga demo is already running (pid {other.get('pid')}, "
                   f"{other.get('dashboard')}); stop it with Ctrl-C first, or give this one its "
@@ -176,24 +130,6 @@ class Demo:
             return 1
         finally:
             self.stop()
-
-    def _claim(self) -> dict[str, Any] | None:
-        """Take the lock of the state file; the other demo's pid and URL when it holds it."""
-        lock = state_path().with_name(state_path().name + ".lock")
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held by a live demo (the kernel drops it when a demo dies)
-            try:
-                return json.loads(os.read(fd, 4096) or b"{}")
-            except ValueError:
-                return {}
-            finally:
-                os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "dashboard": self.url}).encode())
-        self._lock_fd = fd  # held open (and so locked) until this process ends
-        return None
 
     def _start_and_serve(self) -> int:
         print(f"Starting the Siaga demo in {self.directory} ...", flush=True)
@@ -260,14 +196,10 @@ class Demo:
 
     def _save_state(self) -> None:
         me = psutil.Process()
-        state = {"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
-                 "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
-                 "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
-                 "config": str(self.directory / "demo.toml"), "pids": self.pids()}
-        path = state_path()
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(state, indent=1))
-        partial.replace(path)
+        save_state({"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
+                    "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
+                    "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
+                    "config": str(self.directory / "demo.toml"), "pids": self.pids()})
 
     def _wait_for_dashboard(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout
