@@ -24,7 +24,7 @@ UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
 LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
