@@ -163,7 +163,8 @@ class Demo:
             f'[site]\nid = "{SITE}"\nname = "{SITE_NAME}"\nlanguage = "id"\n\n{mqtt}\n'
             f'[[ups]]\nname = "{UPS}"\nport = {self.upsd.port}\nusername = "{UPSD_USER}"\n'
             f'password_file = "nut.password"\npowers_pc = true\n\n'
-            f'[edge]\njournal = {_toml(str(d / "journal.sqlite3"))}\npcs = ["{PC}"]\n\n'
+            f'[edge]\njournal = {_toml(str(d / "journal.sqlite3"))}\npcs = ["{PC}"]\n'
+            f'poll_interval_s = {TICK_S}\n\n'  # as often as the battery changes: stages on time
             f'[gpio]\npin_factory = "mock"\n\n'
             f'[dashboard]\nlisten = "127.0.0.1:{self.dashboard_port}"\n'
             f'database = {_toml(str(d / "dashboard.sqlite3"))}\n'
