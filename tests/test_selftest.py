@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,16 +56,27 @@ def _site_page(tmp_path: Path, state: StateSnapshot, lang: str) -> str:
         store.close()
 
 
-def test_dummy_ups_gets_no_selftest_button_but_a_sentence(tmp_path, upsd, broker,
+def test_dummy_ups_gets_no_selftest_button_but_a_sentence(tmp_path, upsd, broker, monkeypatch,
                                                           edge_in_process) -> None:  # noqa: F811
-    """The edge's snapshot says the UPS cannot self-test; the page says so instead of a button."""
+    """The edge's snapshot says the UPS cannot self-test (asked once, not every poll); the page
+    says so instead of offering the button."""
+    asked = []
+    real_commands = UpsReader.commands
+
+    async def counted(reader: UpsReader) -> frozenset[str] | None:
+        asked.append(reader.config.name)
+        return await real_commands(reader)
+
+    monkeypatch.setattr(UpsReader, "commands", counted)
     watch = Observer(broker.port, f"{PREFIX}/edge/state")
     try:
         edge_in_process(write_config(tmp_path, upsd, broker))
         raw = wait_until(lambda: next((p for p in reversed(watch.on("/edge/state"))
                                        if b'"selftest"' in p), None), 15, what="a state with selftest")
+        time.sleep(1.5)  # six more polls (poll_interval_s = 0.25): none may ask again
     finally:
         watch.close()
+    assert asked == ["meeting"], asked
     state = decode(StateSnapshot, raw)
     assert [(u.name, u.selftest) for u in state.ups] == [("meeting", False)]
     page = _site_page(tmp_path, state, "id")
