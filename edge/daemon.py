@@ -73,8 +73,9 @@ class Edge:
 
     async def tick(self) -> None:
         """Poll every UPS, decide, act."""
-        await self.refresh_commands()
-        readings = await asyncio.gather(*(r.read(time.time()) for r in self.readers))
+        # Beside the polls, not before them: a slow answer never delays a reading.
+        readings, _ = await asyncio.gather(
+            asyncio.gather(*(r.read(time.time()) for r in self.readers)), self.refresh_commands())
         pcs, acks, commands = self.bus.drain()
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
