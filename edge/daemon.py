@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 STATE_REFRESH_S = 30.0
 SELFTEST_COMMAND = "test.battery.start.quick"
+# A UPS's command list changes only with its driver: ask upsd at start and then rarely (sooner
+# while a UPS has not answered).
+COMMANDS_REFRESH_S, COMMANDS_RETRY_S = 300.0, 30.0
 
 
 class StartError(RuntimeError):
@@ -48,6 +51,8 @@ class Edge:
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
+        self.selftest: dict[str, bool | None] = {}   # per UPS name: can it run SELFTEST_COMMAND
+        self._commands_due = 0.0
 
     def record(self, kind: str, detail: dict, now: float) -> None:
         """Journal first (it survives power loss), then publish."""
@@ -55,9 +60,22 @@ class Edge:
         logger.info("%s %s", kind, detail or "")
         self.bus.publish_event(event)
 
+    async def refresh_commands(self) -> None:
+        """Every few minutes: which UPS can run the self-test (for the page's button)."""
+        if time.monotonic() < self._commands_due:
+            return
+        found = await asyncio.gather(*(r.commands() for r in self.readers))
+        for ups, commands in zip(self.config.ups, found):
+            if commands is not None or ups.name not in self.selftest:
+                self.selftest[ups.name] = None if commands is None else SELFTEST_COMMAND in commands
+        wait = COMMANDS_RETRY_S if None in found else COMMANDS_REFRESH_S
+        self._commands_due = time.monotonic() + wait
+
     async def tick(self) -> None:
         """Poll every UPS, decide, act."""
-        readings = await asyncio.gather(*(r.read(time.time()) for r in self.readers))
+        # Beside the polls, not before them: a slow answer never delays a reading.
+        readings, _ = await asyncio.gather(
+            asyncio.gather(*(r.read(time.time()) for r in self.readers)), self.refresh_commands())
         pcs, acks, commands = self.bus.drain()
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
@@ -75,7 +93,7 @@ class Edge:
 
     def publish(self, inputs: Inputs, effects: Effects) -> None:
         """The snapshot on every change (ts and last_seen aside) and at least every 30 s."""
-        snap = snapshot(self.state, inputs, effects, self.rules)
+        snap = snapshot(self.state, inputs, effects, self.rules, self.selftest)
         key = to_dict(replace(snap, ts=0, pcs=[replace(p, last_seen=None) for p in snap.pcs]))
         due = self._published is None or inputs.now - self._published[1] >= STATE_REFRESH_S
         if due or key != self._published[0] or self.bus.reconnected.is_set():

@@ -5,11 +5,13 @@ on free loopback ports in a temporary directory, holds every PID, and stops them
 Ctrl-C or SIGTERM. While the UPS is on battery it loses runtime ten times faster than a real one,
 so a power cut walks through notice, wrap-up and shutdown within a minute. `siaga demo power
 off|low|on` from another terminal finds the running demo through a small JSON state file and
-changes the simulated UPS with upsrw.
+changes the simulated UPS with upsrw (edge/demo_state.py). One demo at a time per state file:
+a second one is refused before it starts anything.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -23,50 +25,49 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psutil
 
-from edge.config import MqttConfig
+from edge.config import MqttConfig, SiteConfig
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, Topics, decode
+from edge.demo_state import (LOW_RUNTIME_S, POWER, SITE, UPS, claim, power, running_demo,
+                             save_state, state_path)
 from edge.mqtt import MqttLink
 from edge.servers import (UPSD_PASSWORD, UPSD_USER, Mosquitto, ServerMissing, Upsd, free_port,
                           stop_process)
 
 logger = logging.getLogger(__name__)
 
-SITE, SITE_NAME, UPS, PC = "demo-rr1", "Demo - Ruang Rapat 1", "meeting", "meeting-pc"
+SITE_NAME, PC = "Demo - Ruang Rapat 1", "meeting-pc"
 ADMIN_PASSWORD = "siaga-demo"
 FULL_RUNTIME_S, DRAIN_PER_S, RECHARGE_PER_S = 600, 10, 20
-LOW_RUNTIME_S, EMPTY_RUNTIME_S = 90, 10
+EMPTY_RUNTIME_S = 10
+WRAPUP_AT_S, SHUTDOWN_AT_S = 300, 120   # the demo runs with the default policy
 PC_BOOT_AFTER_S = 5        # the simulated PC starts again this long after the mains is back
+TICK_S = 0.5
+ZONE = ZoneInfo(SiteConfig().timezone)   # the demo site has no site.timezone: the default
 PROGRAMS = ("edge", "agent", "dashboard")
-POWER = {  # what `siaga demo power X` sets, in this order (status last: runtime is right first)
-    "off": {"input.voltage": "0.0", "ups.status": "OB DISCHRG"},
-    "low": {"battery.runtime": str(LOW_RUNTIME_S), "battery.charge": "15",
-            "input.voltage": "0.0", "ups.status": "OB DISCHRG LB"},
-    "on": {"input.voltage": "220.0", "ups.status": "OL CHRG"},
-}
 USAGE = "usage: siaga demo                  start the demo\n" \
         "       siaga demo power off|low|on  change the running demo's UPS"
 
 
-def state_path() -> Path:
-    """Where a running demo says where it is: $SIAGA_DEMO_STATE or /tmp/siaga-demo-<uid>.json."""
-    return Path(os.environ.get("SIAGA_DEMO_STATE") or f"/tmp/siaga-demo-{os.getuid()}.json")
-
-
-def running_demo() -> dict[str, Any] | None:
-    """The state of a live demo; None (and a stale state file removed) when none runs."""
-    path = state_path()
+def drain_per_s() -> float:
+    """Runtime lost per second on battery ($SIAGA_DEMO_DRAIN_PER_S lets a test go faster)."""
     try:
-        state = json.loads(path.read_text())
-        alive = psutil.Process(state["pid"]).create_time() == state["pid_created"]
-    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
-        alive, state = False, None
-    if not alive:
-        path.unlink(missing_ok=True)
-        return None
-    return state
+        return max(1.0, float(os.environ.get("SIAGA_DEMO_DRAIN_PER_S") or DRAIN_PER_S))
+    except ValueError:
+        return float(DRAIN_PER_S)
+
+
+def stage_after_s(runtime_at_s: int) -> float:
+    """Seconds on battery until the simulated runtime falls to ``runtime_at_s``."""
+    return (FULL_RUNTIME_S - runtime_at_s) / drain_per_s()
+
+
+def clock(ts: float | None = None) -> str:
+    """'10:32:05 WIB': a time as the room page shows it (the site's zone), with the zone."""
+    return dt.datetime.fromtimestamp(time.time() if ts is None else ts, ZONE).strftime("%H:%M:%S %Z")
 
 
 def run(action: list[str]) -> int:
@@ -79,28 +80,6 @@ def run(action: list[str]) -> int:
     return 2
 
 
-def power(level: str) -> int:
-    """Change the running demo's UPS: off = on battery, low = battery low, on = mains back."""
-    state = running_demo()
-    if state is None:
-        print("No Siaga demo is running. Start one with `make demo` (or `siaga demo`) first.",
-              file=sys.stderr)
-        return 1
-    upsd = Upsd(Path(state["nut_dir"]), port=state["ups_port"])
-    try:
-        for var, value in POWER[level].items():
-            upsd.set(UPS, **{var.replace(".", "_"): value})
-        upsd.wait_status(UPS, POWER[level]["ups.status"], timeout=5)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, TimeoutError, OSError,
-            ServerMissing) as exc:
-        detail = getattr(exc, "stderr", None) or str(exc)
-        detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
-        print(f"Cannot change the simulated UPS: {detail.strip()}", file=sys.stderr)
-        return 1
-    print(f'UPS "{UPS}" is now {POWER[level]["ups.status"]}. Watch {state["dashboard"]}/sites/{SITE}')
-    return 0
-
-
 def _toml(value: Any) -> str:
     """A TOML value (JSON strings, numbers, lists and booleans are valid TOML)."""
     return json.dumps(value)
@@ -109,7 +88,7 @@ def _toml(value: Any) -> str:
 def _write_action(path: Path, what: str) -> list[str]:
     """A harmless argv for the simulated PC: append a timestamped line to ``path``."""
     code = ("import sys, time; open(sys.argv[1], 'a').write("
-            "time.strftime('%H:%M:%S ') + sys.argv[2] + '\\n')")
+            "f'{time.time():.3f} ' + sys.argv[2] + '\\n')")
     return [sys.executable, "-c", code, str(path), what]
 
 
@@ -130,14 +109,17 @@ class Demo:
         self.actions_seen = 0
         self.pc_off_since: float | None = None   # the simulated PC "shut down" (agent stopped)
         self.mains_since: float | None = None
+        self.cut: tuple[float, float] | None = None  # on battery since (monotonic), runtime then
+        self._lock_fd: int | None = None
 
     def run(self) -> int:
         """Start everything, wait for Ctrl-C/SIGTERM, stop everything; the exit code."""
-        other = running_demo()
-        if other is not None:
+        self._lock_fd, other = claim(self.url)
+        if self._lock_fd is None:
             shutil.rmtree(self.directory, ignore_errors=True)
-            print(f"A Siaga demo is already running (pid {other['pid']}): {other['dashboard']}",
-                  file=sys.stderr)
+            print(f"A Siaga demo is already running (pid {other.get('pid')}, "
+                  f"{other.get('dashboard')}); stop it with Ctrl-C first, or give this one its "
+                  "own SIAGA_DEMO_STATE file.", file=sys.stderr)
             return 1
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: self.stopping.set())
@@ -162,7 +144,7 @@ class Demo:
             return 0 if self.stopping.is_set() else 1
         self._start_watch()
         self._say_hello()
-        while not self.stopping.wait(1.0):
+        while not self.stopping.wait(TICK_S):
             if self._someone_died():
                 return 1
             self._drain_or_charge()
@@ -181,7 +163,8 @@ class Demo:
             f'[site]\nid = "{SITE}"\nname = "{SITE_NAME}"\nlanguage = "id"\n\n{mqtt}\n'
             f'[[ups]]\nname = "{UPS}"\nport = {self.upsd.port}\nusername = "{UPSD_USER}"\n'
             f'password_file = "nut.password"\npowers_pc = true\n\n'
-            f'[edge]\njournal = {_toml(str(d / "journal.sqlite3"))}\npcs = ["{PC}"]\n\n'
+            f'[edge]\njournal = {_toml(str(d / "journal.sqlite3"))}\npcs = ["{PC}"]\n'
+            f'poll_interval_s = {TICK_S}\n\n'  # as often as the battery changes: stages on time
             f'[gpio]\npin_factory = "mock"\n\n'
             f'[dashboard]\nlisten = "127.0.0.1:{self.dashboard_port}"\n'
             f'database = {_toml(str(d / "dashboard.sqlite3"))}\n'
@@ -214,14 +197,10 @@ class Demo:
 
     def _save_state(self) -> None:
         me = psutil.Process()
-        state = {"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
-                 "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
-                 "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
-                 "config": str(self.directory / "demo.toml"), "pids": self.pids()}
-        path = state_path()
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(state, indent=1))
-        partial.replace(path)
+        save_state({"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
+                    "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
+                    "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
+                    "config": str(self.directory / "demo.toml"), "pids": self.pids()})
 
     def _wait_for_dashboard(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -257,8 +236,9 @@ Try, in another terminal in this directory:
   {cmd} demo power off    the mains fails: LED amber blinking, a notice to the meeting PC
   {cmd} demo power low    the battery is nearly empty: the PC shuts down
   {cmd} demo power on     the mains is back: a pending shutdown is cancelled, LED green
-Left on battery, the simulated UPS loses {DRAIN_PER_S} s of runtime each second: wrap-up after
-~{(FULL_RUNTIME_S - 300) // DRAIN_PER_S} s, shutdown after ~{(FULL_RUNTIME_S - 120) // DRAIN_PER_S} s.
+Left on battery, the simulated UPS loses {drain_per_s():g} s of runtime each second: wrap-up
+{stage_after_s(WRAPUP_AT_S):g} s and shutdown {stage_after_s(SHUTDOWN_AT_S):g} s after `power off`
+(each within 3 s more). Times below are the room page's: {ZONE.key}.
 Logs: {self.directory}    Press Ctrl-C to stop.
 """, flush=True)
 
@@ -271,7 +251,7 @@ Logs: {self.directory}    Press Ctrl-C to stop.
         self.watch.start()
 
     def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        stamp = time.strftime("%H:%M:%S")
+        stamp = clock()
         try:
             if topic.endswith("/state"):
                 state = decode(StateSnapshot, payload)
@@ -290,18 +270,25 @@ Logs: {self.directory}    Press Ctrl-C to stop.
             logger.warning("ignored a message on %s: %s", topic, exc)
 
     def _drain_or_charge(self) -> None:
-        """One second of the simulated battery: drain on battery, recharge on mains."""
+        """The simulated battery: drains by the clock on battery, recharges on mains.
+
+        The runtime follows the time since the cut (not a step per tick: a tick late under load
+        would delay every stage), so the stages come when the README and the greeting say."""
         status = self.upsd.read(UPS).get("ups.status", "").split()
-        self.mains_since = (self.mains_since or time.monotonic()) if "OL" in status else None
-        if "LB" in status:
-            self.runtime_s = min(self.runtime_s, LOW_RUNTIME_S)
+        now = time.monotonic()
+        self.mains_since = (self.mains_since or now) if "OL" in status else None
+        if "LB" in status and self.runtime_s > LOW_RUNTIME_S:  # `power low`: drain from 90 s
+            self.runtime_s = LOW_RUNTIME_S
+            self.cut = (now, self.runtime_s)
         if "OB" in status:
-            runtime = max(EMPTY_RUNTIME_S, self.runtime_s - DRAIN_PER_S)
+            self.cut = self.cut or (now, self.runtime_s)
+            runtime = max(EMPTY_RUNTIME_S, self.cut[1] - drain_per_s() * (now - self.cut[0]))
         elif "OL" in status:
-            runtime = min(FULL_RUNTIME_S, self.runtime_s + RECHARGE_PER_S)
+            self.cut = None
+            runtime = min(FULL_RUNTIME_S, self.runtime_s + RECHARGE_PER_S * TICK_S)
         else:
             return
-        if runtime != self.runtime_s or "LB" in status:
+        if int(runtime) != int(self.runtime_s) or "LB" in status:
             self.runtime_s = runtime
             charge = round(100 * runtime / FULL_RUNTIME_S)
             try:
@@ -315,7 +302,12 @@ Logs: {self.directory}    Press Ctrl-C to stop.
         except OSError:
             return
         for line in lines[self.actions_seen:]:
-            print(f"{line[:8]}  meeting PC ran its {line[9:]}", flush=True)
+            stamp, _, what = line.partition(" ")
+            try:
+                stamp = clock(float(stamp))
+            except ValueError:
+                pass
+            print(f"{stamp}  meeting PC ran its {what}", flush=True)
             if "shutdown:" in line:
                 self._pc_switches_off()
         self.actions_seen = len(lines)
@@ -324,7 +316,7 @@ Logs: {self.directory}    Press Ctrl-C to stop.
         """The simulated PC shut down: its agent stops (and says offline) until the mains is back."""
         stop_process(self.programs.pop("agent", None))
         self.pc_off_since = time.monotonic()
-        print(f"{time.strftime('%H:%M:%S')}  meeting PC is off; it starts again "
+        print(f"{clock()}  meeting PC is off; it starts again "
               f"{PC_BOOT_AFTER_S} s after the mains is back", flush=True)
 
     def _boot_pc_when_mains_is_back(self) -> None:
@@ -334,7 +326,7 @@ Logs: {self.directory}    Press Ctrl-C to stop.
             self.pc_off_since = None
             self._spawn("agent")
             self._save_state()
-            print(f"{time.strftime('%H:%M:%S')}  meeting PC starts again", flush=True)
+            print(f"{clock()}  meeting PC starts again", flush=True)
 
     def _someone_died(self) -> bool:
         procs = {**self.programs, "upsd": self.upsd.upsd, "mosquitto": self.broker.proc}

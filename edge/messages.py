@@ -192,6 +192,7 @@ class UpsView:
     runtime_s: float | None = None
     load_pct: float | None = None
     input_voltage: float | None = None
+    selftest: bool | None = None  # upsd lists test.battery.start.quick for it; None = not known
 
 
 @dataclass(frozen=True)

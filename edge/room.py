@@ -492,8 +492,9 @@ def resume(events: list[JournalEvent], now: float, rules: Rules) -> RoomState:
 COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutdown"}
 
 
-def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules) -> StateSnapshot:
-    """The retained state message of CONTRACT §3."""
+def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
+             selftest: dict[str, bool | None] | None = None) -> StateSnapshot:
+    """The retained state message of CONTRACT §3; ``selftest``: which UPS can run one."""
     power = _power(inp.ups)
     reports = {p.id: p for p in inp.pcs}
     o = state.outage
@@ -502,7 +503,8 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules) -> S
         reasons=list(state.reasons),
         power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s),
         ups=[UpsView(r.name, r.reachable, r.status, r.on_battery, r.low_battery, r.charge_pct,
-                     r.runtime_s, r.load_pct, r.input_voltage) for r in inp.ups],
+                     r.runtime_s, r.load_pct, r.input_voltage,
+                     selftest=(selftest or {}).get(r.name)) for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
         indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
                                 state.silenced),

@@ -187,6 +187,21 @@ class UpsReader:
             self._loop = loop
         return self._client
 
+    async def commands(self) -> frozenset[str] | None:
+        """The instant commands upsd offers for this UPS (LIST CMD, no login); None if unknown."""
+        client = AIONUTClient(self.config.host, self.config.port, timeout=self.timeout,
+                              persistent=False)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return frozenset(await client.list_commands(self.config.name))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - unknown is an answer, never a crash
+            logger.debug("%s: no command list: %r", self.where, exc)
+            return None
+        finally:
+            _close_client(client)
+
     async def instant_command(self, command: str) -> str:
         """Run a NUT instant command (e.g. "test.battery.start.quick"); UpsCommandError on failure."""
         cfg = self.config

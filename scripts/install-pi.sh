@@ -7,31 +7,42 @@
 #   scripts/install-pi.sh --root DIR        put the files under DIR (apt, users, chown and
 #                                           systemctl are printed and skipped)
 #   --no-venv                               skip the venv in /opt/siaga (tests; a venv you manage)
+#   --restore FILE                          first put back a backup of scripts/backup.sh (a new
+#                                           SD card): config, passwords, NUT, journal, database
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=""
 DRY=0
 VENV_STEP=1
+RESTORE=""
 APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
 # admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
 UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
+LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) DRY=1 ;;
         --root) [ $# -ge 2 ] || usage 2; ROOT=$(realpath -m "$2"); shift ;;
         --no-venv) VENV_STEP=0 ;;
+        --restore) [ $# -ge 2 ] || usage 2; RESTORE=$(realpath -m "$2"); shift ;;
         -h|--help) usage 0 ;;
         *) echo "install-pi.sh: unknown option $1" >&2; usage 2 ;;
     esac
     shift
 done
+
+if [ -n "$RESTORE" ] && ! tar -tzf "$RESTORE" 2>/dev/null | grep -qx './etc/siaga/siaga.toml'; then
+    echo "install-pi.sh: --restore $RESTORE: not a backup made by scripts/backup.sh" \
+         "(no etc/siaga/siaga.toml in it)" >&2
+    exit 2
+fi
 
 if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
     echo "install-pi.sh: run it as root (sudo), or try --dry-run / --root DIR" >&2
@@ -44,6 +55,27 @@ NUT_CHANGED=0 MQTT_CHANGED=0 UNITS_CHANGED=0
 # ---------------------------------------------------------------- how each action is carried out
 
 say() { echo "$*"; }
+
+# Every step asks `exists` about files, never `[ -e ]` itself: in a dry run it answers as the
+# real run would at that point (files this run would have written or removed), so both runs take
+# the same branches and print the same actions, line for line.
+PLANNED_MADE="|" PLANNED_GONE="|"
+exists() {
+    case "$PLANNED_GONE" in *"|$1|"*) return 1 ;; esac
+    case "$PLANNED_MADE" in *"|$1|"*) return 0 ;; esac
+    [ -e "$1" ] || [ -L "$1" ]
+}
+# Where to read a file's content: in a dry run with --restore, the backup's copy (unpacked into
+# a temporary directory) stands for the file the restore would have put there.
+SHADOW=""
+readable() {
+    if [ -n "$SHADOW" ] && [ -e "$SHADOW${1#"$ROOT"}" ]; then echo "$SHADOW${1#"$ROOT"}"; else echo "$1"; fi
+}
+planned() {  # planned made|gone PATH: what the action just printed did (or would have done)
+    [ "$DRY" = 1 ] || return 0
+    if [ "$1" = made ]; then PLANNED_MADE="$PLANNED_MADE$2|"; PLANNED_GONE=${PLANNED_GONE//"|$2|"/|}
+    else PLANNED_GONE="$PLANNED_GONE$2|"; PLANNED_MADE=${PLANNED_MADE//"|$2|"/|}; fi
+}
 
 # A change to files under $ROOT: printed, and done unless --dry-run.
 do_file() {
@@ -63,27 +95,28 @@ put() {
     local dest="$ROOT$1" mode="$2" tmp
     tmp=$(mktemp)
     cat >"$tmp"
-    if [ -f "$dest" ] && cmp -s "$tmp" "$dest"; then
+    if exists "$dest" && [ -f "$(readable "$dest")" ] && cmp -s "$tmp" "$(readable "$dest")"; then
         say "ok: $1 is up to date"
     else
         CHANGED=1
         if [ "$DRY" = 1 ]; then say "[dry-run] write $dest (mode $mode)"
         else say "+ write $dest (mode $mode)"; install -D -m "$mode" "$tmp" "$dest"; fi
+        planned made "$dest"
     fi
     rm -f "$tmp"
 }
 
 # Write stdin to $1 only when there is no such file yet (configuration belongs to the owner).
 put_new() {
-    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; cat >/dev/null; return 1; fi
+    if exists "$ROOT$1"; then say "ok: $1 exists, kept as it is"; cat >/dev/null; return 1; fi
     put "$@"
 }
 
-# True when $1 is exactly what its Debian package shipped (nobody has edited it yet).
+# True when $1 (under ROOT) is exactly what its Debian package shipped (nobody has edited it yet).
 pristine() {
-    [ -z "$ROOT" ] || return 1
+    exists "$ROOT$1" || return 1
     local sum pkgsum
-    sum=$(md5sum "$1" 2>/dev/null | cut -d' ' -f1) || return 1
+    sum=$(md5sum "$(readable "$ROOT$1")" 2>/dev/null | cut -d' ' -f1) || return 1
     pkgsum=$(dpkg-query -W -f='${Conffiles}\n' 2>/dev/null | awk -v f="$1" '$1 == f {print $2}')
     [ -n "$sum" ] && [ "$sum" = "$pkgsum" ]
 }
@@ -92,18 +125,21 @@ random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24; }
 
 # A secret file under /etc/siaga, created once with a random password.
 secret() {
-    if [ -e "$ROOT$1" ]; then say "ok: $1 exists, kept as it is"; return; fi
-    random_password | put "$1" 0640
+    if exists "$ROOT$1"; then say "ok: $1 exists, kept as it is"; return; fi
+    put "$1" 0640 < <(random_password)  # not a pipe: put must run in this shell (its state)
 }
 
 # The secret's value; a placeholder in a dry run where the file is not made.
-secret_value() { if [ -e "$ROOT$1" ]; then head -n1 "$ROOT$1"; else echo "RANDOM"; fi; }
+secret_value() {
+    local file; file=$(readable "$ROOT$1")
+    if [ -e "$file" ]; then head -n1 "$file"; else echo "RANDOM"; fi
+}
 
 owner() {  # owner USER:GROUP FILE... (only for files that exist)
     local who="$1"; shift
     for f in "$@"; do
-        [ -e "$ROOT$f" ] || [ "$DRY" = 1 ] || continue
-        [ -e "$ROOT$f" ] && [ "$(stat -c %U:%G "$ROOT$f")" = "$who" ] && continue
+        exists "$ROOT$f" || continue
+        [ "$(stat -c %U:%G "$(readable "$ROOT$f")" 2>/dev/null)" = "$who" ] && continue
         do_system chown "$who" "$ROOT$f"
     done
 }
@@ -138,8 +174,8 @@ step_user() {
         --shell /usr/sbin/nologin siaga; fi
     if id -nG siaga 2>/dev/null | tr ' ' '\n' | grep -qx gpio; then say "ok: siaga is in group gpio"
     else do_system usermod -a -G gpio siaga; fi
-    if [ -d "$ROOT/var/lib/siaga" ]; then say "ok: /var/lib/siaga exists"
-    else do_file install -d -m 0750 "$ROOT/var/lib/siaga"; fi
+    if exists "$ROOT/var/lib/siaga"; then say "ok: /var/lib/siaga exists"
+    else do_file install -d -m 0750 "$ROOT/var/lib/siaga"; planned made "$ROOT/var/lib/siaga"; fi
     owner siaga:siaga /var/lib/siaga
 }
 
@@ -149,12 +185,28 @@ source_hash() {
         sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 
+# Put a backup's files in place before the steps below, which then keep them (they never
+# overwrite a file that is there) and restart every service so that the restored files count.
+step_restore() {
+    [ -n "$RESTORE" ] || return 0
+    say "== restore $RESTORE"
+    do_file tar -xzf "$RESTORE" -C "$ROOT/"
+    if [ "$DRY" = 1 ]; then
+        SHADOW=$(mktemp -d)
+        trap 'rm -rf "$SHADOW"' EXIT
+        tar -xzf "$RESTORE" -C "$SHADOW/"
+    fi
+    local path
+    while read -r path; do planned made "$ROOT${path#.}"; done < <(tar -tzf "$RESTORE" | sed 's:/$::')
+    NUT_CHANGED=1 MQTT_CHANGED=1 UNITS_CHANGED=1
+}
+
 step_venv() {
     say "== Python venv /opt/siaga/venv"
     if [ "$VENV_STEP" = 0 ]; then say "skip: --no-venv"; return; fi
     local venv="$ROOT/opt/siaga/venv" want
-    if [ -x "$venv/bin/python" ]; then say "ok: $venv exists"
-    else do_file python3 -m venv --system-site-packages "$venv"; fi
+    if exists "$venv/bin/python"; then say "ok: $venv exists"
+    else do_file python3 -m venv --system-site-packages "$venv"; planned made "$venv/bin/python"; fi
     want=$(source_hash)
     if [ "$(cat "$venv/.siaga-source" 2>/dev/null)" = "$want" ]; then
         say "ok: siaga from $REPO is installed in the venv"
@@ -165,16 +217,21 @@ step_venv() {
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
         UNITS_CHANGED=1   # new code: restart the services below
     fi
-    if [ -L "$ROOT/usr/local/bin/siaga" ]; then say "ok: /usr/local/bin/siaga exists"
+    if exists "$ROOT/usr/local/bin/siaga"; then say "ok: /usr/local/bin/siaga exists"
     else
-        [ -d "$ROOT/usr/local/bin" ] || do_file mkdir -p "$ROOT/usr/local/bin"
+        exists "$ROOT/usr/local/bin" ||
+            { do_file mkdir -p "$ROOT/usr/local/bin"; planned made "$ROOT/usr/local/bin"; }
         do_file ln -s /opt/siaga/venv/bin/siaga "$ROOT/usr/local/bin/siaga"
+        planned made "$ROOT/usr/local/bin/siaga"
     fi
 }
 
 step_siaga_config() {
     say "== /etc/siaga"
-    put_new /etc/siaga/siaga.toml 0640 <"$REPO/firmware_config/siaga/siaga.toml" || true
+    # The Pi's status page is for IT on the office LAN (reading needs no login; the buttons need
+    # dashboard.admin_password_hash): the installed file listens on every interface.
+    put_new /etc/siaga/siaga.toml 0640 < <(sed 's/^listen = "127\.0\.0\.1:8080"/listen = "'"$LISTEN"'"/' \
+        "$REPO/firmware_config/siaga/siaga.toml") || true
     secret /etc/siaga/mqtt.password
     secret /etc/siaga/nut.password
     secret /etc/siaga/upsmon.password
@@ -187,17 +244,19 @@ step_nut() {
     nut_pw=$(secret_value /etc/siaga/nut.password)
     upsmon_pw=$(secret_value /etc/siaga/upsmon.password)
     for f in $NUT_FILES; do
-        if [ -e "$ROOT/etc/nut/$f" ] && pristine "/etc/nut/$f"; then
+        if pristine "/etc/nut/$f"; then
             say "note: /etc/nut/$f is the package's unedited sample: replaced (saved as $f.dist)"
-            do_file cp -p "/etc/nut/$f" "/etc/nut/$f.dist"
-            do_file rm "/etc/nut/$f"
+            do_file cp -p "$ROOT/etc/nut/$f" "$ROOT/etc/nut/$f.dist"
+            planned made "$ROOT/etc/nut/$f.dist"
+            do_file rm "$ROOT/etc/nut/$f"
+            planned gone "$ROOT/etc/nut/$f"
         fi
-        if [ -e "$ROOT/etc/nut/$f" ]; then
+        if exists "$ROOT/etc/nut/$f"; then
             say "ok: /etc/nut/$f exists, kept as it is (Siaga's example: firmware_config/nut/$f)"
             continue
         fi
-        sed -e "s/CHANGE-ME-siaga/$nut_pw/" -e "s/CHANGE-ME-upsmon/$upsmon_pw/" \
-            "$REPO/firmware_config/nut/$f" | put "/etc/nut/$f" 0640
+        put "/etc/nut/$f" 0640 < <(sed -e "s/CHANGE-ME-siaga/$nut_pw/" \
+            -e "s/CHANGE-ME-upsmon/$upsmon_pw/" "$REPO/firmware_config/nut/$f")
         NUT_CHANGED=1
         owner root:nut "/etc/nut/$f"
     done
@@ -220,8 +279,8 @@ step_mosquitto() {
 
 # The pc ids of /etc/siaga/siaga.toml's edge.pcs (the example's when it is not there yet).
 expected_pcs() {
-    local conf="$ROOT/etc/siaga/siaga.toml"
-    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
+    local conf; conf=$(readable "$ROOT/etc/siaga/siaga.toml")
+    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"  # a dry run: what it writes
     python3 -c 'import sys, tomllib
 try:
     edge = tomllib.load(open(sys.argv[1], "rb")).get("edge", {})
@@ -234,11 +293,12 @@ print(" ".join(p for p in pcs if isinstance(p, str) and p.replace("-", "").isaln
 
 mqtt_user() {  # mqtt_user NAME PASSWORD_FILE: add NAME to the broker's password file once
     local file="$ROOT/etc/mosquitto/siaga.passwd"
-    if grep -q "^$1:" "$file" 2>/dev/null; then say "ok: broker user $1 exists"; return; fi
+    if grep -q "^$1:" "$(readable "$file")" 2>/dev/null; then say "ok: broker user $1 exists"; return; fi
     if ! command -v mosquitto_passwd >/dev/null; then
         say "[skip: mosquitto_passwd not installed] add broker user $1"; return
     fi
     do_file add_broker_user "$file" "$1" "$ROOT$2"
+    planned made "$file"
     MQTT_CHANGED=1
 }
 
@@ -277,6 +337,7 @@ step_units() {
 
 step_packages
 step_user
+step_restore
 step_venv
 step_siaga_config
 step_nut
@@ -288,6 +349,8 @@ if [ "$CHANGED" = 0 ]; then
 else
     say ""
     say "Next: edit /etc/siaga/siaga.toml (site.id, site.name), then: sudo siaga check"
+    say "and: sudo systemctl restart siaga-edge siaga-dashboard (after every edit of siaga.toml)."
+    say "The status page: http://<this Pi's address>:${LISTEN##*:}/ from the office LAN."
     say "Each meeting PC's agent logs in to this Pi's broker with its pc_id as user name and the"
     say "password in /etc/siaga/pc-<pc_id>.password (see docs/agent.md)."
 fi

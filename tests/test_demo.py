@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import psutil
 import pytest
@@ -73,12 +76,45 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.timeout(240)
+def _events(url: str) -> list[dict]:
+    """The demo site's journal events as the dashboard holds them, oldest first."""
+    try:
+        with urllib.request.urlopen(f"{url}/api/sites/{SITE}", timeout=2) as answer:
+            return list(reversed(json.load(answer)["events"]))
+    except (OSError, ValueError, KeyError, TypeError, urllib.error.HTTPError):
+        return []
+
+
+def _event_after(url: str, kind: str, since: float) -> Callable[[], float | None]:
+    """A probe: seconds from ``since`` to the first ``kind`` event after it, or None."""
+    return lambda: next((e["ts"] - since for e in _events(url)
+                         if e["kind"] == kind and e["ts"] >= since - 1), None)
+
+
+def _second_demo_is_refused(clone: Path, env: dict[str, str], log: Path) -> None:
+    """A second `siaga demo` while the first is still starting: one line, exit 1, nothing run."""
+    _wait_for("the demo starting", lambda: "Starting the Siaga demo in" in log.read_text(), 60, log)
+    second = _siaga(clone, env, "demo")
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "Starting" not in second.stdout
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "A Siaga demo is already running (pid" in lines[0], second.stderr
+
+
+FAST_DRAIN = 40   # s of runtime per s on battery: the README's stages, four times faster
+STAGE_SLACK_S = 3  # what the demo promises beyond the computed time (poll + dummy-ups delay)
+
+
+@pytest.mark.timeout(300)
 def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
                                                    started: list[int]) -> None:
-    """The newcomer's path: make demo, ready, power off -> on_battery, on -> ready, Ctrl-C."""
+    """The newcomer's path: make demo, ready, power off -> wrap-up and shutdown on time, the PC
+    off, on -> the PC back on time, ready; a second demo is refused; Ctrl-C cleans up."""
+    from edge.demo import PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S, FULL_RUNTIME_S
+
     state_file = tmp_path / "demo-state.json"
-    env = {**os.environ, "SIAGA_DEMO_STATE": str(state_file)}
+    env = {**os.environ, "SIAGA_DEMO_STATE": str(state_file),
+           "SIAGA_DEMO_DRAIN_PER_S": str(FAST_DRAIN)}
     env.pop("DISPLAY", None)
     venv = Path(sys.prefix)
     log = tmp_path / "demo-output.txt"
@@ -89,6 +125,7 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     started.append(make.pid)
     try:
+        _second_demo_is_refused(clone, env, log)
         url = _wait_for("the dashboard URL", lambda: re.search(
             r"Dashboard: (http://127\.0\.0\.1:\d+)\n", log.read_text()), 90, log)[1]
         state = json.loads(state_file.read_text())
@@ -101,25 +138,64 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
         assert check.returncode == 0, check.stdout + check.stderr
 
         off = _siaga(clone, env, "demo", "power", "off")
+        cut = time.time()
         assert off.returncode == 0, off.stderr
         _wait_for("room on_battery", lambda: _room(url) == "on_battery", 30, log)
         with urllib.request.urlopen(f"{url}/api/sites/{SITE}", timeout=2) as answer:
             indicator = json.load(answer)["state"]["indicator"]
         assert (indicator["led"], indicator["pattern"]) == ("amber", "blink")
+        for kind, runtime_at in (("wrapup_sent", WRAPUP_AT_S), ("shutdown_sent", SHUTDOWN_AT_S)):
+            due = (FULL_RUNTIME_S - runtime_at) / FAST_DRAIN
+            took = _wait_for(kind, _event_after(url, kind, cut), due + 15, log)
+            assert due - 1 <= took <= due + STAGE_SLACK_S, f"{kind} after {took:.1f} s, due {due}"
 
+        _wait_for("the PC off", lambda: "meeting PC is off" in log.read_text(), 40, log)
         on = _siaga(clone, env, "demo", "power", "on")
+        back = time.time()
         assert on.returncode == 0, on.stderr
-        _wait_for("room ready again", lambda: _room(url) == "ready", 30, log)
+        took = _wait_for("the PC online", _event_after(url, "pc_online", back), 30, log)
+        assert PC_BOOT_AFTER_S - 1 <= took <= PC_BOOT_AFTER_S + 4, f"PC online after {took:.1f} s"
+        started.extend(json.loads(state_file.read_text())["pids"].values())
+        _wait_for("room ready again", lambda: _room(url) == "ready", 40, log)
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         make.wait(30)
     # make itself dies of the SIGINT (as in a terminal); the demo must have said it stopped.
     assert make.returncode in (0, -signal.SIGINT), log.read_text()[-3000:]
-    assert "Siaga demo stopped" in log.read_text()
+    text = log.read_text()
+    assert "Siaga demo stopped" in text
     assert [pid for pid in started if _alive(pid)] == []
     assert not Path(state["dir"]).exists()
     assert not state_file.exists()
-    assert "power_lost" in log.read_text()
+    assert "power_lost" in text
+    _terminal_shows_the_page_time(text)
+
+
+def _terminal_shows_the_page_time(text: str) -> None:
+    """The demo terminal's times are the room page's: Asia/Jakarta (WIB), said with the zone."""
+    stamps = re.findall(r"^(\d\d):(\d\d):(\d\d) WIB  room: ", text, re.M)
+    assert stamps, text[-3000:]
+    now = dt.datetime.now(ZoneInfo("Asia/Jakarta"))
+    h, m, s = map(int, stamps[-1])
+    shown = now.replace(hour=h, minute=m, second=s)
+    assert abs((now - shown).total_seconds()) % 86400 < 300, (stamps[-1], now)
+    assert re.search(r"^\d\d:\d\d:\d\d WIB  meeting PC ran its shutdown", text, re.M), text[-3000:]
+
+
+def test_readme_states_the_demo_timings_the_demo_keeps() -> None:
+    """The README's table gives the stages the demo's own numbers make (default drain)."""
+    from edge.demo import (DRAIN_PER_S, FULL_RUNTIME_S, PC_BOOT_AFTER_S, SHUTDOWN_AT_S,
+                           WRAPUP_AT_S)
+    from edge.config import PolicyConfig
+
+    policy = PolicyConfig()
+    assert (policy.wrapup_at_runtime_s, policy.shutdown_at_runtime_s) == (WRAPUP_AT_S, SHUTDOWN_AT_S)
+    text = " ".join((REPO / "README.md").read_text().split())
+    wrapup = (FULL_RUNTIME_S - WRAPUP_AT_S) // DRAIN_PER_S
+    shutdown = (FULL_RUNTIME_S - SHUTDOWN_AT_S) // DRAIN_PER_S
+    assert f"wrap-up {wrapup}–{wrapup + STAGE_SLACK_S} s and PC shutdown {shutdown}–" \
+           f"{shutdown + STAGE_SLACK_S} s after `power off`" in text
+    assert f"starts again {PC_BOOT_AFTER_S} s after the mains is back" in text
 
 
 def test_power_without_a_running_demo_says_so(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -129,3 +130,58 @@ def test_unknown_option_is_refused() -> None:
                           text=True, timeout=10)
     assert done.returncode == 2
     assert "unknown option --rot" in done.stderr
+
+
+NUT_SAMPLES = ("nut.conf", "ups.conf", "upsd.conf", "upsd.users", "upsmon.conf")
+
+
+def _as_done(out: str) -> list[str]:
+    """The run's lines with a dry run's "[dry-run] " written as a real run's "+ "."""
+    return [re.sub(r"^\[dry-run\] ", "+ ", line) for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("nut", ["no NUT files", "NUT's unedited samples"])
+def test_dry_run_prints_line_for_line_what_the_run_then_does(tmp_path: Path, nut: str) -> None:
+    """The dry run and the real run into the same tree print the same actions, the NUT step
+    included (the package's samples saved and replaced, Siaga's files written, NUT restarted)."""
+    root = tmp_path / "root"
+    (root / "etc/nut").mkdir(parents=True)
+    if nut != "no NUT files":  # the Debian package's files, as apt leaves them (CI installs it)
+        for name in NUT_SAMPLES:
+            shutil.copy2(Path("/etc/nut") / name, root / "etc/nut" / name)
+    before = snapshot(root)
+    dry = install("--dry-run", "--root", str(root), "--no-venv").stdout
+    assert snapshot(root) == before
+    done = install("--root", str(root), "--no-venv").stdout
+    assert _as_done(dry) == _as_done(done)
+    assert f"+ write {root}/etc/nut/upsd.users (mode 0640)" in _as_done(dry)
+    assert ("[skip: --root] systemctl restart nut-driver-enumerator.service nut-server.service "
+            "nut-monitor.service") in dry.splitlines()
+    if nut != "no NUT files":
+        assert f"+ cp -p {root}/etc/nut/ups.conf {root}/etc/nut/ups.conf.dist" in _as_done(dry)
+        assert (root / "etc/nut/ups.conf.dist").read_bytes() == Path("/etc/nut/ups.conf").read_bytes()
+        assert "CHANGE-ME" not in (root / "etc/nut/upsd.users").read_text()
+
+
+def _install_block(text: str) -> list[str]:
+    """The commands of the README's "Install on a Raspberry Pi" block, comments cut off."""
+    section = text.split("## Install on a Raspberry Pi", 1)[1]
+    block = section.split("```", 2)[1]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_block_followed_alone_gives_a_restarted_install_reachable_on_the_lan(
+        tmp_path: Path) -> None:
+    """The README's install block restarts the services after the edit, the installed config
+    listens on the LAN, and firmware_config/pi.md says the same."""
+    commands = _install_block((REPO / "README.md").read_text())
+    edit = next(i for i, c in enumerate(commands) if "/etc/siaga/siaga.toml" in c)
+    restart = "sudo systemctl restart siaga-edge siaga-dashboard"
+    assert restart in commands[edit + 1:], commands
+    root = tmp_path / "root"
+    out = install("--root", str(root), "--no-venv").stdout
+    assert load_config(root / "etc/siaga/siaga.toml").dashboard.listen == "0.0.0.0:8080"
+    assert restart in out and "http://<this Pi's address>:8080/" in out
+    guide = (REPO / "firmware_config/pi.md").read_text()
+    assert f"`{restart}`" in guide and "listens on `0.0.0.0:8080`" in guide
+    assert "http://<the Pi's address>:8080/" in (REPO / "README.md").read_text()
