@@ -132,18 +132,25 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
     return lines
 
 
-def html(report: dict[str, Any], lang: str, *, zone: str, wrapup_s: float, per_room: bool = False,
-         web: dict[str, Any] | None = None) -> str:
-    """The report as one HTML document: the office page, then one page per room when asked."""
-    office = {"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s)}
-    rooms = [{"title": f"{text(lang, 'room')}: {s['name']}", "sections": sections(s, lang, wrapup_s)}
-             for s in report["sites"].values()] if per_room else []
-    names = ", ".join(s["name"] for s in report["sites"].values())
+def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float,
+         per_room: bool = False, web: dict[str, Any] | None = None) -> str:
+    """The report as one HTML document: the office page, then one page per room when asked.
+
+    ``web`` (the dashboard's page) adds the range form and the print button and links the CSS
+    instead of inlining it; there ``report`` may be None (bad input: the form and the error only).
+    """
+    values: dict[str, Any] = {"report": report, "rooms": [], "buy": [], "office": None}
+    if report is not None:
+        values.update(
+            office={"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s)},
+            rooms=[{"title": f"{text(lang, 'room')}: {s['name']}", "sections": sections(s, lang, wrapup_s)}
+                   for s in report["sites"].values()] if per_room else [],
+            buy=buy_lines(report, lang, wrapup_s),
+            names=", ".join(s["name"] for s in report["sites"].values()),
+            first=day(report["from"], lang), last=day(report["to"], lang))
     return _ENV.get_template("report.html").render(
-        lang=lang, t=lambda key, **kw: text(lang, key, **kw), office=office, rooms=rooms,
-        buy=buy_lines(report, lang, wrapup_s), report=report, names=names,
-        first=day(report["from"], lang), last=day(report["to"], lang), zone=zone,
-        css=None if web else CSS_FILE.read_text(encoding="utf-8"), web=web)
+        lang=lang, t=lambda key, **kw: text(lang, key, **kw), zone=zone, web=web,
+        css=None if web else CSS_FILE.read_text(encoding="utf-8"), **values)
 
 
 def pdf(document: str) -> bytes:
