@@ -16,20 +16,29 @@ The rules, each printed beside its number by the report:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from edge.messages import EventKind as K
 
+# Plain strings of the kinds (.value): comparing with an Enum member is 4x slower, and this loop
+# sees every event of a year of 500 rooms.
+POWER_LOST, POWER_RESTORED = K.POWER_LOST.value, K.POWER_RESTORED.value
+SHUTDOWN_SENT, UPS_SELFTEST = K.SHUTDOWN_SENT.value, K.UPS_SELFTEST.value
+REPLACE_BATTERY = K.REPLACE_BATTERY.value
 # The steps of an outage: the last one journaled is where an outage without its restore ends.
-OUTAGE_STEPS = frozenset({K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT, K.SHUTDOWN_SENT, K.PC_ACK,
-                          K.PC_OFF, K.SHUTDOWN_HELD, K.RUNTIME_ESTIMATED})
-PC_GONE = frozenset({K.PC_OFFLINE, K.PC_OFF})
-SPAN_KINDS = {K.MEETING_STARTED: ("meeting", True), K.MEETING_ENDED: ("meeting", False),
-              K.CONVERSION_STARTED: ("conversion", True), K.CONVERSION_ENDED: ("conversion", False)}
+OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT,
+                                           K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
+                                           K.RUNTIME_ESTIMATED))
+PC_GONE = frozenset({K.PC_OFFLINE.value, K.PC_OFF.value})
+SPAN_KINDS = {K.MEETING_STARTED.value: ("meeting", True), K.MEETING_ENDED.value: ("meeting", False),
+              K.CONVERSION_STARTED.value: ("conversion", True),
+              K.CONVERSION_ENDED.value: ("conversion", False)}
 
 
 class Ev(NamedTuple):
@@ -51,7 +60,7 @@ class Window:
     end: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outage:
     """One outage inside the window."""
 
@@ -64,7 +73,7 @@ class Outage:
     runtime_s: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """One meeting or conversion on one PC."""
 
@@ -82,6 +91,8 @@ class SiteFacts:
     meetings: list[Span] = field(default_factory=list)
     conversions: list[Span] = field(default_factory=list)
     delayed: int = 0
+    during: int = 0                  # outages that overlap a meeting of this site
+    busy: list[tuple[float, float]] = field(default_factory=list)   # meeting time, merged
     has_meeting_events: bool = False
     selftests: list[tuple[float, bool, str]] = field(default_factory=list)
     replace_battery: int = 0
@@ -117,25 +128,25 @@ class _Reader:
         self.facts.events += 1
         if e.kind in SPAN_KINDS:
             self._span(e, *SPAN_KINDS[e.kind])
-        elif e.kind == K.POWER_LOST:
+        elif e.kind == POWER_LOST:
             if self.outage is not None:
                 self._close_outage(self.outage["last"], None, unended=True)
             self.outage = {"start": e.ts, "last": e.ts, "shutdown": False,
                            "load": number(e.detail.get("load_pct")),
                            "runtime": number(e.detail.get("runtime_s"))}
-        elif e.kind == K.POWER_RESTORED:
+        elif e.kind == POWER_RESTORED:
             if self.outage is not None:
                 self._close_outage(e.ts, number(e.detail.get("duration_s")), unended=False)
         elif e.kind in PC_GONE:
             for what in self.open:
                 self._end(what, e.pc, e.ts)
-        elif e.kind == K.UPS_SELFTEST:
+        elif e.kind == UPS_SELFTEST:
             self.facts.selftests.append((e.ts, e.detail.get("ok") is True, str(e.detail.get("detail", ""))))
-        elif e.kind == K.REPLACE_BATTERY:
+        elif e.kind == REPLACE_BATTERY:
             self.facts.replace_battery += 1
         if self.outage is not None and e.kind in OUTAGE_STEPS:
             self.outage["last"] = e.ts
-            self.outage["shutdown"] |= e.kind == K.SHUTDOWN_SENT
+            self.outage["shutdown"] |= e.kind == SHUTDOWN_SENT
 
     def _span(self, e: Ev, what: str, starts: bool) -> None:
         self.facts.has_meeting_events = True
@@ -169,6 +180,8 @@ class _Reader:
                 self._end(what, pc, cut)
         self.facts.meetings.sort(key=lambda s: s.start)
         self.facts.conversions.sort(key=lambda s: s.start)
+        self.facts.busy = merged(self.facts.meetings)
+        self.facts.during = sum(overlaps(o, self.facts.busy) for o in self.facts.outages)
         return self.facts
 
 
@@ -196,21 +209,71 @@ def median(values: list[float]) -> float | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def overlaps(o: Outage, meetings: list[Span]) -> bool:
-    """True when the outage and a meeting share a moment (an instant outage inside one counts)."""
-    if o.end > o.start:
-        return any(m.start < o.end and o.start < m.end for m in meetings)
-    return any(m.start <= o.start < m.end for m in meetings)
+def merged(spans: list[Span]) -> list[tuple[float, float]]:
+    """The time covered by ``spans`` (sorted by start) as sorted, disjoint (start, end) pairs."""
+    out: list[tuple[float, float]] = []
+    for s in spans:
+        if out and s.start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], s.end))
+        else:
+            out.append((s.start, s.end))
+    return out
 
 
-def peak_concurrent(spans: Iterable[Span]) -> int:
-    """The most spans running at one moment; one ending when another starts do not overlap."""
-    points = sorted(p for s in spans for p in ((s.start, 1), (s.end, -1)))
-    running = peak = 0
-    for _, step in points:
-        running += step
+def covered(ts: float, busy: list[tuple[float, float]]) -> bool:
+    """True when ``ts`` falls inside one of the merged spans (start included, end not)."""
+    i = bisect.bisect_right(busy, (ts, math.inf)) - 1
+    return i >= 0 and busy[i][0] <= ts < busy[i][1]
+
+
+def overlaps(o: Outage, busy: list[tuple[float, float]]) -> bool:
+    """True when the outage and meeting time share a moment (an instant outage inside one counts).
+
+    ``busy`` is merged meeting time: one bisection per outage, not a scan of every meeting.
+    """
+    if covered(o.start, busy):
+        return True
+    i = bisect.bisect_right(busy, (o.start, math.inf))     # the first span starting after o.start
+    return o.end > o.start and i < len(busy) and busy[i][0] < o.end
+
+
+def peak_concurrent(starts: Iterable[float], ends: Iterable[float]) -> int:
+    """The most spans running at one moment; one ending when another starts do not overlap.
+
+    Starts and ends sorted apart and swept together: no per-span objects, for 500 rooms x 1 year.
+    """
+    starts, ends = sorted(starts), sorted(ends)
+    running = peak = j = 0
+    for start in starts:
+        while j < len(ends) and ends[j] <= start:
+            running, j = running - 1, j + 1
+        running += 1
         peak = max(peak, running)
     return peak
+
+
+@dataclass
+class Totals:
+    """The facts of one or many sites, added up compactly (arrays of floats, not spans)."""
+
+    outages: list[Outage] = field(default_factory=list)
+    during: int = 0
+    delayed: int = 0
+    known: bool = False
+    starts: array = field(default_factory=lambda: array("d"))
+    ends: array = field(default_factory=lambda: array("d"))
+    conversions: array = field(default_factory=lambda: array("d"))
+
+    def add(self, f: SiteFacts) -> "Totals":
+        """Add one site's facts; returns self."""
+        self.outages += f.outages
+        self.during += f.during
+        self.delayed += f.delayed
+        self.known |= f.has_meeting_events
+        self.starts.extend(m.start for m in f.meetings)
+        self.ends.extend(m.end for m in f.meetings)
+        self.conversions.extend(c.end - c.start for c in f.conversions)
+        return self
 
 
 def _seconds(value: float | None) -> float | None:
@@ -230,19 +293,19 @@ def outage_numbers(outages: list[Outage], during: int, zone: ZoneInfo) -> dict[s
             "unended": sum(o.unended for o in outages), "by_hour": by_hour}
 
 
-def meeting_numbers(meetings: list[Span], peak: int, known: bool) -> dict[str, Any]:
+def meeting_numbers(t: Totals) -> dict[str, Any]:
     """The ``meetings`` object; ``known`` is False when the journal has no meeting events."""
-    hours = sum(m.end - m.start for m in meetings) / 3600
-    return {"count": len(meetings), "hours": round(hours, 2), "peak_concurrent": peak,
-            "known": known}
+    hours = (sum(t.ends) - sum(t.starts)) / 3600
+    return {"count": len(t.starts), "hours": round(hours, 2),
+            "peak_concurrent": peak_concurrent(t.starts, t.ends), "known": t.known}
 
 
-def conversion_numbers(conversions: list[Span], delayed: int, known: bool) -> dict[str, Any]:
+def conversion_numbers(t: Totals) -> dict[str, Any]:
     """The ``conversion`` object, plus ``longest_s``."""
-    lengths = [c.end - c.start for c in conversions]
-    return {"count": len(conversions), "median_s": _seconds(median(lengths)),
-            "longest_s": _seconds(max(lengths, default=None)), "delayed_meetings": delayed,
-            "known": known}
+    lengths = list(t.conversions)
+    return {"count": len(lengths), "median_s": _seconds(median(lengths)),
+            "longest_s": _seconds(max(lengths, default=None)), "delayed_meetings": t.delayed,
+            "known": t.known}
 
 
 def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float | None:
@@ -251,17 +314,12 @@ def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float
     return None if p is None else round(p + wrapup_at_runtime_s, 1)
 
 
-def numbers(facts: list[SiteFacts], zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, Any]:
-    """The four sections of the contract over ``facts`` (one site or the whole office)."""
-    outages = [o for f in facts for o in f.outages]
-    during = sum(overlaps(o, f.meetings) for f in facts for o in f.outages)
-    known = any(f.has_meeting_events for f in facts)
-    out = outage_numbers(outages, during, zone)
-    meetings = [m for f in facts for m in f.meetings]
+def numbers(t: Totals, zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, Any]:
+    """The four sections of the contract over ``t`` (one site or the whole office)."""
+    out = outage_numbers(t.outages, t.during, zone)
     return {
         "outages": out,
         "ups": {"runtime_needed_s": runtime_needed(out, wrapup_at_runtime_s)},
-        "meetings": meeting_numbers(meetings, peak_concurrent(meetings), known),
-        "conversion": conversion_numbers([c for f in facts for c in f.conversions],
-                                         sum(f.delayed for f in facts), known),
+        "meetings": meeting_numbers(t),
+        "conversion": conversion_numbers(t),
     }

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from dashboard import report_needs as needs
-from dashboard.report import Ev, SiteFacts, Window, numbers, site_facts
+from dashboard.report import Ev, SiteFacts, Totals, Window, numbers, site_facts
 
 
 @dataclass
@@ -36,13 +36,12 @@ class Policy:
 def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
     """The report: office totals over every input site, and the same keys per site."""
     per_site: dict[str, dict[str, Any]] = {}
-    facts: list[SiteFacts] = []
+    totals = Totals()
     for inp in inputs:
         f = site_facts(inp.site, inp.events, win)
         per_site[inp.site] = _site(inp, f, zone, policy)
-        f.selftests.clear()   # kept per site; the office needs only spans and outages
-        facts.append(f)
-    office = numbers(facts, zone, policy.wrapup_at_runtime_s)
+        totals.add(f)     # the site's spans are dropped here: the office keeps arrays of times
+    office = numbers(totals, zone, policy.wrapup_at_runtime_s)
     office["ups"].update(_office_ups(per_site))
     office["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
     free = [s["pc"]["disk_free_gb"] for s in per_site.values() if s["pc"]["disk_free_gb"] is not None]
@@ -55,7 +54,7 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
 
 
 def _site(inp: SiteInput, f: SiteFacts, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
-    s = numbers([f], zone, policy.wrapup_at_runtime_s)
+    s = numbers(Totals().add(f), zone, policy.wrapup_at_runtime_s)
     s["ups"].update(needs.ups_health(f, inp.state, inp.samples, zone))
     s["power_quality"] = needs.power_quality(inp.samples)
     s["pc"] = needs.pc_disk(inp.state)

@@ -30,6 +30,7 @@ _EVENTS_SQL = (
     f"CASE WHEN kind IN ({', '.join('?' * len(DETAIL_KINDS))}) THEN detail END "
     "FROM events WHERE {where} ts >= ? AND ts < ? ORDER BY seq")
 OUTAGE_ROOMS = ("on_battery", "wrapup", "shutdown")
+NO_DETAIL: dict[str, Any] = {}   # shared by the rows whose detail is not read; never changed
 
 
 class ReportError(Exception):
@@ -88,7 +89,7 @@ def events(conn: sqlite3.Connection, site: str, win: Window) -> Iterator[Ev]:
                        (*DETAIL_KINDS, site, win.start, win.end))
     while rows := cur.fetchmany(2000):
         for ts, kind, pc, detail in rows:
-            yield Ev(ts, kind, pc if isinstance(pc, str) else "", _detail(detail))
+            yield Ev(ts, kind, pc if isinstance(pc, str) else "", NO_DETAIL if detail is None else _detail(detail))
 
 
 def _detail(text: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import math
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.report import SiteFacts, median, number
+from dashboard.report import SiteFacts, covered, median, number
 
 SAG_V = 198.0      # PLN 220 V -10 %
 SWELL_V = 231.0    # PLN 220 V +5 %
@@ -47,15 +47,11 @@ def _nominal_w(state: dict[str, Any] | None) -> float | None:
     return None
 
 
-def _in_meeting(ts: float, facts: SiteFacts) -> bool:
-    return any(m.start <= ts < m.end for m in facts.meetings)
-
-
 def ups_health(facts: SiteFacts, state: dict[str, Any] | None, samples: list[Sample] | None,
                zone: ZoneInfo) -> dict[str, Any]:
     """Load during meetings, runtime now, battery flags, self-tests, runtime by month."""
     loads = [o.load_pct for o in facts.outages if o.load_pct is not None]
-    loads += [s.load for s in samples or () if s.load is not None and _in_meeting(s.ts, facts)]
+    loads += [s.load for s in samples or () if s.load is not None and covered(s.ts, facts.busy)]
     load = median(loads)
     nominal = _nominal_w(state)
     power = (state or {}).get("power") or {}

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.report import Ev, peak_concurrent, p90, median, Span, window
+from dashboard.report import Ev, peak_concurrent, p90, median, window
 from dashboard.report_build import Policy, SiteInput, build
 from dashboard.report_needs import Sample, power_quality
 
@@ -175,4 +175,6 @@ def test_nearest_rank_p90_and_median(values, p, m):
 
 
 def test_meetings_that_touch_do_not_overlap():
-    assert peak_concurrent([Span("a", 0, 10), Span("b", 10, 20), Span("c", 5, 12)]) == 2
+    assert peak_concurrent([0, 10, 5], [10, 20, 12]) == 2
+    assert peak_concurrent([0, 1, 2], [9, 9, 9]) == 3
+    assert peak_concurrent([], []) == 0
