@@ -70,13 +70,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
                    ("outages.shutdowns", "n"), ("outages.bridged", "n")]
     if out.get("unended"):
         outage_keys.append(("outages.unended", "n"))
-    ups_keys = [("ups.runtime_needed_s", "s")]
-    if "runtime_now_s" in ups:
-        ups_keys += [("ups.runtime_now_s", "s")]
-    ups_keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
-    ups_keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
-    if "battery_date" in ups:
-        ups_keys.append(("ups.battery_date", "t"))
+    ups_keys = _ups_keys(ups)
     meetings_known = part["meetings"].get("known", True)
     return [
         {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
@@ -96,6 +90,15 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
              ("conversion.delayed_meetings", "n")])) +
          _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
     ]
+
+
+def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
+    """The UPS rows: per room more than for the office (runtime now, watts, battery date)."""
+    keys = [("ups.runtime_needed_s", "s")]
+    keys += [("ups.runtime_now_s", "s")] if "runtime_now_s" in ups else []
+    keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
+    keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
+    return keys + ([("ups.battery_date", "t")] if "battery_date" in ups else [])
 
 
 def hour_chart(by_hour: list[int]) -> dict[str, Any]:
