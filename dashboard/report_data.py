@@ -14,6 +14,7 @@ import logging
 import sqlite3
 import urllib.parse
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Iterator
 
 from dashboard.report import Ev, Window
@@ -68,11 +69,12 @@ def choose_sites(known: list[str], wanted: str | None, groups: dict[str, Any] | 
     """The sites of ``--sites a,b`` (ids, ``prefix-*`` or group names); every known one for None."""
     if not wanted:
         return known
+    groups = groups if isinstance(groups, Mapping) else {}
     chosen: list[str] = []
     for name in (w.strip() for w in wanted.split(",")):
         if not name:
             continue
-        patterns = (groups or {}).get(name, [name])
+        patterns = [p for p in groups.get(name, [name]) if isinstance(p, str)]
         hits = [s for p in patterns for s in known
                 if (fnmatch.fnmatchcase(s, p) if p.endswith("*") else s == p)]
         if not hits:

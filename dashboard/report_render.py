@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dashboard.report_data import ReportError
 from dashboard.report_texts import day, length, num, row, text
 
 HERE = Path(__file__).resolve().parent
@@ -160,7 +161,11 @@ def pdf(document: str) -> bytes:
     """The HTML report as PDF (WeasyPrint, imported only here: it is heavy)."""
     for name in ("weasyprint", "fontTools"):   # their INFO lines are progress, not news for a user
         logging.getLogger(name).setLevel(logging.WARNING)
-    import weasyprint
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:    # OSError: the Pango libraries are missing
+        raise ReportError(f"PDF needs WeasyPrint and Pango (pip install 'siaga[pi]'; "
+                          f"apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
     return weasyprint.HTML(string=document, base_url=str(HERE)).write_pdf()
 
 

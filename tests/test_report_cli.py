@@ -159,3 +159,13 @@ def test_a_file_that_is_not_sias_database_is_one_line_and_exit_2(tmp_path, make)
     err = done.stderr.decode()
     assert done.returncode == 2 and str(path) in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("wanted, sites", [
+    (None, ["aula", "kominfo-a", "rr1"]), ("rr1", ["rr1"]), ("kominfo-*,rr1", ["kominfo-a", "rr1"]),
+    ("bappeda", ["rr1", "aula"]), ("rr1,bappeda", ["rr1", "aula"]),
+])
+def test_sites_are_ids_prefixes_or_groups(wanted, sites):
+    from dashboard.report_data import choose_sites
+    groups = {"bappeda": ["rr1", "aula"]}
+    assert choose_sites(["aula", "kominfo-a", "rr1"], wanted, groups) == sites
