@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -102,11 +103,15 @@ def main() -> None:
             ("html (+ a page per room)", "--format", "html", "--rooms"), ("csv", "--format", "csv")]
     if a.pdf:
         runs.append(("pdf (office page)", "--format", "pdf"))
-    for name, *args in runs:
-        out = work / f"report.{args[1]}"
-        seconds, rss, size = measure(config, a.days, *args, "-o", str(out))
-        verdict = "ok" if seconds < 10 and rss < 300 else "OVER TARGET"
-        print(f"{name:26s} {seconds:6.2f} s  peak RSS {rss:6.1f} MB  output {size / 1e3:8.1f} kB  [{verdict}]")
+    try:
+        for name, *args in runs:
+            out = work / f"report.{args[1]}"
+            seconds, rss, size = measure(config, a.days, *args, "-o", str(out))
+            verdict = "ok" if seconds < 10 and rss < 300 else "OVER TARGET"
+            print(f"{name:26s} {seconds:6.2f} s  peak RSS {rss:6.1f} MB  "
+                  f"output {size / 1e3:8.1f} kB  [{verdict}]", flush=True)
+    finally:
+        shutil.rmtree(work)     # the database too, unless it was given with --db
 
 
 if __name__ == "__main__":
