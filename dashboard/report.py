@@ -73,9 +73,8 @@ class Outage:
     runtime_s: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """One meeting or conversion on one PC."""
+class Span(NamedTuple):
+    """One meeting or conversion on one PC (a tuple: a year of 500 rooms makes 700,000)."""
 
     pc: str
     start: float
@@ -122,41 +121,38 @@ class _Reader:
         self.outage: dict[str, Any] | None = None
         self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
 
-    def feed(self, e: Ev) -> None:
-        if not self.win.start <= e.ts < self.win.end:
-            return
-        self.facts.events += 1
-        if e.kind in SPAN_KINDS:
-            self._span(e, *SPAN_KINDS[e.kind])
-        elif e.kind == POWER_LOST:
-            if self.outage is not None:
-                self._close_outage(self.outage["last"], None, unended=True)
-            self.outage = {"start": e.ts, "last": e.ts, "shutdown": False,
-                           "load": number(e.detail.get("load_pct")),
-                           "runtime": number(e.detail.get("runtime_s"))}
-        elif e.kind == POWER_RESTORED:
-            if self.outage is not None:
-                self._close_outage(e.ts, number(e.detail.get("duration_s")), unended=False)
-        elif e.kind in PC_GONE:
-            for what in self.open:
-                self._end(what, e.pc, e.ts)
-        elif e.kind == UPS_SELFTEST:
-            self.facts.selftests.append((e.ts, e.detail.get("ok") is True, str(e.detail.get("detail", ""))))
-        elif e.kind == REPLACE_BATTERY:
-            self.facts.replace_battery += 1
-        if self.outage is not None and e.kind in OUTAGE_STEPS:
-            self.outage["last"] = e.ts
-            self.outage["shutdown"] |= e.kind == SHUTDOWN_SENT
-
-    def _span(self, e: Ev, what: str, starts: bool) -> None:
+    def span(self, ts: float, pc: str, what: str, starts: bool) -> None:
+        """A meeting or conversion starts or ends on ``pc``."""
         self.facts.has_meeting_events = True
         running = self.open[what]
         if not starts:
-            self._end(what, e.pc, e.ts)
-        elif e.pc not in running:
-            running[e.pc] = e.ts
-            if what == "meeting" and e.pc in self.open["conversion"]:
+            self._end(what, pc, ts)
+        elif pc not in running:
+            running[pc] = ts
+            if what == "meeting" and pc in self.open["conversion"]:
                 self.facts.delayed += 1
+
+    def other(self, ts: float, kind: str, pc: str, detail: dict[str, Any]) -> None:
+        """Any other event: the outages, PCs going away, the UPS's own reports."""
+        if kind == POWER_LOST:
+            if self.outage is not None:
+                self._close_outage(self.outage["last"], None, unended=True)
+            self.outage = {"start": ts, "last": ts, "shutdown": False,
+                           "load": number(detail.get("load_pct")),
+                           "runtime": number(detail.get("runtime_s"))}
+        elif kind == POWER_RESTORED:
+            if self.outage is not None:
+                self._close_outage(ts, number(detail.get("duration_s")), unended=False)
+        elif kind in PC_GONE:
+            for what in self.open:
+                self._end(what, pc, ts)
+        elif kind == UPS_SELFTEST:
+            self.facts.selftests.append((ts, detail.get("ok") is True, str(detail.get("detail", ""))))
+        elif kind == REPLACE_BATTERY:
+            self.facts.replace_battery += 1
+        if self.outage is not None and kind in OUTAGE_STEPS:
+            self.outage["last"] = ts
+            self.outage["shutdown"] |= kind == SHUTDOWN_SENT
 
     def _end(self, what: str, pc: str, ts: float) -> None:
         started = self.open[what].pop(pc, None)
@@ -185,11 +181,23 @@ class _Reader:
         return self.facts
 
 
-def site_facts(site: str, events: Iterable[Ev], win: Window) -> SiteFacts:
-    """Reduce one site's events (oldest first) to its outages, meetings and conversions."""
+def site_facts(site: str, events: Iterable[tuple[float, str, str, dict[str, Any]]],
+               win: Window) -> SiteFacts:
+    """Reduce one site's events (oldest first; Ev or plain (ts, kind, pc, detail) tuples) to its
+    outages, meetings and conversions. The loop is this plain because it sees 1.7 M events for a
+    year of 500 rooms: meetings and conversions, most of them, take the short way."""
     reader = _Reader(site, win)
-    for e in events:
-        reader.feed(e)
+    start, end, spans, count = win.start, win.end, SPAN_KINDS, 0
+    for ts, kind, pc, detail in events:
+        if not start <= ts < end:
+            continue
+        count += 1
+        span = spans.get(kind)
+        if span is not None:
+            reader.span(ts, pc, *span)
+        else:
+            reader.other(ts, kind, pc, detail)
+    reader.facts.events = count
     return reader.finish()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, Iterator
 
-from dashboard.report import Ev, Window
+from dashboard.report import Window
 from dashboard.report_build import SiteInput
 from dashboard.report_needs import Sample
 from edge.messages import EventKind as K
@@ -85,13 +85,13 @@ def choose_sites(known: list[str], wanted: str | None, groups: dict[str, Any] | 
     return chosen
 
 
-def events(conn: sqlite3.Connection, site: str, win: Window) -> Iterator[Ev]:
+def events(conn: sqlite3.Connection, site: str, win: Window) -> Iterator[tuple[float, str, str, dict[str, Any]]]:
     """The site's events inside the window, oldest first, read in chunks."""
     cur = conn.execute(_EVENTS_SQL.format(where="site = ? AND"),
                        (*DETAIL_KINDS, site, win.start, win.end))
     while rows := cur.fetchmany(2000):
-        for ts, kind, pc, detail in rows:
-            yield Ev(ts, kind, pc if isinstance(pc, str) else "", NO_DETAIL if detail is None else _detail(detail))
+        for ts, kind, pc, detail in rows:   # plain tuples: the core reads (ts, kind, pc, detail)
+            yield ts, kind, pc if pc.__class__ is str else "", NO_DETAIL if detail is None else _detail(detail)
 
 
 def _detail(text: str | None) -> dict[str, Any]:
