@@ -65,7 +65,8 @@ def site_ids(conn: sqlite3.Connection) -> list[str]:
     return sorted(s for s in sites if isinstance(s, str))
 
 
-def choose_sites(known: list[str], wanted: str | None, groups: dict[str, Any] | None = None) -> list[str]:
+def choose_sites(known: list[str], wanted: str | None,
+                 groups: dict[str, Any] | None = None) -> list[str]:
     """The sites of ``--sites a,b`` (ids, ``prefix-*`` or group names); every known one for None."""
     if not wanted:
         return known
@@ -85,13 +86,17 @@ def choose_sites(known: list[str], wanted: str | None, groups: dict[str, Any] | 
     return chosen
 
 
-def events(conn: sqlite3.Connection, site: str, win: Window) -> Iterator[tuple[float, str, str, dict[str, Any]]]:
+Row = tuple[float, str, str, dict[str, Any]]   # (ts, kind, pc, detail), as the core reads it
+
+
+def events(conn: sqlite3.Connection, site: str, win: Window) -> Iterator[Row]:
     """The site's events inside the window, oldest first, read in chunks."""
     cur = conn.execute(_EVENTS_SQL.format(where="site = ? AND"),
                        (*DETAIL_KINDS, site, win.start, win.end))
     while rows := cur.fetchmany(2000):
         for ts, kind, pc, detail in rows:   # plain tuples: the core reads (ts, kind, pc, detail)
-            yield ts, kind, pc if pc.__class__ is str else "", NO_DETAIL if detail is None else _detail(detail)
+            yield (ts, kind, pc if pc.__class__ is str else "",
+                   NO_DETAIL if detail is None else _detail(detail))
 
 
 def _detail(text: str | None) -> dict[str, Any]:
@@ -121,7 +126,8 @@ def samples(conn: sqlite3.Connection, site: str, win: Window) -> list[Sample] | 
     except sqlite3.Error as exc:
         logger.debug("no history for the report: %s", exc)
         return None
-    return [Sample(ts, load, volts, runtime, room in OUTAGE_ROOMS) for ts, load, volts, runtime, room in rows]
+    return [Sample(ts, load, volts, runtime, room in OUTAGE_ROOMS)
+            for ts, load, volts, runtime, room in rows]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -83,7 +83,8 @@ def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> li
             continue
         month = dt.datetime.fromtimestamp(o.start, zone).strftime("%Y-%m")
         months.setdefault(month, []).append(o.runtime_s)
-    return [{"month": m, "runtime_s": round(median(v), 1), "n": len(v)} for m, v in sorted(months.items())]
+    return [{"month": m, "runtime_s": round(median(v), 1), "n": len(v)}
+            for m, v in sorted(months.items())]
 
 
 def power_quality(samples: list[Sample] | None) -> dict[str, Any]:

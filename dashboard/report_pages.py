@@ -55,7 +55,8 @@ def page() -> tuple[str, int]:
     except ReportError as exc:
         report, error = None, str(exc)
     web = _form(report, lang, error)
-    body = render.html(report, lang, zone=str(siaga.zone), web=web, per_room=bool(request.args.get("rooms")),
+    body = render.html(report, lang, zone=str(siaga.zone), web=web,
+                       per_room=bool(request.args.get("rooms")),
                        wrapup_s=siaga.config.policy.wrapup_at_runtime_s)
     return body, 400 if error else 200
 

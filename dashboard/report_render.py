@@ -129,9 +129,11 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
             values.update(need=length(item["need_min"] * 60, lang), load=load, have=have,
                           p90=length(site["outages"]["p90_s"], lang), wrapup=length(wrapup_s, lang))
         elif item["item"] == "ups_ok":
-            values.update(need=length(item["need_min"] * 60, lang), have=length(item["have_min"] * 60, lang))
+            values.update(need=length(item["need_min"] * 60, lang),
+                          have=length(item["have_min"] * 60, lang))
         elif item["item"] == "disk":
-            values.update(free=f"{num(item['free_gb'], lang, 1)} GB", limit=f"{num(item['limit_gb'], lang)} GB")
+            values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
+                          limit=f"{num(item['limit_gb'], lang)} GB")
         lines.append(text(lang, item["item"], **values))
     return lines
 
@@ -147,7 +149,8 @@ def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float
     if report is not None:
         values.update(
             office={"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s)},
-            rooms=[{"title": f"{text(lang, 'room')}: {s['name']}", "sections": sections(s, lang, wrapup_s)}
+            rooms=[{"title": f"{text(lang, 'room')}: {s['name']}",
+                    "sections": sections(s, lang, wrapup_s)}
                    for s in report["sites"].values()] if per_room else [],
             buy=buy_lines(report, lang, wrapup_s),
             names=", ".join(s["name"] for s in report["sites"].values()),

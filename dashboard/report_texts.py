@@ -59,8 +59,10 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                       "One outage = a power_lost to the next power_restored of the same room."),
     "outages.during_meetings": ("pemadaman terjadi saat rapat berlangsung.",
                                 "outages happened during a meeting.",
-                                "Pemadaman yang waktunya bertumpang tindih dengan rapat (meeting_started s.d. meeting_ended) di ruang itu.",
-                                "Outages overlapping a meeting (meeting_started to meeting_ended) of that room."),
+                                "Pemadaman yang waktunya bertumpang tindih dengan rapat "
+                                "(meeting_started s.d. meeting_ended) di ruang itu.",
+                                "Outages overlapping a meeting (meeting_started to meeting_ended) of "
+                                "that room."),
     "outages.total_s": ("lama padam seluruhnya.", "without mains in total.",
                         "Jumlah lama semua pemadaman (power_restored.duration_s).",
                         "The sum of every outage's length (power_restored.duration_s)."),
@@ -79,12 +81,16 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                         "The count minus those that ended in a shutdown."),
     "outages.unended": ("pemadaman tanpa catatan listrik kembali.",
                         "outages whose restore was never journaled.",
-                        "Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, wrap-up, shutdown).",
+                        "Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, wrap-up, "
+                        "shutdown).",
                         "Counted up to their last journaled step (notice, wrap-up, shutdown)."),
     "ups.runtime_needed_s": ("runtime UPS yang perlu diminta, pada beban yang terukur.",
                              "the UPS runtime to ask for, at the measured load.",
-                             "p90 lama pemadaman + policy.wrapup_at_runtime_s ({wrapup}): UPS ini menanggung 9 dari 10 pemadaman dengan sisa waktu untuk menyimpan rekaman.",
-                             "p90 outage length + policy.wrapup_at_runtime_s ({wrapup}): such a UPS carries 9 of 10 outages with the wrap-up margin left."),
+                             "p90 lama pemadaman + policy.wrapup_at_runtime_s ({wrapup}): UPS ini "
+                             "menanggung 9 dari 10 pemadaman dengan sisa waktu untuk menyimpan "
+                             "rekaman.",
+                             "p90 outage length + policy.wrapup_at_runtime_s ({wrapup}): such a UPS "
+                             "carries 9 of 10 outages with the wrap-up margin left."),
     "ups.runtime_now_s": ("runtime UPS sekarang, menurut UPS itu sendiri.",
                           "today's UPS runtime, as the UPS reports it.",
                           "battery.runtime dari keadaan terakhir ruang.",
@@ -94,7 +100,8 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                      "The load when the power failed and the load sampled during meetings."),
     "ups.load_w": ("beban UPS saat rapat, dalam watt.", "UPS load during meetings, in watts.",
                    "Beban (%) x daya nominal UPS (ups.realpower.nominal, atau ups.power.nominal x 0,6).",
-                   "Load (%) x the UPS's rated power (ups.realpower.nominal, or ups.power.nominal x 0.6)."),
+                   "Load (%) x the UPS's rated power (ups.realpower.nominal, or ups.power.nominal x "
+                   "0.6)."),
     "ups.replace_battery": ("kali UPS meminta baterai diganti.", "times the UPS asked for a new battery.",
                             "Kejadian replace_battery (status RB dari UPS).",
                             "replace_battery events (the UPS's RB status)."),
@@ -117,10 +124,12 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                        "One meeting = a meeting_started to the meeting_ended of the same PC."),
     "meetings.hours": ("jam rapat seluruhnya.", "hours of meetings in total.",
                        "Jumlah lama semua rapat; rapat yang masih berjalan dipotong di akhir periode.",
-                       "The sum of the meetings' lengths; one still running is cut at the end of the period."),
+                       "The sum of the meetings' lengths; one still running is cut at the end of the "
+                       "period."),
     "meetings.peak_concurrent": ("rapat paling banyak pada saat yang sama: jumlah lisensi host yang dibutuhkan.",
                                  "meetings at most at the same moment: the host licences needed.",
-                                 "Jumlah terbesar rapat yang berjalan bersamaan di ruang-ruang yang dipilih.",
+                                 "Jumlah terbesar rapat yang berjalan bersamaan di ruang-ruang yang "
+                                 "dipilih.",
                                  "The most meetings running at one moment across the chosen rooms."),
     "conversion.count": ("konversi rekaman.", "recording conversions.",
                          "conversion_started sampai conversion_ended dari PC yang sama.",
@@ -131,8 +140,10 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                              "Lama konversi yang paling panjang.", "The longest conversion."),
     "conversion.delayed_meetings": ("rapat dimulai saat rekaman sebelumnya masih dikonversi.",
                                     "meetings started while the last recording was still converting.",
-                                    "Rapat yang dimulai di PC yang masih menjalankan konversi: PC terlalu lambat untuk jadwal ini.",
-                                    "Meetings that started on a PC still converting: the PC is too slow for the schedule."),
+                                    "Rapat yang dimulai di PC yang masih menjalankan konversi: PC "
+                                    "terlalu lambat untuk jadwal ini.",
+                                    "Meetings that started on a PC still converting: the PC is too "
+                                    "slow for the schedule."),
     "pc.disk_free_gb": ("ruang disk rekaman yang masih kosong (PC terendah).",
                         "recording disk free now (the lowest PC).",
                         "disk_free_gb dari keadaan terakhir.", "disk_free_gb of the last known state."),
@@ -164,7 +175,8 @@ BUY: dict[str, tuple[str, str]] = {
                   "meetings started while the last recording was still converting."),
     "licences": ("{peak} lisensi host rapat. Alasan: paling banyak {peak} rapat berjalan pada saat "
                  "yang sama.",
-                 "{peak} meeting host licences. Reason: at most {peak} meetings ran at the same moment."),
+                 "{peak} meeting host licences. Reason: at most {peak} meetings ran at the same "
+                 "moment."),
     "disk": ("{room}: disk rekaman yang lebih besar. Alasan: tinggal {free} kosong, di bawah {limit}.",
              "{room}: a larger recording disk. Reason: only {free} free, below {limit}."),
 }
