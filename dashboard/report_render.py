@@ -76,7 +76,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
     return [
         {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
          "chart": hour_chart(out["by_hour"])},
-        {"title": text(lang, "sec_ups"), "months": ups.get("runtime_by_month"),
+        {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
          "rows": _rows(lang, part, ups_keys, wrapup=length(wrapup_s, lang),
                        failed=ups.get("selftests_failed", 0))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
@@ -91,6 +91,12 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
              ("conversion.delayed_meetings", "n")])) +
          _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
     ]
+
+
+def _months(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
+    """The runtime-by-month table: "Sep 2026", "31 mnt", number of outages."""
+    return [{"month": day(f"{r['month']}-01", lang).split(" ", 1)[1],
+             "runtime": length(r["runtime_s"], lang), "n": str(r["n"])} for r in rows or ()]
 
 
 def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:

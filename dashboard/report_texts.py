@@ -43,6 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "by_month_hint": ("Garis yang turun pada beban yang sama berarti baterai mulai lemah.",
                       "A falling line at the same load means a tiring battery."),
     "month": ("Bulan", "Month"),
+    "outages_n": ("Pemadaman", "Outages"),
     "print": ("Cetak", "Print"),
     "show": ("Tampilkan", "Show"),
     "from": ("Dari", "From"),

@@ -57,3 +57,17 @@ def test_room_names_are_escaped():
     report["sites"]["rr1"]["name"] = "<script>alert(1)</script>"
     text = page(report, per_room=True)
     assert "<script>alert" not in text and "&lt;script&gt;" in text
+
+
+def test_runtime_by_month_at_comparable_load_is_a_table_per_room():
+    events = [ev(at(1, 10), "power_lost", load_pct=40.0, runtime_s=1860),
+              ev(at(1, 10, 10), "power_restored", duration_s=600),
+              ev(at(2, 10), "power_lost", load_pct=42.0, runtime_s=1860),
+              ev(at(2, 10, 10), "power_restored", duration_s=600),
+              ev(at(3, 10), "power_lost", load_pct=90.0, runtime_s=300),   # usual load is 42 %: ignored
+              ev(at(3, 10, 10), "power_restored", duration_s=600)]
+    report = make({"rr1": events})
+    assert report["sites"]["rr1"]["ups"]["runtime_by_month"] == [
+        {"month": "2026-11", "runtime_s": 1860.0, "n": 2}]
+    text = page(report, per_room=True)
+    assert "<td>Nov 2026</td><td class=\"num\">31 mnt</td>" in text
