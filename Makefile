@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr
+APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr \
+            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
 .PHONY: demo test venv apt-test apt-demo bench install clean

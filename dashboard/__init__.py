@@ -102,6 +102,8 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     from dashboard import alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
         app.register_blueprint(blueprint)
+    from dashboard.report_pages import bp as report_bp   # the needs report (CONTRACT §5.6)
+    app.register_blueprint(report_bp)
     app.before_request(_pick_language)
     app.after_request(_finish_response)
     app.context_processor(_template_globals)

@@ -51,8 +51,20 @@ def _passwd(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    print("siaga report: not built yet (it comes with a later issue)", file=sys.stderr)
-    return 1
+    from dashboard.report_cli import run
+    return run(args)
+
+
+def _report_options(s: argparse.ArgumentParser) -> None:
+    """The options of `siaga report` (CONTRACT §5.8); here, so that the parser imports nothing."""
+    s.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day (default: 90 days ago)")
+    s.add_argument("--to", dest="last", metavar="YYYY-MM-DD", help="last day (default: today)")
+    s.add_argument("--sites", help="site ids, id prefixes ending in * or group names, comma-separated")
+    s.add_argument("--format", choices=("html", "pdf", "csv", "json"), default="html")
+    s.add_argument("-o", "--output", metavar="PATH", help="write the report here (default: stdout)")
+    s.add_argument("--journal", metavar="PATH", help="one edge journal instead of dashboard.database")
+    s.add_argument("--lang", choices=("id", "en"), help="language (default: site.language)")
+    s.add_argument("--rooms", action="store_true", help="HTML/PDF: one more page per room")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,11 +77,12 @@ def parser() -> argparse.ArgumentParser:
         ("agent", _agent, "the meeting-PC agent", "agent.toml"),
         ("dashboard", _dashboard, "the status page", DEFAULT_CONFIG),
         ("check", _check, "validate the config and probe NUT, the broker and GPIO", DEFAULT_CONFIG),
-        ("report", _report, "outage report from the journal", DEFAULT_CONFIG),
+        ("report", _report, "the needs report (outages, UPS, PC, licences)", DEFAULT_CONFIG),
     ]:
         s = sub.add_parser(name, help=helptext)
         s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
         s.set_defaults(func=func)
+    _report_options(sub.choices["report"])
     s = sub.add_parser("demo", help="everything on this machine, simulated")
     s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
     s.set_defaults(func=_demo)

@@ -1,0 +1,55 @@
+"""The /report page in a real browser (Debian's Chromium via Playwright) on the real
+`siaga dashboard`: printed, a one-room office's report is one A4 page; the form stays off paper.
+
+Screenshots go to the test's temp dir, and to docs/ with SIAGA_DOCS_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from dashboard.store import Store
+from edge.messages import JournalEvent
+from edge.servers import free_port, stop_process
+from tests.dashboard_support import snapshot, start_dashboard, write_config
+from tests.test_dashboard_browser import DOCS, _screenshot, chromium  # noqa: F401 - the fixture
+from tests.test_report import office_events
+
+
+@pytest.fixture
+def report_url(tmp_path, broker):
+    """A running dashboard whose database holds one room (rr1 of the known-answer office)."""
+    port = free_port()
+    config = write_config(tmp_path, mqtt_port=broker.port, listen=f"127.0.0.1:{port}")
+    store = Store(str(tmp_path / "dashboard.sqlite3"))
+    store.put_state(snapshot("rr1", name="Bappeda - Ruang Rapat 1", runtime_s=1500, load=35.0))
+    for seq, e in enumerate(office_events()["rr1"], 1):
+        store.put_event(JournalEvent(site="rr1", seq=seq, ts=e.ts, kind=e.kind, detail=e.detail))
+    store.close()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_dashboard(config, url, tmp_path / "dashboard.log")
+    yield f"{url}/report?from=2026-11-01&to=2026-11-03"
+    stop_process(proc)
+
+
+def test_one_room_report_prints_on_one_a4_page(chromium, report_url, tmp_path):
+    page = chromium.new_context(viewport={"width": 1000, "height": 1300}).new_page()
+    page.goto(report_url)
+    assert page.locator("h1").inner_text().startswith("Laporan kebutuhan")
+    assert page.locator("#print").is_visible()
+    assert "45 mnt" in page.locator(".buy").inner_text()        # rr1 needs 2700 s + nothing else
+    _screenshot(page, tmp_path / "report.png", DOCS / "report.png", full_page=True)
+
+    page.emulate_media(media="print")
+    assert not page.locator("form.report-form").is_visible()    # the form is not printed
+    pdf = tmp_path / "report-chromium.pdf"
+    started = time.monotonic()
+    pdf.write_bytes(page.pdf(format="A4", print_background=True))
+    print(f"printed in {time.monotonic() - started:.2f} s")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1\n" in info, info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Bappeda - Ruang Rapat 1" in text and "45 mnt" in text
