@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.auth import command_actor
+from dashboard.history import RANGES
 from dashboard.i18n import iso_time, translate
 from dashboard.pages import get_store
 from edge.config import ID_PATTERN
@@ -85,6 +86,16 @@ def events(site: str) -> Response:
     limit = _int_arg("limit", 50, 1, MAX_EVENTS)
     before = _int_arg("before", None, 0, 2**63 - 1)
     return _json({"events": [to_dict(e) for e in get_store().events(site, limit, before)]})
+
+
+@bp.get("/api/sites/<site>/history")
+def history(site: str) -> Response:
+    """Min, max and last per bucket of charge, runtime, load and voltage: ``?range=6h|24h|7d|30d``."""
+    _known_site(site)
+    range_name = request.args.get("range", "24h")
+    if range_name not in RANGES:
+        abort(400, description=f"range must be one of {', '.join(RANGES)}")
+    return _json(get_store().history(site, range_name))
 
 
 @bp.get("/api/sites/<site>/events.csv")

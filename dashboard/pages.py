@@ -7,13 +7,13 @@ Each page also has a partial (the part that changes), which the page's script fe
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 from markupsafe import Markup
 
 from dashboard import charts, present
+from dashboard.history import RANGES
 from dashboard.store import SiteEntry, Store
 from edge.config import ID_PATTERN
 
@@ -89,15 +89,14 @@ def _entry(site: str) -> SiteEntry:
 def _site_context(entry: SiteEntry) -> dict[str, Any]:
     zone = current_app.extensions["siaga"].zone
     range_name = request.args.get("range", "24h")
-    if range_name not in charts.RANGES:
+    if range_name not in RANGES:
         range_name = "24h"
-    start, end, bucket_s, count = charts.window(range_name, time.time())
-    buckets = get_store().history(entry.site, start, end, bucket_s)
+    data = get_store().history(entry.site, range_name)
     return {
         "entry": entry,
         "state": entry.state,
         "range_name": range_name,
-        "charts": [charts.build(m, buckets, start, bucket_s, count, zone, g.lang)
-                   for m in charts.METRICS],
+        "ranges": tuple(RANGES),
+        "charts": [charts.build(m, data, zone, g.lang) for m in charts.METRICS],
         "events": get_store().events(entry.site, RECENT_EVENTS),
     }

@@ -16,7 +16,6 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from dashboard.database import Database
 from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
 from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
                            UpsView, to_json)
@@ -106,9 +105,18 @@ def outage_events(site: str, now: float) -> list[JournalEvent]:
     return [JournalEvent(site=site, seq=i + 1, ts=ts, kind=k, detail=d) for i, (ts, k, d) in enumerate(kinds)]
 
 
+# The history table of a v0.1 dashboard database: one averaged sample a minute.
+V01_HISTORY = """
+CREATE TABLE IF NOT EXISTS history (
+    site TEXT NOT NULL, ts REAL NOT NULL, room TEXT NOT NULL,
+    charge REAL, runtime REAL, load REAL, voltage REAL);
+CREATE INDEX IF NOT EXISTS history_site_ts ON history (site, ts);
+"""
+
+
 def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7) -> None:
-    """A week of one-a-minute history with a 20-minute outage yesterday (written directly)."""
-    Database(database).close()                     # creates the tables
+    """A week of one-a-minute history with a 20-minute outage yesterday, written as a v0.1
+    dashboard kept it: the dashboard carries it over into its new history when it opens the file."""
     outage_at = now - PAST_OUTAGE_AGO_S
     rows = []
     for minute in range(days * 1440, 0, -1):
@@ -120,6 +128,7 @@ def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7)
                      1800 * charge / 100, 35 + 4 * math.sin(minute / 90),
                      0.0 if cut else 219 + 3 * math.sin(minute / 200)))
     with sqlite3.connect(database) as conn:
+        conn.executescript(V01_HISTORY)
         conn.executemany("INSERT INTO history (site, ts, room, charge, runtime, load, voltage) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.close()

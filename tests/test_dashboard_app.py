@@ -317,3 +317,41 @@ def test_unknown_time_zone_names_the_key(tmp_path):
     path.write_text(path.read_text().replace('language = "id"', 'language = "id"\ntimezone = "Mars/Base"'))
     with pytest.raises(ConfigError, match='site.timezone: unknown time zone "Mars/Base"'):
         create_app(load_config(path))
+
+
+# --- history (CONTRACT §5.6) -------------------------------------------------------------------
+
+def test_history_api_gives_min_max_last_per_bucket(client, store):
+    now = time.time()
+    store.put_state(snapshot("cut-room", now=now - 20, volts=220.0))
+    store.put_state(snapshot("cut-room", "on_battery", now=now - 10))          # 0 V
+    answer = client.get("/api/sites/cut-room/history?range=6h").get_json()
+    assert set(answer) >= {"range", "bucket_s", "buckets"} and answer["range"] == "6h"
+    filled = [b for b in answer["buckets"] if b["input_voltage"] is not None]
+    assert set(filled[-1]) == {"start", "on_battery", "charge_pct", "runtime_s", "load_pct",
+                               "input_voltage"}
+    volts = {"min": min(b["input_voltage"]["min"] for b in filled),
+             "max": max(b["input_voltage"]["max"] for b in filled)}
+    assert volts == {"min": 0.0, "max": 220.0} and filled[-1]["on_battery"] is True
+    assert filled[-1]["input_voltage"]["last"] == 0.0
+    html = client.get("/sites/cut-room?range=6h").get_data(as_text=True)
+    svg = html[html.index('data-metric="voltage"'):].split("</svg>")[0]
+    assert "<desc>terendah 0, tertinggi 220, terakhir 0 V</desc>" in svg and "<polygon" in svg
+
+
+@pytest.mark.parametrize("range_name", ["6h", "24h", "7d", "30d"])
+def test_every_range_has_a_chart_and_a_tab(client, range_name):
+    answer = client.get(f"/api/sites/bappeda-rr1/history?range={range_name}")
+    assert answer.status_code == 200 and answer.get_json()["range"] == range_name
+    html = client.get(f"/sites/bappeda-rr1?range={range_name}").get_data(as_text=True)
+    assert html.count("<svg") == 4 and f'range={range_name}" aria-current="page"' in html
+
+
+@pytest.mark.parametrize("query", ["?range=1y", "?range=", "?range=%3Cscript%3E", "?range=24H"])
+def test_a_bad_history_range_is_400(client, query):
+    answer = client.get("/api/sites/bappeda-rr1/history" + query)
+    assert answer.status_code == 400 and "6h, 24h, 7d, 30d" in answer.get_json()["error"]
+
+
+def test_history_of_an_unknown_site_is_404(client):
+    assert client.get("/api/sites/nowhere/history").status_code == 404
