@@ -17,13 +17,19 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
-from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
+from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
                            UpsView, to_json)
 
 LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
         "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
         "shutdown": ("red", "fast_blink", "shutdown"), "fault": ("red", "solid", "off")}
 PAST_OUTAGE_AGO_S = 19 * 3600 + 1200     # yesterday afternoon: visible on the 24-hour charts
+# A value for every detail field of EventKind, as an edge would send it.
+SAMPLE_DETAIL = {"resumed_outage": True, "ups": "meeting", "charge_pct": 92.0, "runtime_s": 540,
+                 "load_pct": 38.0, "duration_s": 1210.0, "pcs": ["meeting-pc"], "why": "runtime",
+                 "pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner",
+                 "reason": "data_stale", "status": "OL CHRG", "by": "button", "room": "on_battery",
+                 "from_s": 900, "from_seq": 120, "to_seq": 180}
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
@@ -112,6 +118,13 @@ CREATE TABLE IF NOT EXISTS history (
     charge REAL, runtime REAL, load REAL, voltage REAL);
 CREATE INDEX IF NOT EXISTS history_site_ts ON history (site, ts);
 """
+
+
+def every_kind(site: str, now: float, first_seq: int = 1) -> list[JournalEvent]:
+    """One event of every EventKind with all its detail fields, a second apart up to ``now``."""
+    kinds = list(EventKind)
+    return [JournalEvent(site=site, seq=first_seq + i, ts=now - len(kinds) + i, kind=k.value,
+                         detail={f: SAMPLE_DETAIL[f] for f in k.fields}) for i, k in enumerate(kinds)]
 
 
 def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7) -> None:

@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 from dashboard import create_app
 from dashboard.store import Store
 from edge.config import ConfigError, load_config
-from edge.messages import JournalEvent
-from tests.dashboard_support import outage_events, outage_snapshot, snapshot, write_config
+from edge.messages import EventKind, JournalEvent
+from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
 
 PASSWORD = "rahasia-rapat-1"
 TOKEN = "token-for-scripts-0123456789"
@@ -355,3 +355,34 @@ def test_a_bad_history_range_is_400(client, query):
 
 def test_history_of_an_unknown_site_is_404(client):
     assert client.get("/api/sites/nowhere/history").status_code == 404
+
+
+# --- events as sentences -----------------------------------------------------------------------
+
+def events_text(client, lang: str) -> tuple[str, str]:
+    html = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    table = html[html.index('<ol class="events">'):].split("</ol>")[0]
+    return table, re.sub(r"<[^>]+>", " ", table)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_events_table_shows_sentences_not_key_names(client, store, lang):
+    journal = every_kind("bappeda-rr1", time.time(), first_seq=100)
+    fields = {f for kind in EventKind for f in kind.fields}
+    for part in (journal[:15], journal[15:]):           # the page shows the 20 newest
+        for event in part:
+            store.put_event(event)
+        table, text = events_text(client, lang)
+        assert all(f'data-seq="{e.seq}"' in table for e in part)
+        for field in fields:
+            assert not re.search(rf"(?<![\w-]){field}\s*[:=]", text), field
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)                 # no kind or key names
+    assert ("Sisa daya UPS 9 menit" if lang == "id" else "UPS runtime 9 minutes") in text
+
+
+def test_a_failed_self_test_is_marked(client, store):
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=200, ts=time.time(), kind="ups_selftest",
+                                 detail={"ups": "meeting", "ok": False, "detail": "ERR CMD-NOT-SUPPORTED"}))
+    table, text = events_text(client, "id")
+    assert table.count('class="failed"') == 1 and "gagal" in text
+    assert "UPS meeting menolak uji mandiri" in text

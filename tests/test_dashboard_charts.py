@@ -152,19 +152,9 @@ def test_problems_come_first_on_the_overview():
     assert [e.site for e in present.sort_for_overview(entries)] == ["d", "g", "e", "f", "c", "b", "a"]
 
 
-def test_sentences_for_reasons_and_events():
+def test_sentences_for_reasons():
     assert present.reason_text("pc_offline:meeting-pc", "id") == "PC meeting-pc tidak terhubung"
     assert present.reason_text("something_new:x", "en") == "something_new:x"
-    assert present.event_text("power_restored", "en") == "Mains power back"
-    assert present.event_text("future_kind", "id") == "future_kind"
-
-
-def test_event_details_read_well():
-    detail = {"duration_s": 1210.0, "pcs": ["meeting-pc", "pc-2"], "ok": True, "runtime_s": None,
-              "why": "x" * 500}
-    assert present.detail_items(detail, "id") == [
-        ("duration_s", "20 mnt 10 dtk"), ("pcs", "meeting-pc, pc-2"), ("ok", "ya"),
-        ("runtime_s", "–"), ("why", "x" * 199 + "…")]
 
 
 def test_every_text_exists_in_both_languages():
