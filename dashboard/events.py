@@ -120,7 +120,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
     """Every placeholder a sentence may use, from the event's detail."""
     d = event.detail
     return {
-        "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or "–"), "ups": clip(d.get("ups", "?")),
+        "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or d.get("pc") or "–"), "ups": clip(d.get("ups", "?")),
         "status": clip(d.get("status", "?")), "why": _why(d.get("why"), lang),
         "duration": duration(_num(d.get("duration_s")), lang), "by": _by(d.get("by"), lang),
         "command": _command(d.get("kind"), lang), "answer": ack_text(d.get("detail"), lang),

@@ -96,7 +96,9 @@ def outage_stages(state: StateSnapshot) -> list[tuple[str, float | None]]:
     """(stage, time or None) of the current outage, in order; [] on mains."""
     if state.outage is None:
         return []
-    return [(stage, getattr(state.outage, stage, None)) for stage in STAGES]
+    stages = [(stage, getattr(state.outage, stage, None)) for stage in STAGES]
+    # "PC off" only once a shutdown was sent: before that it is not a stage still to come.
+    return stages if state.outage.shutdown_sent is not None else stages[:-1]
 
 
 def summary(entries: list[SiteEntry]) -> tuple[int, int]:

@@ -102,12 +102,14 @@ def demo_fleet(now: float) -> list[StateSnapshot]:
 def outage_events(site: str, now: float) -> list[JournalEvent]:
     """The journal of a room: an old outage, then the one in progress."""
     old = now - PAST_OUTAGE_AGO_S
-    kinds = [(old - 3600, "edge_started", {}), (old, "power_lost", {}),
-             (old + 5, "notice_sent", {"pc": "meeting-pc"}),
-             (old + 5.3, "pc_ack", {"pc": "meeting-pc", "kind": "notice"}),
+    power = {"ups": ["meeting"], "charge_pct": 100.0, "runtime_s": 1800, "load_pct": 37.0}
+    told = {"pcs": ["meeting-pc"], "runtime_s": 1790, "charge_pct": 99.0, "why": ""}
+    ack = {"pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner"}
+    kinds = [(old - 3600, "edge_started", {"resumed_outage": False}), (old, "power_lost", power),
+             (old + 5, "notice_sent", told), (old + 5.3, "pc_ack", ack),
              (old + 1210, "power_restored", {"duration_s": 1210.0}),
-             (now - 245, "power_lost", {}), (now - 239.8, "notice_sent", {"pc": "meeting-pc"}),
-             (now - 239.5, "pc_ack", {"pc": "meeting-pc", "kind": "notice"})]
+             (now - 245, "power_lost", power), (now - 239.8, "notice_sent", told),
+             (now - 239.5, "pc_ack", ack)]
     return [JournalEvent(site=site, seq=i + 1, ts=ts, kind=k, detail=d) for i, (ts, k, d) in enumerate(kinds)]
 
 

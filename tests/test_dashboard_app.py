@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from dashboard import create_app
 from dashboard.store import Store
 from edge.config import ConfigError, load_config
-from edge.messages import EventKind, JournalEvent
+from edge.messages import EventKind, JournalEvent, OutageView
 from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
 
 PASSWORD = "rahasia-rapat-1"
@@ -386,3 +386,40 @@ def test_a_failed_self_test_is_marked(client, store):
     table, text = events_text(client, "id")
     assert table.count('class="failed"') == 1 and "gagal" in text
     assert "UPS meeting menolak uji mandiri" in text
+
+
+# --- cards that say why and what to do; the PC really off --------------------------------------
+
+def header_dot(html: str) -> str:
+    return re.search(r'<span class="([^"]+)" id="header-led"', html).group(1)
+
+
+def test_cards_say_why_and_what_to_do_and_the_header_shows_the_worst_room(client, store):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    card = card_of(html, "bappeda-rr1")
+    assert "UPS runtime 21 minutes" in card and "The meeting may go on" in card
+    assert "Nothing to do." in card_of(html, "kominfo-utama")
+    assert header_dot(html) == "led led-amber pat-blink"                  # bappeda is on battery
+    store.put_state(snapshot("kominfo-utama", "attention", name="Dinas Kominfo",
+                             reasons=["replace_battery:meeting"]))
+    store.put_state(snapshot("bappeda-rr1", name="Bappeda - Ruang Rapat 1"))
+    html = client.get("/?lang=id").get_data(as_text=True)
+    card = card_of(html, "kominfo-utama")
+    assert "UPS meeting: baterai perlu diganti" in card and "beri tahu bagian TI" in card
+    assert header_dot(html) == "led led-amber pat-solid"
+    assert header_dot(client.get("/sites/bappeda-rr1").get_data(as_text=True)) == "led led-amber pat-solid"
+
+
+def test_once_the_pc_is_off_the_room_no_longer_says_it_is_shutting_it_down(client, store):
+    now = time.time()
+    outage = OutageView(started=now - 600, notice_sent=now - 595, wrapup_sent=now - 300,
+                        shutdown_sent=now - 120)
+    store.put_state(snapshot("rr9", "shutdown", now=now, outage=outage))
+    html = client.get("/sites/rr9?lang=en").get_data(as_text=True)
+    assert "Shutting the PC down" in html and "PC off</span>" in html and "not yet" in html
+    store.put_state(snapshot("rr9", "shutdown", now=now + 1, outage=replace(outage, pc_off=now - 80)))
+    html = client.get("/sites/rr9?lang=en").get_data(as_text=True)
+    assert "Shutting the PC down" not in html and "Power cut: the PC is off" in html
+    stages = html[html.index('<ol class="stages">'):].split("</ol>")[0]
+    assert "PC off" in stages and "not yet" not in stages and "(+8 min 40 s)" in stages
+    assert "The meeting PC is off safely" in card_of(client.get("/?lang=en").get_data(as_text=True), "rr9")
