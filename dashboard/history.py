@@ -128,13 +128,6 @@ def read_rows(conn: sqlite3.Connection, site: str, start: float, end: float,
                         (site, start, end)).fetchall()
 
 
-def row_stats(row: tuple) -> dict[str, Stat | None]:
-    """A stored row's stats by metric."""
-    cells = row[1:]
-    return {m: None if cells[3 * i] is None else Stat(*cells[3 * i:3 * i + 3])
-            for i, m in enumerate(METRICS)}
-
-
 def first_data(conn: sqlite3.Connection, site: str) -> float | None:
     """When the site's stored history starts (minutes are exact, hours reach further back)."""
     minute = conn.execute("SELECT MIN(start) FROM minutes WHERE site = ?", (site,)).fetchone()[0]
@@ -226,21 +219,39 @@ def _migrate_history(conn: sqlite3.Connection) -> int:
 
 def merge_buckets(rows: Iterable[tuple], start: float, bucket_s: float,
                   count: int) -> list[dict[str, Stat | None]]:
-    """Stored rows (time order) folded into ``count`` buckets of ``bucket_s`` from ``start``."""
-    buckets: list[dict[str, Stat | None]] = [dict.fromkeys(METRICS) for _ in range(count)]
+    """Stored rows (time order) folded into ``count`` buckets of ``bucket_s`` from ``start``.
+
+    Plain lists and indices, not Stat objects per row: a 7-day chart folds 10,080 minutes, and
+    this loop is most of the time of that page.
+    """
+    lows: list[list[float | None]] = [[None] * count for _ in METRICS]
+    highs: list[list[float | None]] = [[None] * count for _ in METRICS]
+    lasts: list[list[float | None]] = [[None] * count for _ in METRICS]
     for row in rows:
         i = int((row[0] - start) // bucket_s)
-        if 0 <= i < count:
-            bucket = buckets[i]
-            for m, s in row_stats(row).items():
-                if s is not None:
-                    bucket[m] = s if bucket[m] is None else bucket[m].widen(s)
-    return buckets
+        if not 0 <= i < count:
+            continue
+        for m in range(len(METRICS)):
+            low, high, last = row[1 + 3 * m], row[2 + 3 * m], row[3 + 3 * m]
+            if low is None:
+                continue
+            old = lows[m][i]
+            if old is None or low < old:
+                lows[m][i] = low
+            old = highs[m][i]
+            if old is None or high > old:
+                highs[m][i] = high
+            lasts[m][i] = last
+    names = list(METRICS)
+    return [{name: None if lows[m][i] is None else Stat(lows[m][i], highs[m][i], lasts[m][i])
+             for m, name in enumerate(names)} for i in range(count)]
 
 
-# Range -> (span, bucket): 72, 288, 336 and 360 buckets. Buckets are aligned to multiples of their
-# size, so minute and hour rows fall wholly into one bucket.
-RANGES = {"6h": (6 * HOUR, 300), "24h": (24 * HOUR, 300), "7d": (7 * 24 * HOUR, 1800),
+# Range -> (span, bucket): 72, 288, 168 and 360 buckets. Buckets are aligned to multiples of their
+# size, so minute and hour rows fall wholly into one bucket. 7 days in hours, not half hours: read
+# from the hour table (168 rows instead of 10,080 minutes; 92 ms -> a few ms at 500 sites), and
+# with min and max kept a short cut still shows.
+RANGES = {"6h": (6 * HOUR, 300), "24h": (24 * HOUR, 300), "7d": (7 * 24 * HOUR, 3600),
           "30d": (30 * 24 * HOUR, 7200)}
 NICE_BUCKETS = (60, 120, 300, 600, 900, 1800, 3600, 7200)
 

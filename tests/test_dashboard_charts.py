@@ -97,7 +97,7 @@ def test_time_labels_are_local(range_name, labels):
 
 
 @pytest.mark.parametrize("range_name, age_s, bucket_s", [
-    ("24h", None, 300), ("24h", 600, 60), ("24h", 3 * 3600, 60), ("7d", 86400, 300),
+    ("24h", None, 300), ("24h", 600, 60), ("24h", 3 * 3600, 60), ("7d", 86400, 600), ("7d", None, 3600),
     ("30d", 20 * 86400, 7200), ("30d", 40 * 86400, 7200), ("6h", 30, 60),
 ])
 def test_a_young_site_fills_the_chart_from_its_first_data(range_name, age_s, bucket_s):
