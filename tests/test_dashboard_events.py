@@ -4,6 +4,7 @@ marked, plural forms, one rounding of minutes, and what became of a command sent
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,21 @@ def test_what_became_of_a_command():
                event("silenced", 7, by="admin", room="on_battery")]
     assert events.command_outcome("silence", "c3", silence[::-1], "id") == \
         ("done", "Buzzer dibisukan dari halaman status.")
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+LEGEND_ROWS = {"hijau, tetap": "ready", "kuning, tetap": "attention", "kuning, berkedip": "on_battery",
+               "merah, berkedip": "wrapup", "merah, berkedip cepat": "shutdown", "merah, tetap": "fault",
+               "mati": "stale"}
+
+
+def test_what_to_do_uses_the_words_of_the_led_legend():
+    """The page's advice per room state says what README's "Panduan singkat" table says."""
+    legend = {}
+    for line in README.read_text().split("## Panduan singkat")[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in LEGEND_ROWS:
+            legend[LEGEND_ROWS[cells[0]]] = cells[2]
+    assert set(legend) == set(LEGEND_ROWS.values())
+    for room, advice in legend.items():
+        assert advice.lower() in i18n.translate("id", f"do_{room}").lower(), room
