@@ -1,8 +1,8 @@
 """History charts drawn on the server as SVG geometry: no JavaScript, no CDN.
 
 ``build`` is pure: it takes the JSON of GET /api/sites/<site>/history (dashboard/history.py) and
-returns where things go: per bucket a band from its lowest to its highest value, a line through
-the last values, the time on battery shaded from its exact start to its exact end, axis labels.
+returns where things go: per bucket a band from its lowest to its highest value, a line at its
+last value (both as steps, one per bucket), the time on battery shaded from its exact start to its exact end, axis labels.
 The template draws them.
 """
 
@@ -25,7 +25,7 @@ METRICS = {
     "load": ("load_pct", 1.0, 0.0, 100.0),
     "voltage": ("input_voltage", 1.0, None, None),
 }
-TICK_STEPS = (600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400,
+TICK_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400,
               7 * 86400)
 
 
@@ -70,19 +70,21 @@ def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart
     def y(v: float) -> float:
         return round(HEIGHT - BOTTOM - (min(max(v, lo), hi) - lo) / (hi - lo) * plot_h, 1)
 
-    def centre(i: int) -> float:
-        return x(start + (i + 0.5) * bucket_s)
+    def edges(i: int) -> tuple[float, float]:
+        return x(start + i * bucket_s), x(start + (i + 1) * bucket_s)
 
+    # Steps, not a line between bucket centres: each bucket covers its own time, so a young
+    # site's two minutes fill the chart and a spike keeps its bucket's width.
     bands, lines = [], []
     for run in _runs(sorted(values)):
-        top_edge = [(centre(i), y(values[i]["max"])) for i in run]
-        bottom_edge = [(centre(i), y(values[i]["min"])) for i in reversed(run)]
-        if len(run) == 1:   # one bucket: a narrow bar, so a spike still shows
-            half = max(1.0, plot_w * bucket_s / span / 3)
-            (cx, ty), (_, by) = top_edge[0], bottom_edge[0]
-            top_edge, bottom_edge = [(cx - half, ty), (cx + half, ty)], [(cx + half, by), (cx - half, by)]
-        bands.append(_points(top_edge + bottom_edge))
-        lines.append(_polyline([(centre(i), y(values[i]["last"])) for i in run]))
+        top_edge, bottom_edge, line = [], [], []
+        for i in run:
+            left, right = edges(i)
+            top_edge += [(left, y(values[i]["max"])), (right, y(values[i]["max"]))]
+            bottom_edge += [(left, y(values[i]["min"])), (right, y(values[i]["min"]))]
+            line += [(left, y(values[i]["last"])), (right, y(values[i]["last"]))]
+        bands.append(_points(top_edge + bottom_edge[::-1]))
+        lines.append(_points(line))
     battery = tuple((x(s), round(x(e if e is not None else end) - x(s), 1)) for s, e in data["battery"])
     last = values[max(values)]["last"] if values else None
     return Chart(metric, tuple(bands), tuple(lines), tuple(b for b in battery if b[1] > 0),
@@ -105,12 +107,6 @@ def _runs(indices: list[int]) -> list[list[int]]:
 
 def _points(points: list[tuple[float, float]]) -> str:
     return " ".join(f"{px},{py}" for px, py in points)
-
-
-def _polyline(run: list[tuple[float, float]]) -> str:
-    if len(run) == 1:  # one point: a tiny segment, drawn as a dot by round line caps
-        run = [run[0], (run[0][0] + 0.1, run[0][1])]
-    return _points(run)
 
 
 def _y_range(values: list[float], low: float | None, high: float | None) -> tuple[float, float]:
@@ -158,5 +154,5 @@ def _x_ticks(start: float, span: float, zone: ZoneInfo, px_per_s: float) -> tupl
             x = round(LEFT + (ts - start) * px_per_s, 1)
             if LEFT + 16 <= x <= WIDTH - RIGHT - 16:      # a label at the very edge gets cut off
                 ticks.append((x, label))
-        ts += 300 if step < 3600 else 1800
+        ts += 60 if step < 600 else 300 if step < 3600 else 1800
     return tuple(ticks)

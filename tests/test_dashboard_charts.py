@@ -40,14 +40,14 @@ def history(values: dict[int, float | None], bucket_s: int = 300, count: int = 2
 def test_a_gap_in_the_data_breaks_the_band_and_the_line():
     chart = charts.build("charge", history({0: 100, 1: 100, 2: 100, 5: 100, 6: 100}), JAKARTA, "id")
     assert len(chart.lines) == 2 and len(chart.bands) == 2 and not chart.empty
-    assert [len(line.split()) for line in chart.lines] == [3, 2]
+    assert [len(line.split()) for line in chart.lines] == [6, 4]          # two points per bucket
 
 
 def test_values_land_on_the_y_axis():
     chart = charts.build("charge", history({0: 100.0, 1: 0.0}), JAKARTA, "id")
     (line,) = chart.lines
-    (_, y_full), (_, y_empty) = [tuple(map(float, p.split(","))) for p in line.split()]
-    assert (y_full, y_empty) == (chart.top, chart.bottom)
+    ys = [float(p.split(",")[1]) for p in line.split()]
+    assert ys == [chart.top, chart.top, chart.bottom, chart.bottom]
     assert [label for _, label in chart.y_ticks] == ["0", "20", "40", "60", "80", "100"]
 
 
