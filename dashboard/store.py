@@ -276,7 +276,8 @@ class Store:
     def _track_battery(self, state: StateSnapshot) -> None:
         span = self._battery.get(state.site)
         if history.on_battery(state):
-            start = state.outage.started if state.outage is not None else state.ts
+            # The outage's own start when the edge says it; else from the first state on battery.
+            start = state.outage.started if state.outage is not None else span[0] if span else state.ts
             if span is None or start > span[0] + 1:   # a new outage (the end of the last one was missed)
                 self.db.battery_span(state.site, start=start, stop=span[1] if span else None)
                 span = (start, start)

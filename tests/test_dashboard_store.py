@@ -142,6 +142,15 @@ def test_on_battery_spans_start_when_the_outage_started(store, clock):
     assert on == [T0 + 60 * i for i in range(12)]        # the minutes from 00:33.5 to 11:40.25
 
 
+def test_on_battery_without_an_outage_object_is_one_span(store, clock):
+    for i in range(5):                                    # on battery, flicker guard not over yet
+        clock.now = T0 + 2 * i
+        store.put_state(snapshot("rr1", "on_battery", now=clock.now))
+    clock.now = T0 + 20
+    store.put_state(snapshot("rr1", now=clock.now))
+    assert store.history("rr1", "6h")["battery"] == [[T0, T0 + 20]]
+
+
 def test_history_with_no_data_has_empty_buckets(store):
     store.put_state(snapshot("rr1", now=T0 - 40 * 86400))   # a state, but far outside the range
     answer = store.history("rr1", "7d")
