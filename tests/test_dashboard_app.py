@@ -423,3 +423,19 @@ def test_once_the_pc_is_off_the_room_no_longer_says_it_is_shutting_it_down(clien
     stages = html[html.index('<ol class="stages">'):].split("</ol>")[0]
     assert "PC off" in stages and "not yet" not in stages and "(+8 min 40 s)" in stages
     assert "The meeting PC is off safely" in card_of(client.get("/?lang=en").get_data(as_text=True), "rr9")
+
+
+def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):
+    url = "/api/sites/bappeda-rr1/commands/ups_selftest/c0ffee"
+    assert client.get(url).get_json() == {"id": "c0ffee", "state": "sent",
+                                           "text": "Terkirim; menunggu jawaban ruangan\u2026"}
+    now = time.time()
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=50, ts=now, kind="command",
+                                 detail={"kind": "ups_selftest", "id": "c0ffee", "by": "admin"}))
+    assert client.get(url + "?lang=en").get_json()["state"] == "received"
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=51, ts=now, kind="ups_selftest",
+                                 detail={"ups": "meeting", "ok": True, "detail": "OK"}))
+    assert client.get(url + "?lang=en").get_json()["text"] == "UPS meeting accepted the self-test."
+    for bad in ("/api/sites/bappeda-rr1/commands/format_disk/c0ffee",
+                "/api/sites/bappeda-rr1/commands/silence/NOT-HEX", "/api/sites/nowhere/commands/silence/ab"):
+        assert client.get(bad).status_code == 404
