@@ -89,7 +89,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       MAX_CONTENT_LENGTH=64 * 1024)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
-    app.extensions[resources.KEY] = Siaga(config, store, feed, zone, RateLimiter(), registry)
+    app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry)
     from dashboard import api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp):
         app.register_blueprint(blueprint)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from dashboard.feed import Feed
     from dashboard.store import Store
 
-KEY = "siaga"
+KEY = "siaga"          # create_app keeps its Siaga under this name
 
 
 def get_siaga() -> "Siaga":
