@@ -7,7 +7,10 @@ APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb 
             libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
-.PHONY: demo test venv apt-test apt-demo bench install clean
+# axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: demo test venv apt-test apt-demo bench install clean axe
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -29,7 +32,13 @@ apt-demo:
 demo: apt-demo venv
 	$(BIN)/python -m edge.cli demo
 
-test: apt-test venv
+$(AXE):
+	@command -v npm >/dev/null || sh scripts/apt-need.sh npm
+	npm install --silent --no-audit --no-fund --no-save --prefix .cache/axe axe-core@4
+
+axe: $(AXE)
+
+test: apt-test venv $(AXE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: apt-test venv
@@ -40,4 +49,4 @@ install:
 	sh scripts/install-pi.sh $(INSTALL_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info .cache/axe

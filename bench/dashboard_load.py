@@ -1,10 +1,12 @@
 """Dashboard at fleet size: 500 sites publishing a state every 10 s, plus a burst of 1,000 events.
 
-Runs `siaga dashboard` as a process against its own mosquitto (edge.servers) on loopback, then
+Runs `siaga dashboard` as a process against its own mosquitto (edge.servers) on loopback, on a
+database that already holds a history: 30 days of hours for every site and 7 days of minutes for
+the first ``--full-history`` sites (written before the start, as the dashboard keeps them). Then
 prints: whether ingest keeps up (every site's newest state visible, publish -> API latency, the
-event burst's drain time), the p50/p95/max of GET /api/sites and GET / at 500 sites while the
-states keep coming, and the dashboard's RSS and CPU.
-Usage: python bench/dashboard_load.py [--sites 500] [--seconds 40] [--events 1000]
+event burst's drain time), the p50/p95/max of GET /api/sites, GET /, a room page and the history
+API at 500 sites while the states keep coming, and the dashboard's RSS and CPU.
+Usage: python bench/dashboard_load.py [--sites 500] [--seconds 40] [--events 1000] [--full-history 20]
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,6 +28,8 @@ import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from dashboard import history  # noqa: E402
+from dashboard.database import Database  # noqa: E402
 from edge.messages import JournalEvent, to_json  # noqa: E402
 from edge.servers import Mosquitto, free_port, stop_process  # noqa: E402
 from tests.dashboard_support import snapshot, start_dashboard, write_config  # noqa: E402
@@ -55,6 +60,30 @@ class Fleet(threading.Thread):
             self.last_ts[site] = state.ts
             self.published += 1
             n += 1
+
+
+def seed_history(database: Path, sites: list[str], full: int, now: float) -> None:
+    """30 days of hours for every site, 7 days of minutes for the first ``full`` sites."""
+    Database(str(database)).close()                       # the schema
+    t = time.perf_counter()
+
+    def rows(site: str, step: int, span: int, n: int):
+        for k in range(span // step):
+            start = history.floor_to(now - span, step) + k * step
+            charge = 100.0 - (k + n) % 50
+            yield (site, start, charge - 3, charge, charge - 1, 1700.0, 1800.0, 1750.0,
+                   30.0, 40.0, 35.0, 0.0 if k % 97 == 0 else 215.0, 225.0, 220.0)
+
+    marks = ", ".join("?" * (2 + len(history.COLUMNS)))
+    with sqlite3.connect(database) as conn:
+        for n, site in enumerate(sites):
+            conn.executemany(f"INSERT INTO hours VALUES ({marks})", rows(site, 3600, 30 * 86400, n))
+            if n < full:
+                conn.executemany(f"INSERT INTO minutes VALUES ({marks})", rows(site, 60, 7 * 86400, n))
+    conn.close()
+    size = database.stat().st_size / 2**20
+    print(f"history seeded in {time.perf_counter() - t:.1f} s: 30 days of hours x {len(sites)} sites, "
+          f"7 days of minutes x {full} sites; database {size:.0f} MiB")
 
 
 def timed_gets(conn: http.client.HTTPConnection, path: str, count: int) -> list[float]:
@@ -145,6 +174,8 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--full-history", type=int, default=20,
+                    help="sites with 7 days of minutes in the database (all have 30 days of hours)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         run(Path(tmp), args)
@@ -160,12 +191,13 @@ def run(tmp: Path, args: argparse.Namespace) -> None:
     client.max_queued_messages_set(0)
     client.max_inflight_messages_set(100)
     try:
+        sites = [f"kantor-{i:03d}" for i in range(args.sites)]
+        seed_history(tmp / "dashboard.sqlite3", sites, args.full_history, time.time())
         proc = start_dashboard(write_config(tmp, mqtt_port=broker.port, listen=f"127.0.0.1:{port}"),
                                url, tmp / "dashboard.log")
         dash = psutil.Process(proc.pid)
         client.connect("127.0.0.1", broker.port)
         client.loop_start()
-        sites = [f"kantor-{i:03d}" for i in range(args.sites)]
         fleet = Fleet(client, sites)
         cpu0, t0 = dash.cpu_times(), time.monotonic()
         fleet.start()
@@ -175,7 +207,11 @@ def run(tmp: Path, args: argparse.Namespace) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         print("GET /api/sites:", summary(timed_gets(conn, "/api/sites", 300)))
         print("GET / (overview):", summary(timed_gets(conn, "/", 100)))
-        print("GET /sites/<site>:", summary(timed_gets(conn, f"/sites/{sites[0]}", 50)))
+        print("GET /sites/<site> (24 h charts):", summary(timed_gets(conn, f"/sites/{sites[0]}", 50)))
+        print("GET /sites/<site>?range=7d:", summary(timed_gets(conn, f"/sites/{sites[0]}?range=7d", 30)))
+        for range_name in history.RANGES:
+            path = f"/api/sites/{sites[0]}/history?range={range_name}"
+            print(f"GET {path.replace(sites[0], '<site>')}:", summary(timed_gets(conn, path, 30)))
         print("GET /api/changes:", summary(timed_gets(conn, "/api/changes?since=1", 200)))
         print("publish -> /api/sites/<site>:", summary(latency(client, url)))
         time.sleep(max(0.0, args.seconds - (time.monotonic() - t0)))

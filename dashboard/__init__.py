@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, Response, current_app, g, render_template, request, url_for
+from flask import Flask, Response, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
-from dashboard import i18n, present
+from dashboard import events as event_texts, i18n, present, resources
 from dashboard.alert_targets import load_targets
 from dashboard.alerts import Alerter
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
+from dashboard.resources import get_siaga
 from dashboard.store import Store
 from edge.config import Config, ConfigError
 
@@ -42,7 +43,7 @@ SECURITY_HEADERS = {
 
 @dataclass
 class Siaga:
-    """What the views reach through ``current_app.extensions["siaga"]``."""
+    """What create_app makes; views reach it through dashboard/resources.py."""
 
     config: Config
     store: Store
@@ -119,7 +120,7 @@ def stop_app(app: Flask) -> None:
 
 
 def _pick_language() -> None:
-    config = _siaga().config
+    config = get_siaga().config
     g.lang = i18n.pick_language(request.args.get("lang"), request.cookies.get(LANG_COOKIE),
                                 config.site.language)
 
@@ -140,17 +141,13 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
     if request.path.startswith(("/api/", "/healthz", "/metrics")):
         return {"error": exc.description or exc.name}, code
     if "lang" not in g:
-        g.lang = _siaga().config.site.language
+        g.lang = get_siaga().config.site.language
     title = {404: "not_found", 400: "bad_request"}.get(code, "error")
     return render_template("error.html", code=code, title=title, name=exc.name), code
 
 
-def _siaga() -> Siaga:
-    return current_app.extensions["siaga"]
-
-
 def _template_globals() -> dict[str, Any]:
-    siaga, lang, now = _siaga(), g.get("lang", "id"), time.time()
+    siaga, lang, now = get_siaga(), g.get("lang", "id"), time.time()
     return {
         "lang": lang,
         "other_lang": "en" if lang == "id" else "id",
@@ -160,15 +157,18 @@ def _template_globals() -> dict[str, Any]:
         "when": lambda ts: i18n.when(ts, siaga.zone, now),
         "full_time": lambda ts: i18n.full_time(ts, siaga.zone),
         "num": lambda v, digits=0: i18n.number(v, lang, digits),
-        "pct": lambda v: "–" if v is None else f"{i18n.number(v, lang)} %",
+        "pct": lambda v: i18n.percent(v, lang),
         "minutes": lambda s: i18n.minutes(s, lang),
+        "plural": lambda key, n, **kw: i18n.plural(lang, key, n, **kw),
+        "event_rows": lambda events: event_texts.rows(events, lang),
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
+        "header_led": lambda: present.worst(siaga.store.entries()),
         "logged_in": logged_in,
         "login_enabled": bool(siaga.config.dashboard.admin_password_hash),
         "token_enabled": bool(siaga.config.dashboard.api_token),
         "csrf_token": csrf_token,
-        "mqtt_connected": siaga.feed is not None and siaga.feed.connected,
+        "mqtt_connected": resources.mqtt_connected(),
         "alerts_enabled": siaga.alerter is not None,
     }
 

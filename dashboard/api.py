@@ -9,20 +9,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any, Iterator
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.auth import command_actor
+from dashboard.events import command_outcome as command_result
+from dashboard.history import RANGES
 from dashboard.i18n import iso_time, translate
-from dashboard.pages import get_store
+from dashboard.resources import get_feed, get_siaga, get_store, mqtt_connected
 from edge.config import ID_PATTERN
 from edge.messages import EDGE_COMMAND_KINDS, to_dict
 
 bp = Blueprint("api", __name__)
 
 MAX_EVENTS = 500
+OUTCOME_EVENTS = 200        # a command's outcome is looked for among the room's newest events
+COMMAND_ID = re.compile(r"[0-9a-f]{1,64}")
 REFUSALS = {
     401: "log in, or send Authorization: Bearer with the token of dashboard.api_token_file",
     403: "the CSRF token is missing or wrong: reload the page",
@@ -56,8 +61,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 @bp.get("/healthz")
 def healthz() -> Response:
     """200 while the broker is connected, else 503."""
-    feed = current_app.extensions["siaga"].feed
-    up = feed is not None and feed.connected
+    up = mqtt_connected()
     return _json({"ok": up, "mqtt": "connected" if up else "disconnected"}, 200 if up else 503)
 
 
@@ -87,11 +91,21 @@ def events(site: str) -> Response:
     return _json({"events": [to_dict(e) for e in get_store().events(site, limit, before)]})
 
 
+@bp.get("/api/sites/<site>/history")
+def history(site: str) -> Response:
+    """Min, max and last per bucket of charge, runtime, load and voltage: ``?range=6h|24h|7d|30d``."""
+    _known_site(site)
+    range_name = request.args.get("range", "24h")
+    if range_name not in RANGES:
+        abort(400, description=f"range must be one of {', '.join(RANGES)}")
+    return _json(get_store().history(site, range_name))
+
+
 @bp.get("/api/sites/<site>/events.csv")
 def events_csv(site: str) -> Response:
     """Every stored event as CSV: seq,ts,iso_time,kind,detail."""
     _known_site(site)
-    store, zone = get_store(), current_app.extensions["siaga"].zone
+    store, zone = get_store(), get_siaga().zone
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
@@ -121,9 +135,8 @@ def changes() -> Response:
     since = _int_arg("since", 0, 0, 2**63 - 1)
     only = request.args.get("site")
     version, changed, reload = get_store().changes(since, only)
-    feed = current_app.extensions["siaga"].feed
     return _json({"version": version, "sites": changed, "reload": reload,
-                  "mqtt": "connected" if feed is not None and feed.connected else "disconnected"})
+                  "mqtt": "connected" if mqtt_connected() else "disconnected"})
 
 
 @bp.post("/api/sites/<site>/commands/<kind>")
@@ -136,7 +149,7 @@ def command(site: str, kind: str) -> Response:
     if kind not in EDGE_COMMAND_KINDS:
         abort(404, description=f"unknown command; use one of {', '.join(EDGE_COMMAND_KINDS)}")
     _known_site(site)
-    feed = current_app.extensions["siaga"].feed
+    feed = get_feed()
     command_id = feed.send_command(site, kind, actor) if feed is not None else None
     if request.form.get("from_page"):  # a plain form post (no JavaScript): back to the page
         flash(translate(g.lang, "sent" if command_id else "send_failed"))
@@ -146,8 +159,19 @@ def command(site: str, kind: str) -> Response:
     return _json({"id": command_id}, 202)
 
 
+@bp.get("/api/sites/<site>/commands/<kind>/<command_id>")
+def command_outcome(site: str, kind: str, command_id: str) -> Response:
+    """What became of a command sent from the page: ``{"id", "state": "sent" | "received" |
+    "done" | "failed", "text"}``, the text in the page's language (``?lang=``)."""
+    _known_site(site)
+    if kind not in EDGE_COMMAND_KINDS or not COMMAND_ID.fullmatch(command_id):
+        abort(404, description="unknown command")
+    state, text = command_result(kind, command_id, get_store().events(site, OUTCOME_EVENTS), g.lang)
+    return _json({"id": command_id, "state": state, "text": text})
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format."""
-    registry = current_app.extensions["siaga"].registry
+    registry = get_siaga().registry
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -15,9 +15,11 @@ import time
 from collections import OrderedDict, deque
 from typing import Callable
 
-from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, redirect, render_template, request,
                    session, url_for)
 from werkzeug.security import check_password_hash
+
+from dashboard.resources import get_siaga
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ def logged_in() -> bool:
 
 def limiter() -> RateLimiter:
     """The app's rate limiter of failed logins and tokens."""
-    return current_app.extensions["siaga"].limiter
+    return get_siaga().limiter
 
 
 def command_actor() -> tuple[str | None, int]:
@@ -115,7 +117,7 @@ def _bearer(header: str) -> tuple[str | None, int]:
     if limiter().wait_s(client):
         return None, 429
     scheme, _, token = header.partition(" ")
-    expected = current_app.extensions["siaga"].config.dashboard.api_token
+    expected = get_siaga().config.dashboard.api_token
     if scheme.lower() == "bearer" and expected and hmac.compare_digest(
             token.strip().encode(), expected.encode()):
         return "api", 0
@@ -127,7 +129,7 @@ def _bearer(header: str) -> tuple[str | None, int]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     """The admin login form."""
-    pwhash = current_app.extensions["siaga"].config.dashboard.admin_password_hash
+    pwhash = get_siaga().config.dashboard.admin_password_hash
     if not pwhash:
         return render_template("login.html", disabled=True), 404
     target = _safe_next(request.values.get("next", ""))

@@ -1,7 +1,9 @@
 """History charts drawn on the server as SVG geometry: no JavaScript, no CDN.
 
-``build`` is pure: it takes the buckets of the history table (dashboard/database.py) and returns
-where the lines, the on-battery bands and the axis labels go. The template draws them.
+``build`` is pure: it takes the JSON of GET /api/sites/<site>/history (dashboard/history.py) and
+returns where things go: per bucket a band from its lowest to its highest value, a line at its
+last value (both as steps, one per bucket), the time on battery shaded from its exact start to its exact end, axis labels.
+The template draws them.
 """
 
 from __future__ import annotations
@@ -9,21 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.database import HistoryBucket
 from dashboard.i18n import number
 
-RANGES = {"24h": (86400.0, 288), "7d": (7 * 86400.0, 336)}   # span, buckets (5 min / 30 min)
 WIDTH, HEIGHT = 520, 170
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 22
-# metric -> (bucket field, scale to the shown unit, fixed lower bound, fixed upper bound or None)
+# metric -> (field of the history JSON, scale to the shown unit, fixed lower bound, fixed upper bound)
 METRICS = {
-    "charge": ("charge", 1.0, 0.0, 100.0),
-    "runtime": ("runtime", 1 / 60, 0.0, None),
-    "load": ("load", 1.0, 0.0, 100.0),
-    "voltage": ("voltage", 1.0, None, None),
+    "charge": ("charge_pct", 1.0, 0.0, 100.0),
+    "runtime": ("runtime_s", 1 / 60, 0.0, None),
+    "load": ("load_pct", 1.0, 0.0, 100.0),
+    "voltage": ("input_voltage", 1.0, None, None),
 }
+TICK_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400,
+              7 * 86400)
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,14 @@ class Chart:
     """One chart ready to draw: SVG coordinates and labels."""
 
     metric: str
-    lines: tuple[str, ...]                       # polyline "x,y x,y" runs, split at gaps
-    bands: tuple[tuple[float, float], ...]       # (x, width) where the room was on battery
+    bands: tuple[str, ...]                       # polygon points: min..max of each bucket
+    lines: tuple[str, ...]                       # polyline "x,y x,y" runs of the last values
+    battery: tuple[tuple[float, float], ...]     # (x, width) where the room was on battery
     y_ticks: tuple[tuple[float, str], ...]       # (y, label)
     x_ticks: tuple[tuple[float, str], ...]       # (x, label)
-    empty: bool
+    low: float | None                            # lowest, highest and last value shown
+    high: float | None
+    last: float | None
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -43,55 +49,64 @@ class Chart:
     right: int = WIDTH - RIGHT
     bottom: int = HEIGHT - BOTTOM
 
+    @property
+    def empty(self) -> bool:
+        """True when the range holds no value of this metric."""
+        return self.last is None
 
-def window(range_name: str, now: float) -> tuple[float, float, float, int]:
-    """(start, end, bucket seconds, buckets) of a chart range ending now."""
-    span, count = RANGES.get(range_name, RANGES["24h"])
-    return now - span, now, span / count, count
 
-
-def build(metric: str, buckets: list[HistoryBucket], start: float, bucket_s: float, count: int,
-          zone: ZoneInfo, lang: str) -> Chart:
-    """The chart of one metric over ``count`` buckets from ``start``."""
+def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart:
+    """The chart of one metric from the history JSON."""
     field, scale, low, high = METRICS[metric]
-    values = {b.index: getattr(b, field) * scale for b in buckets
-              if getattr(b, field) is not None and 0 <= b.index < count}
-    lo, hi = _y_range(list(values.values()), low, high)
-    step = (WIDTH - LEFT - RIGHT) / count
+    start, end, bucket_s = data["start"], data["end"], data["bucket_s"]
+    span = max(end - start, 1.0)
+    plot_w = WIDTH - LEFT - RIGHT
+    x = lambda ts: round(LEFT + min(max(ts - start, 0.0), span) / span * plot_w, 1)  # noqa: E731
+    values = {i: {k: v * scale for k, v in b[field].items()} for i, b in enumerate(data["buckets"])
+              if b[field] is not None}
+    lo, hi = _y_range([v["min"] for v in values.values()] + [v["max"] for v in values.values()], low, high)
     plot_h = HEIGHT - TOP - BOTTOM
 
     def y(v: float) -> float:
-        return round(HEIGHT - BOTTOM - (v - lo) / (hi - lo) * plot_h, 1)
+        return round(HEIGHT - BOTTOM - (min(max(v, lo), hi) - lo) / (hi - lo) * plot_h, 1)
 
-    lines, run, prev = [], [], None
-    for i in sorted(values):
-        if prev is not None and i != prev + 1:
-            lines.append(_polyline(run))
-            run = []
-        run.append((round(LEFT + (i + 0.5) * step, 1), y(values[i])))
-        prev = i
-    if run:
-        lines.append(_polyline(run))
-    bands = _bands(sorted(b.index for b in buckets if b.outage and 0 <= b.index < count), step)
-    y_ticks = tuple((y(v), number(v, lang)) for v in _ticks(lo, hi))
-    x_ticks = _x_ticks(start, bucket_s * count, zone, step / bucket_s)
-    return Chart(metric, tuple(lines), bands, y_ticks, x_ticks, not values)
+    def edges(i: int) -> tuple[float, float]:
+        return x(start + i * bucket_s), x(start + (i + 1) * bucket_s)
+
+    # Steps, not a line between bucket centres: each bucket covers its own time, so a young
+    # site's two minutes fill the chart and a spike keeps its bucket's width.
+    bands, lines = [], []
+    for run in _runs(sorted(values)):
+        top_edge, bottom_edge, line = [], [], []
+        for i in run:
+            left, right = edges(i)
+            top_edge += [(left, y(values[i]["max"])), (right, y(values[i]["max"]))]
+            bottom_edge += [(left, y(values[i]["min"])), (right, y(values[i]["min"]))]
+            line += [(left, y(values[i]["last"])), (right, y(values[i]["last"]))]
+        bands.append(_points(top_edge + bottom_edge[::-1]))
+        lines.append(_points(line))
+    battery = tuple((x(s), round(x(e if e is not None else end) - x(s), 1)) for s, e in data["battery"])
+    last = values[max(values)]["last"] if values else None
+    return Chart(metric, tuple(bands), tuple(lines), tuple(b for b in battery if b[1] > 0),
+                 tuple((y(v), number(v, lang)) for v in _ticks(lo, hi)),
+                 _x_ticks(start, span, zone, plot_w / span),
+                 min((v["min"] for v in values.values()), default=None),
+                 max((v["max"] for v in values.values()), default=None), last)
 
 
-def _polyline(run: list[tuple[float, float]]) -> str:
-    if len(run) == 1:  # one point: a tiny segment, drawn as a dot by round line caps
-        run = [run[0], (run[0][0] + 0.1, run[0][1])]
-    return " ".join(f"{x},{y}" for x, y in run)
-
-
-def _bands(indices: list[int], step: float) -> tuple[tuple[float, float], ...]:
-    bands: list[tuple[int, int]] = []
+def _runs(indices: list[int]) -> list[list[int]]:
+    """Consecutive bucket numbers grouped: a gap in the data breaks the band and the line."""
+    runs: list[list[int]] = []
     for i in indices:
-        if bands and bands[-1][1] == i:
-            bands[-1] = (bands[-1][0], i + 1)
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
         else:
-            bands.append((i, i + 1))
-    return tuple((round(LEFT + a * step, 1), round((b - a) * step, 1)) for a, b in bands)
+            runs.append([i])
+    return runs
+
+
+def _points(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{px},{py}" for px, py in points)
 
 
 def _y_range(values: list[float], low: float | None, high: float | None) -> tuple[float, float]:
@@ -124,16 +139,20 @@ def _ticks(lo: float, hi: float) -> list[float]:
 
 
 def _x_ticks(start: float, span: float, zone: ZoneInfo, px_per_s: float) -> tuple[tuple[float, str], ...]:
-    """Every 6 hours ("06:00") on a day chart, every midnight ("27/11") on a week chart."""
-    daily = span > 2 * 86400
-    ts = dt.datetime.fromtimestamp(start, zone).replace(minute=0, second=0, microsecond=0).timestamp()
+    """At most seven labels at round local times: "06:00" within a day, "27/11" over days."""
+    step = next((t for t in TICK_STEPS if span / t <= 7), TICK_STEPS[-1])
+    first = dt.datetime.fromtimestamp(start, zone).replace(minute=0, second=0, microsecond=0)
+    ts = first.timestamp() - 3600
     ticks = []
     while ts < start + span:
         local = dt.datetime.fromtimestamp(ts, zone)
-        if ts >= start and local.minute == 0 and (local.hour == 0 if daily else local.hour % 6 == 0):
-            label = local.strftime("%d/%m") if daily else local.strftime("%H:%M")
+        seconds = local.hour * 3600 + local.minute * 60
+        on_tick = seconds % step == 0 if step < 86400 else \
+            seconds == 0 and local.toordinal() % (step // 86400) == 0
+        if ts >= start and on_tick:
+            label = local.strftime("%d/%m") if step >= 86400 else local.strftime("%H:%M")
             x = round(LEFT + (ts - start) * px_per_s, 1)
             if LEFT + 16 <= x <= WIDTH - RIGHT - 16:      # a label at the very edge gets cut off
                 ticks.append((x, label))
-        ts += 3600
+        ts += 60 if step < 600 else 300 if step < 3600 else 1800
     return tuple(ticks)

@@ -1,4 +1,4 @@
-"""The dashboard's SQLite file: journal events, sampled history, the last state of each site.
+"""The dashboard's SQLite file: journal events, the charts' history, the last state of each site.
 
 One connection writes (the MQTT thread, under a lock); each web server thread reads through its
 own connection. WAL lets readers and the writer work at the same time.
@@ -11,11 +11,11 @@ import logging
 import secrets
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from edge.messages import JournalEvent, event_from_row, StateSnapshot
+from dashboard import history
+from edge.messages import JournalEvent, event_from_row
 
 logger = logging.getLogger(__name__)
 
@@ -24,16 +24,9 @@ CREATE TABLE IF NOT EXISTS events (
     site TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL,
     detail TEXT NOT NULL, PRIMARY KEY (site, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE TABLE IF NOT EXISTS history (
-    site TEXT NOT NULL, ts REAL NOT NULL, room TEXT NOT NULL,
-    charge REAL, runtime REAL, load REAL, voltage REAL);
-CREATE INDEX IF NOT EXISTS history_site_ts ON history (site, ts);
-CREATE INDEX IF NOT EXISTS history_ts ON history (ts);
 CREATE TABLE IF NOT EXISTS latest (site TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-OUTAGE_ROOMS = "('on_battery', 'wrapup', 'shutdown')"
 
 # The alerts' outbox (dashboard/alerts.py): a row is written before anything is sent. ``done``
 # lists the digests of the URLs that took it (space-separated), so a retry never sends twice
@@ -47,18 +40,6 @@ CREATE INDEX IF NOT EXISTS alert_outbox_unsent ON alert_outbox (id) WHERE sent I
 CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, created);
 """
 ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done"
-
-
-@dataclass(frozen=True)
-class HistoryBucket:
-    """The average of the samples in one slice of a chart; None where nothing was measured."""
-
-    index: int
-    charge: float | None
-    runtime: float | None
-    load: float | None
-    voltage: float | None
-    outage: bool
 
 
 class Database:
@@ -76,6 +57,7 @@ class Database:
         self._reset_logged: set[str] = set()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
+        history.migrate(self._writer)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -108,28 +90,38 @@ class Database:
                            "Events with seqs already kept are dropped", event.site, event.seq)
         return False
 
-    def add_sample(self, state: StateSnapshot, state_json: str) -> None:
-        """One history point, and the state itself as the site's last known state."""
-        load = next((u.load_pct for u in state.ups if u.load_pct is not None), None)
-        volts = next((u.input_voltage for u in state.ups if u.input_voltage is not None), None)
+    def add_minute(self, minute: history.Minute) -> None:
+        """A finished minute of one site's chart values."""
         with self._lock:
-            self._writer.execute(
-                "INSERT INTO history (site, ts, room, charge, runtime, load, voltage) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (state.site, state.ts, state.room, state.power.charge_pct, state.power.runtime_s,
-                 load, volts))
+            history.write_minute(self._writer, minute)
+
+    def save_state(self, site: str, state_json: str) -> None:
+        """Keep the state as the site's last known state (read back after a restart)."""
+        with self._lock:
             self._writer.execute("INSERT OR REPLACE INTO latest (site, state) VALUES (?, ?)",
-                                 (state.site, state_json))
+                                 (site, state_json))
+
+    def battery_span(self, site: str, start: float | None = None, stop: float | None = None) -> None:
+        """Open the site's on-battery span at ``start``, or close its open one at ``stop``."""
+        with self._lock:
+            if stop is not None:
+                history.close_span(self._writer, site, stop)
+            if start is not None:
+                history.open_span(self._writer, site, start)
+
+    def open_battery_spans(self) -> dict[str, float]:
+        """site -> start of the on-battery span left open."""
+        return history.open_spans(self._reader())
 
     def forget_state(self, site: str) -> None:
         """Forget the last known state of a site."""
         with self._lock:
             self._writer.execute("DELETE FROM latest WHERE site = ?", (site,))
 
-    def prune(self, history_before: float, events_before: float) -> None:
-        """Delete history and events older than the given times."""
+    def prune(self, minutes_before: float, hours_before: float, events_before: float) -> None:
+        """Delete chart minutes, chart hours and events older than the given times."""
         with self._lock:
-            self._writer.execute("DELETE FROM history WHERE ts < ?", (history_before,))
+            history.prune(self._writer, minutes_before, hours_before)
             self._writer.execute("DELETE FROM events WHERE ts < ?", (events_before,))
 
     def latest_states(self) -> list[tuple[str, str]]:
@@ -163,14 +155,17 @@ class Database:
         finally:
             conn.close()
 
-    def history(self, site: str, start: float, end: float, bucket_s: float) -> list[HistoryBucket]:
-        """Samples of ``site`` in [start, end) averaged per bucket, in time order."""
-        rows = self._reader().execute(
-            "SELECT CAST((ts - ?) / ? AS INTEGER) AS b, AVG(charge), AVG(runtime), AVG(load), "
-            f"AVG(voltage), MAX(room IN {OUTAGE_ROOMS}) FROM history "
-            "WHERE site = ? AND ts >= ? AND ts < ? GROUP BY b ORDER BY b",
-            (start, bucket_s, site, start, end))
-        return [HistoryBucket(int(b), c, r, lo, v, bool(o)) for b, c, r, lo, v, o in rows]
+    def history_rows(self, site: str, start: float, end: float, bucket_s: float) -> list[tuple]:
+        """Stored minutes (hours for buckets of an hour or more) of ``site`` in [start, end)."""
+        return history.read_rows(self._reader(), site, start, end, bucket_s)
+
+    def battery_spans(self, site: str, start: float, end: float) -> list[tuple[float, float | None]]:
+        """On-battery spans of ``site`` overlapping [start, end)."""
+        return history.spans(self._reader(), site, start, end)
+
+    def first_data(self, site: str) -> float | None:
+        """When the stored history of ``site`` starts; None without any."""
+        return history.first_data(self._reader(), site)
 
     def secret_key(self) -> str:
         """A random key made on first use and kept."""

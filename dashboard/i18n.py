@@ -8,13 +8,16 @@ gap never crashes a page.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.catalogue import EN, ID
+from dashboard import catalogue, catalogue_events
 
 LANGUAGES = ("id", "en")
 
+EN = {**catalogue.EN, **catalogue_events.EN}
+ID = {**catalogue.ID, **catalogue_events.ID}
 CATALOGUE = {"en": EN, "id": ID}
 
 
@@ -32,6 +35,12 @@ def translate(lang: str, key: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def plural(lang: str, key: str, n: int, **values: Any) -> str:
+    """``key_one`` or ``key_other`` by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect)."""
+    form = "one" if n == 1 else "other"
+    return translate(lang, f"{key}_{form}", n=number(n, lang), **values)
+
+
 def has_text(key: str) -> bool:
     """True when the catalogue knows ``key``."""
     return key in EN
@@ -47,11 +56,28 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
     return text
 
 
+def whole_minutes(seconds: float) -> int:
+    """Seconds as whole minutes, half up: the one rounding of minutes on every page."""
+    return int(math.floor(seconds / 60 + 0.5))
+
+
 def minutes(seconds: float | None, lang: str) -> str:
-    """A runtime as whole minutes: "30 mnt"."""
+    """A runtime as whole minutes for tables and cards: "30 mnt"."""
     if seconds is None:
         return "–"
-    return f"{number(seconds / 60, lang)} {translate(lang, 'unit_min')}"
+    return f"{number(whole_minutes(seconds), lang)} {translate(lang, 'unit_min')}"
+
+
+def minutes_long(seconds: float | None, lang: str) -> str:
+    """A runtime as whole minutes in a sentence: "9 menit", "1 minute"."""
+    if seconds is None:
+        return "–"
+    return plural(lang, "minutes", whole_minutes(seconds))
+
+
+def percent(value: float | None, lang: str) -> str:
+    """"38 %"; a dash when unknown."""
+    return "–" if value is None else f"{number(value, lang)} %"
 
 
 def duration(seconds: float | None, lang: str) -> str:
@@ -59,6 +85,8 @@ def duration(seconds: float | None, lang: str) -> str:
     if seconds is None:
         return "–"
     m, s = divmod(int(round(max(seconds, 0))), 60)
+    if m >= 60:
+        return translate(lang, "duration_h_min", h=m // 60, m=m % 60)
     return translate(lang, "duration_min_s", m=m, s=s) if m else translate(lang, "duration_s", s=s)
 
 

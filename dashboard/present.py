@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from dashboard.i18n import duration, has_text, translate
+from dashboard.i18n import has_text, minutes_long, translate
 from dashboard.store import SiteEntry
 from edge.messages import StateSnapshot
 
 # Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.
-RANK = {"shutdown": 0, "wrapup": 1, "on_battery": 2, "fault": 3, "stale": 4, "attention": 5,
-        "ready": 6}
+# "pc_off" is the shutdown state once the PC has really gone off (CONTRACT §5.1 `pc_off`).
+RANK = {"shutdown": 0, "wrapup": 1, "pc_off": 2, "on_battery": 3, "fault": 4, "stale": 5,
+        "attention": 6, "ready": 7}
 # The LED of CONTRACT §3 for each room state (the card colour); "stale" is grey.
 ROOM_LED = {"ready": ("green", "solid"), "attention": ("amber", "solid"),
             "on_battery": ("amber", "blink"), "wrapup": ("red", "blink"),
-            "shutdown": ("red", "fast_blink"), "fault": ("red", "solid"), "stale": ("off", "off")}
+            "shutdown": ("red", "fast_blink"), "pc_off": ("red", "fast_blink"),
+            "fault": ("red", "solid"), "stale": ("off", "off")}
 LEDS = ("green", "amber", "red", "off")
 PATTERNS = ("solid", "blink", "fast_blink", "off")
 BUZZES = ("off", "outage", "wrapup", "shutdown", "restored")
-STAGES = ("started", "notice_sent", "wrapup_sent", "shutdown_sent")
+STAGES = ("started", "notice_sent", "wrapup_sent", "shutdown_sent", "pc_off")
+
+
+def pc_off_at(state: StateSnapshot) -> float | None:
+    """When the PC was really off in the current outage (the snapshot's ``outage.pc_off``)."""
+    return None if state.outage is None else getattr(state.outage, "pc_off", None)
 
 
 def status(entry: SiteEntry) -> str:
-    """The room state, or "stale" when the edge has gone quiet."""
-    return "stale" if entry.stale else entry.state.room
+    """The room state; "stale" when the edge has gone quiet; "pc_off" once a shutdown is done."""
+    if entry.stale:
+        return "stale"
+    if entry.state.room == "shutdown" and pc_off_at(entry.state) is not None:
+        return "pc_off"
+    return entry.state.room
+
+
+def worst(entries: list[SiteEntry]) -> tuple[str, str]:
+    """(colour, pattern) of the room that needs IT most: the header's dot; dark without rooms."""
+    if not entries:
+        return "off", "off"
+    return card_led(min(entries, key=rank))
 
 
 def rank(entry: SiteEntry) -> int:
@@ -65,35 +81,24 @@ def reason_text(reason: str, lang: str) -> str:
     return translate(lang, key, x=subject) if has_text(key) else reason
 
 
-def event_text(kind: str, lang: str) -> str:
-    """A journal event kind as words; an unknown kind as it is."""
-    key = f"kind_{kind}"
-    return translate(lang, key) if has_text(key) else kind
-
-
-def detail_items(detail: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """An event's detail as (key, text) pairs: spans as durations, lists joined, yes/no."""
-    items = []
-    for key, value in detail.items():
-        if key == "duration_s" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = duration(value, lang)
-        elif isinstance(value, bool):
-            text = translate(lang, "yes" if value else "no")
-        elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value)
-        elif value is None:
-            text = "–"
-        else:
-            text = str(value)
-        items.append((str(key)[:60], text if len(text) <= 200 else text[:199] + "…"))
-    return items
+def top_reason(entry: SiteEntry, lang: str) -> str:
+    """Why the room is in its state, as one sentence: its first reason, or the UPS runtime left
+    during an outage; "" when there is nothing to say."""
+    state = entry.state
+    if state.reasons:
+        return reason_text(state.reasons[0], lang)
+    if state.outage is not None and state.power.runtime_s is not None:
+        return translate(lang, "power_runtime", runtime=minutes_long(state.power.runtime_s, lang))
+    return ""
 
 
 def outage_stages(state: StateSnapshot) -> list[tuple[str, float | None]]:
     """(stage, time or None) of the current outage, in order; [] on mains."""
     if state.outage is None:
         return []
-    return [(stage, getattr(state.outage, stage)) for stage in STAGES]
+    stages = [(stage, getattr(state.outage, stage, None)) for stage in STAGES]
+    # "PC off" only once a shutdown was sent: before that it is not a stage still to come.
+    return stages if state.outage.shutdown_sent is not None else stages[:-1]
 
 
 def summary(entries: list[SiteEntry]) -> tuple[int, int]:

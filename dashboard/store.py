@@ -1,8 +1,9 @@
 """The dashboard's memory: the latest state of every site, and events plus history in SQLite.
 
 The feed (dashboard/feed.py) puts decoded messages in; pages and the API read. The latest states
-live in memory (the overview and /api/sites never touch the disk); events, a sampled history and
-the last known state of each site are kept in SQLite so a restart does not forget a silent site.
+live in memory (the overview and /api/sites never touch the disk); events, the charts' history
+(dashboard/history.py) and the last known state of each site are kept in SQLite so a restart
+does not forget a silent site.
 Every change bumps a version number, which is what the pages poll to update themselves.
 """
 
@@ -16,14 +17,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from dashboard.database import Database, HistoryBucket
+from dashboard import history
+from dashboard.database import Database
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_EVERY_S = 60          # one history point a minute per site, and one at every room change
 PRUNE_EVERY_S = 3600
-HISTORY_KEEP_S = 8 * 86400   # the longest chart shows 7 days
+MINUTES_KEEP_S = 8 * 86400   # minutes serve the charts up to 7 days
+HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
 EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
 
@@ -72,7 +74,8 @@ class Store:
         self._lock = threading.RLock()
         self._entries: dict[str, SiteEntry] = {}
         self._availability: dict[str, str] = {}
-        self._sampled: dict[str, tuple[float, str]] = {}
+        self._minutes: dict[str, history.Minute] = {}     # each site's current minute
+        self._battery: dict[str, tuple[float, float]] = {}  # open on-battery span: (start, last seen)
         self._removed: dict[str, int] = {}
         self._version = 0
         self._pruned = 0.0
@@ -83,6 +86,7 @@ class Store:
         self._load()
 
     def _load(self) -> None:
+        self._battery = {site: (start, start) for site, start in self.db.open_battery_spans().items()}
         for site, raw in self.db.latest_states():
             try:
                 state = from_dict(StateSnapshot, json.loads(raw))
@@ -127,7 +131,7 @@ class Store:
             entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
             entry.stale = self._is_stale(entry, now)
             self._entries[state.site] = entry
-            self._sample(entry)
+            self._record(entry, room_changed=old is None or old.state.room != state.room)
             self._prune(now)
             self._tell(state)
         return True
@@ -232,30 +236,69 @@ class Store:
         """Every stored event of a site, oldest first (for CSV)."""
         return self.db.iter_events(site)
 
-    def history(self, site: str, start: float, end: float, bucket_s: float) -> list[HistoryBucket]:
-        """History averaged per bucket of ``bucket_s`` seconds in [start, end)."""
-        return self.db.history(site, start, end, bucket_s)
+    def history(self, site: str, range_name: str) -> dict[str, Any]:
+        """The charts' data of ``site`` over ``range_name`` (6h, 24h, 7d, 30d): CONTRACT §5.6."""
+        now = self.clock()
+        with self._lock:
+            live = self._minutes.get(site)
+            live = None if live is None else history.Minute(site, live.start, dict(live.stats))
+        first = self.db.first_data(site)
+        if live is not None and (first is None or live.start < first):
+            first = live.start
+        start, bucket_s, count = history.window(range_name, now, first)
+        end = start + bucket_s * count
+        rows = self.db.history_rows(site, start, end, bucket_s)
+        if live is not None:
+            rows.append(live.row()[1:])
+        buckets = history.merge_buckets(rows, start, bucket_s, count)
+        spans = self.db.battery_spans(site, start, end)
+        return history.as_json(range_name, start, bucket_s, buckets, spans, now)
 
     def secret_key(self) -> str:
         """The key that signs login cookies; made once, kept in the database."""
         return self.db.secret_key()
 
     def close(self) -> None:
-        """Close the database."""
+        """Write the minutes in progress and close the database."""
+        with self._lock:
+            for minute in self._minutes.values():
+                self.db.add_minute(minute)
+            self._minutes.clear()
         self.db.close()
 
-    def _sample(self, entry: SiteEntry) -> None:
+    def _record(self, entry: SiteEntry, room_changed: bool) -> None:
+        """Sum the state into its minute; keep it as the last known state once a minute and at
+        every room change; open or close the on-battery span."""
         state = entry.state
-        last = self._sampled.get(state.site)
-        if last and last[1] == state.room and 0 <= state.ts - last[0] < SAMPLE_EVERY_S:
-            return
-        self._sampled[state.site] = (state.ts, state.room)
-        self.db.add_sample(state, json.dumps(entry.data, separators=(",", ":")))
+        start = history.floor_to(state.ts, history.MINUTE)
+        minute = self._minutes.get(state.site)
+        if minute is not None and minute.start != start:
+            self.db.add_minute(minute)
+            minute = None
+        if minute is None:
+            minute = self._minutes[state.site] = history.Minute(state.site, start)
+        if minute.stats == dict.fromkeys(history.METRICS) or room_changed:
+            self.db.save_state(state.site, json.dumps(entry.data, separators=(",", ":")))
+        minute.add(history.values_of(state))
+        self._track_battery(state)
+
+    def _track_battery(self, state: StateSnapshot) -> None:
+        span = self._battery.get(state.site)
+        if history.on_battery(state):
+            # The outage's own start when the edge says it; else from the first state on battery.
+            start = state.outage.started if state.outage is not None else span[0] if span else state.ts
+            if span is None or start > span[0] + 1:   # a new outage (the end of the last one was missed)
+                self.db.battery_span(state.site, start=start, stop=span[1] if span else None)
+                span = (start, start)
+            self._battery[state.site] = (span[0], max(span[1], state.ts))
+        elif span is not None:
+            self.db.battery_span(state.site, stop=state.ts)
+            del self._battery[state.site]
 
     def _prune(self, now: float) -> None:
         if now - self._pruned >= PRUNE_EVERY_S:
             self._pruned = now
-            self.db.prune(now - HISTORY_KEEP_S, now - EVENTS_KEEP_S)
+            self.db.prune(now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
 
 
 def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:

@@ -225,6 +225,7 @@ class OutageView:
     notice_sent: float | None = None
     wrapup_sent: float | None = None
     shutdown_sent: float | None = None
+    pc_off: float | None = None
 
 
 @dataclass(frozen=True)

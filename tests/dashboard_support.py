@@ -16,15 +16,20 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from dashboard.database import Database
 from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
-from edge.messages import (IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
+from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
                            UpsView, to_json)
 
 LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
         "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
         "shutdown": ("red", "fast_blink", "shutdown"), "fault": ("red", "solid", "off")}
 PAST_OUTAGE_AGO_S = 19 * 3600 + 1200     # yesterday afternoon: visible on the 24-hour charts
+# A value for every detail field of EventKind, as an edge would send it.
+SAMPLE_DETAIL = {"resumed_outage": True, "ups": "meeting", "charge_pct": 92.0, "runtime_s": 540,
+                 "load_pct": 38.0, "duration_s": 1210.0, "pcs": ["meeting-pc"], "why": "runtime",
+                 "pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner",
+                 "reason": "data_stale", "status": "OL CHRG", "by": "button", "room": "on_battery",
+                 "from_s": 900, "from_seq": 120, "to_seq": 180}
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
@@ -97,18 +102,36 @@ def demo_fleet(now: float) -> list[StateSnapshot]:
 def outage_events(site: str, now: float) -> list[JournalEvent]:
     """The journal of a room: an old outage, then the one in progress."""
     old = now - PAST_OUTAGE_AGO_S
-    kinds = [(old - 3600, "edge_started", {}), (old, "power_lost", {}),
-             (old + 5, "notice_sent", {"pc": "meeting-pc"}),
-             (old + 5.3, "pc_ack", {"pc": "meeting-pc", "kind": "notice"}),
+    power = {"ups": ["meeting"], "charge_pct": 100.0, "runtime_s": 1800, "load_pct": 37.0}
+    told = {"pcs": ["meeting-pc"], "runtime_s": 1790, "charge_pct": 99.0, "why": ""}
+    ack = {"pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner"}
+    kinds = [(old - 3600, "edge_started", {"resumed_outage": False}), (old, "power_lost", power),
+             (old + 5, "notice_sent", told), (old + 5.3, "pc_ack", ack),
              (old + 1210, "power_restored", {"duration_s": 1210.0}),
-             (now - 245, "power_lost", {}), (now - 239.8, "notice_sent", {"pc": "meeting-pc"}),
-             (now - 239.5, "pc_ack", {"pc": "meeting-pc", "kind": "notice"})]
+             (now - 245, "power_lost", power), (now - 239.8, "notice_sent", told),
+             (now - 239.5, "pc_ack", ack)]
     return [JournalEvent(site=site, seq=i + 1, ts=ts, kind=k, detail=d) for i, (ts, k, d) in enumerate(kinds)]
 
 
+# The history table of a v0.1 dashboard database: one averaged sample a minute.
+V01_HISTORY = """
+CREATE TABLE IF NOT EXISTS history (
+    site TEXT NOT NULL, ts REAL NOT NULL, room TEXT NOT NULL,
+    charge REAL, runtime REAL, load REAL, voltage REAL);
+CREATE INDEX IF NOT EXISTS history_site_ts ON history (site, ts);
+"""
+
+
+def every_kind(site: str, now: float, first_seq: int = 1) -> list[JournalEvent]:
+    """One event of every EventKind with all its detail fields, a second apart up to ``now``."""
+    kinds = list(EventKind)
+    return [JournalEvent(site=site, seq=first_seq + i, ts=now - len(kinds) + i, kind=k.value,
+                         detail={f: SAMPLE_DETAIL[f] for f in k.fields}) for i, k in enumerate(kinds)]
+
+
 def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7) -> None:
-    """A week of one-a-minute history with a 20-minute outage yesterday (written directly)."""
-    Database(database).close()                     # creates the tables
+    """A week of one-a-minute history with a 20-minute outage yesterday, written as a v0.1
+    dashboard kept it: the dashboard carries it over into its new history when it opens the file."""
     outage_at = now - PAST_OUTAGE_AGO_S
     rows = []
     for minute in range(days * 1440, 0, -1):
@@ -120,6 +143,7 @@ def seed_history(database: str, state: StateSnapshot, now: float, days: int = 7)
                      1800 * charge / 100, 35 + 4 * math.sin(minute / 90),
                      0.0 if cut else 219 + 3 * math.sin(minute / 200)))
     with sqlite3.connect(database) as conn:
+        conn.executescript(V01_HISTORY)
         conn.executemany("INSERT INTO history (site, ts, room, charge, runtime, load, voltage) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.close()

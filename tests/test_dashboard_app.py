@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 from dashboard import create_app
 from dashboard.store import Store
 from edge.config import ConfigError, load_config
-from edge.messages import JournalEvent
-from tests.dashboard_support import outage_events, outage_snapshot, snapshot, write_config
+from edge.messages import EventKind, JournalEvent, OutageView
+from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
 
 PASSWORD = "rahasia-rapat-1"
 TOKEN = "token-for-scripts-0123456789"
@@ -317,3 +317,125 @@ def test_unknown_time_zone_names_the_key(tmp_path):
     path.write_text(path.read_text().replace('language = "id"', 'language = "id"\ntimezone = "Mars/Base"'))
     with pytest.raises(ConfigError, match='site.timezone: unknown time zone "Mars/Base"'):
         create_app(load_config(path))
+
+
+# --- history (CONTRACT §5.6) -------------------------------------------------------------------
+
+def test_history_api_gives_min_max_last_per_bucket(client, store):
+    now = time.time()
+    store.put_state(snapshot("cut-room", now=now - 20, volts=220.0))
+    store.put_state(snapshot("cut-room", "on_battery", now=now - 10))          # 0 V
+    answer = client.get("/api/sites/cut-room/history?range=6h").get_json()
+    assert set(answer) >= {"range", "bucket_s", "buckets"} and answer["range"] == "6h"
+    filled = [b for b in answer["buckets"] if b["input_voltage"] is not None]
+    assert set(filled[-1]) == {"start", "on_battery", "charge_pct", "runtime_s", "load_pct",
+                               "input_voltage"}
+    volts = {"min": min(b["input_voltage"]["min"] for b in filled),
+             "max": max(b["input_voltage"]["max"] for b in filled)}
+    assert volts == {"min": 0.0, "max": 220.0} and filled[-1]["on_battery"] is True
+    assert filled[-1]["input_voltage"]["last"] == 0.0
+    html = client.get("/sites/cut-room?range=6h").get_data(as_text=True)
+    svg = html[html.index('data-metric="voltage"'):].split("</svg>")[0]
+    assert "<desc>terendah 0, tertinggi 220, terakhir 0 V</desc>" in svg and "<polygon" in svg
+
+
+@pytest.mark.parametrize("range_name", ["6h", "24h", "7d", "30d"])
+def test_every_range_has_a_chart_and_a_tab(client, range_name):
+    answer = client.get(f"/api/sites/bappeda-rr1/history?range={range_name}")
+    assert answer.status_code == 200 and answer.get_json()["range"] == range_name
+    html = client.get(f"/sites/bappeda-rr1?range={range_name}").get_data(as_text=True)
+    assert html.count("<svg") == 4 and f'range={range_name}" aria-current="page"' in html
+
+
+@pytest.mark.parametrize("query", ["?range=1y", "?range=", "?range=%3Cscript%3E", "?range=24H"])
+def test_a_bad_history_range_is_400(client, query):
+    answer = client.get("/api/sites/bappeda-rr1/history" + query)
+    assert answer.status_code == 400 and "6h, 24h, 7d, 30d" in answer.get_json()["error"]
+
+
+def test_history_of_an_unknown_site_is_404(client):
+    assert client.get("/api/sites/nowhere/history").status_code == 404
+
+
+# --- events as sentences -----------------------------------------------------------------------
+
+def events_text(client, lang: str) -> tuple[str, str]:
+    html = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    table = html[html.index('<ol class="events">'):].split("</ol>")[0]
+    return table, re.sub(r"<[^>]+>", " ", table)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_events_table_shows_sentences_not_key_names(client, store, lang):
+    journal = every_kind("bappeda-rr1", time.time(), first_seq=100)
+    fields = {f for kind in EventKind for f in kind.fields}
+    for part in (journal[:15], journal[15:]):           # the page shows the 20 newest
+        for event in part:
+            store.put_event(event)
+        table, text = events_text(client, lang)
+        assert all(f'data-seq="{e.seq}"' in table for e in part)
+        for field in fields:
+            assert not re.search(rf"(?<![\w-]){field}\s*[:=]", text), field
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)                 # no kind or key names
+    assert ("Sisa daya UPS 9 menit" if lang == "id" else "UPS runtime 9 minutes") in text
+
+
+def test_a_failed_self_test_is_marked(client, store):
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=200, ts=time.time(), kind="ups_selftest",
+                                 detail={"ups": "meeting", "ok": False, "detail": "ERR CMD-NOT-SUPPORTED"}))
+    table, text = events_text(client, "id")
+    assert table.count('class="failed"') == 1 and "gagal" in text
+    assert "UPS meeting menolak uji mandiri" in text
+
+
+# --- cards that say why and what to do; the PC really off --------------------------------------
+
+def header_dot(html: str) -> str:
+    return re.search(r'<span class="([^"]+)" id="header-led"', html).group(1)
+
+
+def test_cards_say_why_and_what_to_do_and_the_header_shows_the_worst_room(client, store):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    card = card_of(html, "bappeda-rr1")
+    assert "UPS runtime 21 minutes" in card and "The meeting may go on" in card
+    assert "Nothing to do." in card_of(html, "kominfo-utama")
+    assert header_dot(html) == "led led-amber pat-blink"                  # bappeda is on battery
+    store.put_state(snapshot("kominfo-utama", "attention", name="Dinas Kominfo",
+                             reasons=["replace_battery:meeting"]))
+    store.put_state(snapshot("bappeda-rr1", name="Bappeda - Ruang Rapat 1"))
+    html = client.get("/?lang=id").get_data(as_text=True)
+    card = card_of(html, "kominfo-utama")
+    assert "UPS meeting: baterai perlu diganti" in card and "beri tahu bagian TI" in card
+    assert header_dot(html) == "led led-amber pat-solid"
+    assert header_dot(client.get("/sites/bappeda-rr1").get_data(as_text=True)) == "led led-amber pat-solid"
+
+
+def test_once_the_pc_is_off_the_room_no_longer_says_it_is_shutting_it_down(client, store):
+    now = time.time()
+    outage = OutageView(started=now - 600, notice_sent=now - 595, wrapup_sent=now - 300,
+                        shutdown_sent=now - 120)
+    store.put_state(snapshot("rr9", "shutdown", now=now, outage=outage))
+    html = client.get("/sites/rr9?lang=en").get_data(as_text=True)
+    assert "Shutting the PC down" in html and "PC off</span>" in html and "not yet" in html
+    store.put_state(snapshot("rr9", "shutdown", now=now + 1, outage=replace(outage, pc_off=now - 80)))
+    html = client.get("/sites/rr9?lang=en").get_data(as_text=True)
+    assert "Shutting the PC down" not in html and "Power cut: the PC is off" in html
+    stages = html[html.index('<ol class="stages">'):].split("</ol>")[0]
+    assert "PC off" in stages and "not yet" not in stages and "(+8 min 40 s)" in stages
+    assert "The meeting PC is off safely" in card_of(client.get("/?lang=en").get_data(as_text=True), "rr9")
+
+
+def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):
+    url = "/api/sites/bappeda-rr1/commands/ups_selftest/c0ffee"
+    assert client.get(url).get_json() == {"id": "c0ffee", "state": "sent",
+                                           "text": "Terkirim; menunggu jawaban ruangan\u2026"}
+    now = time.time()
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=50, ts=now, kind="command",
+                                 detail={"kind": "ups_selftest", "id": "c0ffee", "by": "admin"}))
+    assert client.get(url + "?lang=en").get_json()["state"] == "received"
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=51, ts=now, kind="ups_selftest",
+                                 detail={"ups": "meeting", "ok": True, "detail": "OK"}))
+    assert client.get(url + "?lang=en").get_json()["text"] == "UPS meeting accepted the self-test."
+    for bad in ("/api/sites/bappeda-rr1/commands/format_disk/c0ffee",
+                "/api/sites/bappeda-rr1/commands/silence/NOT-HEX", "/api/sites/nowhere/commands/silence/ab"):
+        assert client.get(bad).status_code == 404

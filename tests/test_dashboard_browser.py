@@ -1,8 +1,10 @@
 """A real browser (Debian's Chromium via Playwright) on the real `siaga dashboard` and mosquitto.
 
 It opens the overview, sees a state change arrive without a reload, opens a site page with its
-charts and LED, logs in and silences the buzzer. Screenshots go to the test's temp dir and to
-docs/ (the README shows them).
+charts and LED, checks every room page on a phone (nothing wider than the screen, the state,
+what to do and the silence button in the first screen), logs in and silences the buzzer and sees
+the room's answer, and runs axe-core (WCAG 2 AA). Screenshots go to the test's temp dir, and to
+docs/ with SIAGA_DOCS_SCREENSHOTS=1 (the README shows them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from edge.messages import EdgeCommand, decode
+from edge.messages import EdgeCommand, JournalEvent, OutageView, decode
 from edge.servers import free_port, stop_process
 from tests.dashboard_support import (Client, demo_fleet, outage_events, seed_history, snapshot,
                                      start_dashboard, wait_until, write_config)
@@ -25,6 +27,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PASSWORD = "rahasia-rapat-1"
+AXE = Path(__file__).resolve().parent.parent / ".cache/axe/node_modules/axe-core/axe.min.js"
+PHONE = {"width": 390, "height": 844}
+LONG_NAME = "Badan Perencanaan Pembangunan Daerah - Ruang Rapat Besar Lantai Tiga Gedung Utama"
 
 
 @pytest.fixture(scope="module")
@@ -94,29 +99,120 @@ def test_overview_updates_live_and_site_page_shows_led_and_charts(chromium, site
     led = page.locator(".device-led .led").get_attribute("class")
     assert "led-amber" in led and "pat-blink" in led and "big" in led
     assert page.locator(".buzzer").get_attribute("class").startswith("buzzer buzz-outage")
-    assert page.locator("svg[data-metric=charge] rect.band").count() == 2     # yesterday's and now
+    battery = page.locator("svg[data-metric=charge] rect.battery")
+    assert battery.count() >= 2                                       # yesterday's and now
+    assert page.locator("svg[data-metric=charge] polygon.band").count() >= 1
     assert "Pemimpin rapat diberi tahu" in page.locator(".stages").inner_text()
+    assert "Yang perlu dilakukan" in page.locator(".what-to-do").inner_text()
     _screenshot(page, tmp_path / "site.png", DOCS / "dashboard-site.png", full_page=True)
+    page.goto(site_url + "/sites/bappeda-rr1?lang=en")
+    _screenshot(page, tmp_path / "site-en.png", DOCS / "dashboard-site-en.png", full_page=True)
 
 
-def test_admin_logs_in_and_silences_the_buzzer(chromium, site_url, broker, tmp_path):
+def phone_fleet(now: float) -> list:
+    """One room in every state the page can show, with a long name and a long PC id."""
+    started = now - 400
+    rooms = [snapshot(f"room-{room.replace('_', '-')}", room, now=now, name=f"{LONG_NAME} ({room})",
+                      reasons=["pc_offline:meeting-pc-with-a-very-long-identifier-0123456789"]
+                      if room == "attention" else [],
+                      outage=OutageView(started, started + 5, started + 200, started + 300)
+                      if room in ("on_battery", "wrapup", "shutdown") else None)
+             for room in ("ready", "attention", "on_battery", "wrapup", "shutdown", "fault")]
+    rooms.append(snapshot("room-pc-off", "shutdown", now=now, name=LONG_NAME,
+                          outage=OutageView(started, started + 5, started + 200, started + 300,
+                                            pc_off=started + 340)))
+    rooms.append(snapshot("room-stale", "ready", now=now - 3600, name=LONG_NAME))
+    return rooms
+
+
+def test_every_room_page_fits_a_phone(chromium, site_url, broker, tmp_path):
+    edge = Client(broker.port)
+    try:
+        rooms = phone_fleet(time.time())
+        for state in rooms:
+            edge.publish(f"siaga/{state.site}/edge/state", state, retain=True)
+        edge.publish("siaga/room-attention/edge/event", JournalEvent(
+            site="room-attention", seq=1, ts=time.time(), kind="pc_ack",
+            detail={"pc": "meeting-pc", "kind": "wrapup", "ok": True,
+                    "detail": "saved D:/Rekaman/Rapat-Koordinasi-Anggaran-2026-11-30-10-00-00-final.mkv, 1.2 GB"}))
+    finally:
+        edge.close()
+    page = chromium.new_context(viewport=PHONE).new_page()
+    page.goto(site_url + "/")
+    page.locator("#card-room-stale").wait_for()
+    widths = {}
+    for lang in ("id", "en"):
+        for state in rooms:
+            page.goto(f"{site_url}/sites/{state.site}?lang={lang}")
+            widths[(state.site, lang)] = page.evaluate("document.documentElement.scrollWidth")
+            above = page.locator(".what-to-do").bounding_box()
+            assert above["y"] + above["height"] <= PHONE["height"], (state.site, lang)
+        page.goto(f"{site_url}/?lang={lang}")
+        widths[("overview", lang)] = page.evaluate("document.documentElement.scrollWidth")
+    assert {k: w for k, w in widths.items() if w > PHONE["width"]} == {}
+    page.goto(site_url + "/sites/room-pc-off?lang=en")
+    assert "the PC is off" in page.locator(".room-big").inner_text()
+    assert "PC off" in page.locator(".stages").inner_text()
+    assert page.locator("#header-led").get_attribute("class") == "led led-red pat-fast_blink"
+    page.goto(site_url + "/sites/room-attention?lang=id")
+    _screenshot(page, tmp_path / "phone-attention.png", full_page=True)
+
+
+def test_admin_silences_the_buzzer_from_a_phone_and_sees_the_answer(chromium, site_url, broker, tmp_path):
     listener = Client(broker.port, subscribe=("siaga/+/edge/command",))
     try:
-        page = chromium.new_context(viewport={"width": 390, "height": 844}).new_page()   # a phone
+        page = chromium.new_context(viewport=PHONE).new_page()
         page.goto(site_url + "/sites/bappeda-rr1")
         page.click("text=Masuk untuk memakai tindakan.")
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url("**/sites/bappeda-rr1")
-        page.click("form[data-command=silence] button")
-        page.locator("#action-result", has_text="Perintah").wait_for()
-        assert page.locator("#action-result").inner_text() == "Perintah terkirim."
+        button = page.locator("form[data-command=silence] button")
+        for element in (page.locator(".room-big"), page.locator(".what-to-do"), button):
+            box = element.bounding_box()
+            assert box["y"] + box["height"] <= PHONE["height"]          # the first screen
+        _screenshot(page, tmp_path / "phone-site.png", DOCS / "dashboard-phone.png")
+        button.click()
+        result = page.locator(".action-result[data-kind=silence]")
+        result.filter(has_text="Terkirim").wait_for()
         topic, payload = wait_until(lambda: listener.received and listener.received[0])
-        assert topic == "siaga/bappeda-rr1/edge/command"
-        assert (decode(EdgeCommand, payload).kind, decode(EdgeCommand, payload).by) == ("silence", "admin")
-        _screenshot(page, tmp_path / "phone-site.png", full_page=True)
+        command = decode(EdgeCommand, payload)
+        assert topic == "siaga/bappeda-rr1/edge/command" and (command.kind, command.by) == ("silence", "admin")
+        now = time.time()     # the edge journals the command and the silencing it caused
+        for seq, kind, detail in ((20, "command", {"kind": "silence", "id": command.id, "by": "admin"}),
+                                  (21, "silenced", {"by": "admin", "room": "on_battery"})):
+            listener.publish("siaga/bappeda-rr1/edge/event",
+                             JournalEvent(site="bappeda-rr1", seq=seq, ts=now, kind=kind, detail=detail))
+        result.filter(has_text="Buzzer dibisukan dari halaman status.").wait_for(timeout=5000)
+        assert "done" in result.get_attribute("class")
+        _screenshot(page, tmp_path / "phone-after.png", full_page=True)
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 820}], ids=["phone", "desktop"])
+def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport):
+    """axe-core (npm, `make axe`) in Chromium; the page's CSP would block the injected script."""
+    assert AXE.exists(), f"{AXE} not found: run `make axe` (make test does)"
+    page = chromium.new_context(viewport=viewport, bypass_csp=True).new_page()
+    found = {}
+    for path in ("/", "/?lang=en", "/sites/bappeda-rr1", "/sites/bappeda-rr1?lang=en&range=7d",
+                 "/sites/bpkad-rr2", "/login", "/sites/nowhere", "LOGIN", "/sites/bappeda-rr1?lang=en"):
+        if path == "LOGIN":                 # then the room page with its buttons
+            page.goto(site_url + "/login")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(site_url + "/")
+            continue
+        page.goto(site_url + path)
+        page.locator("main").wait_for()
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
+                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+        for v in result["violations"]:
+            found[f"{path}: {v['id']}"] = [n["target"] for n in v["nodes"]][:3]
+    assert page.locator("form[data-command=silence]").count() == 1      # the last page: logged in
+    assert found == {}
 
 
 def _screenshot(page, path: Path, copy_to: Path | None = None, full_page: bool = False) -> None:

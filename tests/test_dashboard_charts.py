@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard import charts, i18n, present
-from dashboard.database import HistoryBucket
+from dashboard.history import RANGES, window
 from dashboard.store import SiteEntry
 from edge.messages import to_dict
 from tests.dashboard_support import snapshot
@@ -16,54 +16,99 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 MIDNIGHT = 1764262800.0          # 2025-11-28 00:00 in Jakarta (UTC+7)
 
 
-def bucket(i: int, charge: float | None = 100.0, outage: bool = False) -> HistoryBucket:
-    return HistoryBucket(i, charge, 1800.0, 35.0, 220.0, outage)
+def stat(v: float | None, low: float | None = None, high: float | None = None):
+    return None if v is None else {"min": v if low is None else low, "max": v if high is None else high,
+                                   "last": v}
 
 
-def test_a_gap_in_the_data_breaks_the_line():
-    chart = charts.build("charge", [bucket(0), bucket(1), bucket(2), bucket(5), bucket(6)],
-                         MIDNIGHT, 300, 288, JAKARTA, "id")
-    assert len(chart.lines) == 2 and not chart.empty
-    assert [len(line.split()) for line in chart.lines] == [3, 2]
+def history(values: dict[int, float | None], bucket_s: int = 300, count: int = 288,
+            battery: list | None = None, volts: dict[int, tuple[float, float, float]] | None = None):
+    """The JSON of /api/sites/<site>/history with the given charge per bucket number."""
+    buckets = []
+    for i in range(count):
+        v = values.get(i)
+        lo_hi_last = (volts or {}).get(i)
+        buckets.append({"start": MIDNIGHT + i * bucket_s, "on_battery": False,
+                        "charge_pct": stat(v), "runtime_s": stat(None if v is None else 1800.0),
+                        "load_pct": stat(None if v is None else 35.0),
+                        "input_voltage": None if lo_hi_last is None else
+                        {"min": lo_hi_last[0], "max": lo_hi_last[1], "last": lo_hi_last[2]}})
+    return {"range": "24h", "bucket_s": bucket_s, "start": MIDNIGHT,
+            "end": MIDNIGHT + count * bucket_s, "buckets": buckets, "battery": battery or []}
+
+
+def test_a_gap_in_the_data_breaks_the_band_and_the_line():
+    chart = charts.build("charge", history({0: 100, 1: 100, 2: 100, 5: 100, 6: 100}), JAKARTA, "id")
+    assert len(chart.lines) == 2 and len(chart.bands) == 2 and not chart.empty
+    assert [len(line.split()) for line in chart.lines] == [6, 4]          # two points per bucket
 
 
 def test_values_land_on_the_y_axis():
-    chart = charts.build("charge", [bucket(0, 100.0), bucket(1, 0.0)], MIDNIGHT, 300, 288, JAKARTA, "id")
+    chart = charts.build("charge", history({0: 100.0, 1: 0.0}), JAKARTA, "id")
     (line,) = chart.lines
-    (_, y_full), (_, y_empty) = [tuple(map(float, p.split(","))) for p in line.split()]
-    assert (y_full, y_empty) == (chart.top, chart.bottom)
+    ys = [float(p.split(",")[1]) for p in line.split()]
+    assert ys == [chart.top, chart.top, chart.bottom, chart.bottom]
     assert [label for _, label in chart.y_ticks] == ["0", "20", "40", "60", "80", "100"]
 
 
-def test_outage_buckets_become_shaded_bands():
-    buckets = [bucket(i, outage=i in (10, 11, 12, 40)) for i in range(50)]
-    chart = charts.build("charge", buckets, MIDNIGHT, 300, 288, JAKARTA, "id")
-    assert len(chart.bands) == 2
-    (x1, w1), (x2, w2) = chart.bands
-    assert w1 == pytest.approx(3 * w2, abs=0.2) and x2 > x1
+def test_a_cut_inside_one_bucket_shows_its_lowest_and_highest_value():
+    """220 V and 0 V in one bucket: the band reaches both, the line ends at the last value."""
+    chart = charts.build("voltage", history({}, volts={3: (0.0, 220.0, 0.0), 4: (0.0, 0.0, 0.0)}),
+                         JAKARTA, "en")
+    (band,) = chart.bands
+    ys = {float(p.split(",")[1]) for p in band.split()}
+    top_volts = float(chart.y_ticks[-1][1])                      # the axis: 0 at the bottom
+    assert chart.y_ticks[-1][0] == chart.top and chart.y_ticks[0] == (chart.bottom, "0")
+    y_220 = round(chart.bottom - 220 / top_volts * (chart.bottom - chart.top), 1)
+    assert chart.bottom in ys and y_220 in ys                    # reaches 0 V and 220 V
+    assert (chart.low, chart.high, chart.last) == (0.0, 220.0, 0.0)
+
+
+def test_battery_time_is_shaded_from_its_exact_start_to_its_exact_end():
+    span = 288 * 300
+    data = history({i: 100 for i in range(288)}, battery=[[MIDNIGHT + span / 4, MIDNIGHT + span / 2],
+                                                          [MIDNIGHT + span * 0.9, None]])
+    chart = charts.build("charge", data, JAKARTA, "id")
+    (x1, w1), (x2, w2) = chart.battery
+    plot = chart.right - chart.left
+    assert x1 == pytest.approx(chart.left + plot / 4, abs=0.1) and w1 == pytest.approx(plot / 4, abs=0.2)
+    assert x2 + w2 == pytest.approx(chart.right, abs=0.1)        # still on battery: up to now
 
 
 def test_runtime_is_shown_in_minutes():
-    chart = charts.build("runtime", [bucket(0)], MIDNIGHT, 300, 288, JAKARTA, "en")
+    chart = charts.build("runtime", history({0: 100}), JAKARTA, "en")
     assert chart.y_ticks[-1][1] == "30"
 
 
 def test_an_empty_chart_says_so():
-    assert charts.build("voltage", [], MIDNIGHT, 300, 288, JAKARTA, "id").empty
+    assert charts.build("voltage", history({}), JAKARTA, "id").empty
 
 
 @pytest.mark.parametrize("range_name, labels", [
+    ("6h", ["20:00", "21:00", "22:00", "23:00", "00:00"]),
     ("24h", ["06:00", "12:00", "18:00", "00:00"]),
     ("7d", ["22/11", "23/11", "24/11", "25/11", "26/11", "27/11"]),   # 28/11 is at the very edge
 ])
 def test_time_labels_are_local(range_name, labels):
-    start, _, bucket_s, count = charts.window(range_name, MIDNIGHT + 3600)
-    chart = charts.build("charge", [], start, bucket_s, count, JAKARTA, "id")
+    start, bucket_s, count = window(range_name, MIDNIGHT + 3600, None)
+    data = {"start": start, "end": MIDNIGHT + 3600, "bucket_s": bucket_s, "buckets": [], "battery": []}
+    chart = charts.build("charge", data, JAKARTA, "id")
     assert [label for _, label in chart.x_ticks] == labels
 
 
-def test_an_unknown_range_is_a_day():
-    assert charts.window("<script>", 1000.0) == charts.window("24h", 1000.0)
+@pytest.mark.parametrize("range_name, age_s, bucket_s", [
+    ("24h", None, 300), ("24h", 600, 60), ("24h", 3 * 3600, 60), ("7d", 86400, 600), ("7d", None, 3600),
+    ("30d", 20 * 86400, 7200), ("30d", 40 * 86400, 7200), ("6h", 30, 60),
+])
+def test_a_young_site_fills_the_chart_from_its_first_data(range_name, age_s, bucket_s):
+    now = MIDNIGHT + 12345.0
+    first = None if age_s is None else now - age_s
+    start, size, count = window(range_name, now, first)
+    assert size == bucket_s and start % size == 0 and start + size * count >= now
+    if age_s is not None and age_s < RANGES[range_name][0]:
+        assert first - size < start <= first
+    else:
+        assert start <= now - RANGES[range_name][0]
 
 
 @pytest.mark.parametrize("value, lang, digits, text", [
@@ -107,19 +152,9 @@ def test_problems_come_first_on_the_overview():
     assert [e.site for e in present.sort_for_overview(entries)] == ["d", "g", "e", "f", "c", "b", "a"]
 
 
-def test_sentences_for_reasons_and_events():
+def test_sentences_for_reasons():
     assert present.reason_text("pc_offline:meeting-pc", "id") == "PC meeting-pc tidak terhubung"
     assert present.reason_text("something_new:x", "en") == "something_new:x"
-    assert present.event_text("power_restored", "en") == "Mains power back"
-    assert present.event_text("future_kind", "id") == "future_kind"
-
-
-def test_event_details_read_well():
-    detail = {"duration_s": 1210.0, "pcs": ["meeting-pc", "pc-2"], "ok": True, "runtime_s": None,
-              "why": "x" * 500}
-    assert present.detail_items(detail, "id") == [
-        ("duration_s", "20 mnt 10 dtk"), ("pcs", "meeting-pc, pc-2"), ("ok", "ya"),
-        ("runtime_s", "–"), ("why", "x" * 199 + "…")]
 
 
 def test_every_text_exists_in_both_languages():

@@ -45,13 +45,14 @@ def test_states_and_events_reach_the_api_and_the_pages(running):
     edge.publish("siaga/rr1/edge/state", outage_snapshot("rr1", time.time(), name="Ruang Rapat 1"), retain=True)
     edge.publish("siaga/rr1/edge/event", JournalEvent(site="rr1", seq=1, ts=now, kind="power_lost"))
     edge.publish("siaga/rr1/edge/event", JournalEvent(site="rr1", seq=1, ts=now, kind="power_lost"))
-    edge.publish("siaga/rr1/edge/event", JournalEvent(site="rr1", seq=2, ts=now + 5, kind="notice_sent"))
+    edge.publish("siaga/rr1/edge/event", JournalEvent(site="rr1", seq=2, ts=now + 5, kind="notice_sent",
+                                                      detail={"pcs": ["meeting-pc"], "runtime_s": 1260}))
     wait_until(lambda: len(client.get("/api/sites/rr1").get_json()["events"]) == 2)
     one = client.get("/api/sites/rr1").get_json()
     assert one["state"]["room"] == "on_battery" and one["state"]["stale"] is False
     assert [e["kind"] for e in one["events"]] == ["notice_sent", "power_lost"]
     html = client.get("/sites/rr1").get_data(as_text=True)
-    assert "Listrik padam: pakai baterai" in html and "Pemberitahuan dikirim ke PC" in html
+    assert "Listrik padam: pakai baterai" in html and "Pemberitahuan dikirim ke meeting-pc. Sisa daya UPS 21 menit." in html
     assert 'siaga_on_battery{site="rr1"} 1.0' in client.get("/metrics").get_data(as_text=True)
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import replace
 
 import pytest
 
 from dashboard.feed import Feed
-from dashboard.store import SAMPLE_EVERY_S, Store
+from dashboard.store import Store
 from edge.config import load_config
-from edge.messages import JournalEvent, to_json
-from tests.dashboard_support import snapshot, write_config
+from edge.messages import JournalEvent, OutageView, to_json
+from tests.dashboard_support import V01_HISTORY, snapshot, write_config
 
 T0 = 1764270000.0
 
@@ -91,16 +92,99 @@ def test_going_stale_is_a_change_the_pages_see(store, clock):
     assert store.changes(version)[1] == ["rr1"]
 
 
-def test_history_is_one_point_a_minute_and_one_at_every_room_change(store, clock):
-    for i in range(31):                       # five minutes of states every 10 s
+def bucket_at(history: dict, ts: float) -> dict:
+    return next(b for b in history["buckets"] if b["start"] <= ts < b["start"] + history["bucket_s"])
+
+
+def test_a_bucket_keeps_the_lowest_highest_and_last_value(store, clock):
+    """A cut from 220 V to 0 V inside one bucket: min 0, max 220, not an average of 110."""
+    for i, room in enumerate(["ready", "ready", "on_battery", "on_battery"]):
         clock.now = T0 + 10 * i
-        store.put_state(snapshot("rr1", now=clock.now))
-    clock.now = T0 + 305
-    store.put_state(snapshot("rr1", "on_battery", now=clock.now, charge=90.0))
-    buckets = store.history("rr1", T0, T0 + 400, 1.0)
-    assert [b.index for b in buckets] == [0, 60, 120, 180, 240, 300, 305]
-    assert buckets[-1].outage and buckets[-1].charge == 90.0 and not buckets[0].outage
-    assert SAMPLE_EVERY_S == 60
+        store.put_state(snapshot("rr1", room, now=clock.now, volts=220.0, charge=100.0 - i,
+                                 runtime_s=1800 - 300 * i))
+    bucket = bucket_at(store.history("rr1", "24h"), T0)
+    assert bucket["input_voltage"] == {"min": 0.0, "max": 220.0, "last": 0.0}
+    assert bucket["runtime_s"] == {"min": 900.0, "max": 1800.0, "last": 900.0}
+    assert bucket["on_battery"] is True and bucket["load_pct"]["last"] == 35.0
+
+
+def test_minutes_are_written_when_they_end_and_read_back_after_a_restart(tmp_path, clock):
+    path = str(tmp_path / "dash.sqlite3")
+    first = Store(path, clock=clock)
+    for i in range(12):                                     # two minutes of states every 10 s
+        clock.now = T0 - T0 % 60 + 10 * i
+        first.put_state(snapshot("rr1", now=clock.now, charge=90.0 + i))
+    first.close()
+    again = Store(path, clock=clock)
+    try:
+        answer = again.history("rr1", "6h")
+        assert answer["bucket_s"] == 60                    # young data: minute buckets
+        charges = [b["charge_pct"] for b in answer["buckets"] if b["charge_pct"]]
+        assert charges == [{"min": 90.0, "max": 95.0, "last": 95.0},
+                           {"min": 96.0, "max": 101.0, "last": 101.0}]
+    finally:
+        again.close()
+
+
+def test_on_battery_spans_start_when_the_outage_started(store, clock):
+    store.put_state(snapshot("rr1", now=T0))
+    clock.now = T0 + 40
+    started = T0 + 33.5
+    store.put_state(snapshot("rr1", "on_battery", now=clock.now, since=started,
+                             outage=OutageView(started=started)))
+    clock.now = T0 + 400
+    store.put_state(snapshot("rr1", "on_battery", now=clock.now, outage=OutageView(started=started)))
+    clock.now = T0 + 700.25
+    store.put_state(snapshot("rr1", now=clock.now))
+    answer = store.history("rr1", "24h")
+    assert answer["battery"] == [[started, T0 + 700.25]]
+    on = [b["start"] for b in answer["buckets"] if b["on_battery"]]
+    assert on == [T0 + 60 * i for i in range(12)]        # the minutes from 00:33.5 to 11:40.25
+
+
+def test_on_battery_without_an_outage_object_is_one_span(store, clock):
+    for i in range(5):                                    # on battery, flicker guard not over yet
+        clock.now = T0 + 2 * i
+        store.put_state(snapshot("rr1", "on_battery", now=clock.now))
+    clock.now = T0 + 20
+    store.put_state(snapshot("rr1", now=clock.now))
+    assert store.history("rr1", "6h")["battery"] == [[T0, T0 + 20]]
+
+
+def test_history_with_no_data_has_empty_buckets(store):
+    store.put_state(snapshot("rr1", now=T0 - 40 * 86400))   # a state, but far outside the range
+    answer = store.history("rr1", "7d")
+    assert answer["range"] == "7d" and answer["bucket_s"] == 3600
+    assert all(b["charge_pct"] is None for b in answer["buckets"]) and len(answer["buckets"]) >= 168
+
+
+def test_a_v01_database_is_migrated_without_losing_its_data(tmp_path, clock):
+    """The v0.1 schema kept one averaged sample a minute; its samples become minutes and hours,
+    its outage rooms become on-battery spans, and events, states and the secret key stay."""
+    path = tmp_path / "dash.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V01_SCHEMA)
+        conn.execute("INSERT INTO latest VALUES ('rr1', ?)", (json.dumps(STATE),))
+        conn.execute("INSERT INTO meta VALUES ('secret_key', 'kept')")
+        conn.execute("INSERT INTO events VALUES ('rr1', 1, ?, 'power_lost', '{}')", (T0 - 3000,))
+        rows = [("rr1", T0 - 3600 + 60 * i, "on_battery" if 10 <= i < 20 else "ready",
+                 100.0 - i, 1800.0, 35.0, 0.0 if 10 <= i < 20 else 221.0) for i in range(60)]
+        conn.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.close()
+    store = Store(str(path), clock=clock)
+    try:
+        assert store.secret_key() == "kept" and store.entry("rr1") is not None
+        assert [e.kind for e in store.events("rr1")] == ["power_lost"]
+        answer = store.history("rr1", "24h")
+        filled = [b for b in answer["buckets"] if b["charge_pct"]]
+        assert sum(1 for _ in filled) >= 12 and answer["battery"] == [[T0 - 3000, T0 - 2400]]
+        assert min(b["input_voltage"]["min"] for b in filled) == 0.0
+        assert max(b["input_voltage"]["max"] for b in filled) == 221.0
+        tables = {r[0] for r in store.db._reader().execute("SELECT name FROM sqlite_master")}
+        assert "history" not in tables and {"minutes", "hours", "battery"} <= tables
+    finally:
+        store.close()
+    assert Store(str(path), clock=clock).history("rr1", "24h") == answer     # migrated once
 
 
 def test_a_restart_keeps_sites_events_and_history(tmp_path, clock):
@@ -116,7 +200,7 @@ def test_a_restart_keeps_sites_events_and_history(tmp_path, clock):
         assert entry.state.name == "Ruang Rapat 1" and entry.state.room == "attention"
         assert entry.stale    # an hour without news
         assert [e.kind for e in again.events("rr1")] == ["edge_started"]
-        assert again.history("rr1", T0 - 1, T0 + 1, 60)[0].index == 0
+        assert again.history("rr1", "6h")["buckets"][0]["charge_pct"]["last"] == 100.0
         assert again.secret_key() == Store(path).secret_key()
     finally:
         again.close()
@@ -152,6 +236,12 @@ def test_a_cleared_retained_state_removes_the_site(feed, store):
 
 
 STATE = json.loads(to_json(snapshot("rr1", now=T0)))
+V01_SCHEMA = V01_HISTORY + """
+CREATE TABLE events (site TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL,
+    detail TEXT NOT NULL, PRIMARY KEY (site, seq)) WITHOUT ROWID;
+CREATE TABLE latest (site TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 @pytest.mark.parametrize("topic, payload, reason", [

@@ -49,9 +49,10 @@
     if (!all) url += "?ids=" + encodeURIComponent(sites.join(","));
     return getText(url).then(function (html) {
       var part = fragment(html);
-      if (all) { root.replaceChildren(part); return; }
+      if (all) { updateHeaderLed(part); root.replaceChildren(part); return; }
       var summary = part.getElementById("summary");
       if (summary) document.getElementById("summary").replaceWith(summary);
+      updateHeaderLed(part);
       var grid = document.getElementById("cards");
       var fresh = part.querySelectorAll(".card");
       var seen = {};
@@ -73,7 +74,16 @@
   function updateSite() {
     return getText(root.dataset.partial).then(function (html) {
       root.replaceChildren(fragment(html));
+      restoreOutcomes();
+      updateHeaderLed(document);
     });
+  }
+
+  // The header's dot shows the room that needs IT most; each partial says which look that is.
+  function updateHeaderLed(from) {
+    var worst = from.getElementById("worst-led");
+    var dot = document.getElementById("header-led");
+    if (worst && dot) dot.className = worst.dataset.class;
   }
 
   function poll() {
@@ -96,23 +106,63 @@
       .then(function () { setTimeout(poll, POLL_MS); });
   }
 
+  // The outcome of each button, kept here so that a live swap of the page does not wipe it.
+  var outcomes = {};
+  var OUTCOME_POLL_MS = 1000, OUTCOME_WAIT_MS = 60000;
+
+  function showOutcome(kind, text, state) {
+    outcomes[kind] = {text: text, state: state};
+    restoreOutcomes();
+  }
+
+  function restoreOutcomes() {
+    Object.keys(outcomes).forEach(function (kind) {
+      var el = document.querySelector(".action-result[data-kind='" + kind + "']");
+      if (!el) return;
+      el.textContent = outcomes[kind].text;
+      el.className = "action-result " + outcomes[kind].state;
+    });
+  }
+
+  function followOutcome(form, kind, id, started) {
+    var url = form.dataset.outcome.replace(/ID$/, encodeURIComponent(id));
+    fetch(withLang(url), {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (answer) {
+        if (answer) showOutcome(kind, answer.text, answer.state);
+        var waiting = !answer || answer.state === "sent" || answer.state === "received";
+        if (!waiting) return;
+        if (Date.now() - started > OUTCOME_WAIT_MS) {
+          var buttons = document.getElementById("buttons");
+          showOutcome(kind, buttons ? buttons.dataset.late : "", "failed");
+          return;
+        }
+        setTimeout(function () { followOutcome(form, kind, id, started); }, OUTCOME_POLL_MS);
+      })
+      .catch(function () { setTimeout(function () { followOutcome(form, kind, id, started); }, OUTCOME_POLL_MS); });
+  }
+
   function sendCommand(event) {
     var form = event.target.closest("form[data-command]");
     if (!form || !window.fetch) return;
     event.preventDefault();
+    var kind = form.dataset.command;
     var button = form.querySelector("button");
-    var result = document.getElementById("action-result");
+    var texts = document.getElementById("buttons") || {dataset: {}};
     var token = form.querySelector("input[name=csrf_token]").value;
     button.disabled = true;
     fetch(form.action, {method: "POST", credentials: "same-origin",
                         headers: {"X-CSRF-Token": token, "Accept": "application/json"}})
       .then(function (r) { return r.json().then(function (body) { return [r.status, body]; }); })
       .then(function (answer) {
-        var ok = answer[0] === 202;
-        result.textContent = ok ? result.dataset.sent : result.dataset.failed + " " + (answer[1].error || "");
-        result.className = "action-result " + (ok ? "" : "error");
+        if (answer[0] !== 202) {
+          showOutcome(kind, (texts.dataset.failed || "") + " " + (answer[1].error || ""), "failed");
+          return;
+        }
+        showOutcome(kind, texts.dataset.sent || "", "sent");
+        followOutcome(form, kind, answer[1].id, Date.now());
       })
-      .catch(function () { result.textContent = result.dataset.failed; result.className = "action-result error"; })
+      .catch(function () { showOutcome(kind, texts.dataset.failed || "", "failed"); })
       .then(function () { button.disabled = false; });
   }
 

@@ -1,0 +1,144 @@
+"""Journal events as sentences: every kind in both languages, agents' answers in words, failures
+marked, plural forms, one rounding of minutes, and what became of a command sent from the page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard import events, i18n
+from edge.messages import EventKind, JournalEvent
+from tests.dashboard_support import SAMPLE_DETAIL as SAMPLE
+
+T0 = 1764270000.0
+FIELDS = {f for kind in EventKind for f in kind.fields}
+
+
+def event(what: str, seq: int = 1, **detail) -> JournalEvent:
+    return JournalEvent(site="rr1", seq=seq, ts=T0 + seq, kind=what, detail=detail)
+
+
+def full(kind: EventKind, seq: int = 1) -> JournalEvent:
+    return event(kind.value, seq, **{f: SAMPLE[f] for f in kind.fields})
+
+
+def dumps_a_key(text: str) -> str | None:
+    """The first detail key name the text shows ("charge_pct: 92" or a bare "runtime_s")."""
+    for field in FIELDS:
+        if re.search(rf"(?<![\w-]){field}\s*[:=]", text) or ("_" in field and field in text):
+            return field
+    return None
+
+
+@pytest.mark.parametrize("kind", list(EventKind), ids=lambda k: k.value)
+def test_every_event_kind_is_a_sentence_in_both_languages(kind):
+    english, indonesian = (events.sentence(full(kind), lang) for lang in ("en", "id"))
+    assert english != indonesian
+    for text in (english, indonesian):
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text) and "{" not in text, text   # no snake_case name
+        assert dumps_a_key(text) is None, text
+        assert text[0].isupper() or text[0].isdigit() or text.startswith("meeting-pc"), text
+
+
+def test_the_values_are_in_the_sentence():
+    lost = event("power_lost", runtime_s=540, charge_pct=92.0, load_pct=38.0, ups=["meeting"])
+    assert events.sentence(lost, "id") == "Listrik PLN padam. Sisa daya UPS 9 menit, muatan 92 %, beban 38 %."
+    assert events.sentence(lost, "en") == "Mains power lost. UPS runtime 9 minutes, charge 92 %, load 38 %."
+    assert events.sentence(event("power_lost", runtime_s=60, load_pct=None), "en") == \
+        "Mains power lost. UPS runtime 1 minute."
+    assert events.sentence(event("shutdown_sent", pcs=["a", "b"], why="low_battery"), "id") == \
+        "Perintah matikan PC dikirim ke a, b: UPS melaporkan baterai lemah."
+    assert events.sentence(event("power_restored", duration_s=4000), "en") == \
+        "Mains power back after 1 h 6 min."
+
+
+@pytest.mark.parametrize("detail, lang, text", [
+    ("nothing to cancel", "id", "tidak ada yang dibatalkan"),
+    ("banner off: logged only", "en", "the banner is turned off on that PC; noted in its log"),
+    ("shutdown in 30 s", "id", "mati dalam 30 dtk"),
+    ("saved D:/x.mkv, 1.2 GB", "id", "rekaman tersimpan sebagai D:/x.mkv (1,2 GB)"),
+    ("saved D:/Rekaman/2026-11-30 10-00-00.mkv, 1.2 GB", "en",
+     "recording saved as D:/Rekaman/2026-11-30 10-00-00.mkv (1.2 GB)"),
+    ("rejected: sig: missing", "en", "refused: sig: missing"),
+    ("OBS is not running", "en", "\u201cOBS is not running\u201d"),
+    ("", "id", "tanpa rincian"),
+])
+def test_agent_answers_are_words(detail, lang, text):
+    assert events.ack_text(detail, lang) == text
+
+
+def test_a_failure_is_marked_as_one():
+    refused = event("ups_selftest", ups="meeting", ok=False, detail="ERR CMD-NOT-SUPPORTED")
+    assert events.sentence(refused, "en") == "UPS meeting refused the self-test: \u201cERR CMD-NOT-SUPPORTED\u201d."
+    ack = event("pc_ack", 2, pc="meeting-pc", kind="shutdown", ok=False, detail="expired")
+    assert events.sentence(ack, "id") == \
+        "meeting-pc tidak dapat menjalankan perintah matikan PC: perintah terlambat diterima (kedaluwarsa)."
+    rows = events.rows([ack, refused, event("power_lost", 3)][::-1], "en")
+    assert [r.failed for r in rows] == [False, True, True]
+
+
+def test_a_cancel_to_a_pc_that_was_already_off_says_so():
+    journal = [event("power_lost", 1), event("shutdown_sent", 2, pcs=["meeting-pc"]),
+               event("pc_off", 3, pc="meeting-pc"), event("power_restored", 4, duration_s=300),
+               event("cancel_sent", 5, pcs=["meeting-pc"]), event("pc_online", 6, pc="meeting-pc"),
+               event("power_lost", 7), event("power_restored", 8, duration_s=10),
+               event("cancel_sent", 9, pcs=["meeting-pc"])]
+    rows = {r.seq: r.text for r in events.rows(journal[::-1], "en")}
+    assert rows[5] == "Power back: meeting-pc had already shut down, nothing to cancel."
+    assert rows[9] == "Power back: the shutdown was cancelled on meeting-pc."
+
+
+def test_an_unknown_kind_is_named_not_dumped():
+    assert events.sentence(event("future_kind", x_y=1), "id") == "Kejadian \u201cfuture_kind\u201d"
+
+
+@pytest.mark.parametrize("n, lang, text", [(1, "en", "1 room"), (2, "en", "2 rooms"),
+                                           (1, "id", "1 ruangan"), (2, "id", "2 ruangan")])
+def test_plural_forms(n, lang, text):
+    assert i18n.plural(lang, "summary_all", n) == text
+
+
+@pytest.mark.parametrize("seconds, whole", [(29, 0), (30, 1), (89, 1), (90, 2), (150, 3), (1260, 21)])
+def test_minutes_are_rounded_the_same_way_everywhere(seconds, whole):
+    assert i18n.minutes(seconds, "id") == f"{whole} mnt"
+    assert i18n.minutes_long(seconds, "id") == f"{whole} menit"
+    lost = event("power_lost", runtime_s=seconds)
+    assert f"Sisa daya UPS {whole} menit" in events.sentence(lost, "id")
+
+
+def test_what_became_of_a_command():
+    sent = [event("power_lost", 1)]
+    assert events.command_outcome("ups_selftest", "c1", sent[::-1], "en")[0] == "sent"
+    received = sent + [event("command", 2, kind="ups_selftest", id="c1", by="admin")]
+    assert events.command_outcome("ups_selftest", "c1", received[::-1], "en")[0] == "received"
+    refused = received + [event("ups_selftest", 3, ups="meeting", ok=False, detail="not supported")]
+    state, text = events.command_outcome("ups_selftest", "c1", refused[::-1], "id")
+    assert state == "failed" and text == "UPS meeting menolak uji mandiri: \u201cnot supported\u201d."
+    notice = [event("command", 4, kind="test_notice", id="c2", by="admin"),
+              event("pc_ack", 5, pc="meeting-pc", kind="test", ok=True, detail="banner")]
+    assert events.command_outcome("test_notice", "c2", notice[::-1], "en") == \
+        ("done", "meeting-pc answered the test notice: banner shown on the screen.")
+    silence = [event("command", 6, kind="silence", id="c3", by="admin"),
+               event("silenced", 7, by="admin", room="on_battery")]
+    assert events.command_outcome("silence", "c3", silence[::-1], "id") == \
+        ("done", "Buzzer dibisukan dari halaman status.")
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+LEGEND_ROWS = {"hijau, tetap": "ready", "kuning, tetap": "attention", "kuning, berkedip": "on_battery",
+               "merah, berkedip": "wrapup", "merah, berkedip cepat": "shutdown", "merah, tetap": "fault",
+               "mati": "stale"}
+
+
+def test_what_to_do_uses_the_words_of_the_led_legend():
+    """The page's advice per room state says what README's "Panduan singkat" table says."""
+    legend = {}
+    for line in README.read_text().split("## Panduan singkat")[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in LEGEND_ROWS:
+            legend[LEGEND_ROWS[cells[0]]] = cells[2]
+    assert set(legend) == set(LEGEND_ROWS.values())
+    for room, advice in legend.items():
+        assert advice.lower() in i18n.translate("id", f"do_{room}").lower(), room
