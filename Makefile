@@ -13,7 +13,7 @@ $(BIN)/siaga: pyproject.toml
 	  echo "Siaga needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[pi,test]'
 	touch $@
 
 venv: $(BIN)/siaga
