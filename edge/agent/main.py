@@ -59,13 +59,14 @@ class Agent:
         self.pc_id = config.agent.pc_id
         self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
         self.banner = banner or Banner(config.agent.banner)
-        self.actions = Actions(config.agent,
+        self.actions = Actions(config.agent, language=config.site.language,
                                on_shutdown_start=lambda: self.handled.set_shutdown(None))
         self.handled = HandledIds(state_path(config))
         self.telemetry = Telemetry(self.pc_id, config.agent)
         self.restored_close_s = restored_close_s
         self.clock = clock
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
+        self._ack_later: set[str] = set()   # OBS wrap-ups: acked once OBS has saved the file
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -132,6 +133,12 @@ class Agent:
             return
         now = self.clock()
         verdict = judge(payload, now, self.handled)
+        if not verdict.act and verdict.command is not None and verdict.command.id in self._ack_later:
+            # A resend while OBS saves: an "already handled" ack now would be journaled instead
+            # of the saved file's name, which follows.
+            logger.info("wrap-up %s resent while OBS saves the recording; its ack follows",
+                        verdict.command.id)
+            return
         if not verdict.act:
             if verdict.ack is not None:
                 self._ack(verdict.ack)
@@ -140,7 +147,10 @@ class Agent:
                        verdict.reason)
             return
         cmd = verdict.command
-        self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
+        if cmd.kind == "wrapup" and self.config.agent.obs is not None:
+            self._ack_later.add(cmd.id)
+        else:
+            self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
         self.handled.add(cmd.id, cmd.expires, now, save=False)   # the file is written by the worker
         logger.info("command %s received (id %s)", cmd.kind, cmd.id)
         self._inbox.put(cmd)
@@ -191,7 +201,7 @@ class Agent:
             self.actions.shutdown(grace)
             view = banner_view(cmd, language, countdown_s=grace)
         elif cmd.kind == "wrapup":
-            self.actions.wrapup()
+            self._wrapup(cmd)
             view = banner_view(cmd, language)
         elif cmd.kind == "cancel":
             self.actions.cancel()
@@ -202,6 +212,20 @@ class Agent:
         else:
             view = banner_view(cmd, language)
         self.banner.show(view)
+
+    def _wrapup(self, cmd: PcCommand) -> None:
+        """Start the wrap-up; with OBS its ack says where the recording was saved, or why not."""
+        if cmd.id not in self._ack_later:
+            self.actions.wrapup()
+            return
+
+        def ack(ok: bool, detail: str) -> None:
+            self._ack_later.discard(cmd.id)
+            self._ack(Ack(cmd.id, cmd.kind, ok, self.clock(), detail))
+
+        started = self.actions.wrapup(on_obs=lambda result: ack(result.ok, result.detail))
+        if started != "wrap-up started":
+            ack(True, started)
 
     def _resume_shutdown(self) -> None:
         """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
