@@ -45,7 +45,7 @@ def _edge(args: argparse.Namespace) -> int:
 
 def _agent(args: argparse.Namespace) -> int:
     from edge.agent.main import run
-    return run(args.config)
+    return run(args.config, "service" if args.no_banner else "banner" if args.banner_only else "all")
 
 
 @_needs_pi
@@ -101,6 +101,12 @@ def parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=helptext)
         s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
         s.set_defaults(func=func)
+        if name == "agent":
+            split = s.add_mutually_exclusive_group()
+            split.add_argument("--no-banner", action="store_true",
+                               help="everything but the banner (Windows: the SYSTEM task at startup)")
+            split.add_argument("--banner-only", action="store_true",
+                               help="only the banner, in the user's session (Windows: at logon)")
     s = sub.add_parser("demo", help="everything on this machine, simulated")
     s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
     s.set_defaults(func=_demo)

@@ -25,17 +25,17 @@ from typing import Callable
 
 from edge.agent.actions import Actions
 from edge.agent.banner import Banner
+from edge.agent.banner_only import BannerOnly
 from edge.agent.commands import HandledIds, judge
 from edge.agent.telemetry import Telemetry
 from edge.agent.texts import banner_view
+from edge.agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
 from edge.config import AgentConfig, ConfigError, load_agent_config
 from edge.messages import Ack, PcCommand, Topics, to_json
 from edge.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
 
-RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after this long
-TEST_CLOSE_S = 60.0        # and a test banner after this long
 BROKER_WARN_AFTER_S = 10.0
 RESUME_MIN_S = 10.0        # a shutdown resumed after a restart waits this at least (for a cancel)
 
@@ -175,7 +175,7 @@ class Agent:
 
     def grace_s(self, cmd: PcCommand) -> float:
         """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
-        return max(0.0, min(float(self.config.agent.shutdown_grace_s), float(cmd.grace_s)))
+        return shutdown_grace_s(self.config.agent, cmd)
 
     def _act_loop(self) -> None:
         try:
@@ -190,7 +190,6 @@ class Agent:
                 logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
 
     def _act(self, cmd: PcCommand) -> None:
-        language = self.config.site.language
         if cmd.kind == "shutdown":
             if self.actions.shutdown_requested:
                 return
@@ -199,19 +198,13 @@ class Agent:
             self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
                                        "until": max(cmd.expires, now + grace)})
             self.actions.shutdown(grace)
-            view = banner_view(cmd, language, countdown_s=grace)
         elif cmd.kind == "wrapup":
             self._wrapup(cmd)
-            view = banner_view(cmd, language)
         elif cmd.kind == "cancel":
             self.actions.cancel()
             self.handled.set_shutdown(None)
-            view = banner_view(cmd, language, close_after_s=self.restored_close_s)
-        elif cmd.kind == "test":
-            view = banner_view(cmd, language, close_after_s=TEST_CLOSE_S)
-        else:
-            view = banner_view(cmd, language)
-        self.banner.show(view)
+        self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
+                                      self.restored_close_s))
 
     def _wrapup(self, cmd: PcCommand) -> None:
         """Start the wrap-up; with OBS its ack says where the recording was saved, or why not."""
@@ -251,14 +244,14 @@ class Agent:
         self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
 
 
-def _log_to_file_when_no_console(config_path: str) -> bool:
+def _log_to_file_when_no_console(config_path: str, suffix: str = "") -> bool:
     """Under pythonw.exe (no console) the log goes to agent.log next to the config file."""
     if sys.stderr is not None:
         return False
     path = Path(config_path).resolve()
     try:
         handler = logging.handlers.RotatingFileHandler(
-            path.with_name(f"{path.stem}.log"), maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            path.with_name(f"{path.stem}{suffix}.log"), maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         return False   # its folder is missing or read-only: there is nowhere to say anything
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -266,9 +259,12 @@ def _log_to_file_when_no_console(config_path: str) -> bool:
     return True
 
 
-def run(path: str) -> int:
-    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2)."""
-    to_file = _log_to_file_when_no_console(path)
+def run(path: str, mode: str = "all") -> int:
+    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2).
+
+    ``mode``: "all" (everything), "service" (everything but the banner: Windows' SYSTEM task) or
+    "banner" (only the banner, in the user's session: Windows' logon task)."""
+    to_file = _log_to_file_when_no_console(path, "-banner" if mode == "banner" else "")
     try:
         config = load_agent_config(path)
     except ConfigError as exc:
@@ -279,15 +275,17 @@ def run(path: str) -> int:
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), lambda *_: stop.set())
-    agent = Agent(config)
-    agent.start()
-    logger.info("siaga agent for PC %s of site %s started; broker %s:%s; state in %s",
-                agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port,
-                agent.handled.path)
+    if mode == "service":
+        config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, banner=False))
+    program: Agent | BannerOnly = BannerOnly(config) if mode == "banner" else Agent(config)
+    program.start()
+    logger.info("siaga agent%s for PC %s of site %s started; broker %s:%s",
+                {"service": " (no banner)", "banner": " (banner only)"}.get(mode, ""),
+                config.agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port)
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        agent.stop()
+        program.stop()
         logger.info("siaga agent stopped")
     return 0
