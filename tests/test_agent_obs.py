@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from edge.agent.obs import format_size
 from edge.cli import main
+from edge.config import ObsConfig, load_agent_config
 from edge.servers import ServerMissing, find_program, free_port
 from tests.agent_helpers import marker_argv, pc_client, wait_until, write_agent_config  # noqa: F401
 from tests.obs_studio import ObsStudio
@@ -149,6 +151,18 @@ def test_a_bad_obs_table_is_one_line_and_exit_2(tmp_path, capsys, table, message
     assert main(["agent", "-c", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(message), err
+
+
+def test_the_example_obs_table_loads_once_uncommented(tmp_path):
+    example = (Path(__file__).resolve().parent.parent / "firmware_config" / "agent.toml").read_text()
+    head, _, obs = example.partition("# [agent.obs]\n")
+    keys = [line[2:] for line in obs.splitlines() if re.match(r"# [a-z_]+ = ", line)]
+    (tmp_path / "agent.toml").write_text(head + "[agent.obs]\n" + "\n".join(keys) + "\n")
+    (tmp_path / "mqtt.password").write_text("x\n")
+    (tmp_path / "obs.password").write_text("sandi-obs\n")
+    obs_config = load_agent_config(tmp_path / "agent.toml").agent.obs
+    assert obs_config == ObsConfig(password_file="obs.password", password="sandi-obs")
+    assert len(keys) == 5
 
 
 @pytest.mark.parametrize("size, text", [
