@@ -11,12 +11,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from edge.agent.obs import format_size
 from edge.cli import main
 from edge.config import ObsConfig, load_agent_config
-from edge.servers import ServerMissing, find_program, free_port
+from edge.servers import ServerMissing, find_program, free_port, stop_process
 from tests.agent_helpers import marker_argv, pc_client, wait_until, write_agent_config  # noqa: F401
 from tests.obs_studio import ObsStudio
 
@@ -93,6 +94,46 @@ def test_wrapup_stops_the_recording_and_acks_the_saved_playable_file(
     assert obs.request("GetRecordStatus")["outputActive"] is False
     wait_until(marker.exists, timeout=10, what="wrapup_command ran after OBS")
     assert len(pc_client.acks(cmd["id"])) == 1
+
+
+@pytest.fixture
+def rtmp_server(tmp_path: Path):
+    """ffmpeg listening for one RTMP stream on a free loopback port; what it receives -> a file."""
+    try:
+        ffmpeg = find_program("ffmpeg", "ffmpeg")
+    except ServerMissing as exc:
+        pytest.fail(f"{exc} (make test installs it)")
+    port, received = free_port(), tmp_path / "received.flv"
+    with open(tmp_path / "ffmpeg-rtmp.log", "ab") as log:
+        proc = subprocess.Popen([ffmpeg, "-nostdin", "-loglevel", "warning", "-listen", "1", "-i",
+                                 f"rtmp://127.0.0.1:{port}/live/rapat", "-c", "copy", "-y",
+                                 str(received)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        # ffmpeg takes exactly one connection: watch for its listening socket, do not connect.
+        wait_until(lambda: any(c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                               for c in psutil.net_connections("tcp4")),
+                   timeout=10, what="ffmpeg listening for RTMP")
+        yield f"rtmp://127.0.0.1:{port}/live", received
+    finally:
+        stop_process(proc)
+
+
+def test_wrapup_also_stops_the_live_stream(obs, start_obs_agent, pc_client, rtmp_server):
+    server, received = rtmp_server
+    obs.request("SetStreamServiceSettings", streamServiceType="rtmp_custom",
+                streamServiceSettings={"server": server, "key": "rapat"})
+    start_obs_agent(obs.port, obs.password)
+    obs.request("StartStream")
+    wait_until(lambda: obs.request("GetStreamStatus")["outputActive"], timeout=15)
+    obs.start_recording()
+    time.sleep(2)
+    cmd, _ = pc_client.send("wrapup")
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"], timeout=30)
+    assert ack["ok"] is True and ack["detail"].startswith(f"saved {obs.recordings}")
+    wait_until(lambda: obs.request("GetStreamStatus")["outputActive"] is False, timeout=10,
+               what="OBS stopped streaming")   # StopStream returns before the stream has ended
+    wait_until(lambda: received.exists() and float(probe(received)["format"]["duration"]) > 0.5,
+               timeout=10, what="the RTMP server received the stream")
 
 
 def test_a_wrong_password_is_a_failed_ack_and_the_recording_goes_on(obs, start_obs_agent, pc_client):

@@ -138,15 +138,13 @@ async def _stop(config: ObsConfig) -> tuple[str, bool]:
                 stopped.set_result(str(data.get("outputPath") or ""))
 
         client.register_event_callback(on_record_state, "RecordStateChanged")
+        # The recording first: it is what the meeting keeps; the stream is gone either way.
+        recording = bool((await _call(client, config, "GetRecordStatus")).get("outputActive"))
+        path = await _stop_recording(client, config, stopped) if recording else ""
         streamed = config.stop_stream and await _stop_output(client, config, "Stream")
-        if not (await _call(client, config, "GetRecordStatus")).get("outputActive"):
+        if not recording:
             raise ObsFailed("not_recording", streamed=streamed)
-        answer = await _call(client, config, "StopRecord")
-        try:
-            path = await asyncio.wait_for(stopped, config.timeout_s)
-        except TimeoutError:
-            raise ObsFailed("timeout", seconds=f"{config.timeout_s:g}") from None
-        return path or str(answer.get("outputPath") or ""), streamed
+        return path, streamed
     finally:
         await client.disconnect()
 
@@ -199,6 +197,17 @@ async def _call(client: simpleobsws.WebSocketClient, config: ObsConfig, request:
         status = answer.requestStatus
         raise ObsFailed("refused", request=request, comment=status.comment or f"code {status.code}")
     return answer.responseData or {}
+
+
+async def _stop_recording(client: simpleobsws.WebSocketClient, config: ObsConfig,
+                          stopped: asyncio.Future[str]) -> str:
+    """StopRecord, then wait for OBS to say the file is written; its path."""
+    answer = await _call(client, config, "StopRecord")
+    try:
+        path = await asyncio.wait_for(stopped, config.timeout_s)
+    except TimeoutError:
+        raise ObsFailed("timeout", seconds=f"{config.timeout_s:g}") from None
+    return path or str(answer.get("outputPath") or "")
 
 
 async def _stop_output(client: simpleobsws.WebSocketClient, config: ObsConfig, output: str) -> bool:
