@@ -22,6 +22,7 @@ from typing import Any
 import simpleobsws
 
 from edge.servers import find_program, free_port, stop_process
+from tests.xvfb import start_xvfb
 
 PASSWORD = "rahasia-obs-uji"
 
@@ -123,19 +124,9 @@ class ObsStudio:
         return self
 
     def _start_xvfb(self) -> str:
-        xvfb = find_program("Xvfb", "xvfb")
         self.directory.mkdir(parents=True, exist_ok=True)
-        read_end, write_end = os.pipe()
-        with open(self.directory / "xvfb.log", "ab") as log:
-            self.xvfb = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0",
-                                          "1024x768x24", "-nolisten", "tcp"], pass_fds=(write_end,),
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        os.close(write_end)
-        with os.fdopen(read_end) as r:
-            number = r.readline().strip()
-        if not number:
-            raise RuntimeError(f"Xvfb did not start; see {self.directory}/xvfb.log")
-        return f":{number}"
+        self.xvfb, display = start_xvfb(self.directory / "xvfb.log", "1024x768x24")
+        return display
 
     def _write_config(self) -> Path:
         home = self.directory / "home"
