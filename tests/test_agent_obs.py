@@ -18,7 +18,8 @@ from edge.agent.obs import format_size
 from edge.cli import main
 from edge.config import ObsConfig, load_agent_config
 from edge.servers import ServerMissing, find_program, free_port, stop_process
-from tests.agent_helpers import marker_argv, pc_client, wait_until, write_agent_config  # noqa: F401
+from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
+                                 wait_until, write_agent_config)
 from tests.obs_studio import ObsStudio
 
 
@@ -38,29 +39,13 @@ def obs(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def start_obs_agent(broker, tmp_path: Path, pc_client):
-    """Start an in-process agent whose agent.toml has an [agent.obs] table."""
-    from edge.agent.main import Agent
-    from edge.config import load_agent_config
-
-    agents = []
-
-    def start(port: int, password: str, language: str = "id", timeout_s: float = 20, **agent):
+def start_obs_agent(start_agent, tmp_path: Path):
+    """Start an in-process agent whose agent.toml has an [agent.obs] table for ``port``."""
+    def start(port: int, password: str, timeout_s: float = 20, **settings):
         (tmp_path / "obs-password").write_text(password + "\n")
-        path = write_agent_config(tmp_path, broker.port, language=language, **agent)
-        with path.open("a") as f:
-            f.write(f'\n[agent.obs]\nhost = "127.0.0.1"\nport = {port}\n'
-                    f'password_file = "obs-password"\nstop_stream = true\ntimeout_s = {timeout_s}\n')
-        agent_ = Agent(load_agent_config(path))
-        agents.append(agent_)
-        seen = len(pc_client.messages)
-        agent_.start()
-        pc_client.wait_for("status", after=seen, timeout=10)
-        return agent_
-
-    yield start
-    for agent_ in agents:
-        agent_.stop()
+        return start_agent(obs={"host": "127.0.0.1", "port": port, "password_file": "obs-password",
+                                "stop_stream": True, "timeout_s": timeout_s}, **settings)
+    return start
 
 
 def probe(path: Path) -> dict:
@@ -187,8 +172,7 @@ def test_a_frozen_obs_is_a_timeout_and_a_resend_meanwhile_gets_no_second_ack(
 ])
 def test_a_bad_obs_table_is_one_line_and_exit_2(tmp_path, capsys, table, message):
     path = write_agent_config(tmp_path, 1883)
-    with path.open("a") as f:
-        f.write(f"\n[agent.obs]\n{table}\n")
+    path.write_text(path.read_text() + f"\n[agent.obs]\n{table}\n")
     assert main(["agent", "-c", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(message), err
