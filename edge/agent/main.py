@@ -251,7 +251,8 @@ def _log_to_file_when_no_console(config_path: str, suffix: str = "") -> bool:
     path = Path(config_path).resolve()
     try:
         handler = logging.handlers.RotatingFileHandler(
-            path.with_name(f"{path.stem}{suffix}.log"), maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            path.with_name(f"{path.stem}{suffix}.log"), maxBytes=1_000_000, backupCount=3,
+            encoding="utf-8")
     except OSError:
         return False   # its folder is missing or read-only: there is nowhere to say anything
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

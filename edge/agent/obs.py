@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 OUTPUT_STOPPED = "OBS_WEBSOCKET_OUTPUT_STOPPED"
 SUBSCRIBE_OUTPUTS = 1 << 6        # obs-websocket EventSubscription.Outputs: record/stream state
 CLOSE_AUTH_FAILED = 4009          # obs-websocket WebSocketCloseCode.AuthenticationFailed
+CLOSE_WAIT_S = 2.0                # a frozen OBS never answers the closing handshake: do not wait
 
 # The PC's own words for the wrap-up ack (CONTRACT §5.4); a separate block for the PC catalogue.
 REASONS: dict[str, dict[str, str]] = {
@@ -146,7 +147,15 @@ async def _stop(config: ObsConfig) -> tuple[str, bool]:
             raise ObsFailed("not_recording", streamed=streamed)
         return path, streamed
     finally:
-        await client.disconnect()
+        await _disconnect(client)
+
+
+async def _disconnect(client: simpleobsws.WebSocketClient) -> None:
+    """Close the connection; a peer that does not answer the close is not waited for long."""
+    try:
+        await asyncio.wait_for(client.disconnect(), CLOSE_WAIT_S)
+    except Exception:  # noqa: BLE001 - closing is best effort; the result is already known
+        logger.debug("closing the obs-websocket connection failed", exc_info=True)
 
 
 async def _connect(config: ObsConfig) -> simpleobsws.WebSocketClient:
@@ -177,12 +186,12 @@ async def _identified(client: simpleobsws.WebSocketClient, config: ObsConfig) ->
         task = client.recv_task
         if task is None or task.done():
             code = getattr(client.ws, "close_code", None)
-            await client.disconnect()
+            await _disconnect(client)
             if code == CLOSE_AUTH_FAILED:
                 raise ObsFailed("password")
             raise ObsFailed("not_websocket", where=_where(config), error=f"closed with code {code}")
         if asyncio.get_running_loop().time() > deadline:
-            await client.disconnect()
+            await _disconnect(client)
             raise ObsFailed("no_answer", where=_where(config), seconds=f"{config.timeout_s:g}")
         await asyncio.sleep(0.02)
 
