@@ -152,6 +152,8 @@ def test_a_frozen_obs_is_a_timeout_and_a_resend_meanwhile_gets_no_second_ack(
     start_obs_agent(obs.port, obs.password, language="en", timeout_s=2)
     os.kill(obs.proc.pid, signal.SIGSTOP)
     try:
+        wait_until(lambda: psutil.Process(obs.proc.pid).status() == psutil.STATUS_STOPPED,
+                   timeout=5, what="OBS stopped")   # the signal lands when OBS is scheduled
         cmd, _ = pc_client.send("wrapup")
         time.sleep(0.5)
         pc_client.send("wrapup", cid=cmd["id"])      # the edge resends what is not acked yet
