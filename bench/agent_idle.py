@@ -114,21 +114,18 @@ def scan_cost() -> tuple[int, float, float]:
 def banner_idle(seconds: float) -> str:
     """The hidden banner window process after its first banner: start time, RSS, idle CPU."""
     import os
-    import shutil
 
     from edge.agent.banner import Banner
     from edge.agent.texts import banner_view
     from edge.messages import PcCommand
-    if not shutil.which("Xvfb"):
+    from edge.servers import ServerMissing
+    from tests.xvfb import start_xvfb
+    try:
+        xvfb, display = start_xvfb(Path(os.devnull))
+    except ServerMissing:
         return "banner window: not measured (no Xvfb; apt install xvfb)"
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24",
-                             "-nolisten", "tcp"], pass_fds=(write_end,), stderr=subprocess.DEVNULL)
-    os.close(write_end)
     banner = None
     try:
-        with os.fdopen(read_end) as r:
-            display = ":" + r.readline().strip()
         banner = Banner(True, env={**os.environ, "DISPLAY": display})
         cmd = PcCommand(id="b", ts=0, expires=1, kind="notice", chat_text="x", runtime_s=1500)
         started = time.perf_counter()

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import logging
 import sys
+from typing import Callable
 
 from edge.config import ConfigError
 
 DEFAULT_CONFIG = "/etc/siaga/siaga.toml"
 
+# What `pip install "siaga[pi]"` adds; the meeting PC's plain `pip install siaga` lacks them.
+PI_MODULES = frozenset({"aionut", "gpiozero", "flask", "werkzeug", "waitress", "prometheus_client",
+                        "apprise", "weasyprint"})
 
+
+class MissingExtra(Exception):
+    """A program needs a library of the ``pi`` extra that this install does not have."""
+
+
+def _needs_pi(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a missing Pi library (the PC's install) into one line saying what to install."""
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in PI_MODULES:
+                raise
+            raise MissingExtra(
+                f"siaga {args.command}: needs the Raspberry Pi part of Siaga ({exc.name} is not "
+                f"installed); install it with: pip install \"siaga[pi]\"") from None
+    return wrapper
+
+
+@_needs_pi
 def _edge(args: argparse.Namespace) -> int:
     from edge.daemon import run
     return run(args.config)
@@ -19,24 +45,28 @@ def _edge(args: argparse.Namespace) -> int:
 
 def _agent(args: argparse.Namespace) -> int:
     from edge.agent.main import run
-    return run(args.config)
+    return run(args.config, "service" if args.no_banner else "banner" if args.banner_only else "all")
 
 
+@_needs_pi
 def _dashboard(args: argparse.Namespace) -> int:
     from dashboard.serve import run
     return run(args.config)
 
 
+@_needs_pi
 def _check(args: argparse.Namespace) -> int:
     from edge.check import run
     return run(args.config)
 
 
+@_needs_pi
 def _demo(args: argparse.Namespace) -> int:
     from edge.demo import run
     return run(args.action)
 
 
+@_needs_pi
 def _passwd(args: argparse.Namespace) -> int:
     from werkzeug.security import generate_password_hash
     first = getpass.getpass("Password: ")
@@ -50,6 +80,7 @@ def _passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+@_needs_pi
 def _report(args: argparse.Namespace) -> int:
     from dashboard.report_cli import run
     return run(args)
@@ -82,6 +113,12 @@ def parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=helptext)
         s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
         s.set_defaults(func=func)
+        if name == "agent":
+            split = s.add_mutually_exclusive_group()
+            split.add_argument("--no-banner", action="store_true",
+                               help="everything but the banner (Windows: the SYSTEM task at startup)")
+            split.add_argument("--banner-only", action="store_true",
+                               help="only the banner, in the user's session (Windows: at logon)")
     _report_options(sub.choices["report"])
     s = sub.add_parser("demo", help="everything on this machine, simulated")
     s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
@@ -101,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -139,6 +139,18 @@ class Config:
 
 
 @dataclass(frozen=True)
+class ObsConfig:
+    """[agent.obs]: OBS Studio's obs-websocket v5; ``password`` is read from ``password_file``."""
+
+    host: str = "127.0.0.1"
+    port: int = 4455
+    password_file: str = ""
+    stop_stream: bool = True
+    timeout_s: float = 60          # for OBS to answer and to report the file written
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class AgentSection:
     """[agent] of the meeting PC's file."""
 
@@ -153,6 +165,7 @@ class AgentSection:
     shutdown_grace_s: float = 30
     command_timeout_s: float = 120
     state_file: str = ""
+    obs: ObsConfig | None = None   # [agent.obs] present: the wrap-up stops OBS's recording
 
 
 @dataclass(frozen=True)
@@ -272,11 +285,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
               "wrapup_command": names, "shutdown_command": names,
               "shutdown_grace_s": number(0, 3600), "command_timeout_s": number(1, 3600),
               "state_file": text},
+    "obs": {"host": host, "port": integer(1, 65535), "password_file": text, "stop_stream": flag,
+            "timeout_s": number(1, 3600)},
 }
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
                  "policy": PolicyConfig, "gpio": GpioConfig, "dashboard": DashboardConfig,
-                 "alerts": AlertsConfig, "agent": AgentSection}
+                 "alerts": AlertsConfig, "agent": AgentSection, "obs": ObsConfig}
 
 
 class _Reader:
@@ -392,8 +407,14 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     """Read the meeting PC's agent.toml; raise ConfigError naming every bad key."""
     r = _parse(path)
     site, mqtt = _common(r)
-    agent = r.section("agent")
+    table = r.data.get("agent", {})
+    obs_table = table.pop("obs", None) if isinstance(table, dict) else None
+    agent = r.section("agent", table)
     r.required("agent.pc_id", agent.pc_id)
+    if obs_table is not None:
+        obs = r.section("obs", obs_table, "agent.obs")
+        password = r.secret("agent.obs.password_file", obs.password_file)
+        agent = dataclasses.replace(agent, obs=dataclasses.replace(obs, password=password))
     config = AgentConfig(str(r.path), site, mqtt, agent)
     r.finish()
     return config

@@ -212,7 +212,7 @@ step_venv() {
         say "ok: siaga from $REPO is installed in the venv"
     else
         do_file "$venv/bin/pip" install -q --upgrade pip
-        do_file "$venv/bin/pip" install -q "$REPO"
+        do_file "$venv/bin/pip" install -q "$REPO[pi]"
         [ "${LGPIO_FROM_PIP:-0}" = 0 ] || do_file "$venv/bin/pip" install -q lgpio
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
         UNITS_CHANGED=1   # new code: restart the services below

@@ -36,14 +36,19 @@ def toml_value(value: Any) -> str:
     return repr(value)
 
 
-def write_agent_config(directory: Path, port: int, language: str = "id", **agent: Any) -> Path:
-    """agent.toml for a PC "meeting-pc" on the broker at ``port``; the shutdown is a marker file."""
+def write_agent_config(directory: Path, port: int, language: str = "id",
+                       obs: dict[str, Any] | None = None, **agent: Any) -> Path:
+    """agent.toml for a PC "meeting-pc" on the broker at ``port``; the shutdown is a marker file.
+
+    ``obs``: the keys of an [agent.obs] table (none without it)."""
     settings = {"pc_id": PC, "interval_s": 1, "banner": False, "recordings_dir": str(directory),
                 "shutdown_command": marker_argv(directory / "shutdown.marker"),
                 "shutdown_grace_s": 1, "command_timeout_s": 20, **agent}
     lines = ["[site]", f'id = "{SITE}"', f'language = "{language}"', "", "[mqtt]",
              'host = "127.0.0.1"', f"port = {port}", "", "[agent]"]
     lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    if obs is not None:
+        lines += ["", "[agent.obs]"] + [f"{key} = {toml_value(value)}" for key, value in obs.items()]
     path = directory / "agent.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

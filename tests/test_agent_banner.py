@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.servers import find_program, stop_process
+from edge.servers import ServerMissing, find_program, stop_process
 from tests.agent_helpers import pc_client, start_agent, wait_until  # noqa: F401
+from tests.xvfb import start_xvfb
 
 DOCS = Path(__file__).parent.parent / "docs"
 CHAT = "Mohon maaf, listrik padam. Rapat tetap berjalan — rekaman disimpan otomatis."
@@ -25,25 +26,18 @@ CHAT = "Mohon maaf, listrik padam. Rapat tetap berjalan — rekaman disimpan oto
 @pytest.fixture
 def display(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A private Xvfb (1920x1080, like the meeting room's all-in-one) on a free display number."""
-    programs = [("Xvfb", "xvfb"), ("import", "imagemagick"), ("xdotool", "xdotool"),
-                ("xclip", "xclip"), ("tesseract", "tesseract-ocr")]
+    programs = [("import", "imagemagick"), ("xdotool", "xdotool"), ("xclip", "xclip"),
+                ("tesseract", "tesseract-ocr")]
     try:
-        paths = {name: find_program(name, package) for name, package in programs}
-    except Exception as exc:  # noqa: BLE001 - a missing program fails the test, never skips it
+        for name, package in programs:
+            find_program(name, package)
+        xvfb, display = start_xvfb(tmp_path / "xvfb.log")
+    except ServerMissing as exc:   # a missing program fails the test, never skips it
         pytest.fail(f"{exc} (make test installs it)")
-    read_end, write_end = os.pipe()
-    with open(tmp_path / "xvfb.log", "wb") as log:
-        xvfb = subprocess.Popen([paths["Xvfb"], "-displayfd", str(write_end), "-screen", "0",
-                                 "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write_end,),
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    os.close(write_end)
     try:
-        with os.fdopen(read_end) as r:
-            number = r.readline().strip()
-        assert number, f"Xvfb did not start; see {tmp_path / 'xvfb.log'}"
-        monkeypatch.setenv("DISPLAY", f":{number}")
+        monkeypatch.setenv("DISPLAY", display)
         monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-        yield f":{number}"
+        yield display
     finally:
         stop_process(xvfb)
 

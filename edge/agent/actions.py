@@ -1,9 +1,9 @@
 """What the agent runs on the PC: only the argv of its own config, never anything a command names.
 
 ``run_argv`` runs one argv without a shell, with a timeout (the whole process tree is killed when
-it runs over) and logs its output. ``Actions`` holds the wrap-up (one at a time) and the shutdown
-(after a grace that a ``cancel`` stops; it waits for a running wrap-up so the recording is saved
-first).
+it runs over) and logs its output. ``Actions`` holds the wrap-up (one at a time: OBS's recording
+stopped and saved when ``[agent.obs]`` is set, then ``wrapup_command``) and the shutdown (after a
+grace that a ``cancel`` stops; it waits for a running wrap-up so the recording is saved first).
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import platform
 import subprocess
 import threading
 import time
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import psutil
 
 from edge.config import AgentSection
+
+if TYPE_CHECKING:
+    from edge.agent.obs import ObsResult
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +106,9 @@ class Actions:
     """The wrap-up and the shutdown of this PC, each in its own thread."""
 
     def __init__(self, section: AgentSection, on_shutdown_start: Callable[[], None] | None = None,
-                 ) -> None:
+                 language: str = "id") -> None:
         self.section = section
+        self.language = language
         self.on_shutdown_start = on_shutdown_start   # called just before the shutdown command runs
         self._lock = threading.Lock()
         self._wrapup: threading.Thread | None = None
@@ -127,20 +131,41 @@ class Actions:
         p = self._shutdown
         return p is not None and not p.started and not p.cancelled.is_set()
 
-    def wrapup(self) -> str:
-        """Start ``wrapup_command`` unless one runs; returns what happened, for the ack."""
+    def wrapup(self, on_obs: Callable[[ObsResult], None] | None = None) -> str:
+        """Start the wrap-up unless one runs; returns what happened, for the ack.
+
+        With ``[agent.obs]`` the recording is stopped first and ``on_obs`` gets how that went
+        (the wrap-up ack waits for it); ``wrapup_command`` runs after it."""
         argv = list(self.section.wrapup_command)
-        if not argv:
+        if not argv and self.section.obs is None:
             logger.info("wrap-up: no agent.wrapup_command configured, nothing to run")
             return "no wrapup_command configured"
         with self._lock:
             if self._wrapup is not None and self._wrapup.is_alive():
-                logger.info("wrap-up: the wrap-up command still runs; not starting another")
+                logger.info("wrap-up: the wrap-up still runs; not starting another")
                 return "wrap-up already running"
-            self._wrapup = threading.Thread(target=run_argv, name="wrapup", daemon=True,
-                                            args=(argv, self.section.command_timeout_s, "wrap-up"))
+            self._wrapup = threading.Thread(target=self._wrapup_steps, name="wrapup", daemon=True,
+                                            args=(argv, on_obs))
             self._wrapup.start()
         return "wrap-up started"
+
+    def _wrapup_steps(self, argv: list[str], on_obs: Callable[[ObsResult], None] | None) -> None:
+        if self.section.obs is not None:
+            # Imported here: only PCs with [agent.obs] pay for websockets and msgpack.
+            from edge.agent.obs import stop_recording
+            result = stop_recording(self.section.obs, self.language)
+            if on_obs is not None:
+                try:
+                    on_obs(result)
+                except Exception:  # noqa: BLE001 - wrapup_command must still run
+                    logger.exception("reporting the OBS wrap-up failed")
+        if argv:
+            run_argv(argv, self.section.command_timeout_s, "wrap-up")
+
+    def _wrapup_budget_s(self) -> float:
+        """The longest a wrap-up can take: OBS's wait, then wrapup_command's timeout."""
+        obs = self.section.obs
+        return self.section.command_timeout_s + (obs.timeout_s + 5 if obs is not None else 0)
 
     def shutdown(self, grace_s: float) -> str:
         """Shut the PC down after ``grace_s`` unless cancelled; returns a line for the ack."""
@@ -169,8 +194,8 @@ class Actions:
             return
         wrapup = self._wrapup
         if wrapup is not None and wrapup.is_alive():
-            logger.info("shutdown waits for the wrap-up command to finish")
-            deadline = time.monotonic() + self.section.command_timeout_s + 10
+            logger.info("shutdown waits for the wrap-up to finish")
+            deadline = time.monotonic() + self._wrapup_budget_s() + 10
             while wrapup.is_alive() and time.monotonic() < deadline:
                 if pending.cancelled.wait(0.2):
                     return

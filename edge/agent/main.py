@@ -25,17 +25,17 @@ from typing import Callable
 
 from edge.agent.actions import Actions
 from edge.agent.banner import Banner
+from edge.agent.banner_only import BannerOnly
 from edge.agent.commands import HandledIds, judge
 from edge.agent.telemetry import Telemetry
 from edge.agent.texts import banner_view
+from edge.agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
 from edge.config import AgentConfig, ConfigError, load_agent_config
 from edge.messages import Ack, PcCommand, Topics, to_json
 from edge.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
 
-RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after this long
-TEST_CLOSE_S = 60.0        # and a test banner after this long
 BROKER_WARN_AFTER_S = 10.0
 RESUME_MIN_S = 10.0        # a shutdown resumed after a restart waits this at least (for a cancel)
 
@@ -59,13 +59,14 @@ class Agent:
         self.pc_id = config.agent.pc_id
         self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
         self.banner = banner or Banner(config.agent.banner)
-        self.actions = Actions(config.agent,
+        self.actions = Actions(config.agent, language=config.site.language,
                                on_shutdown_start=lambda: self.handled.set_shutdown(None))
         self.handled = HandledIds(state_path(config))
         self.telemetry = Telemetry(self.pc_id, config.agent)
         self.restored_close_s = restored_close_s
         self.clock = clock
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
+        self._ack_later: set[str] = set()   # OBS wrap-ups: acked once OBS has saved the file
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -132,6 +133,12 @@ class Agent:
             return
         now = self.clock()
         verdict = judge(payload, now, self.handled)
+        if not verdict.act and verdict.command is not None and verdict.command.id in self._ack_later:
+            # A resend while OBS saves: an "already handled" ack now would be journaled instead
+            # of the saved file's name, which follows.
+            logger.info("wrap-up %s resent while OBS saves the recording; its ack follows",
+                        verdict.command.id)
+            return
         if not verdict.act:
             if verdict.ack is not None:
                 self._ack(verdict.ack)
@@ -140,7 +147,10 @@ class Agent:
                        verdict.reason)
             return
         cmd = verdict.command
-        self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
+        if cmd.kind == "wrapup" and self.config.agent.obs is not None:
+            self._ack_later.add(cmd.id)
+        else:
+            self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
         self.handled.add(cmd.id, cmd.expires, now, save=False)   # the file is written by the worker
         logger.info("command %s received (id %s)", cmd.kind, cmd.id)
         self._inbox.put(cmd)
@@ -165,7 +175,7 @@ class Agent:
 
     def grace_s(self, cmd: PcCommand) -> float:
         """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
-        return max(0.0, min(float(self.config.agent.shutdown_grace_s), float(cmd.grace_s)))
+        return shutdown_grace_s(self.config.agent, cmd)
 
     def _act_loop(self) -> None:
         try:
@@ -180,7 +190,6 @@ class Agent:
                 logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
 
     def _act(self, cmd: PcCommand) -> None:
-        language = self.config.site.language
         if cmd.kind == "shutdown":
             if self.actions.shutdown_requested:
                 return
@@ -189,19 +198,27 @@ class Agent:
             self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
                                        "until": max(cmd.expires, now + grace)})
             self.actions.shutdown(grace)
-            view = banner_view(cmd, language, countdown_s=grace)
         elif cmd.kind == "wrapup":
-            self.actions.wrapup()
-            view = banner_view(cmd, language)
+            self._wrapup(cmd)
         elif cmd.kind == "cancel":
             self.actions.cancel()
             self.handled.set_shutdown(None)
-            view = banner_view(cmd, language, close_after_s=self.restored_close_s)
-        elif cmd.kind == "test":
-            view = banner_view(cmd, language, close_after_s=TEST_CLOSE_S)
-        else:
-            view = banner_view(cmd, language)
-        self.banner.show(view)
+        self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
+                                      self.restored_close_s))
+
+    def _wrapup(self, cmd: PcCommand) -> None:
+        """Start the wrap-up; with OBS its ack says where the recording was saved, or why not."""
+        if cmd.id not in self._ack_later:
+            self.actions.wrapup()
+            return
+
+        def ack(ok: bool, detail: str) -> None:
+            self._ack_later.discard(cmd.id)
+            self._ack(Ack(cmd.id, cmd.kind, ok, self.clock(), detail))
+
+        started = self.actions.wrapup(on_obs=lambda result: ack(result.ok, result.detail))
+        if started != "wrap-up started":
+            ack(True, started)
 
     def _resume_shutdown(self) -> None:
         """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
@@ -227,14 +244,15 @@ class Agent:
         self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
 
 
-def _log_to_file_when_no_console(config_path: str) -> bool:
+def _log_to_file_when_no_console(config_path: str, suffix: str = "") -> bool:
     """Under pythonw.exe (no console) the log goes to agent.log next to the config file."""
     if sys.stderr is not None:
         return False
     path = Path(config_path).resolve()
     try:
         handler = logging.handlers.RotatingFileHandler(
-            path.with_name(f"{path.stem}.log"), maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            path.with_name(f"{path.stem}{suffix}.log"), maxBytes=1_000_000, backupCount=3,
+            encoding="utf-8")
     except OSError:
         return False   # its folder is missing or read-only: there is nowhere to say anything
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -242,9 +260,12 @@ def _log_to_file_when_no_console(config_path: str) -> bool:
     return True
 
 
-def run(path: str) -> int:
-    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2)."""
-    to_file = _log_to_file_when_no_console(path)
+def run(path: str, mode: str = "all") -> int:
+    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2).
+
+    ``mode``: "all" (everything), "service" (everything but the banner: Windows' SYSTEM task) or
+    "banner" (only the banner, in the user's session: Windows' logon task)."""
+    to_file = _log_to_file_when_no_console(path, "-banner" if mode == "banner" else "")
     try:
         config = load_agent_config(path)
     except ConfigError as exc:
@@ -255,15 +276,17 @@ def run(path: str) -> int:
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), lambda *_: stop.set())
-    agent = Agent(config)
-    agent.start()
-    logger.info("siaga agent for PC %s of site %s started; broker %s:%s; state in %s",
-                agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port,
-                agent.handled.path)
+    if mode == "service":
+        config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, banner=False))
+    program: Agent | BannerOnly = BannerOnly(config) if mode == "banner" else Agent(config)
+    program.start()
+    logger.info("siaga agent%s for PC %s of site %s started; broker %s:%s",
+                {"service": " (no banner)", "banner": " (banner only)"}.get(mode, ""),
+                config.agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port)
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        agent.stop()
+        program.stop()
         logger.info("siaga agent stopped")
     return 0
