@@ -2,8 +2,8 @@
 
 Both are opened read-only (SQLite URI ``mode=ro``): a report never changes, locks or creates the
 file it reads, even while the dashboard or the edge writes to it. Only the ``events`` table and
-the ``latest`` states are relied on; the history table is read if it has the columns we know,
-and is otherwise "no data" (its shape may change between versions).
+the ``latest`` states are relied on; the history tables (dashboard/history.py) are read if they
+have the columns we know, and are otherwise "no data" (their shape may change between versions).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ _EVENTS_SQL = (
     "SELECT ts, kind, CASE WHEN json_valid(detail) THEN json_extract(detail, '$.pc') END, "
     f"CASE WHEN kind IN ({', '.join('?' * len(DETAIL_KINDS))}) THEN detail END "
     "FROM events WHERE {where} ts >= ? AND ts < ? ORDER BY seq")
-OUTAGE_ROOMS = ("on_battery", "wrapup", "shutdown")
 NO_DETAIL: dict[str, Any] = {}   # shared by the rows whose detail is not read; never changed
 
 
@@ -118,16 +117,23 @@ def latest_state(conn: sqlite3.Connection, site: str) -> dict[str, Any] | None:
 
 
 def samples(conn: sqlite3.Connection, site: str, win: Window) -> list[Sample] | None:
-    """The site's history samples in the window; None when the file has no history we can read."""
+    """The site's history buckets in the window (dashboard/history.py: per-minute rows for the
+    last days, per-hour rows before); None when the file has no history we can read."""
+    cols = "start, load_last, voltage_min, voltage_max, runtime_last"
     try:
-        rows = conn.execute("SELECT ts, load, voltage, runtime, room FROM history "
-                            "WHERE site = ? AND ts >= ? AND ts < ? ORDER BY ts",
-                            (site, win.start, win.end)).fetchall()
+        minutes = conn.execute(f"SELECT {cols} FROM minutes WHERE site = ? AND start >= ? "
+                               "AND start < ? ORDER BY start", (site, win.start, win.end)).fetchall()
+        first = minutes[0][0] if minutes else win.end
+        hours = conn.execute(f"SELECT {cols} FROM hours WHERE site = ? AND start >= ? "
+                             "AND start < ? ORDER BY start", (site, win.start, first)).fetchall()
+        spans = conn.execute("SELECT start, coalesce(stop, ?) FROM battery WHERE site = ? "
+                             "AND coalesce(stop, ?) >= ? AND start < ?",
+                             (win.end, site, win.end, win.start, win.end)).fetchall()
     except sqlite3.Error as exc:
         logger.debug("no history for the report: %s", exc)
         return None
-    return [Sample(ts, load, volts, runtime, room in OUTAGE_ROOMS)
-            for ts, load, volts, runtime, room in rows]
+    return [Sample(ts, load, vmin, vmax, runtime, any(a <= ts < b for a, b in spans))
+            for ts, load, vmin, vmax, runtime in hours + minutes]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

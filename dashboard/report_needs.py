@@ -21,11 +21,13 @@ COMPARABLE_LOAD_PCT = 10.0  # runtimes within this many load points of the usual
 
 
 class Sample(NamedTuple):
-    """One history point of a site (dashboard database only)."""
+    """One history bucket of a site (dashboard database only): the load and runtime are the
+    bucket's last values, the voltage its lowest and highest (a sag inside a minute counts)."""
 
     ts: float
     load: float | None
-    voltage: float | None
+    voltage_min: float | None
+    voltage_max: float | None
     runtime: float | None
     on_battery: bool
 
@@ -90,12 +92,15 @@ def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> li
 def power_quality(samples: list[Sample] | None) -> dict[str, Any]:
     """Input voltage min/max and the number of sags (< 198 V) and swells (> 231 V), each a run
     of consecutive samples; ``known`` False when there is no voltage history."""
-    volts = [s.voltage for s in samples or () if s.voltage is not None and s.voltage >= MAINS_MIN_V
-             and not s.on_battery]
-    if not volts:
+    mains = [s for s in samples or () if not s.on_battery and s.voltage_min is not None
+             and s.voltage_max is not None and s.voltage_max >= MAINS_MIN_V]
+    # Below MAINS_MIN_V is the cut itself (an outage, journaled as one), not a sag.
+    lows = [s.voltage_min for s in mains if s.voltage_min >= MAINS_MIN_V]
+    highs = [s.voltage_max for s in mains]
+    if not mains:
         return {"known": False, "min_v": None, "max_v": None, "sags": 0, "swells": 0}
-    return {"known": True, "min_v": round(min(volts), 1), "max_v": round(max(volts), 1),
-            "sags": _runs(volts, lambda v: v < SAG_V), "swells": _runs(volts, lambda v: v > SWELL_V)}
+    return {"known": True, "min_v": round(min(lows), 1) if lows else None, "max_v": round(max(highs), 1),
+            "sags": _runs(lows, lambda v: v < SAG_V), "swells": _runs(highs, lambda v: v > SWELL_V)}
 
 
 def _runs(values: list[float], hit: Any) -> int:

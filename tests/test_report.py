@@ -161,10 +161,18 @@ def test_buy_list_follows_the_numbers():
 
 def test_power_quality_counts_sags_and_swells_as_runs():
     volts = [220, 197, 195, 220, 232, 233, 219, 190, 0, 221]
-    samples = [Sample(float(i), None, v, None, v == 0) for i, v in enumerate(volts)]
+    samples = [Sample(float(i), None, v, v, None, v == 0) for i, v in enumerate(volts)]
     assert power_quality(samples) == {"known": True, "min_v": 190.0, "max_v": 233.0,
                                       "sags": 2, "swells": 1}
     assert power_quality(None)["known"] is False
+
+
+def test_power_quality_sees_a_sag_and_a_swell_inside_one_bucket():
+    """A minute that dipped to 190 V and peaked at 235 V but ended at 220 V is both."""
+    samples = [Sample(0.0, None, 219.0, 221.0, None, False), Sample(60.0, None, 190.0, 235.0, None, False),
+               Sample(120.0, None, 0.0, 220.0, None, False)]   # the cut itself is no sag
+    assert power_quality(samples) == {"known": True, "min_v": 190.0, "max_v": 235.0,
+                                      "sags": 1, "swells": 1}
 
 
 @pytest.mark.parametrize("values, p, m", [([], None, None), ([5.0], 5.0, 5.0),

@@ -7,6 +7,7 @@ one line and exit 2, never a traceback.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import sqlite3
@@ -15,7 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from zoneinfo import ZoneInfo
 
+from dashboard import history
 from dashboard.database import Database
 from edge.journal import Journal
 from edge.messages import JournalEvent
@@ -91,6 +94,24 @@ def test_one_edge_journal(tmp_path):
     assert list(report["sites"]) == ["rr1"]
     assert report["ups"]["runtime_needed_s"] == 2700.0
     assert report["power_quality"]["known"] is False      # a journal has no voltage history
+
+
+def test_voltage_history_kept_by_the_dashboard_gives_power_quality(office):
+    """Minutes written by the dashboard's own history store (min/max/last per minute): a sag
+    inside a minute that ended at 220 V still counts; the cut itself (0 V on battery) does not."""
+    config, database = office
+    db = Database(str(database))
+    t0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp()
+    for i, volts in enumerate([(220.0,), (225.0, 190.0, 220.0), (236.0, 221.0), (0.0,)]):
+        minute = history.Minute("rr1", t0 + 60 * i)
+        for v in volts:
+            minute.add({"charge": 100.0, "runtime": 1500.0, "load": 30.0, "voltage": v})
+        db.add_minute(minute)
+    db.battery_span("rr1", start=t0 + 180, stop=t0 + 240)
+    db.close()
+    report = json.loads(siaga("-c", str(config), *RANGE, "--format", "json").stdout)
+    quality = report["sites"]["rr1"]["power_quality"]
+    assert quality == {"known": True, "min_v": 190.0, "max_v": 236.0, "sags": 1, "swells": 1}
 
 
 def test_csv_has_one_row_per_room_and_the_total(office):
