@@ -8,14 +8,19 @@ out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any
 
 from edge.config import PolicyConfig
-from edge.messages import (Ack, AgentStatus, EdgeCommand, IndicatorView, JournalEvent, OutageView,
-                           PcCommand, PcView, Power, StateSnapshot, UpsView)
+from edge.messages import (Ack, AgentStatus, EdgeCommand, EventKind, IndicatorView, JournalEvent,
+                           OutageView, PcCommand, PcView, Power, Room, StateSnapshot, UpsView)
+from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, judge, ob_ol_charges)
+from edge.power import power as _power
 from edge.texts import command_texts
+
+__all__ = ["UNREADABLE_REASONS", "UpsReading", "Inputs", "RoomState", "Rules", "Effects", "step",
+           "resume", "snapshot", "make_command", "Led", "Pattern", "Buzz", "PcReport"]
 
 
 class Led(str, Enum):
@@ -46,77 +51,15 @@ class Buzz(str, Enum):
     RESTORED = "restored"    # one long beep, once
 
 
-UNREADABLE_REASONS = ("refused", "timeout", "unknown_ups", "driver_not_connected", "data_stale",
-                      "starting", "access_denied", "protocol_error")
-
-
-@dataclass(frozen=True)
-class UpsReading:
-    """One poll of one UPS. ``error`` non-empty means it could not be read: never "on battery"."""
-
-    name: str
-    ts: float
-    powers_pc: bool = True
-    error: str = ""            # "" or one of UNREADABLE_REASONS
-    error_detail: str = ""     # a sentence for people: 'connection refused by 127.0.0.1:3493'
-    status: str = ""           # ups.status as upsd said it, e.g. "OB DISCHRG"
-    charge_pct: float | None = None
-    runtime_s: float | None = None   # None when missing or not believable (65535, negative)
-    load_pct: float | None = None
-    input_voltage: float | None = None
-    battery_date: str = ""
-    test_result: str = ""
-
-    @property
-    def reachable(self) -> bool:
-        """True when the reading holds real values."""
-        return not self.error
-
-    @property
-    def flags(self) -> frozenset[str]:
-        """The words of ups.status."""
-        return frozenset(self.status.split())
-
-    @property
-    def on_battery(self) -> bool:
-        """OB: the UPS runs from its battery."""
-        return "OB" in self.flags
-
-    @property
-    def low_battery(self) -> bool:
-        """LB: the UPS says its battery is low."""
-        return "LB" in self.flags
-
-    @property
-    def forced_shutdown(self) -> bool:
-        """FSD: upsmon's primary ordered a shutdown."""
-        return "FSD" in self.flags
-
-    @property
-    def self_test(self) -> bool:
-        """CAL or a test in progress: OB then is a test, not an outage."""
-        return "CAL" in self.flags or "progress" in self.test_result.lower()
-
-    @property
-    def replace_battery(self) -> bool:
-        """RB: the battery needs replacing."""
-        return "RB" in self.flags
-
-    @property
-    def overload(self) -> bool:
-        """OVER: the load is above what the UPS can carry."""
-        return "OVER" in self.flags
-
-
 STAGES = ("on_battery", "wrapup", "shutdown")  # an outage only ever moves forward
 RESTORED_BEEP_S = 3.0
 LOOK = {  # room -> LED, pattern, buzzer (docs/indicator.md is the legend of this table)
-    "ready": (Led.GREEN, Pattern.SOLID, Buzz.OFF),
-    "attention": (Led.AMBER, Pattern.SOLID, Buzz.OFF),
-    "on_battery": (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE),
-    "wrapup": (Led.RED, Pattern.BLINK, Buzz.WRAPUP),
-    "shutdown": (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN),
-    "fault": (Led.RED, Pattern.SOLID, Buzz.OFF),
+    Room.READY: (Led.GREEN, Pattern.SOLID, Buzz.OFF),
+    Room.ATTENTION: (Led.AMBER, Pattern.SOLID, Buzz.OFF),
+    Room.ON_BATTERY: (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE),
+    Room.WRAPUP: (Led.RED, Pattern.BLINK, Buzz.WRAPUP),
+    Room.SHUTDOWN: (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN),
+    Room.FAULT: (Led.RED, Pattern.SOLID, Buzz.OFF),
 }
 
 
@@ -180,6 +123,8 @@ class RoomState:
     pcs_known: frozenset[str] = frozenset()   # PCs whose online state has been decided once
     ups_down: frozenset[str] = frozenset()
     battery_bad: frozenset[str] = frozenset()
+    fsd_on_mains: frozenset[str] = frozenset()  # UPSes saying FSD while not on battery
+    charge_ob_ol: dict[str, float] = field(default_factory=dict)  # charge when OB+OL began
     restored_at: float | None = None
     first: bool = True
 
@@ -212,10 +157,12 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     """One tick: (previous state, inputs, time) -> (new state, effects)."""
     events: list[tuple[str, dict[str, Any]]] = []
     sends: list[tuple[str, PcCommand]] = []
-    ups_down, battery_bad = _watch_ups(prev, inp, events)
+    charges = ob_ol_charges(inp.ups, prev.charge_ob_ol)
+    verdicts = _verdicts(inp, charges)
+    ups_down, battery_bad, fsd = _watch_ups(prev, inp, verdicts, events)
     pending = _take_acks(prev.pending, inp, events)
     online, known = _watch_pcs(prev, inp, rules, events)
-    power = _power(inp.ups)
+    power = _power(inp.ups, verdicts)
     outage, restored = _track_outage(prev.outage, power, inp, events)
     if outage is not None and prev.outage is None:  # a cancel of the last outage would stop this one
         pending = tuple(s for s in pending if s.command.kind != "cancel")
@@ -236,58 +183,45 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
                 sends.append((pc, make_command("test", pc, inp.now, inp.now, power.runtime_s, rules)))
     resent, pending = _resend(pending, inp.now, rules)
     pending += tuple(Sent(pc, c, inp.now) for pc, c in sends)
-    reasons = _reasons(inp, rules, online, known)
+    reasons = _reasons(inp, rules, verdicts, online, known)
     room = _room(outage, inp.ups, reasons)
     since = prev.since if room == prev.room and not prev.first else inp.now
     silenced = _silenced(prev, room, inp, events)
     state = RoomState(prev.started, room, since, reasons, outage, silenced, pending, online, known,
-                      ups_down, battery_bad, restored_at, first=False)
+                      ups_down, battery_bad, fsd, charges, restored_at, first=False)
     led, pattern, buzz = _look(state, inp.now)
     actions = tuple(c for c in inp.commands if c.kind in ("test_indicator", "ups_selftest"))
     return state, Effects(led, pattern, buzz, tuple(resent + sends), tuple(events), actions)
 
 
-class PowerView(NamedTuple):
-    """The UPSes that feed the PC, taken together."""
-
-    on_battery: bool
-    low_battery: bool
-    forced: bool
-    charge_pct: float | None
-    runtime_s: float | None
-    unreadable: tuple[str, ...]
-    on_battery_ups: tuple[str, ...]
+def _verdicts(inp: Inputs, charges: dict[str, float]) -> dict[str, Verdict]:
+    """What Siaga believes of each readable UPS (edge.power: drivers lie)."""
+    return {r.name: judge(r, charges.get(r.name)) for r in inp.ups if r.reachable}
 
 
-def _power(readings: tuple[UpsReading, ...]) -> PowerView:
-    feeding = [r for r in readings if r.powers_pc and r.reachable]
-    ob = tuple(r.name for r in feeding if r.on_battery and not r.self_test)
-    charges = [r.charge_pct for r in feeding if r.charge_pct is not None]
-    runtimes = [r.runtime_s for r in feeding if r.runtime_s is not None]
-    return PowerView(
-        on_battery=bool(ob),
-        low_battery=any(r.low_battery and r.on_battery for r in feeding),
-        forced=any(r.forced_shutdown for r in feeding),
-        charge_pct=min(charges) if charges else None,
-        runtime_s=min(runtimes) if runtimes else None,
-        unreadable=tuple(r.name for r in readings if r.powers_pc and not r.reachable),
-        on_battery_ups=ob,
-    )
-
-
-def _watch_ups(prev: RoomState, inp: Inputs, events: list) -> tuple[frozenset[str], frozenset[str]]:
-    """Journal a UPS becoming unreadable or readable again, and a battery that needs replacing."""
+def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],
+               events: list) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Journal a UPS becoming unreadable or readable again, a battery that needs replacing and
+    FSD on mains (once, until the UPS stops saying FSD)."""
     down = {r.name for r in inp.ups if not r.reachable}
     for r in inp.ups:
         if not r.reachable and r.name not in prev.ups_down:
-            events.append(("ups_unreachable", {"ups": r.name, "reason": r.error, "detail": r.error_detail}))
+            events.append((EventKind.UPS_UNREACHABLE, {"ups": r.name, "reason": r.error,
+                                                      "detail": r.error_detail}))
         elif r.reachable and r.name in prev.ups_down:
-            events.append(("ups_reachable", {"ups": r.name, "status": r.status}))
+            events.append((EventKind.UPS_REACHABLE, {"ups": r.name, "status": r.status}))
     bad = {r.name for r in inp.ups if r.replace_battery}
     bad |= {name for name in prev.battery_bad if name in down}  # unknown is not "fixed"
     for name in sorted(bad - prev.battery_bad):
-        events.append(("replace_battery", {"ups": name}))
-    return frozenset(down), frozenset(bad)
+        events.append((EventKind.REPLACE_BATTERY, {"ups": name}))
+    fsd = {r.name for r in inp.ups if r.reachable and r.forced_shutdown}
+    fsd |= {name for name in prev.fsd_on_mains if name in down}
+    for r in inp.ups:
+        if r.name in fsd - prev.fsd_on_mains and verdicts[r.name].fsd_on_mains:
+            events.append((EventKind.UPS_FSD_ON_MAINS, {"ups": r.name, "status": r.status}))
+    keep = {name for name in fsd if name in prev.fsd_on_mains or
+            (name in verdicts and verdicts[name].fsd_on_mains)}
+    return frozenset(down), frozenset(bad), frozenset(keep)
 
 
 def _take_acks(pending: tuple[Sent, ...], inp: Inputs, events: list) -> tuple[Sent, ...]:
@@ -323,7 +257,7 @@ def _watch_pcs(prev: RoomState, inp: Inputs, rules: Rules,
 def _track_outage(prev: Outage | None, power: PowerView, inp: Inputs,
                   events: list) -> tuple[Outage | None, Outage | None]:
     """(the open outage or None, the outage that just ended or None)."""
-    out = power.on_battery or power.forced
+    out = power.on_battery  # FSD and LB count only with OB (edge.power)
     if prev is None:
         if not out:
             return None, None
@@ -405,7 +339,8 @@ def _resend(pending: tuple[Sent, ...], now: float, rules: Rules) -> tuple[list, 
     return resent, tuple(keep)
 
 
-def _reasons(inp: Inputs, rules: Rules, online: frozenset[str], known: frozenset[str]) -> tuple[str, ...]:
+def _reasons(inp: Inputs, rules: Rules, verdicts: dict[str, Verdict], online: frozenset[str],
+             known: frozenset[str]) -> tuple[str, ...]:
     """Machine-readable causes, e.g. ``pc_offline:meeting-pc``, ``replace_battery:meeting``."""
     p = rules.policy
     reasons = []
@@ -413,12 +348,13 @@ def _reasons(inp: Inputs, rules: Rules, online: frozenset[str], known: frozenset
         if not r.reachable:
             reasons.append(f"ups_unreachable:{r.name}")
             continue
-        for flag, name in ((r.on_battery and not r.self_test, "on_battery"), (r.low_battery, "low_battery"),
-                           (r.replace_battery, "replace_battery"), (r.overload, "overload"),
-                           (r.self_test, "self_test")):
+        v = verdicts[r.name]
+        for flag, name in ((v.on_battery, "on_battery"), (v.low_battery, "low_battery"),
+                           (v.fsd_on_mains, "fsd_on_mains"), (r.replace_battery, "replace_battery"),
+                           (r.overload, "overload"), (r.self_test, "self_test")):
             if flag:
                 reasons.append(f"{name}:{r.name}")
-        if not r.on_battery and r.charge_pct is not None and r.charge_pct < p.low_charge_attention_pct:
+        if not v.on_battery and r.charge_pct is not None and r.charge_pct < p.low_charge_attention_pct:
             reasons.append(f"low_charge:{r.name}")
     statuses = {pc.id: pc.status for pc in inp.pcs}
     for pc in rules.expected_pcs:
@@ -435,10 +371,10 @@ def _room(outage: Outage | None, readings: tuple[UpsReading, ...], reasons: tupl
     if outage is not None:
         return outage.stage
     if not readings or any(r.powers_pc and not r.reachable for r in readings):
-        return "fault"
+        return Room.FAULT
     if any(not r.startswith("self_test:") for r in reasons):
-        return "attention"
-    return "ready"
+        return Room.ATTENTION
+    return Room.READY
 
 
 def _silenced(prev: RoomState, room: str, inp: Inputs, events: list) -> bool:
@@ -494,20 +430,25 @@ COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutd
 
 def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules) -> StateSnapshot:
     """The retained state message of CONTRACT §3."""
-    power = _power(inp.ups)
+    verdicts = _verdicts(inp, state.charge_ob_ol)
+    power = _power(inp.ups, verdicts)
     reports = {p.id: p for p in inp.pcs}
     o = state.outage
     return StateSnapshot(
         site=rules.site_id, name=rules.place, ts=inp.now, room=state.room, since=state.since,
         reasons=list(state.reasons),
         power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s),
-        ups=[UpsView(r.name, r.reachable, r.status, r.on_battery, r.low_battery, r.charge_pct,
-                     r.runtime_s, r.load_pct, r.input_voltage) for r in inp.ups],
+        ups=[_ups_view(r, verdicts.get(r.name)) for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
         indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
                                 state.silenced),
         outage=None if o is None else OutageView(o.started, o.notice_sent, o.wrapup_sent, o.shutdown_sent),
     )
+
+
+def _ups_view(r: UpsReading, v: Verdict | None) -> UpsView:
+    return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
+                   r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

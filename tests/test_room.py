@@ -54,7 +54,18 @@ def sent(fx):
     (ups("OB DISCHRG", runtime=250.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
     (ups("OB DISCHRG", runtime=100.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
     (ups("OB DISCHRG LB"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
-    (ups("OL FSD"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG FSD"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OL FSD"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),     # drivers lie (§5.3)
+    (ups("ALARM OL FSD"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL CHRG LB"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL DISCHRG"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB OL"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB OL DISCHRG"), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=0.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=0.0, charge=20.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG", runtime=65535.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=-1.0, charge=45.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
+    (ups("OB DISCHRG", runtime=90000.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
     (ups("OB DISCHRG", runtime=None, charge=45.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
     (ups("OB DISCHRG", runtime=None, charge=20.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
     (ups("OB CAL"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
@@ -230,3 +241,45 @@ def test_unacked_cancel_of_the_last_outage_is_not_resent_into_the_next_one():
     later = run(ticks, out[-1][0])
     assert ("pc1", "shutdown") in sent(later[1][1])
     assert all(kind != "cancel" for _, fx in later for _, kind in sent(fx))
+
+
+# Drivers that lie (CONTRACT §5.3): what a status means depends on what comes with it.
+@pytest.mark.parametrize("status, charges, rooms, shutdown", [
+    # Megatec units whose driver sets FSD on every poll, on mains: never an outage.
+    ("ALARM OL FSD", (100, 100, 100), ["attention"] * 3, False),
+    # FSD together with OB: the shutdown is real.
+    ("OB FSD", (100, 100, 100), ["shutdown"] * 3, True),
+    # LB while charging on mains (APC Back-UPS LS 500): nothing to do.
+    ("OL CHRG LB", (97, 97, 97), ["ready"] * 3, False),
+    # OB and OL with a steady charge: on mains.
+    ("OB OL", (98, 98, 98), ["ready"] * 3, False),
+    # OB and OL with a falling charge: the battery is feeding the load.
+    ("OB OL", (98, 97, 97), ["ready", "on_battery", "on_battery"], False),
+    # OB, OL and DISCHRG: on battery from the first tick.
+    ("OB OL DISCHRG", (98, 98, 98), ["on_battery"] * 3, False),
+])
+def test_drivers_that_lie(status, charges, rooms, shutdown):
+    out = run([(t, [ups(status, charge=float(c))], {}) for t, c in zip((0, 6, 12), charges)])
+    assert [s.room for s, _ in out] == rooms
+    assert any(("pc1", "shutdown") in sent(fx) for _, fx in out) is shutdown
+
+
+def test_fsd_on_mains_is_journaled_once_with_a_reason():
+    out = run([(t, [ups("ALARM OL FSD")], {}) for t in (0, 1, 2)] + [(3, [ups("OL")], {}),
+                                                                   (4, [ups("OL FSD")], {})])
+    fsd = [(i, d) for i, (_, fx) in enumerate(out) for k, d in fx.events if k == "ups_fsd_on_mains"]
+    assert fsd == [(0, {"ups": "meeting", "status": "ALARM OL FSD"}),
+                   (4, {"ups": "meeting", "status": "OL FSD"})]
+    assert "fsd_on_mains:meeting" in out[0][0].reasons and out[3][0].room == "ready"
+    assert all(s.outage is None for s, _ in out)
+
+
+def test_runtime_zero_with_full_charge_is_not_a_shutdown():
+    # A UPS that always reports runtime 0: the charge decides, not the first second on battery.
+    out = run([(t, [ups("OB DISCHRG", runtime=0.0, charge=c)], {})
+               for t, c in ((0, 100.0), (6, 99.0), (60, 60.0), (120, 45.0))])
+    assert [s.room for s, _ in out] == ["on_battery", "on_battery", "on_battery", "wrapup"]
+    assert [sent(fx) for _, fx in out][:2] == [[], [("pc1", "notice")]]
+    assert not any(("pc1", "shutdown") in sent(fx) for _, fx in out)
+    snap = snapshot(out[0][0], Inputs(T0, (ups("OB DISCHRG", runtime=0.0),), (PC_OK,)), out[0][1], RULES)
+    assert snap.power.runtime_s is None and snap.ups[0].runtime_s is None
