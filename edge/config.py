@@ -82,6 +82,13 @@ class PolicyConfig:
     wrapup_at_charge_pct: float = 50
     shutdown_at_charge_pct: float = 25
     unreadable_wrapup_after_s: float = 60
+    # A UPS feeding the PC is lost mid-outage and no runtime of it was ever known: the shutdown
+    # follows the wrap-up after this long. 120 s gives the wrap-up time to stop the recording
+    # and write the file (OBS needs seconds) and matches shutdown_at_runtime_s's default: the
+    # margin we keep on a battery we can see is the most we dare spend on one we cannot.
+    unreadable_shutdown_after_s: float = 120
+    # While a PC converts a recording the shutdown waits, but never below this runtime (§5.3).
+    hard_shutdown_at_runtime_s: float = 60
     low_charge_attention_pct: float = 50
     disk_low_gb: float = 5
     shutdown_grace_s: float = 30
@@ -361,6 +368,10 @@ def load_config(path: str | Path) -> Config:
     if policy.shutdown_at_runtime_s > policy.wrapup_at_runtime_s:
         r.error("policy.shutdown_at_runtime_s", "must not be above policy.wrapup_at_runtime_s",
                 policy.shutdown_at_runtime_s)
+    if policy.hard_shutdown_at_runtime_s > policy.shutdown_at_runtime_s:
+        r.error("policy.hard_shutdown_at_runtime_s",
+                "must not be above policy.shutdown_at_runtime_s (the hold only lowers it)",
+                policy.hard_shutdown_at_runtime_s)
     gpio = r.section("gpio")
     want = {"rgb": 3, "traffic": 3, "single": 1}[gpio.led_kind]
     if len(gpio.led_pins) != want:

@@ -47,6 +47,20 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
                "Apologies: backup power at {place} has run out and the meeting PC is shutting "
                "down. The meeting will resume or be rescheduled once power is back."),
     },
+    "hold": {  # sent as a notice: the shutdown waits until the recording is converted
+        "id": ("Komputer dimatikan setelah konversi selesai",
+               "Baterai UPS hampir habis (sisa {minutes}). Rekaman rapat sedang dikonversi; "
+               "komputer akan dimatikan dengan aman setelah konversi selesai, atau lebih awal "
+               "bila baterai tinggal sedikit. Jangan matikan komputer sekarang.",
+               "Mohon maaf, daya cadangan di {place} hampir habis. Rekaman rapat sedang "
+               "disimpan; komputer rapat akan dimatikan setelah itu."),
+        "en": ("The PC shuts down after the conversion",
+               "The UPS battery is nearly empty ({minutes} left). The meeting recording is being "
+               "converted; the PC will shut down safely once the conversion ends, or earlier if "
+               "the battery runs too low. Do not switch the PC off now.",
+               "Apologies: backup power at {place} is nearly exhausted. The meeting recording is "
+               "being saved; the meeting PC will shut down after that."),
+    },
     "cancel": {
         "id": ("Listrik kembali menyala",
                "Listrik PLN sudah kembali. Komputer tidak akan dimatikan; rapat dapat dilanjutkan.",

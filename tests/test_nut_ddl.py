@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import PolicyConfig, UpsConfig
+from edge.daemon import clock_synced
 from edge.room import Inputs, PcReport, RoomState, Rules, step
 from edge.servers import Upsd
 from edge.ups import UpsReader
@@ -124,5 +125,7 @@ def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broke
         kinds = watch.event_kinds()
         assert kinds.count("ups_fsd_on_mains") == 3 and "power_lost" not in kinds
         assert pc.commands() == []
+        started = [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
+        assert started == [{"resumed_outage": False, "clock_synced": clock_synced()}]
     finally:
         pc.close()
