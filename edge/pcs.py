@@ -32,6 +32,7 @@ class PcWatch(NamedTuple):
     known: frozenset[str] = frozenset()       # PCs whose online state has been decided once
     meetings: frozenset[str] = frozenset()    # meeting_app true (and online)
     converting: frozenset[str] = frozenset()  # converting true (and online)
+    heard: tuple[tuple[str, float, float], ...] = ()  # (pc, last_seen, monotonic when new)
 
 
 ACTIVITY = (("meeting_app", "meetings", EventKind.MEETING_STARTED, EventKind.MEETING_ENDED),
@@ -39,18 +40,19 @@ ACTIVITY = (("meeting_app", "meetings", EventKind.MEETING_STARTED, EventKind.MEE
 
 
 def watch_pcs(prev: PcWatch, reports: tuple[PcReport, ...], expected: tuple[str, ...], now: float,
-              up_for_s: float, offline_after_s: float, events: Events) -> PcWatch:
+              clock: float, up_for_s: float, offline_after_s: float, events: Events) -> PcWatch:
     """Which expected PCs are online, in a meeting, converting; journal each change.
 
-    ``now`` is the wall clock (``last_seen`` is stamped with it); ``up_for_s`` is how long the
-    edge has run (monotonic): a PC never heard is called offline only after the grace period.
+    ``now`` is the wall clock, ``clock`` the monotonic one; ``up_for_s`` is how long the edge
+    has run: a PC never heard is called offline only after the grace period.
     """
     by_id = {p.id: p for p in reports}
+    heard = _heard(prev, by_id, now, clock)
     online, known = set(), set(prev.known)
     for pc in expected:
         r = by_id.get(pc, PcReport(pc))
-        is_online = (r.available is not False and r.last_seen is not None
-                     and now - r.last_seen <= offline_after_s)
+        is_online = (r.available is not False and pc in heard
+                     and clock - heard[pc][1] <= offline_after_s)
         if is_online:
             online.add(pc)
         decided = is_online or r.available is False or up_for_s >= offline_after_s
@@ -58,7 +60,29 @@ def watch_pcs(prev: PcWatch, reports: tuple[PcReport, ...], expected: tuple[str,
             events.append((EventKind.PC_ONLINE if is_online else EventKind.PC_OFFLINE, {"pc": pc}))
             known.add(pc)
     active = _activity(prev, by_id, expected, frozenset(online), events)
-    return PcWatch(frozenset(online), frozenset(known), *active)
+    return PcWatch(frozenset(online), frozenset(known), *active,
+                   heard=tuple((pc, seen, at) for pc, (seen, at) in sorted(heard.items())))
+
+
+def _heard(prev: PcWatch, by_id: dict[str, PcReport], now: float,
+           clock: float) -> dict[str, tuple[float, float]]:
+    """When each PC was last heard, on the monotonic clock. ``last_seen`` is wall clock (the bus
+    stamps it): a new value means a status came since the last tick, so it is "now"; only a
+    value seen for the first time (a retained status at start) is aged by the wall clock. A
+    wall-clock step thus never makes a PC look offline (nor its meeting end)."""
+    before = {pc: (seen, at) for pc, seen, at in prev.heard}
+    out = {}
+    for pc, r in by_id.items():
+        if r.last_seen is None:
+            continue
+        old = before.get(pc)
+        if old is not None and old[0] == r.last_seen:
+            out[pc] = old
+        elif old is not None:
+            out[pc] = (r.last_seen, clock)
+        else:
+            out[pc] = (r.last_seen, clock - max(0.0, now - r.last_seen))
+    return out
 
 
 def _activity(prev: PcWatch, by_id: dict[str, PcReport], expected: tuple[str, ...],

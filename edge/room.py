@@ -157,8 +157,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     verdicts = verdicts_of(inp.ups, charges)
     ups_down, battery_bad, fsd = _watch_ups(prev, inp, verdicts, events)
     pending, acked_off = _take_acks(prev.pending, inp, events)
-    pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock - prev.started,
-                    rules.policy.pc_offline_after_s, events)
+    pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
+                    inp.clock - prev.started, rules.policy.pc_offline_after_s, events)
     last = last_runtimes(inp.ups, prev.last_runtime, inp.clock)
     guesses = estimates(inp.ups, last, inp.clock) if prev.outage is not None else ()
     power = _power(inp.ups, verdicts, guesses)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from edge.messages import EventKind, PcCommand
+from edge.messages import EventKind, PcCommand, Room
 from edge.pcs import PcWatch
 from edge.power import PowerView
 from edge.texts import command_texts
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from edge.config import PolicyConfig
     from edge.room import Rules
 
-STAGES = ("on_battery", "wrapup", "shutdown")  # an outage only ever moves forward
+# The room states of an outage, in order: an outage only ever moves forward.
+STAGES = (Room.ON_BATTERY.value, Room.WRAPUP.value, Room.SHUTDOWN.value)
 # Shutdowns that are sure: the UPS itself says so, or the runtime is already at the threshold.
 # Waiting out the flicker guard (notice_after_s) would only spend battery the PC needs.
 SURE = ("fsd", "low_battery", "runtime")

@@ -441,3 +441,17 @@ def test_resume_remembers_the_hold_and_the_pcs_that_are_off():
     assert sent(fx) == [("pc1", "notice"), ("pc1", "wrapup")]  # resent; no second shutdown
     assert kinds(fx) == ["pc_offline"]  # no second shutdown_held, no second pc_off
     assert fx.pattern == Pattern.BLINK and fx.buzzer == Buzz.OFF
+
+
+@pytest.mark.parametrize("jump", [3600.0, -3600.0])
+def test_wall_clock_step_does_not_take_the_pc_offline_or_end_its_meeting(jump):
+    in_meeting = AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0, meeting_app=True)
+    state, events = RoomState(started=0.0), []
+    # Statuses stamped (by the bus, on the wall clock) at 1 and 2; the wall clock steps at 3.
+    for mono, wall, seen in ((1, T0 + 1, T0 + 1), (2, T0 + 2, T0 + 2), (3, T0 + 3 + jump, T0 + 2),
+                             (4, T0 + 4 + jump, T0 + 4 + jump), (30, T0 + 30 + jump, T0 + 4 + jump)):
+        pcs = (PcReport("pc1", True, seen, in_meeting),)
+        state, fx = tick(state, wall, mono, ups(), pcs=pcs)
+        events.append(kinds(fx))
+    assert events[:4] == [["pc_online", "meeting_started"], [], [], []]
+    assert events[4] == ["pc_offline", "meeting_ended"]  # 26 s without a status: really gone
