@@ -25,7 +25,7 @@ from edge.stages import Outage, advance, make_command, track_outage
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
            "Effects", "Sent", "Outage", "step", "make_command", "verdicts_of", "Led", "Pattern",
-           "Buzz", "LOOK", "Rules"]
+           "Buzz", "LOOK"]
 
 
 class Led(str, Enum):
