@@ -12,20 +12,30 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from edge.servers import stop_process
 from tests.agent_helpers import PC, SITE, marker_argv, pc_client, start_agent, write_agent_config  # noqa: F401
 from tests.observer import Observer
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
 
 
-def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, pc_client,
+@pytest.fixture
+def watch(broker):
+    """Everything the edge publishes for the agent helpers' site."""
+    observer = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    yield observer
+    observer.close()
+
+
+def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, pc_client, watch,
                                                         start_agent, mock_factory, edge_in_process):
     # Runtime 70 s, wrap-up at 60 s, shutdown at 40 s: with upsd gone, the estimate reaches the
     # wrap-up 10 s and the shutdown 30 s after the last reading.
     edge_in_process(write_config(tmp_path, upsd, broker, site=SITE, wrapup_at_runtime_s=60,
                                  shutdown_at_runtime_s=40, hard_shutdown_at_runtime_s=30,
                                  unreadable_wrapup_after_s=3))
-    start_agent(shutdown_command=marker_argv(tmp_path / "shutdown.marker"))
+    agent = start_agent(shutdown_command=marker_argv(tmp_path / "shutdown.marker"))
     upsd.set(ups_status="OB DISCHRG", battery_runtime="70")
     pc_client.wait_for("command", lambda c: c["kind"] == "notice", timeout=10)
     pc_client.wait_for("ack", lambda a: a["kind"] == "notice", timeout=5)
@@ -44,6 +54,14 @@ def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, 
     while not (tmp_path / "shutdown.marker").exists():
         assert time.monotonic() < deadline, "the agent never ran its shutdown command"
         time.sleep(0.1)
+    # The PC goes off (its agent says offline): pc_off, and the outage view shows when.
+    agent.stop()
+    watch.wait(lambda: "pc_off" in watch.event_kinds(), 10, "pc_off")
+    snap = watch.wait(lambda: (s := watch.state()) and (s["outage"] or {}).get("pc_off") and s,
+                      5, "outage.pc_off")
+    assert snap["room"] == "shutdown" and snap["indicator"]["pattern"] == "blink"
+    assert snap["indicator"]["buzzer"] == "off"
+    assert watch.event_kinds().count("runtime_estimated") == 1
 
 
 def fake_program(directory: Path, name: str) -> subprocess.Popen:
@@ -53,13 +71,11 @@ def fake_program(directory: Path, name: str) -> subprocess.Popen:
     return subprocess.Popen([str(link), "600"], start_new_session=True)
 
 
-
-def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker,
+def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker, watch,
                                                               mock_factory, edge_in_process):
     tag = random.randrange(1000, 9999)  # process names of our own: other tests may run a "Zoom"
     zoom, coder = f"Zoom{tag}", f"zTscoder{tag}"
     edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
-    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
     agent_dir = tmp_path / "agent"
     agent_dir.mkdir()
     config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom],
@@ -93,5 +109,4 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
         for proc in programs:
             stop_process(proc)
         stop_process(agent)
-        watch.close()
         print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])

@@ -20,7 +20,7 @@ from edge.daemon import clock_synced
 from edge.room import Inputs, PcReport, RoomState, Rules, step
 from edge.servers import Upsd
 from edge.ups import UpsReader
-from tests.test_edge_outage import PREFIX, FakePc, edge_in_process, watch  # noqa: F401 - fixtures
+from tests.test_edge_outage import FakePc, edge_in_process, watch  # noqa: F401 - fixtures
 
 DUMPS_DIR = Path(__file__).parent / "fixtures" / "nut-ddl"
 # UPS name -> (dump, room on mains, ups.status to try on battery or None, room on battery)
