@@ -5,7 +5,8 @@ on every poll while on mains, APCs that say LB while charging on mains, units re
 DISCHRG (and OB) together, and runtimes of 0 or 65535. Shutting a meeting PC down on mains ends
 the meeting for nothing, so a flag counts only where it can be true:
 
-- LB and FSD count only together with OB (FSD on mains is journaled as ``ups_fsd_on_mains``);
+- LB and FSD count only together with OB (FSD on mains is journaled as ``ups_fsd_on_mains``),
+  and FSD not at all from a UPS that said it on mains and has said it ever since;
 - a runtime of 0 or below, 65535 or above, or over 24 h is unknown (then charge decides);
 - OB and OL together count as on battery only if DISCHRG or a falling charge says so.
 
@@ -100,8 +101,14 @@ class Verdict(NamedTuple):
     runtime_s: float | None
 
 
-def judge(r: UpsReading, charge_at_ob_ol: float | None) -> Verdict:
-    """One reading -> what counts. ``charge_at_ob_ol``: the charge when OB+OL was first seen."""
+def judge(r: UpsReading, charge_at_ob_ol: float | None, fsd_liar: bool = False) -> Verdict:
+    """One reading -> what counts. ``charge_at_ob_ol``: the charge when OB+OL was first seen.
+
+    ``fsd_liar``: the UPS said FSD on mains and has kept saying it since. Its FSD on battery is
+    then the same stuck bit (Megatec units whose driver sets FSD on every poll), not an order:
+    believing it would send the wrap-up and the shutdown at the first second of any flicker.
+    Its runtime, charge and LB still decide.
+    """
     flags = r.flags
     ob = "OB" in flags and not r.self_test
     if ob and "OL" in flags and "DISCHRG" not in flags:
@@ -109,7 +116,7 @@ def judge(r: UpsReading, charge_at_ob_ol: float | None) -> Verdict:
                    and r.charge_pct < charge_at_ob_ol)
         ob = falling
     fsd = "FSD" in flags
-    return Verdict(r.name, ob, ob and "LB" in flags, ob and fsd, fsd and not ob,
+    return Verdict(r.name, ob, ob and "LB" in flags, ob and fsd and not fsd_liar, fsd and not ob,
                    believable_runtime(r.runtime_s))
 
 

@@ -113,7 +113,7 @@ class RoomState:
     pcs: PcWatch = PcWatch()
     ups_down: frozenset[str] = frozenset()
     battery_bad: frozenset[str] = frozenset()
-    fsd_on_mains: frozenset[str] = frozenset()  # UPSes saying FSD while not on battery
+    fsd_on_mains: frozenset[str] = frozenset()  # said FSD on mains, and FSD ever since
     charge_ob_ol: dict[str, float] = field(default_factory=dict)  # charge when OB+OL began
     last_runtime: dict[str, tuple[float, float]] = field(default_factory=dict)  # (s, mono)
     restored_at: float | None = None          # monotonic
@@ -154,7 +154,7 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     events: list[tuple[str, dict[str, Any]]] = []
     sends: list[tuple[str, PcCommand]] = []
     charges = ob_ol_charges(inp.ups, prev.charge_ob_ol)
-    verdicts = verdicts_of(inp.ups, charges)
+    verdicts = verdicts_of(inp.ups, charges, prev.fsd_on_mains)
     ups_down, battery_bad, fsd = _watch_ups(prev, inp, verdicts, events)
     pending, acked_off = _take_acks(prev.pending, inp, events)
     pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
@@ -185,9 +185,11 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     return state, Effects(led, pattern, buzz, tuple(resent + sends), tuple(events), actions)
 
 
-def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float]) -> dict[str, Verdict]:
+def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float],
+                fsd_liars: frozenset[str] = frozenset()) -> dict[str, Verdict]:
     """What Siaga believes of each readable UPS (edge.power: drivers lie)."""
-    return {r.name: judge(r, charges.get(r.name)) for r in readings if r.reachable}
+    return {r.name: judge(r, charges.get(r.name), r.name in fsd_liars) for r in readings
+            if r.reachable}
 
 
 def _after_outage_change(prev: RoomState, outage: Outage | None, restored: Outage | None,

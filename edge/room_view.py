@@ -75,7 +75,7 @@ def _resume_mark(outage: Outage, e: JournalEvent) -> Outage:
 
 def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules) -> StateSnapshot:
     """The retained state message of CONTRACT §3."""
-    verdicts = verdicts_of(inp.ups, state.charge_ob_ol)
+    verdicts = verdicts_of(inp.ups, state.charge_ob_ol, state.fsd_on_mains)
     guesses = estimates(inp.ups, state.last_runtime, inp.clock) if state.outage else ()
     power = _power(inp.ups, verdicts, guesses)
     reports = {p.id: p for p in inp.pcs}

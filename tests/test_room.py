@@ -455,3 +455,17 @@ def test_wall_clock_step_does_not_take_the_pc_offline_or_end_its_meeting(jump):
         events.append(kinds(fx))
     assert events[:4] == [["pc_online", "meeting_started"], [], [], []]
     assert events[4] == ["pc_offline", "meeting_ended"]  # 26 s without a status: really gone
+
+
+def test_fsd_stuck_since_mains_is_not_believed_on_battery():
+    # A Megatec unit with the FSD bit always set: a flicker must not wrap up and shut down.
+    out = run([(0, [ups("ALARM OL FSD")], {}), (1, [ups("ALARM OB FSD", runtime=None)], {}),
+               (2, [ups("ALARM OB FSD", runtime=None)], {}), (4, [ups("ALARM OL FSD")], {})])
+    assert [s.room for s, _ in out] == ["attention", "on_battery", "on_battery", "attention"]
+    assert all(fx.send == () for _, fx in out)
+    assert [k for _, fx in out for k in kinds(fx) if k.startswith("ups_fsd")] == ["ups_fsd_on_mains"]
+    # ... but its LB is still believed, and a UPS first seen with OB FSD is believed too.
+    (state, fx), = run([(6, [ups("ALARM OB FSD LB", runtime=None)], {})], out[-1][0])
+    assert state.room == "shutdown" and ("pc1", "shutdown") in sent(fx)
+    (state, fx), = run([(0, [ups("OB FSD")], {})])
+    assert state.room == "shutdown"
