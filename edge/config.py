@@ -88,6 +88,8 @@ class PolicyConfig:
     # margin we keep on a battery we can see is the most we dare spend on one we cannot.
     unreadable_shutdown_after_s: float = 120
     # While a PC converts a recording the shutdown waits, but never below this runtime (§5.3).
+    # At or above shutdown_at_runtime_s the shutdown never waits (not an error: a site that set
+    # a low shutdown_at_runtime_s before v1.1 keeps a valid file and simply gets no hold).
     hard_shutdown_at_runtime_s: float = 60
     low_charge_attention_pct: float = 50
     disk_low_gb: float = 5
@@ -368,10 +370,6 @@ def load_config(path: str | Path) -> Config:
     if policy.shutdown_at_runtime_s > policy.wrapup_at_runtime_s:
         r.error("policy.shutdown_at_runtime_s", "must not be above policy.wrapup_at_runtime_s",
                 policy.shutdown_at_runtime_s)
-    if policy.hard_shutdown_at_runtime_s > policy.shutdown_at_runtime_s:
-        r.error("policy.hard_shutdown_at_runtime_s",
-                "must not be above policy.shutdown_at_runtime_s (the hold only lowers it)",
-                policy.hard_shutdown_at_runtime_s)
     gpio = r.section("gpio")
     want = {"rgb": 3, "traffic": 3, "single": 1}[gpio.led_kind]
     if len(gpio.led_pins) != want:

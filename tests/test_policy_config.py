@@ -1,10 +1,8 @@
-"""[policy] keys of v1.1: defaults and the check that the hold only lowers the shutdown floor."""
+"""[policy] keys of v1.1: defaults, and files that set them."""
 
 from pathlib import Path
 
-import pytest
-
-from edge.config import ConfigError, PolicyConfig, load_config
+from edge.config import PolicyConfig, load_config
 
 
 def write(tmp_path: Path, policy: str) -> Path:
@@ -19,8 +17,8 @@ def test_new_policy_defaults():
     assert p.hard_shutdown_at_runtime_s <= p.shutdown_at_runtime_s
 
 
-def test_hard_floor_above_the_shutdown_threshold_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match="policy.hard_shutdown_at_runtime_s"):
-        load_config(write(tmp_path, "shutdown_at_runtime_s = 100\nhard_shutdown_at_runtime_s = 150"))
+def test_new_policy_keys_are_read_and_an_old_low_shutdown_threshold_stays_valid(tmp_path):
     config = load_config(write(tmp_path, "hard_shutdown_at_runtime_s = 30\nunreadable_shutdown_after_s = 90"))
     assert config.policy.hard_shutdown_at_runtime_s == 30 and config.policy.unreadable_shutdown_after_s == 90
+    # A v1.0 file with shutdown_at_runtime_s below the new default floor: still loads (no hold).
+    assert load_config(write(tmp_path, "shutdown_at_runtime_s = 45")).policy.shutdown_at_runtime_s == 45

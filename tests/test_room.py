@@ -469,3 +469,10 @@ def test_fsd_stuck_since_mains_is_not_believed_on_battery():
     assert state.room == "shutdown" and ("pc1", "shutdown") in sent(fx)
     (state, fx), = run([(0, [ups("OB FSD")], {})])
     assert state.room == "shutdown"
+
+
+def test_no_hold_when_the_hard_floor_is_not_below_the_shutdown_threshold():
+    rules = Rules(policy=PolicyConfig(shutdown_at_runtime_s=45), site_id="rr1", expected_pcs=("pc1",))
+    out = run([(0, [ups("OB DISCHRG", runtime=400.0)], {"pcs": (converting(0),)}),
+               (6, [ups("OB DISCHRG", runtime=44.0)], {"pcs": (converting(6),)})], rules=rules)
+    assert ("pc1", "shutdown") in sent(out[1][1]) and "shutdown_held" not in kinds(out[1][1])
