@@ -26,6 +26,7 @@ from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.journal import Journal
 from edge.messages import to_dict
+from edge.pcs import ACTIVITY_KINDS
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
@@ -111,7 +112,7 @@ class Edge:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
         now = time.time()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
-                            time.monotonic())
+                            time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
         self.bus.start()
         self.record("edge_started", {"resumed_outage": self.state.outage is not None,
                                      "clock_synced": clock_synced()}, now)

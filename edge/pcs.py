@@ -37,6 +37,7 @@ class PcWatch(NamedTuple):
 
 ACTIVITY = (("meeting_app", "meetings", EventKind.MEETING_STARTED, EventKind.MEETING_ENDED),
             ("converting", "converting", EventKind.CONVERSION_STARTED, EventKind.CONVERSION_ENDED))
+ACTIVITY_KINDS = tuple(k.value for a in ACTIVITY for k in a[2:])
 
 
 def watch_pcs(prev: PcWatch, reports: tuple[PcReport, ...], expected: tuple[str, ...], now: float,
@@ -59,9 +60,24 @@ def watch_pcs(prev: PcWatch, reports: tuple[PcReport, ...], expected: tuple[str,
         if decided and (pc not in known or is_online != (pc in prev.online)):
             events.append((EventKind.PC_ONLINE if is_online else EventKind.PC_OFFLINE, {"pc": pc}))
             known.add(pc)
-    active = _activity(prev, by_id, expected, frozenset(online), events)
+    active = _activity(prev, by_id, expected, frozenset(online), frozenset(known), events)
     return PcWatch(frozenset(online), frozenset(known), *active,
                    heard=tuple((pc, seen, at) for pc, (seen, at) in sorted(heard.items())))
+
+
+def open_activity(latest: list) -> PcWatch:
+    """The meetings and conversions the journal shows still open (``latest``: newest first),
+    so a restarted edge journals no second ``meeting_started`` for a meeting that went on."""
+    sets: dict[str, set[str]] = {"meetings": set(), "converting": set()}
+    for _, field, started, ended in ACTIVITY:
+        seen = set()
+        for e in latest:
+            pc = e.detail.get("pc")
+            if e.kind in (started, ended) and isinstance(pc, str) and pc not in seen:
+                seen.add(pc)
+                if e.kind == started:
+                    sets[field].add(pc)
+    return PcWatch(meetings=frozenset(sets["meetings"]), converting=frozenset(sets["converting"]))
 
 
 def _heard(prev: PcWatch, by_id: dict[str, PcReport], now: float,
@@ -86,13 +102,15 @@ def _heard(prev: PcWatch, by_id: dict[str, PcReport], now: float,
 
 
 def _activity(prev: PcWatch, by_id: dict[str, PcReport], expected: tuple[str, ...],
-              online: frozenset[str], events: Events) -> tuple[frozenset[str], ...]:
-    """Meetings and conversions; a PC that goes offline ends both (it cannot tell us more)."""
+              online: frozenset[str], known: frozenset[str], events: Events) -> tuple[frozenset[str], ...]:
+    """Meetings and conversions; a PC that goes offline ends both (it cannot tell us more).
+    A PC not heard from yet since the edge started keeps what the journal said (``resume``)."""
     out = []
     for attr, field, started, ended in ACTIVITY:
         was = getattr(prev, field)
-        now = frozenset(pc for pc in expected if pc in online and by_id.get(pc)
+        now = frozenset(pc for pc in expected if (pc in online and by_id.get(pc)
                         and by_id[pc].status is not None and getattr(by_id[pc].status, attr))
+                        or (pc in was and pc not in online and pc not in known))
         for pc in expected:
             if pc in now and pc not in was:
                 events.append((started, {"pc": pc}))

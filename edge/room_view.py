@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
                            StateSnapshot, UpsView)
-from edge.pcs import PcReport
+from edge.pcs import PcReport, open_activity
 from edge.power import UpsReading, Verdict, estimates
 from edge.power import power as _power
 from edge.room import Effects, Inputs, RoomState, Rules, Sent, verdicts_of
@@ -16,12 +16,14 @@ from edge.stages import STAGES, Outage, make_command, runtime_of
 COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutdown"}
 
 
-def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | None = None) -> RoomState:
+def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | None = None,
+           activity: list[JournalEvent] | None = None) -> RoomState:
     """The state to start from: picks up an outage the journal shows still open, so a restart
     sends no second notice and no second shutdown, and resends what was never acked.
-    ``mono``: the monotonic clock now (journal times are wall clock and are mapped onto it)."""
+    ``mono``: the monotonic clock now (journal times are wall clock and are mapped onto it).
+    ``activity``: the latest meeting/conversion events, newest first (meetings still open)."""
     mono = now if mono is None else mono
-    state = RoomState(started=mono)
+    state = RoomState(started=mono, pcs=open_activity(activity or []))
     if not events or events[0].kind != EventKind.POWER_LOST:
         return state
     to_mono = lambda ts: mono - (now - ts)  # noqa: E731 - one line, used below only

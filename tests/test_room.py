@@ -476,3 +476,23 @@ def test_no_hold_when_the_hard_floor_is_not_below_the_shutdown_threshold():
     out = run([(0, [ups("OB DISCHRG", runtime=400.0)], {"pcs": (converting(0),)}),
                (6, [ups("OB DISCHRG", runtime=44.0)], {"pcs": (converting(6),)})], rules=rules)
     assert ("pc1", "shutdown") in sent(out[1][1]) and "shutdown_held" not in kinds(out[1][1])
+
+
+def test_restart_mid_meeting_journals_no_second_start_and_ends_it_when_it_ends():
+    latest = [JournalEvent("rr1", 9, T0 - 10, "meeting_started", {"pc": "pc1"}),
+              JournalEvent("rr1", 8, T0 - 20, "conversion_ended", {"pc": "pc1"}),
+              JournalEvent("rr1", 7, T0 - 30, "conversion_started", {"pc": "pc1"}),
+              JournalEvent("rr1", 6, T0 - 40, "meeting_ended", {"pc": "pc1"})]
+    state = resume([], T0, RULES, activity=latest)
+    assert state.pcs.meetings == {"pc1"} and state.pcs.converting == frozenset()
+    quiet = {"pcs": ()}  # the PC's status has not arrived yet: the meeting is not ended for that
+    out = run([(0, [ups()], dict(quiet)), (1, [ups()], {"pcs": (converting(1, False, True),)}),
+               (2, [ups()], {"pcs": (converting(2, False, False),)})], state)
+    assert [kinds(fx) for _, fx in out] == [[], ["pc_online"], ["meeting_ended"]]
+
+
+def test_restart_then_the_pc_never_comes_back_ends_its_meeting_after_the_grace():
+    latest = [JournalEvent("rr1", 9, T0 - 10, "meeting_started", {"pc": "pc1"})]
+    state = resume([], T0, RULES, activity=latest)
+    out = run([(0, [ups()], {"pcs": ()}), (21, [ups()], {"pcs": ()})], state)
+    assert [kinds(fx) for _, fx in out] == [[], ["pc_offline", "meeting_ended"]]
