@@ -90,11 +90,12 @@ class Edge:
         """The snapshot on every change (ts and last_seen aside) and at least every 30 s."""
         snap = snapshot(self.state, inputs, effects, self.rules)
         key = to_dict(replace(snap, ts=0, pcs=[replace(p, last_seen=None) for p in snap.pcs]))
-        due = self._published is None or inputs.now - self._published[1] >= STATE_REFRESH_S
+        # On the monotonic clock: a wall clock stepped back an hour must not stop the refresh.
+        due = self._published is None or inputs.clock - self._published[1] >= STATE_REFRESH_S
         if due or key != self._published[0] or self.bus.reconnected.is_set():
             self.bus.reconnected.clear()
             self.bus.publish_state(snap)
-            self._published = (key, inputs.now)
+            self._published = (key, inputs.clock)
 
     async def act(self, kind: str, now: float) -> None:
         """Edge commands that need I/O: the LED test and the UPS self-test."""
