@@ -82,6 +82,15 @@ class PolicyConfig:
     wrapup_at_charge_pct: float = 50
     shutdown_at_charge_pct: float = 25
     unreadable_wrapup_after_s: float = 60
+    # A UPS feeding the PC is lost mid-outage and no runtime of it was ever known: the shutdown
+    # follows the wrap-up after this long. 120 s gives the wrap-up time to stop the recording
+    # and write the file (OBS needs seconds) and matches shutdown_at_runtime_s's default: the
+    # margin we keep on a battery we can see is the most we dare spend on one we cannot.
+    unreadable_shutdown_after_s: float = 120
+    # While a PC converts a recording the shutdown waits, but never below this runtime (§5.3).
+    # At or above shutdown_at_runtime_s the shutdown never waits (not an error: a site that set
+    # a low shutdown_at_runtime_s before v1.1 keeps a valid file and simply gets no hold).
+    hard_shutdown_at_runtime_s: float = 60
     low_charge_attention_pct: float = 50
     disk_low_gb: float = 5
     shutdown_grace_s: float = 30

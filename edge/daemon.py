@@ -1,8 +1,17 @@
-"""`siaga edge`: the loop that wires the adapters to the room core. Poll, decide, act, publish."""
+"""`siaga edge`: the loop that wires the adapters to the room core. Poll, decide, act, publish.
+
+Two clocks go into the core each tick: the wall clock (journal times, what people read) and the
+monotonic clock (every duration: the flicker guard, the wrap-up and shutdown timers, the runtime
+estimate), so an NTP step mid-outage changes no stage. A Pi has no real-time clock: until NTP
+has synchronised, its wall clock may be days off. ``clock_synced`` in ``edge_started`` tells the
+report whether the journal's times can be trusted from that start on (see ``clock_synced``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import signal
 import sqlite3
@@ -17,7 +26,9 @@ from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.journal import Journal
 from edge.messages import to_dict
-from edge.room import Effects, Inputs, RoomState, Rules, resume, snapshot, step
+from edge.pcs import ACTIVITY_KINDS
+from edge.room import Effects, Inputs, RoomState, Rules, step
+from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
 
 logger = logging.getLogger(__name__)
@@ -56,6 +67,7 @@ class Edge:
 
     def record(self, kind: str, detail: dict, now: float) -> None:
         """Journal first (it survives power loss), then publish."""
+        kind = getattr(kind, "value", kind)  # an EventKind from the core: its wire name
         event = self.journal.append(self.config.site.id, now, kind, detail)
         logger.info("%s %s", kind, detail or "")
         self.bus.publish_event(event)
@@ -80,7 +92,8 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
-        inputs = Inputs(time.time(), tuple(readings), pcs, acks, commands, pressed)
+        inputs = Inputs(time.time(), tuple(readings), pcs, acks, commands, pressed,
+                        mono=time.monotonic())
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)
@@ -95,11 +108,12 @@ class Edge:
         """The snapshot on every change (ts and last_seen aside) and at least every 30 s."""
         snap = snapshot(self.state, inputs, effects, self.rules, self.selftest)
         key = to_dict(replace(snap, ts=0, pcs=[replace(p, last_seen=None) for p in snap.pcs]))
-        due = self._published is None or inputs.now - self._published[1] >= STATE_REFRESH_S
+        # On the monotonic clock: a wall clock stepped back an hour must not stop the refresh.
+        due = self._published is None or inputs.clock - self._published[1] >= STATE_REFRESH_S
         if due or key != self._published[0] or self.bus.reconnected.is_set():
             self.bus.reconnected.clear()
             self.bus.publish_state(snap)
-            self._published = (key, inputs.now)
+            self._published = (key, inputs.clock)
 
     async def act(self, kind: str, now: float) -> None:
         """Edge commands that need I/O: the LED test and the UPS self-test."""
@@ -116,9 +130,11 @@ class Edge:
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
         now = time.time()
-        self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules)
+        self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
+                            time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
         self.bus.start()
-        self.record("edge_started", {"resumed_outage": self.state.outage is not None}, now)
+        self.record("edge_started", {"resumed_outage": self.state.outage is not None,
+                                     "clock_synced": clock_synced()}, now)
         sdnotify.notify("READY=1")
         interval = self.config.edge.poll_interval_s
         while not self.stopping.is_set():
@@ -146,6 +162,39 @@ class Edge:
             reader.close()
         self.indicator.close()
         self.journal.close()
+
+
+class _Timex(ctypes.Structure):
+    """The head of Linux's struct timex (the kernel's NTP state); the rest is padding."""
+
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                ("rest", ctypes.c_char * 256)]
+
+
+TIME_ERROR = 5      # adjtimex's answer when the clock is not synchronised
+STA_UNSYNC = 0x0040
+
+
+def clock_synced() -> bool | None:
+    """Whether the kernel says the wall clock is NTP-synchronised; None when it cannot tell.
+
+    The same test systemd's ``timedatectl show -p NTPSynchronized`` makes: adjtimex(2) with
+    no changes (modes 0, allowed without privileges) answers TIME_ERROR or sets STA_UNSYNC
+    until an NTP client (systemd-timesyncd, chrony) has disciplined the clock.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        timex = _Timex()
+        state = libc.adjtimex(ctypes.byref(timex))
+    except (OSError, AttributeError) as exc:
+        logger.warning("cannot tell whether the clock is synchronised: %s", exc)
+        return None
+    if state < 0:
+        logger.warning("cannot tell whether the clock is synchronised: adjtimex errno %d",
+                       ctypes.get_errno())
+        return None
+    return state != TIME_ERROR and not timex.status & STA_UNSYNC
 
 
 async def _main(config: Config) -> int:

@@ -100,6 +100,15 @@ class Journal:
                                     (start,)).fetchall()
         return [event_from_row(*row) for row in rows]
 
+    def latest(self, kinds: tuple[str, ...], limit: int = 500) -> list[JournalEvent]:
+        """Up to ``limit`` events of these kinds, newest first (e.g. the meetings still open)."""
+        marks = ", ".join("?" * len(kinds))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE kind IN ({marks}) ORDER BY seq DESC LIMIT ?",
+                (*kinds, max(0, limit))).fetchall()
+        return [event_from_row(*row) for row in rows]
+
     def last_seq(self) -> int:
         """The seq of the newest event, 0 for an empty journal."""
         with self._lock:

@@ -59,7 +59,7 @@ class EventKind(str, Enum):
         member.fields = fields
         return member
 
-    EDGE_STARTED = "edge_started", ("resumed_outage",)
+    EDGE_STARTED = "edge_started", ("resumed_outage", "clock_synced")
     POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct")
     POWER_RESTORED = "power_restored", ("duration_s",)
     LOW_BATTERY = "low_battery", ("ups", "runtime_s")
@@ -225,7 +225,7 @@ class OutageView:
     notice_sent: float | None = None
     wrapup_sent: float | None = None
     shutdown_sent: float | None = None
-    pc_off: float | None = None
+    pc_off: float | None = None   # when every PC told to shut down was really off (CONTRACT §5.1)
 
 
 @dataclass(frozen=True)

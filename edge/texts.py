@@ -1,12 +1,18 @@
-"""What the host reads on the meeting PC: command titles, banner texts and the chat message.
+"""Every word the meeting PC shows, in one catalogue: command texts (written by the edge in the
+site's language) and the banner's own strings (drawn by the agent), with one minutes formatter,
+so a banner never says "sekitar 25 menit" in one line and "24 menit" in the next.
 
-Bahasa Indonesia first (``site.language = "id"``), English second. Pure functions of their inputs.
+Bahasa Indonesia first (``site.language = "id"``), English second. Pure functions of their
+inputs; imports nothing of the Pi (the meeting PC's agent imports this module).
 """
 
 from __future__ import annotations
 
-TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
-    # kind: lang: (title, text, chat_text)
+from typing import Any
+
+from edge.messages import PcCommand
+
+TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {  # kind: lang: (title, text, chat)
     "notice": {
         "id": ("Listrik padam: ruangan memakai baterai UPS",
                "Listrik PLN padam. Komputer rapat berjalan dengan baterai UPS, cukup untuk "
@@ -47,6 +53,20 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
                "Apologies: backup power at {place} has run out and the meeting PC is shutting "
                "down. The meeting will resume or be rescheduled once power is back."),
     },
+    "hold": {  # sent as a notice: the shutdown waits until the recording is converted
+        "id": ("Komputer dimatikan setelah konversi selesai",
+               "Baterai UPS hampir habis (sisa {minutes}). Rekaman rapat sedang dikonversi; "
+               "komputer akan dimatikan dengan aman setelah konversi selesai, atau lebih awal "
+               "bila baterai tinggal sedikit. Jangan matikan komputer sekarang.",
+               "Mohon maaf, daya cadangan di {place} hampir habis. Rekaman rapat sedang "
+               "disimpan; komputer rapat akan dimatikan setelah itu."),
+        "en": ("The PC shuts down after the conversion",
+               "The UPS battery is nearly empty ({minutes} left). The meeting recording is being "
+               "converted; the PC will shut down safely once the conversion ends, or earlier if "
+               "the battery runs too low. Do not switch the PC off now.",
+               "Apologies: backup power at {place} is nearly exhausted. The meeting recording is "
+               "being saved; the meeting PC will shut down after that."),
+    },
     "cancel": {
         "id": ("Listrik kembali menyala",
                "Listrik PLN sudah kembali. Komputer tidak akan dimatikan; rapat dapat dilanjutkan.",
@@ -65,18 +85,62 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
 }
 
-
 PLACE = {"id": "ruang rapat kami", "en": "our meeting room"}
+
+BANNER_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
+    "id": {
+        "notice.title": "Listrik padam",
+        "notice.text": "Komputer rapat sekarang memakai baterai UPS. Simpan pekerjaan Anda.",
+        "wrapup.title": "Baterai UPS hampir habis",
+        "wrapup.text": "Rapat akan segera diakhiri. Rekaman sedang disimpan.",
+        "shutdown.title": "Komputer akan dimatikan",
+        "shutdown.text": "Baterai UPS hampir habis. Komputer dimatikan dengan aman.",
+        "test.title": "Uji coba Siaga",
+        "test.text": "Ini hanya uji coba. Tidak ada gangguan listrik.",
+        "cancel.title": "Listrik kembali normal",
+        "cancel.text": "Daya listrik sudah pulih. Rapat dapat dilanjutkan.",
+        "runtime": "Sisa daya UPS: {minutes}",
+        "countdown": "Komputer dimatikan dalam {seconds} detik",
+        "countdown.done": "Komputer sedang dimatikan...",
+        "copy": "Salin pesan untuk chat rapat",
+        "copied": "Tersalin. Tempel di chat dengan Ctrl+V",
+        "close": "Tutup",
+    },
+    "en": {
+        "notice.title": "Power outage",
+        "notice.text": "The meeting PC now runs on UPS battery. Save your work.",
+        "wrapup.title": "UPS battery almost empty",
+        "wrapup.text": "The meeting will end soon. The recording is being saved.",
+        "shutdown.title": "This PC will shut down",
+        "shutdown.text": "The UPS battery is almost empty. The PC shuts down cleanly.",
+        "test.title": "Siaga test",
+        "test.text": "This is only a test. There is no power problem.",
+        "cancel.title": "Power restored",
+        "cancel.text": "Mains power is back. The meeting can go on.",
+        "runtime": "UPS battery left: {minutes}",
+        "countdown": "This PC shuts down in {seconds} seconds",
+        "countdown.done": "Shutting down...",
+        "copy": "Copy message for the meeting chat",
+        "copied": "Copied. Paste it in the chat with Ctrl+V",
+        "close": "Close",
+    },
+}
+
+COPY_KINDS = ("notice", "wrapup", "test")  # kinds whose banner offers the chat-text button
 
 
 def minutes_text(runtime_s: float | None, lang: str) -> str:
-    """'sekitar 25 menit' / 'about 25 minutes'; 'beberapa menit' / 'a few minutes' when unknown."""
-    if runtime_s is None:
-        return "beberapa menit" if lang == "id" else "a few minutes"
-    minutes = max(1, round(runtime_s / 60))
-    if lang == "id":
-        return f"sekitar {minutes} menit"
-    return f"about {minutes} minute" + ("" if minutes == 1 else "s")
+    """'sekitar 25 menit' / 'about 25 minutes', rounded down (never promise more battery than
+    there is); 'kurang dari 1 menit' under a minute; 'beberapa menit' / 'a few minutes' unknown."""
+    en = lang == "en"
+    if runtime_s is None or runtime_s < 0:
+        return "a few minutes" if en else "beberapa menit"
+    minutes = int(runtime_s // 60)
+    if minutes < 1:
+        return "less than 1 minute" if en else "kurang dari 1 menit"
+    if en:
+        return f"about {minutes} minute" + ("" if minutes == 1 else "s")
+    return f"sekitar {minutes} menit"
 
 
 def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
@@ -87,3 +151,40 @@ def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
     values = {"minutes": minutes_text(runtime_s, lang), "place": place or PLACE[lang],
               "grace": int(grace_s)}
     return title, text.format(**values), chat.format(**values)
+
+
+def text(language: str, key: str, **values: Any) -> str:
+    """One banner string in ``language`` ("id" when the language is unknown)."""
+    table = BANNER_TEXTS.get(language, BANNER_TEXTS["id"])
+    return table[key].format(**values)
+
+
+def runtime_line(language: str, runtime_s: float | None) -> str:
+    """'Sisa daya UPS: sekitar 25 menit' (the same minutes as the command's text); '' unknown."""
+    if runtime_s is None or runtime_s < 0:
+        return ""
+    lang = "en" if language == "en" else "id"
+    return text(lang, "runtime", minutes=minutes_text(runtime_s, lang))
+
+
+def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = None,
+                close_after_s: float | None = None) -> dict[str, Any]:
+    """The banner for ``cmd``: every string already in ``language``, ready to draw."""
+    title = cmd.title or text(language, f"{cmd.kind}.title")
+    copy = cmd.kind in COPY_KINDS and bool(cmd.chat_text)
+    return {
+        "op": "show",
+        "kind": cmd.kind,
+        "window_title": f"Siaga - {title}",
+        "title": title,
+        "body": cmd.text or text(language, f"{cmd.kind}.text"),
+        "runtime": "" if cmd.kind == "cancel" else runtime_line(language, cmd.runtime_s),
+        "chat_text": cmd.chat_text if copy else "",
+        "copy_label": text(language, "copy"),
+        "copied_label": text(language, "copied"),
+        "close_label": text(language, "close"),
+        "countdown": text(language, "countdown", seconds="{seconds}"),
+        "countdown_done": text(language, "countdown.done"),
+        "countdown_s": None if countdown_s is None else max(0, int(round(countdown_s))),
+        "close_after_s": close_after_s,
+    }

@@ -1,7 +1,7 @@
 """The NUT reader: upsd (through aionut) -> one ``UpsReading`` per poll.
 
 ``parse_reading`` is pure: it turns the ``dict[str, str]`` of NUT variables into a reading and
-throws away values that cannot be believed (runtime 65535, a charge of 250 %). ``UpsReader``
+throws away values that cannot be believed (runtime 0 or 65535, a charge of 250 %). ``UpsReader``
 asks upsd and never raises: every way a UPS can be unreadable becomes ``UpsReading.error`` with
 a reason code from ``UNREADABLE_REASONS`` and a sentence for people, never "on battery".
 """
@@ -17,13 +17,9 @@ from aionut import (AIONUTClient, NUTCommandError, NUTConnectionClosedError, NUT
                     NUTProtocolError, NUTTimeoutError)
 
 from edge.config import UpsConfig
-from edge.room import UpsReading
+from edge.power import UpsReading, believable_runtime
 
 logger = logging.getLogger(__name__)
-
-MAX_RUNTIME_S = 24 * 3600
-# Sentinels drivers report when they do not know the runtime (0xFFFF, 0xFFFFFFFF).
-RUNTIME_SENTINELS = (65535.0, 4294967295.0)
 
 # One poll's cost on loopback against the real upsd (bench/nut_poll.py, Debian 12, NUT 2.8.0,
 # aionut 4.3.4, 2 cores, 200 polls): persistent=True p50 44.0 ms / p95 44.2 ms,
@@ -93,9 +89,9 @@ def _number(text: str | None, low: float, high: float) -> float | None:
 
 
 def _runtime(text: str | None) -> float | None:
-    """battery.runtime in seconds, or None when missing, a sentinel, negative or over 24 h."""
-    value = _number(text, 0, MAX_RUNTIME_S)
-    return None if value is None or value in RUNTIME_SENTINELS else value
+    """battery.runtime in seconds, or None when missing or not believable: 0 or below (APC
+    AP9584 says 0 with a full battery), 65535 or above (0xFFFF, 0xFFFFFFFF), over 24 h."""
+    return believable_runtime(_number(text, -math.inf, math.inf))
 
 
 def _unreadable(name: str, now: float, powers_pc: bool, error: str, where: str,

@@ -29,14 +29,14 @@ from tests.observer import Observer
 PREFIX = "siaga/rr1"
 
 
-def write_config(tmp_path: Path, upsd, broker, **policy) -> Path:
+def write_config(tmp_path: Path, upsd, broker, site: str = "rr1", **policy) -> Path:
     """A siaga.toml for the test servers; fast polling so the suite stays quick."""
     rules = {"notice_after_s": 1, "pc_offline_after_s": 4, "resend_after_s": 1,
              "unreadable_wrapup_after_s": 3, **policy}
     path = tmp_path / "siaga.toml"
     path.write_text(f"""
 [site]
-id = "rr1"
+id = "{site}"
 name = "Ruang Rapat 1"
 [mqtt]
 port = {broker.port}
@@ -245,7 +245,7 @@ def test_unreadable_mid_outage_keeps_the_outage_then_wraps_up(tmp_path, upsd, br
     from edge.servers import stop_process
     edge_in_process(write_config(tmp_path, upsd, broker))
     watch.wait_room("ready")
-    upsd.set(ups_status="OB DISCHRG")
+    upsd.set(ups_status="OB DISCHRG", battery_runtime="0")  # runtime never known: time decides
     pc.wait(lambda: "notice" in pc.kinds(), 5, "notice")
     stop_process(upsd.drivers["meeting"])  # USB drops at the transition
     snap = watch.wait_room("wrapup", 10)   # after unreadable_wrapup_after_s = 3

@@ -138,3 +138,14 @@ def test_not_a_database_raises_sqlite_error(tmp_path: Path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(sqlite3.DatabaseError):
         Journal(path)
+
+
+def test_latest_of_some_kinds_newest_first(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite3")
+    for i, kind in enumerate(["meeting_started", "power_lost", "meeting_ended", "meeting_started"]):
+        journal.append("rr1", float(i), kind, {"pc": "pc1"})
+    latest = journal.latest(("meeting_started", "meeting_ended"))
+    assert [(e.seq, e.kind) for e in latest] == [(4, "meeting_started"), (3, "meeting_ended"),
+                                                  (1, "meeting_started")]
+    assert [e.seq for e in journal.latest(("meeting_started",), limit=1)] == [4]
+    journal.close()

@@ -6,8 +6,8 @@ import pytest
 
 from edge.config import PolicyConfig
 from edge.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
-from edge.room import (Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, resume,
-                       snapshot, step)
+from edge.room import Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, step
+from edge.room_view import resume, snapshot
 
 RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",
               expected_pcs=("pc1",))
@@ -54,7 +54,18 @@ def sent(fx):
     (ups("OB DISCHRG", runtime=250.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
     (ups("OB DISCHRG", runtime=100.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
     (ups("OB DISCHRG LB"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
-    (ups("OL FSD"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG FSD"), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OL FSD"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),     # drivers lie (§5.3)
+    (ups("ALARM OL FSD"), "attention", (Led.AMBER, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL CHRG LB"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OL DISCHRG"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB OL"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
+    (ups("OB OL DISCHRG"), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=0.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=0.0, charge=20.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
+    (ups("OB DISCHRG", runtime=65535.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
+    (ups("OB DISCHRG", runtime=-1.0, charge=45.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
+    (ups("OB DISCHRG", runtime=90000.0), "on_battery", (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE)),
     (ups("OB DISCHRG", runtime=None, charge=45.0), "wrapup", (Led.RED, Pattern.BLINK, Buzz.WRAPUP)),
     (ups("OB DISCHRG", runtime=None, charge=20.0), "shutdown", (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN)),
     (ups("OB CAL"), "ready", (Led.GREEN, Pattern.SOLID, Buzz.OFF)),
@@ -145,7 +156,8 @@ def test_unacked_command_resent_with_same_id_until_expiry():
 
 
 def test_unreadable_mid_outage_keeps_outage_then_wraps_up_after_bound():
-    out = run([(0, [ups("OB", runtime=1500.0)], {}), (5, [ups("OB", runtime=1500.0)], {}),
+    # No runtime ever known (charge 80 %): time decides (unreadable_wrapup_after_s = 60).
+    out = run([(0, [ups("OB", runtime=None, charge=80.0)], {}), (5, [ups("OB", runtime=None, charge=80.0)], {}),
                (10, [down("driver_not_connected")], {}), (69, [down("driver_not_connected")], {}),
                (71, [down("driver_not_connected")], {}), (80, [ups("OL")], {})])
     assert [s.room for s, _ in out] == ["on_battery"] * 4 + ["wrapup", "ready"]
@@ -230,3 +242,257 @@ def test_unacked_cancel_of_the_last_outage_is_not_resent_into_the_next_one():
     later = run(ticks, out[-1][0])
     assert ("pc1", "shutdown") in sent(later[1][1])
     assert all(kind != "cancel" for _, fx in later for _, kind in sent(fx))
+
+
+# Drivers that lie (CONTRACT §5.3): what a status means depends on what comes with it.
+@pytest.mark.parametrize("status, charges, rooms, shutdown", [
+    # Megatec units whose driver sets FSD on every poll, on mains: never an outage.
+    ("ALARM OL FSD", (100, 100, 100), ["attention"] * 3, False),
+    # FSD together with OB: the shutdown is real.
+    ("OB FSD", (100, 100, 100), ["shutdown"] * 3, True),
+    # LB while charging on mains (APC Back-UPS LS 500): nothing to do.
+    ("OL CHRG LB", (97, 97, 97), ["ready"] * 3, False),
+    # OB and OL with a steady charge: on mains.
+    ("OB OL", (98, 98, 98), ["ready"] * 3, False),
+    # OB and OL with a falling charge: the battery is feeding the load.
+    ("OB OL", (98, 97, 97), ["ready", "on_battery", "on_battery"], False),
+    # OB, OL and DISCHRG: on battery from the first tick.
+    ("OB OL DISCHRG", (98, 98, 98), ["on_battery"] * 3, False),
+])
+def test_drivers_that_lie(status, charges, rooms, shutdown):
+    out = run([(t, [ups(status, charge=float(c))], {}) for t, c in zip((0, 6, 12), charges)])
+    assert [s.room for s, _ in out] == rooms
+    assert any(("pc1", "shutdown") in sent(fx) for _, fx in out) is shutdown
+
+
+def test_fsd_on_mains_is_journaled_once_with_a_reason():
+    out = run([(t, [ups("ALARM OL FSD")], {}) for t in (0, 1, 2)] + [(3, [ups("OL")], {}),
+                                                                   (4, [ups("OL FSD")], {})])
+    fsd = [(i, d) for i, (_, fx) in enumerate(out) for k, d in fx.events if k == "ups_fsd_on_mains"]
+    assert fsd == [(0, {"ups": "meeting", "status": "ALARM OL FSD"}),
+                   (4, {"ups": "meeting", "status": "OL FSD"})]
+    assert "fsd_on_mains:meeting" in out[0][0].reasons and out[3][0].room == "ready"
+    assert all(s.outage is None for s, _ in out)
+
+
+def test_runtime_zero_with_full_charge_is_not_a_shutdown():
+    # A UPS that always reports runtime 0: the charge decides, not the first second on battery.
+    out = run([(t, [ups("OB DISCHRG", runtime=0.0, charge=c)], {})
+               for t, c in ((0, 100.0), (6, 99.0), (60, 60.0), (120, 45.0))])
+    assert [s.room for s, _ in out] == ["on_battery", "on_battery", "on_battery", "wrapup"]
+    assert [sent(fx) for _, fx in out][:2] == [[], [("pc1", "notice")]]
+    assert not any(("pc1", "shutdown") in sent(fx) for _, fx in out)
+    snap = snapshot(out[0][0], Inputs(T0, (ups("OB DISCHRG", runtime=0.0),), (PC_OK,)), out[0][1], RULES)
+    assert snap.power.runtime_s is None and snap.ups[0].runtime_s is None
+
+
+# No flicker guard for a sure thing (issue 11 item 4): notice, wrap-up and shutdown at once.
+@pytest.mark.parametrize("reading, first_tick", [
+    (ups("OB DISCHRG LB"), ["notice", "wrapup", "shutdown"]),
+    (ups("OB DISCHRG FSD"), ["notice", "wrapup", "shutdown"]),
+    (ups("OB DISCHRG", runtime=120.0), ["notice", "wrapup", "shutdown"]),
+    (ups("OB DISCHRG", runtime=100.0), ["notice", "wrapup", "shutdown"]),
+    (ups("OB DISCHRG", runtime=250.0), []),                 # wrap-up: the guard still applies
+    (ups("OB DISCHRG", runtime=None, charge=20.0), []),     # charge alone is no sure thing
+    (ups("OL FSD"), []),                                    # FSD on mains: nothing at all
+])
+def test_sure_shutdown_skips_the_flicker_guard(reading, first_tick):
+    (state, fx), = run([(0, [reading], {})])
+    assert [kind for _, kind in sent(fx)] == first_tick
+
+
+def tick(state, wall, mono, reading, rules=RULES, **extra):
+    """One tick with the wall clock and the monotonic clock given apart."""
+    pcs = extra.pop("pcs", (PcReport("pc1", True, wall, PC_OK.status),))
+    return step(state, Inputs(wall, (reading,), pcs, mono=mono, **extra), rules)
+
+
+@pytest.mark.parametrize("jump", [3600.0, -3600.0])
+def test_wall_clock_step_mid_outage_changes_no_stage(jump):
+    state = RoomState(started=0.0)
+    walls = {0: T0, 2: T0 + 2, 3: T0 + 3 + jump, 4: T0 + 4 + jump, 5: T0 + 5 + jump,
+             30: T0 + 30 + jump, 40: T0 + 40 + jump}
+    seen = {}
+    for mono, wall in walls.items():
+        reading = ups("OL") if mono == 40 else ups("OB DISCHRG", runtime=1500.0)
+        state, fx = tick(state, wall, mono, reading)
+        seen[mono] = (state.room, sent(fx), dict(fx.events))
+    assert [seen[m][0] for m in (0, 2, 3, 4, 5, 30)] == ["on_battery"] * 6
+    assert seen[3][1] == [] and seen[4][1] == []          # the guard still counts 5 s
+    assert seen[5][1] == [("pc1", "notice")]
+    assert "power_restored" not in seen[30][2]
+    assert seen[40][2]["power_restored"] == {"duration_s": 40.0}  # not 3640 or -3560
+    assert seen[40][0] == "ready"
+
+
+def test_estimated_runtime_leads_the_stages_while_the_ups_is_lost():
+    ticks = [(0, ups("OB DISCHRG", runtime=400.0)), (6, ups("OB DISCHRG", runtime=400.0)),
+             (10, down("data_stale")), (105, down("data_stale")), (107, down("data_stale")),
+             (285, down("data_stale")), (287, down("data_stale"))]
+    out = run([(t, [r], {}) for t, r in ticks])
+    assert [s.room for s, _ in out] == ["on_battery"] * 4 + ["wrapup", "wrapup", "shutdown"]
+    estimated = [d for _, fx in out for k, d in fx.events if k == "runtime_estimated"]
+    assert estimated == [{"ups": "meeting", "runtime_s": 396, "from_s": 400}]  # once
+    assert dict(out[4][1].events)["wrapup_sent"]["why"] == "runtime_estimated"
+    assert dict(out[6][1].events)["shutdown_sent"]["runtime_s"] == 119.0
+
+
+def test_lost_ups_with_no_runtime_ever_known_shuts_down_after_the_wrapup():
+    ticks = [(0, ups("OB", runtime=None, charge=80.0)), (6, ups("OB", runtime=None, charge=80.0)),
+             (10, down()), (70, down()), (189, down()), (190, down())]
+    out = run([(t, [r], {}) for t, r in ticks])
+    assert [s.room for s, _ in out] == ["on_battery"] * 3 + ["wrapup", "wrapup", "shutdown"]
+    assert dict(out[5][1].events)["shutdown_sent"]["why"] == "ups_unreadable"
+    assert "runtime_estimated" not in [k for _, fx in out for k in kinds(fx)]
+
+
+def converting(t, on=True, meeting=True):
+    return PcReport("pc1", True, T0 + t, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0,
+                                                    converting=on, meeting_app=meeting))
+
+
+def test_shutdown_held_until_the_conversion_ends():
+    ticks = [(0, ups("OB DISCHRG", runtime=400.0), True), (6, ups("OB DISCHRG", runtime=100.0), True),
+             (20, ups("OB DISCHRG", runtime=90.0), True), (30, ups("OB DISCHRG", runtime=80.0), False)]
+    out = run([(t, [r], {"pcs": (converting(t, c),)}) for t, r, c in ticks])
+    held = [d for _, fx in out for k, d in fx.events if k == "shutdown_held"]
+    assert held == [{"pcs": ["pc1"], "runtime_s": 100.0, "why": "converting"}]
+    assert out[1][0].room == "shutdown" and ("pc1", "shutdown") not in sent(out[1][1])
+    banner = [c for _, c in out[1][1].send if c.id.endswith("-hold")]
+    assert banner and banner[0].kind == "notice" and "setelah konversi selesai" in banner[0].title
+    assert ("pc1", "shutdown") not in sent(out[2][1])
+    assert ("pc1", "shutdown") in sent(out[3][1])
+    assert dict(out[3][1].events)["shutdown_sent"]["runtime_s"] == 80.0
+
+
+@pytest.mark.parametrize("reading, why", [
+    (ups("OB DISCHRG", runtime=60.0), "runtime"),           # the hard floor
+    (ups("OB DISCHRG LB", runtime=90.0), "low_battery"),    # LB breaks the hold
+])
+def test_hold_broken_at_the_hard_floor_or_by_lb(reading, why):
+    ticks = [(0, ups("OB DISCHRG", runtime=400.0)), (6, ups("OB DISCHRG", runtime=100.0)),
+             (20, reading)]
+    out = run([(t, [r], {"pcs": (converting(t),)}) for t, r in ticks])
+    assert "shutdown_held" in kinds(out[1][1])
+    assert ("pc1", "shutdown") in sent(out[2][1])
+    assert dict(out[2][1].events)["shutdown_sent"]["why"] == why
+
+
+def test_pc_off_after_its_shutdown_ack_and_the_room_stops_hurrying():
+    out = run([(0, [ups("OB DISCHRG LB")], {})])
+    state, fx = out[0]
+    shutdown = [c for _, c in fx.send if c.kind == "shutdown"][0]
+    ack = Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0)
+    gone = PcReport("pc1", False, T0 + 2, None)
+    out = run([(1, [ups("OB DISCHRG LB")], {"acks": (("pc1", ack),)}),
+               (2, [ups("OB DISCHRG LB")], {"pcs": (gone,)}),
+               (3, [ups("OB DISCHRG LB")], {"pcs": (gone,)})], state)
+    assert fx.buzzer == Buzz.SHUTDOWN and out[0][1].pattern == Pattern.BLINK_FAST
+    assert [k for k in kinds(out[1][1]) if k.startswith("pc_")] == ["pc_offline", "pc_off"]
+    assert "pc_off" not in kinds(out[2][1])
+    state, fx = out[2]
+    assert state.room == "shutdown" and (fx.led, fx.pattern, fx.buzzer) == (Led.RED, Pattern.BLINK, Buzz.OFF)
+    snap = snapshot(state, Inputs(T0 + 3, (ups("OB DISCHRG LB"),), (gone,)), fx, RULES)
+    assert snap.outage.pc_off == T0 + 2 and snap.outage.shutdown_sent == T0
+
+
+def test_pc_offline_without_a_shutdown_ack_is_not_off():
+    gone = PcReport("pc1", False, T0, None)
+    out = run([(0, [ups("OB DISCHRG LB")], {}), (2, [ups("OB DISCHRG LB")], {"pcs": (gone,)})])
+    assert "pc_off" not in kinds(out[1][1]) and out[1][1].pattern == Pattern.BLINK_FAST
+
+
+def test_meetings_and_conversions_are_journaled_per_pc():
+    gone = PcReport("pc1", False, T0 + 5, None)
+    steps = [(0, converting(0, False, False)), (1, converting(1, False, True)),
+             (2, converting(2, True, True)), (3, converting(3, True, False)),
+             (4, converting(4, False, True)), (5, gone)]
+    out = run([(t, [ups()], {"pcs": (pc,)}) for t, pc in steps])
+    assert [[k for k in kinds(fx) if "meeting" in k or "conversion" in k] for _, fx in out] == [
+        [], ["meeting_started"], ["conversion_started"], ["meeting_ended"],
+        ["meeting_started", "conversion_ended"], ["meeting_ended"]]
+    assert dict(out[1][1].events)["meeting_started"] == {"pc": "pc1"}
+
+
+def test_power_lost_carries_the_load():
+    (state, fx), = run([(0, [ups("OB DISCHRG", load_pct=42.0)], {})])
+    assert dict(fx.events)["power_lost"]["load_pct"] == 42.0
+    (state, fx), = run([(0, [ups("OB DISCHRG")], {})])
+    assert dict(fx.events)["power_lost"]["load_pct"] is None
+
+
+def test_resume_remembers_the_hold_and_the_pcs_that_are_off():
+    started = T0 - 100
+    shut_id = f"rr1-{int(started * 1000):x}-shutdown-pc1"
+    events = [JournalEvent("rr1", 1, started, "power_lost"),
+              JournalEvent("rr1", 2, started, "notice_sent", {"pcs": ["pc1"]}),
+              JournalEvent("rr1", 2, started, "wrapup_sent", {"pcs": ["pc1"]}),
+              JournalEvent("rr1", 2, started + 1, "shutdown_held", {"pcs": ["pc1"], "runtime_s": 100}),
+              JournalEvent("rr1", 3, started + 9, "shutdown_sent", {"pcs": ["pc1"], "runtime_s": 60}),
+              JournalEvent("rr1", 4, started + 10, "pc_ack",
+                           {"pc": "pc1", "id": shut_id, "kind": "shutdown", "ok": True}),
+              JournalEvent("rr1", 5, started + 30, "pc_off", {"pc": "pc1"})]
+    state = resume(events, T0, RULES, mono=50.0)
+    assert state.outage.held and state.outage.pc_off == started + 30
+    assert [p.command.kind for p in state.pending] == ["notice", "wrapup"]  # never acked
+    assert state.outage.started_mono == -50.0
+    gone = PcReport("pc1", False, T0, None)
+    state, fx = tick(state, T0, 51.0, ups("OB DISCHRG", runtime=50.0), pcs=(gone,))
+    assert sent(fx) == [("pc1", "notice"), ("pc1", "wrapup")]  # resent; no second shutdown
+    assert kinds(fx) == ["pc_offline"]  # no second shutdown_held, no second pc_off
+    assert fx.pattern == Pattern.BLINK and fx.buzzer == Buzz.OFF
+
+
+@pytest.mark.parametrize("jump", [3600.0, -3600.0])
+def test_wall_clock_step_does_not_take_the_pc_offline_or_end_its_meeting(jump):
+    in_meeting = AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0, meeting_app=True)
+    state, events = RoomState(started=0.0), []
+    # Statuses stamped (by the bus, on the wall clock) at 1 and 2; the wall clock steps at 3.
+    for mono, wall, seen in ((1, T0 + 1, T0 + 1), (2, T0 + 2, T0 + 2), (3, T0 + 3 + jump, T0 + 2),
+                             (4, T0 + 4 + jump, T0 + 4 + jump), (30, T0 + 30 + jump, T0 + 4 + jump)):
+        pcs = (PcReport("pc1", True, seen, in_meeting),)
+        state, fx = tick(state, wall, mono, ups(), pcs=pcs)
+        events.append(kinds(fx))
+    assert events[:4] == [["pc_online", "meeting_started"], [], [], []]
+    assert events[4] == ["pc_offline", "meeting_ended"]  # 26 s without a status: really gone
+
+
+def test_fsd_stuck_since_mains_is_not_believed_on_battery():
+    # A Megatec unit with the FSD bit always set: a flicker must not wrap up and shut down.
+    out = run([(0, [ups("ALARM OL FSD")], {}), (1, [ups("ALARM OB FSD", runtime=None)], {}),
+               (2, [ups("ALARM OB FSD", runtime=None)], {}), (4, [ups("ALARM OL FSD")], {})])
+    assert [s.room for s, _ in out] == ["attention", "on_battery", "on_battery", "attention"]
+    assert all(fx.send == () for _, fx in out)
+    assert [k for _, fx in out for k in kinds(fx) if k.startswith("ups_fsd")] == ["ups_fsd_on_mains"]
+    # ... but its LB is still believed, and a UPS first seen with OB FSD is believed too.
+    (state, fx), = run([(6, [ups("ALARM OB FSD LB", runtime=None)], {})], out[-1][0])
+    assert state.room == "shutdown" and ("pc1", "shutdown") in sent(fx)
+    (state, fx), = run([(0, [ups("OB FSD")], {})])
+    assert state.room == "shutdown"
+
+
+def test_no_hold_when_the_hard_floor_is_not_below_the_shutdown_threshold():
+    rules = Rules(policy=PolicyConfig(shutdown_at_runtime_s=45), site_id="rr1", expected_pcs=("pc1",))
+    out = run([(0, [ups("OB DISCHRG", runtime=400.0)], {"pcs": (converting(0),)}),
+               (6, [ups("OB DISCHRG", runtime=44.0)], {"pcs": (converting(6),)})], rules=rules)
+    assert ("pc1", "shutdown") in sent(out[1][1]) and "shutdown_held" not in kinds(out[1][1])
+
+
+def test_restart_mid_meeting_journals_no_second_start_and_ends_it_when_it_ends():
+    latest = [JournalEvent("rr1", 9, T0 - 10, "meeting_started", {"pc": "pc1"}),
+              JournalEvent("rr1", 8, T0 - 20, "conversion_ended", {"pc": "pc1"}),
+              JournalEvent("rr1", 7, T0 - 30, "conversion_started", {"pc": "pc1"}),
+              JournalEvent("rr1", 6, T0 - 40, "meeting_ended", {"pc": "pc1"})]
+    state = resume([], T0, RULES, activity=latest)
+    assert state.pcs.meetings == {"pc1"} and state.pcs.converting == frozenset()
+    quiet = {"pcs": ()}  # the PC's status has not arrived yet: the meeting is not ended for that
+    out = run([(0, [ups()], dict(quiet)), (1, [ups()], {"pcs": (converting(1, False, True),)}),
+               (2, [ups()], {"pcs": (converting(2, False, False),)})], state)
+    assert [kinds(fx) for _, fx in out] == [[], ["pc_online"], ["meeting_ended"]]
+
+
+def test_restart_then_the_pc_never_comes_back_ends_its_meeting_after_the_grace():
+    latest = [JournalEvent("rr1", 9, T0 - 10, "meeting_started", {"pc": "pc1"})]
+    state = resume([], T0, RULES, activity=latest)
+    out = run([(0, [ups()], {"pcs": ()}), (21, [ups()], {"pcs": ()})], state)
+    assert [kinds(fx) for _, fx in out] == [[], ["pc_offline", "meeting_ended"]]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from edge.texts import TEXTS, command_texts
+from edge.messages import PcCommand
+from edge.texts import TEXTS, banner_view, command_texts, minutes_text
 
 
 @pytest.mark.parametrize("kind", sorted(TEXTS))
@@ -19,7 +20,9 @@ def test_texts_read_naturally(kind, lang, runtime_s):
 
 @pytest.mark.parametrize("runtime_s, lang, expected", [
     (1500, "id", "sekitar 25 menit"), (1500, "en", "about 25 minutes"),
-    (30, "en", "about 1 minute"), (None, "id", "beberapa menit"), (None, "en", "a few minutes"),
+    (1559, "id", "sekitar 25 menit"), (119, "en", "about 1 minute"),   # rounded down
+    (30, "en", "less than 1 minute"), (30, "id", "kurang dari 1 menit"),
+    (None, "id", "beberapa menit"), (None, "en", "a few minutes"),
 ])
 def test_notice_says_the_minutes_left(runtime_s, lang, expected):
     assert expected in command_texts("notice", lang, "", runtime_s, 30)[1]
@@ -28,3 +31,14 @@ def test_notice_says_the_minutes_left(runtime_s, lang, expected):
 def test_shutdown_says_the_grace_and_place_defaults():
     title, text, chat = command_texts("shutdown", "id", "", 60, 45)
     assert "45 detik" in text and "ruang rapat kami" in chat
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("runtime_s", [1450, 1499, 1500, 1559, 119, 60, 59, 1])
+def test_command_text_and_banner_line_say_the_same_minutes(lang, runtime_s):
+    # One formatter for both: never "sekitar 25 menit" in the text and "24 menit" beside it.
+    _, body, _ = command_texts("notice", lang, "", runtime_s, 30)
+    cmd = PcCommand(id="c", ts=0, expires=1, kind="notice", text=body, runtime_s=runtime_s)
+    view = banner_view(cmd, lang)
+    minutes = minutes_text(runtime_s, lang)
+    assert minutes in view["body"] and view["runtime"].endswith(minutes)

@@ -141,7 +141,9 @@ def test_real_dumps(variables, expected):
 
 
 @pytest.mark.parametrize("runtime, expected", [
-    ("1800", 1800.0), ("0", 0.0), ("86400", 86400.0), ("65535", None), ("-1", None),
+    # CONTRACT §5.3: 0 or below, 65535 or above, over 24 h: unknown (then charge decides).
+    ("1800", 1800.0), ("0", None), ("0.0", None), ("1", 1.0), ("65534", 65534.0),
+    ("65535", None), ("65536", None), ("86400", None), ("-1", None),
     ("86401", None), ("4294967295", None), ("", None), ("unknown", None), ("nan", None),
     ("inf", None), (" 300 ", 300.0), (None, None),
 ])

@@ -1,0 +1,110 @@
+"""The room core's state in and out: ``resume`` reads it back from the journal after a restart,
+``snapshot`` writes it as the retained state message (CONTRACT §3). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
+                           StateSnapshot, UpsView)
+from edge.pcs import PcReport, open_activity
+from edge.power import UpsReading, Verdict, estimates
+from edge.power import power as _power
+from edge.room import Effects, Inputs, RoomState, Rules, Sent, verdicts_of
+from edge.stages import STAGES, Outage, make_command, runtime_of
+
+COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutdown"}
+
+
+def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | None = None,
+           activity: list[JournalEvent] | None = None) -> RoomState:
+    """The state to start from: picks up an outage the journal shows still open, so a restart
+    sends no second notice and no second shutdown, and resends what was never acked.
+    ``mono``: the monotonic clock now (journal times are wall clock and are mapped onto it).
+    ``activity``: the latest meeting/conversion events, newest first (meetings still open)."""
+    mono = now if mono is None else mono
+    state = RoomState(started=mono, pcs=open_activity(activity or []))
+    if not events or events[0].kind != EventKind.POWER_LOST:
+        return state
+    to_mono = lambda ts: mono - (now - ts)  # noqa: E731 - one line, used below only
+    outage = Outage(started=events[0].ts, started_mono=to_mono(events[0].ts))
+    sent: list[Sent] = []
+    acked: set[str] = set()
+    for e in events[1:]:
+        kind = e.kind.removesuffix("_sent")
+        if e.kind.endswith("_sent") and kind in COMMAND_STAGES:
+            outage, more = _resume_sent(outage, e, kind, to_mono(e.ts), rules)
+            sent += more
+        elif e.kind == EventKind.PC_ACK:
+            acked.add(str(e.detail.get("id")))
+            if e.detail.get("kind") == "shutdown" and e.detail.get("ok") is True:
+                outage = replace(outage, shut_acked=outage.shut_acked | {str(e.detail.get("pc"))})
+        else:
+            outage = _resume_mark(outage, e)
+    pending = tuple(s for s in sent if s.command.id not in acked)
+    return replace(state, room=outage.stage, since=events[-1].ts, outage=outage, first=False,
+                   pending=pending)
+
+
+def _resume_sent(outage: Outage, e: JournalEvent, kind: str, at: float,
+                 rules: Rules) -> tuple[Outage, list[Sent]]:
+    pcs = frozenset(p for p in e.detail.get("pcs", []) if isinstance(p, str))
+    stage = COMMAND_STAGES[kind]
+    if STAGES.index(stage) > STAGES.index(outage.stage):
+        outage = replace(outage, stage=stage)
+    if stage == "wrapup":
+        outage = replace(outage, wrapup_mono=at)
+    outage = replace(outage, told=outage.told | pcs, **{f"{kind}_sent": e.ts})
+    runtime = runtime_of(e.detail)
+    return outage, [Sent(pc, make_command(kind, pc, outage.started, e.ts, runtime, rules), at,
+                         at + rules.command_ttl_s) for pc in sorted(pcs)]
+
+
+def _resume_mark(outage: Outage, e: JournalEvent) -> Outage:
+    """The other events an open outage remembers: LB seen, hold, estimate, PCs off."""
+    if e.kind == EventKind.LOW_BATTERY:
+        return replace(outage, low_battery=True)
+    if e.kind == EventKind.SHUTDOWN_HELD:
+        return replace(outage, held=True)
+    if e.kind == EventKind.RUNTIME_ESTIMATED:
+        return replace(outage, estimated=outage.estimated | {str(e.detail.get("ups"))})
+    if e.kind == EventKind.PC_OFF:
+        off = outage.off | {str(e.detail.get("pc"))}
+        all_off = e.ts if outage.told and outage.told <= off else outage.pc_off
+        return replace(outage, off=off, pc_off=all_off)
+    return outage
+
+
+def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
+             selftest: dict[str, bool | None] | None = None) -> StateSnapshot:
+    """The retained state message of CONTRACT §3; ``selftest``: which UPS can run one."""
+    verdicts = verdicts_of(inp.ups, state.charge_ob_ol, state.fsd_on_mains)
+    guesses = estimates(inp.ups, state.last_runtime, inp.clock) if state.outage else ()
+    power = _power(inp.ups, verdicts, guesses)
+    reports = {p.id: p for p in inp.pcs}
+    o = state.outage
+    return StateSnapshot(
+        site=rules.site_id, name=rules.place, ts=inp.now, room=state.room, since=state.since,
+        reasons=list(state.reasons),
+        power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s),
+        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name)) for r in inp.ups],
+        pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
+        indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
+                                state.silenced),
+        outage=None if o is None else OutageView(o.started, o.notice_sent, o.wrapup_sent,
+                                                 o.shutdown_sent, o.pc_off),
+    )
+
+
+def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsView:
+    return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
+                   r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage,
+                   selftest=selftest)
+
+
+def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:
+    status = report.status if report else None
+    return PcView(id=pc, online=pc in state.pcs_online, last_seen=report.last_seen if report else None,
+                  meeting_app=bool(status and status.meeting_app),
+                  converting=bool(status and status.converting),
+                  disk_free_gb=status.disk_free_gb if status else None)

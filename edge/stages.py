@@ -1,0 +1,221 @@
+"""An outage's stages, from the first OB to the shutdown: part of the room core. Pure.
+
+``track_outage`` opens and closes the outage; ``advance`` moves it forward (it never moves back)
+and sends each stage's command once: the notice after the flicker guard, the wrap-up that saves
+the recording, the shutdown. Durations are on the monotonic clock (``clock``); what the journal
+and the PCs read is on the wall clock (``now``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from edge.messages import EventKind, PcCommand, Room
+from edge.pcs import PcWatch
+from edge.power import PowerView
+from edge.texts import command_texts
+
+if TYPE_CHECKING:
+    from edge.config import PolicyConfig
+    from edge.room import Rules
+
+# The room states of an outage, in order: an outage only ever moves forward.
+STAGES = (Room.ON_BATTERY.value, Room.WRAPUP.value, Room.SHUTDOWN.value)
+# Shutdowns that are sure: the UPS itself says so, or the runtime is already at the threshold.
+# Waiting out the flicker guard (notice_after_s) would only spend battery the PC needs.
+SURE = ("fsd", "low_battery", "runtime")
+# ...and shutdowns that no conversion may hold: the battery may die at any moment.
+UNHOLDABLE = ("fsd", "low_battery")
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The current power cut, from the first OB to mains again. Times ending in ``_sent`` and
+    ``pc_off`` are wall clock (for people); ``started_mono`` and the others are monotonic."""
+
+    started: float
+    started_mono: float | None = None
+    stage: str = "on_battery"
+    notice_sent: float | None = None
+    wrapup_sent: float | None = None
+    shutdown_sent: float | None = None
+    told: frozenset[str] = frozenset()        # PCs sent anything: they get a cancel
+    low_battery: bool = False
+    unreadable_since: float | None = None     # monotonic
+    wrapup_mono: float | None = None          # when the wrap-up stage was reached
+    estimated: frozenset[str] = frozenset()   # UPSes whose runtime_estimated is journaled
+    held: bool = False                        # shutdown_held journaled
+    shut_acked: frozenset[str] = frozenset()  # PCs that acked the shutdown
+    off: frozenset[str] = frozenset()         # ... and then went offline
+    pc_off: float | None = None               # when every told PC was off
+
+    def mono_start(self) -> float:
+        """The start on the monotonic clock (a test's outage may have none: then the wall one)."""
+        return self.started if self.started_mono is None else self.started_mono
+
+
+def track_outage(prev: Outage | None, power: PowerView, now: float, clock: float,
+                 events: list) -> tuple[Outage | None, Outage | None]:
+    """(the open outage or None, the outage that just ended or None)."""
+    out = power.on_battery  # FSD and LB count only with OB (edge.power)
+    if prev is None:
+        if not out:
+            return None, None
+        events.append((EventKind.POWER_LOST, {
+            "ups": list(power.on_battery_ups), "charge_pct": power.charge_pct,
+            "runtime_s": power.runtime_s, "load_pct": power.load_pct}))
+        return Outage(started=now, started_mono=clock), None
+    if out or power.unreadable:  # unreadable mid-outage: USB often drops at the transition
+        since = (prev.unreadable_since or clock) if power.unreadable else None
+        return replace(prev, unreadable_since=since), None
+    events.append((EventKind.POWER_RESTORED, {"duration_s": round(clock - prev.mono_start(), 1)}))
+    return None, prev
+
+
+def stage_of(outage: Outage, power: PowerView, clock: float, policy: PolicyConfig) -> tuple[str, str]:
+    """(stage, why) for the power as it is now; runtime leads, LB comes too late to save much."""
+    if power.forced:
+        return "shutdown", "fsd"
+    if power.low_battery:
+        return "shutdown", "low_battery"
+    if power.runtime_s is not None:
+        why = "runtime_estimated" if any(g.runtime_s == power.runtime_s for g in power.estimated) \
+            else "runtime"
+        if power.runtime_s <= policy.shutdown_at_runtime_s:
+            return "shutdown", why
+        if power.runtime_s <= policy.wrapup_at_runtime_s:
+            return "wrapup", why
+    elif power.charge_pct is not None:  # no believable runtime: fall back to charge
+        if power.charge_pct <= policy.shutdown_at_charge_pct:
+            return "shutdown", "charge"
+        if power.charge_pct <= policy.wrapup_at_charge_pct:
+            return "wrapup", "charge"
+    return _blind_stage(outage, power, clock, policy)
+
+
+def _blind_stage(outage: Outage, power: PowerView, clock: float,
+                 policy: PolicyConfig) -> tuple[str, str]:
+    """A UPS feeding the PC cannot be read and no runtime of it was ever known: time decides.
+
+    upsmon shuts down at once when it loses a UPS that was on battery. Siaga does not: a lost
+    USB link or a restarted driver is common at the moment of a power cut, and a meeting PC shut
+    down for that ends a meeting the battery could have carried. With a runtime once known, the
+    estimate (edge.power.estimates) leads; without one, the wrap-up comes after
+    ``unreadable_wrapup_after_s`` and the shutdown ``unreadable_shutdown_after_s`` after the
+    wrap-up (see PolicyConfig for why those defaults).
+    """
+    blind = set(power.unreadable) - {g.ups for g in power.estimated}
+    if not blind or outage.unreadable_since is None:
+        return "on_battery", ""
+    if outage.wrapup_mono is not None and clock - max(outage.wrapup_mono, outage.unreadable_since) \
+            >= policy.unreadable_shutdown_after_s:
+        return "shutdown", "ups_unreadable"
+    if clock - outage.unreadable_since >= policy.unreadable_wrapup_after_s:
+        return "wrapup", "ups_unreadable"
+    return "on_battery", ""
+
+
+def advance(outage: Outage, power: PowerView, now: float, clock: float, rules: Rules,
+            pcs: PcWatch, acked_off: frozenset[str], events: list, sends: list) -> Outage:
+    """Move the outage forward and send each stage's command once, after the flicker guard
+    (skipped for a sure shutdown); hold the shutdown while a PC converts a recording."""
+    if power.low_battery and not outage.low_battery:
+        events.append((EventKind.LOW_BATTERY, {"ups": list(power.on_battery_ups),
+                                               "runtime_s": power.runtime_s}))
+        outage = replace(outage, low_battery=True)
+    outage = _journal_estimates(outage, power, events)
+    stage, why = stage_of(outage, power, clock, rules.policy)
+    if STAGES.index(stage) > STAGES.index(outage.stage):
+        outage = replace(outage, stage=stage)
+        if stage == "wrapup" or (stage == "shutdown" and outage.wrapup_mono is None):
+            outage = replace(outage, wrapup_mono=clock)
+    sure = outage.stage == "shutdown" and why in SURE
+    if sure or clock - outage.mono_start() >= rules.policy.notice_after_s:
+        outage = _send_stages(outage, power, now, rules, pcs, why, events, sends)
+    return _watch_off(outage, pcs, acked_off, now, events)
+
+
+def _send_stages(outage: Outage, power: PowerView, now: float, rules: Rules, pcs: PcWatch,
+                 why: str, events: list, sends: list) -> Outage:
+    """Each stage's command once, in order (a late start sends notice, wrap-up, shutdown at once)."""
+    for kind in ("notice", "wrapup", "shutdown")[: STAGES.index(outage.stage) + 1]:
+        if getattr(outage, f"{kind}_sent") is not None:
+            continue
+        if kind == "shutdown" and _hold(outage, power, rules, pcs, why):
+            return _held(outage, power, now, rules, pcs, events, sends)
+        targets = rules.expected_pcs
+        sends.extend((pc, make_command(kind, pc, outage.started, now, power.runtime_s, rules))
+                     for pc in targets)
+        events.append((EventKind(f"{kind}_sent"), {"pcs": list(targets), "runtime_s": power.runtime_s,
+                                                    "charge_pct": power.charge_pct, "why": why}))
+        outage = replace(outage, told=outage.told | set(targets), **{f"{kind}_sent": now})
+    return outage
+
+
+def _hold(outage: Outage, power: PowerView, rules: Rules, pcs: PcWatch, why: str) -> bool:
+    """Whether the shutdown waits for a conversion: only while an expected online PC converts,
+    the runtime is known (or estimated) above ``hard_shutdown_at_runtime_s``, and neither LB nor
+    FSD says the battery may die any moment. A hold never outlives the hard floor or LB."""
+    if why in UNHOLDABLE or not (pcs.converting & pcs.online):
+        return False
+    return power.runtime_s is not None and power.runtime_s > rules.policy.hard_shutdown_at_runtime_s
+
+
+def _held(outage: Outage, power: PowerView, now: float, rules: Rules, pcs: PcWatch,
+          events: list, sends: list) -> Outage:
+    """Journal the hold once and tell every PC it will shut down after the conversion."""
+    if outage.held:
+        return outage
+    converting = sorted(pcs.converting & pcs.online)
+    events.append((EventKind.SHUTDOWN_HELD, {"pcs": converting, "runtime_s": power.runtime_s,
+                                             "why": "converting"}))
+    for pc in rules.expected_pcs:
+        sends.append((pc, make_command("notice", pc, outage.started, now, power.runtime_s, rules,
+                                       texts="hold")))
+    return replace(outage, held=True, told=outage.told | set(rules.expected_pcs))
+
+
+def _journal_estimates(outage: Outage, power: PowerView, events: list) -> Outage:
+    """``runtime_estimated`` once per UPS and outage, when its estimate starts to be used."""
+    for g in power.estimated:
+        if g.ups not in outage.estimated:
+            events.append((EventKind.RUNTIME_ESTIMATED, {"ups": g.ups, "runtime_s": round(g.runtime_s),
+                                                         "from_s": round(g.from_s)}))
+            outage = replace(outage, estimated=outage.estimated | {g.ups})
+    return outage
+
+
+def _watch_off(outage: Outage, pcs: PcWatch, acked_off: frozenset[str], now: float,
+               events: list) -> Outage:
+    """A PC that acked the shutdown and then went offline is off: journal ``pc_off`` once."""
+    acked = outage.shut_acked | acked_off
+    off = set(outage.off)
+    for pc in sorted(acked - outage.off):
+        if pc in pcs.known and pc not in pcs.online:
+            events.append((EventKind.PC_OFF, {"pc": pc}))
+            off.add(pc)
+    all_off = outage.pc_off
+    if all_off is None and outage.shutdown_sent is not None and outage.told and outage.told <= off:
+        all_off = now
+    return replace(outage, shut_acked=acked, off=frozenset(off), pc_off=all_off)
+
+
+def make_command(kind: str, pc: str, anchor: float, now: float, runtime_s: float | None,
+                 rules: Rules, texts: str = "") -> PcCommand:
+    """A PC command; its id is derived from (site, outage start, kind, PC), so a restart
+    that rebuilds an unacked command resends it with the same id. ``texts``: another entry of
+    the catalogue for this kind (e.g. "hold": a notice that the shutdown waits), with its own id."""
+    grace = rules.policy.shutdown_grace_s
+    title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s, grace)
+    suffix = f"-{texts}" if texts else ""
+    return PcCommand(id=f"{rules.site_id}-{int(anchor * 1000):x}-{kind}-{pc}{suffix}", ts=now,
+                     expires=now + rules.command_ttl_s, kind=kind, lang=rules.lang, title=title,
+                     text=text, chat_text=chat,
+                     runtime_s=None if runtime_s is None else int(runtime_s), grace_s=int(grace))
+
+
+def runtime_of(detail: dict[str, Any]) -> float | None:
+    """A journal detail's runtime_s, when it is a number."""
+    value = detail.get("runtime_s")
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None

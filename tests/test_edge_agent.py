@@ -1,0 +1,112 @@
+"""The edge daemon with the real agent on a real broker, over a real upsd + dummy-ups.
+
+The agent is the real one (in-process for the outage, a `siaga agent` process for meetings);
+the meeting app and the converter are real processes, named like them (a symlink to `sleep`).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.servers import stop_process
+from tests.agent_helpers import PC, SITE, marker_argv, pc_client, start_agent, write_agent_config  # noqa: F401
+from tests.observer import Observer
+from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def watch(broker):
+    """Everything the edge publishes for the agent helpers' site."""
+    observer = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    yield observer
+    observer.close()
+
+
+def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, pc_client, watch,
+                                                        start_agent, mock_factory, edge_in_process):
+    # Runtime 70 s, wrap-up at 60 s, shutdown at 40 s: with upsd gone, the estimate reaches the
+    # wrap-up 10 s and the shutdown 30 s after the last reading.
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE, wrapup_at_runtime_s=60,
+                                 shutdown_at_runtime_s=40, hard_shutdown_at_runtime_s=30,
+                                 unreadable_wrapup_after_s=3))
+    agent = start_agent(shutdown_command=marker_argv(tmp_path / "shutdown.marker"))
+    upsd.set(ups_status="OB DISCHRG", battery_runtime="70")
+    pc_client.wait_for("command", lambda c: c["kind"] == "notice", timeout=10)
+    pc_client.wait_for("ack", lambda a: a["kind"] == "notice", timeout=5)
+    upsd.stop()
+    lost = time.monotonic()
+    _, wrapup_at, wrapup = pc_client.wait_for("command", lambda c: c["kind"] == "wrapup", timeout=20)
+    _, shutdown_at, shutdown = pc_client.wait_for("command", lambda c: c["kind"] == "shutdown",
+                                                  timeout=30)
+    print(f"wrap-up {wrapup_at - lost:.2f} s, shutdown {shutdown_at - lost:.2f} s after upsd stopped")
+    # The last reading is at most one poll (0.25 s) before the stop; polls and MQTT add ~0.5 s.
+    assert 9.0 <= wrapup_at - lost <= 11.5, wrapup_at - lost
+    assert 29.0 <= shutdown_at - lost <= 31.5, shutdown_at - lost
+    assert 55 <= wrapup["runtime_s"] <= 60 and 35 <= shutdown["runtime_s"] <= 40
+    pc_client.wait_for("ack", lambda a: a["kind"] == "shutdown", timeout=5)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "shutdown.marker").exists():
+        assert time.monotonic() < deadline, "the agent never ran its shutdown command"
+        time.sleep(0.1)
+    # The PC goes off (its agent says offline): pc_off, and the outage view shows when.
+    agent.stop()
+    watch.wait(lambda: "pc_off" in watch.event_kinds(), 10, "pc_off")
+    snap = watch.wait(lambda: (s := watch.state()) and (s["outage"] or {}).get("pc_off") and s,
+                      5, "outage.pc_off")
+    assert snap["room"] == "shutdown" and snap["indicator"]["pattern"] == "blink"
+    assert snap["indicator"]["buzzer"] == "off"
+    assert watch.event_kinds().count("runtime_estimated") == 1
+
+
+def fake_program(directory: Path, name: str) -> subprocess.Popen:
+    """A process whose name is ``name`` (what psutil sees): a symlink to sleep, started."""
+    link = directory / name
+    link.symlink_to("/bin/sleep")
+    return subprocess.Popen([str(link), "600"], start_new_session=True)
+
+
+def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker, watch,
+                                                              mock_factory, edge_in_process):
+    tag = random.randrange(1000, 9999)  # process names of our own: other tests may run a "Zoom"
+    zoom, coder = f"Zoom{tag}", f"zTscoder{tag}"
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom],
+                                converter_processes=[coder])
+    with open(agent_dir / "agent.log", "wb") as log:
+        agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+                                 stdout=subprocess.DEVNULL, stderr=log)
+    programs = []
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        assert "meeting_started" not in watch.event_kinds()
+        programs.append(fake_program(agent_dir, zoom))
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+        programs.append(fake_program(agent_dir, coder))
+        watch.wait(lambda: "conversion_started" in watch.event_kinds(), 10, "conversion_started")
+        stop_process(programs[0])
+        watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
+        stop_process(programs[1])
+        watch.wait(lambda: "conversion_ended" in watch.event_kinds(), 10, "conversion_ended")
+        events = [(e["kind"], e["detail"]) for e in watch.json_on("/edge/event")
+                  if e["kind"].startswith(("meeting_", "conversion_"))]
+        assert events == [("meeting_started", {"pc": PC}), ("conversion_started", {"pc": PC}),
+                          ("meeting_ended", {"pc": PC}), ("conversion_ended", {"pc": PC})]
+        # A PC that goes offline mid-meeting ends its meeting (the agent dies: its last will).
+        programs.append(subprocess.Popen([str(agent_dir / zoom), "600"], start_new_session=True))
+        watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 10, "second meeting")
+        agent.kill()
+        watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 10, "meeting ended")
+        assert watch.event_kinds()[-2:] == ["pc_offline", "meeting_ended"]
+    finally:
+        for proc in programs:
+            stop_process(proc)
+        stop_process(agent)
+        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
