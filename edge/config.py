@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from edge.signing import BadKey, read_key, read_keys
+
 logger = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -68,6 +70,8 @@ class EdgeConfig:
     poll_interval_s: float = 1.0
     journal: str = "/var/lib/siaga/journal.sqlite3"
     pcs: tuple[str, ...] = ("meeting-pc",)
+    keys_dir: str = ""            # holds <pc_id>.key: commands to that PC are signed (§5.9)
+    command_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ class AgentSection:
     shutdown_grace_s: float = 30
     command_timeout_s: float = 120
     state_file: str = ""
+    command_key_file: str = ""    # set: only commands signed with this key are obeyed (§5.9)
+    command_key: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -244,7 +250,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
-             "pcs": list_of(identifier, "PC ids")},
+             "pcs": list_of(identifier, "PC ids"), "keys_dir": text},
     "policy": {name: number() for name in (f.name for f in dataclasses.fields(PolicyConfig))},
     "gpio": {"pin_factory": one_of("", "mock", "lgpio", "rpigpio", "pigpio", "native"),
              "led_kind": one_of("rgb", "traffic", "single"), "led_pins": pins,
@@ -256,7 +262,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
               "shutdown_grace_s": number(0, 3600), "command_timeout_s": number(1, 3600),
-              "state_file": text},
+              "state_file": text, "command_key_file": text},
 }
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
@@ -305,6 +311,31 @@ class _Reader:
             reason = getattr(exc, "strerror", None) or "empty or unreadable"
             self.error(key, f"cannot read {path}: {reason}", show=False)
             return ""
+
+    def relative(self, file_name: str) -> Path:
+        """A path from the file, relative to the config file's folder."""
+        return (self.path.parent / file_name).expanduser()
+
+    def command_keys(self, edge: EdgeConfig) -> EdgeConfig:
+        """``edge`` with the keys of ``edge.keys_dir`` read (none when it is not set)."""
+        if not edge.keys_dir:
+            return edge
+        try:
+            keys = read_keys(self.relative(edge.keys_dir), edge.pcs)
+        except BadKey as exc:
+            self.error("edge.keys_dir", str(exc), show=False)
+            return edge
+        return dataclasses.replace(edge, command_keys=tuple(sorted(keys.items())))
+
+    def command_key(self, agent: AgentSection) -> AgentSection:
+        """``agent`` with the key of ``agent.command_key_file`` read (none when it is not set)."""
+        if not agent.command_key_file:
+            return agent
+        try:
+            return dataclasses.replace(agent, command_key=read_key(self.relative(agent.command_key_file)))
+        except BadKey as exc:
+            self.error("agent.command_key_file", str(exc), show=False)
+            return agent
 
     def required(self, key: str, value: str) -> None:
         if not value and not any(e.startswith(f"{self.path.name}: {key}:") for e in self.errors):
@@ -367,7 +398,8 @@ def load_config(path: str | Path) -> Config:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
-    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash)
+    edge = r.command_keys(r.section("edge"))
+    config = Config(str(r.path), site, mqtt, tuple(ups), edge, policy, gpio, dash)
     r.finish()
     return config
 
@@ -376,7 +408,7 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     """Read the meeting PC's agent.toml; raise ConfigError naming every bad key."""
     r = _parse(path)
     site, mqtt = _common(r)
-    agent = r.section("agent")
+    agent = r.command_key(r.section("agent"))
     r.required("agent.pc_id", agent.pc_id)
     config = AgentConfig(str(r.path), site, mqtt, agent)
     r.finish()

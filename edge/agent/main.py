@@ -131,7 +131,7 @@ class Agent:
         if topic != self.topic("command"):
             return
         now = self.clock()
-        verdict = judge(payload, now, self.handled)
+        verdict = judge(payload, now, self.handled, self.config.agent.command_key)
         if not verdict.act:
             if verdict.ack is not None:
                 self._ack(verdict.ack)
