@@ -45,6 +45,7 @@ class MqttConfig:
     username: str = ""
     password_file: str = ""
     tls: bool = False
+    ca_file: str = ""             # the CA that signed the broker's certificate ("" = the system's)
     topic_prefix: str = "siaga"
     keepalive_s: int = 30
     password: str = field(default="", repr=False)
@@ -246,7 +247,8 @@ names = list_of(text, "strings")
 SCHEMA: dict[str, dict[str, Check]] = {
     "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": text},
     "mqtt": {"host": host, "port": integer(1, 65535), "username": text, "password_file": text,
-             "tls": flag, "topic_prefix": topic_prefix, "keepalive_s": integer(5, 3600)},
+             "tls": flag, "ca_file": text, "topic_prefix": topic_prefix,
+             "keepalive_s": integer(5, 3600)},
     "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
@@ -312,6 +314,19 @@ class _Reader:
             self.error(key, f"cannot read {path}: {reason}", show=False)
             return ""
 
+    def readable(self, key: str, file_name: str) -> str:
+        """``file_name`` as an absolute path when it can be read, "" when not set or not readable."""
+        if not file_name:
+            return ""
+        path = self.relative(file_name).resolve()
+        try:
+            with path.open("rb") as f:
+                f.read(1)
+        except OSError as exc:
+            self.error(key, f"cannot read {path}: {exc.strerror}", show=False)
+            return ""
+        return str(path)
+
     def relative(self, file_name: str) -> Path:
         """A path from the file, relative to the config file's folder."""
         return (self.path.parent / file_name).expanduser()
@@ -369,7 +384,10 @@ def _common(r: _Reader) -> tuple[SiteConfig, MqttConfig]:
     site = r.section("site")
     r.required("site.id", site.id)
     mqtt = r.section("mqtt")
-    mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file))
+    mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file),
+                               ca_file=r.readable("mqtt.ca_file", mqtt.ca_file))
+    if mqtt.ca_file and not mqtt.tls:
+        logger.warning("%s: mqtt.ca_file is set but mqtt.tls is false: it is not used", r.path.name)
     return site, mqtt
 
 
