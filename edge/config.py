@@ -8,6 +8,7 @@ message names the file, the key and what is wrong, one line per problem.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import tomllib
@@ -24,6 +25,10 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 class ConfigError(Exception):
     """The configuration file cannot be used; the message says every reason why."""
+
+
+class BadPath(ValueError):
+    """A file name in the config that cannot be a path."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,8 @@ class _Reader:
 
     def error(self, key: str, message: str, value: Any = None, show: bool = True) -> None:
         got = f", got {_show(value)}" if show else ""
-        self.errors.append(f"{self.path.name}: {key}: {message}{got}")
+        # A value or file name may hold a line break: each problem must stay on its one line.
+        self.errors.append(f"{self.path.name}: {key}: {message}{got}".translate(ONE_LINE))
 
     def section(self, name: str, table: Any = None, where: str = "") -> Any:
         """Build the dataclass of section ``name`` from ``table`` (default: data[name])."""
@@ -306,20 +312,27 @@ class _Reader:
         """The first line of ``file_name`` (relative to the config file), or ""."""
         if not file_name:
             return ""
-        path = (self.path.parent / file_name).expanduser()
         try:
+            path = self.relative(file_name)
             return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except BadPath as exc:
+            self.error(key, str(exc), show=False)
         except (OSError, UnicodeDecodeError, IndexError) as exc:
             reason = getattr(exc, "strerror", None) or "empty or unreadable"
             self.error(key, f"cannot read {path}: {reason}", show=False)
-            return ""
+        return ""
 
     def readable(self, key: str, file_name: str) -> str:
         """``file_name`` as an absolute path when it can be read, "" when not set or not readable."""
         if not file_name:
             return ""
-        path = self.relative(file_name).resolve()
         try:
+            path = self.relative(file_name)
+        except BadPath as exc:
+            self.error(key, str(exc), show=False)
+            return ""
+        try:
+            path = path.resolve()
             with path.open("rb") as f:
                 f.read(1)
         except OSError as exc:
@@ -328,8 +341,14 @@ class _Reader:
         return str(path)
 
     def relative(self, file_name: str) -> Path:
-        """A path from the file, relative to the config file's folder."""
-        return (self.path.parent / file_name).expanduser()
+        """A path from the file, relative to the config file's folder; BadPath when it cannot be
+        one (a NUL byte, ``~user`` of a user who does not exist)."""
+        if "\0" in file_name:
+            raise BadPath("a path cannot contain a NUL character")
+        try:
+            return self.path.parent / Path(file_name).expanduser()   # "~/x" or relative to us
+        except RuntimeError:
+            raise BadPath(f"{file_name}: no such user's home folder") from None
 
     def command_keys(self, edge: EdgeConfig) -> EdgeConfig:
         """``edge`` with the keys of ``edge.keys_dir`` read (none when it is not set)."""
@@ -337,7 +356,7 @@ class _Reader:
             return edge
         try:
             keys = read_keys(self.relative(edge.keys_dir), edge.pcs)
-        except BadKey as exc:
+        except (BadKey, BadPath) as exc:
             self.error("edge.keys_dir", str(exc), show=False)
             return edge
         return dataclasses.replace(edge, command_keys=tuple(sorted(keys.items())))
@@ -348,7 +367,7 @@ class _Reader:
             return agent
         try:
             return dataclasses.replace(agent, command_key=read_key(self.relative(agent.command_key_file)))
-        except BadKey as exc:
+        except (BadKey, BadPath) as exc:
             self.error("agent.command_key_file", str(exc), show=False)
             return agent
 
@@ -361,8 +380,12 @@ class _Reader:
             raise ConfigError("\n".join(self.errors))
 
 
+ONE_LINE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _show(value: Any) -> str:
-    text = f'"{value}"' if isinstance(value, str) else repr(value).replace("True", "true")
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else \
+        repr(value).replace("True", "true")
     return text if len(text) <= 60 else text[:57] + "..."
 
 

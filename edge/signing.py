@@ -68,7 +68,7 @@ def read_key(path: Path) -> bytes:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise BadKey(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BadKey(f"{path}: cannot read: {getattr(exc, 'strerror', None) or 'not text'}") from None
     key = lines[0].strip() if lines else ""
     if len(key) < MIN_KEY_CHARS:
@@ -80,11 +80,10 @@ def read_key(path: Path) -> bytes:
 def read_keys(keys_dir: Path, pcs: tuple[str, ...]) -> dict[str, bytes]:
     """The key of every PC in ``pcs`` that has ``<pc>.key`` in ``keys_dir``; BadKey on the
     first unusable one (a missing folder, a short or unreadable key)."""
-    if not keys_dir.is_dir():
-        raise BadKey(f"{keys_dir}: no such folder")
-    keys = {}
-    for pc in pcs:
-        path = keys_dir / f"{pc}.key"
-        if path.exists():
-            keys[pc] = read_key(path)
-    return keys
+    try:
+        if not keys_dir.is_dir():
+            raise BadKey(f"{keys_dir}: no such folder")
+        present = [pc for pc in pcs if (keys_dir / f"{pc}.key").exists()]
+    except OSError as exc:   # e.g. a name too long
+        raise BadKey(f"{keys_dir}: {exc.strerror or exc}") from None
+    return {pc: read_key(keys_dir / f"{pc}.key") for pc in present}

@@ -15,6 +15,7 @@ from edge.agent.commands import judge
 from edge.config import ConfigError, load_agent_config, load_config
 from edge.messages import PC_COMMAND_KINDS, PcCommand
 from edge.signing import command_payload, why_not_signed
+from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
