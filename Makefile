@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr openssl
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
-.PHONY: demo test venv apt-test apt-demo bench install clean
+.PHONY: demo test venv apt-test apt-demo bench install clean reliability
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -30,6 +30,11 @@ demo: apt-demo venv
 
 test: apt-test venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The property tests (fuzzing) with 2,000 examples each instead of make test's 50.
+reliability: apt-test venv
+	SIAGA_HYPOTHESIS_PROFILE=reliability $(BIN)/python -m pytest -q tests/test_property_*.py \
+	  tests/test_signing.py tests/test_openapi.py $(PYTEST_ARGS)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py
