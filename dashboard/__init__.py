@@ -23,6 +23,7 @@ from dashboard import i18n, present
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
+from dashboard.openapi import bp as openapi_bp
 from dashboard.store import Store
 from edge.config import Config, ConfigError
 
@@ -92,6 +93,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     from dashboard import api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(openapi_bp)
     app.before_request(_pick_language)
     app.after_request(_finish_response)
     app.context_processor(_template_globals)
