@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g, render_template, request, url
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
-from dashboard import i18n, present
+from dashboard import i18n, present, security
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
@@ -94,6 +94,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     for blueprint in (pages.bp, api.bp, auth.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(openapi_bp)
+    security.init_app(app, config.dashboard.behind_proxy)
     app.before_request(_pick_language)
     app.after_request(_finish_response)
     app.context_processor(_template_globals)

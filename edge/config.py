@@ -120,6 +120,7 @@ class DashboardConfig:
     api_token_file: str = ""
     api_token: str = field(default="", repr=False)
     stale_after_s: float = 90
+    behind_proxy: bool = False    # trust one reverse proxy's X-Forwarded-* (docs/security.md)
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
              "buzzer_pin": integer(0, 27), "button_pin": integer(0, 27)},
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
-                  "stale_after_s": number(10)},
+                  "stale_after_s": number(10), "behind_proxy": flag},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
