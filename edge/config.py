@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,6 +342,18 @@ class _Reader:
             return ""
         return str(path)
 
+    def ca_file(self, key: str, file_name: str) -> str:
+        """``readable`` for a file of CA certificates that must load (PEM)."""
+        path = self.readable(key, file_name)
+        try:
+            if path:
+                ssl.create_default_context(cafile=path)
+        except ssl.SSLError as exc:
+            self.error(key, f"{path}: no usable CA certificate in it (PEM expected): "
+                            f"{exc.reason or exc}", show=False)
+            return ""
+        return path
+
     def relative(self, file_name: str) -> Path:
         """A path from the file, relative to the config file's folder; BadPath when it cannot be
         one (a NUL byte, ``~user`` of a user who does not exist)."""
@@ -409,7 +422,7 @@ def _common(r: _Reader) -> tuple[SiteConfig, MqttConfig]:
     r.required("site.id", site.id)
     mqtt = r.section("mqtt")
     mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file),
-                               ca_file=r.readable("mqtt.ca_file", mqtt.ca_file))
+                               ca_file=r.ca_file("mqtt.ca_file", mqtt.ca_file))
     if mqtt.ca_file and not mqtt.tls:
         logger.warning("%s: mqtt.ca_file is set but mqtt.tls is false: it is not used", r.path.name)
     return site, mqtt

@@ -154,3 +154,13 @@ def test_a_missing_ca_file_is_a_config_error_naming_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"^agent.toml: mqtt.ca_file: cannot read .*nope.crt: "
                                           r"No such file or directory$"):
         load_agent_config(path)
+
+
+def test_a_ca_file_without_a_certificate_is_a_config_error(tmp_path):
+    (tmp_path / "ca.crt").write_text("not a certificate\n")
+    path = tmp_path / "agent.toml"
+    path.write_text(f'[site]\nid = "{SITE}"\n[mqtt]\ntls = true\nca_file = "ca.crt"\n'
+                    f'[agent]\npc_id = "{PC}"\n')
+    with pytest.raises(ConfigError, match=r"^agent.toml: mqtt.ca_file: .*ca.crt: no usable CA "
+                                          r"certificate in it \(PEM expected\): "):
+        load_agent_config(path)
