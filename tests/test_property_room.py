@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.config import PolicyConfig
-from edge.messages import Ack, AgentStatus
+from edge.messages import EDGE_COMMAND_KINDS, Ack, AgentStatus, EdgeCommand
 from edge.room import UNREADABLE_REASONS, Inputs, PcReport, RoomState, Rules, UpsReading, step
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
@@ -57,11 +57,13 @@ class Stretch:
     pcs_report: bool     # the PCs send their status
     ack: bool            # the PCs ack what is pending
     button: bool
+    command: str | None  # an edge command (silence, test_notice, ...) on the stretch's first tick
 
 
 STRETCHES = st.builds(Stretch, ups=st.tuples(reading("meeting", True), reading("lights", False)),
                       ticks=st.integers(1, 15), dt=st.floats(0.2, 40), pcs_report=st.booleans(),
-                      ack=st.booleans(), button=st.booleans())
+                      ack=st.booleans(), button=st.booleans(),
+                      command=st.none() | st.sampled_from(EDGE_COMMAND_KINDS))
 
 
 @dataclass
@@ -78,13 +80,15 @@ class Watch:
         return {pc for (kind, pc) in self.ids if kind in OUTAGE_KINDS}
 
 
-def inputs(now: float, s: Stretch, state: RoomState) -> Inputs:
+def inputs(now: float, s: Stretch, state: RoomState, first: bool = False) -> Inputs:
     ups = tuple(replace(r, ts=now) for r in s.ups)
     pcs = tuple(PcReport(pc, available=True, last_seen=now, status=AgentStatus(pc, now))
                 for pc in PCS) if s.pcs_report else ()
     acks = tuple((p.pc, Ack(p.command.id, p.command.kind, True, now)) for p in state.pending) \
         if s.ack else ()
-    return Inputs(now=now, ups=ups, pcs=pcs, acks=acks, button=s.button)
+    commands = (EdgeCommand(id=f"e{now}", ts=now, kind=s.command, by="test"),) \
+        if first and s.command else ()
+    return Inputs(now=now, ups=ups, pcs=pcs, acks=acks, commands=commands, button=s.button)
 
 
 def check_tick(prev: RoomState, state: RoomState, inp: Inputs, sends, events,
@@ -127,9 +131,9 @@ def test_the_room_keeps_its_promises_whatever_the_ups_and_pcs_say(stretches):
     state = RoomState(started=now)
     watch = None
     for s in stretches:
-        for _ in range(s.ticks):
+        for tick in range(s.ticks):
             now += s.dt
-            inp = inputs(now, s, state)
+            inp = inputs(now, s, state, first=tick == 0)
             new, effects = step(state, inp, RULES)
             watch = check_tick(state, new, inp, effects.send, effects.events, watch)
             state = new
