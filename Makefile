@@ -4,13 +4,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr \
-            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils obs-studio ffmpeg
+            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils obs-studio ffmpeg openssl
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe
+.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -40,6 +40,11 @@ axe: $(AXE)
 
 test: apt-test venv $(AXE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The property tests (fuzzing) with 2,000 examples each instead of make test's 50.
+reliability: apt-test venv
+	SIAGA_HYPOTHESIS_PROFILE=reliability $(BIN)/python -m pytest -q tests/test_property_*.py \
+	  tests/test_signing.py tests/test_openapi.py $(PYTEST_ARGS)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py

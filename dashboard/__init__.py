@@ -19,12 +19,13 @@ from flask import Flask, Response, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
-from dashboard import events as event_texts, i18n, present, resources
+from dashboard import events as event_texts, i18n, present, resources, security
 from dashboard.alert_targets import load_targets
 from dashboard.alerts import Alerter
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
+from dashboard.openapi import bp as openapi_bp
 from dashboard.resources import get_siaga
 from dashboard.store import Store
 from edge.config import Config, ConfigError
@@ -105,6 +106,8 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
         app.register_blueprint(blueprint)
     from dashboard.report_pages import bp as report_bp   # the needs report (CONTRACT §5.6)
     app.register_blueprint(report_bp)
+    app.register_blueprint(openapi_bp)
+    security.init_app(app, config.dashboard.behind_proxy)
     app.before_request(_pick_language)
     app.after_request(_finish_response)
     app.context_processor(_template_globals)

@@ -15,6 +15,7 @@ from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEve
                            StateSnapshot, Topics, decode, parse_topic, to_json)
 from edge.mqtt import MqttLink
 from edge.room import PcReport
+from edge.signing import command_payload
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ class EdgeBus:
     def __init__(self, config: Config) -> None:
         self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
         self.pcs = frozenset(config.edge.pcs)
+        self.keys = dict(config.edge.command_keys)
+        if config.edge.keys_dir:
+            for pc in sorted(self.pcs - self.keys.keys()):
+                logger.warning("no key %s.key in %s: commands to %s are not signed", pc,
+                               config.edge.keys_dir, pc)
         self._lock = threading.Lock()
         self._pcs: dict[str, PcReport] = {}
         self._acks: list[tuple[str, Ack]] = []
@@ -136,6 +142,7 @@ class EdgeBus:
         self.link.publish(self.topics.edge("event"), to_json(event))
 
     def send(self, pc: str, command: PcCommand) -> None:
-        """A PC command: never retained, expires after 120 s (MQTT 5)."""
-        self.link.publish(self.topics.pc(pc, "command"), to_json(command),
+        """A PC command, signed when we hold the PC's key: never retained, expires after 120 s
+        (MQTT 5)."""
+        self.link.publish(self.topics.pc(pc, "command"), command_payload(command, self.keys.get(pc)),
                           expiry_s=COMMAND_EXPIRY_S)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -19,12 +21,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.config import Config, GpioConfig, MqttConfig, UpsConfig, load_config
 from edge.indicator import Indicator, IndicatorError
+from edge.mqtt import connect_error
 from edge.room import UpsReading
 from edge.ups import UpsReader, reading_summary
 
 logger = logging.getLogger(__name__)
 
 MQTT_TIMEOUT_S = 3.0
+EXPIRY_WARN_DAYS = 30
 UPS_STARTING_RETRIES = 5  # upsd says WAIT for ~2 s after it (or its driver) starts
 
 Result = tuple[bool, str, str, str]  # ok, check name, what was checked, detail
@@ -37,7 +41,7 @@ def run(path: str) -> int:
     print_result(first)
     passed = True
     steps = [*((check_ups, u) for u in config.ups), (check_mqtt, config.mqtt),
-             (check_gpio, config.gpio)]
+             *([(check_tls, config.mqtt)] if config.mqtt.tls else []), (check_gpio, config.gpio)]
     for check, section in steps:
         result = check(section)
         print_result(result)
@@ -93,10 +97,10 @@ def check_mqtt(mqtt: MqttConfig, timeout: float = MQTT_TIMEOUT_S) -> Result:
         client.username_pw_set(mqtt.username, mqtt.password or None)
     try:
         if mqtt.tls:
-            client.tls_set()
+            client.tls_set(ca_certs=mqtt.ca_file or None)
         client.connect(mqtt.host, mqtt.port, keepalive=max(5, int(timeout) * 2))
     except (OSError, ValueError) as exc:
-        return False, "mqtt", what, _os_reason(exc)
+        return False, "mqtt", what, connect_error(exc, mqtt.ca_file)
     client.loop_start()
     try:
         if not answered.wait(timeout):
@@ -110,12 +114,26 @@ def check_mqtt(mqtt: MqttConfig, timeout: float = MQTT_TIMEOUT_S) -> Result:
         client.loop_stop()
 
 
-def _os_reason(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (is mosquitto running?)"
-    if isinstance(exc, TimeoutError):
-        return "no answer (a firewall, or the wrong host?)"
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+def check_tls(mqtt: MqttConfig, now: float | None = None) -> Result:
+    """The broker's certificate and mqtt.ca_file: trusted, and neither expires within 30 days."""
+    what = f"{mqtt.host}:{mqtt.port}"
+    try:
+        context = ssl.create_default_context(cafile=mqtt.ca_file or None)
+        with socket.create_connection((mqtt.host, mqtt.port), timeout=MQTT_TIMEOUT_S) as raw, \
+                context.wrap_socket(raw, server_hostname=mqtt.host) as tls:
+            peer = tls.getpeercert()
+    except (OSError, ValueError) as exc:
+        return False, "tls", what, connect_error(exc, mqtt.ca_file)
+    ends = [("the broker's certificate", peer)]
+    if mqtt.ca_file:
+        ends += [(f"the CA in {os.path.basename(mqtt.ca_file)}", ca) for ca in context.get_ca_certs()]
+    name, end = min(((n, ssl.cert_time_to_seconds(c["notAfter"])) for n, c in ends),
+                    key=lambda e: e[1])
+    days = int((end - (time.time() if now is None else now)) // 86400)
+    until = time.strftime("%Y-%m-%d", time.gmtime(end))
+    if days < EXPIRY_WARN_DAYS:
+        return False, "tls", what, f"{name} expires on {until}, in {days} days: renew it"
+    return True, "tls", what, f"certificates valid until {until}"
 
 
 def check_gpio(gpio: GpioConfig) -> Result:

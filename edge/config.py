@@ -8,12 +8,16 @@ message names the file, the key and what is wrong, one line per problem.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from edge.signing import BadKey, read_key, read_keys
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +26,10 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 class ConfigError(Exception):
     """The configuration file cannot be used; the message says every reason why."""
+
+
+class BadPath(ValueError):
+    """A file name in the config that cannot be a path."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class MqttConfig:
     username: str = ""
     password_file: str = ""
     tls: bool = False
+    ca_file: str = ""             # the CA that signed the broker's certificate ("" = the system's)
     topic_prefix: str = "siaga"
     keepalive_s: int = 30
     password: str = field(default="", repr=False)
@@ -68,6 +77,8 @@ class EdgeConfig:
     poll_interval_s: float = 1.0
     journal: str = "/var/lib/siaga/journal.sqlite3"
     pcs: tuple[str, ...] = ("meeting-pc",)
+    keys_dir: str = ""            # holds <pc_id>.key: commands to that PC are signed (§5.9)
+    command_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class DashboardConfig:
     api_token_file: str = ""
     api_token: str = field(default="", repr=False)
     stale_after_s: float = 90
+    behind_proxy: bool = False    # trust one reverse proxy's X-Forwarded-* (docs/security.md)
 
 
 @dataclass(frozen=True)
@@ -175,6 +187,8 @@ class AgentSection:
     command_timeout_s: float = 120
     state_file: str = ""
     obs: ObsConfig | None = None   # [agent.obs] present: the wrap-up stops OBS's recording
+    command_key_file: str = ""    # set: only commands signed with this key are obeyed (§5.9)
+    command_key: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -274,18 +288,19 @@ names = list_of(text, "strings")
 SCHEMA: dict[str, dict[str, Check]] = {
     "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": text},
     "mqtt": {"host": host, "port": integer(1, 65535), "username": text, "password_file": text,
-             "tls": flag, "topic_prefix": topic_prefix, "keepalive_s": integer(5, 3600)},
+             "tls": flag, "ca_file": text, "topic_prefix": topic_prefix,
+             "keepalive_s": integer(5, 3600)},
     "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
-             "pcs": list_of(identifier, "PC ids")},
+             "pcs": list_of(identifier, "PC ids"), "keys_dir": text},
     "policy": {name: number() for name in (f.name for f in dataclasses.fields(PolicyConfig))},
     "gpio": {"pin_factory": one_of("", "mock", "lgpio", "rpigpio", "pigpio", "native"),
              "led_kind": one_of("rgb", "traffic", "single"), "led_pins": pins,
              "buzzer_pin": integer(0, 27), "button_pin": integer(0, 27)},
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
-                  "stale_after_s": number(10)},
+                  "stale_after_s": number(10), "behind_proxy": flag},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
@@ -293,7 +308,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
               "shutdown_grace_s": number(0, 3600), "command_timeout_s": number(1, 3600),
-              "state_file": text},
+              "state_file": text, "command_key_file": text},
     "obs": {"host": host, "port": integer(1, 65535), "password_file": text, "stop_stream": flag,
             "timeout_s": number(1, 3600)},
 }
@@ -311,7 +326,8 @@ class _Reader:
 
     def error(self, key: str, message: str, value: Any = None, show: bool = True) -> None:
         got = f", got {_show(value)}" if show else ""
-        self.errors.append(f"{self.path.name}: {key}: {message}{got}")
+        # A value or file name may hold a line break: each problem must stay on its one line.
+        self.errors.append(f"{self.path.name}: {key}: {message}{got}".translate(ONE_LINE))
 
     def section(self, name: str, table: Any = None, where: str = "") -> Any:
         """Build the dataclass of section ``name`` from ``table`` (default: data[name])."""
@@ -337,13 +353,76 @@ class _Reader:
         """The first line of ``file_name`` (relative to the config file), or ""."""
         if not file_name:
             return ""
-        path = (self.path.parent / file_name).expanduser()
         try:
+            path = self.relative(file_name)
             return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except BadPath as exc:
+            self.error(key, str(exc), show=False)
         except (OSError, UnicodeDecodeError, IndexError) as exc:
             reason = getattr(exc, "strerror", None) or "empty or unreadable"
             self.error(key, f"cannot read {path}: {reason}", show=False)
+        return ""
+
+    def readable(self, key: str, file_name: str) -> str:
+        """``file_name`` as an absolute path when it can be read, "" when not set or not readable."""
+        if not file_name:
             return ""
+        try:
+            path = self.relative(file_name)
+        except BadPath as exc:
+            self.error(key, str(exc), show=False)
+            return ""
+        try:
+            path = path.resolve()
+            with path.open("rb") as f:
+                f.read(1)
+        except OSError as exc:
+            self.error(key, f"cannot read {path}: {exc.strerror}", show=False)
+            return ""
+        return str(path)
+
+    def ca_file(self, key: str, file_name: str) -> str:
+        """``readable`` for a file of CA certificates that must load (PEM)."""
+        path = self.readable(key, file_name)
+        try:
+            if path:
+                ssl.create_default_context(cafile=path)
+        except ssl.SSLError as exc:
+            self.error(key, f"{path}: no usable CA certificate in it (PEM expected): "
+                            f"{exc.reason or exc}", show=False)
+            return ""
+        return path
+
+    def relative(self, file_name: str) -> Path:
+        """A path from the file, relative to the config file's folder; BadPath when it cannot be
+        one (a NUL byte, ``~user`` of a user who does not exist)."""
+        if "\0" in file_name:
+            raise BadPath("a path cannot contain a NUL character")
+        try:
+            return self.path.parent / Path(file_name).expanduser()   # "~/x" or relative to us
+        except RuntimeError:
+            raise BadPath(f"{file_name}: no such user's home folder") from None
+
+    def command_keys(self, edge: EdgeConfig) -> EdgeConfig:
+        """``edge`` with the keys of ``edge.keys_dir`` read (none when it is not set)."""
+        if not edge.keys_dir:
+            return edge
+        try:
+            keys = read_keys(self.relative(edge.keys_dir), edge.pcs)
+        except (BadKey, BadPath) as exc:
+            self.error("edge.keys_dir", str(exc), show=False)
+            return edge
+        return dataclasses.replace(edge, command_keys=tuple(sorted(keys.items())))
+
+    def command_key(self, agent: AgentSection) -> AgentSection:
+        """``agent`` with the key of ``agent.command_key_file`` read (none when it is not set)."""
+        if not agent.command_key_file:
+            return agent
+        try:
+            return dataclasses.replace(agent, command_key=read_key(self.relative(agent.command_key_file)))
+        except (BadKey, BadPath) as exc:
+            self.error("agent.command_key_file", str(exc), show=False)
+            return agent
 
     def required(self, key: str, value: str) -> None:
         if not value and not any(e.startswith(f"{self.path.name}: {key}:") for e in self.errors):
@@ -354,8 +433,12 @@ class _Reader:
             raise ConfigError("\n".join(self.errors))
 
 
+ONE_LINE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _show(value: Any) -> str:
-    text = f'"{value}"' if isinstance(value, str) else repr(value).replace("True", "true")
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else \
+        repr(value).replace("True", "true")
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -377,7 +460,10 @@ def _common(r: _Reader) -> tuple[SiteConfig, MqttConfig]:
     site = r.section("site")
     r.required("site.id", site.id)
     mqtt = r.section("mqtt")
-    mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file))
+    mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file),
+                               ca_file=r.ca_file("mqtt.ca_file", mqtt.ca_file))
+    if mqtt.ca_file and not mqtt.tls:
+        logger.warning("%s: mqtt.ca_file is set but mqtt.tls is false: it is not used", r.path.name)
     return site, mqtt
 
 
@@ -406,7 +492,8 @@ def load_config(path: str | Path) -> Config:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
-    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash,
+    edge = r.command_keys(r.section("edge"))
+    config = Config(str(r.path), site, mqtt, tuple(ups), edge, policy, gpio, dash,
                     r.section("alerts"))
     r.finish()
     return config
@@ -418,7 +505,7 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     site, mqtt = _common(r)
     table = r.data.get("agent", {})
     obs_table = table.pop("obs", None) if isinstance(table, dict) else None
-    agent = r.section("agent", table)
+    agent = r.command_key(r.section("agent", table))
     r.required("agent.pc_id", agent.pc_id)
     if obs_table is not None:
         obs = r.section("obs", obs_table, "agent.obs")

@@ -107,6 +107,7 @@ class PcCommand:
     chat_text: str = ""
     runtime_s: int | None = None
     grace_s: int = 30
+    sig: str | None = None     # HMAC of the rest, when the edge has this PC's key (edge/signing.py)
     v: int = VERSION
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from typing import Any, Callable
 
@@ -25,6 +26,33 @@ logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[str, bytes, bool], None]
 UNSUPPORTED_PROTOCOL = {1, 132}  # 3.1.1 CONNACK 1, MQTT 5 reason 0x84
+
+
+class _Client(paho.Client):
+    """paho's client, keeping why the last connection attempt failed (paho retries silently)."""
+
+    last_error: OSError | None = None
+
+    def reconnect(self) -> Any:
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            self.last_error = exc
+            raise
+
+
+def connect_error(exc: BaseException, ca_file: str = "") -> str:
+    """Why a connection to the broker failed, in words a person can act on."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        where = f"the CA in mqtt.ca_file ({ca_file})" if ca_file else "the system's CAs (set mqtt.ca_file)"
+        return f"TLS: the broker's certificate is not trusted by {where}: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc} (is the broker's port a TLS listener?)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is mosquitto running?)"
+    if isinstance(exc, TimeoutError):
+        return "no answer (a firewall, or the wrong host?)"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 class MqttLink:
@@ -42,21 +70,22 @@ class MqttLink:
         self.connected = threading.Event()
         self._protocol = paho.MQTTv5
         self._lost_logged = False
+        self._fail_logged = False
         self.client = self._build()
 
     def _build(self) -> paho.Client:
-        c = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                        protocol=self._protocol)
+        c = _Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self._protocol)
         if self.config.username:
             c.username_pw_set(self.config.username, self.config.password or None)
         if self.config.tls:
-            c.tls_set()
+            c.tls_set(ca_certs=self.config.ca_file or None)
         if self.availability_topic:
             c.will_set(self.availability_topic, "offline", qos=1, retain=True)
         c.reconnect_delay_set(min_delay=1, max_delay=30)
         c.on_socket_open = _nodelay
         c.on_connect = self._guard(self._on_connect)
         c.on_disconnect = self._guard(self._on_disconnect)
+        c.on_connect_fail = self._guard(self._on_connect_fail)
         c.on_message = self._guard(self._on_message)
         return c
 
@@ -106,7 +135,7 @@ class MqttLink:
                                self.config.port, reason)
             return
         logger.info("MQTT connected to %s:%s", self.config.host, self.config.port)
-        self._lost_logged = False
+        self._lost_logged = self._fail_logged = False
         if self.availability_topic:
             client.publish(self.availability_topic, "online", qos=1, retain=True)
         for topic in self.subscriptions:
@@ -127,6 +156,14 @@ class MqttLink:
             logger.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host,
                            self.config.port, reason)
             self._lost_logged = True
+
+    def _on_connect_fail(self, client: _Client, userdata: Any) -> None:
+        """One line on the first failed attempt of a streak (paho itself says nothing)."""
+        if self._fail_logged or client.last_error is None:
+            return
+        self._fail_logged = True
+        logger.warning("cannot connect to the MQTT broker %s:%s: %s; still trying", self.config.host,
+                       self.config.port, connect_error(client.last_error, self.config.ca_file))
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_message:

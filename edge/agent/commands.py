@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Container
 
 from edge.messages import MAX_PAYLOAD_BYTES, Ack, BadMessage, PcCommand, decode
+from edge.signing import why_not_signed
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class Verdict:
     reason: str = ""             # why it is ignored (logged once); "" when acted on
 
 
-def judge(raw: bytes, now: float, handled: Container[str]) -> Verdict:
-    """Decide about one command payload received at ``now``."""
+def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"") -> Verdict:
+    """Decide about one command payload received at ``now``; with a ``key``, only a command
+    signed with it is acted on (CONTRACT §5.9)."""
     try:
         cmd = decode(PcCommand, raw)
     except BadMessage as exc:
@@ -49,6 +51,9 @@ def judge(raw: bytes, now: float, handled: Container[str]) -> Verdict:
         return Verdict(False, None, ack, f"malformed command: {reason}")
     if not cmd.id or len(cmd.id) > MAX_ID_CHARS:
         return Verdict(False, None, None, f"malformed command: id must have 1 to {MAX_ID_CHARS} characters")
+    if key and (unsigned := why_not_signed(json.loads(raw), key)):
+        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, False, now, f"refused: {unsigned}"),
+                       f"{cmd.kind} command {cmd.id} refused: {unsigned}")
     if cmd.id in handled:
         return Verdict(False, cmd, Ack(cmd.id, cmd.kind, True, now, "already handled"),
                        f"{cmd.kind} command {cmd.id} already handled: acked again, not acted on")

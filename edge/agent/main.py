@@ -132,7 +132,7 @@ class Agent:
         if topic != self.topic("command"):
             return
         now = self.clock()
-        verdict = judge(payload, now, self.handled)
+        verdict = judge(payload, now, self.handled, self.config.agent.command_key)
         if not verdict.act and verdict.command is not None and verdict.command.id in self._ack_later:
             # A resend while OBS saves: an "already handled" ack now would be journaled instead
             # of the saved file's name, which follows.
