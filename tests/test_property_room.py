@@ -28,11 +28,10 @@ RULES = Rules(policy=PolicyConfig(notice_after_s=5, wrapup_at_runtime_s=300,
 STAGE_ORDER = ("on_battery", "wrapup", "shutdown")
 OUTAGE_KINDS = ("notice", "wrapup", "shutdown")
 
-# What real drivers say, lies included (CONTRACT §5.3). Not yet here: "OL FSD" (a Megatec unit
-# with FSD always set), which §5.3 says must never shut the PC down; room.py still treats FSD on
-# mains as an order to shut down. Add it when the core's §5.3 change is merged.
+# What real drivers say, lies included (CONTRACT §5.3): "OL FSD" is a Megatec unit with FSD
+# always set, which must never shut the PC down; "OL LB" and "OL DISCHRG" lie the same way.
 STATUSES = ("OL", "OL CHRG", "OL", "OB DISCHRG", "OB", "OB LB", "OB DISCHRG LB", "OL RB",
-            "OB FSD", "OL OB", "OL OB DISCHRG", "OL LB", "OL CHRG LB", "CAL OB", "OVER OL",
+            "OB FSD", "OL FSD", "OL CHRG FSD", "OL OB", "OL OB DISCHRG", "OL LB", "OL CHRG LB", "CAL OB", "OVER OL",
             "OL DISCHRG", "OB RB")
 
 
@@ -99,8 +98,8 @@ def check_tick(prev: RoomState, state: RoomState, inp: Inputs, sends, events,
     if all(r.reachable and "OL" in r.flags and "OB" not in r.flags for r in feeding):
         assert "shutdown" not in kinds, f"shutdown sent while on line: {[r.status for r in feeding]}"
     if prev.outage is None and state.outage is not None:
-        assert any(r.reachable and r.flags & {"OB", "FSD"} for r in feeding), \
-            "an outage started without a readable UPS saying OB"
+        assert any(r.reachable and "OB" in r.flags for r in feeding), \
+            "an outage started without a readable UPS saying OB (FSD alone is no outage)"
         watch = Watch(state.outage.started)
     if state.room in STAGE_ORDER:
         assert state.outage is not None
