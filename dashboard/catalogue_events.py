@@ -8,6 +8,11 @@ apart only for size. ``ev_<kind>`` for every ``EventKind``; ``{power}`` is the U
 EN: dict[str, str] = {
     "ev_edge_started": "Siaga started on the Pi.",
     "ev_edge_started_resumed": "Siaga started on the Pi during a power cut and carries on with it.",
+    "ev_edge_started_unsynced": "Siaga started on the Pi before its clock was set: the times of "
+                                "the events that follow may be off until it is.",
+    "ev_edge_started_resumed_unsynced": "Siaga started on the Pi during a power cut and carries on "
+                                        "with it; the Pi's clock was not set yet, so the times may "
+                                        "be off.",
     "ev_power_lost": "Mains power lost.",
     "ev_power_restored": "Mains power back after {duration}.",
     "ev_low_battery": "UPS {ups} reports a low battery.",
@@ -45,6 +50,7 @@ EN: dict[str, str] = {
     "why_runtime": ": the battery is nearly empty", "why_low_battery": ": the UPS reports a low battery",
     "why_fsd": ": the UPS forces a shutdown", "why_charge": ": the charge is low",
     "why_ups_unreadable": ": the UPS cannot be read", "why_converting": "",
+    "why_runtime_estimated": ": the UPS cannot be read; its estimated runtime is nearly used up",
     "by_button": "with the button in the room", "by_admin": "from the status page",
     "by_api": "from a script (API token)", "by_mqtt": "over MQTT", "by_dashboard": "by the dashboard",
     "by_other": "by {by}",
@@ -88,6 +94,11 @@ ID: dict[str, str] = {
     "ev_edge_started": "Siaga di Pi mulai berjalan.",
     "ev_edge_started_resumed": "Siaga di Pi mulai berjalan saat listrik padam dan melanjutkan "
                                "penanganannya.",
+    "ev_edge_started_unsynced": "Siaga di Pi mulai berjalan sebelum jamnya disetel: waktu "
+                                "kejadian berikutnya bisa meleset sampai jam tersetel.",
+    "ev_edge_started_resumed_unsynced": "Siaga di Pi mulai berjalan saat listrik padam dan "
+                                        "melanjutkan penanganannya; jam Pi belum disetel, jadi "
+                                        "waktunya bisa meleset.",
     "ev_power_lost": "Listrik PLN padam.",
     "ev_power_restored": "Listrik PLN kembali setelah {duration}.",
     "ev_low_battery": "UPS {ups} melaporkan baterai lemah.",
@@ -125,6 +136,7 @@ ID: dict[str, str] = {
     "why_runtime": ": baterai hampir habis", "why_low_battery": ": UPS melaporkan baterai lemah",
     "why_fsd": ": UPS memaksa pematian", "why_charge": ": muatan baterai rendah",
     "why_ups_unreadable": ": UPS tidak terbaca", "why_converting": "",
+    "why_runtime_estimated": ": UPS tidak terbaca; perkiraan sisa dayanya hampir habis",
     "by_button": "dengan tombol di ruangan", "by_admin": "dari halaman status",
     "by_api": "dari skrip (token API)", "by_mqtt": "lewat MQTT", "by_dashboard": "oleh dasbor",
     "by_other": "oleh {by}",

@@ -132,7 +132,8 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
 
 # Which sentence variant an event takes, when one kind has more than one.
 VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
-    EventKind.EDGE_STARTED: lambda e, off: "_resumed" if e.detail.get("resumed_outage") else "",
+    EventKind.EDGE_STARTED: lambda e, off: ("_resumed" if e.detail.get("resumed_outage") else "")
+    + ("_unsynced" if e.detail.get("clock_synced") is False else ""),
     EventKind.PC_ACK: lambda e, off: "_failed" if failed(e) else "",
     EventKind.UPS_SELFTEST: lambda e, off: "_failed" if failed(e) else "",
     EventKind.CANCEL_SENT: lambda e, off: "_off" if _all_off(e, off) else "",

@@ -150,6 +150,17 @@ PATHS: dict[str, Any] = {
                       "303": {"description": "sent from the page's form: back to the page"},
                       **REFUSED, **NOT_FOUND,
                       "503": _json(_ref("Error"), "the MQTT broker is not reachable")}}},
+    "/api/sites/{site}/commands/{kind}/{command_id}": {"get": {
+        "summary": "what became of a command sent from the page (the button shows it)",
+        "parameters": [SITE, {"name": "kind", "in": "path", "required": True,
+                              "schema": {"type": "string", "enum": list(EDGE_COMMAND_KINDS)}},
+                       _path("command_id", "the id the POST answered with", r"^[0-9a-f]{1,64}$",
+                             "6f1c0a"), LANG],
+        "responses": {"200": _json({"type": "object", "required": ["id", "state", "text"], "properties": {
+            "id": {"type": "string"},
+            "state": {"type": "string", "enum": ["sent", "received", "done", "failed"]},
+            "text": {"type": "string", "description": "the outcome, in the page's language"}}},
+            "the command's outcome"), "404": _json(_ref("Error"), "unknown site or command")}}},
     "/api/changes": {"get": {
         "summary": "what changed after a version (the pages poll this)",
         "parameters": [_query("since", {"type": "integer", "minimum": 0}, "the version seen last"),
@@ -164,6 +175,17 @@ PATHS: dict[str, Any] = {
                 "id": {"type": "integer"}, "site": {"type": "string"}, "kind": {"type": "string"},
                 "created": {"type": "number"}, "sent": NUMBER_OR_NULL, "tries": {"type": "integer"},
                 "last_error": {"type": "string", "nullable": True}}}}}}, "the outbox"), **REFUSED}}},
+    "/alerts/test": {"post": {
+        "summary": "queue a test alert to every alert URL (CONTRACT §5.5)", "security": NEEDS_AUTH,
+        "requestBody": {"required": False, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "properties": {
+                "csrf_token": {"type": "string"},
+                "from_page": {"type": "string", "description": "set by the page's form: answer "
+                                                               "with a redirect to the overview"}}}}}},
+        "responses": {"202": _json({"type": "object", "required": ["id"],
+                                    "properties": {"id": {"type": "integer"}}}, "queued"),
+                      "303": {"description": "sent from the page's form: back to the overview"},
+                      **REFUSED, "409": _json(_ref("Error"), "alerts are off (alerts.urls_file)")}}},
     "/api/report": {"get": {
         "summary": "the needs report as JSON (`siaga report --format json`, CONTRACT §5.8)",
         "parameters": REPORT_QUERY,

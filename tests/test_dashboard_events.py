@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import events, i18n
+from dashboard import events, i18n, present
 from edge.messages import EventKind, JournalEvent
 from tests.dashboard_support import SAMPLE_DETAIL as SAMPLE
 
@@ -142,3 +142,28 @@ def test_what_to_do_uses_the_words_of_the_led_legend():
     assert set(legend) == set(LEGEND_ROWS.values())
     for room, advice in legend.items():
         assert advice.lower() in i18n.translate("id", f"do_{room}").lower(), room
+
+
+def test_an_edge_started_before_its_clock_was_set_says_the_times_may_be_off():
+    synced, unsynced = event("edge_started", clock_synced=True), event("edge_started", clock_synced=False)
+    assert events.sentence(synced, "id") == "Siaga di Pi mulai berjalan."
+    assert "jamnya disetel" in events.sentence(unsynced, "id")
+    assert "clock was set" in events.sentence(unsynced, "en")
+
+
+@pytest.mark.parametrize("code", ["ups_unreachable", "on_battery", "low_battery", "fsd_on_mains",
+                                  "replace_battery", "overload", "self_test", "low_charge",
+                                  "pc_offline", "disk_low"])
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_reason_the_core_gives_is_a_sentence(code, lang):
+    text = present.reason_text(f"{code}:meeting", lang)
+    assert not re.search(rf"\b{code}\b", text) and "meeting" in text, text
+
+
+@pytest.mark.parametrize("why", ["runtime", "runtime_estimated", "low_battery", "fsd", "charge",
+                                 "ups_unreadable"])
+def test_every_why_of_a_stage_reads_as_words(why):
+    for lang in ("id", "en"):
+        bare = events.sentence(event("shutdown_sent", pcs=["meeting-pc"]), lang)
+        text = events.sentence(event("shutdown_sent", pcs=["meeting-pc"], why=why), lang)
+        assert text != bare and not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
