@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
@@ -66,18 +66,9 @@ def open_store(config: Config) -> Store:
                           f"{config.dashboard.database}: {exc}") from None
 
 
-def site_zone(config: Config) -> ZoneInfo:
-    """The time zone of ``site.timezone``; ConfigError when there is no such zone."""
-    try:
-        return ZoneInfo(config.site.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f'{Path(config.path).name}: site.timezone: unknown time zone '
-                          f'"{config.site.timezone}" (e.g. "Asia/Jakarta")') from None
-
-
 def create_app(config: Config, store: Store | None = None, feed: Feed | None = None) -> Flask:
     """The dashboard app; without ``store`` it opens the database and starts its MQTT feed."""
-    zone = site_zone(config)
+    zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
     pwhash = config.dashboard.admin_password_hash
     if pwhash and not valid_hash(pwhash):
         raise ConfigError(f"{Path(config.path).name}: dashboard.admin_password_hash: not a hash "

@@ -13,6 +13,7 @@ import logging
 import re
 import ssl
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -268,6 +269,17 @@ def list_of(item: Check, what: str) -> Check:
     return check
 
 
+def time_zone(v: Any) -> str | None:
+    """An IANA time zone name such as "Asia/Jakarta" (or "Asia/Makassar", "Asia/Jayapura")."""
+    if isinstance(v, str) and v and "\0" not in v:
+        try:
+            zoneinfo.ZoneInfo(v)
+            return None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    return 'must be a time zone name such as "Asia/Jakarta"'
+
+
 def topic_prefix(v: Any) -> str | None:
     """A topic prefix without wildcards."""
     if isinstance(v, str) and v and not any(c in v for c in "+#\0") and not v.endswith("/"):
@@ -286,7 +298,7 @@ pins = list_of(integer(0, 27), "GPIO numbers 0-27")
 names = list_of(text, "strings")
 
 SCHEMA: dict[str, dict[str, Check]] = {
-    "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": text},
+    "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": time_zone},
     "mqtt": {"host": host, "port": integer(1, 65535), "username": text, "password_file": text,
              "tls": flag, "ca_file": text, "topic_prefix": topic_prefix,
              "keepalive_s": integer(5, 3600)},
