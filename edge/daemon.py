@@ -16,6 +16,7 @@ from edge.bus import EdgeBus
 from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.journal import Journal
+from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.room import Effects, Inputs, RoomState, Rules, resume, snapshot, step
 from edge.ups import UpsCommandError, UpsReader
@@ -45,6 +46,8 @@ class Edge:
             raise StartError(f"cannot open the journal {config.edge.journal}: {exc}") from None
         self.indicator = Indicator(config.gpio, on_button=self.button.set)
         self.bus = EdgeBus(config)
+        self.replayer = Replayer(self.journal, self.bus.publish_event, self.record)
+        self.bus.on_replay = self.replayer.take
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
@@ -80,7 +83,7 @@ class Edge:
         due = self._published is None or inputs.now - self._published[1] >= STATE_REFRESH_S
         if due or key != self._published[0] or self.bus.reconnected.is_set():
             self.bus.reconnected.clear()
-            self.bus.publish_state(snap)
+            self.bus.publish_state(replace(snap, seq=self.journal.last_seq()))
             self._published = (key, inputs.now)
 
     async def act(self, kind: str, now: float) -> None:
@@ -123,6 +126,7 @@ class Edge:
     def close(self) -> None:
         """Say offline, release the pins, close the journal."""
         sdnotify.notify("STOPPING=1")
+        self.replayer.stop()
         self.bus.stop()
         for reader in self.readers:
             reader.close()
