@@ -7,12 +7,15 @@
 #   scripts/install-pi.sh --root DIR        put the files under DIR (apt, users, chown and
 #                                           systemctl are printed and skipped)
 #   --no-venv                               skip the venv in /opt/siaga (tests; a venv you manage)
+#   --central HOST[:PORT]                   bridge this room's broker to a central broker over TLS
+#                                           (port 8883 by default; docs/fleet.md)
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=""
 DRY=0
 VENV_STEP=1
+CENTRAL=""
 APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
         --dry-run) DRY=1 ;;
         --root) [ $# -ge 2 ] || usage 2; ROOT=$(realpath -m "$2"); shift ;;
         --no-venv) VENV_STEP=0 ;;
+        --central) [ $# -ge 2 ] || usage 2; CENTRAL="$2"; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install-pi.sh: unknown option $1" >&2; usage 2 ;;
     esac
@@ -247,6 +251,30 @@ add_broker_user() {  # add_broker_user PASSWD_FILE NAME SECRET_FILE (the secret 
     mosquitto_passwd -b "$1" "$2" "$(head -n1 "$3")"
 }
 
+# --central HOST: firmware_config/mosquitto/siaga-bridge.conf with this room's site id, HOST and a
+# random password of its own (/etc/siaga/bridge.password), written once like any config file.
+step_bridge() {
+    say "== bridge to the central broker $CENTRAL"
+    local conf="$ROOT/etc/siaga/siaga.toml" site address bridge_pw
+    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
+    site=$(python3 -c 'import sys, tomllib
+print(tomllib.load(open(sys.argv[1], "rb")).get("site", {}).get("id", ""))' "$conf" 2>/dev/null) || site=""
+    if ! [[ "$site" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]]; then
+        say "note: no valid site.id in $conf; bridge not written (set site.id, run again)"; return
+    fi
+    address="$CENTRAL"; [[ "$address" == *:* ]] || address="$address:8883"
+    secret /etc/siaga/bridge.password
+    bridge_pw=$(secret_value /etc/siaga/bridge.password)
+    sed -e "s/bappeda-rr1/$site/g" -e "s/^address .*/address $address/" \
+        -e "s/^remote_password CHANGE-ME/remote_password $bridge_pw/" \
+        "$REPO/firmware_config/mosquitto/siaga-bridge.conf" |
+        put_new /etc/mosquitto/conf.d/siaga-bridge.conf 0640 && MQTT_CHANGED=1
+    owner root:mosquitto /etc/mosquitto/conf.d/siaga-bridge.conf
+    [ -e "$ROOT/etc/mosquitto/certs/central-ca.crt" ] ||
+        say "note: put the CA of the central broker's certificate in /etc/mosquitto/certs/central-ca.crt"
+    say "note: on the central broker add user $site with the password in /etc/siaga/bridge.password"
+}
+
 step_units() {
     say "== systemd units"
     local unit
@@ -281,6 +309,7 @@ step_venv
 step_siaga_config
 step_nut
 step_mosquitto
+[ -z "$CENTRAL" ] || step_bridge
 step_units
 
 if [ "$CHANGED" = 0 ]; then

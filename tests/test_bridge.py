@@ -159,3 +159,25 @@ def test_room_acl_refuses_a_replay_from_a_meeting_pc(fleet, request) -> None:
         {"v": 1, "id": "r2", "ts": time.time(), "kind": "replay", "from_seq": 1}), qos=1)
     info.wait_for_publish(5)
     assert pc.acks.get(info.mid) == "Not authorized"
+
+
+def test_install_pi_central_writes_the_bridge_for_this_room(tmp_path: Path) -> None:
+    """`install-pi.sh --central HOST` writes the shipped bridge with the site id, HOST:8883 and a
+    password of its own, once; a second run keeps the file."""
+    import subprocess
+
+    from tests.fleet_support import REPO
+    root = tmp_path / "root"
+    argv = ["bash", str(REPO / "scripts" / "install-pi.sh"), "--root", str(root), "--no-venv",
+            "--central", "central.pemda.example"]
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    conf = (root / "etc/mosquitto/conf.d/siaga-bridge.conf").read_text()
+    password = (root / "etc/siaga/bridge.password").read_text().split()[0]
+    site = "bappeda-rr1"     # the example siaga.toml's site.id, copied by the installer
+    assert "\naddress central.pemda.example:8883\n" in conf
+    assert f"\nremote_username {site}\nremote_password {password}\n" in conf
+    assert f"\ntopic siaga/{site}/edge/command in 1\n" in conf and "\nremote_password CHANGE-ME" not in conf
+    second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert "siaga-bridge.conf exists, kept as it is" in second.stdout
+    assert (root / "etc/mosquitto/conf.d/siaga-bridge.conf").read_text() == conf
