@@ -113,6 +113,14 @@ class DashboardConfig:
 
 
 @dataclass(frozen=True)
+class HomeAssistantConfig:
+    """[homeassistant]: MQTT discovery of the room as a Home Assistant device (CONTRACT §5.7)."""
+
+    discovery: bool = False
+    discovery_prefix: str = "homeassistant"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole siaga.toml read by edge, dashboard, check and report."""
 
@@ -124,6 +132,7 @@ class Config:
     policy: PolicyConfig
     gpio: GpioConfig
     dashboard: DashboardConfig
+    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
 
 
 @dataclass(frozen=True)
@@ -252,6 +261,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
                   "stale_after_s": number(10)},
+    "homeassistant": {"discovery": flag, "discovery_prefix": topic_prefix},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
@@ -261,7 +271,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
                  "policy": PolicyConfig, "gpio": GpioConfig, "dashboard": DashboardConfig,
-                 "agent": AgentSection}
+                 "homeassistant": HomeAssistantConfig, "agent": AgentSection}
 
 
 class _Reader:
@@ -367,7 +377,8 @@ def load_config(path: str | Path) -> Config:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
-    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash)
+    config = Config(str(r.path), site, mqtt, tuple(ups), r.section("edge"), policy, gpio, dash,
+                    r.section("homeassistant"))
     r.finish()
     return config
 

@@ -15,6 +15,7 @@ from edge import sdnotify
 from edge.bus import EdgeBus
 from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
+from edge.homeassistant import Discovery, start_discovery
 from edge.journal import Journal
 from edge.replay import Replayer
 from edge.messages import to_dict
@@ -48,6 +49,7 @@ class Edge:
         self.bus = EdgeBus(config)
         self.replayer = Replayer(self.journal, self.bus.publish_event, self.record)
         self.bus.on_replay = self.replayer.take
+        self.homeassistant: Discovery | None = None
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
@@ -103,6 +105,7 @@ class Edge:
         now = time.time()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules)
         self.bus.start()
+        self.homeassistant = start_discovery(self.config)
         self.record("edge_started", {"resumed_outage": self.state.outage is not None}, now)
         sdnotify.notify("READY=1")
         interval = self.config.edge.poll_interval_s
@@ -127,6 +130,8 @@ class Edge:
         """Say offline, release the pins, close the journal."""
         sdnotify.notify("STOPPING=1")
         self.replayer.stop()
+        if self.homeassistant is not None:
+            self.homeassistant.stop()
         self.bus.stop()
         for reader in self.readers:
             reader.close()
