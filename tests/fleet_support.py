@@ -18,6 +18,16 @@ PI_USERS = {"siaga-edge": "edge-pw", "siaga-dashboard": "dash-pw", "meeting-pc":
 CENTRAL_DASHBOARD = ("siaga-dashboard", "central-dash-pw")
 
 
+def with_login(path: Path, user: str, password: str) -> Path:
+    """Add a username and a password file to the [mqtt] table of a siaga.toml."""
+    secret = path.parent / f"{user}.password"
+    secret.write_text(password + "\n")
+    text = path.read_text().replace("[mqtt]\n", f'[mqtt]\nusername = "{user}"\n'
+                                                f'password_file = "{secret}"\n', 1)
+    path.write_text(text)
+    return path
+
+
 def make_certificates(directory: Path) -> dict[str, Path]:
     """A CA and a server certificate for 127.0.0.1 (EC keys: fast), valid two days."""
     openssl = find_program("openssl", "openssl")
@@ -80,14 +90,20 @@ def bridge_config(site: str, address: str, cafile: Path, password: str) -> str:
     return text.replace("remote_password CHANGE-ME", f"remote_password {password}")
 
 
-def central_broker(directory: Path, sites: list[str], extra: str = "") -> Fleet:
-    """The shipped siaga-central.conf and .acl with a throwaway CA; not started."""
+def central_broker(directory: Path, sites: list[str], extra: str = "",
+                   acl_extra: str = "", users: dict[str, str] | None = None) -> Fleet:
+    """The shipped siaga-central.conf and .acl with a throwaway CA; not started. ``acl_extra``
+    and ``users`` add rules and logins (the benchmark's region-wide bridge)."""
     certs = make_certificates(directory / "certs")
-    users = {site: f"{site}-bridge-pw" for site in sites}
+    users = {**{site: f"{site}-bridge-pw" for site in sites}, **(users or {})}
     users[CENTRAL_DASHBOARD[0]] = CENTRAL_DASHBOARD[1]
     d = directory / "central"
     d.mkdir(parents=True, exist_ok=True)
     passwd = password_file(d / "siaga-central.passwd", users)
+    acl = MOSQUITTO / "siaga-central.acl"
+    if acl_extra:
+        (d / acl.name).write_text(acl.read_text() + "\n" + acl_extra + "\n")
+        acl = d / acl.name
     tls_port = free_port()
     conf = (MOSQUITTO / "siaga-central.conf").read_text()
     conf = conf.replace("listener 8883", f"listener {tls_port} 127.0.0.1")
@@ -96,6 +112,6 @@ def central_broker(directory: Path, sites: list[str], extra: str = "") -> Fleet:
         conf = conf.replace(f"/etc/mosquitto/certs/{name}",
                             str(certs["ca.crt" if name == "central-ca.crt" else name]))
     conf = conf.replace("/etc/mosquitto/siaga-central.passwd", str(passwd))
-    conf = conf.replace("/etc/mosquitto/siaga-central.acl", str(MOSQUITTO / "siaga-central.acl"))
+    conf = conf.replace("/etc/mosquitto/siaga-central.acl", str(acl))
     conf += f"\npersistence_location {d}/\n{extra}\n"
     return Fleet(Mosquitto(d, extra=conf), tls_port, certs, directory, users)

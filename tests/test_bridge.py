@@ -15,22 +15,12 @@ from dashboard.feed import Feed
 from dashboard.store import Store
 from edge.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
-from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker
+from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, with_login
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
 from tests.test_firmware_config import Client
 from tests.waiting import wait_until
 
 SITE = "rr1"   # the site id of tests.test_edge_outage.write_config
-
-
-def with_login(path: Path, user: str, password: str) -> Path:
-    """Add a username and a password file to the [mqtt] table of a siaga.toml."""
-    secret = path.parent / f"{user}.password"
-    secret.write_text(password + "\n")
-    text = path.read_text().replace("[mqtt]\n", f'[mqtt]\nusername = "{user}"\n'
-                                                f'password_file = "{secret}"\n', 1)
-    path.write_text(text)
-    return path
 
 
 def started(server, request: pytest.FixtureRequest):
