@@ -118,7 +118,7 @@ class Gaps:
 
     def due(self) -> list[tuple[str, int]]:
         """(site, from_seq) of every gap to ask for now (``ask`` marks the ones it sent)."""
-        now, out = self.clock(), []
+        now, out = self.clock(), []  # (a retry?, waiting since, site, first missing)
         with self._lock:
             for site, seqs in self._sites.items():
                 first = seqs.first_missing
@@ -133,8 +133,11 @@ class Gaps:
                         continue
                 elif now - seqs.asked_at < min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (seqs.attempts - 1)):
                     continue
-                out.append((site, first))
-        return out
+                retry = seqs.asked_from is not None
+                out.append((retry, seqs.asked_at if retry else seqs.gap_since, site, first))
+        # Under the rate limit: gaps never asked for first (oldest first), then the retries, so
+        # sites asking again and again cannot starve one that came later.
+        return [(site, first) for _, _, site, first in sorted(out)]
 
     def ask(self) -> int:
         """Send the replays that are due, within the rate limit; the number sent."""

@@ -223,3 +223,22 @@ def test_a_send_that_fails_is_tried_again_next_round() -> None:
     clock.now += gaps_module.GRACE_S
     assert gaps.ask() == 0
     assert gaps.ask() == 1
+
+
+def test_under_the_rate_limit_new_gaps_go_before_retries() -> None:
+    """400 sites asking again every 10 s want more than 20 replays a second: a site that came
+    later must still get its turn, not wait behind them until their backoff grows."""
+    clock, sent = Clock(), []
+    gaps = Gaps(lambda site, first: sent.append(site) or True, lambda site: [], clock)
+    for i in range(400):
+        gaps.saw_state(f"busy-{i:03d}", 10)
+    for _ in range(15):
+        clock.now += 1
+        gaps.ask()
+    gaps.saw_state("late", 10)
+    for second in range(1, 16):
+        clock.now += 1
+        gaps.ask()
+        if "late" in sent:
+            break
+    assert "late" in sent and second <= 5     # behind the 90 never asked, before any retry
