@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr
+APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr openssl
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
 .PHONY: demo test venv apt-test apt-demo bench install clean

@@ -26,6 +26,7 @@ SENDS_PER_S = 20.0           # replay commands per second, for all sites togethe
 BURST = 50
 BACKFILL = 1000              # a site seen for the first time: ask for at most this many older events
 KNOWN_WINDOW = 1000          # stored seqs read back at start to learn what is already held
+MAX_SITES = 10000            # junk site ids on the broker must not grow this without bound
 
 Send = Callable[[str, int], bool]          # (site, from_seq) -> handed to the broker?
 Known = Callable[[str], Iterable[int]]     # site -> seqs already stored, newest first
@@ -98,6 +99,8 @@ class Gaps:
     def _see(self, site: str, seq: int, held: bool) -> None:
         with self._lock:
             seqs = self._sites.get(site)
+        if seqs is None and len(self._sites) >= MAX_SITES:
+            return
         if seqs is None:  # read the store outside the lock: it is a query
             seqs = start_from(sorted(self.known(site), reverse=True), seq)
             with self._lock:

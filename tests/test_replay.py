@@ -242,3 +242,11 @@ def test_under_the_rate_limit_new_gaps_go_before_retries() -> None:
         if "late" in sent:
             break
     assert "late" in sent and second <= 5     # behind the 90 never asked, before any retry
+
+
+def test_the_tracker_does_not_grow_without_bound(monkeypatch) -> None:
+    monkeypatch.setattr(gaps_module, "MAX_SITES", 3)
+    gaps = Gaps(lambda site, first: True, lambda site: [], Clock())
+    for i in range(10):
+        gaps.saw_event(f"junk-{i}", 1)
+    assert [gaps.contiguous(f"junk-{i}") for i in (0, 2, 3)] == [1, 1, None]
