@@ -117,7 +117,7 @@ def test_a_flood_of_replays_is_cut_to_a_few_a_minute(journal, caplog) -> None:
             time.sleep(0.2)
     finally:
         replayer.stop()
-    served = [e for e in published if e.kind == "replayed"]
+    served = [e for e in journal.events(1000) if e.kind == "replayed"]   # (published has repeats)
     assert 1 <= len(served) <= replay.MAX_PER_MINUTE
     assert len([r for r in caplog.records if "replay ignored" in r.getMessage()]) == 1
 
