@@ -149,16 +149,25 @@ class Discovery:
             return
         with self._lock:
             stale = to_clear(self._retained, set(self.wanted))
-        for t in stale:
-            self.link.publish(t, b"", retain=True)
-        for t, payload in self.wanted.items():
-            self.link.publish(t, json.dumps(payload, ensure_ascii=False), retain=True)
+        sent = [self.link.publish(t, b"", retain=True) for t in stale]
+        sent += [self.link.publish(t, json.dumps(payload, ensure_ascii=False), retain=True)
+                 for t, payload in self.wanted.items()]
         if stale or self.wanted:
             logger.info("Home Assistant discovery: %d published, %d cleared", len(self.wanted),
                         len(stale))
         if not self.wanted:   # discovery is off: nothing more to keep, close the connection
-            self._stop.set()
-            self.link.stop()
+            for info in sent:  # ... once the broker has the clearing (stop() does not flush)
+                _wait(info)
+            self.stop()
+
+
+def _wait(info: Any, timeout: float = 5.0) -> None:
+    """Wait until the broker acknowledged one publish; give up quietly when the link dropped."""
+    try:
+        if info is not None:
+            info.wait_for_publish(timeout)
+    except (RuntimeError, ValueError):
+        pass
 
 
 def start_discovery(config: Config) -> Discovery:

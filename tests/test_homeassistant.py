@@ -18,6 +18,7 @@ from edge.homeassistant import discovery_configs, start_discovery, to_clear
 from edge.messages import EdgeCommand, decode
 from tests.observer import Observer
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
+from tests.test_firmware_config import PASSWORDS, Client, room_broker  # noqa: F401 - a fixture
 from tests.waiting import wait_until
 
 
@@ -146,3 +147,28 @@ def test_discovery_off_clears_the_rooms_configs(tmp_path, upsd, broker, edge_in_
         assert later.messages == []            # nothing retained any more
     finally:
         later.close()
+
+
+def test_the_shipped_acl_lets_the_edge_publish_and_clear_discovery(tmp_path, room_broker) -> None:
+    """With firmware_config/mosquitto's ACL: the edge's login (siaga-edge) may publish and read
+    back the discovery configs; Home Assistant's login (siaga-dashboard) reads them."""
+    path = config_file(tmp_path, room_broker.port)
+    secret = tmp_path / "mqtt.password"
+    secret.write_text(PASSWORDS["siaga-edge"])
+    path.write_text(path.read_text().replace(
+        "[mqtt]\n", f'[mqtt]\nusername = "siaga-edge"\npassword_file = "{secret}"\n'))
+    ha = Client(room_broker.port, "siaga-dashboard")
+    ha.subscribe("homeassistant/#")
+    shown = lambda: {t for t, p in dict(ha.messages).items() if p}  # noqa: E731 - latest per topic
+    on = start_discovery(load_config(path))
+    try:
+        wait_until(lambda: len(shown()) == 10, 10, what="configs published under the ACL")
+    finally:
+        on.stop()
+    path.write_text(path.read_text().replace("discovery = true", "discovery = false"))
+    off = start_discovery(load_config(path))
+    try:
+        wait_until(lambda: not shown(), 10, what="configs cleared under the ACL")
+    finally:
+        off.stop()
+        ha.close()
