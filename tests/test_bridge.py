@@ -88,8 +88,10 @@ def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarti
     upsd.set(ups_status="OL")
     wait_until(lambda: "power_restored" in [r[2] for r in journal(tmp_path)], 15,
                what="power_restored journaled")
-    # The room's broker restarts too (an update, a crash) while the uplink is still down ...
-    pi.stop()
+    # The room's broker dies too (killed: no chance to save its bridge queue) and restarts,
+    # while the uplink is still down ...
+    pi.proc.kill()
+    pi.proc.wait()
     pi.start()
     wait_until(lambda: edge.bus.link.connected.is_set(), 20, what="edge back on its broker")
     upsd.set(ups_status="OB")      # ... and the power fails again
@@ -108,6 +110,10 @@ def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarti
     seqs = [r[0] for r in held(store)]
     assert seqs == list(range(1, len(seqs) + 1))
     assert held(store) == journal(tmp_path)[:len(seqs)]
+    # The queue died with the broker: what it held came back by replay.
+    restored = [r[0] for r in journal(tmp_path) if r[2] == "power_restored"][0]
+    assert [r for r in journal(tmp_path)
+            if r[2] == "replayed" and r[3]["from_seq"] <= restored <= r[3]["to_seq"]]
     assert store.entry(SITE).state.outage is None       # the page shows the power back
 
 
