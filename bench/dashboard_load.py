@@ -5,6 +5,7 @@ prints: whether ingest keeps up (every site's newest state visible, publish -> A
 event burst's drain time), the p50/p95/max of GET /api/sites and GET / at 500 sites while the
 states keep coming, and the dashboard's RSS and CPU.
 Usage: python bench/dashboard_load.py [--sites 500] [--seconds 40] [--events 1000]
+       [--broker-queue 10000]  (siaga.conf's value; mosquitto's default of 1,000 drops bursts)
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--broker-queue", type=int, default=0,
+                    help="the broker's max_queued_messages (0 = mosquitto's default, 1000)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="siaga-bench-") as tmp:
         run(Path(tmp), args)
@@ -152,7 +155,8 @@ def main() -> None:
 
 def run(tmp: Path, args: argparse.Namespace) -> None:
     """The benchmark in ``tmp``."""
-    broker = Mosquitto(tmp / "mosquitto").start()
+    queue = f"max_queued_messages {args.broker_queue}" if args.broker_queue else ""
+    broker = Mosquitto(tmp / "mosquitto", extra=queue).start()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = None
