@@ -16,6 +16,7 @@ from edge.config import ID_PATTERN, Config
 from edge.messages import (AVAILABILITY, BadMessage, EdgeCommand, JournalEvent, StateSnapshot,
                            Topics, decode, parse_topic, to_json)
 from edge.mqtt import MqttLink
+from dashboard.gaps import KNOWN_WINDOW, Gaps
 from dashboard.store import Store
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,17 @@ class Feed:
         self.link = MqttLink(config.mqtt, client_id[:64],
                              subscriptions=tuple(f"{self.prefix}/+/edge/{leaf}" for leaf in LEAVES),
                              on_message=self.on_message)
+        self.gaps = Gaps(lambda site, first: self.send_command(site, "replay", "dashboard", first)
+                         is not None, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)])
 
     def start(self) -> None:
         """Connect in the background."""
         self.link.start()
+        self.gaps.start()
 
     def stop(self) -> None:
         """Disconnect."""
+        self.gaps.stop()
         self.link.stop()
 
     @property
@@ -76,7 +81,8 @@ class Feed:
         state = decode(StateSnapshot, payload)
         if state.site != site:
             raise BadMessage(f"site {state.site!r} in the payload differs from the topic")
-        self.store.put_state(state)
+        if self.store.put_state(state):
+            self.gaps.saw_state(site, state.seq)
 
     def _event(self, site: str, payload: bytes) -> None:
         event = decode(JournalEvent, payload)
@@ -85,6 +91,7 @@ class Feed:
         if not 0 <= event.seq <= MAX_SEQ:
             raise BadMessage(f"seq: must be >= 0 and <= {MAX_SEQ}, got {event.seq}")
         self.store.put_event(event)
+        self.gaps.saw_event(site, event.seq)
 
     def _availability(self, site: str, payload: bytes) -> None:
         value = payload.decode("utf-8", "replace").strip()
@@ -101,9 +108,10 @@ class Feed:
             self._logged[topic] = now
             logger.warning("dropped a message on %s: %s", topic[:200], reason)
 
-    def send_command(self, site: str, kind: str, by: str) -> str | None:
+    def send_command(self, site: str, kind: str, by: str, from_seq: int | None = None) -> str | None:
         """Publish an edge command; its id, or None when it could not be handed to the broker."""
-        command = EdgeCommand(id=uuid.uuid4().hex, ts=time.time(), kind=kind, by=by)
+        command = EdgeCommand(id=uuid.uuid4().hex, ts=time.time(), kind=kind, by=by,
+                              from_seq=from_seq)
         if not self.connected:
             return None
         info = self.link.publish(Topics(self.prefix, site).edge("command"), to_json(command))

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Container
+from typing import Any, Callable, Container
 
 from edge.config import Config
 from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
@@ -83,6 +83,7 @@ class EdgeBus:
         self._seen: list[str] = []
         self._bad_logged: set[str] = set()
         self.reconnected = threading.Event()
+        self.on_replay: Callable[[EdgeCommand], None] | None = None  # I/O, kept out of the core
         self.link = MqttLink(
             config.mqtt, f"siaga-edge-{config.site.id}",
             availability_topic=self.topics.edge("availability"),
@@ -123,7 +124,11 @@ class EdgeBus:
                 self._acks.append((m.pc, m.message))
             elif m.what == "command" and m.message.id not in self._seen:
                 self._seen = (self._seen + [m.message.id])[-SEEN_IDS:]
-                self._commands.append(m.message)
+                if m.message.kind == "replay":
+                    if self.on_replay is not None:
+                        self.on_replay(m.message)
+                else:
+                    self._commands.append(m.message)
 
     def drain(self) -> tuple[tuple[PcReport, ...], tuple[tuple[str, Ack], ...], tuple[EdgeCommand, ...]]:
         """(every PC heard of, acks and edge commands since the last call)."""

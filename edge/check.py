@@ -19,6 +19,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge.bridgecheck import check_bridge
 from edge.config import Config, GpioConfig, MqttConfig, UpsConfig, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.mqtt import connect_error
@@ -49,6 +50,10 @@ def run(path: str) -> int:
     for result in check_alerts(config):
         print_result(result)
         passed = passed and result[0]
+    bridge = check_bridge(config.mqtt)   # only for a room bridged to a central broker
+    if bridge is not None:
+        print_result(bridge)
+        passed = passed and bridge[0]
     return 0 if passed else 1
 
 

@@ -146,6 +146,14 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class HomeAssistantConfig:
+    """[homeassistant]: MQTT discovery of the room as a Home Assistant device (CONTRACT §5.7)."""
+
+    discovery: bool = False
+    discovery_prefix: str = "homeassistant"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole siaga.toml read by edge, dashboard, check and report."""
 
@@ -158,6 +166,7 @@ class Config:
     gpio: GpioConfig
     dashboard: DashboardConfig
     alerts: AlertsConfig = AlertsConfig()
+    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
 
 
 @dataclass(frozen=True)
@@ -316,6 +325,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
+    "homeassistant": {"discovery": flag, "discovery_prefix": topic_prefix},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
@@ -327,7 +337,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
                  "policy": PolicyConfig, "gpio": GpioConfig, "dashboard": DashboardConfig,
-                 "alerts": AlertsConfig, "agent": AgentSection, "obs": ObsConfig}
+                 "alerts": AlertsConfig, "homeassistant": HomeAssistantConfig,
+                 "agent": AgentSection, "obs": ObsConfig}
 
 
 class _Reader:
@@ -506,7 +517,7 @@ def load_config(path: str | Path) -> Config:
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
     edge = r.command_keys(r.section("edge"))
     config = Config(str(r.path), site, mqtt, tuple(ups), edge, policy, gpio, dash,
-                    r.section("alerts"))
+                    r.section("alerts"), r.section("homeassistant"))
     r.finish()
     return config
 

@@ -24,7 +24,9 @@ from edge import sdnotify
 from edge.bus import EdgeBus
 from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
+from edge.homeassistant import Discovery, start_discovery
 from edge.journal import Journal
+from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.room import Effects, Inputs, RoomState, Rules, step
@@ -59,6 +61,9 @@ class Edge:
             raise StartError(f"cannot open the journal {config.edge.journal}: {exc}") from None
         self.indicator = Indicator(config.gpio, on_button=self.button.set)
         self.bus = EdgeBus(config)
+        self.replayer = Replayer(self.journal, self.bus.publish_event, self.record)
+        self.bus.on_replay = self.replayer.take
+        self.homeassistant: Discovery | None = None
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
@@ -112,7 +117,7 @@ class Edge:
         due = self._published is None or inputs.clock - self._published[1] >= STATE_REFRESH_S
         if due or key != self._published[0] or self.bus.reconnected.is_set():
             self.bus.reconnected.clear()
-            self.bus.publish_state(snap)
+            self.bus.publish_state(replace(snap, seq=self.journal.last_seq()))
             self._published = (key, inputs.clock)
 
     async def act(self, kind: str, now: float) -> None:
@@ -133,6 +138,7 @@ class Edge:
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
         self.bus.start()
+        self.homeassistant = start_discovery(self.config)
         self.record("edge_started", {"resumed_outage": self.state.outage is not None,
                                      "clock_synced": clock_synced()}, now)
         sdnotify.notify("READY=1")
@@ -157,6 +163,9 @@ class Edge:
     def close(self) -> None:
         """Say offline, release the pins, close the journal."""
         sdnotify.notify("STOPPING=1")
+        self.replayer.stop()
+        if self.homeassistant is not None:
+            self.homeassistant.stop()
         self.bus.stop()
         for reader in self.readers:
             reader.close()

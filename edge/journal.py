@@ -85,6 +85,14 @@ class Journal:
                 (before if before is not None else 2**63 - 1, max(0, limit))).fetchall()
         return [event_from_row(*row) for row in rows]
 
+    def events_from(self, from_seq: int, limit: int) -> list[JournalEvent]:
+        """Up to ``limit`` events with seq >= ``from_seq``, oldest first (a replay's batch)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE seq >= ? ORDER BY seq LIMIT ?",
+                (from_seq, max(0, limit))).fetchall()
+        return [event_from_row(*row) for row in rows]
+
     def since_last(self, kind: str, unless: str) -> list[JournalEvent]:
         """From the last ``kind`` event on, oldest first; [] if none, or ``unless`` came after it."""
         with self._lock:

@@ -25,7 +25,7 @@ MAX_TEXT_CHARS = 4000
 MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exact as a float
 
 PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
-EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest")
+EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest", "replay")
 AVAILABILITY = ("online", "offline")
 
 
@@ -152,6 +152,7 @@ class EdgeCommand:
     ts: float
     kind: str
     by: str = ""
+    from_seq: int | None = None   # replay only (CONTRACT §5.2): republish events from this seq
     v: int = VERSION
 
     def __post_init__(self) -> None:
@@ -244,6 +245,7 @@ class StateSnapshot:
     pcs: list[PcView] = field(default_factory=list)
     indicator: IndicatorView = field(default_factory=IndicatorView)
     outage: OutageView | None = None
+    seq: int | None = None        # the journal's last seq when the snapshot was made (§5.2)
     v: int = VERSION
 
     def __post_init__(self) -> None:

@@ -9,6 +9,8 @@
 #   --no-venv                               skip the venv in /opt/siaga (tests; a venv you manage)
 #   --restore FILE                          first put back a backup of scripts/backup.sh (a new
 #                                           SD card): config, passwords, NUT, journal, database
+#   --central HOST[:PORT]                   bridge this room's broker to a central broker over TLS
+#                                           (port 8883 by default; docs/fleet.md)
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,7 @@ ROOT=""
 DRY=0
 VENV_STEP=1
 RESTORE=""
+CENTRAL=""
 APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
@@ -24,7 +27,7 @@ UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
 LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
         --root) [ $# -ge 2 ] || usage 2; ROOT=$(realpath -m "$2"); shift ;;
         --no-venv) VENV_STEP=0 ;;
         --restore) [ $# -ge 2 ] || usage 2; RESTORE=$(realpath -m "$2"); shift ;;
+        --central) [ $# -ge 2 ] || usage 2; CENTRAL="$2"; shift ;;
         -h|--help) usage 0 ;;
         *) echo "install-pi.sh: unknown option $1" >&2; usage 2 ;;
     esac
@@ -307,6 +311,31 @@ add_broker_user() {  # add_broker_user PASSWD_FILE NAME SECRET_FILE (the secret 
     mosquitto_passwd -b "$1" "$2" "$(head -n1 "$3")"
 }
 
+# --central HOST: firmware_config/mosquitto/siaga-bridge.conf with this room's site id, HOST and a
+# random password of its own (/etc/siaga/bridge.password), written once like any config file.
+step_bridge() {
+    say "== bridge to the central broker $CENTRAL"
+    local conf="$ROOT/etc/siaga/siaga.toml" site address bridge_pw
+    [ -e "$conf" ] || conf="$REPO/firmware_config/siaga/siaga.toml"
+    site=$(python3 -c 'import sys, tomllib
+print(tomllib.load(open(sys.argv[1], "rb")).get("site", {}).get("id", ""))' "$conf" 2>/dev/null) || site=""
+    if ! [[ "$site" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]]; then
+        say "note: no valid site.id in $conf; bridge not written (set site.id, run again)"; return
+    fi
+    address="$CENTRAL"; [[ "$address" == *:* ]] || address="$address:8883"
+    secret /etc/siaga/bridge.password
+    bridge_pw=$(secret_value /etc/siaga/bridge.password)
+    # < <(...), not a pipe: put_new must run in this shell, or what it records is lost (dry run)
+    put_new /etc/mosquitto/conf.d/siaga-bridge.conf 0640 < <(sed -e "s/bappeda-rr1/$site/g" \
+        -e "s/^address .*/address $address/" \
+        -e "s/^remote_password CHANGE-ME/remote_password $bridge_pw/" \
+        "$REPO/firmware_config/mosquitto/siaga-bridge.conf") && MQTT_CHANGED=1
+    owner root:mosquitto /etc/mosquitto/conf.d/siaga-bridge.conf
+    [ -e "$ROOT/etc/mosquitto/certs/central-ca.crt" ] ||
+        say "note: put the CA of the central broker's certificate in /etc/mosquitto/certs/central-ca.crt"
+    say "note: on the central broker add user $site with the password in /etc/siaga/bridge.password"
+}
+
 step_units() {
     say "== systemd units"
     local unit
@@ -342,6 +371,7 @@ step_venv
 step_siaga_config
 step_nut
 step_mosquitto
+[ -z "$CENTRAL" ] || step_bridge
 step_units
 
 if [ "$CHANGED" = 0 ]; then

@@ -61,7 +61,8 @@ def test_siaga_toml_example_shows_every_key() -> None:
     for section, check in [("site", cfg.SiteConfig), ("mqtt", cfg.MqttConfig),
                            ("ups", cfg.UpsConfig), ("edge", cfg.EdgeConfig),
                            ("policy", cfg.PolicyConfig), ("gpio", cfg.GpioConfig),
-                           ("dashboard", cfg.DashboardConfig)]:
+                           ("dashboard", cfg.DashboardConfig),
+                           ("homeassistant", cfg.HomeAssistantConfig)]:
         for key in cfg.SCHEMA[section]:
             assert re.search(rf"^#?\s*{key}\s*=", text, re.M), f"[{section}] {key} missing"
         assert {f.name for f in dataclasses.fields(check)} >= set(cfg.SCHEMA[section])

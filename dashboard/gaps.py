@@ -1,0 +1,185 @@
+"""Missing journal events: find each site's gaps in ``seq`` and ask the edge to replay them.
+
+CONTRACT §5.2. Per site the dashboard keeps the highest contiguous ``seq`` it holds and the seqs
+it holds above it. A gap is a seq missing below the newest event held or below the ``seq`` of
+the latest state. Once a gap has stood for ``GRACE_S`` (events from one sender can arrive a
+little out of order, e.g. while a replay is under way) a ``replay`` from the first missing seq
+is sent; while the gap stays it is asked again, each time waiting longer (a site whose journal
+cannot fill the gap must not be asked every few seconds forever). Sends are rate-limited for
+the whole dashboard, so 5,000 sites coming back at once do not flood the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+logger = logging.getLogger(__name__)
+
+GRACE_S = 2.0                # a gap younger than this may still fill by itself
+RETRY_FIRST_S = 10.0         # the same gap is asked again after 10 s, 20 s, 40 s ... 10 min
+RETRY_MAX_S = 600.0
+SENDS_PER_S = 20.0           # replay commands per second, for all sites together
+BURST = 50
+BACKFILL = 1000              # a site seen for the first time: ask for at most this many older events
+KNOWN_WINDOW = 1000          # stored seqs read back at start to learn what is already held
+MAX_SITES = 10000            # junk site ids on the broker must not grow this without bound
+
+Send = Callable[[str, int], bool]          # (site, from_seq) -> handed to the broker?
+Known = Callable[[str], Iterable[int]]     # site -> seqs already stored, newest first
+
+
+@dataclass
+class SiteSeq:
+    """What one site's events look like from here."""
+
+    contiguous: int                              # every seq up to this one is held
+    above: set[int] = field(default_factory=set)  # seqs held beyond a gap
+    latest: int = 0                              # highest seq heard of (event or state)
+    gap_since: float | None = None
+    asked_from: int | None = None
+    asked_at: float = 0.0
+    attempts: int = 0
+
+    def add(self, seq: int) -> None:
+        """One more seq held."""
+        self.latest = max(self.latest, seq)
+        if seq <= self.contiguous:
+            return
+        self.above.add(seq)
+        while self.contiguous + 1 in self.above:
+            self.contiguous += 1
+            self.above.discard(self.contiguous)
+
+    @property
+    def first_missing(self) -> int | None:
+        """The first seq to ask for, or None when nothing is missing."""
+        return self.contiguous + 1 if self.latest > self.contiguous else None
+
+
+def start_from(known: list[int], heard: int) -> SiteSeq:
+    """A site's record from the seqs already stored (newest first) and the first seq heard now."""
+    if len(known) >= KNOWN_WINDOW:
+        base = known[-1] - 1          # the window is full: take what is older as held
+    else:
+        first = min(known, default=heard + 1)
+        base = max(0, min(first, heard) - BACKFILL)
+    seqs = SiteSeq(contiguous=base)
+    for seq in known:
+        seqs.add(seq)
+    return seqs
+
+
+class Gaps:
+    """Tracks every site's seqs and sends replay commands for the gaps that stay."""
+
+    def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic) -> None:
+        self.send = send
+        self.known = known
+        self.clock = clock
+        self._sites: dict[str, SiteSeq] = {}
+        self._lock = threading.Lock()
+        self._tokens = float(BURST)
+        self._filled = clock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def saw_event(self, site: str, seq: int) -> None:
+        """An event of ``site`` is now stored (or was already)."""
+        self._see(site, seq, held=True)
+
+    def saw_state(self, site: str, seq: int | None) -> None:
+        """A state of ``site`` says its journal reached ``seq`` (None: an older edge)."""
+        if seq is not None:
+            self._see(site, seq, held=False)
+
+    def _see(self, site: str, seq: int, held: bool) -> None:
+        with self._lock:
+            seqs = self._sites.get(site)
+        if seqs is None and len(self._sites) >= MAX_SITES:
+            return
+        if seqs is None:  # read the store outside the lock: it is a query
+            seqs = start_from(sorted(self.known(site), reverse=True), seq)
+            with self._lock:
+                seqs = self._sites.setdefault(site, seqs)
+        with self._lock:
+            if held:
+                seqs.add(seq)
+            else:
+                seqs.latest = max(seqs.latest, seq)
+            if seqs.gap_since is None and seqs.first_missing is not None:
+                seqs.gap_since = self.clock()
+
+    def contiguous(self, site: str) -> int | None:
+        """The highest seq of ``site`` up to which every event is held."""
+        with self._lock:
+            seqs = self._sites.get(site)
+            return None if seqs is None else seqs.contiguous
+
+    def due(self) -> list[tuple[str, int]]:
+        """(site, from_seq) of every gap to ask for now (``ask`` marks the ones it sent)."""
+        now, out = self.clock(), []  # (a retry?, waiting since, site, first missing)
+        with self._lock:
+            for site, seqs in self._sites.items():
+                first = seqs.first_missing
+                if first is None:
+                    seqs.gap_since, seqs.asked_from, seqs.attempts = None, None, 0
+                    continue
+                if seqs.asked_from != first:   # a new gap, or the old one moved on: progress
+                    if seqs.asked_from is not None:
+                        seqs.gap_since, seqs.asked_from, seqs.attempts = now, None, 0
+                    seqs.gap_since = now if seqs.gap_since is None else seqs.gap_since
+                    if now - seqs.gap_since < GRACE_S:
+                        continue
+                elif now - seqs.asked_at < min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (seqs.attempts - 1)):
+                    continue
+                retry = seqs.asked_from is not None
+                out.append((retry, seqs.asked_at if retry else seqs.gap_since, site, first))
+        # Under the rate limit: gaps never asked for first (oldest first), then the retries, so
+        # sites asking again and again cannot starve one that came later.
+        return [(site, first) for _, _, site, first in sorted(out)]
+
+    def ask(self) -> int:
+        """Send the replays that are due, within the rate limit; the number sent."""
+        sent = 0
+        for site, first in self.due():
+            if not self._take_token():
+                break
+            if self.send(site, first):
+                with self._lock:
+                    seqs = self._sites[site]
+                    seqs.asked_from, seqs.asked_at = first, self.clock()
+                    seqs.attempts += 1
+                sent += 1
+                logger.debug("asked %s to replay its events from seq %d", site, first)
+        return sent
+
+    def _take_token(self) -> bool:
+        now = self.clock()
+        self._tokens = min(BURST, self._tokens + (now - self._filled) * SENDS_PER_S)
+        self._filled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def start(self, every_s: float = 1.0) -> None:
+        """Look for gaps every ``every_s`` on a background thread."""
+        def loop() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.ask()
+                except Exception:  # noqa: BLE001 - the gap watch must outlive any one failure
+                    logger.exception("looking for missing events failed")
+
+        self._thread = threading.Thread(target=loop, name="siaga-gaps", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the background thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)

@@ -1,0 +1,179 @@
+"""The fleet on real brokers: a room's mosquitto bridged with the shipped siaga-bridge.conf (TLS,
+its own password) to a central mosquitto with the shipped siaga-central.conf and .acl; a real
+edge on the room's side and a real dashboard feed and store on the central side."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.feed import Feed
+from dashboard.store import Store
+from edge.config import load_config
+from tests.dashboard_support import write_config as dashboard_config
+from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, with_login
+from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
+from tests.test_firmware_config import Client
+from tests.waiting import wait_until
+
+SITE = "rr1"   # the site id of tests.test_edge_outage.write_config
+
+
+def started(server, request: pytest.FixtureRequest):
+    server.start()
+    request.addfinalizer(server.stop)
+    request.addfinalizer(lambda: _logs_on_failure(request, server.directory))
+    return server
+
+
+def _logs_on_failure(request, directory: Path) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for log in sorted(directory.glob("*.log")):
+            print(f"----- {log} -----\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Fleet:
+    """The central broker (started) for site rr1."""
+    f = central_broker(tmp_path / "fleet", [SITE, "rr2"])
+    started(f.central, request)
+    return f
+
+
+def journal(tmp_path: Path) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
+    return [(seq, ts, kind, json.loads(detail)) for seq, ts, kind, detail in rows]
+
+
+def held(store: Store) -> list[tuple]:
+    return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(store.events(SITE, 10000))]
+
+
+def central_dashboard(tmp_path: Path, fleet: Fleet) -> tuple[Store, Feed]:
+    d = tmp_path / "central-dash"
+    d.mkdir()
+    config = load_config(with_login(dashboard_config(d, mqtt_port=fleet.central.port),
+                                    *CENTRAL_DASHBOARD))
+    store = Store(str(d / "dashboard.sqlite3"))
+    feed = Feed(config, store, client_id="central-dashboard")
+    feed.start()
+    return store, feed
+
+
+def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarting(
+        tmp_path, upsd, fleet, edge_in_process, request):
+    pi = started(fleet.room_broker(SITE), request)
+    edge = edge_in_process(with_login(write_config(tmp_path, upsd, pi), "siaga-edge",
+                                      PI_USERS["siaga-edge"]))
+    store, feed = central_dashboard(tmp_path, fleet)
+    request.addfinalizer(store.close)
+    request.addfinalizer(feed.stop)
+    show = lambda: f"held {[r[0] for r in held(store)]}, journal {[r[0] for r in journal(tmp_path)]}"  # noqa: E731
+
+    # An outage on the room's side reaches the central page through the TLS bridge.
+    upsd.set(ups_status="OB")
+    wait_until(lambda: (e := store.entry(SITE)) and e.state.room == "on_battery", 20,
+               what="the room on battery on the central dashboard", context=show)
+    wait_until(lambda: "notice_sent" in [r[2] for r in held(store)], 15,
+               what="notice_sent on the central dashboard", context=show)
+
+    # The uplink breaks: the central broker goes away; the power comes back meanwhile.
+    fleet.central.stop()
+    upsd.set(ups_status="OL")
+    wait_until(lambda: "power_restored" in [r[2] for r in journal(tmp_path)], 15,
+               what="power_restored journaled")
+    # The room's broker dies too (killed: no chance to save its bridge queue) and restarts,
+    # while the uplink is still down ...
+    pi.proc.kill()
+    pi.proc.wait()
+    pi.start()
+    wait_until(lambda: edge.bus.link.connected.is_set(), 20, what="edge back on its broker")
+    upsd.set(ups_status="OB")      # ... and the power fails again
+    wait_until(lambda: [r[2] for r in journal(tmp_path)].count("power_lost") == 2, 15,
+               what="second power_lost journaled")
+    upsd.set(ups_status="OL")
+    wait_until(lambda: [r[2] for r in journal(tmp_path)].count("power_restored") == 2, 15,
+               what="second power_restored journaled")
+
+    # The uplink returns: the central dashboard ends with every event, once, seq contiguous.
+    fleet.central.start()
+    wait_until(lambda: held(store)[-1:] and held(store)[-1][0] >= journal(tmp_path)[-1][0]
+               and held(store) == journal(tmp_path)[:len(held(store))]
+               and len(held(store)) == held(store)[-1][0], 60,
+               what="every event once on the central dashboard", context=show)
+    seqs = [r[0] for r in held(store)]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert held(store) == journal(tmp_path)[:len(seqs)]
+    # The queue died with the broker: what it held came back by replay.
+    restored = [r[0] for r in journal(tmp_path) if r[2] == "power_restored"][0]
+    assert [r for r in journal(tmp_path)
+            if r[2] == "replayed" and r[3]["from_seq"] <= restored <= r[3]["to_seq"]]
+    assert store.entry(SITE).state.outage is None       # the page shows the power back
+
+
+def test_the_bridge_is_up_and_says_so_on_the_room_broker(tmp_path, fleet, request) -> None:
+    """mosquitto's own retained bridge status, which `siaga check` reads, is 1 while connected."""
+    pi = started(fleet.room_broker(SITE), request)
+    watcher = Client(pi.port, "siaga-edge", PI_USERS["siaga-edge"])
+    request.addfinalizer(watcher.close)
+    watcher.subscribe(f"$SYS/broker/connection/siaga-bridge-{SITE}/state")
+    wait_until(lambda: watcher.messages and watcher.messages[-1][1] == b"1", 10,
+               what="bridge state 1", context=lambda: str(watcher.messages))
+
+
+@pytest.mark.parametrize(("user", "topic", "answer"), [
+    ("siaga-dashboard", f"siaga/{SITE}/edge/command", "accepted"),
+    (SITE, f"siaga/{SITE}/edge/command", "Not authorized"),     # a room cannot ask for replays
+    ("rr2", f"siaga/{SITE}/edge/command", "Not authorized"),
+    (SITE, f"siaga/{SITE}/edge/event", "accepted"),
+    ("rr2", f"siaga/{SITE}/edge/state", "Not authorized"),      # nor fake another room
+    ("siaga-dashboard", f"siaga/{SITE}/edge/state", "Not authorized"),
+])
+def test_central_acl_only_the_dashboard_sends_commands(fleet, request, user, topic, answer) -> None:
+    """Under MQTT 5 the broker's PUBACK says whether the ACL let a replay through."""
+    client = Client(fleet.central.port, user, fleet.central_users[user])
+    request.addfinalizer(client.close)
+    assert client.connected.is_set()
+    replay = json.dumps({"v": 1, "id": "r1", "ts": time.time(), "kind": "replay",
+                         "by": user, "from_seq": 1})
+    info = client.client.publish(topic, replay, qos=1)
+    info.wait_for_publish(5)
+    assert client.acks.get(info.mid) == answer
+
+
+def test_room_acl_refuses_a_replay_from_a_meeting_pc(fleet, request) -> None:
+    pi = started(fleet.room_broker(SITE), request)
+    pc = Client(pi.port, "meeting-pc", PI_USERS["meeting-pc"])
+    request.addfinalizer(pc.close)
+    info = pc.client.publish(f"siaga/{SITE}/edge/command", json.dumps(
+        {"v": 1, "id": "r2", "ts": time.time(), "kind": "replay", "from_seq": 1}), qos=1)
+    info.wait_for_publish(5)
+    assert pc.acks.get(info.mid) == "Not authorized"
+
+
+def test_install_pi_central_writes_the_bridge_for_this_room(tmp_path: Path) -> None:
+    """`install-pi.sh --central HOST` writes the shipped bridge with the site id, HOST:8883 and a
+    password of its own, once; a second run keeps the file."""
+    import subprocess
+
+    from tests.fleet_support import REPO
+    root = tmp_path / "root"
+    argv = ["bash", str(REPO / "scripts" / "install-pi.sh"), "--root", str(root), "--no-venv",
+            "--central", "central.pemda.example"]
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    conf = (root / "etc/mosquitto/conf.d/siaga-bridge.conf").read_text()
+    password = (root / "etc/siaga/bridge.password").read_text().split()[0]
+    site = "bappeda-rr1"     # the example siaga.toml's site.id, copied by the installer
+    assert "\naddress central.pemda.example:8883\n" in conf
+    assert f"\nremote_username {site}\nremote_password {password}\n" in conf
+    assert f"\ntopic siaga/{site}/edge/command in 1\n" in conf and "\nremote_password CHANGE-ME" not in conf
+    second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert "siaga-bridge.conf exists, kept as it is" in second.stdout
+    assert (root / "etc/mosquitto/conf.d/siaga-bridge.conf").read_text() == conf
