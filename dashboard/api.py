@@ -21,7 +21,7 @@ from dashboard.history import RANGES
 from dashboard.i18n import iso_time, translate
 from dashboard.resources import get_feed, get_siaga, get_store, mqtt_connected
 from edge.config import ID_PATTERN
-from edge.messages import EDGE_COMMAND_KINDS, to_dict
+from edge.messages import USER_COMMAND_KINDS, to_dict
 
 bp = Blueprint("api", __name__)
 
@@ -146,8 +146,8 @@ def command(site: str, kind: str) -> Response:
     if actor is None:
         headers = {"WWW-Authenticate": 'Bearer realm="siaga"'} if refusal == 401 else {}
         return _json({"error": REFUSALS[refusal]}, refusal, headers)
-    if kind not in EDGE_COMMAND_KINDS:
-        abort(404, description=f"unknown command; use one of {', '.join(EDGE_COMMAND_KINDS)}")
+    if kind not in USER_COMMAND_KINDS:
+        abort(404, description=f"unknown command; use one of {', '.join(USER_COMMAND_KINDS)}")
     _known_site(site)
     feed = get_feed()
     command_id = feed.send_command(site, kind, actor) if feed is not None else None
@@ -164,7 +164,7 @@ def command_outcome(site: str, kind: str, command_id: str) -> Response:
     """What became of a command sent from the page: ``{"id", "state": "sent" | "received" |
     "done" | "failed", "text"}``, the text in the page's language (``?lang=``)."""
     _known_site(site)
-    if kind not in EDGE_COMMAND_KINDS or not COMMAND_ID.fullmatch(command_id):
+    if kind not in USER_COMMAND_KINDS or not COMMAND_ID.fullmatch(command_id):
         abort(404, description="unknown command")
     state, text = command_result(kind, command_id, get_store().events(site, OUTCOME_EVENTS), g.lang)
     return _json({"id": command_id, "state": state, "text": text})

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from edge.messages import EDGE_COMMAND_KINDS, ROOM_STATES
+from edge.messages import USER_COMMAND_KINDS, ROOM_STATES
 
 bp = Blueprint("openapi", __name__)
 
@@ -75,7 +75,9 @@ SCHEMAS: dict[str, Any] = {
             "reasons": {"type": "array", "items": {"type": "string"}},
             "power": {"type": "object"}, "ups": {"type": "array", "items": {"type": "object"}},
             "pcs": {"type": "array", "items": {"type": "object"}}, "indicator": {"type": "object"},
-            "outage": {"type": "object", "nullable": True}, "seq": {"type": "integer"},
+            "outage": {"type": "object", "nullable": True},
+            "seq": {"type": "integer", "nullable": True,
+                    "description": "the journal's last seq when the snapshot was made (§5.2)"},
             "stale": {"type": "boolean", "description": "no news from the Pi for too long"},
         },
     },
@@ -139,7 +141,7 @@ PATHS: dict[str, Any] = {
     "/api/sites/{site}/commands/{kind}": {"post": {
         "summary": "send an edge command to the site's Pi", "security": NEEDS_AUTH,
         "parameters": [SITE, {"name": "kind", "in": "path", "required": True,
-                              "schema": {"type": "string", "enum": list(EDGE_COMMAND_KINDS)}}],
+                              "schema": {"type": "string", "enum": list(USER_COMMAND_KINDS)}}],
         "requestBody": {"required": False, "content": {"application/x-www-form-urlencoded": {
             "schema": {"type": "object", "properties": {
                 "csrf_token": {"type": "string"},
@@ -153,7 +155,7 @@ PATHS: dict[str, Any] = {
     "/api/sites/{site}/commands/{kind}/{command_id}": {"get": {
         "summary": "what became of a command sent from the page (the button shows it)",
         "parameters": [SITE, {"name": "kind", "in": "path", "required": True,
-                              "schema": {"type": "string", "enum": list(EDGE_COMMAND_KINDS)}},
+                              "schema": {"type": "string", "enum": list(USER_COMMAND_KINDS)}},
                        _path("command_id", "the id the POST answered with", r"^[0-9a-f]{1,64}$",
                              "6f1c0a"), LANG],
         "responses": {"200": _json({"type": "object", "required": ["id", "state", "text"], "properties": {

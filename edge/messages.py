@@ -26,6 +26,9 @@ MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exa
 
 PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
 EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest", "replay")
+# What people and scripts may send through the dashboard; `replay` is the dashboard's own (it
+# sends one, with from_seq, when it misses events: CONTRACT §5.2).
+USER_COMMAND_KINDS = tuple(k for k in EDGE_COMMAND_KINDS if k != "replay")
 AVAILABILITY = ("online", "offline")
 
 

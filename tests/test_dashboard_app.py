@@ -253,6 +253,8 @@ def test_bearer_token(client):
     good = {"Authorization": f"Bearer {TOKEN}"}
     assert client.post("/api/sites/bappeda-rr1/commands/silence", headers=good).status_code == 503
     assert client.post("/api/sites/bappeda-rr1/commands/format_disk", headers=good).status_code == 404
+    # replay is the dashboard's own (with from_seq, when it misses events), not a button's
+    assert client.post("/api/sites/bappeda-rr1/commands/replay", headers=good).status_code == 404
     assert client.post("/api/sites/nowhere/commands/silence", headers=good).status_code == 404
     bad = client.post("/api/sites/bappeda-rr1/commands/silence", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
