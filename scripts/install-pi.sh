@@ -19,7 +19,8 @@ DRY=0
 VENV_STEP=1
 RESTORE=""
 CENTRAL=""
-APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio"
+# Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them.
+APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
 # admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
@@ -234,8 +235,9 @@ step_siaga_config() {
     say "== /etc/siaga"
     # The Pi's status page is for IT on the office LAN (reading needs no login; the buttons need
     # dashboard.admin_password_hash): the installed file listens on every interface.
-    put_new /etc/siaga/siaga.toml 0640 < <(sed 's/^listen = "127\.0\.0\.1:8080"/listen = "'"$LISTEN"'"/' \
-        "$REPO/firmware_config/siaga/siaga.toml") || true
+    # Commands to the PCs are signed with the keys step_command_keys makes (docs/security.md).
+    put_new /etc/siaga/siaga.toml 0640 < <(sed -e 's/^listen = "127\.0\.0\.1:8080"/listen = "'"$LISTEN"'"/' \
+        -e 's/^# keys_dir = "keys"/keys_dir = "keys"/' "$REPO/firmware_config/siaga/siaga.toml") || true
     secret /etc/siaga/mqtt.password
     secret /etc/siaga/nut.password
     secret /etc/siaga/upsmon.password
@@ -336,6 +338,22 @@ print(tomllib.load(open(sys.argv[1], "rb")).get("site", {}).get("id", ""))' "$co
     say "note: on the central broker add user $site with the password in /etc/siaga/bridge.password"
 }
 
+# Per-PC command keys (CONTRACT §5.9): /etc/siaga/keys/<pc_id>.key, made once, never printed.
+# The edge signs each PC's commands with its key; the PC's agent, given the same key in
+# agent.command_key_file, obeys only those: one PC's stolen broker password cannot shut another
+# PC down or fake a cancel.
+command_key() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c 48; echo; }   # ~285 bits
+
+step_command_keys() {
+    say "== command keys (/etc/siaga/keys)"
+    local pc
+    for pc in $(expected_pcs); do
+        put_new "/etc/siaga/keys/$pc.key" 0640 < <(command_key) || true
+        owner root:siaga "/etc/siaga/keys/$pc.key"
+    done
+    say "note: copy each /etc/siaga/keys/<pc_id>.key to its PC as agent.command_key_file (docs/security.md)"
+}
+
 step_units() {
     say "== systemd units"
     local unit
@@ -372,6 +390,7 @@ step_siaga_config
 step_nut
 step_mosquitto
 [ -z "$CENTRAL" ] || step_bridge
+step_command_keys
 step_units
 
 if [ "$CHANGED" = 0 ]; then

@@ -106,6 +106,11 @@ def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRe
     assert _connects(broker.port, "meeting-pc", pc_password) == "Success"
     assert _connects(broker.port, "siaga-edge", config.mqtt.password) == "Success"
     assert _connects(broker.port, "meeting-pc", "wrong") != "Success"
+    # Commands to each PC are signed with its own key, made once and kept on the next run.
+    key = (etc / "siaga/keys/meeting-pc.key").read_text().strip()
+    assert len(key) >= 32 and dict(config.edge.command_keys) == {"meeting-pc": key.encode()}
+    install("--root", str(root), "--no-venv")
+    assert (etc / "siaga/keys/meeting-pc.key").read_text().strip() == key
 
 
 def _connects(port: int, user: str, password: str) -> str:
