@@ -65,6 +65,10 @@ class PcClient:
                              subscriptions=(f"{self.base}/#",), on_message=self._record)
         self.link.start()
         assert self.link.connected.wait(5), "test client could not connect to the broker"
+        # "connected" is set before paho has sent our SUBSCRIBE: a command published right now
+        # could pass the broker before we listen. A message to ourselves proves we do.
+        self.link.publish(f"{self.base}/probe", b"listening")
+        self.wait_for("probe", timeout=5)
 
     def _record(self, topic: str, payload: bytes, retained: bool) -> None:
         with self._cond:
