@@ -68,6 +68,10 @@ class MqttLink:
         self.on_message = on_message
         self.on_connected = on_connected
         self.connected = threading.Event()
+        # Set once the broker has acknowledged our subscriptions after a connect: "connected"
+        # comes first, and a message published meanwhile would pass the broker before we listen.
+        self.listening = threading.Event()
+        self._subscribe_mid: int | None = None
         self._protocol = paho.MQTTv5
         self._lost_logged = False
         self._fail_logged = False
@@ -87,6 +91,7 @@ class MqttLink:
         c.on_disconnect = self._guard(self._on_disconnect)
         c.on_connect_fail = self._guard(self._on_connect_fail)
         c.on_message = self._guard(self._on_message)
+        c.on_subscribe = self._guard(self._on_subscribe)
         return c
 
     def start(self) -> None:
@@ -138,11 +143,19 @@ class MqttLink:
         self._lost_logged = self._fail_logged = False
         if self.availability_topic:
             client.publish(self.availability_topic, "online", qos=1, retain=True)
-        for topic in self.subscriptions:
-            client.subscribe(topic, qos=1)
+        self.listening.clear()
+        if self.subscriptions:
+            _, self._subscribe_mid = client.subscribe([(t, 1) for t in self.subscriptions])
+        else:
+            self.listening.set()
         self.connected.set()
         if self.on_connected:
             self.on_connected()
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
+                      properties: Any) -> None:
+        if mid == self._subscribe_mid:
+            self.listening.set()
 
     def _restart(self) -> None:
         self.client.loop_stop()
@@ -152,6 +165,7 @@ class MqttLink:
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any) -> None:
         self.connected.clear()
+        self.listening.clear()
         if not self._lost_logged:
             logger.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host,
                            self.config.port, reason)

@@ -64,11 +64,7 @@ class PcClient:
         self.link = MqttLink(MqttConfig(port=port), f"test-edge-{uuid.uuid4().hex[:8]}",
                              subscriptions=(f"{self.base}/#",), on_message=self._record)
         self.link.start()
-        assert self.link.connected.wait(5), "test client could not connect to the broker"
-        # "connected" is set before paho has sent our SUBSCRIBE: a command published right now
-        # could pass the broker before we listen. A message to ourselves proves we do.
-        self.link.publish(f"{self.base}/probe", b"listening")
-        self.wait_for("probe", timeout=5)
+        assert self.link.listening.wait(5), "test client could not subscribe on the broker"
 
     def _record(self, topic: str, payload: bytes, retained: bool) -> None:
         with self._cond:

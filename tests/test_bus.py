@@ -61,7 +61,7 @@ def test_only_the_rooms_own_pcs_are_kept(tmp_path, broker):
     bus.start()
     sender = Observer(broker.port, "nothing")
     try:
-        assert bus.link.connected.wait(5)
+        assert bus.link.listening.wait(5)
         time.sleep(0.2)  # let the edge's subscriptions settle
         for i in range(200):
             stranger = json.dumps({"v": 1, "pc": f"x{i}", "ts": 5.0})

@@ -27,7 +27,7 @@ def running(tmp_path, broker):
     app = create_app(config, store, feed)
     feed.start()
     edge = Client(broker.port, subscribe=("siaga/+/edge/command",))
-    assert feed.link.connected.wait(5)
+    assert feed.link.listening.wait(5)
     yield app.test_client(), edge, feed
     edge.close()
     feed.stop()

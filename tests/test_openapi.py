@@ -50,7 +50,7 @@ def app(tmp_path, broker):
         store.put_event(event)
     feed = Feed(config, store, client_id="test-dashboard")
     feed.start()
-    assert feed.link.connected.wait(5)
+    assert feed.link.listening.wait(5)
     yield create_app(config, store, feed)
     feed.stop()
     store.close()

@@ -52,7 +52,7 @@ def edge_bus(broker, tmp_path: Path):
                     f'[edge]\npcs = ["{PC}", "other-pc"]\nkeys_dir = "keys"\n')
     bus = EdgeBus(load_config(path))
     bus.start()
-    assert bus.link.connected.wait(5)
+    assert bus.link.listening.wait(5)
     yield bus
     bus.stop()
 
