@@ -181,3 +181,31 @@ def test_a_pi_installed_before_keeps_its_edited_broker_config_and_is_told_what_t
     assert "siaga.conf is your own and kept" in out
     assert "'listener 1883' to 'listener 1883 127.0.0.1'" in out
     assert "certfile /etc/siaga/siaga-broker.crt / keyfile /etc/siaga/siaga-broker.key" in out
+
+
+def test_a_kept_certificate_without_todays_address_is_named_with_how_to_reissue(
+        tmp_path: Path) -> None:
+    """The Pi got a new address since the install: the next run says so and how to re-issue;
+    after `rm` of the certificate the run makes a new one with the same CA."""
+    root = tmp_path / "root"
+    install("--root", str(root), "--no-venv")
+    etc = root / "etc/siaga"
+    ca_before = (etc / "siaga-ca.crt").read_bytes()
+    (tmp_path / "san.ext").write_text("subjectAltName=DNS:old-name\n")
+    openssl("req", "-new", "-key", str(etc / "siaga-broker.key"), "-subj", "/CN=old",
+            "-out", str(tmp_path / "old.csr"))
+    openssl("x509", "-req", "-in", str(tmp_path / "old.csr"), "-CA", str(etc / "siaga-ca.crt"),
+            "-CAkey", str(etc / "siaga-ca.key"), "-set_serial", "9", "-days", "30",
+            "-extfile", str(tmp_path / "san.ext"), "-out", str(etc / "siaga-broker.crt"))
+    out = install("--root", str(root), "--no-venv").stdout
+    ipv4 = [ip for ip in subprocess.run(["hostname", "-I"], capture_output=True,
+                                        text=True).stdout.split() if ":" not in ip]
+    for ip in ipv4:
+        assert f"note: this Pi's address {ip} is not in /etc/siaga/siaga-broker.crt" in out
+    assert ("re-issue it: sudo rm /etc/siaga/siaga-broker.crt" in out) == bool(ipv4)
+    (etc / "siaga-broker.crt").unlink()
+    install("--root", str(root), "--no-venv")
+    assert (etc / "siaga-ca.crt").read_bytes() == ca_before
+    sans = openssl("x509", "-noout", "-ext", "subjectAltName", "-in", str(etc / "siaga-broker.crt"))
+    assert "old-name" not in sans and all(f"IP Address:{ip}" in sans for ip in ipv4)
+    openssl("verify", "-CAfile", str(etc / "siaga-ca.crt"), str(etc / "siaga-broker.crt"))
