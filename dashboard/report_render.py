@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboard.report_data import ReportError
-from dashboard.report_texts import day, length, num, row, text
+from dashboard.report_texts import battery_age, day, length, num, row, text
 
 HERE = Path(__file__).resolve().parent
 CSS_FILE = HERE / "static" / "report.css"
@@ -60,6 +60,8 @@ def _format(value: Any, kind: str, lang: str) -> str:
         return f"{num(value, lang)} V"
     if kind == "gb":
         return f"{num(value, lang, 1)} GB"
+    if kind == "age":
+        return battery_age(value, lang)
     return str(value) if isinstance(value, str) else num(value, lang)
 
 
@@ -105,7 +107,7 @@ def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
     keys += [("ups.runtime_now_s", "s")] if "runtime_now_s" in ups else []
     keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
     keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
-    return keys + ([("ups.battery_date", "t")] if "battery_date" in ups else [])
+    return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
 
 
 def hour_chart(by_hour: list[int]) -> dict[str, Any]:

@@ -26,6 +26,11 @@ TEXT: dict[str, tuple[str, str]] = {
               "No events in this period: no outage, meeting or conversion was journaled. "
               "Every number below is zero."),
     "no_data": ("tidak ada data", "no data"),
+    # The battery's age after its date: "1 Mar 2022 (umur 4 tahun 8 bulan)".
+    "age": ("umur {span}", "{span} old"),
+    "age_new": ("umur kurang dari sebulan", "less than a month old"),
+    "age_years": ("{n} tahun", "{n} years"), "age_year": ("{n} tahun", "{n} year"),
+    "age_months": ("{n} bulan", "{n} months"), "age_month": ("{n} bulan", "{n} month"),
     "office": ("Seluruh kantor", "Whole office"),
     "room": ("Ruang", "Room"),
     "col_number": ("Angka", "Number"),
@@ -108,8 +113,10 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                             "replace_battery events (the UPS's RB status)."),
     "ups.selftests": ("uji mandiri UPS, {failed} gagal.", "UPS self-tests, {failed} failed.",
                       "Kejadian ups_selftest.", "ups_selftest events."),
-    "ups.battery_date": ("tanggal baterai UPS dipasang.", "the date the UPS battery was fitted.",
-                         "battery.date dari UPS.", "battery.date of the UPS."),
+    "ups.battery_date": ("tanggal baterai UPS dipasang, dan umurnya hari ini.",
+                         "the date the UPS battery was fitted, and its age today.",
+                         "battery.date dari UPS (atau battery.mfr.date).",
+                         "battery.date of the UPS (or battery.mfr.date)."),
     "power_quality.min_v": ("tegangan PLN terendah.", "the lowest mains voltage.",
                             "Dari riwayat tegangan masuk (saat UPS tidak memakai baterai).",
                             "From the input voltage history (while not on battery)."),
@@ -217,6 +224,21 @@ def day(value: str, lang: str) -> str:
     """"2026-11-30" as "30 Nov 2026"."""
     d = dt.date.fromisoformat(value)
     return f"{d.day} {MONTHS.get(lang, MONTHS['id'])[d.month - 1]} {d.year}"
+
+
+def battery_age(value: str, lang: str, today: dt.date | None = None) -> str:
+    """"2022-03-01" as "1 Mar 2022 (umur 4 tahun 8 bulan)"; the text as it is when not a date."""
+    try:
+        fitted = dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    today = today or dt.date.today()
+    months = (today.year - fitted.year) * 12 + today.month - fitted.month - (today.day < fitted.day)
+    years, months = divmod(max(months, 0), 12)
+    parts = [text(lang, "age_year" if years == 1 else "age_years", n=years)] if years else []
+    parts += [text(lang, "age_month" if months == 1 else "age_months", n=months)] if months else []
+    span = text(lang, "age", span=" ".join(parts)) if parts else text(lang, "age_new")
+    return f"{day(value, lang)} ({span})"
 
 
 def num(value: float | None, lang: str, digits: int = 0) -> str:

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from typing import Any
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 MQTT_TIMEOUT_S = 3.0
 EXPIRY_WARN_DAYS = 30
+LAN_CERT, LAN_CA = "siaga-broker.crt", "siaga-ca.crt"   # install-pi.sh's, beside siaga.toml
 UPS_STARTING_RETRIES = 5  # upsd says WAIT for ~2 s after it (or its driver) starts
 
 Result = tuple[bool, str, str, str]  # ok, check name, what was checked, detail
@@ -50,6 +52,10 @@ def run(path: str) -> int:
     for result in check_alerts(config):
         print_result(result)
         passed = passed and result[0]
+    lan = check_lan_tls(path)   # the LAN listener's certificate made by install-pi.sh
+    if lan is not None:
+        print_result(lan)
+        passed = passed and lan[0]
     bridge = check_bridge(config.mqtt)   # only for a room bridged to a central broker
     if bridge is not None:
         print_result(bridge)
@@ -132,13 +138,49 @@ def check_tls(mqtt: MqttConfig, now: float | None = None) -> Result:
     ends = [("the broker's certificate", peer)]
     if mqtt.ca_file:
         ends += [(f"the CA in {os.path.basename(mqtt.ca_file)}", ca) for ca in context.get_ca_certs()]
-    name, end = min(((n, ssl.cert_time_to_seconds(c["notAfter"])) for n, c in ends),
-                    key=lambda e: e[1])
+    return _expiry("tls", what, [(n, ssl.cert_time_to_seconds(c["notAfter"])) for n, c in ends],
+                   now)
+
+
+def check_lan_tls(config_path: str, now: float | None = None) -> Result | None:
+    """The LAN listener's certificate that install-pi.sh made beside the config
+    (siaga-broker.crt) and its CA (siaga-ca.crt): neither expires within 30 days.
+    None when there is no such certificate (a Pi set up by hand)."""
+    directory = os.path.dirname(os.path.abspath(config_path))
+    cert = os.path.join(directory, LAN_CERT)
+    if not os.path.exists(cert):
+        return None
+    ends = []
+    for name, path in (("the broker's certificate", cert),
+                       (f"the CA in {LAN_CA}", os.path.join(directory, LAN_CA))):
+        try:
+            ends.append((name, _not_after(path)))
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            return False, "tls", cert, f"cannot read {path}: {exc}"
+    result = _expiry("tls", cert, ends, now)
+    if result[0]:
+        return result
+    return False, "tls", cert, (f"{result[3]}: sudo rm {cert}, then run scripts/install-pi.sh "
+                                "again (the PCs keep the CA)")
+
+
+def _not_after(path: str) -> float:
+    """A PEM certificate file's end of validity (epoch seconds), read by openssl."""
+    done = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", path],
+                          capture_output=True, text=True, timeout=10)
+    if done.returncode != 0 or not done.stdout.startswith("notAfter="):
+        raise ValueError((done.stderr.strip().splitlines() or ["not a PEM certificate"])[0])
+    return ssl.cert_time_to_seconds(done.stdout.strip().split("=", 1)[1])
+
+
+def _expiry(check: str, what: str, ends: list[tuple[str, float]], now: float | None) -> Result:
+    """ok, or FAIL naming the certificate that ends first when that is within 30 days."""
+    name, end = min(ends, key=lambda e: e[1])
     days = int((end - (time.time() if now is None else now)) // 86400)
     until = time.strftime("%Y-%m-%d", time.gmtime(end))
     if days < EXPIRY_WARN_DAYS:
-        return False, "tls", what, f"{name} expires on {until}, in {days} days: renew it"
-    return True, "tls", what, f"certificates valid until {until}"
+        return False, check, what, f"{name} expires on {until}, in {days} days: renew it"
+    return True, check, what, f"certificates valid until {until}"
 
 
 def check_gpio(gpio: GpioConfig) -> Result:

@@ -198,6 +198,10 @@ class UpsView:
     load_pct: float | None = None
     input_voltage: float | None = None
     selftest: bool | None = None  # upsd lists test.battery.start.quick for it; None = not known
+    # The UPS's rating and battery, for the needs report (load in W, battery age); None = unknown.
+    realpower_nominal: float | None = None   # W (ups.realpower.nominal)
+    power_nominal: float | None = None       # VA (ups.power.nominal)
+    battery_date: str | None = None          # "YYYY-MM-DD" (battery.date or battery.mfr.date)
 
 
 @dataclass(frozen=True)

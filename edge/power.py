@@ -46,8 +46,10 @@ class UpsReading:
     runtime_s: float | None = None   # None when missing or not believable (see believable_runtime)
     load_pct: float | None = None
     input_voltage: float | None = None
-    battery_date: str = ""
+    battery_date: str = ""     # "YYYY-MM-DD" (battery.date or battery.mfr.date), "" = unknown
     test_result: str = ""
+    realpower_nominal: float | None = None   # W, ups.realpower.nominal
+    power_nominal: float | None = None       # VA, ups.power.nominal
 
     @property
     def reachable(self) -> bool:

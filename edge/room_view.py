@@ -99,7 +99,8 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
 def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsView:
     return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
                    r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage,
-                   selftest=selftest)
+                   selftest=selftest, realpower_nominal=r.realpower_nominal,
+                   power_nominal=r.power_nominal, battery_date=r.battery_date or None)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

@@ -9,6 +9,7 @@ a reason code from ``UNREADABLE_REASONS`` and a sentence for people, never "on b
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import math
 import re
@@ -55,6 +56,10 @@ REASON_TEXT = {
 
 _ERR_CODE = re.compile(r"ERR ([A-Z-]+)")
 
+NOMINAL_MAX = 100_000   # W or VA: a room's UPS; beyond this the driver misread something
+NUT_DATE_FORMATS = ("%Y/%m/%d", "%Y-%m-%d", "%m/%d/%y", "%m/%d/%Y")
+BATTERY_YEARS = (1990, 2099)   # outside: a placeholder or a misread register, not a battery
+
 
 class UpsCommandError(RuntimeError):
     """An instant command (e.g. the battery self-test) could not be run; the message says why."""
@@ -74,9 +79,32 @@ def parse_reading(name: str, variables: dict[str, str], now: float, powers_pc: b
         runtime_s=_runtime(variables.get("battery.runtime")),
         load_pct=_number(variables.get("ups.load"), 0, 1000),
         input_voltage=_number(variables.get("input.voltage"), 0, 1000),
-        battery_date=variables.get("battery.date", "").strip(),
+        battery_date=_battery_date(variables),
         test_result=variables.get("ups.test.result", "").strip(),
+        realpower_nominal=_number(variables.get("ups.realpower.nominal"), 1, NOMINAL_MAX),
+        power_nominal=_number(variables.get("ups.power.nominal"), 1, NOMINAL_MAX),
     )
+
+
+def _battery_date(variables: dict[str, str]) -> str:
+    """battery.date, or battery.mfr.date when that is all there is, as "YYYY-MM-DD"; "" when
+    neither is a believable date (CyberPower puts "CPS" there, some firmware "2624/00/02")."""
+    for key in ("battery.date", "battery.mfr.date"):
+        day = nut_date(variables.get(key))
+        if day is not None:
+            return day.isoformat()
+    return ""
+
+
+def nut_date(text: str | None) -> dt.date | None:
+    """A date as UPS firmware writes it ("2022/03/01", "2022-03-01", APC's "03/01/22"), or None."""
+    for pattern in NUT_DATE_FORMATS:
+        try:
+            day = dt.datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+        return day if BATTERY_YEARS[0] <= day.year <= BATTERY_YEARS[1] else None
+    return None
 
 
 def _number(text: str | None, low: float, high: float) -> float | None:

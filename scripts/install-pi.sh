@@ -20,13 +20,17 @@ VENV_STEP=1
 RESTORE=""
 CENTRAL=""
 # Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them.
-APT_PACKAGES="nut-server nut-client mosquitto python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
 # admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
 UNIT_DIR=/usr/local/lib/systemd/system
 NUT_FILES="nut.conf ups.conf upsd.conf upsd.users upsmon.conf"
 LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the office LAN
+CA_DAYS=3650            # the LAN's local CA: 10 years (the PCs trust it; replacing it means every PC)
+LEAF_DAYS=825           # the broker's certificate: re-issued by the installer, the PCs keep the CA
+# md5 of every siaga.conf shipped before the TLS listener: such a file, unedited, is replaced.
+OLD_MQTT_CONFS="40dfa46e411d3de0f78906da6eea80e1 92742b5b4dfd28a60105412c365faa0b"
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
@@ -270,8 +274,15 @@ step_nut() {
 
 step_mosquitto() {
     say "== mosquitto (/etc/mosquitto)"
-    put_new /etc/mosquitto/conf.d/siaga.conf 0644 <"$REPO/firmware_config/mosquitto/siaga.conf" &&
-        MQTT_CHANGED=1
+    local conf=/etc/mosquitto/conf.d/siaga.conf
+    if exists "$ROOT$conf" &&
+        [[ " $OLD_MQTT_CONFS " == *" $(md5sum <"$(readable "$ROOT$conf")" | cut -d' ' -f1) "* ]]; then
+        say "note: $conf is an earlier version's, unedited: replaced (LAN over TLS on 8883)"
+        do_file rm "$ROOT$conf"
+        planned gone "$ROOT$conf"
+    fi
+    if put_new "$conf" 0644 <"$REPO/firmware_config/mosquitto/siaga.conf"; then MQTT_CHANGED=1
+    else tls_advice "$ROOT$conf"; fi
     put_new /etc/mosquitto/siaga.acl 0644 <"$REPO/firmware_config/mosquitto/siaga.acl" &&
         MQTT_CHANGED=1
     mqtt_user siaga-edge /etc/siaga/mqtt.password
@@ -281,6 +292,91 @@ step_mosquitto() {
         mqtt_user "$pc" "/etc/siaga/pc-$pc.password"
     done
     owner mosquitto:mosquitto /etc/mosquitto/siaga.passwd
+}
+
+# An admin's own siaga.conf without the TLS listener is kept; say what to change.
+tls_advice() {
+    local file; file=$(readable "$1")
+    grep -qs '^certfile /etc/siaga/siaga-broker.crt' "$file" && return 0
+    say "note: ${1#"$ROOT"} is your own and kept; for TLS on the LAN change in it"
+    say "  'listener 1883' to 'listener 1883 127.0.0.1' and add these three lines:"
+    say "  listener 8883 / certfile /etc/siaga/siaga-broker.crt / keyfile /etc/siaga/siaga-broker.key"
+    say "  (as in $REPO/firmware_config/mosquitto/siaga.conf), then: sudo systemctl restart mosquitto"
+}
+
+# The broker certificate's subjectAltName: this Pi's host name, <host name>.local (mDNS, which
+# Raspberry Pi OS answers), its LAN addresses now, and loopback.
+broker_names() {
+    local host ip san
+    host=$(hostname -s 2>/dev/null || hostname)
+    san="DNS:$host,DNS:$host.local,DNS:localhost,IP:127.0.0.1"
+    for ip in $(hostname -I 2>/dev/null); do san="$san,IP:$ip"; done
+    echo "$san"
+}
+
+make_ca() {  # make_ca DIR: the LAN's CA, key mode 0600 (it never leaves DIR)
+    local out
+    install -d -m 0755 "$1"
+    out=$(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$1/siaga-ca.key" -out "$1/siaga-ca.crt" -days "$CA_DAYS" \
+        -subj "/CN=Siaga CA $(hostname -s 2>/dev/null || hostname)" 2>&1) ||
+        { echo "install-pi.sh: openssl could not make the CA in $1: $out" >&2; return 1; }
+    chmod 0644 "$1/siaga-ca.crt"
+}
+
+make_broker_cert() {  # make_broker_cert DIR SAN: the broker's key (0640) and certificate
+    local csr ext out
+    csr=$(mktemp) ext=$(mktemp)
+    printf '%s\n' "subjectAltName=$2" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$ext"
+    out=$(umask 027 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$1/siaga-broker.key" -out "$csr" -subj "/CN=$(hostname -s 2>/dev/null || hostname)" \
+        2>&1 && openssl x509 -req -in "$csr" -CA "$1/siaga-ca.crt" -CAkey "$1/siaga-ca.key" \
+            -set_serial "0x$(openssl rand -hex 16)" -days "$LEAF_DAYS" -extfile "$ext" \
+            -out "$1/siaga-broker.crt" 2>&1) ||
+        { rm -f "$csr" "$ext"; echo "install-pi.sh: openssl could not make the broker's certificate: $out" >&2
+          return 1; }
+    rm -f "$csr" "$ext"
+    chmod 0640 "$1/siaga-broker.key"   # openssl writes 0600; group mosquitto reads it (owner below)
+    chmod 0644 "$1/siaga-broker.crt"
+}
+
+# Say so when an address of this Pi now is not in the kept certificate (a new DHCP lease).
+missing_addresses() {
+    local crt names ip
+    crt=$(readable "$1")
+    [ -e "$crt" ] || return 0
+    names=$(openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | tr -d ' ' | tr ',' '\n')
+    for ip in $(hostname -I 2>/dev/null); do
+        [[ "$ip" == *:* ]] && continue    # openssl spells IPv6 out in full: compare IPv4 only
+        grep -qx "IPAddress:$ip" <<<"$names" ||
+            say "note: this Pi's address $ip is not in /etc/siaga/siaga-broker.crt: PCs that use it" \
+                "are refused; re-issue it: sudo rm /etc/siaga/siaga-broker.crt; sudo $0"
+    done
+}
+
+# TLS on the LAN: a local CA and the broker's certificate, made once and kept. Everything stays in
+# /etc/siaga (backup.sh saves it: a restored Pi keeps the CA its PCs already trust).
+step_tls() {
+    say "== TLS for the LAN (/etc/siaga/siaga-ca.crt, the broker's certificate)"
+    local etc="$ROOT/etc/siaga" new_ca=0
+    if exists "$etc/siaga-ca.key" && exists "$etc/siaga-ca.crt"; then
+        say "ok: /etc/siaga/siaga-ca.key exists, kept as it is"
+    else
+        do_file make_ca "$etc"
+        planned made "$etc/siaga-ca.key"; planned made "$etc/siaga-ca.crt"
+        new_ca=1
+    fi
+    if [ "$new_ca" = 0 ] && exists "$etc/siaga-broker.crt" && exists "$etc/siaga-broker.key"; then
+        say "ok: /etc/siaga/siaga-broker.crt exists, kept as it is"
+        missing_addresses "$etc/siaga-broker.crt"
+    else
+        do_file make_broker_cert "$etc" "$(broker_names)"
+        planned made "$etc/siaga-broker.key"; planned made "$etc/siaga-broker.crt"
+        MQTT_CHANGED=1
+    fi
+    owner root:mosquitto /etc/siaga/siaga-broker.key
+    say "note: the PCs' agents reach the broker on port 8883 over TLS and trust /etc/siaga/siaga-ca.crt"
 }
 
 # The pc ids of /etc/siaga/siaga.toml's edge.pcs (the example's when it is not there yet).
@@ -388,6 +484,7 @@ step_restore
 step_venv
 step_siaga_config
 step_nut
+step_tls
 step_mosquitto
 [ -z "$CENTRAL" ] || step_bridge
 step_command_keys
@@ -401,5 +498,7 @@ else
     say "and: sudo systemctl restart siaga-edge siaga-dashboard (after every edit of siaga.toml)."
     say "The status page: http://<this Pi's address>:${LISTEN##*:}/ from the office LAN."
     say "Each meeting PC's agent logs in to this Pi's broker with its pc_id as user name and the"
-    say "password in /etc/siaga/pc-<pc_id>.password (see docs/agent.md)."
+    say "password in /etc/siaga/pc-<pc_id>.password (see docs/agent.md), over TLS: in agent.toml"
+    say "tls = true, port = 8883, ca_file = \"siaga-ca.crt\", a copy of /etc/siaga/siaga-ca.crt"
+    say "(e.g. scp <user>@<this Pi's address>:/etc/siaga/siaga-ca.crt .; docs/security.md)."
 fi

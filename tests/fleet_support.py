@@ -72,7 +72,7 @@ class Fleet:
         d.mkdir(parents=True, exist_ok=True)
         passwd = password_file(d / "siaga.passwd", PI_USERS)
         conf = (MOSQUITTO / "siaga.conf").read_text()
-        conf = re.sub(r"^listener .*$", "", conf, flags=re.M)
+        conf = re.sub(r"^(listener|certfile|keyfile) .*$", "", conf, flags=re.M)
         conf = conf.replace("/etc/mosquitto/siaga.passwd", str(passwd))
         conf = conf.replace("/etc/mosquitto/siaga.acl", str(MOSQUITTO / "siaga.acl"))
         bridge = bridge_config(site, f"127.0.0.1:{bridge_port or self.tls_port}",

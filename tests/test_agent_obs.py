@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -187,6 +189,7 @@ def test_the_example_obs_table_loads_once_uncommented(tmp_path):
     (tmp_path / "agent.toml").write_text(head + "[agent.obs]\n" + "\n".join(keys) + "\n")
     (tmp_path / "mqtt.password").write_text("x\n")
     (tmp_path / "obs.password").write_text("sandi-obs\n")
+    shutil.copy(ssl.get_default_verify_paths().cafile, tmp_path / "siaga-ca.crt")  # the Pi's CA
     obs_config = load_agent_config(tmp_path / "agent.toml").agent.obs
     assert obs_config == ObsConfig(password_file="obs.password", password="sandi-obs")
     assert len(keys) == 5

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 import shutil
+import ssl
 import subprocess
 import threading
 import tomllib
@@ -32,6 +33,8 @@ def _copy_with_secrets(example: Path, tmp_path: Path) -> Path:
     for name in re.findall(r'^\s*(?:password_file|api_token_file)\s*=\s*"([^"]+)"',
                            example.read_text(), re.M):
         (tmp_path / name).write_text("secret-for-test\n")
+    for name in re.findall(r'^\s*ca_file\s*=\s*"([^"]+)"', example.read_text(), re.M):
+        shutil.copy(ssl.get_default_verify_paths().cafile, tmp_path / name)  # real CAs (PEM)
     return target
 
 
@@ -89,7 +92,7 @@ def room_broker(tmp_path: Path, request: pytest.FixtureRequest) -> Mosquitto:
         create = ["-c"] if not passwd.exists() else []
         subprocess.run([tool, *create, "-b", str(passwd), user, password], check=True)
     conf = (FIRMWARE / "mosquitto" / "siaga.conf").read_text()
-    conf = re.sub(r"^listener .*$", "", conf, flags=re.M)  # Mosquitto() adds its own listener
+    conf = re.sub(r"^(listener|certfile|keyfile) .*$", "", conf, flags=re.M)  # Mosquitto() adds its own
     conf = conf.replace("/etc/mosquitto/siaga.passwd", str(passwd))
     conf = conf.replace("/etc/mosquitto/siaga.acl", str(FIRMWARE / "mosquitto" / "siaga.acl"))
     broker = Mosquitto(tmp_path / "mosquitto", extra=conf).start()

@@ -1,5 +1,7 @@
 """parse_reading and classify: real-looking `upsc` dumps of real UPS models, with their quirks."""
 
+from pathlib import Path
+
 import pytest
 from aionut import (NUTCommandError, NUTConnectionClosedError, NUTLoginError, NUTOSError,
                     NUTProtocolError, NUTTimeoutError, NUTValueError)
@@ -119,7 +121,7 @@ ups.test.result: Done and passed
 
 @pytest.mark.parametrize("variables, expected", [
     (APC_BACK_UPS, dict(status="OL", charge_pct=100.0, runtime_s=2530.0, load_pct=12.0,
-                        input_voltage=230.0, battery_date="2001/09/25",
+                        input_voltage=230.0, battery_date="2001-09-25",
                         test_result="No test initiated", on_battery=False)),
     (APC_ON_BATTERY_LOW, dict(status="OB DISCHRG LB", charge_pct=9.0, runtime_s=95.0,
                               input_voltage=0.0, on_battery=True, low_battery=True,
@@ -129,7 +131,7 @@ ups.test.result: Done and passed
     (CHEAP_BLAZER, dict(status="OB", charge_pct=None, runtime_s=None, on_battery=True)),
     (RUNTIME_65535, dict(status="OL CHRG", charge_pct=76.0, runtime_s=None, load_pct=0.0)),
     (TRAILING_SPACES, dict(status="OB DISCHRG", charge_pct=87.0, runtime_s=1260.0, load_pct=22.0,
-                           input_voltage=219.0, battery_date="2022/03/01",
+                           input_voltage=219.0, battery_date="2022-03-01",
                            test_result="Done and passed", on_battery=True)),
 ], ids=["apc-ol", "apc-ob-lb", "qx-no-runtime", "blazer-no-charge", "runtime-65535",
         "trailing-spaces"])
@@ -224,3 +226,53 @@ def test_summary_and_where():
     assert reading_summary(parse_reading("m", CHEAP_BLAZER, 0, True)) == "OB"
     assert UpsReader(UpsConfig(name="meeting")).where == 'UPS "meeting" at 127.0.0.1:3493'
     assert UpsReader(UpsConfig(name="m", host="::1")).where == 'UPS "m" at [::1]:3493'
+
+
+# ------------------------------------------------- the UPS's rating and battery date (issue 8)
+
+DDL = Path(__file__).parent / "fixtures" / "nut-ddl"
+
+
+def ddl_vars(name: str) -> dict[str, str]:
+    """A device dump of NUT's library as upsd would list it (dummy-ups drops "#" comments)."""
+    lines = (DDL / name).read_text().splitlines()
+    pairs = [line.split("#", 1)[0].split(":", 1) for line in lines if ":" in line.split("#", 1)[0]]
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@pytest.mark.parametrize("dump, watts, va, battery_date", [
+    # battery.mfr.date only: it is the battery's date.
+    ("APC__Back-UPS_BK650M2-CH__usbhid-ups__2.8.0__01.dev", 390.0, None, "2001-01-01"),
+    # battery.date "2624/00/02" is no date: battery.mfr.date instead.
+    ("APC__Back-UPS_LS_500__newhidups__2.0.3__01.dev", None, None, "2002-05-08"),
+    # battery.date "2065/165/165" and nothing else: unknown.
+    ("APC__AP9584__usbhid-ups__2.6.4__01.dev", None, None, ""),
+    # CyberPower writes its name, "CPS", as the battery's date.
+    ("Cyber_Power_Systems__Value_2200E-GP__usbhid-ups__2.4.3__01.dev", 296.0, None, ""),
+    ("Eaton__5E1100iUSB__usbhid-ups__2.7.1__01.dev", None, 1100.0, ""),
+    ("Novex__NUPS-650__blazer_usb__2.6.5__01.dev", None, None, ""),
+])
+def test_rating_and_battery_date_of_real_dumps(dump, watts, va, battery_date):
+    reading = parse_reading("meeting", ddl_vars(dump), 1000.0, True)
+    assert reading.reachable, reading.error_detail
+    assert (reading.realpower_nominal, reading.power_nominal, reading.battery_date) == (
+        watts, va, battery_date)
+
+
+@pytest.mark.parametrize("extra, watts, va, battery_date", [
+    ({"ups.realpower.nominal": "600 ", "battery.date": "2022/03/01 "}, 600.0, None, "2022-03-01"),
+    ({"ups.realpower.nominal": "0", "ups.power.nominal": "0"}, None, None, ""),       # "0": not rated
+    ({"ups.realpower.nominal": "", "ups.power.nominal": "1500"}, None, 1500.0, ""),
+    ({"ups.realpower.nominal": "n/a", "ups.power.nominal": "-5"}, None, None, ""),
+    ({"ups.power.nominal": "1e9"}, None, None, ""),                                  # misread
+    ({"battery.date": "03/01/22"}, None, None, "2022-03-01"),                        # APC mm/dd/yy
+    ({"battery.date": "2022-03-01"}, None, None, "2022-03-01"),
+    ({"battery.date": "not set", "battery.mfr.date": "2020/05/08"}, None, None, "2020-05-08"),
+    ({"battery.date": "2022/02/30"}, None, None, ""),                                # no such day
+    ({"battery.date": "1970/01/01"}, None, None, ""),                                # a placeholder
+    ({}, None, None, ""),
+])
+def test_rating_and_battery_date_quirks(extra, watts, va, battery_date):
+    reading = parse_reading("meeting", {"ups.status": "OL", **extra}, 1000.0, True)
+    assert (reading.realpower_nominal, reading.power_nominal, reading.battery_date) == (
+        watts, va, battery_date)

@@ -46,7 +46,7 @@ def test_on_mains_then_on_battery_and_unknown_name(upsd):
     r = read(reader)
     assert is_mains(r) and not r.on_battery
     assert (r.charge_pct, r.runtime_s, r.load_pct, r.input_voltage) == (100.0, 1800.0, 35.0, 220.0)
-    assert r.battery_date == "2024/01/15" and r.test_result == "Done and passed"
+    assert r.battery_date == "2024-01-15" and r.test_result == "Done and passed"
     upsd.set("meeting", ups_status="OB DISCHRG", battery_runtime="250")
     r, _ = read_until(reader, lambda r: r.on_battery and r.runtime_s == 250.0)
     assert r.status == "OB DISCHRG" and r.error == ""
