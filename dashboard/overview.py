@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard import present
-from dashboard.store import SiteEntry
+from dashboard.entry import SiteEntry
 
 VIEWS = ("cards", "table")
 PROBLEMS = "problems"          # the state filter "every room that is not ready"

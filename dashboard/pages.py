@@ -16,7 +16,7 @@ from dashboard import charts, present
 from dashboard import overview as ov
 from dashboard.history import RANGES
 from dashboard.resources import get_groups, get_siaga, get_store
-from dashboard.store import SiteEntry
+from dashboard.entry import SiteEntry
 from edge.config import ID_PATTERN
 
 bp = Blueprint("pages", __name__)
