@@ -58,7 +58,8 @@ RANGE = {"type": "string", "enum": ["6h", "24h", "7d", "30d"]}
 REPORT_QUERY = [
     _query("from", {"type": "string", "pattern": DAY}, "first day, YYYY-MM-DD (default: 90 days ago)"),
     _query("to", {"type": "string", "pattern": DAY}, "last day, YYYY-MM-DD (default: today)"),
-    _query("sites", {"type": "string"}, "site ids separated by commas (default: every site)"),
+    _query("sites", {"type": "string"}, "site ids, `prefix-*` or group names (`dashboard.groups`) "
+                                       "separated by commas (default: every site)"),
 ]
 OVERVIEW_QUERY = [
     _query("q", {"type": "string"}, "search: part of a room's name or id, any case"),

@@ -162,3 +162,8 @@ def test_api_sites_shows_a_repeated_state_with_its_new_time(client, store):
     store.put_state(replace(state, ts=state.ts + 30))         # the edge's 30 s repeat: same values
     again = {s["site"]: s for s in client.get("/api/sites").json["sites"]}
     assert len(first) == 5 and again["setda-bupati"]["ts"] == state.ts + 30
+
+
+def test_the_needs_report_takes_a_group_name(client):
+    report = client.get("/api/report?sites=kominfo").json
+    assert sorted(report["sites"]) == ["kominfo-rr2", "kominfo-utama"]
