@@ -96,6 +96,24 @@ def matches(entry: SiteEntry, filters: Filters) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What the overview shows: the group's rooms, how many pass the filters, the ones shown."""
+
+    scope: list[SiteEntry]
+    matching: int
+    shown: list[SiteEntry]
+
+
+def select(entries: list[SiteEntry], groups: Groups, filters: Filters) -> Selection:
+    """The rooms passing ``filters``, problems first, the first PAGE_ROOMS unless ``all``."""
+    scope = in_group(entries, groups, filters.group)
+    passing = present.sort_for_overview([e for e in scope if matches(e, filters)])
+    # Problems come first: the rooms left out are the calmest ones.
+    shown = passing if filters.all else passing[:PAGE_ROOMS]
+    return Selection(scope, len(passing), shown)
+
+
 def counts(entries: list[SiteEntry]) -> dict[str, int]:
     """Rooms per state (only the states that occur), worst first."""
     found: dict[str, int] = {}

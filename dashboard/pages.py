@@ -59,18 +59,15 @@ def _overview_page(filters: ov.Filters, fixed_group: bool = False) -> str:
 def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, Any]:
     groups = get_groups()
     entries = get_store().entries()
-    scope = ov.in_group(entries, groups, filters.group)
-    shown = [e for e in scope if ov.matches(e, filters)]
-    matching = len(shown)
-    shown = present.sort_for_overview(shown)
-    if not filters.all:   # problems come first: the rooms left out are the calmest ones
-        shown = shown[:ov.PAGE_ROOMS]
+    chosen = ov.select(entries, groups, filters)
+    shown = chosen.shown
     if ids is not None:
         wanted = set(ids.split(",")[:MAX_IDS])
         shown = [e for e in shown if e.site in wanted]
-    items = _items(shown, filters.view)
-    return {"items": items, "matching": matching, "limit": ov.PAGE_ROOMS, "all_entries": entries, "filters": filters, "shown": min(matching, ov.PAGE_ROOMS) if not filters.all else matching,
-            "scope": len(scope), "scope_entries": scope, "count_rows": ov.count_rows(entries, groups, filters.group),
+    return {"items": _items(shown, filters.view), "shown": len(chosen.shown),
+            "matching": chosen.matching, "scope": len(chosen.scope), "scope_entries": chosen.scope,
+            "limit": ov.PAGE_ROOMS, "all_entries": entries, "filters": filters,
+            "count_rows": ov.count_rows(entries, groups, filters.group),
             "group_names": groups.names, "states": ov.STATES,
             "filter_url": lambda **change: _filter_url(filters, **change)}
 

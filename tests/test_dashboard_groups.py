@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from dashboard import create_app
-from dashboard.overview import PAGE_ROOMS
+from dashboard.overview import PAGE_ROOMS, Groups
 from dashboard.report_data import choose_sites
 from dashboard.store import Store
 from edge.config import ConfigError, load_config
@@ -67,6 +67,15 @@ def test_a_bad_group_is_a_one_line_error_naming_the_key(tmp_path, groups, proble
         load_config(write_config(tmp_path, dashboard=groups))
     message = str(caught.value)
     assert message.startswith(f"siaga.toml: {problem}") and "\n" not in message
+
+
+@pytest.mark.parametrize("site, groups", [
+    ("bappeda-rr1", {"bappeda", "rr1"}), ("bappeda-aula", {"bappeda"}), ("kominfo-x", {"kominfo"}),
+    ("kominfo", set()), ("bappeda-rr10", {"rr1"}), ("setda", set())])
+def test_a_site_is_in_the_groups_that_name_it_or_its_prefix(site, groups):
+    table = Groups({"bappeda": ("bappeda-rr1", "bappeda-aula"), "kominfo": ("kominfo-*",),
+                    "rr1": ("bappeda-rr1*",)})
+    assert table.of(site) == groups
 
 
 def test_groups_load_as_a_table_too(tmp_path):
