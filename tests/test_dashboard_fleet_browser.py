@@ -152,4 +152,6 @@ def test_table_view_fits_the_screen_and_passes_axe(chromium, fleet_url, tmp_path
             found[f"{path}: {v['id']}"] = [n["target"] for n in v["nodes"]][:3]
     assert found == {}
     page.goto(fleet_url + "/?view=table&lang=id")
+    if viewport is PHONE:   # on a phone the counts fill the first screen: show the rows too
+        page.evaluate("document.querySelector('.counts li:nth-child(7)').scrollIntoView()")
     _screenshot(page, tmp_path / name, DOCS / name)
