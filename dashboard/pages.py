@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 
-from dashboard import charts, present
+from dashboard import charts
 from dashboard import overview as ov
 from dashboard.history import RANGES
 from dashboard.resources import get_groups, get_siaga, get_store

@@ -95,7 +95,7 @@ def test_filtered_overview_shows_exactly_one_state_of_one_group(chromium, fleet_
     page = chromium.new_context(viewport=DESKTOP).new_page()
     page.goto(fleet_url + "/?state=on_battery&group=kominfo")
     assert shown(page) == want
-    page.goto(fleet_url + f"/groups/kominfo?state=on_battery&view=table")
+    page.goto(fleet_url + "/groups/kominfo?state=on_battery&view=table")
     assert shown(page) == want and page.locator("table.rooms tbody tr").count() == len(want)
     # The form answers at once with JavaScript, and the address follows.
     page.goto(fleet_url + "/?view=table")
