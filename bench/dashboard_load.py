@@ -214,7 +214,10 @@ def run(tmp: Path, args: argparse.Namespace) -> None:
         event_burst(client, url, sites, args.events)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         print("GET /api/sites:", summary(timed_gets(conn, "/api/sites", 300)))
-        print("GET / (overview):", summary(timed_gets(conn, "/", 100)))
+        print("GET / (overview, the first 500 rooms, problems first):", summary(timed_gets(conn, "/", 100)))
+        print("GET /?view=table:", summary(timed_gets(conn, "/?view=table", 50)))
+        print("GET /?all=1 (every room's card):", summary(timed_gets(conn, "/?all=1", 30)))
+        print("GET /?q=...&state=ready (a search):", summary(timed_gets(conn, f"/?q={sites[1][:-1]}&state=ready", 50)))
         print("GET /sites/<site> (24 h charts):", summary(timed_gets(conn, f"/sites/{sites[0]}", 50)))
         print("GET /sites/<site>?range=7d:", summary(timed_gets(conn, f"/sites/{sites[0]}?range=7d", 30)))
         for range_name in history.RANGES:

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
@@ -238,8 +239,15 @@ def replay_5000(rooms: Rooms, journal: Journal, replayers: dict[str, Replayer],
     t = time.monotonic()
     client.publish(f"siaga/{site}/edge/state", to_json(state), qos=1, retain=True)  # ... then 5000
     probe = f"{url}/api/sites/{site}/events?limit=1"
-    done = wait_for(lambda: (e := json.load(urllib.request.urlopen(probe, timeout=10))["events"])
-                    and e[0]["seq"] == 5000, 120, 0.2)
+
+    def replayed() -> bool:
+        try:   # 404 until the room's first event is stored
+            events = json.load(urllib.request.urlopen(probe, timeout=10))["events"]
+        except urllib.error.HTTPError:
+            return False
+        return bool(events) and events[0]["seq"] == 5000
+
+    done = wait_for(replayed, 120, 0.2)
     print(f"replay: 4,999 missing events of one room back on the dashboard "
           f"{done and round(done, 1)} s after its state showed the gap (2 s grace included)")
     replayers[site].stop()

@@ -25,6 +25,7 @@ from dashboard.alerts import Alerter
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.feed import Feed
 from dashboard.metrics import SiagaCollector
+from dashboard.overview import Groups
 from dashboard.openapi import bp as openapi_bp
 from dashboard.resources import get_siaga
 from dashboard.store import Store
@@ -52,8 +53,10 @@ class Siaga:
     zone: ZoneInfo
     limiter: RateLimiter
     registry: CollectorRegistry
-    card_cache: dict[tuple[str, str], tuple[Any, Any]] = field(default_factory=dict)
+    card_cache: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
     alerter: Alerter | None = None
+    groups: Groups = field(default_factory=lambda: Groups({}))
+    sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
 
 
 def open_store(config: Config) -> Store:
@@ -91,7 +94,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
     app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry,
-                                    alerter=alerter)
+                                    alerter=alerter, groups=Groups(config.dashboard.groups))
     from dashboard import alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
         app.register_blueprint(blueprint)

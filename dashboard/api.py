@@ -68,8 +68,20 @@ def healthz() -> Response:
 @bp.get("/api/sites")
 def sites() -> Response:
     """Every site's latest state, each with ``stale``."""
-    body = ",".join(entry.api_json() for entry in get_store().entries())
-    return Response(f'{{"sites":[{body}]}}', mimetype="application/json")
+    return Response(_sites_body(), mimetype="application/json")
+
+
+def _sites_body() -> bytes:
+    """The body of /api/sites, made again only after a state, event or stale flag came in."""
+    siaga, store = get_siaga(), get_store()
+    store.sweep()
+    key = store.freshness        # read before the entries: a change meanwhile is made again
+    cached = siaga.sites_body
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in store.entries()) + b"]}"
+    siaga.sites_body = (key, body)
+    return body
 
 
 @bp.get("/api/sites/<site>")

@@ -12,12 +12,12 @@ import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard import catalogue, catalogue_events
+from dashboard import catalogue, catalogue_events, catalogue_overview
 
 LANGUAGES = ("id", "en")
 
-EN = {**catalogue.EN, **catalogue_events.EN}
-ID = {**catalogue.ID, **catalogue_events.ID}
+EN = {**catalogue.EN, **catalogue_events.EN, **catalogue_overview.EN}
+ID = {**catalogue.ID, **catalogue_events.ID, **catalogue_overview.ID}
 CATALOGUE = {"en": EN, "id": ID}
 
 

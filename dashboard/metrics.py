@@ -6,7 +6,8 @@ from typing import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from dashboard.store import SiteEntry, Store
+from dashboard.entry import SiteEntry
+from dashboard.store import Store
 from edge.messages import ROOM_STATES
 
 UPS_GAUGES = (  # name, help, UpsView field, scale

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from dashboard.overview import PAGE_ROOMS, PROBLEMS, STATES, VIEWS
 from edge.messages import USER_COMMAND_KINDS, ROOM_STATES
 
 bp = Blueprint("openapi", __name__)
@@ -57,7 +58,15 @@ RANGE = {"type": "string", "enum": ["6h", "24h", "7d", "30d"]}
 REPORT_QUERY = [
     _query("from", {"type": "string", "pattern": DAY}, "first day, YYYY-MM-DD (default: 90 days ago)"),
     _query("to", {"type": "string", "pattern": DAY}, "last day, YYYY-MM-DD (default: today)"),
-    _query("sites", {"type": "string"}, "site ids separated by commas (default: every site)"),
+    _query("sites", {"type": "string"}, "site ids, `prefix-*` or group names (`dashboard.groups`) "
+                                       "separated by commas (default: every site)"),
+]
+OVERVIEW_QUERY = [
+    _query("q", {"type": "string"}, "search: part of a room's name or id, any case"),
+    _query("state", {"type": "string", "enum": [PROBLEMS, *STATES]},
+           "only rooms in this state (`problems` = every room not ready)"),
+    _query("view", {"type": "string", "enum": list(VIEWS)}, "cards (default) or one table row per room"),
+    _query("all", {"type": "string", "enum": ["1"]}, f"every matching room, not only the first {PAGE_ROOMS}"),
 ]
 NUMBER_OR_NULL = {"type": "number", "nullable": True}
 METRIC = {"type": "object", "nullable": True, "properties": {
@@ -97,15 +106,19 @@ PATHS: dict[str, Any] = {
         "200": _json({"type": "object", "properties": {"ok": {"type": "boolean"},
                                                         "mqtt": {"type": "string"}}}, "connected"),
         "503": _json({"type": "object"}, "the broker is unreachable")}}},
-    "/": {"get": {"summary": "overview page: one card per site", "parameters": [LANG],
-                  "responses": {"200": _html("the overview")}}},
+    "/": {"get": {"summary": "overview page: one card (or table row) per site, problems first; "
+                             f"at most {PAGE_ROOMS} rooms unless `all=1`",
+                  "parameters": [*OVERVIEW_QUERY, _query("group", {"type": "string"},
+                                                          "only this group's sites"), LANG],
+                  "responses": {"200": _html("the overview"), "404": _html("unknown group")}}},
     "/sites/{site}": {"get": {
         "summary": "one site: UPS values, PCs, history charts, recent events",
         "parameters": [SITE, LANG, _query("range", RANGE, "chart range")],
         "responses": {"200": _html("the site's page"), "404": _html("unknown site")}}},
     "/groups/{group}": {"get": {
         "summary": "the overview of one group of sites (`dashboard.groups`)",
-        "parameters": [_path("group", "a group name", r"^[^/]{1,100}$", "bappeda"), LANG],
+        "parameters": [_path("group", "a group name", r"^[^/]{1,100}$", "bappeda"),
+                       *OVERVIEW_QUERY, LANG],
         "responses": {"200": _html("the group's overview"), "404": _html("unknown group")}}},
     "/report": {"get": {"summary": "the needs report as a printable page (A4)",
                         "parameters": [*REPORT_QUERY, LANG],

@@ -1,4 +1,4 @@
-"""The pages people read: the overview of every room and one page per room.
+"""The pages people read: the overview of every room (or of one group), and one page per room.
 
 Each page also has a partial (the part that changes), which the page's script fetches when
 /api/changes says something changed: live updates without a reload and without a framework.
@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 
-from dashboard import charts, present
+from dashboard import charts
+from dashboard import overview as ov
 from dashboard.history import RANGES
-from dashboard.resources import get_siaga, get_store
-from dashboard.store import SiteEntry
+from dashboard.resources import get_groups, get_siaga, get_store
+from dashboard.entry import SiteEntry
 from edge.config import ID_PATTERN
 
 bp = Blueprint("pages", __name__)
@@ -26,40 +27,75 @@ MAX_IDS = 1000
 
 @bp.get("/")
 def overview() -> str:
-    """One card per site, problems first."""
-    version = get_store().version  # read first: a change during rendering is fetched again
-    entries = get_store().entries()
-    return render_template("overview.html", cards=_cards(present.sort_for_overview(entries)),
-                           all_entries=entries, version=version)
+    """Every site, problems first; ``?q=&state=&group=&view=`` narrow it (work without JS)."""
+    return _overview_page(ov.read_filters(request.args))
+
+
+@bp.get("/groups/<group>")
+def group(group: str) -> str:
+    """The overview of one group of ``dashboard.groups``; 404 for an unknown group."""
+    if group not in get_groups():
+        abort(404)
+    return _overview_page(ov.read_filters(request.args, group), fixed_group=True)
 
 
 @bp.get("/partials/overview")
 def overview_partial() -> str:
-    """The summary and the cards of the sites in ``?ids=a,b`` (all without it)."""
+    """The counts and the rooms passing the filters; of the sites in ``?ids=a,b`` only (all
+    without it): what live.js swaps in."""
+    filters = ov.read_filters(request.args)
+    context = _overview_context(filters, ids=request.args.get("ids"))
+    return render_template("_overview_live.html", **context)
+
+
+def _overview_page(filters: ov.Filters, fixed_group: bool = False) -> str:
+    if filters.group and filters.group not in get_groups():
+        abort(404)
+    version = get_store().version  # read first: a change during rendering is fetched again
+    return render_template("overview.html", **_overview_context(filters), version=version,
+                           fixed_group=fixed_group)
+
+
+def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, Any]:
+    groups = get_groups()
     entries = get_store().entries()
-    shown = entries
-    if "ids" in request.args:
-        wanted = set(request.args["ids"].split(",")[:MAX_IDS])
-        shown = [e for e in entries if e.site in wanted]
-    return render_template("_overview_live.html", cards=_cards(present.sort_for_overview(shown)),
-                           all_entries=entries)
+    chosen = ov.select(entries, groups, filters)
+    shown = chosen.shown
+    if ids is not None:
+        wanted = set(ids.split(",")[:MAX_IDS])
+        shown = [e for e in shown if e.site in wanted]
+    return {"items": _items(shown, filters.view), "shown": len(chosen.shown),
+            "matching": chosen.matching, "scope": len(chosen.scope), "scope_entries": chosen.scope,
+            "limit": ov.PAGE_ROOMS, "all_entries": entries, "filters": filters,
+            "count_rows": ov.count_rows(entries, groups, filters.group),
+            "group_names": groups.names, "states": ov.STATES,
+            "filter_url": lambda **change: _filter_url(filters, **change)}
 
 
-def _cards(entries: list[SiteEntry]) -> list[Markup]:
-    """The cards' HTML; a card is rendered again only when its site changed (or the day did).
+def _filter_url(filters: ov.Filters, **change: str) -> str:
+    """The overview with ``filters`` changed; a group's overview lives at /groups/<group>."""
+    query = filters.query(**change)
+    group = query.pop("group", "")
+    if group:
+        return url_for("pages.group", group=group, **query)
+    return url_for("pages.overview", **query)
 
-    At 500 sites this turns the overview from ~80 ms of template work into string joining.
-    """
+
+def _items(entries: list[SiteEntry], view: str) -> list[Markup]:
+    """The cards' (or table rows') HTML; one is rendered again only when its site changed (or
+    the day did). At 500 sites this turns the overview from ~80 ms of template work into
+    string joining."""
     siaga = get_siaga()
     today = dt.datetime.now(siaga.zone).date()
-    cards = []
+    template = "_row.html" if view == "table" else "_card.html"
+    items = []
     for entry in entries:
-        key, stamp = (entry.site, g.lang), (entry.version, entry.stale, today)
+        key, stamp = (entry.site, g.lang, view), (entry.version, entry.stale, today)
         hit = siaga.card_cache.get(key)
         if hit is None or hit[0] != stamp:
-            hit = siaga.card_cache[key] = (stamp, Markup(render_template("_card.html", entry=entry)))
-        cards.append(hit[1])
-    return cards
+            hit = siaga.card_cache[key] = (stamp, Markup(render_template(template, entry=entry)))
+        items.append(hit[1])
+    return items
 
 
 @bp.get("/sites/<site>")

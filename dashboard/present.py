@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.i18n import has_text, minutes_long, translate
-from dashboard.store import SiteEntry
+from dashboard.entry import SiteEntry
 from edge.messages import StateSnapshot
 
 # Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.

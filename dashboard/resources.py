@@ -10,6 +10,7 @@ from flask import current_app
 if TYPE_CHECKING:
     from dashboard import Siaga
     from dashboard.feed import Feed
+    from dashboard.overview import Groups
     from dashboard.store import Store
 
 KEY = "siaga"          # create_app keeps its Siaga under this name
@@ -34,3 +35,8 @@ def mqtt_connected() -> bool:
     """True while the feed is connected to the broker."""
     feed = get_feed()
     return feed is not None and feed.connected
+
+
+def get_groups() -> "Groups":
+    """``dashboard.groups``, with each site's groups remembered."""
+    return get_siaga().groups

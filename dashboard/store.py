@@ -14,11 +14,11 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from dashboard import history
 from dashboard.database import Database
+from dashboard.entry import SiteEntry
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
 
 logger = logging.getLogger(__name__)
@@ -28,36 +28,6 @@ MINUTES_KEEP_S = 8 * 86400   # minutes serve the charts up to 7 days
 HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
 EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
-
-
-@dataclass
-class SiteEntry:
-    """One site as the dashboard knows it right now."""
-
-    state: StateSnapshot
-    data: dict[str, Any]             # to_dict(state), made once: the API serves it often
-    availability: str | None = None  # the edge's retained online/offline; None = not heard
-    version: int = 0
-    stale: bool = False
-
-    @property
-    def site(self) -> str:
-        """The site id."""
-        return self.state.site
-
-    def __post_init__(self) -> None:
-        # The JSON of the snapshot without its closing brace, made once: /api/sites at 500 sites
-        # then joins strings instead of serialising 500 nested dicts on every request.
-        self._json_head = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))[:-1]
-
-    def api(self) -> dict[str, Any]:
-        """The snapshot as /api/sites shows it: the contract's fields plus ``stale``."""
-        return {**self.data, "stale": self.stale, "availability": self.availability}
-
-    def api_json(self) -> str:
-        """``api()`` as JSON text."""
-        tail = json.dumps({"stale": self.stale, "availability": self.availability})[1:]
-        return f"{self._json_head},{tail}"
 
 
 class Store:
@@ -78,7 +48,9 @@ class Store:
         self._battery: dict[str, tuple[float, float]] = {}  # open on-battery span: (start, last seen)
         self._removed: dict[str, int] = {}
         self._version = 0
+        self._writes = 0          # every new state, even one that only repeats (its ts is new)
         self._pruned = 0.0
+        self._pending: list[Callable[[], None]] = []   # writes made after the lock is released
         self._full_logged = False
         # Called with each new state and each newly kept event (the alerts listen); they run
         # under the store's lock, so they must only hand the item on.
@@ -131,18 +103,31 @@ class Store:
             entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
             entry.stale = self._is_stale(entry, now)
             self._entries[state.site] = entry
+            self._writes += 1
             self._record(entry, room_changed=old is None or old.state.room != state.room)
             self._prune(now)
             self._tell(state)
+        self._write_pending()
         return True
+
+    def _later(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Do a database write once the store's lock is released: the pages and /api/sites
+        wait for that lock, and a write (or SQLite's WAL checkpoint) can take milliseconds."""
+        self._pending.append(lambda: write(*args, **kwargs))
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            todo, self._pending = self._pending, []
+        for write in todo:     # in order; the database has its own lock for its writer
+            write()
 
     def put_event(self, event: JournalEvent) -> bool:
         """Keep one journal event; False when (site, seq) was already kept."""
+        self.count("event")
+        if not self.db.add_event(event):     # outside the store's lock (see _later)
+            self.count("duplicate")
+            return False
         with self._lock:
-            self.count("event")
-            if not self.db.add_event(event):
-                self.count("duplicate")
-                return False
             entry = self._entries.get(event.site)
             if entry is not None:
                 self._version += 1
@@ -217,6 +202,11 @@ class Store:
             return self._version, sorted(changed), False
 
     @property
+    def freshness(self) -> tuple[int, int]:
+        """(version, states taken): changes when anything /api/sites shows may have changed."""
+        return self._version, self._writes
+
+    @property
     def version(self) -> int:
         """The number of changes so far."""
         return self._version
@@ -260,6 +250,7 @@ class Store:
 
     def close(self) -> None:
         """Write the minutes in progress and close the database."""
+        self._write_pending()
         with self._lock:
             for minute in self._minutes.values():
                 self.db.add_minute(minute)
@@ -273,12 +264,12 @@ class Store:
         start = history.floor_to(state.ts, history.MINUTE)
         minute = self._minutes.get(state.site)
         if minute is not None and minute.start != start:
-            self.db.add_minute(minute)
+            self._later(self.db.add_minute, minute)
             minute = None
         if minute is None:
             minute = self._minutes[state.site] = history.Minute(state.site, start)
         if minute.stats == dict.fromkeys(history.METRICS) or room_changed:
-            self.db.save_state(state.site, json.dumps(entry.data, separators=(",", ":")))
+            self._later(self.db.save_state, state.site, json.dumps(entry.data, separators=(",", ":")))
         minute.add(history.values_of(state))
         self._track_battery(state)
 
@@ -288,17 +279,17 @@ class Store:
             # The outage's own start when the edge says it; else from the first state on battery.
             start = state.outage.started if state.outage is not None else span[0] if span else state.ts
             if span is None or start > span[0] + 1:   # a new outage (the end of the last one was missed)
-                self.db.battery_span(state.site, start=start, stop=span[1] if span else None)
+                self._later(self.db.battery_span, state.site, start=start, stop=span[1] if span else None)
                 span = (start, start)
             self._battery[state.site] = (span[0], max(span[1], state.ts))
         elif span is not None:
-            self.db.battery_span(state.site, stop=state.ts)
+            self._later(self.db.battery_span, state.site, stop=state.ts)
             del self._battery[state.site]
 
     def _prune(self, now: float) -> None:
         if now - self._pruned >= PRUNE_EVERY_S:
             self._pruned = now
-            self.db.prune(now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
+            self._later(self.db.prune, now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
 
 
 def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:

@@ -14,8 +14,10 @@ import re
 import ssl
 import tomllib
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable
 
 from edge.signing import BadKey, read_key, read_keys
@@ -23,6 +25,8 @@ from edge.signing import BadKey, read_key, read_keys
 logger = logging.getLogger(__name__)
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# A group's member (CONTRACT §5.6): a site id, or an id prefix ending in "*" ("kominfo-*").
+MEMBER_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}|[a-z0-9][a-z0-9-]{0,61}\*")
 
 
 class ConfigError(Exception):
@@ -132,6 +136,8 @@ class DashboardConfig:
     api_token: str = field(default="", repr=False)
     stale_after_s: float = 90
     behind_proxy: bool = False    # trust one reverse proxy's X-Forwarded-* (docs/security.md)
+    # name -> site ids or "prefix*" (CONTRACT §5.6), read-only; the overview and the report use it
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -296,6 +302,23 @@ def topic_prefix(v: Any) -> str | None:
     return "must be a non-empty topic without +, # or a trailing /"
 
 
+def table(v: Any) -> str | None:
+    """A TOML table (its entries are checked by the section's own reader)."""
+    return None if isinstance(v, dict) else "must be a table"
+
+
+def group_problem(name: str, members: Any) -> str | None:
+    """What is wrong with one entry of dashboard.groups, or None."""
+    if not ID_PATTERN.fullmatch(name):
+        return "a group name must match [a-z0-9][a-z0-9-]{0,62} (lower-case letters, digits, dashes)"
+    if not isinstance(members, list) or not members:
+        return 'must be a non-empty list of site ids or id prefixes ending in "*"'
+    bad = next((m for m in members if not isinstance(m, str) or not MEMBER_PATTERN.fullmatch(m)), None)
+    if bad is not None:
+        return f'{_show(bad)} is neither a site id nor an id prefix ending in "*" ("kominfo-*")'
+    return None
+
+
 def sites_filter(v: Any) -> str | None:
     """"+" or a list of site ids."""
     if v == "+" or list_of(identifier, "site ids")(v) is None:
@@ -321,7 +344,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
              "buzzer_pin": integer(0, 27), "button_pin": integer(0, 27)},
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
-                  "stale_after_s": number(10), "behind_proxy": flag},
+                  "stale_after_s": number(10), "behind_proxy": flag, "groups": table},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
@@ -447,6 +470,17 @@ class _Reader:
             self.error("agent.command_key_file", str(exc), show=False)
             return agent
 
+    def groups(self, dash: DashboardConfig) -> DashboardConfig:
+        """``dash`` with dashboard.groups checked, one error per bad group, naming it."""
+        good = {}
+        for name, members in dict(dash.groups).items():
+            problem = group_problem(name, members)
+            if problem:
+                self.error(f"dashboard.groups.{name}", problem, show=False)
+            else:
+                good[name] = tuple(members)
+        return dataclasses.replace(dash, groups=MappingProxyType(good))
+
     def required(self, key: str, value: str) -> None:
         if not value and not any(e.startswith(f"{self.path.name}: {key}:") for e in self.errors):
             self.error(key, "is required", show=False)
@@ -515,6 +549,7 @@ def load_config(path: str | Path) -> Config:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
     dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
+    dash = r.groups(dash)
     edge = r.command_keys(r.section("edge"))
     config = Config(str(r.path), site, mqtt, tuple(ups), edge, policy, gpio, dash,
                     r.section("alerts"), r.section("homeassistant"))

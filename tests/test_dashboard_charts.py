@@ -8,7 +8,7 @@ import pytest
 
 from dashboard import charts, i18n, present
 from dashboard.history import RANGES, window
-from dashboard.store import SiteEntry
+from dashboard.entry import SiteEntry
 from edge.messages import to_dict
 from tests.dashboard_support import snapshot
 

@@ -41,20 +41,25 @@
     });
     var same = sorted.every(function (c, i) { return c === cards[i]; });
     if (!same) sorted.forEach(function (c) { grid.appendChild(c); });
+    var limit = parseInt(grid.dataset.limit || "0", 10);   // the page shows the first N rooms
+    if (limit) sorted.slice(limit).forEach(function (c) { c.remove(); });
   }
 
+  // Cards, or table rows (?view=table): each item carries data-site and its sort key.
   function updateOverview(sites) {
     var url = root.dataset.partial;
     var all = sites.length > 200;
-    if (!all) url += "?ids=" + encodeURIComponent(sites.join(","));
+    var generation = filterGeneration;
+    if (!all) url += (url.indexOf("?") < 0 ? "?" : "&") + "ids=" + encodeURIComponent(sites.join(","));
     return getText(url).then(function (html) {
+      if (generation !== filterGeneration) return;    // the filters changed meanwhile
       var part = fragment(html);
       if (all) { updateHeaderLed(part); root.replaceChildren(part); return; }
       var summary = part.getElementById("summary");
       if (summary) document.getElementById("summary").replaceWith(summary);
       updateHeaderLed(part);
-      var grid = document.getElementById("cards");
-      var fresh = part.querySelectorAll(".card");
+      var grid = document.querySelector("[data-items]");
+      var fresh = part.querySelectorAll("[data-items] > [data-site]");
       var seen = {};
       Array.prototype.forEach.call(fresh, function (card) {
         seen[card.dataset.site] = true;
@@ -68,6 +73,46 @@
       var empty = document.getElementById("empty");
       if (empty && grid.children.length) empty.remove();
       sortCards(grid);
+    });
+  }
+
+  // The filter form works without JavaScript (a GET with ?q=&state=&group=&view=); here it
+  // answers at once: the same query fetches the overview's partial, and the address follows.
+  var filterGeneration = 0, filterTimer = null;
+  var filterForm = document.querySelector("form[data-instant]");
+
+  function filterQuery() {
+    var params = new URLSearchParams();
+    new FormData(filterForm).forEach(function (value, key) {
+      if (value && !(key === "view" && value === "cards")) params.append(key, value);
+    });
+    return params;
+  }
+
+  function applyFilters() {
+    clearTimeout(filterTimer);
+    var params = filterQuery();
+    var address = filterForm.getAttribute("action") + (params.toString() ? "?" + params : "");
+    history.replaceState(null, "", address);
+    if (filterForm.dataset.group) params.set("group", filterForm.dataset.group);
+    var base = root.dataset.partialBase;
+    root.dataset.partial = base + (params.toString() ? "?" + params : "");
+    filterGeneration += 1;
+    var generation = filterGeneration;
+    getText(root.dataset.partial).then(function (html) {
+      if (generation !== filterGeneration) return;
+      var part = fragment(html);
+      updateHeaderLed(part);
+      root.replaceChildren(part);
+    }).catch(function () { showBanner(banner && banner.dataset.liveLost); });
+  }
+
+  if (filterForm && root && window.fetch && window.URLSearchParams) {
+    filterForm.addEventListener("submit", function (event) { event.preventDefault(); applyFilters(); });
+    filterForm.addEventListener("change", applyFilters);
+    filterForm.addEventListener("input", function () {
+      clearTimeout(filterTimer);
+      filterTimer = setTimeout(applyFilters, 250);
     });
   }
 
