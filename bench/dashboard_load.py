@@ -31,6 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard import history  # noqa: E402
 from dashboard.database import Database  # noqa: E402
+from dashboard.overview import PAGE_ROOMS  # noqa: E402
 from edge.messages import JournalEvent, to_json  # noqa: E402
 from edge.servers import Mosquitto, free_port, stop_process  # noqa: E402
 from tests.dashboard_support import snapshot, start_dashboard, write_config  # noqa: E402
@@ -214,7 +215,7 @@ def run(tmp: Path, args: argparse.Namespace) -> None:
         event_burst(client, url, sites, args.events)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         print("GET /api/sites:", summary(timed_gets(conn, "/api/sites", 300)))
-        print("GET / (overview, the first 500 rooms, problems first):", summary(timed_gets(conn, "/", 100)))
+        print(f"GET / (overview, at most {PAGE_ROOMS} rooms, problems first):", summary(timed_gets(conn, "/", 100)))
         print("GET /?view=table:", summary(timed_gets(conn, "/?view=table", 50)))
         print("GET /?all=1 (every room's card):", summary(timed_gets(conn, "/?all=1", 30)))
         print("GET /?q=...&state=ready (a search):", summary(timed_gets(conn, f"/?q={sites[1][:-1]}&state=ready", 50)))
