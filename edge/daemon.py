@@ -94,6 +94,7 @@ class Edge:
         readings, _ = await asyncio.gather(
             asyncio.gather(*(r.read(time.time()) for r in self.readers)), self.refresh_commands())
         pcs, acks, commands = self.bus.drain()
+        self.journal.flush()  # events held while the disk was full or read-only, if any
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
