@@ -1,0 +1,429 @@
+"""The fault matrix's rig and its expectations, shared by tests/test_faults_matrix.py and
+bench/soak.py.
+
+Everything is real: upsd + dummy-ups and mosquitto (edge.servers), the `siaga edge` process
+(mock GPIO: its LED is read from the state it publishes), the `siaga agent` process whose
+shutdown command only appends a line to a file, and a dashboard Feed + Store fed from the
+broker. Policy times are short so that a cell takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dashboard.feed import Feed
+from dashboard.store import Store
+from edge.config import load_config
+from edge.servers import Mosquitto, Upsd, stop_process
+from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
+from tests.dashboard_support import LOOK
+from tests.dashboard_support import write_config as dashboard_config
+from tests.faults_disk import JournalDisk, make_read_only, make_writable
+from tests.observer import Observer
+from tests.test_edge_outage import run_edge_process, write_config
+from tests.waiting import wait_until
+
+PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown_grace",
+          "after_restore")
+FAULTS = ("upsd_killed", "driver_killed", "driver_frozen", "broker_killed", "broker_restarted",
+          "agent_killed", "agent_restarted", "edge_sigkill", "journal_full", "journal_readonly",
+          "clock_forward_1h", "clock_back_1h")
+STAGES = ("on_battery", "wrapup", "shutdown")
+BASE_ROOM = {"on_mains": "ready", "before_notice": "on_battery", "after_notice": "on_battery",
+             "after_wrapup": "wrapup", "shutdown_grace": "shutdown", "after_restore": "ready"}
+UPS_FAULTS = ("upsd_killed", "driver_killed", "driver_frozen")
+AGENT_GRACE_S = 3.0
+POLICY = {"notice_after_s": 2, "pc_offline_after_s": 4, "resend_after_s": 1,
+          "unreadable_wrapup_after_s": 3}
+HOLD_S = {"driver_frozen": 8.0, "broker_killed": 4.0, "agent_killed": 6.0}  # others: 3 s
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a cell must show: written before it runs (see ``expect``)."""
+
+    during: frozenset[str]      # room states allowed once the fault has taken effect
+    shutdowns: int              # lines the PC's shutdown command wrote in the whole cell
+    why: str                    # the rule, in words, for docs/reliability.md
+
+    def row(self) -> str:
+        """The expectation in one cell of the table."""
+        return f"room {'/'.join(sorted(self.during))}; PC off {self.shutdowns}x; {self.why}"
+
+
+def expect(fault: str, phase: str) -> Expect:
+    """The expected behaviour of one cell. Always, besides: the room ends `ready` with a green
+    LED, the LED matches the room, journal seq 1..N with no gap, the dashboard's copy equals the
+    journal, at most one notice/wrap-up/shutdown per outage, a cancel for every outage that told
+    the PC anything, no PC command on mains, no traceback, the edge exits 0 on SIGTERM."""
+    base = BASE_ROOM[phase]
+    shutdowns = 1 if phase == "shutdown_grace" else 0
+    outage = base in STAGES
+    if fault in UPS_FAULTS:
+        if outage:  # an unreadable UPS mid-outage keeps the outage; time may move it on
+            return Expect(frozenset(STAGES[STAGES.index(base):]), shutdowns,
+                          "outage kept (never ended by an unreadable UPS), stages only forward")
+        return Expect(frozenset({"fault"}), shutdowns, "fault (red), never an outage")
+    if fault in ("agent_killed", "agent_restarted") and not outage:
+        return Expect(frozenset({"ready", "attention"}), shutdowns,
+                      "PC offline is at most attention; no command")
+    if fault == "agent_killed":   # dead through the grace; power back before it restarts
+        return Expect(frozenset({base}), 0, "stage kept; a PC whose agent comes back after the "
+                      "power did is not shut down (the cancel wins)")
+    if fault == "agent_restarted":
+        return Expect(frozenset({base}), shutdowns,
+                      "stage kept; a shutdown waiting out its grace survives an agent restart")
+    if fault == "broker_killed":
+        return Expect(frozenset({"-"}), shutdowns, "room runs on unseen (power comes back while "
+                      "the broker is down); state republished and events replayed after")
+    what = {
+            "broker_restarted": "state republished on reconnect; missed events replayed",
+            "edge_sigkill": "resumes the outage from the journal: no second notice/shutdown",
+            "journal_full": "room runs on; events held, published, written when there is room",
+            "journal_readonly": "room runs on; events held, published, written when writable",
+            "clock_forward_1h": "no stage moves (durations are monotonic)",
+            "clock_back_1h": "no stage moves (durations are monotonic)"}[fault]
+    return Expect(frozenset({base}), shutdowns, what)
+
+
+@dataclass
+class Rig:
+    """One room on real servers; ``tmp`` is its own directory."""
+
+    tmp: Path
+    upsd: Upsd
+    broker: Mosquitto
+    journal_dir: Path | None = None       # a tmpfs of its own for the disk-full fault
+    disk: JournalDisk | None = None
+    edge: subprocess.Popen | None = None
+    agent: subprocess.Popen | None = None
+    ups_values: dict[str, str] = field(default_factory=lambda: {"ups.status": "OL"})
+    edge_starts: int = 0
+
+    def start(self, with_disk: bool = False) -> "Rig":
+        """Edge, agent, dashboard and a watcher, all on the servers given."""
+        if with_disk:
+            self.disk = JournalDisk(self.tmp / "disk")
+        self.config = write_config(self.disk.directory if self.disk else self.tmp, self.upsd,
+                                   self.broker, site=SITE, **POLICY)
+        self.journal = (self.disk.directory if self.disk else self.tmp) / "journal.sqlite3"
+        self.clock_file = self.tmp / "clock-offset"
+        self.clock_file.write_text("0")
+        self.marker = self.tmp / "shutdown.marker"
+        self.watch = Observer(self.broker.port, f"siaga/{SITE}/#")
+        dash = self.tmp / "dash"
+        dash.mkdir(exist_ok=True)
+        self.store = Store(str(dash / "dashboard.sqlite3"))
+        self.feed = Feed(load_config(dashboard_config(dash, mqtt_port=self.broker.port)),
+                         self.store, client_id=f"dash-{self.tmp.name}")
+        self.feed.start()
+        self.start_edge()
+        self.watch.wait(lambda: (s := self.watch.state()) and s["room"] == "ready", 20, "ready")
+        self.start_agent()
+        self.watch.wait(lambda: "pc_online" in self.watch.event_kinds(), 20, "pc_online")
+        return self
+
+    def start_edge(self) -> None:
+        """`siaga edge` with the test clock seam (edge/clock.py) pointed at our offset file."""
+        self.edge = run_edge_process(self.config, self.tmp,
+                                     env={"SIAGA_CLOCK_OFFSET_FILE": str(self.clock_file)})
+        self.edge_starts += 1
+        self.watch.wait(lambda: self.watch.event_kinds().count("edge_started") >= self.edge_starts,
+                        20, "edge_started")
+
+    def start_agent(self) -> None:
+        """`siaga agent`; its shutdown appends a line to ``marker``."""
+        agent_dir = self.tmp / "agent"
+        agent_dir.mkdir(exist_ok=True)
+        config = write_agent_config(agent_dir, self.broker.port, shutdown_grace_s=AGENT_GRACE_S,
+                                    shutdown_command=marker_argv(self.marker, "shutdown\n"))
+        with open(agent_dir / "agent.log", "ab") as log:
+            self.agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
+                                           str(config)], stdout=subprocess.DEVNULL, stderr=log)
+
+    # --- the UPS ---------------------------------------------------------------------------
+    def ups(self, **values: str) -> None:
+        """Change the UPS (ups_status="OB") and remember it for a NUT restart."""
+        for key, value in values.items():
+            self.ups_values[key.replace("_", ".")] = value
+        self.upsd.set(**values)
+
+    def restart_nut(self) -> None:
+        """upsd and driver again, with the values the UPS had (a restarted upsd needs a new
+        driver: shared/TESTING.md)."""
+        self.upsd.stop()
+        self.upsd.start(values=self.ups_values, wait_for=self.ups_values["ups.status"])
+
+    # --- what people see -------------------------------------------------------------------
+    def kinds(self) -> list[str]:
+        return self.watch.event_kinds()
+
+    def wait_kind(self, kind: str, count: int = 1, timeout: float = 15) -> None:
+        self.watch.wait(lambda: self.kinds().count(kind) >= count, timeout, kind)
+
+    def fresh_state(self, since: float, timeout: float) -> dict:
+        """The first state snapshot received after ``since`` (time.time())."""
+        def fresh() -> dict | None:
+            states = [p for at, t, p, _ in list(self.watch.messages)
+                      if at > since and t.endswith("/edge/state")]
+            return json.loads(states[-1]) if states else None
+        return wait_until(fresh, timeout, what="a state snapshot after the fault")
+
+    def room(self) -> dict:
+        return self.watch.state() or {}
+
+    def shutdowns(self) -> int:
+        return self.marker.read_text().count("shutdown") if self.marker.exists() else 0
+
+    def commands(self) -> list[dict]:
+        """Distinct PC commands seen on the broker (a resend keeps its id), in order."""
+        seen: dict[str, dict] = {}
+        for c in self.watch.json_on(f"/pc/{PC}/command"):
+            seen.setdefault(c["id"], c)
+        return list(seen.values())
+
+    def journal_rows(self) -> list[tuple]:
+        with sqlite3.connect(self.journal) as db:
+            rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
+        return [(s, t, k, json.loads(d)) for s, t, k, d in rows]
+
+    def held(self) -> list[tuple]:
+        return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(self.store.events(SITE, 100000))]
+
+    def logs(self) -> str:
+        text = (self.tmp / "edge.log").read_text(errors="replace") if (self.tmp / "edge.log").exists() else ""
+        agent = self.tmp / "agent" / "agent.log"
+        return text + (agent.read_text(errors="replace") if agent.exists() else "")
+
+    def close(self) -> None:
+        """Stop everything we started (by PID), undo disk faults."""
+        if self.journal.exists():
+            make_writable(self.journal)
+        for proc in (self.agent, self.edge):
+            stop_process(proc, 10)
+        self.feed.stop()
+        self.store.close()
+        self.watch.close()
+        if self.disk:
+            self.disk.free()
+            self.disk.close()
+
+
+# --- phases --------------------------------------------------------------------------------
+def drive(rig: Rig, phase: str) -> None:
+    """Bring the room to ``phase``."""
+    if phase == "on_mains":
+        return
+    rig.ups(ups_status="OB DISCHRG", battery_runtime="1500")
+    rig.wait_kind("power_lost")
+    if phase == "before_notice":
+        return
+    rig.wait_kind("notice_sent")
+    rig.watch.wait(lambda: any(a["kind"] == "notice" for a in rig.watch.json_on(f"/pc/{PC}/ack")),
+                   10, "notice ack")
+    if phase == "after_restore":
+        rig.ups(ups_status="OL CHRG", battery_runtime="1800")
+        rig.wait_kind("cancel_sent")
+        return
+    if phase == "after_notice":
+        return
+    rig.ups(battery_runtime="250")
+    rig.wait_kind("wrapup_sent")
+    if phase == "after_wrapup":
+        return
+    rig.ups(ups_status="OB DISCHRG LB")
+    rig.wait_kind("shutdown_sent")
+    rig.watch.wait(lambda: any(a["kind"] == "shutdown" for a in rig.watch.json_on(f"/pc/{PC}/ack")),
+                   10, "shutdown ack")
+
+
+# --- faults --------------------------------------------------------------------------------
+def inject(rig: Rig, fault: str) -> None:
+    """Make the fault happen, for real."""
+    if fault == "upsd_killed":
+        rig.upsd.upsd.kill()
+    elif fault == "driver_killed":
+        rig.upsd.drivers["meeting"].kill()
+    elif fault == "driver_frozen":
+        rig.upsd.drivers["meeting"].send_signal(signal.SIGSTOP)
+    elif fault == "broker_killed":
+        rig.broker.proc.kill()
+        rig.broker.proc.wait()
+    elif fault == "broker_restarted":
+        rig.broker.stop()
+        rig.broker.start()
+    elif fault == "agent_killed":
+        rig.agent.kill()
+        rig.agent.wait()
+    elif fault == "agent_restarted":
+        stop_process(rig.agent)
+        rig.start_agent()
+    elif fault == "edge_sigkill":
+        rig.edge.kill()
+        rig.edge.wait()
+        rig.start_edge()
+    elif fault == "journal_full":
+        rig.disk.fill()
+    elif fault == "journal_readonly":
+        make_read_only(rig.journal)
+    elif fault.startswith("clock_"):
+        rig.clock_file.write_text("3600" if "forward" in fault else "-3600")
+    else:
+        raise ValueError(fault)
+
+
+def clear(rig: Rig, fault: str) -> None:
+    """The fault ends as it would on site (systemd restarts a daemon, the disk gets room);
+    a clock step stays (it is the new time)."""
+    if fault in ("upsd_killed", "driver_killed"):
+        rig.restart_nut()
+    elif fault == "driver_frozen":
+        rig.upsd.drivers["meeting"].send_signal(signal.SIGCONT)
+    elif fault == "broker_killed":
+        rig.broker.start()
+    elif fault == "agent_killed":
+        rig.start_agent()
+    elif fault == "journal_full":
+        rig.disk.free()
+    elif fault == "journal_readonly":
+        make_writable(rig.journal)
+
+
+def finish(rig: Rig) -> None:
+    """Power back (if it was off), then wait until the room, the PC and the dashboard settle.
+    Counts come from the journal: the watcher misses what was sent while the broker was down."""
+    if rig.ups_values["ups.status"] not in ("OL", "OL CHRG"):
+        rig.ups(ups_status="OL CHRG", battery_runtime="1800")
+    rig.watch.wait(lambda: rig.room().get("room") == "ready" and not rig.room().get("reasons"),
+                   45, "ready again")
+
+    def settled() -> bool:
+        kinds = [r[2] for r in rig.journal_rows()]
+        told = any(k in kinds for k in ("notice_sent", "wrapup_sent", "shutdown_sent"))
+        return (kinds.count("power_restored") >= kinds.count("power_lost")
+                and (not told or kinds[-1:] != ["power_restored"] and "cancel_sent" in kinds))
+    wait_until(settled, 20, what="power_restored and cancel_sent in the journal")
+    wait_until(lambda: rig.held() == rig.journal_rows(), 60, what="the dashboard equals the journal",
+               context=lambda: f"held {[r[0] for r in rig.held()]}, journal "
+                               f"{[r[0] for r in rig.journal_rows()]}")
+
+
+@dataclass
+class Result:
+    """What one cell showed."""
+
+    fault: str
+    phase: str
+    ok: bool
+    seen: str           # what happened, in a few words
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+def check(rig: Rig, want: Expect, during: str, phase: str) -> list[str]:
+    """Every invariant of the cell; the problems found (none: the cell passed)."""
+    problems = []
+    if during != "-" and during not in want.during:
+        problems.append(f"room during the fault was {during}, expected {sorted(want.during)}")
+    snap = rig.room()
+    if snap.get("room") != "ready" or snap.get("indicator", {}).get("led") != "green":
+        problems.append(f"ended {snap.get('room')} with LED {snap.get('indicator')}")
+    if rig.shutdowns() != want.shutdowns:
+        problems.append(f"the PC shut down {rig.shutdowns()} times, expected {want.shutdowns}")
+    rows = rig.journal_rows()
+    if [r[0] for r in rows] != list(range(1, len(rows) + 1)):
+        problems.append(f"journal seq not contiguous: {[r[0] for r in rows]}")
+    if rig.held() != rows:
+        problems.append("the dashboard's copy differs from the journal")
+    problems += outage_problems([r[2] for r in rows])
+    if phase in ("on_mains",) and rig.commands():
+        problems.append(f"commands on mains: {[c['kind'] for c in rig.commands()]}")
+    if phase == "after_restore" and "shutdown" in [c["kind"] for c in rig.commands()]:
+        problems.append("a shutdown was sent after the power came back")
+    if "Traceback" in rig.logs():
+        problems.append("a traceback in a log")
+    return problems
+
+
+def outage_problems(kinds: list[str]) -> list[str]:
+    """Per outage in the journal: whole (lost .. restored), at most one of each command, a
+    cancel when the PC was told anything."""
+    problems, outage = [], None
+    for kind in kinds + ["<end>"]:
+        if kind == "power_lost":
+            outage = []
+        elif outage is not None and kind in ("power_restored", "<end>"):
+            outage.append(kind)
+        elif outage is not None:
+            outage.append(kind)
+            continue
+        else:
+            continue
+        if kind == "power_lost":
+            continue
+        told = [k for k in outage if k in ("notice_sent", "wrapup_sent", "shutdown_sent")]
+        if len(told) != len(set(told)):
+            problems.append(f"an outage sent a command twice: {told}")
+        if kind == "<end>":
+            problems.append("an outage was never restored")
+        outage = None
+    # cancel_sent follows power_restored (it is journaled after it): check in order
+    after = " ".join(kinds)
+    for chunk in after.split("power_lost")[1:]:
+        if any(k in chunk.split("power_restored")[0] for k in ("notice_sent", "shutdown_sent")) \
+                and "cancel_sent" not in chunk:
+            problems.append("an outage that told the PC something ended with no cancel")
+    return problems
+
+
+def run_cell(tmp: Path, fault: str, phase: str) -> Result:
+    """One cell, start to finish, on servers of its own."""
+    started = time.monotonic()
+    tmp.mkdir(parents=True, exist_ok=True)
+    upsd, broker = Upsd(tmp / "nut").start(), Mosquitto(tmp / "mosquitto").start()
+    rig = Rig(tmp, upsd, broker)
+    want, during, problems = expect(fault, phase), "-", []
+    try:
+        rig.start(with_disk=fault == "journal_full")
+        drive(rig, phase)
+        inject(rig, fault)
+        hold = HOLD_S.get(fault, 3.0)
+        if phase == "shutdown_grace":
+            hold = max(hold, AGENT_GRACE_S + 1.5)   # the grace runs out while the fault holds
+        time.sleep(hold)
+        if fault == "broker_restarted":   # back at once: the room is seen again once republished
+            rig.fresh_state(time.time() - hold, 45)
+        if fault != "broker_killed":      # (while the broker is down nobody sees the room)
+            during = rig.room().get("room", "?")
+            led = rig.room().get("indicator", {}).get("led")
+            if during in LOOK and led != LOOK[during][0]:
+                problems.append(f"LED {led} in room {during}")
+        if fault not in UPS_FAULTS and rig.ups_values["ups.status"] != "OL CHRG" \
+                and rig.ups_values["ups.status"] != "OL":
+            rig.ups(ups_status="OL CHRG", battery_runtime="1800")   # power back, fault or not
+            time.sleep(2.0)
+        clear(rig, fault)
+        if fault == "broker_killed":
+            rig.fresh_state(time.time(), 45)
+        finish(rig)
+        problems += check(rig, want, during, phase)
+        rig.edge.send_signal(signal.SIGTERM)
+        if rig.edge.wait(15) != 0:
+            problems.append(f"the edge exited {rig.edge.returncode} on SIGTERM")
+    except (AssertionError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
+        problems.append(f"{type(exc).__name__}: {str(exc)[:600]}")
+    finally:
+        try:
+            rig.close()
+        finally:
+            broker.stop()
+            upsd.stop()
+    seen = f"room {during}; PC off {rig.shutdowns()}x; {len(rig.kinds())} events"
+    return Result(fault, phase, not problems, seen, time.monotonic() - started, problems)
