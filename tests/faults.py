@@ -62,7 +62,8 @@ def expect(fault: str, phase: str) -> Expect:
     """The expected behaviour of one cell. Always, besides: the room ends `ready` with a green
     LED, the LED matches the room, journal seq 1..N with no gap, the dashboard's copy equals the
     journal, at most one notice/wrap-up/shutdown per outage, a cancel for every outage that told
-    the PC anything, no PC command on mains, no traceback, the edge exits 0 on SIGTERM."""
+    the PC anything, the PC refused no command (its acks say ok), no PC command on mains, no
+    traceback, the edge exits 0 on SIGTERM."""
     base = BASE_ROOM[phase]
     shutdowns = 1 if phase == "shutdown_grace" else 0
     outage = base in STAGES
@@ -343,6 +344,10 @@ def check(rig: Rig, want: Expect, during: str, phase: str) -> list[str]:
     if rig.held() != rows:
         problems.append("the dashboard's copy differs from the journal")
     problems += outage_problems([r[2] for r in rows])
+    refused = [(r[3].get("kind"), r[3].get("detail")) for r in rows
+               if r[2] == "pc_ack" and not r[3].get("ok")]
+    if refused:
+        problems.append(f"the PC refused commands: {refused}")
     if phase in ("on_mains",) and rig.commands():
         problems.append(f"commands on mains: {[c['kind'] for c in rig.commands()]}")
     if phase == "after_restore" and "shutdown" in [c["kind"] for c in rig.commands()]:
