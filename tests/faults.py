@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dashboard.feed import Feed
 from dashboard.store import Store
+from edge.agent.main import RESUME_MIN_S
 from edge.config import load_config
 from edge.servers import Mosquitto, Upsd, stop_process
 from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
@@ -148,6 +149,12 @@ class Rig:
         with open(agent_dir / "agent.log", "ab") as log:
             self.agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
                                            str(config)], stdout=subprocess.DEVNULL, stderr=log)
+
+    def silence(self) -> None:
+        """The dashboard's "silence" edge command: journaled as `command` in any room state."""
+        self.watch.publish(f"siaga/{SITE}/edge/command", json.dumps(
+            {"v": 1, "id": f"s{time.monotonic_ns()}", "ts": time.time(), "kind": "silence",
+             "by": "fault-matrix"}))
 
     # --- the UPS ---------------------------------------------------------------------------
     def ups(self, **values: str) -> None:
@@ -399,9 +406,12 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         rig.start(with_disk=fault == "journal_full")
         drive(rig, phase)
         inject(rig, fault)
+        if fault != "broker_killed":   # something to journal while the fault holds, on mains too
+            rig.silence()
         hold = HOLD_S.get(fault, 3.0)
-        if phase == "shutdown_grace":
-            hold = max(hold, AGENT_GRACE_S + 1.5)   # the grace runs out while the fault holds
+        if phase == "shutdown_grace":   # the grace runs out while the fault holds; a restarted
+            # agent resumes a pending shutdown with at least RESUME_MIN_S left
+            hold = max(hold, (RESUME_MIN_S if fault == "agent_restarted" else AGENT_GRACE_S) + 1.5)
         time.sleep(hold)
         if fault == "broker_restarted":   # back at once: the room is seen again once republished
             rig.fresh_state(time.time() - hold, 45)

@@ -16,8 +16,7 @@ import pytest
 from tests.faults import FAULTS, PHASES, run_cell
 
 SAMPLE = [("broker_restarted", "after_notice"), ("edge_sigkill", "shutdown_grace"),
-          ("driver_frozen", "before_notice"), ("journal_readonly", "on_mains"),
-          ("journal_full", "after_wrapup")]
+          ("driver_frozen", "before_notice"), ("journal_readonly", "after_notice")]
 CELLS = ([(f, p) for f in FAULTS for p in PHASES] if os.environ.get("SIAGA_FAULT_MATRIX") == "full"
          else SAMPLE)
 
