@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from edge.servers import Mosquitto, Upsd, free_port, stop_process  # noqa: E402
 from tests.agent_helpers import SITE  # noqa: E402
 from tests.dashboard_support import write_config as dashboard_config  # noqa: E402
-from tests.faults import Rig, clear, inject, outage_problems  # noqa: E402
+from tests.faults import Rig, clear, inject  # noqa: E402
+from tests.faults_cell import outage_problems  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
 
 SOAK_FAULTS = ("upsd_killed", "driver_killed", "broker_restarted", "agent_restarted",

@@ -1,6 +1,7 @@
 """Real disk faults for the journal: a small tmpfs filled to the last byte, an immutable file.
 
-Both need root (the tests run as root here and in CI). Neither is simulated:
+Both need root: as another user the commands run under ``sudo -n`` (CI's runner has it).
+Neither is simulated:
 - full: the journal lives on its own 8 MB tmpfs; ``fill()`` writes a filler file until the
   kernel answers ENOSPC, which SQLite reports as SQLITE_FULL ("database or disk is full"), the
   path a full SD card takes. (``prlimit --fsize`` would give EFBIG, which SQLite reports as a
@@ -27,8 +28,8 @@ class JournalDisk:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs",
-                        str(directory)], check=True, capture_output=True)
+        as_root(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=1777", "tmpfs",
+                 str(directory)])
         self.filler = directory / "filler"
         self.path = directory / "journal.sqlite3"
 
@@ -53,7 +54,7 @@ class JournalDisk:
 
     def close(self) -> None:
         """Unmount the tmpfs (lazily: a process still holding the journal does not stop it)."""
-        subprocess.run(["umount", "-l", str(self.directory)], check=False, capture_output=True)
+        as_root(["umount", "-l", str(self.directory)], check=False)
 
 
 def journal_files(path: Path) -> list[str]:
@@ -63,14 +64,15 @@ def journal_files(path: Path) -> list[str]:
 
 def make_read_only(path: Path) -> None:
     """chattr +i on the journal and its WAL."""
-    subprocess.run(["chattr", "+i", *journal_files(path)], check=True, capture_output=True)
+    as_root(["chattr", "+i", *journal_files(path)])
 
 
 def make_writable(path: Path) -> None:
     """chattr -i on the journal and its WAL."""
-    subprocess.run(["chattr", "-i", *journal_files(path)], check=True, capture_output=True)
+    as_root(["chattr", "-i", *journal_files(path)])
 
 
-def is_root() -> bool:
-    """The disk faults need root (mount, chattr)."""
-    return os.geteuid() == 0
+def as_root(argv: list[str], check: bool = True) -> None:
+    """Run ``argv`` as root: directly when we are, else with ``sudo -n`` (fails, never asks)."""
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    subprocess.run(prefix + argv, check=check, capture_output=True)

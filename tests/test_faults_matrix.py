@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from tests.faults import FAULTS, PHASES, run_cell
+from tests.faults import FAULTS, PHASES
+from tests.faults_cell import run_cell
 
 SAMPLE = [("broker_restarted", "after_notice"), ("edge_sigkill", "shutdown_grace"),
           ("driver_frozen", "before_notice"), ("journal_readonly", "after_notice")]
