@@ -9,7 +9,8 @@ in at a random point of some outages (seeded: the same seed gives the same run).
 every outage journaled whole (power_lost .. power_restored, at most one notice/wrap-up/shutdown,
 a cancel for every outage), seq contiguous, the dashboard's database equal to the journal
 (events lost = journal events it does not have), RSS of each daemon at its start and at the end.
-Figures are printed (and appended to docs/reliability.md with --doc).
+Figures are printed; with --doc FILE they also replace the soak section of that document
+(between its SOAK markers, e.g. docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -182,19 +183,34 @@ def report(f: dict) -> str:
     return "\n".join(lines)
 
 
+def write_doc(doc: Path, args: argparse.Namespace, text: str) -> None:
+    """Replace what lies between the document's SOAK markers with this run's figures."""
+    begin, end = "<!-- SOAK BEGIN -->", "<!-- SOAK END -->"
+    head, rest = doc.read_text(encoding="utf-8").split(begin, 1)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    body = (f"Run {when}: `python bench/soak.py --outages {args.outages} --seed {args.seed} "
+            f"--fault-rate {args.fault_rate}`\n\n{text}")
+    doc.write_text(f"{head}{begin}\n{body}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outages", type=int, default=20)  # make bench: ~2 min
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--doc", help="write the figures into this document's SOAK section")
     args = parser.parse_args()
     figures = run(args.outages, args.seed, args.fault_rate)
     text = report(figures)
     print(text)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
-    bad = figures["events_lost"] or not figures["seq_contiguous"] or figures["outage_problems"]
+    if args.doc:
+        write_doc(Path(args.doc), args, text)
+    bad = (figures["events_lost"] or figures["differ"] or not figures["seq_contiguous"]
+           or figures["outage_problems"] or figures["pc_shutdowns"] > figures["shutdown_sent"]
+           or figures["tracebacks"])
     return 1 if bad else 0
 
 
