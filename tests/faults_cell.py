@@ -110,7 +110,7 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         rig.start(with_disk=fault == "journal_full")
         drive(rig, phase)
         inject(rig, fault)
-        if fault != "broker_killed":   # something to journal while the fault holds, on mains too
+        if not fault.startswith("broker_"):  # something to journal while the fault holds
             rig.silence()
         hold = HOLD_S.get(fault, 3.0)
         if phase == "shutdown_grace":   # the grace runs out while the fault holds; a restarted
@@ -119,6 +119,7 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         time.sleep(hold)
         if fault == "broker_restarted":   # back at once: the room is seen again once republished
             rig.fresh_state(time.time() - hold, 45)
+            rig.silence()                 # (our watcher is connected again: it saw the state)
         if fault != "broker_killed":      # (while the broker is down nobody sees the room)
             during = rig.room().get("room", "?")
             led = rig.room().get("indicator", {}).get("led")
@@ -136,7 +137,8 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         rig.edge.send_signal(signal.SIGTERM)
         if rig.edge.wait(15) != 0:
             problems.append(f"the edge exited {rig.edge.returncode} on SIGTERM")
-    except (AssertionError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
+    except (AssertionError, TimeoutError, OSError, RuntimeError,
+            subprocess.SubprocessError) as exc:
         problems.append(f"{type(exc).__name__}: {str(exc)[:600]}")
     finally:
         try:
