@@ -42,7 +42,7 @@ test: apt-test venv $(AXE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
-# fault matrix (72 cells on the real servers, ~20 min; make test runs 5 of them) whose results
+# fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results
 # regenerate the table in docs/reliability.md (written even when a cell fails; make then fails).
 FAULT_RESULTS := .cache/fault-matrix.jsonl
 reliability: apt-test venv
