@@ -10,7 +10,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability
+.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -41,10 +41,22 @@ axe: $(AXE)
 test: apt-test venv $(AXE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The property tests (fuzzing) with 2,000 examples each instead of make test's 50.
+# The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
+# fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results
+# regenerate the table in docs/reliability.md (written even when a cell fails; make then fails).
+FAULT_RESULTS := .cache/fault-matrix.jsonl
 reliability: apt-test venv
 	SIAGA_HYPOTHESIS_PROFILE=reliability $(BIN)/python -m pytest -q tests/test_property_*.py \
 	  tests/test_signing.py tests/test_openapi.py $(PYTEST_ARGS)
+	mkdir -p .cache && rm -f $(FAULT_RESULTS)
+	SIAGA_FAULT_MATRIX=full SIAGA_FAULT_RESULTS=$(CURDIR)/$(FAULT_RESULTS) $(BIN)/python -m pytest \
+	  -q tests/test_faults_matrix.py $(PYTEST_ARGS); status=$$?; \
+	  $(BIN)/python scripts/reliability_table.py $(FAULT_RESULTS) docs/reliability.md && exit $$status
+
+# Compressed outages with random faults (bench/soak.py); SOAK_OUTAGES=1000 for the issue's figure.
+SOAK_OUTAGES ?= 100
+soak: apt-test venv
+	$(BIN)/python bench/soak.py --outages $(SOAK_OUTAGES)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Container
 
+from edge.clock import wall
 from edge.config import Config
 from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
                            StateSnapshot, Topics, decode, parse_topic, to_json)
@@ -116,7 +116,7 @@ class EdgeBus:
             report = self._pcs.get(m.pc, PcReport(m.pc))
             if m.what == "status":
                 # A retained status may be hours old: then its own ts is the best guess.
-                seen = min(time.time(), m.message.ts) if m.retained else time.time()
+                seen = min(wall(), m.message.ts) if m.retained else wall()
                 self._pcs[m.pc] = replace(report, status=m.message, last_seen=seen, available=True)
             elif m.what == "availability":
                 self._pcs[m.pc] = replace(report, available=m.message)

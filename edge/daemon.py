@@ -21,6 +21,7 @@ import time
 from dataclasses import replace
 
 from edge import sdnotify
+from edge.clock import wall
 from edge.bus import EdgeBus
 from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
@@ -92,12 +93,13 @@ class Edge:
         """Poll every UPS, decide, act."""
         # Beside the polls, not before them: a slow answer never delays a reading.
         readings, _ = await asyncio.gather(
-            asyncio.gather(*(r.read(time.time()) for r in self.readers)), self.refresh_commands())
+            asyncio.gather(*(r.read(wall()) for r in self.readers)), self.refresh_commands())
         pcs, acks, commands = self.bus.drain()
+        self.journal.flush()  # events held while the disk was full or read-only, if any
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
-        inputs = Inputs(time.time(), tuple(readings), pcs, acks, commands, pressed,
+        inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
                         mono=time.monotonic())
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
@@ -134,7 +136,7 @@ class Edge:
 
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
-        now = time.time()
+        now = wall()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
         self.bus.start()

@@ -4,6 +4,13 @@ One table of events. ``seq`` grows by exactly 1 per event for the life of the fi
 so readers can tell when they missed one. WAL with ``synchronous=FULL``: an ``append`` that has
 returned is on disk, even if the Pi loses power or the process is killed the next instant.
 One writer (the daemon loop) and any number of reader threads share one connection behind a lock.
+
+A disk that is full or a file that became read-only must not stop the room (CONTRACT §3: the
+journal is evidence, the room is the job): an event that cannot be written is *held* in memory
+with the seq it will have (this process is the file's only writer, so the next seq is known),
+returned so the daemon publishes it at once, and written, in order and with that seq, as soon as
+the file takes writes again (each later append and each ``flush``). One error line when writing
+stops, one when it works again. Held events die with the process; nothing else is lost.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ class Journal:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=10)
         self._lock = threading.Lock()
+        self._held: list[JournalEvent] = []   # appended but not yet on disk, oldest first
+        self._failing = False
         try:
             self._setup()
         except sqlite3.Error:
@@ -60,22 +69,51 @@ class Journal:
         elif version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"{self.path} was written by a newer Siaga "
                                         f"(schema {version}, this one knows {SCHEMA_VERSION})")
+        self._written = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
 
     def append(self, site: str, ts: float, kind: str, detail: dict[str, Any]) -> JournalEvent:
-        """Write one event with the next ``seq``, in one transaction; return it."""
+        """Give the event the next ``seq`` and write it in one transaction; return it. When the
+        file cannot be written (disk full, read-only) the event is held and written later."""
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
         with self._lock:
+            seq = self._written + len(self._held) + 1
+            event = JournalEvent(site=site, seq=seq, ts=ts, kind=kind, detail=json.loads(text))
+            self._held.append(event)
+            self._write_held()
+        return event
+
+    def flush(self) -> int:
+        """Try again to write the held events; how many are still held."""
+        with self._lock:
+            if self._held:
+                self._write_held()
+            return len(self._held)
+
+    def _write_held(self) -> None:
+        try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0]
-                self._db.execute("INSERT INTO events (seq, site, ts, kind, detail) "
-                                 "VALUES (?, ?, ?, ?, ?)", (seq, site, ts, kind, text))
+                self._db.executemany(
+                    "INSERT INTO events (seq, site, ts, kind, detail) VALUES (?, ?, ?, ?, ?)",
+                    [(e.seq, e.site, e.ts, e.kind, json.dumps(e.detail, ensure_ascii=False,
+                                                             sort_keys=True)) for e in self._held])
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
-        return JournalEvent(site=site, seq=seq, ts=ts, kind=kind, detail=json.loads(text))
+        except (sqlite3.Error, OSError) as exc:
+            if not self._failing:
+                logger.error("cannot write the journal %s (%s): events are kept in memory and "
+                             "published, and written when it can", self.path, exc)
+                self._failing = True
+            return
+        if self._failing:
+            logger.warning("the journal %s takes writes again: %d held events written", self.path,
+                           len(self._held))
+            self._failing = False
+        self._written = self._held[-1].seq
+        self._held.clear()
 
     def events(self, limit: int = 50, before: int | None = None) -> list[JournalEvent]:
         """Up to ``limit`` events, newest first; only those with seq < ``before`` when given."""
@@ -118,11 +156,17 @@ class Journal:
         return [event_from_row(*row) for row in rows]
 
     def last_seq(self) -> int:
-        """The seq of the newest event, 0 for an empty journal."""
+        """The seq of the newest event (held ones included), 0 for an empty journal."""
         with self._lock:
-            return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+            return self._written + len(self._held)
 
     def close(self) -> None:
         """Close the database (the WAL is checkpointed by SQLite)."""
         with self._lock:
+            if self._held:
+                self._write_held()
+            if self._held:
+                logger.error("the journal %s still cannot be written: %d events (seq %d-%d) are "
+                             "lost from it (they were published)", self.path, len(self._held),
+                             self._held[0].seq, self._held[-1].seq)
             self._db.close()

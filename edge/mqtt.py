@@ -72,6 +72,9 @@ class MqttLink:
         # comes first, and a message published meanwhile would pass the broker before we listen.
         self.listening = threading.Event()
         self._subscribe_mid: int | None = None
+        # The MQTT v5 message expiry left on the message being handled (None: it had none), for
+        # the handler to read: paho calls on_message from its one network thread, one at a time.
+        self.expiry_left: int | None = None
         self._protocol = paho.MQTTv5
         self._lost_logged = False
         self._fail_logged = False
@@ -181,6 +184,7 @@ class MqttLink:
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_message:
+            self.expiry_left = getattr(msg.properties, "MessageExpiryInterval", None)
             self.on_message(msg.topic, msg.payload, msg.retain)
 
     @staticmethod

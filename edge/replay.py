@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Callable, Protocol
 
+from edge.clock import wall
 from edge.messages import EdgeCommand, EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Replayer:
         if not events:
             return 0
         detail = {"from_seq": events[0].seq, "to_seq": events[-1].seq, "by": command.by}
-        self.record(EventKind.REPLAYED.value, detail, time.time())
+        self.record(EventKind.REPLAYED.value, detail, wall())
         return len(events)
 
     def _work(self) -> None:

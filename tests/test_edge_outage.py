@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -290,10 +291,12 @@ def test_hostile_payloads_are_dropped_and_the_edge_keeps_going(tmp_path, upsd, b
     assert any("ignored a bad message" in r.message for r in caplog.records)
 
 
-def run_edge_process(config: Path, tmp_path: Path) -> subprocess.Popen:
+def run_edge_process(config: Path, tmp_path: Path, env: dict | None = None) -> subprocess.Popen:
+    """`siaga edge` as its own process, its output in tmp_path/edge.log (``env``: extra variables)."""
     with open(tmp_path / "edge.log", "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "edge.cli", "edge", "-c", str(config)],
-                                stdout=log, stderr=subprocess.STDOUT)
+                                stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **env} if env else None)
 
 
 def test_sigkill_mid_outage_resumes_without_a_second_notice(tmp_path, upsd, broker, watch):

@@ -61,7 +61,7 @@ class BannerOnly:
         if topic != self.topic:
             return
         now = self.clock()
-        verdict = judge(payload, now, self.handled)
+        verdict = judge(payload, now, self.handled, broker_fresh=bool(self.link.expiry_left))
         if not verdict.act:
             logger.debug("banner-only: command not shown: %s", verdict.reason)
             return

@@ -39,9 +39,17 @@ class Verdict:
     reason: str = ""             # why it is ignored (logged once); "" when acted on
 
 
-def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"") -> Verdict:
+def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"",
+          broker_fresh: bool = False) -> Verdict:
     """Decide about one command payload received at ``now``; with a ``key``, only a command
-    signed with it is acted on (CONTRACT §5.9)."""
+    signed with it is acted on (CONTRACT §5.9).
+
+    ``broker_fresh``: the broker delivered it with MQTT v5 message expiry left, so it is not
+    older than its MQTT lifetime whatever the two wall clocks say; it is then judged in the
+    sender's own clock (expired if ``expires`` is not after its ``ts``). The edge's ``expires``
+    is its own clock's; an
+    edge clock an hour behind the PC's (a Pi without a real-time clock before NTP, an NTP step)
+    made every command look expired, and a refused cancel let a PC shut down on mains."""
     try:
         cmd = decode(PcCommand, raw)
     except BadMessage as exc:
@@ -57,7 +65,7 @@ def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"") -> 
     if cmd.id in handled:
         return Verdict(False, cmd, Ack(cmd.id, cmd.kind, True, now, "already handled"),
                        f"{cmd.kind} command {cmd.id} already handled: acked again, not acted on")
-    if cmd.expires < now:
+    if cmd.expires <= cmd.ts if broker_fresh else cmd.expires < now:
         skew = f" (sent at {cmd.ts:.0f}, our clock says {now:.0f}: do the clocks differ?)" \
             if abs(now - cmd.ts) > CLOCK_SKEW_WARN_S else ""
         return Verdict(False, cmd, Ack(cmd.id, cmd.kind, False, now, "expired"),

@@ -132,7 +132,8 @@ class Agent:
         if topic != self.topic("command"):
             return
         now = self.clock()
-        verdict = judge(payload, now, self.handled, self.config.agent.command_key)
+        fresh = bool(self.link.expiry_left)   # the broker vouches: within its 120 s life
+        verdict = judge(payload, now, self.handled, self.config.agent.command_key, fresh)
         if not verdict.act and verdict.command is not None and verdict.command.id in self._ack_later:
             # A resend while OBS saves: an "already handled" ack now would be journaled instead
             # of the saved file's name, which follows.

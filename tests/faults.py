@@ -1,0 +1,303 @@
+"""The fault matrix's rig and its expectations, shared by tests/test_faults_matrix.py and
+bench/soak.py.
+
+Everything is real: upsd + dummy-ups and mosquitto (edge.servers), the `siaga edge` process
+(mock GPIO: its LED is read from the state it publishes), the `siaga agent` process whose
+shutdown command only appends a line to a file, and a dashboard Feed + Store fed from the
+broker. Policy times are short so that a cell takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dashboard.feed import Feed
+from dashboard.store import Store
+from edge.config import load_config
+from edge.servers import Upsd, Mosquitto, stop_process
+from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
+from tests.dashboard_support import write_config as dashboard_config
+from tests.faults_disk import JournalDisk, make_read_only, make_writable
+from tests.observer import Observer
+from tests.test_edge_outage import run_edge_process, write_config
+from tests.waiting import wait_until
+
+PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown_grace",
+          "after_restore")
+FAULTS = ("upsd_killed", "driver_killed", "driver_frozen", "broker_killed", "broker_restarted",
+          "agent_killed", "agent_restarted", "edge_sigkill", "journal_full", "journal_readonly",
+          "clock_forward_1h", "clock_back_1h")
+STAGES = ("on_battery", "wrapup", "shutdown")
+SENT_KINDS = ("notice_sent", "wrapup_sent", "shutdown_sent")
+BASE_ROOM = {"on_mains": "ready", "before_notice": "on_battery", "after_notice": "on_battery",
+             "after_wrapup": "wrapup", "shutdown_grace": "shutdown", "after_restore": "ready"}
+UPS_FAULTS = ("upsd_killed", "driver_killed", "driver_frozen")
+AGENT_GRACE_S = 3.0
+POLICY = {"notice_after_s": 2, "pc_offline_after_s": 4, "resend_after_s": 1,
+          "unreadable_wrapup_after_s": 3}
+HOLD_S = {"driver_frozen": 8.0, "broker_killed": 4.0, "agent_killed": 6.0}  # others: 3 s
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a cell must show: written before it runs (see ``expect``)."""
+
+    during: frozenset[str]      # room states allowed once the fault has taken effect
+    shutdowns: int              # lines the PC's shutdown command wrote in the whole cell
+    why: str                    # the rule, in words, for docs/reliability.md
+
+    def row(self) -> str:
+        """The expectation in one cell of the table."""
+        return f"room {'/'.join(sorted(self.during))}; PC off {self.shutdowns}x; {self.why}"
+
+
+def expect(fault: str, phase: str) -> Expect:
+    """The expected behaviour of one cell. Always, besides: the room ends `ready` with a green
+    LED, the LED matches the room, journal seq 1..N with no gap, the dashboard's copy equals the
+    journal, at most one notice/wrap-up/shutdown per outage, a cancel for every outage that told
+    the PC anything, the PC refused no command (its acks say ok), no PC command on mains, no
+    traceback, the edge exits 0 on SIGTERM."""
+    base = BASE_ROOM[phase]
+    shutdowns = 1 if phase == "shutdown_grace" else 0
+    outage = base in STAGES
+    if fault in UPS_FAULTS:
+        if outage:  # an unreadable UPS mid-outage keeps the outage; time may move it on
+            return Expect(frozenset(STAGES[STAGES.index(base):]), shutdowns,
+                          "outage kept (never ended by an unreadable UPS), stages only forward")
+        return Expect(frozenset({"fault"}), shutdowns, "fault (red), never an outage")
+    if fault in ("agent_killed", "agent_restarted") and not outage:
+        return Expect(frozenset({"ready", "attention"}), shutdowns,
+                      "PC offline is at most attention; no command")
+    if fault == "agent_killed":   # dead through the grace; power back before it restarts
+        return Expect(frozenset({base}), 0, "stage kept; a PC whose agent comes back after the "
+                      "power did is not shut down (the cancel wins)")
+    if fault == "agent_restarted":
+        return Expect(frozenset({base}), shutdowns,
+                      "stage kept; a shutdown waiting out its grace survives an agent restart")
+    if fault == "broker_killed":
+        return Expect(frozenset({"-"}), shutdowns, "room runs on unseen (power comes back while "
+                      "the broker is down); state republished and events replayed after")
+    what = {
+            "broker_restarted": "state republished on reconnect; missed events replayed",
+            "edge_sigkill": "resumes the outage from the journal: no second notice/shutdown",
+            "journal_full": "room runs on; events held, published, written when there is room",
+            "journal_readonly": "room runs on; events held, published, written when writable",
+            "clock_forward_1h": "no stage moves (durations are monotonic)",
+            "clock_back_1h": "no stage moves (durations are monotonic)"}[fault]
+    return Expect(frozenset({base}), shutdowns, what)
+
+
+@dataclass
+class Rig:
+    """One room on real servers; ``tmp`` is its own directory."""
+
+    tmp: Path
+    upsd: Upsd
+    broker: Mosquitto
+    journal_dir: Path | None = None       # a tmpfs of its own for the disk-full fault
+    disk: JournalDisk | None = None
+    edge: subprocess.Popen | None = None
+    agent: subprocess.Popen | None = None
+    ups_values: dict[str, str] = field(default_factory=lambda: {"ups.status": "OL"})
+    edge_starts: int = 0
+
+    def start(self, with_disk: bool = False) -> "Rig":
+        """Edge, agent, dashboard and a watcher, all on the servers given."""
+        if with_disk:
+            self.disk = JournalDisk(self.tmp / "disk")
+        self.config = write_config(self.disk.directory if self.disk else self.tmp, self.upsd,
+                                   self.broker, site=SITE, **POLICY)
+        self.journal = (self.disk.directory if self.disk else self.tmp) / "journal.sqlite3"
+        self.clock_file = self.tmp / "clock-offset"
+        self.clock_file.write_text("0")
+        self.marker = self.tmp / "shutdown.marker"
+        self.watch = Observer(self.broker.port, f"siaga/{SITE}/#")
+        dash = self.tmp / "dash"
+        dash.mkdir(exist_ok=True)
+        self.store = Store(str(dash / "dashboard.sqlite3"))
+        self.feed = Feed(load_config(dashboard_config(dash, mqtt_port=self.broker.port)),
+                         self.store, client_id=f"dash-{self.tmp.name}")
+        self.feed.start()
+        self.start_edge()
+        self.watch.wait(lambda: (s := self.watch.state()) and s["room"] == "ready", 20, "ready")
+        self.start_agent()
+        self.watch.wait(lambda: "pc_online" in self.watch.event_kinds(), 20, "pc_online")
+        return self
+
+    def start_edge(self) -> None:
+        """`siaga edge` with the test clock seam (edge/clock.py) pointed at our offset file."""
+        self.edge = run_edge_process(self.config, self.tmp,
+                                     env={"SIAGA_CLOCK_OFFSET_FILE": str(self.clock_file)})
+        self.edge_starts += 1
+        self.watch.wait(lambda: self.watch.event_kinds().count("edge_started") >= self.edge_starts,
+                        20, "edge_started")
+
+    def start_agent(self) -> None:
+        """`siaga agent`; its shutdown appends a line to ``marker``."""
+        agent_dir = self.tmp / "agent"
+        agent_dir.mkdir(exist_ok=True)
+        config = write_agent_config(agent_dir, self.broker.port, shutdown_grace_s=AGENT_GRACE_S,
+                                    shutdown_command=marker_argv(self.marker, "shutdown\n"))
+        with open(agent_dir / "agent.log", "ab") as log:
+            self.agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
+                                           str(config)], stdout=subprocess.DEVNULL, stderr=log)
+
+    def silence(self) -> None:
+        """The dashboard's "silence" edge command: journaled as `command` in any room state."""
+        self.watch.publish(f"siaga/{SITE}/edge/command", json.dumps(
+            {"v": 1, "id": f"s{time.monotonic_ns()}", "ts": time.time(), "kind": "silence",
+             "by": "fault-matrix"}))
+
+    # --- the UPS ---------------------------------------------------------------------------
+    def ups(self, **values: str) -> None:
+        """Change the UPS (ups_status="OB") and remember it for a NUT restart."""
+        for key, value in values.items():
+            self.ups_values[key.replace("_", ".")] = value
+        self.upsd.set(**values)
+
+    def restart_nut(self) -> None:
+        """upsd and driver again, with the values the UPS had (a restarted upsd needs a new
+        driver: shared/TESTING.md)."""
+        self.upsd.stop()
+        self.upsd.start(values=self.ups_values, wait_for=self.ups_values["ups.status"])
+
+    # --- what people see -------------------------------------------------------------------
+    def kinds(self) -> list[str]:
+        return self.watch.event_kinds()
+
+    def wait_kind(self, kind: str, count: int = 1, timeout: float = 15) -> None:
+        self.watch.wait(lambda: self.kinds().count(kind) >= count, timeout, kind)
+
+    def fresh_state(self, since: float, timeout: float) -> dict:
+        """The first state snapshot received after ``since`` (time.time())."""
+        def fresh() -> dict | None:
+            states = [p for at, t, p, _ in list(self.watch.messages)
+                      if at > since and t.endswith("/edge/state")]
+            return json.loads(states[-1]) if states else None
+        return wait_until(fresh, timeout, what="a state snapshot after the fault")
+
+    def room(self) -> dict:
+        return self.watch.state() or {}
+
+    def shutdowns(self) -> int:
+        return self.marker.read_text().count("shutdown") if self.marker.exists() else 0
+
+    def commands(self) -> list[dict]:
+        """Distinct PC commands seen on the broker (a resend keeps its id), in order."""
+        seen: dict[str, dict] = {}
+        for c in self.watch.json_on(f"/pc/{PC}/command"):
+            seen.setdefault(c["id"], c)
+        return list(seen.values())
+
+    def journal_rows(self) -> list[tuple]:
+        with sqlite3.connect(self.journal) as db:
+            rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
+        return [(s, t, k, json.loads(d)) for s, t, k, d in rows]
+
+    def held(self) -> list[tuple]:
+        return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(self.store.events(SITE, 100000))]
+
+    def logs(self) -> str:
+        text = (self.tmp / "edge.log").read_text(errors="replace") if (self.tmp / "edge.log").exists() else ""
+        agent = self.tmp / "agent" / "agent.log"
+        return text + (agent.read_text(errors="replace") if agent.exists() else "")
+
+    def close(self) -> None:
+        """Stop everything we started (by PID), undo disk faults."""
+        if self.journal.exists():
+            make_writable(self.journal)
+        for proc in (self.agent, self.edge):
+            stop_process(proc, 10)
+        self.feed.stop()
+        self.store.close()
+        self.watch.close()
+        if self.disk:
+            self.disk.free()
+            self.disk.close()
+
+
+# --- phases --------------------------------------------------------------------------------
+def drive(rig: Rig, phase: str) -> None:
+    """Bring the room to ``phase``."""
+    if phase == "on_mains":
+        return
+    rig.ups(ups_status="OB DISCHRG", battery_runtime="1500")
+    rig.wait_kind("power_lost")
+    if phase == "before_notice":
+        return
+    rig.wait_kind("notice_sent")
+    rig.watch.wait(lambda: any(a["kind"] == "notice" for a in rig.watch.json_on(f"/pc/{PC}/ack")),
+                   10, "notice ack")
+    if phase == "after_restore":
+        rig.ups(ups_status="OL CHRG", battery_runtime="1800")
+        rig.wait_kind("cancel_sent")
+        return
+    if phase == "after_notice":
+        return
+    rig.ups(battery_runtime="250")
+    rig.wait_kind("wrapup_sent")
+    if phase == "after_wrapup":
+        return
+    rig.ups(ups_status="OB DISCHRG LB")
+    rig.wait_kind("shutdown_sent")
+    rig.watch.wait(lambda: any(a["kind"] == "shutdown" for a in rig.watch.json_on(f"/pc/{PC}/ack")),
+                   10, "shutdown ack")
+
+
+# --- faults --------------------------------------------------------------------------------
+def inject(rig: Rig, fault: str) -> None:
+    """Make the fault happen, for real."""
+    if fault == "upsd_killed":
+        rig.upsd.upsd.kill()
+    elif fault == "driver_killed":
+        rig.upsd.drivers["meeting"].kill()
+    elif fault == "driver_frozen":
+        rig.upsd.drivers["meeting"].send_signal(signal.SIGSTOP)
+    elif fault == "broker_killed":
+        rig.broker.proc.kill()
+        rig.broker.proc.wait()
+    elif fault == "broker_restarted":
+        rig.broker.stop()
+        rig.broker.start()
+    elif fault == "agent_killed":
+        rig.agent.kill()
+        rig.agent.wait()
+    elif fault == "agent_restarted":
+        stop_process(rig.agent)
+        rig.start_agent()
+    elif fault == "edge_sigkill":
+        rig.edge.kill()
+        rig.edge.wait()
+        rig.start_edge()
+    elif fault == "journal_full":
+        rig.disk.fill()
+    elif fault == "journal_readonly":
+        make_read_only(rig.journal)
+    elif fault.startswith("clock_"):
+        rig.clock_file.write_text("3600" if "forward" in fault else "-3600")
+    else:
+        raise ValueError(fault)
+
+
+def clear(rig: Rig, fault: str) -> None:
+    """The fault ends as it would on site (systemd restarts a daemon, the disk gets room);
+    a clock step stays (it is the new time)."""
+    if fault in ("upsd_killed", "driver_killed"):
+        rig.restart_nut()
+    elif fault == "driver_frozen":
+        rig.upsd.drivers["meeting"].send_signal(signal.SIGCONT)
+    elif fault == "broker_killed":
+        rig.broker.start()
+    elif fault == "agent_killed":
+        rig.start_agent()
+    elif fault == "journal_full":
+        rig.disk.free()
+    elif fault == "journal_readonly":
+        make_writable(rig.journal)

@@ -1,0 +1,150 @@
+"""One cell of the fault matrix, start to finish, and the invariants every cell must keep
+(tests/faults.py has the rig, the phases, the faults and each cell's expectation)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge.agent.main import RESUME_MIN_S
+from edge.servers import Mosquitto, Upsd
+from tests.dashboard_support import LOOK
+from tests.faults import (AGENT_GRACE_S, HOLD_S, SENT_KINDS, UPS_FAULTS, Expect, Rig, clear,
+                          drive, expect, inject)
+from tests.waiting import wait_until
+
+
+def finish(rig: Rig) -> None:
+    """Power back (if it was off), then wait until the room, the PC and the dashboard settle.
+    Counts come from the journal: the watcher misses what was sent while the broker was down."""
+    if rig.ups_values["ups.status"] not in ("OL", "OL CHRG"):
+        rig.ups(ups_status="OL CHRG", battery_runtime="1800")
+    rig.watch.wait(lambda: rig.room().get("room") == "ready" and not rig.room().get("reasons"),
+                   45, "ready again")
+
+    def settled() -> bool:
+        kinds = [r[2] for r in rig.journal_rows()]
+        told = any(k in kinds for k in ("notice_sent", "wrapup_sent", "shutdown_sent"))
+        return (kinds.count("power_restored") >= kinds.count("power_lost")
+                and (not told or kinds[-1:] != ["power_restored"] and "cancel_sent" in kinds))
+    wait_until(settled, 20, what="power_restored and cancel_sent in the journal")
+    wait_until(lambda: rig.held() == rig.journal_rows(), 60, what="the dashboard equals the journal",
+               context=lambda: f"held {[r[0] for r in rig.held()]}, journal "
+                               f"{[r[0] for r in rig.journal_rows()]}")
+
+
+@dataclass
+class Result:
+    """What one cell showed."""
+
+    fault: str
+    phase: str
+    ok: bool
+    seen: str           # what happened, in a few words
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+def check(rig: Rig, want: Expect, during: str, phase: str) -> list[str]:
+    """Every invariant of the cell; the problems found (none: the cell passed)."""
+    problems = []
+    if during != "-" and during not in want.during:
+        problems.append(f"room during the fault was {during}, expected {sorted(want.during)}")
+    snap = rig.room()
+    if snap.get("room") != "ready" or snap.get("indicator", {}).get("led") != "green":
+        problems.append(f"ended {snap.get('room')} with LED {snap.get('indicator')}")
+    if rig.shutdowns() != want.shutdowns:
+        problems.append(f"the PC shut down {rig.shutdowns()} times, expected {want.shutdowns}")
+    rows = rig.journal_rows()
+    if [r[0] for r in rows] != list(range(1, len(rows) + 1)):
+        problems.append(f"journal seq not contiguous: {[r[0] for r in rows]}")
+    if rig.held() != rows:
+        problems.append("the dashboard's copy differs from the journal")
+    problems += outage_problems([r[2] for r in rows])
+    refused = [(r[3].get("kind"), r[3].get("detail")) for r in rows
+               if r[2] == "pc_ack" and not r[3].get("ok")]
+    if refused:
+        problems.append(f"the PC refused commands: {refused}")
+    if phase in ("on_mains",) and rig.commands():
+        problems.append(f"commands on mains: {[c['kind'] for c in rig.commands()]}")
+    if phase == "after_restore" and "shutdown" in [c["kind"] for c in rig.commands()]:
+        problems.append("a shutdown was sent after the power came back")
+    if "Traceback" in rig.logs():
+        problems.append("a traceback in a log")
+    return problems
+
+
+def outage_problems(kinds: list[str]) -> list[str]:
+    """Per outage in the journal (from a power_lost to the next): restored, at most one of each
+    command, a cancel when the PC was told anything."""
+    outages: list[list[str]] = []
+    for kind in kinds:
+        if kind == "power_lost":
+            outages.append([])
+        elif outages:
+            outages[-1].append(kind)
+    problems = []
+    for events in outages:
+        if "power_restored" not in events:
+            problems.append("an outage was never restored")
+            continue
+        told = [k for k in events[:events.index("power_restored")] if k in SENT_KINDS]
+        if len(told) != len(set(told)):
+            problems.append(f"an outage sent a command twice: {told}")
+        if told and "cancel_sent" not in events:
+            problems.append("an outage that told the PC something ended with no cancel")
+    return problems
+
+
+def run_cell(tmp: Path, fault: str, phase: str) -> Result:
+    """One cell, start to finish, on servers of its own."""
+    started = time.monotonic()
+    tmp.mkdir(parents=True, exist_ok=True)
+    upsd, broker = Upsd(tmp / "nut").start(), Mosquitto(tmp / "mosquitto").start()
+    rig = Rig(tmp, upsd, broker)
+    want, during, problems = expect(fault, phase), "-", []
+    try:
+        rig.start(with_disk=fault == "journal_full")
+        drive(rig, phase)
+        inject(rig, fault)
+        if not fault.startswith("broker_"):  # something to journal while the fault holds
+            rig.silence()
+        hold = HOLD_S.get(fault, 3.0)
+        if phase == "shutdown_grace":   # the grace runs out while the fault holds; a restarted
+            # agent resumes a pending shutdown with at least RESUME_MIN_S left
+            hold = max(hold, (RESUME_MIN_S if fault == "agent_restarted" else AGENT_GRACE_S) + 1.5)
+        time.sleep(hold)
+        if fault == "broker_restarted":   # back at once: the room is seen again once republished
+            rig.fresh_state(time.time() - hold, 45)
+            rig.silence()                 # (our watcher is connected again: it saw the state)
+        if fault != "broker_killed":      # (while the broker is down nobody sees the room)
+            during = rig.room().get("room", "?")
+            led = rig.room().get("indicator", {}).get("led")
+            if during in LOOK and led != LOOK[during][0]:
+                problems.append(f"LED {led} in room {during}")
+        if fault not in UPS_FAULTS and rig.ups_values["ups.status"] != "OL CHRG" \
+                and rig.ups_values["ups.status"] != "OL":
+            rig.ups(ups_status="OL CHRG", battery_runtime="1800")   # power back, fault or not
+            time.sleep(2.0)
+        clear(rig, fault)
+        if fault == "broker_killed":
+            rig.fresh_state(time.time(), 45)
+        finish(rig)
+        problems += check(rig, want, during, phase)
+        rig.edge.send_signal(signal.SIGTERM)
+        if rig.edge.wait(15) != 0:
+            problems.append(f"the edge exited {rig.edge.returncode} on SIGTERM")
+    except (AssertionError, TimeoutError, OSError, RuntimeError,
+            subprocess.SubprocessError) as exc:
+        problems.append(f"{type(exc).__name__}: {str(exc)[:600]}")
+    finally:
+        try:
+            rig.close()
+        finally:
+            broker.stop()
+            upsd.stop()
+    seen = f"room {during}; PC off {rig.shutdowns()}x; {len(rig.kinds())} events"
+    return Result(fault, phase, not problems, seen, time.monotonic() - started, problems)
