@@ -3,11 +3,14 @@ bridge tests and bench/fleet_load.py: a throwaway CA made with openssl, ports fi
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.store import Store
 from edge.servers import Mosquitto, find_program, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,6 +19,18 @@ EXAMPLE_SITE = "bappeda-rr1"
 EXAMPLE_ADDRESS = "broker.pemda.example.go.id:8883"
 PI_USERS = {"siaga-edge": "edge-pw", "siaga-dashboard": "dash-pw", "meeting-pc": "pc1-pw"}
 CENTRAL_DASHBOARD = ("siaga-dashboard", "central-dash-pw")
+
+
+def journal(tmp_path: Path) -> list[tuple]:
+    """The edge's journal in ``tmp_path``, as (seq, ts, kind, detail), oldest first."""
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
+    return [(seq, ts, kind, json.loads(detail)) for seq, ts, kind, detail in rows]
+
+
+def held(store: Store, site: str) -> list[tuple]:
+    """What a dashboard holds of ``site``, as (seq, ts, kind, detail), oldest first."""
+    return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(store.events(site, 10000))]
 
 
 def with_login(path: Path, user: str, password: str) -> Path:

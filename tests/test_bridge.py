@@ -5,7 +5,6 @@ edge on the room's side and a real dashboard feed and store on the central side.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from dashboard.feed import Feed
 from dashboard.store import Store
 from edge.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
-from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, with_login
+from tests.fleet_support import (CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, held, journal,
+                                 with_login)
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
 from tests.test_firmware_config import Client
 from tests.waiting import wait_until
@@ -45,14 +45,7 @@ def fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Fleet:
     return f
 
 
-def journal(tmp_path: Path) -> list[tuple]:
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
-        rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
-    return [(seq, ts, kind, json.loads(detail)) for seq, ts, kind, detail in rows]
 
-
-def held(store: Store) -> list[tuple]:
-    return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(store.events(SITE, 10000))]
 
 
 def central_dashboard(tmp_path: Path, fleet: Fleet) -> tuple[Store, Feed]:
@@ -74,13 +67,13 @@ def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarti
     store, feed = central_dashboard(tmp_path, fleet)
     request.addfinalizer(store.close)
     request.addfinalizer(feed.stop)
-    show = lambda: f"held {[r[0] for r in held(store)]}, journal {[r[0] for r in journal(tmp_path)]}"  # noqa: E731
+    show = lambda: f"held {[r[0] for r in held(store, SITE)]}, journal {[r[0] for r in journal(tmp_path)]}"  # noqa: E731
 
     # An outage on the room's side reaches the central page through the TLS bridge.
     upsd.set(ups_status="OB")
     wait_until(lambda: (e := store.entry(SITE)) and e.state.room == "on_battery", 20,
                what="the room on battery on the central dashboard", context=show)
-    wait_until(lambda: "notice_sent" in [r[2] for r in held(store)], 15,
+    wait_until(lambda: "notice_sent" in [r[2] for r in held(store, SITE)], 15,
                what="notice_sent on the central dashboard", context=show)
 
     # The uplink breaks: the central broker goes away; the power comes back meanwhile.
@@ -103,13 +96,13 @@ def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarti
 
     # The uplink returns: the central dashboard ends with every event, once, seq contiguous.
     fleet.central.start()
-    wait_until(lambda: held(store)[-1:] and held(store)[-1][0] >= journal(tmp_path)[-1][0]
-               and held(store) == journal(tmp_path)[:len(held(store))]
-               and len(held(store)) == held(store)[-1][0], 60,
+    wait_until(lambda: held(store, SITE)[-1:] and held(store, SITE)[-1][0] >= journal(tmp_path)[-1][0]
+               and held(store, SITE) == journal(tmp_path)[:len(held(store, SITE))]
+               and len(held(store, SITE)) == held(store, SITE)[-1][0], 60,
                what="every event once on the central dashboard", context=show)
-    seqs = [r[0] for r in held(store)]
+    seqs = [r[0] for r in held(store, SITE)]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert held(store) == journal(tmp_path)[:len(seqs)]
+    assert held(store, SITE) == journal(tmp_path)[:len(seqs)]
     # The queue died with the broker: what it held came back by replay.
     restored = [r[0] for r in journal(tmp_path) if r[2] == "power_restored"][0]
     assert [r for r in journal(tmp_path)

@@ -3,30 +3,19 @@ dashboard feed and store. Events published while the dashboard was away come bac
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from pathlib import Path
 
 from dashboard.feed import Feed
 from dashboard.store import Store
 from edge.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
+from tests.fleet_support import held, journal
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
 from tests.waiting import wait_until
 
 SITE = "rr1"
 
 
-def journal(tmp_path: Path) -> list[tuple]:
-    """The edge's journal, as (seq, ts, kind, detail), oldest first."""
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
-        rows = db.execute("SELECT seq, ts, kind, detail FROM events ORDER BY seq").fetchall()
-    return [(seq, ts, kind, json.loads(detail)) for seq, ts, kind, detail in rows]
 
-
-def held(store: Store) -> list[tuple]:
-    """What the dashboard holds of the site, oldest first."""
-    return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(store.events(SITE, 10000))]
 
 
 def test_events_missed_while_the_dashboard_was_away_come_back_once(tmp_path, upsd, broker,
@@ -39,7 +28,7 @@ def test_events_missed_while_the_dashboard_was_away_come_back_once(tmp_path, ups
     feed = Feed(config, store, client_id="dash-1")
     feed.start()
     try:
-        wait_until(lambda: held(store) and held(store)[0][2] == "edge_started", 10,
+        wait_until(lambda: held(store, SITE) and held(store, SITE)[0][2] == "edge_started", 10,
                    what="the edge's first event on the dashboard")
         feed.stop()                                # the uplink goes down ...
         before = edge.journal.last_seq()
@@ -50,17 +39,17 @@ def test_events_missed_while_the_dashboard_was_away_come_back_once(tmp_path, ups
         wait_until(lambda: any(r[2] == "power_restored" for r in journal(tmp_path)), 15,
                    what="the edge journals the restore")
         missed = edge.journal.last_seq() - before
-        assert missed >= 3 and len(held(store)) == before  # the dashboard has none of them
+        assert missed >= 3 and len(held(store, SITE)) == before  # the dashboard has none of them
 
         feed = Feed(config, store, client_id="dash-2")     # the uplink is back
         feed.start()
-        wait_until(lambda: any(r[2] == "replayed" for r in held(store)), 20,
+        wait_until(lambda: any(r[2] == "replayed" for r in held(store, SITE)), 20,
                    what="the replayed events on the dashboard",
-                   context=lambda: f"held {[r[0] for r in held(store)]}")
+                   context=lambda: f"held {[r[0] for r in held(store, SITE)]}")
         want = journal(tmp_path)
-        wait_until(lambda: held(store) == journal(tmp_path), 10, what="every event once",
-                   context=lambda: f"held {[r[0] for r in held(store)]}, journal {len(want)}")
-        seqs = [r[0] for r in held(store)]
+        wait_until(lambda: held(store, SITE) == journal(tmp_path), 10, what="every event once",
+                   context=lambda: f"held {[r[0] for r in held(store, SITE)]}, journal {len(want)}")
+        seqs = [r[0] for r in held(store, SITE)]
         assert seqs == list(range(1, len(seqs) + 1))
         # (the dashboard came up after the edge's first event: it fetched that one by replay too)
         replayed = [r[3] for r in journal(tmp_path) if r[2] == "replayed" and r[0] > before]
