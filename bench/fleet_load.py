@@ -236,7 +236,6 @@ def replay_5000(rooms: Rooms, journal: Journal, replayers: dict[str, Replayer],
     replayers[site] = Replayer(journal, publish, lambda kind, detail, now: None)
     publish(journal.events_from(1, 1)[0])           # the dashboard knows the room from seq 1 ...
     state = replace(snapshot(site), seq=journal.last_seq())
-    t = time.monotonic()
     client.publish(f"siaga/{site}/edge/state", to_json(state), qos=1, retain=True)  # ... then 5000
     probe = f"{url}/api/sites/{site}/events?limit=1"
 
