@@ -39,7 +39,7 @@ $(AXE):
 axe: $(AXE)
 
 test: apt-test venv $(AXE)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
 # fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results
