@@ -72,6 +72,18 @@ class Edge:
             return self.acks[cid] - sent
 
 
+def stop_agent(agent: subprocess.Popen | None, edge: "Edge | None") -> None:
+    """Stop the agent as systemd would (TERM, then KILL after 10 s) and the bench's edge link."""
+    if agent is not None and agent.poll() is None:
+        agent.send_signal(signal.SIGTERM)
+        try:
+            agent.wait(10)
+        except subprocess.TimeoutExpired:
+            stop_process(agent)
+    if edge is not None:
+        edge.link.stop()
+
+
 def write_config(directory: Path, port: int) -> Path:
     marker = directory / "shutdown.marker"
     shutdown = [sys.executable, "-c", f"open({str(marker)!r}, 'w')"]   # harmless, never sent
@@ -183,14 +195,7 @@ def main() -> int:
             print(banner_idle(opts.banner_seconds))
             log.close()
         finally:
-            if agent is not None and agent.poll() is None:
-                agent.send_signal(signal.SIGTERM)
-                try:
-                    agent.wait(10)
-                except subprocess.TimeoutExpired:
-                    stop_process(agent)
-            if edge is not None:
-                edge.link.stop()
+            stop_agent(agent, edge)
             broker.stop()
     return 0
 

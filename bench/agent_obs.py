@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from agent_idle import BASE, Edge, measure_idle, write_config  # noqa: E402
-from edge.servers import Mosquitto, stop_process  # noqa: E402
+from agent_idle import BASE, Edge, measure_idle, stop_agent, write_config  # noqa: E402
+from edge.servers import Mosquitto  # noqa: E402
 from tests.obs_studio import ObsStudio  # noqa: E402
 
 
@@ -112,14 +111,7 @@ def main() -> int:
             time.sleep(2)
             print(f"agent RSS after its first OBS wrap-up: {process.memory_info().rss / 2 ** 20:.1f} MB")
         finally:
-            if agent is not None and agent.poll() is None:
-                agent.send_signal(signal.SIGTERM)
-                try:
-                    agent.wait(10)
-                except subprocess.TimeoutExpired:
-                    stop_process(agent)
-            if edge is not None:
-                edge.link.stop()
+            stop_agent(agent, edge)
             obs.stop()
             broker.stop()
     return 0
