@@ -80,7 +80,7 @@ EXPECTED = [f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat",
             f"Siaga {NAME}: Baterai UPS hampir habis: PC sudah diminta menyimpan rekaman",
             f"Siaga {NAME}: PC rapat sedang dimatikan dengan aman",
             f"Siaga {NAME}: PC rapat meeting-pc sudah mati",
-            f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt 0 dtk"]
+            f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt"]
 
 
 @pytest.fixture

@@ -380,7 +380,7 @@ def test_the_events_table_shows_sentences_not_key_names(client, store, lang):
         for field in fields:
             assert not re.search(rf"(?<![\w-]){field}\s*[:=]", text), field
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)                 # no kind or key names
-    assert ("Sisa daya UPS 9 menit" if lang == "id" else "UPS runtime 9 minutes") in text
+    assert ("Sisa daya UPS 9 mnt" if lang == "id" else "UPS runtime 9 min") in text
 
 
 def test_a_failed_self_test_is_marked(client, store):
@@ -400,7 +400,7 @@ def header_dot(html: str) -> str:
 def test_cards_say_why_and_what_to_do_and_the_header_shows_the_worst_room(client, store):
     html = client.get("/?lang=en").get_data(as_text=True)
     card = card_of(html, "bappeda-rr1")
-    assert "UPS runtime 21 minutes" in card and "The meeting may go on" in card
+    assert "UPS runtime 21 min" in card and "The meeting may go on" in card
     assert "Nothing to do." in card_of(html, "kominfo-utama")
     assert header_dot(html) == "led led-amber pat-blink"                  # bappeda is on battery
     store.put_state(snapshot("kominfo-utama", "attention", name="Dinas Kominfo",
