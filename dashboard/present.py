@@ -72,6 +72,14 @@ def pcs_online(state: StateSnapshot) -> tuple[int, int]:
     return sum(1 for pc in state.pcs if pc.online), len(state.pcs)
 
 
+def ups_status(status: str, lang: str) -> str:
+    """NUT's ``ups.status`` ("OB DISCHRG") in words ("memakai baterai, baterai terpakai"); a flag
+    without words stays as NUT wrote it."""
+    words = [translate(lang, f"ups_flag_{flag}") if has_text(f"ups_flag_{flag}") else flag
+             for flag in status.split()]
+    return ", ".join(words) or "–"
+
+
 def reason_text(reason: str, lang: str) -> str:
     """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
     code, _, subject = reason.partition(":")

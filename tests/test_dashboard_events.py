@@ -169,3 +169,13 @@ def test_every_why_of_a_stage_reads_as_words(why):
         bare = events.sentence(event("shutdown_sent", pcs=["meeting-pc"]), lang)
         text = events.sentence(event("shutdown_sent", pcs=["meeting-pc"], why=why), lang)
         assert text != bare and not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+
+
+def test_a_wrapup_by_runtime_does_not_call_a_half_full_battery_empty():
+    sent = event("wrapup_sent", pcs=["meeting-pc"], why="runtime", runtime_s=290, charge_pct=50.0)
+    for lang in ("id", "en"):
+        text = events.sentence(sent, lang).lower()
+        assert "hampir habis" not in text and "nearly empty" not in text, text
+    assert "4 mnt" in events.sentence(sent, "id") and "50 %" in events.sentence(sent, "id")
+    assert "habis" not in i18n.translate("id", "room_wrapup")
+    assert "low" not in i18n.translate("en", "room_wrapup").lower()

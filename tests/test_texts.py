@@ -42,3 +42,14 @@ def test_command_text_and_banner_line_say_the_same_minutes(lang, runtime_s):
     view = banner_view(cmd, lang)
     minutes = minutes_text(runtime_s, lang)
     assert minutes in view["body"] and view["runtime"].endswith(minutes)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_wrapup_speaks_of_the_minutes_left_not_an_empty_battery(lang):
+    # Wrap-up comes by runtime (policy.wrapup_at_runtime_s), at any charge: a UPS at 50 % with
+    # 290 s left is not "almost empty"; the host reads the minutes.
+    title, text, chat = command_texts("wrapup", lang, "", 290, 30)
+    joined = f"{title} {text} {chat}".lower()
+    assert "hampir habis" not in joined and "nearly" not in joined and "almost empty" not in joined
+    minutes = "4 mnt" if lang == "id" else "4 min"
+    assert minutes in title and minutes in text and minutes in chat
