@@ -100,3 +100,18 @@ def test_the_docs_legend_is_the_table():
     assert set(rows) == set(LOOKS)
     for name, look in LOOKS.items():
         assert rows[name] == (f"{look.led.value}, {DOC_PATTERN[look.pattern]}", DOC_BUZZ[look.buzz]), name
+
+
+SVG_PATTERN = {Pattern.SOLID: "steady", Pattern.BLINK: "blinking", Pattern.BLINK_FAST: "fast blinking"}
+
+
+def test_the_printed_legend_has_every_look():
+    """docs/led-legend.svg (printed beside the room): one row per look, its English words the
+    table's colour and rhythm, "silent" exactly where the buzzer is off."""
+    svg = (ROOT / "docs" / "led-legend.svg").read_text(encoding="utf-8")
+    rows = re.findall(r'font-size="12" fill="#555" font-style="italic">([^<]+)</text>\n'
+                      r'(?:.*\n)*?.*monospace">room = ([\w, ]+)</text>', svg)
+    looks = {name.split(", ")[-1]: words for words, name in rows}
+    assert set(looks) == set(LOOKS)
+    for name, look in LOOKS.items():
+        assert looks[name] == f"{look.led.value}, {SVG_PATTERN[look.pattern]}", name
