@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard import catalogue, catalogue_events, catalogue_overview
+from edge import durations
 from edge.durations import Span
 from edge.durations import duration as duration_text
 
@@ -55,6 +56,11 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
     if lang == "id":
         text = text.translate(str.maketrans({",": ".", ".": ","}))
     return text
+
+
+def whole_minutes(seconds: float, span: Span = Span.AVAILABLE) -> int:
+    """The whole minutes ``minutes`` shows (edge/durations.py's rounding for ``span``)."""
+    return durations.whole_minutes(seconds, span)
 
 
 def minutes(seconds: float | None, lang: str) -> str:
