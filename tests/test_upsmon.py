@@ -71,15 +71,17 @@ def start_upsmon(server: Upsd) -> subprocess.Popen:
     """upsmon in the foreground (the /sbin wrapper wants nut.conf's MODE: call it directly).
 
     Its PID file is always /run/nut/upsmon.pid (2.8.0 has no variable for it) and a second upsmon
-    refuses to start while the first lives: as root it gets a private /run/nut of its own."""
+    refuses to start while the first lives: where it may (root, mount namespaces allowed), it gets
+    a private /run/nut of its own."""
     program = find_program(str(NUT_BIN / "upsmon"), "nut-client")
-    argv = [program, "-F", "-D"]
-    if os.geteuid() == 0:
+    argv = [program, "-F", "-D", *(["-u", "root"] if os.geteuid() == 0 else [])]
+    unshare = shutil.which("unshare")
+    if os.geteuid() == 0 and unshare and subprocess.run([unshare, "--mount", "true"],
+                                                        capture_output=True).returncode == 0:
         pids = server.directory / "run-nut"
         pids.mkdir()
-        argv = [find_program("unshare", "util-linux"), "--mount", "--propagation", "private",
-                "sh", "-c", 'mount --bind "$0" /run/nut && exec "$@"', str(pids), *argv,
-                "-u", "root"]
+        argv = [unshare, "--mount", "--propagation", "private",
+                "sh", "-c", 'mount --bind "$0" /run/nut && exec "$@"', str(pids), *argv]
     with open(server.directory / "upsmon.log", "ab") as log:
         return subprocess.Popen(argv, env=server.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
