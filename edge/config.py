@@ -83,6 +83,9 @@ class EdgeConfig:
     journal: str = "/var/lib/siaga/journal.sqlite3"
     pcs: tuple[str, ...] = ("meeting-pc",)
     keys_dir: str = ""            # holds <pc_id>.key: commands to that PC are signed (§5.9)
+    # NUT's POWERDOWNFLAG (upsmon.conf), written after the PCs in a real outage: this Pi powers
+    # off and the UPS cuts its outlets (docs: firmware_config/pi.md). "" = never.
+    powerdown_flag: str = ""
     command_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
@@ -337,7 +340,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
-             "pcs": list_of(identifier, "PC ids"), "keys_dir": text},
+             "pcs": list_of(identifier, "PC ids"), "keys_dir": text, "powerdown_flag": text},
     "policy": {name: number() for name in (f.name for f in dataclasses.fields(PolicyConfig))},
     "gpio": {"pin_factory": one_of("", "mock", "lgpio", "rpigpio", "pigpio", "native"),
              "led_kind": one_of("rgb", "traffic", "single"), "led_pins": pins,
