@@ -63,7 +63,10 @@ def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart
     start, end, bucket_s = data["start"], data["end"], data["bucket_s"]
     span = max(end - start, 1.0)
     plot_w = WIDTH - LEFT - RIGHT
-    x = lambda ts, digits=1: round(LEFT + min(max(ts - start, 0.0), span) / span * plot_w, digits)  # noqa: E731
+
+    def x(ts: float, digits: int = 1) -> float:
+        return round(LEFT + min(max(ts - start, 0.0), span) / span * plot_w, digits)
+
     values = {i: {k: v * scale for k, v in b[field].items()} for i, b in enumerate(data["buckets"])
               if b[field] is not None}
     lo, hi = _y_range([v["min"] for v in values.values()] + [v["max"] for v in values.values()], low, high)

@@ -110,6 +110,9 @@ def test_per_room_pdf_keeps_the_battery_date_off_its_sentence(config, tmp_path, 
     assert not overlaps, overlaps
 
 
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>')
+
+
 def _words(pdf) -> list[tuple[int, float, float, float, float, str]]:
     """(page, xMin, yMin, xMax, yMax, text) of every word, in pdftotext's reading order."""
     xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
@@ -117,8 +120,7 @@ def _words(pdf) -> list[tuple[int, float, float, float, float, str]]:
     words, page = [], 0
     for line in xhtml.splitlines():
         page += "<page " in line
-        found = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>',
-                          line)
+        found = WORD.search(line)
         if found:
             words.append((page, *map(float, found.groups()[:4]), html.unescape(found.group(5))))
     return words
