@@ -69,7 +69,7 @@ def _outcome(row: tuple, alerter: Alerter) -> tuple[str, str]:
     if row[6] is not None:
         return "done", translate(g.lang, "alert_sent", time=clock_time(row[6], alerter.zone))
     if row[8]:
-        return "retrying", translate(g.lang, "alert_retrying", error=row[8])
+        return "retrying", translate(g.lang, "alert_retrying", error=row[8].rstrip("."))
     return "pending", translate(g.lang, "alert_pending")
 
 
