@@ -84,6 +84,22 @@ def test_a_chore_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_pa
     db.close()
 
 
+@pytest.mark.parametrize("waited, title", [
+    (60, f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
+    (181, f"[Terlambat] Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
+])
+def test_an_alert_that_waited_in_the_outbox_is_marked_late(tmp_path, receivers, waited, title):
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url])
+    db = Database(config.dashboard.database)
+    now = time.time()
+    Alerter(config, db, []).queue(Alert("a", AlertKind.POWER_LOST, NAME, 600.0, at=now))
+    assert Alerter(config, db, load_targets(config), clock=lambda: now + waited).send_due() == 1
+    [message] = live.messages()
+    assert message["title"] == title and message["type"] == "warning"
+    db.close()
+
+
 @pytest.mark.parametrize("failures, most, expected", [(1, 300, 1), (2, 300, 2), (5, 300, 16),
                                                       (9, 300, 256), (10, 300, 300),
                                                       (500, 300, 300), (3, 1, 1)])
