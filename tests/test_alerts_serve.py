@@ -200,6 +200,33 @@ def test_two_cuts_within_the_hour_both_reach_it_in_full(tmp_path, broker, receiv
         dash.stop()
 
 
+def test_a_replayed_cut_is_marked_late_and_does_not_silence_the_next(tmp_path, broker, receiver):
+    """Events the dashboard hears 20 min late (a replay after an uplink cut, a dashboard started
+    after the cut) go out once, marked late with their own time; the real cut after it pages IT
+    in full, as news."""
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        old = time.time() - 1200
+        publish_events(edge, "bappeda-rr1", OUTAGE, seq=1, ts=old)
+        publish_events(edge, "bappeda-rr1", OUTAGE, seq=100)
+        wait_until(lambda: len(receiver.messages()) >= 10, 15, what="ten alerts",
+                   context=lambda: str([m["title"] for m in receiver.messages()]))
+        time.sleep(1.5)
+        messages = receiver.messages()
+        assert [m["title"] for m in messages] == [f"[Terlambat] {t}" for t in EXPECTED] + EXPECTED
+        local = dt.datetime.fromtimestamp(old, JAKARTA).strftime("%H:%M WIB")
+        for m in messages[:5]:   # (with the date too when the cut was before local midnight)
+            [line] = [x for x in m["message"].splitlines() if x.startswith("Kabar terlambat: ")]
+            assert line.startswith("Kabar terlambat: kejadiannya pukul ") and f"{local}," in line
+        assert not any("terlambat" in m["message"] for m in messages[5:])
+    finally:
+        edge.close()
+        dash.stop()
+
+
 def test_the_outbox_needs_a_login_or_the_token(tmp_path, broker, receiver):
     dash = Dash(tmp_path, broker.port, receiver).start()
     try:
