@@ -187,7 +187,7 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
     elif kind in (EventKind.NOTICE_SENT, EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT):
         new, alerts = _stage(mem, event)
     elif kind == EventKind.PC_OFF:
-        new = dataclasses.replace(mem, pcs_off=mem.pcs_off | {pc})
+        new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
         alerts = [_alert(event.site, AlertKind.PC_OFF, new, at, pc=pc)]
     elif kind == EventKind.PC_ONLINE:
         new, alerts = dataclasses.replace(mem, pcs_off=mem.pcs_off - {pc}), []
