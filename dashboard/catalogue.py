@@ -135,7 +135,13 @@ EN: dict[str, str] = {
     "reason_self_test": "UPS {x} is testing itself",
     "alerts": "Alerts to IT",
     "alert_test": "Send a test alert",
-    "alert_test_queued": "Test alert queued; it is sent to every URL of alerts.urls_file.",
+    "alert_test_queued": "Test alert queued; reload this page in a minute to see whether it arrived.",
+    "alert_pending": "Test alert queued; sending…",
+    "alert_sent": "Test alert delivered at {time}.",
+    "alert_retrying": "Not delivered yet: {error}. The dashboard keeps trying.",
+    "alert_unknown": "This alert is no longer in the outbox.",
+    "alert_not_queued": "The test alert was not queued:",
+    "alert_late": "Still not delivered after a minute: see the dashboard's log.",
     "alerts_off": "Alerts are off: set alerts.urls_file.",
 }
 
@@ -274,6 +280,12 @@ ID: dict[str, str] = {
     "reason_self_test": "UPS {x} sedang uji mandiri",
     "alerts": "Peringatan ke bagian TI",
     "alert_test": "Kirim peringatan uji",
-    "alert_test_queued": "Peringatan uji masuk antrean; dikirim ke setiap URL di alerts.urls_file.",
+    "alert_test_queued": "Peringatan uji masuk antrean; muat ulang halaman ini sebentar lagi untuk melihat apakah sudah sampai.",
+    "alert_pending": "Peringatan uji masuk antrean; sedang dikirim…",
+    "alert_sent": "Peringatan uji terkirim pukul {time}.",
+    "alert_retrying": "Belum terkirim: {error}. Dasbor terus mencoba.",
+    "alert_unknown": "Peringatan ini sudah tidak ada di antrean.",
+    "alert_not_queued": "Peringatan uji tidak masuk antrean:",
+    "alert_late": "Semenit berlalu dan belum terkirim: lihat log dasbor.",
     "alerts_off": "Peringatan tidak aktif: isi alerts.urls_file.",
 }

@@ -139,6 +139,7 @@ class DashboardConfig:
     api_token: str = field(default="", repr=False)
     stale_after_s: float = 90
     behind_proxy: bool = False    # trust one reverse proxy's X-Forwarded-* (docs/security.md)
+    public_url: str = ""          # how people reach the dashboard ("http://pi.local:8080"): alert links
     # name -> site ids or "prefix*" (CONTRACT §5.6), read-only; the overview and the report use it
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -347,7 +348,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
              "buzzer_pin": integer(0, 27), "button_pin": integer(0, 27)},
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
-                  "stale_after_s": number(10), "behind_proxy": flag, "groups": table},
+                  "stale_after_s": number(10), "behind_proxy": flag, "groups": table,
+                  "public_url": text},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
