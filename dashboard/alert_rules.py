@@ -98,6 +98,7 @@ class SiteMemory:
     down_since: tuple[tuple[str, float], ...] = ()   # (ups, since) not readable
     down_alerted: frozenset[str] = frozenset()
     pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
+    pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory,
         new, alerts = _state(old, item, now)
     elif isinstance(item, Stale):
         new, alerts = dataclasses.replace(old, stale=item.stale), []
-        if item.stale and old.stale is False:
+        # A Pi that said it powers off at the end of an outage falls silent as planned: the
+        # outage's own alerts told IT; "the room is silent, call IT" would be false.
+        if item.stale and old.stale is False and not old.pi_off:
             alerts = [_alert(site, AlertKind.SITE_STALE, new, now)]
     else:
         new, alerts = _event(old, item, now)
@@ -189,6 +192,8 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
     elif kind == EventKind.PC_OFF:
         new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
         alerts = [_alert(event.site, AlertKind.PC_OFF, new, at, pc=pc)]
+    elif kind in (EventKind.PI_POWEROFF, EventKind.EDGE_STARTED):
+        new, alerts = dataclasses.replace(mem, pi_off=kind == EventKind.PI_POWEROFF), []
     elif kind == EventKind.PC_ONLINE:
         new, alerts = dataclasses.replace(mem, pcs_off=mem.pcs_off - {pc}), []
     elif kind == EventKind.REPLACE_BATTERY:

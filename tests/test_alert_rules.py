@@ -82,6 +82,12 @@ def test_rules(items, rules, expected):
     pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100)], [("site_stale", {})],
                  id="a site going stale"),
     pytest.param([(Stale(SITE, True), T0)], [], id="stale on first sight (after a restart): silent"),
+    pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
+                  (Stale(SITE, True), T0 + 100)], [],
+                 id="a Pi that powered off at the end of an outage is silent as planned"),
+    pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
+                  (ev("edge_started", T0 + 50), T0 + 50), (Stale(SITE, True), T0 + 100)],
+                 [("site_stale", {})], id="...but once it has started again, silence is news"),
 ])
 def test_timers_and_stale(items, expected):
     assert run(items) == expected
