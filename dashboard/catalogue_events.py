@@ -43,6 +43,8 @@ EN: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} cannot be read: its runtime is estimated at {runtime} "
                             "(it was {before} at the last reading).",
     "ev_replayed": "Events {from_seq} to {to_seq} were sent again {by}.",
+    "ev_pi_poweroff": "The room's Siaga Pi shuts down after the meeting PC; the UPS then cuts "
+                      "its power until mains is back.",
     "ev_unknown": "Event \u201c{kind}\u201d",
     "power_clause": "UPS runtime {runtime}, charge {charge}, load {load}",
     "power_runtime": "UPS runtime {runtime}", "power_charge": "charge {charge}",
@@ -137,6 +139,8 @@ ID: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} tidak terbaca: sisa daya diperkirakan {runtime} "
                             "(pada pembacaan terakhir {before}).",
     "ev_replayed": "Kejadian {from_seq} sampai {to_seq} dikirim ulang {by}.",
+    "ev_pi_poweroff": "Pi Siaga ruangan ini dimatikan setelah PC rapat; UPS lalu memutus dayanya "
+                      "sampai listrik PLN kembali.",
     "ev_unknown": "Kejadian \u201c{kind}\u201d",
     "power_clause": "Sisa daya UPS {runtime}, muatan {charge}, beban {load}",
     "power_runtime": "Sisa daya UPS {runtime}", "power_charge": "muatan {charge}",

@@ -2,7 +2,8 @@
 
 ``build`` is pure: it takes the JSON of GET /api/sites/<site>/history (dashboard/history.py) and
 returns where things go: per bucket a band from its lowest to its highest value, a line at its
-last value (both as steps, one per bucket), the time on battery shaded from its exact start to its exact end, axis labels.
+last value (both as steps, one per bucket), the time on battery shaded from its exact start to its exact end,
+the journal's cuts (power_lost to power_restored) marked over the band, axis labels.
 The template draws them.
 """
 
@@ -42,6 +43,7 @@ class Chart:
     low: float | None                            # lowest, highest and last value shown
     high: float | None
     last: float | None
+    cuts: tuple[tuple[float, float], ...] = ()   # (x, width) of each cut in the journal, exact
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -61,7 +63,10 @@ def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart
     start, end, bucket_s = data["start"], data["end"], data["bucket_s"]
     span = max(end - start, 1.0)
     plot_w = WIDTH - LEFT - RIGHT
-    x = lambda ts: round(LEFT + min(max(ts - start, 0.0), span) / span * plot_w, 1)  # noqa: E731
+
+    def x(ts: float, digits: int = 1) -> float:
+        return round(LEFT + min(max(ts - start, 0.0), span) / span * plot_w, digits)
+
     values = {i: {k: v * scale for k, v in b[field].items()} for i, b in enumerate(data["buckets"])
               if b[field] is not None}
     lo, hi = _y_range([v["min"] for v in values.values()] + [v["max"] for v in values.values()], low, high)
@@ -85,13 +90,29 @@ def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart
             line += [(left, y(values[i]["last"])), (right, y(values[i]["last"]))]
         bands.append(_points(top_edge + bottom_edge[::-1]))
         lines.append(_points(line))
-    battery = tuple((x(s), round(x(e if e is not None else end) - x(s), 1)) for s, e in data["battery"])
+    battery = _spans(data["battery"], x, end)
+    # The per-minute line cannot show a 32-second cut (and drops up to a minute late); the
+    # journal's power_lost and power_restored times can, so they are drawn over the band.
+    cuts = _spans(data.get("cuts", ()), x, end, exact=True)
     last = values[max(values)]["last"] if values else None
-    return Chart(metric, tuple(bands), tuple(lines), tuple(b for b in battery if b[1] > 0),
+    return Chart(metric, tuple(bands), tuple(lines), battery,
                  tuple((y(v), number(v, lang)) for v in _ticks(lo, hi)),
                  _x_ticks(start, span, zone, plot_w / span),
                  min((v["min"] for v in values.values()), default=None),
-                 max((v["max"] for v in values.values()), default=None), last)
+                 max((v["max"] for v in values.values()), default=None), last, cuts)
+
+
+def _spans(spans: Any, x: Any, end: float, exact: bool = False) -> tuple[tuple[float, float], ...]:
+    """(x, width) of [start, stop or None while it lasts] spans; those outside the range dropped.
+    ``exact`` (the journal's cuts): to 0.01 px, and a cut of width 0 (its end unknown) is kept,
+    its mark's stroke showing where it began."""
+    digits = 2 if exact else 1
+    out = []
+    for s, e in spans:
+        left, right = x(s, digits), x(e if e is not None else end, digits)
+        if right > left or (exact and s == e and x(s) > LEFT):
+            out.append((left, round(right - left, digits)))
+    return tuple(out)
 
 
 def _runs(indices: list[int]) -> list[list[int]]:

@@ -159,6 +159,14 @@ class Database:
         """Stored minutes (hours for buckets of an hour or more) of ``site`` in [start, end)."""
         return history.read_rows(self._reader(), site, start, end, bucket_s)
 
+    def cut_spans(self, site: str, start: float, end: float,
+                  seen: list[tuple[float, float | None]]) -> list[tuple[float, float | None]]:
+        """The journal's cuts of ``site`` (power_lost to power_restored) overlapping [start, end);
+        ``seen``: the on-battery spans of the states, for a cut whose restore is missing."""
+        rows = history.cut_events(self._reader(), site, start, end)
+        events = ((ts, kind, _duration(detail)) for ts, kind, detail in rows)
+        return history.cut_spans(events, start, end, seen)
+
     def battery_spans(self, site: str, start: float, end: float) -> list[tuple[float, float | None]]:
         """On-battery spans of ``site`` overlapping [start, end)."""
         return history.spans(self._reader(), site, start, end)
@@ -222,6 +230,11 @@ class Database:
         return self._reader().execute(
             f"SELECT {ALERT_COLUMNS} FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
+    def alert_row(self, alert_id: int) -> tuple | None:
+        """One outbox row (ALERT_COLUMNS), or None."""
+        return self._reader().execute(
+            f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE id = ?", (alert_id,)).fetchone()
+
     def last_alerts(self, since: float) -> list[tuple[str, str, float]]:
         """(site, kind, newest created) of the alerts queued after ``since``."""
         with self._lock:
@@ -234,3 +247,12 @@ class Database:
         with self._lock:
             self._writer.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < ?",
                                  (before,))
+
+
+def _duration(detail: str) -> float | None:
+    """``duration_s`` of an event's detail JSON; None when it has none (or is not JSON)."""
+    try:
+        value = json.loads(detail).get("duration_s")
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None

@@ -143,6 +143,50 @@ def spans(conn: sqlite3.Connection, site: str, start: float, end: float) -> list
                         "AND (stop IS NULL OR stop > ?) ORDER BY start", (site, end, start)).fetchall()
 
 
+def cut_events(conn: sqlite3.Connection, site: str, start: float, end: float) -> list[tuple[float, str, str]]:
+    """(ts, kind, detail JSON) of the power events that can make a cut overlapping [start, end):
+    those in the window and back to the last ``power_lost`` before it (a cut already running)."""
+    return conn.execute(
+        "SELECT ts, kind, detail FROM events WHERE site = ? AND kind IN ('power_lost', 'power_restored') "
+        "AND ts < ? AND ts >= coalesce((SELECT max(ts) FROM events WHERE site = ? AND kind = 'power_lost' "
+        "AND ts < ?), ?) ORDER BY ts, seq", (site, end, site, start, start)).fetchall()
+
+
+def cut_spans(events: Iterable[tuple[float, str, float | None]], start: float, end: float,
+              seen: Iterable[tuple[float, float | None]] = ()) -> list[tuple[float, float | None]]:
+    """(power_lost ts, power_restored ts or None while open) of the cuts overlapping [start, end),
+    from (ts, kind, duration_s of a restore) in time order.
+
+    A replayed event adds nothing; a restore whose ``power_lost`` is gone (pruned, never
+    received) starts its duration before it. A cut whose restore is missing (another
+    ``power_lost`` follows, or none came) ends where the states ``seen`` on battery from its start
+    ended; still open without such a span, it lasts to the right edge (or, followed by another
+    cut, is only its start).
+    """
+    seen = list(seen)
+    cuts: list[tuple[float, float | None]] = []
+    lost: float | None = None
+    for ts, kind, duration_s in events:
+        if kind == "power_lost" and lost is not None and ts != lost:
+            cuts.append((lost, _seen_end(lost, seen) or lost))
+            lost = ts
+        elif kind == "power_lost":
+            lost = ts
+        elif kind == "power_restored" and lost is not None:
+            cuts.append((lost, max(ts, lost)))
+            lost = None
+        elif kind == "power_restored" and duration_s and not any(ts == stop for _, stop in cuts):
+            cuts.append((ts - duration_s, ts))
+    if lost is not None:
+        cuts.append((lost, _seen_end(lost, seen)))
+    return [(s, e) for s, e in sorted(cuts) if s < end and (e is None or e >= start)]
+
+
+def _seen_end(lost: float, seen: list[tuple[float, float | None]]) -> float | None:
+    """The end of the on-battery span the states showed around ``lost``; None if none ended."""
+    return next((e for s, e in seen if e is not None and s - MINUTE <= lost <= e), None)
+
+
 def open_spans(conn: sqlite3.Connection) -> dict[str, float]:
     """site -> start of its on-battery span still open (the dashboard stopped during an outage)."""
     return dict(conn.execute("SELECT site, MAX(start) FROM battery WHERE stop IS NULL GROUP BY site"))
@@ -271,9 +315,11 @@ def window(range_name: str, now: float, first: float | None) -> tuple[float, int
 
 
 def as_json(range_name: str, start: float, bucket_s: int, buckets: list[dict[str, Stat | None]],
-            spans: list[tuple[float, float | None]], now: float) -> dict:
-    """The answer of GET /api/sites/<site>/history (CONTRACT §5.6), plus the window and the exact
-    on-battery spans (``battery``: [start, stop or null while on battery])."""
+            spans: list[tuple[float, float | None]], now: float,
+            cuts: Iterable[tuple[float, float | None]] = ()) -> dict:
+    """The answer of GET /api/sites/<site>/history (CONTRACT §5.6), plus the window, the exact
+    on-battery spans (``battery``: [start, stop or null while on battery]) and the journal's cuts
+    (``cuts``: [power_lost ts, power_restored ts or null while the cut lasts])."""
     out = []
     for i, bucket in enumerate(buckets):
         b_start = start + i * bucket_s
@@ -284,4 +330,4 @@ def as_json(range_name: str, start: float, bucket_s: int, buckets: list[dict[str
             item[name] = None if s is None else {"min": s.min, "max": s.max, "last": s.last}
         out.append(item)
     return {"range": range_name, "bucket_s": bucket_s, "start": start, "end": now,
-            "buckets": out, "battery": [[s, e] for s, e in spans]}
+            "buckets": out, "battery": [[s, e] for s, e in spans], "cuts": [[s, e] for s, e in cuts]}

@@ -38,6 +38,7 @@ class Row:
     value: str
     meaning: str
     rule: str
+    wraps: bool = False       # a value in words (the battery's date and age) may take lines
 
 
 def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values: Any) -> list[Row]:
@@ -47,7 +48,7 @@ def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values
     for key, kind in keys:
         section, name = key.split(".")
         value = part[section].get(name)
-        rows.append(Row(_format(value, kind, lang), *row(lang, key, **values)))
+        rows.append(Row(_format(value, kind, lang), *row(lang, key, **values), wraps=kind == "age"))
     return rows
 
 

@@ -242,7 +242,8 @@ class Store:
             rows.append(live.row()[1:])
         buckets = history.merge_buckets(rows, start, bucket_s, count)
         spans = self.db.battery_spans(site, start, end)
-        return history.as_json(range_name, start, bucket_s, buckets, spans, now)
+        cuts = self.db.cut_spans(site, start, end, spans)
+        return history.as_json(range_name, start, bucket_s, buckets, spans, now, cuts)
 
     def secret_key(self) -> str:
         """The key that signs login cookies; made once, kept in the database."""

@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -213,9 +214,10 @@ def check_alerts(config: Config) -> list[Result]:
         return [(False, "alerts", str(path), f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
     if not lines:
         return [(False, "alerts", str(path), "holds no URL: alerts would go nowhere")]
-    site = config.site
+    site, now = config.site, time.time()
     title, body = render(Alert(site.id, AlertKind.TEST, site.name or site.id,
-                               detail={"by": "siaga check"}), config.alerts.language)
+                               detail={"by": "siaga check"}, at=now), config.alerts.language,
+                         ZoneInfo(site.timezone), config.dashboard.public_url, now)
     results: list[Result] = []
     for item, notifier in describe(lines):
         what = f"{path.name} line {item.line}"

@@ -83,6 +83,9 @@ class EdgeConfig:
     journal: str = "/var/lib/siaga/journal.sqlite3"
     pcs: tuple[str, ...] = ("meeting-pc",)
     keys_dir: str = ""            # holds <pc_id>.key: commands to that PC are signed (§5.9)
+    # NUT's POWERDOWNFLAG (upsmon.conf), written after the PCs in a real outage: this Pi powers
+    # off and the UPS cuts its outlets (docs: firmware_config/pi.md). "" = never.
+    powerdown_flag: str = ""
     command_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
 
@@ -136,6 +139,7 @@ class DashboardConfig:
     api_token: str = field(default="", repr=False)
     stale_after_s: float = 90
     behind_proxy: bool = False    # trust one reverse proxy's X-Forwarded-* (docs/security.md)
+    public_url: str = ""          # how people reach the dashboard ("http://pi.local:8080"): alert links
     # name -> site ids or "prefix*" (CONTRACT §5.6), read-only; the overview and the report use it
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -337,14 +341,15 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "ups": {"name": text, "host": host, "port": integer(1, 65535), "username": text,
             "password_file": text, "powers_pc": flag},
     "edge": {"poll_interval_s": number(0.1, 60), "journal": text,
-             "pcs": list_of(identifier, "PC ids"), "keys_dir": text},
+             "pcs": list_of(identifier, "PC ids"), "keys_dir": text, "powerdown_flag": text},
     "policy": {name: number() for name in (f.name for f in dataclasses.fields(PolicyConfig))},
     "gpio": {"pin_factory": one_of("", "mock", "lgpio", "rpigpio", "pigpio", "native"),
              "led_kind": one_of("rgb", "traffic", "single"), "led_pins": pins,
              "buzzer_pin": integer(0, 27), "button_pin": integer(0, 27)},
     "dashboard": {"listen": text, "database": text, "sites": sites_filter,
                   "admin_password_hash": text, "api_token_file": text,
-                  "stale_after_s": number(10), "behind_proxy": flag, "groups": table},
+                  "stale_after_s": number(10), "behind_proxy": flag, "groups": table,
+                  "public_url": text},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},

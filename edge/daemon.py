@@ -30,6 +30,7 @@ from edge.journal import Journal
 from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
+from edge.powerdown import PowerdownFlag
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
@@ -53,8 +54,10 @@ class Edge:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.rules = Rules(policy=config.policy, site_id=config.site.id, place=config.site.name,
-                           lang=config.site.language, expected_pcs=config.edge.pcs)
+                           lang=config.site.language, expected_pcs=config.edge.pcs,
+                           powerdown=bool(config.edge.powerdown_flag))
         self.readers = [UpsReader(u) for u in config.ups]
+        self.powerdown = PowerdownFlag(config.edge.powerdown_flag)
         self.button = threading.Event()
         try:
             self.journal = Journal(config.edge.journal)
@@ -107,6 +110,7 @@ class Edge:
         for pc, command in effects.send:
             self.bus.send(pc, command)
         self.indicator.show(effects.led, effects.pattern, effects.buzzer)
+        self.powerdown.hold(effects.powerdown)
         for action in effects.actions:
             await self.act(action.kind, inputs.now)
         self.publish(inputs, effects)

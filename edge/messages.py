@@ -88,6 +88,7 @@ class EventKind(str, Enum):
     SHUTDOWN_HELD = "shutdown_held", ("pcs", "runtime_s", "why")
     RUNTIME_ESTIMATED = "runtime_estimated", ("ups", "runtime_s", "from_s")
     REPLAYED = "replayed", ("from_seq", "to_seq", "by")
+    PI_POWEROFF = "pi_poweroff"
 
 T = TypeVar("T")
 

@@ -99,6 +99,7 @@ class Effects:
     send: tuple[tuple[str, PcCommand], ...] = ()
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
     actions: tuple[EdgeCommand, ...] = ()     # test_indicator, ups_selftest: I/O for the daemon
+    powerdown: bool = False                   # hold NUT's POWERDOWNFLAG: the Pi powers off
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Rules:
     lang: str = "id"
     expected_pcs: tuple[str, ...] = ()
     command_ttl_s: float = 120.0
+    powerdown: bool = False                   # edge.powerdown_flag set: the Pi may power itself off
 
 
 def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects]:
@@ -146,7 +148,9 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
                       battery_bad, fsd, charges, last, restored_at, first=False)
     led, pattern, buzz = _look(state, inp.clock)
     actions = tuple(c for c in inp.commands if c.kind in ("test_indicator", "ups_selftest"))
-    return state, Effects(led, pattern, buzz, tuple(resent + sends), tuple(events), actions)
+    powerdown = outage is not None and outage.pi_off is not None
+    return state, Effects(led, pattern, buzz, tuple(resent + sends), tuple(events), actions,
+                          powerdown)
 
 
 def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float],

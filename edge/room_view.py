@@ -54,6 +54,8 @@ def _resume_sent(outage: Outage, e: JournalEvent, kind: str, at: float,
         outage = replace(outage, stage=stage)
     if stage == "wrapup":
         outage = replace(outage, wrapup_mono=at)
+    if stage == "shutdown":
+        outage = replace(outage, shutdown_mono=at)
     outage = replace(outage, told=outage.told | pcs, **{f"{kind}_sent": e.ts})
     runtime = runtime_of(e.detail)
     return outage, [Sent(pc, make_command(kind, pc, outage.started, e.ts, runtime, rules), at,
@@ -61,13 +63,15 @@ def _resume_sent(outage: Outage, e: JournalEvent, kind: str, at: float,
 
 
 def _resume_mark(outage: Outage, e: JournalEvent) -> Outage:
-    """The other events an open outage remembers: LB seen, hold, estimate, PCs off."""
+    """The other events an open outage remembers: LB seen, hold, estimate, PCs off, Pi off."""
     if e.kind == EventKind.LOW_BATTERY:
         return replace(outage, low_battery=True)
     if e.kind == EventKind.SHUTDOWN_HELD:
         return replace(outage, held=True)
     if e.kind == EventKind.RUNTIME_ESTIMATED:
         return replace(outage, estimated=outage.estimated | {str(e.detail.get("ups"))})
+    if e.kind == EventKind.PI_POWEROFF:
+        return replace(outage, pi_off=e.ts)
     if e.kind == EventKind.PC_OFF:
         off = outage.off | {str(e.detail.get("pc"))}
         all_off = e.ts if outage.told and outage.told <= off else outage.pc_off

@@ -27,6 +27,9 @@ STAGES = (Room.ON_BATTERY.value, Room.WRAPUP.value, Room.SHUTDOWN.value)
 SURE = ("fsd", "low_battery", "runtime")
 # ...and shutdowns that no conversion may hold: the battery may die at any moment.
 UNHOLDABLE = ("fsd", "low_battery")
+# A PC told to shut down that never says it is off (no ack, agent gone): its grace, then this
+# long for its OS to finish (Windows needs 10-30 s after the command), before the Pi goes too.
+PC_POWEROFF_ALLOWANCE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Outage:
     shut_acked: frozenset[str] = frozenset()  # PCs that acked the shutdown
     off: frozenset[str] = frozenset()         # ... and then went offline
     pc_off: float | None = None               # when every told PC was off
+    shutdown_mono: float | None = None        # when the shutdown was sent (monotonic)
+    pi_off: float | None = None               # when this Pi was told to power off (pi_poweroff)
 
     def mono_start(self) -> float:
         """The start on the monotonic clock (a test's outage may have none: then the wall one)."""
@@ -133,7 +138,28 @@ def advance(outage: Outage, power: PowerView, now: float, clock: float, rules: R
     sure = outage.stage == "shutdown" and why in SURE
     if sure or clock - outage.mono_start() >= rules.policy.notice_after_s:
         outage = _send_stages(outage, power, now, rules, pcs, why, events, sends)
-    return _watch_off(outage, pcs, acked_off, now, events)
+    if outage.shutdown_sent is not None and outage.shutdown_mono is None:
+        outage = replace(outage, shutdown_mono=clock)
+    outage = _watch_off(outage, pcs, acked_off, now, events)
+    if rules.powerdown and outage.pi_off is None and powerdown_due(outage, clock, rules.policy):
+        events.append((EventKind.PI_POWEROFF, {}))
+        outage = replace(outage, pi_off=now)
+    return outage
+
+
+def powerdown_due(outage: Outage, clock: float, policy: PolicyConfig) -> bool:
+    """Whether this Pi may power off and have the UPS cut its outlets (NUT's POWERDOWNFLAG).
+
+    Only inside an outage, i.e. after a believed OB (FSD or LB on mains never opens one), and only
+    after the PCs: the shutdown was sent (not held), and every PC told is off, or none was told,
+    or the PCs' grace and ``PC_POWEROFF_ALLOWANCE_S`` have passed without a word from them.
+    """
+    if outage.shutdown_sent is None:
+        return False
+    if not outage.told or outage.pc_off is not None:
+        return True
+    sent = clock if outage.shutdown_mono is None else outage.shutdown_mono
+    return clock - sent >= policy.shutdown_grace_s + PC_POWEROFF_ALLOWANCE_S
 
 
 def _send_stages(outage: Outage, power: PowerView, now: float, rules: Rules, pcs: PcWatch,

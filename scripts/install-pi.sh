@@ -22,6 +22,9 @@ CENTRAL=""
 # Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them.
 APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
 UNITS="siaga-edge.service siaga-dashboard.service"
+# Powers the Pi off when the edge writes NUT's POWERDOWNFLAG (after a real outage, the PCs first).
+# The .service is only ever started by the .path: never enabled, started or restarted here.
+POWEROFF_UNITS="siaga-poweroff.path siaga-poweroff.service"
 # Siaga's own units go where systemd looks for local software's units; /etc/systemd/system is the
 # admin's (a copy there, or `systemctl edit`'s drop-in, overrides ours and is never touched).
 UNIT_DIR=/usr/local/lib/systemd/system
@@ -30,6 +33,10 @@ LISTEN="0.0.0.0:8080"   # dashboard.listen of a new /etc/siaga/siaga.toml: the o
 CA_DAYS=3650            # the LAN's local CA: 10 years (the PCs trust it; replacing it means every PC)
 LEAF_DAYS=825           # the broker's certificate: re-issued by the installer, the PCs keep the CA
 # md5 of every siaga.conf shipped before the TLS listener: such a file, unedited, is replaced.
+# md5 of every upsmon.conf shipped while upsmon could shut the Pi down (its password put back as
+# the placeholder): unedited, such a file lets upsmon believe FSD on mains and cut the room's
+# power, so it is replaced; an edited one gets a note.
+OLD_UPSMON_CONFS="5e6b41e822f6a6e85f0807c0b6258ec6"
 OLD_MQTT_CONFS="40dfa46e411d3de0f78906da6eea80e1 92742b5b4dfd28a60105412c365faa0b"
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -240,8 +247,15 @@ step_siaga_config() {
     # The Pi's status page is for IT on the office LAN (reading needs no login; the buttons need
     # dashboard.admin_password_hash): the installed file listens on every interface.
     # Commands to the PCs are signed with the keys step_command_keys makes (docs/security.md).
+    # The edge, not upsmon, decides when the Pi powers off and the UPS cuts its outlets
+    # (powerdown_flag = upsmon.conf's POWERDOWNFLAG; siaga-poweroff.path acts on it).
     put_new /etc/siaga/siaga.toml 0640 < <(sed -e 's/^listen = "127\.0\.0\.1:8080"/listen = "'"$LISTEN"'"/' \
-        -e 's/^# keys_dir = "keys"/keys_dir = "keys"/' "$REPO/firmware_config/siaga/siaga.toml") || true
+        -e 's/^# keys_dir = "keys"/keys_dir = "keys"/' \
+        -e 's|^# powerdown_flag = |powerdown_flag = |' "$REPO/firmware_config/siaga/siaga.toml") || true
+    local conf; conf=$(readable "$ROOT/etc/siaga/siaga.toml")
+    [ ! -f "$conf" ] || grep -q '^powerdown_flag' "$conf" ||
+        say "note: /etc/siaga/siaga.toml has no edge.powerdown_flag: the Pi is never powered off" \
+            "after an outage; add powerdown_flag = \"/run/siaga/killpower\" under [edge]"
     secret /etc/siaga/mqtt.password
     secret /etc/siaga/nut.password
     secret /etc/siaga/upsmon.password
@@ -253,6 +267,12 @@ step_nut() {
     local nut_pw upsmon_pw f
     nut_pw=$(secret_value /etc/siaga/nut.password)
     upsmon_pw=$(secret_value /etc/siaga/upsmon.password)
+    if old_upsmon "$upsmon_pw"; then
+        say "note: /etc/nut/upsmon.conf is an earlier Siaga's, unedited: replaced (upsmon only" \
+            "watches; Siaga powers the Pi off after a real outage)"
+        do_file rm "$ROOT/etc/nut/upsmon.conf"
+        planned gone "$ROOT/etc/nut/upsmon.conf"
+    fi
     for f in $NUT_FILES; do
         if pristine "/etc/nut/$f"; then
             say "note: /etc/nut/$f is the package's unedited sample: replaced (saved as $f.dist)"
@@ -263,6 +283,7 @@ step_nut() {
         fi
         if exists "$ROOT/etc/nut/$f"; then
             say "ok: /etc/nut/$f exists, kept as it is (Siaga's example: firmware_config/nut/$f)"
+            [ "$f" != upsmon.conf ] || upsmon_advice "$ROOT/etc/nut/$f"
             continue
         fi
         put "/etc/nut/$f" 0640 < <(sed -e "s/CHANGE-ME-siaga/$nut_pw/" \
@@ -270,6 +291,21 @@ step_nut() {
         NUT_CHANGED=1
         owner root:nut "/etc/nut/$f"
     done
+}
+
+# True when /etc/nut/upsmon.conf is one an earlier Siaga wrote and nobody edited ($1: its password).
+old_upsmon() {
+    local file; file=$(readable "$ROOT/etc/nut/upsmon.conf")
+    exists "$ROOT/etc/nut/upsmon.conf" && [ -f "$file" ] || return 1
+    [[ " $OLD_UPSMON_CONFS " == *" $(sed "s/$1/CHANGE-ME-upsmon/" "$file" | md5sum | cut -d' ' -f1) "* ]]
+}
+
+# An admin's own upsmon.conf that lets upsmon shut the Pi down is kept; say what to change.
+upsmon_advice() {
+    grep -Eqs '^[[:space:]]*MONITOR[[:space:]]+[^[:space:]]+[[:space:]]+[1-9]' "$(readable "$1")" || return 0
+    say "note: ${1#"$ROOT"} lets upsmon shut this Pi down: it believes a UPS that says FSD on mains"
+    say "  and the UPS would then cut the room's power. Set the MONITOR power value to 0,"
+    say "  MINSUPPLIES 0 and POWERDOWNFLAG /run/siaga/killpower ($REPO/firmware_config/nut/upsmon.conf)."
 }
 
 step_mosquitto() {
@@ -453,7 +489,7 @@ step_command_keys() {
 step_units() {
     say "== systemd units"
     local unit
-    for unit in $UNITS; do
+    for unit in $UNITS $POWEROFF_UNITS; do
         if [ ! -f "$REPO/systemd/$unit" ]; then say "note: $REPO/systemd/$unit missing, skipped"; continue; fi
         local before=$CHANGED
         put "$UNIT_DIR/$unit" 0644 <"$REPO/systemd/$unit"
@@ -463,7 +499,7 @@ step_units() {
         fi
     done
     [ "$UNITS_CHANGED" = 0 ] || do_system systemctl daemon-reload
-    local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS"
+    local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS siaga-poweroff.path"
     local u
     for u in $enable; do
         if [ -z "$ROOT" ] && systemctl is-enabled --quiet "$u" 2>/dev/null; then say "ok: $u enabled"
@@ -472,7 +508,7 @@ step_units() {
     [ "$NUT_CHANGED" = 0 ] || do_system systemctl restart nut-driver-enumerator.service nut-server.service nut-monitor.service
     [ "$MQTT_CHANGED" = 0 ] || do_system systemctl restart mosquitto.service
     [ "$UNITS_CHANGED" = 0 ] || do_system systemctl restart $UNITS
-    for u in $UNITS; do
+    for u in $UNITS siaga-poweroff.path; do
         if [ -z "$ROOT" ] && systemctl is-active --quiet "$u" 2>/dev/null; then continue; fi
         do_system systemctl start "$u"
     done

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import charts, i18n, present
-from dashboard.history import RANGES, window
+from dashboard import charts, create_app, i18n, present
+from dashboard.history import RANGES, cut_spans, window
 from dashboard.entry import SiteEntry
-from edge.messages import to_dict
-from tests.dashboard_support import snapshot
+from dashboard.store import Store
+from edge.config import load_config
+from edge.messages import JournalEvent, OutageView, to_dict
+from tests.dashboard_support import snapshot, write_config
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MIDNIGHT = 1764262800.0          # 2025-11-28 00:00 in Jakarta (UTC+7)
@@ -159,3 +162,74 @@ def test_sentences_for_reasons():
 
 def test_every_text_exists_in_both_languages():
     assert set(i18n.EN) == set(i18n.ID)
+
+
+T = MIDNIGHT + 10 * 3600          # 10:00 in Jakarta
+
+
+@pytest.mark.parametrize("events, start, end, cuts", [
+    # a closed cut inside the range, to the second
+    ([(T, "power_lost", None), (T + 32, "power_restored", 32.0)], T - 600, T + 600, [(T, T + 32)]),
+    # still on battery at the right edge: open
+    ([(T, "power_lost", None)], T - 600, T + 600, [(T, None)]),
+    # started before the range: kept whole (the chart clips it), a cut over before it dropped
+    ([(T - 900, "power_lost", None), (T - 800, "power_restored", 100.0),
+      (T - 700, "power_lost", None), (T + 10, "power_restored", 710.0)], T - 600, T + 600,
+     [(T - 700, T + 10)]),
+    # replayed duplicates: the same power_lost and power_restored twice are one cut
+    ([(T, "power_lost", None), (T, "power_lost", None), (T + 32, "power_restored", 32.0),
+      (T + 32, "power_restored", 32.0)], T - 600, T + 600, [(T, T + 32)]),
+    # a restore whose power_lost never arrived: its duration says when the cut began
+    ([(T + 45, "power_restored", 45.0)], T - 600, T + 600, [(T, T + 45)]),
+    ([(T + 45, "power_restored", None)], T - 600, T + 600, []),
+    # two cuts; one after the range's end is not drawn
+    ([(T, "power_lost", None), (T + 5, "power_restored", 5.0), (T + 60, "power_lost", None),
+      (T + 92, "power_restored", 32.0), (T + 700, "power_lost", None)], T - 600, T + 600,
+     [(T, T + 5), (T + 60, T + 92)]),
+])
+def test_cut_spans_from_the_journal(events, start, end, cuts):
+    assert cut_spans(events, start, end) == cuts
+
+
+@pytest.mark.parametrize("events, seen, cuts", [
+    # the restore never arrived: the cut ends where the states stopped saying on battery
+    ([(T, "power_lost", None)], [(T + 2, T + 40)], [(T, T + 40)]),
+    ([(T, "power_lost", None)], [(T + 2, None)], [(T, None)]),                # still on battery
+    # a second cut began before the first's restore came: the first ends as the states saw it,
+    # or, unseen, is a mark at its start
+    ([(T, "power_lost", None), (T + 300, "power_lost", None), (T + 332, "power_restored", 32.0)],
+     [(T, T + 50)], [(T, T + 50), (T + 300, T + 332)]),
+    ([(T, "power_lost", None), (T + 300, "power_lost", None), (T + 332, "power_restored", 32.0)],
+     [], [(T, T), (T + 300, T + 332)]),
+])
+def test_a_cut_without_its_restore(events, seen, cuts):
+    assert cut_spans(events, T - 600, T + 600, seen) == cuts
+
+
+def test_a_32_second_cut_is_drawn_where_it_happened(tmp_path):
+    """A real 32-second cut in the dashboard's store (its power_lost and power_restored events),
+    states every 30 s (one of them on battery): on the 6-hour chart of the room page, a mark over
+    the band starts at the cut's second and is 32 seconds wide (the line shows whole minutes)."""
+    now = T + 3 * 3600
+    store = Store(str(tmp_path / "dashboard.sqlite3"), clock=lambda: now)
+    cut, restored = T + 3600 + 17.4, T + 3600 + 49.4                 # 11:00:17.4 to 11:00:49.4
+    for ts in range(int(now - 6 * 3600), int(now), 30):                # states every 30 s, on the minute
+        on_battery = cut <= ts < restored
+        store.put_state(snapshot("rr1", "on_battery" if on_battery else "ready", now=ts, since=cut,
+                                 outage=OutageView(started=cut) if on_battery else None))
+    store.put_event(JournalEvent(site="rr1", seq=1, ts=cut, kind="power_lost", detail={"load_pct": 30}))
+    store.put_event(JournalEvent(site="rr1", seq=2, ts=restored, kind="power_restored",
+                                 detail={"duration_s": 32.0}))
+    store.put_event(JournalEvent(site="rr1", seq=3, ts=restored, kind="power_restored",   # replayed
+                                 detail={"duration_s": 32.0}))
+    data = store.history("rr1", "6h")
+    app = create_app(load_config(write_config(tmp_path)), store)
+    page = app.test_client().get("/sites/rr1?range=6h").get_data(as_text=True)
+    store.close()
+    svg = re.search(r'<svg[^>]*data-metric="voltage".*?</svg>', page, re.S).group(0)
+    marks = re.findall(r'<rect class="cut" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+    plot_w, span = charts.WIDTH - charts.LEFT - charts.RIGHT, data["end"] - data["start"]
+    assert len(marks) == 1, svg
+    x, width = map(float, marks[0])
+    assert x == pytest.approx(charts.LEFT + (cut - data["start"]) / span * plot_w, abs=0.01)
+    assert width == pytest.approx(32 / span * plot_w, abs=0.02)           # 0.69 px of 468

@@ -72,7 +72,7 @@ def test_siaga_toml_example_shows_every_key() -> None:
 
 
 def test_siaga_toml_example_keeps_the_pi_shutting_down_last() -> None:
-    """The PC's shutdown threshold stays above the UPS low-battery level that stops the Pi."""
+    """The PC's shutdown (and its grace) comes before the UPS's own low-battery level (LB)."""
     loaded = tomllib.loads((FIRMWARE / "siaga" / "siaga.toml").read_text())
     ups_conf = (FIRMWARE / "nut" / "ups.conf").read_text()
     low = int(re.search(r"^\s*override\.battery\.runtime\.low\s*=\s*(\d+)", ups_conf, re.M)[1])
@@ -254,15 +254,18 @@ def test_nut_examples_start_upsd_with_the_siaga_user(tmp_path: Path,
     assert server.read("meeting")["ups.status"] == "OL"
 
 
-def test_upsmon_and_upsd_users_share_the_upsmon_password() -> None:
-    """upsmon logs in with the upsd.users [upsmon] password (the installer replaces both)."""
+def test_upsmon_only_watches_the_ups_of_ups_conf() -> None:
+    """upsmon watches the UPS with power value 0 (never shuts down: Siaga decides, see
+    tests/test_upsmon.py) as a secondary that may not set FSD; its upsd.users entry matches."""
     nut = FIRMWARE / "nut"
     users = (nut / "upsd.users").read_text()
-    monitor = re.search(r"^MONITOR (\S+)@localhost 1 (\S+) (\S+) primary$",
-                        (nut / "upsmon.conf").read_text(), re.M)
-    assert monitor, "upsmon.conf needs a MONITOR ... primary line"
+    upsmon = (nut / "upsmon.conf").read_text()
+    monitor = re.search(r"^MONITOR (\S+)@localhost 0 (\S+) (\S+) secondary$", upsmon, re.M)
+    assert monitor, "upsmon.conf needs a MONITOR ... 0 ... secondary line"
+    assert re.search(r"^MINSUPPLIES 0$", upsmon, re.M)
     ups, user, password = monitor.groups()
     assert re.search(rf"^\[{ups}\]", (nut / "ups.conf").read_text(), re.M)
-    assert re.search(rf"\[{user}\]\s*\n\s*password = {re.escape(password)}\s*\n\s*upsmon primary",
+    assert re.search(rf"\[{user}\]\s*\n\s*password = {re.escape(password)}\s*\n\s*upsmon secondary",
                      users)
+    assert "upsmon primary" not in users
     assert "MODE=standalone" in (nut / "nut.conf").read_text()

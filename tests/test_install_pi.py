@@ -95,7 +95,7 @@ def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRe
     users, upsmon = (etc / "nut/upsd.users").read_text(), (etc / "nut/upsmon.conf").read_text()
     assert "CHANGE-ME" not in users + upsmon
     assert f"password = {config.ups[0].password}" in users
-    upsmon_password = re.search(r"^MONITOR \S+ 1 upsmon (\S+) primary$", upsmon, re.M)[1]
+    upsmon_password = re.search(r"^MONITOR \S+ 0 upsmon (\S+) secondary$", upsmon, re.M)[1]
     assert f"password = {upsmon_password}" in users
     conf = (etc / "mosquitto/conf.d/siaga.conf").read_text()
     conf = re.sub(r"^(listener|certfile|keyfile) .*$", "", conf, flags=re.M)  # tests/test_install_tls.py
@@ -190,3 +190,29 @@ def test_readme_block_followed_alone_gives_a_restarted_install_reachable_on_the_
     guide = (REPO / "firmware_config/pi.md").read_text()
     assert f"`{restart}`" in guide and "listens on `0.0.0.0:8080`" in guide
     assert "http://<the Pi's address>:8080/" in (REPO / "README.md").read_text()
+
+
+# upsmon.conf as Siaga shipped it before upsmon was taken out of the shutdown decision: upsmon
+# primary with power value 1 believed `OL FSD` and had the UPS cut the room's power on mains.
+EARLIER_UPSMON = """MONITOR meeting@localhost 1 upsmon CHANGE-ME-upsmon primary
+MINSUPPLIES 1
+SHUTDOWNCMD "/sbin/shutdown -h +0"
+POWERDOWNFLAG /etc/killpower
+"""
+
+
+def test_an_earlier_upsmon_conf_is_replaced_and_an_edited_one_gets_a_note(tmp_path: Path) -> None:
+    """An upgraded Pi must not keep an upsmon that may shut it down: Siaga's own earlier file
+    (unedited, with its password) is replaced; an admin's edited one is kept with what to change."""
+    root = tmp_path / "root"
+    install("--root", str(root), "--no-venv")
+    conf, password = root / "etc/nut/upsmon.conf", (root / "etc/siaga/upsmon.password").read_text()
+    earlier = (REPO / "tests/fixtures/upsmon-siaga-1.conf").read_text()  # as shipped until now
+    conf.write_text(earlier.replace("CHANGE-ME-upsmon", password.strip()))
+    out = install("--root", str(root), "--no-venv").stdout
+    assert "upsmon.conf is an earlier Siaga's, unedited: replaced" in out
+    assert re.search(r"^MONITOR meeting@localhost 0 upsmon \S+ secondary$", conf.read_text(), re.M)
+    conf.write_text(EARLIER_UPSMON.replace("CHANGE-ME-upsmon", password.strip()))  # edited
+    out = install("--root", str(root), "--no-venv").stdout
+    assert "POWERDOWNFLAG /etc/killpower" in conf.read_text()
+    assert "upsmon.conf lets upsmon shut this Pi down" in out

@@ -15,7 +15,7 @@ from dashboard.store import Store
 from edge.messages import JournalEvent
 from edge.servers import free_port, stop_process
 from tests.dashboard_support import snapshot, start_dashboard, write_config
-from tests.test_dashboard_browser import DOCS, _screenshot, chromium  # noqa: F401 - the fixture
+from tests.test_dashboard_browser import DOCS, PHONE, _screenshot, chromium  # noqa: F401 - the fixture
 from tests.test_report import office_events
 
 
@@ -53,3 +53,28 @@ def test_one_room_report_prints_on_one_a4_page(chromium, report_url, tmp_path):
     assert "Pages:           1\n" in info, info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Bappeda - Ruang Rapat 1" in text and "45 mnt" in text
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_report_fits_a_phone(chromium, report_url, tmp_path, lang):
+    """At 390 px the report (office and room pages) is no wider than the phone, and its
+    sentences keep two words a line or more (a number column squeezed to one word per line is
+    unreadable); at 1280 px it is the A4 page it always was."""
+    page = chromium.new_context(viewport=PHONE).new_page()
+    page.goto(f"{report_url}&rooms=1&lang={lang}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    cells = page.evaluate(WORDS_AND_LINES)
+    squeezed = [cell for cell in cells if cell[1] > 1 and cell[0] / cell[1] < 2]
+    assert cells and not squeezed, squeezed
+    _screenshot(page, tmp_path / f"report-phone-{lang}.png", None, full_page=True)
+    wide = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    wide.goto(f"{report_url}&rooms=1&lang={lang}")
+    assert wide.evaluate("document.documentElement.scrollWidth") <= 1280
+    _screenshot(wide, tmp_path / f"report-wide-{lang}.png", None, full_page=True)
+
+
+# Per meaning cell of the number tables: its words, the lines it takes, its text.
+WORDS_AND_LINES = """() => [...document.querySelectorAll('.report .numbers td:nth-child(2)')].map(td => {
+  const lines = Math.round(td.getBoundingClientRect().height / parseFloat(getComputedStyle(td).lineHeight));
+  return [td.innerText.trim().split(/\\s+/).length, lines, td.innerText.trim()];
+})"""

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from dashboard import create_app
+from dashboard.report_texts import battery_age
 from dashboard.store import Store
 from edge.config import load_config
 from edge.messages import JournalEvent
-from tests.dashboard_support import write_config
+from tests.dashboard_support import snapshot, write_config
 from tests.test_report import office_events
 from tests.test_report_cli import ROOT
 
@@ -76,3 +79,68 @@ def test_bad_input_is_a_400_with_one_sentence(client, query, says):
     text = page.get_data(as_text=True)
     assert page.status_code == 400 and says in html.unescape(text)
     assert 'role="alert"' in text and 'name="from"' in text and 'class="page"' not in text
+
+
+@pytest.mark.parametrize("lang, value, sentence", [
+    ("id", "1 Mar 2022", "tanggal baterai UPS dipasang, dan umurnya hari ini."),
+    ("en", "1 Mar 2022", "the date the UPS battery was fitted, and its age today."),
+])
+def test_per_room_pdf_keeps_the_battery_date_off_its_sentence(config, tmp_path, lang, value, sentence):
+    """`siaga report --format pdf --rooms` of a room whose UPS says its battery is of 1 March
+    2022: in the PDF (pdftotext's word boxes) no word of the date and its age touches a word of
+    the sentence beside it."""
+    store = Store(config.dashboard.database)
+    state = snapshot("rr1", name="Bappeda - Ruang Rapat 1", load=35.0)
+    store.put_state(replace(state, ups=[replace(state.ups[0], battery_date="2022-03-01")]))
+    for seq, e in enumerate(office_events()["rr1"], 1):
+        store.put_event(JournalEvent(site="rr1", seq=seq, ts=e.ts, kind=e.kind, detail=e.detail))
+    store.close()
+    out = tmp_path / f"rooms-{lang}.pdf"
+    done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", config.path, "--from",
+                           "2026-11-01", "--to", "2026-11-03", "--rooms", "--format", "pdf",
+                           "--lang", lang, "-o", str(out)], cwd=ROOT, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    subprocess.run(["pdftoppm", "-png", "-r", "80", str(out), str(tmp_path / f"rooms-{lang}")], check=True)
+    words = _words(out)
+    date = _phrase(words, value.split())                       # the date; its age is beside it
+    age = [w for w in words if w[0] == date[0][0] and abs(w[2] - date[0][2]) < 40 and
+           w[5] in battery_age("2022-03-01", lang).split() and w not in date]
+    meaning = _phrase(words, sentence.split())
+    overlaps = [(a[5], b[5]) for a in date + age for b in meaning if _touch(a, b)]
+    assert not overlaps, overlaps
+
+
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>')
+
+
+def _words(pdf) -> list[tuple[int, float, float, float, float, str]]:
+    """(page, xMin, yMin, xMax, yMax, text) of every word, in pdftotext's reading order."""
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    words, page = [], 0
+    for line in xhtml.splitlines():
+        page += "<page " in line
+        found = WORD.search(line)
+        if found:
+            words.append((page, *map(float, found.groups()[:4]), html.unescape(found.group(5))))
+    return words
+
+
+def _phrase(words: list, texts: list[str]) -> list:
+    """The words of the first place ``texts`` occur on one page, each within 40 pt of the first
+    (so words a broken layout put elsewhere in the reading order are still found)."""
+    for i, first in enumerate(words):
+        if first[5] != texts[0]:
+            continue
+        near = [w for w in words[i:] if w[0] == first[0] and abs(w[2] - first[2]) < 40]
+        found, rest = [], iter(near)             # in reading order, other words between allowed
+        for t in texts:
+            found.append(next((w for w in rest if w[5] == t), None))
+        if all(found):
+            return found
+    raise AssertionError(f"{' '.join(texts)!r} is not in the PDF")
+
+
+def _touch(a: tuple, b: tuple) -> bool:
+    """True when two word boxes on one page intersect."""
+    return a[0] == b[0] and a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]

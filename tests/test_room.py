@@ -496,3 +496,64 @@ def test_restart_then_the_pc_never_comes_back_ends_its_meeting_after_the_grace()
     state = resume([], T0, RULES, activity=latest)
     out = run([(0, [ups()], {"pcs": ()}), (21, [ups()], {"pcs": ()})], state)
     assert [kinds(fx) for _, fx in out] == [[], ["pc_offline", "meeting_ended"]]
+
+
+# --------------------------------------------------- this Pi powers off (NUT's POWERDOWNFLAG)
+
+POWERDOWN = Rules(policy=PolicyConfig(), site_id="rr1", expected_pcs=("pc1",), powerdown=True)
+NO_PCS = Rules(policy=PolicyConfig(), site_id="rr1", expected_pcs=(), powerdown=True)
+
+
+@pytest.mark.parametrize("status", ["OL FSD", "ALARM OL FSD", "OL CHRG LB", "OL DISCHRG LB FSD",
+                                    "OB OL LB FSD", "OB CAL LB"])
+def test_a_flag_without_a_real_outage_never_powers_the_pi_off(status):
+    """LB and FSD count only with a believed OB (§5.3): no outage, no flag, whatever the time."""
+    ticks = [(t, [ups(status, runtime=30.0, charge=5.0)], {"pcs": ()}) for t in range(0, 600, 60)]
+    out = run(ticks, rules=NO_PCS)
+    assert not any(fx.powerdown or "pi_poweroff" in kinds(fx) for _, fx in out)
+
+
+def test_the_pi_powers_off_once_the_pc_that_was_told_is_off():
+    out = run([(0, [ups("OB DISCHRG LB")], {})], rules=POWERDOWN)
+    state, fx = out[0]
+    assert "shutdown_sent" in kinds(fx) and not fx.powerdown   # the PC first
+    shutdown = [c for _, c in fx.send if c.kind == "shutdown"][0]
+    ack = Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0)
+    gone = PcReport("pc1", False, T0 + 20, None)
+    out = run([(10, [ups("OB DISCHRG LB")], {"acks": (("pc1", ack),)}),
+               (20, [ups("OB DISCHRG LB")], {"pcs": (gone,)}),
+               (21, [ups("OB DISCHRG LB")], {"pcs": (gone,)})], state, rules=POWERDOWN)
+    assert [fx.powerdown for _, fx in out] == [False, True, True]
+    assert kinds(out[1][1])[-2:] == ["pc_off", "pi_poweroff"]
+    assert "pi_poweroff" not in kinds(out[2][1])                # journaled once
+
+
+@pytest.mark.parametrize("after_s, powerdown", [(89, False), (90, True)])
+def test_a_pc_that_never_says_it_is_off_gets_its_grace_and_a_minute(after_s, powerdown):
+    """shutdown_grace_s (30) + 60 s for its OS, then the Pi goes too (the battery will not wait)."""
+    out = run([(0, [ups("OB DISCHRG", runtime=100.0)], {}),
+               (after_s, [ups("OB DISCHRG", runtime=100.0)], {})], rules=POWERDOWN)
+    assert out[1][1].powerdown is powerdown
+
+
+def test_no_powerdown_while_the_shutdown_is_held_or_when_not_configured():
+    converting_pc = PcReport("pc1", True, T0, AgentStatus(pc="pc1", ts=0, converting=True))
+    held = run([(t, [ups("OB DISCHRG", runtime=100.0)], {"pcs": (converting_pc,)})
+                for t in (0, 200)], rules=POWERDOWN)
+    assert "shutdown_held" in kinds(held[0][1]) and not held[1][1].powerdown
+    plain = run([(0, [ups("OB DISCHRG LB")], {"pcs": ()})],
+                rules=Rules(policy=PolicyConfig(), site_id="rr1", expected_pcs=()))
+    assert not plain[0][1].powerdown and "pi_poweroff" not in kinds(plain[0][1])
+
+
+def test_mains_back_drops_the_powerdown_and_a_restart_keeps_it():
+    out = run([(0, [ups("OB DISCHRG LB")], {"pcs": ()}), (5, [ups("OL CHRG")], {"pcs": ()})],
+              rules=NO_PCS)
+    assert [fx.powerdown for _, fx in out] == [True, False]
+    started = T0 - 100
+    events = [JournalEvent("rr1", 1, started, "power_lost"),
+              JournalEvent("rr1", 2, started, "shutdown_sent", {"pcs": [], "runtime_s": 50}),
+              JournalEvent("rr1", 3, started, "pi_poweroff", {})]
+    state = resume(events, T0, NO_PCS, mono=50.0)
+    state, fx = tick(state, T0, 51.0, ups("OB DISCHRG LB"), rules=NO_PCS, pcs=())
+    assert fx.powerdown and "pi_poweroff" not in kinds(fx)
