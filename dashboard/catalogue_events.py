@@ -2,7 +2,7 @@
 
 Part of the page's one catalogue (dashboard/i18n.py merges it with dashboard/catalogue.py); kept
 apart only for size. ``ev_<kind>`` for every ``EventKind``; ``{power}`` is the UPS clause
-("Sisa daya UPS 9 menit, muatan 92 %, beban 38 %"); a test walks the kinds.
+("Sisa daya UPS 9 mnt, muatan 92 %, beban 38 %"); a test walks the kinds.
 """
 
 EN: dict[str, str] = {

@@ -1,7 +1,7 @@
 """Journal events as sentences people read, and what became of a command sent from the page.
 
 Pure functions over ``JournalEvent`` (edge/messages.py): every ``EventKind`` has a sentence with
-its values in the page's language ("Listrik PLN padam. Sisa daya UPS 9 menit, muatan 92 %,
+its values in the page's language ("Listrik PLN padam. Sisa daya UPS 9 mnt, muatan 92 %,
 beban 38 %"), never a dump of detail keys; what an agent answers (``pc_ack.detail``) is read
 back into words too. A failure (``ok: false``) is marked as one.
 """
@@ -81,7 +81,7 @@ def _size(text: str, lang: str) -> str:
 
 
 def power_clause(detail: dict[str, Any], lang: str) -> str:
-    """"Sisa daya UPS 9 menit, muatan 92 %, beban 38 %": the values the event carries."""
+    """"Sisa daya UPS 9 mnt, muatan 92 %, beban 38 %": the values the event carries."""
     parts = []
     if _num(detail.get("runtime_s")) is not None:
         parts.append(("power_runtime", {"runtime": minutes_long(detail["runtime_s"], lang)}))
