@@ -12,7 +12,7 @@ from dashboard.i18n import duration, local, minutes
 
 EN: dict[str, str] = {
     "power_lost": "Power cut: the UPS carries the meeting PC",
-    "wrapup": "UPS battery nearly empty: the PC was asked to save the recording",
+    "wrapup": "UPS runtime at the wrap-up mark: the PC was asked to save the recording",
     "shutdown": "The meeting PC is being shut down cleanly",
     "pc_off": "Meeting PC {pc} is off",
     "power_restored": "Mains power is back after {duration}",
@@ -50,7 +50,7 @@ EN: dict[str, str] = {
 
 ID: dict[str, str] = {
     "power_lost": "Listrik padam: UPS menanggung PC rapat",
-    "wrapup": "Baterai UPS hampir habis: PC sudah diminta menyimpan rekaman",
+    "wrapup": "Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
     "shutdown": "PC rapat sedang dimatikan dengan aman",
     "pc_off": "PC rapat {pc} sudah mati",
     "power_restored": "Listrik PLN kembali setelah {duration}",

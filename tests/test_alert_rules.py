@@ -250,3 +250,12 @@ def test_power_lost_names_room_what_minutes_and_action(lang, words):
     _, body = render(alert, lang)
     for text in words:
         assert text in body
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_wrapup_alert_speaks_of_minutes_left_not_an_empty_battery(lang):
+    """The wrap-up comes at a runtime mark, often with half the charge left (issue 16 item 10)."""
+    alert = Alert(SITE, AlertKind.WRAPUP, NAME, 300.0, {}, T0)
+    title, body = render(alert, lang)
+    assert not any(w in (title + body).lower() for w in ("hampir habis", "nearly empty", "empty"))
+    assert ("5 mnt" if lang == "id" else "5 min") in body

@@ -88,7 +88,7 @@ OUTAGE = [("power_lost", {"ups": "meeting", "charge_pct": 100.0, "runtime_s": 18
           ("pc_off", {"pc": "meeting-pc"}),
           ("power_restored", {"duration_s": 1500.0})]
 EXPECTED = [f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat",
-            f"Siaga {NAME}: Baterai UPS hampir habis: PC sudah diminta menyimpan rekaman",
+            f"Siaga {NAME}: Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
             f"Siaga {NAME}: PC rapat sedang dimatikan dengan aman",
             f"Siaga {NAME}: PC rapat meeting-pc sudah mati",
             f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt"]
