@@ -46,3 +46,42 @@ def test_passwd_refuses_a_short_piped_password():
     done = passwd(None, "pendek\n")
     assert done.returncode == 1
     assert done.stderr == "siaga passwd: the password must have at least 8 characters\n"
+
+
+def at_a_terminal(*typed: str) -> subprocess.CompletedProcess:
+    """`siaga passwd` with a pseudo-terminal as its controlling terminal, ``typed`` at it."""
+    import fcntl
+    import os
+    import pty
+    import termios
+    import threading
+
+    master, slave = pty.openpty()
+
+    def own_terminal() -> None:   # the child's session gets the pty as its /dev/tty
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    def typist() -> None:   # answer each prompt as a person would
+        for line in typed:
+            seen = b""
+            while not seen.rstrip().endswith(b":"):
+                seen += os.read(master, 1024)
+            os.write(master, line.encode() + b"\n")
+
+    thread = threading.Thread(target=typist, daemon=True)
+    thread.start()
+    try:
+        return subprocess.run([sys.executable, "-m", "edge.cli", "passwd"], cwd=ROOT, stdin=slave,
+                              capture_output=True, text=True, timeout=60, preexec_fn=own_terminal)
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+def test_passwd_at_a_terminal_asks_twice():
+    done = at_a_terminal("kata-sandi-rapat", "kata-sandi-rapat")
+    assert done.returncode == 0, done.stderr
+    assert check_password_hash(done.stdout.strip(), "kata-sandi-rapat")
+    done = at_a_terminal("kata-sandi-rapat", "kata-sandi-lain")
+    assert done.returncode == 1 and done.stderr == "siaga passwd: the passwords differ\n"
