@@ -405,8 +405,8 @@ class _Reader:
 
     def unknown(self, where: str, key: str, known: Collection[str]) -> None:
         """A key Siaga does not know: an error naming the nearest known one (a typo is no default)."""
-        near = difflib.get_close_matches(key, known, n=1)
-        hint = f'did you mean "{near[0]}"?' if near else "known keys: " + ", ".join(sorted(known))
+        near = nearest(key, known)
+        hint = f'did you mean "{near}"?' if near else "known keys: " + ", ".join(sorted(known))
         self.error(key_name(where, key), f"unknown key; {hint}", show=False)
 
     def sections(self, known: Collection[str]) -> None:
@@ -414,10 +414,10 @@ class _Reader:
         for name in self.data:
             if name in known:
                 continue
-            near = difflib.get_close_matches(name, known, n=1)
+            near = nearest(name, known)
             owners = [s for s in known if name in SCHEMA.get(s, {})]
             if near:
-                problem = f"unknown section; did you mean {section_header(near[0])}?"
+                problem = f"unknown section; did you mean {section_header(near)}?"
             elif owners:   # `id = ...` above every [section]: it belongs inside one
                 problem = "outside any section; it belongs under " + \
                     " or ".join(section_header(s) for s in owners)
@@ -528,6 +528,15 @@ def key_name(where: str, key: str) -> str:
     """``where.key`` as TOML writes it: a key that is not bare ("Bappeda Kota") in quotes."""
     key = key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
     return f"{where}.{key}" if where else key
+
+
+def nearest(name: str, known: Collection[str]) -> str | None:
+    """The known name ``name`` most likely misspells, or None when none is near."""
+    near = difflib.get_close_matches(name, known, n=1)
+    if near:
+        return near[0]
+    # Two letters swapped in a short name ("di" for "id") is far for difflib, near for a person.
+    return next((k for k in known if len(k) == len(name) and sorted(k) == sorted(name)), None)
 
 
 def section_header(name: str) -> str:

@@ -111,6 +111,7 @@ def test_misspelt_section_and_key_are_errors_naming_the_nearest_name(tmp_path):
       "siaga.toml: dashbord: unknown section; did you mean [dashboard]?"]),
     (GOOD + "[[usp]]\nname = \"x\"\n", ["siaga.toml: usp: unknown section; did you mean [[ups]]?"]),
     (GOOD + 'nmae = "x"\n', ['siaga.toml: ups[0].nmae: unknown key; did you mean "name"?']),
+    (GOOD.replace("[mqtt]", 'di = "x"\n[mqtt]'), ['siaga.toml: site.di: unknown key; did you mean "id"?']),
     (GOOD + "[policy]\nshutdown_at_runtme_s = 60\n",
      ['siaga.toml: policy.shutdown_at_runtme_s: unknown key; did you mean "shutdown_at_runtime_s"?']),
     (GOOD + "[alerts]\n\"the colour\" = \"a\"\n",
