@@ -3,14 +3,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# A minimal Debian 12 lacks e2fsprogs (chattr: the journal-fault tests) and libatomic1 (Playwright's
+# bundled driver); `make fresh-root` checks that these lists are all a fresh machine needs.
 APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr \
-            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils obs-studio ffmpeg openssl
+            libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils obs-studio ffmpeg openssl \
+            e2fsprogs libatomic1
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak
+.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak fresh-root
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -60,6 +63,12 @@ soak: apt-test venv
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py
+
+# The two commands on a fresh machine, for real (as root; not part of make test): a minimal Debian
+# 12 root (mmdebstrap) with only git, make and Python, a --depth 1 clone of HEAD, `make demo` and
+# CI's `.ci/run` inside. FRESH_PYTEST_ARGS="tests/test_x.py" runs a sample instead of the suite.
+fresh-root:
+	bash scripts/fresh-root.sh
 
 # On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units.
 install:
