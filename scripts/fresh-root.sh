@@ -20,10 +20,17 @@ status=1
 
 step() { echo "== $(( $(date +%s) - START )) s: $*"; }
 
-in_root() {   # a login-like shell in the root: nothing of this machine's environment
-    chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
+# This machine's network may pass TLS through a proxy with its own CA: the root trusts what this
+# machine trusts (its local CAs, and the variables pointing pip, node and git at the bundle) and
+# uses its proxy, if any. Nothing else of this machine's environment goes in.
+NETWORK=()
+for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_CERT \
+        REQUESTS_CA_BUNDLE SSL_CERT_FILE NODE_EXTRA_CA_CERTS GIT_SSL_CAINFO; do
+    [ -z "${!var:-}" ] || NETWORK+=("$var=${!var}")
+done
+ROOT_ENV=(/usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb "${NETWORK[@]}"
+          PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+in_root() { chroot "$ROOT" "${ROOT_ENV[@]}" "$@"; }   # a login-like shell in the root
 
 cleanup() {
     local pid
@@ -46,6 +53,10 @@ mmdebstrap --quiet --variant=apt --include=git,make,python3,python3-venv,ca-cert
 # would listen on this machine's ports); a fresh machine's running services change no test.
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d" && chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    in_root update-ca-certificates >/dev/null
+fi
 mount -t proc proc "$ROOT/proc"
 mount --rbind /sys "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev"
@@ -54,9 +65,7 @@ step "git clone --depth 1 of $(git -C "$REPO" rev-parse --short HEAD) into the r
 git clone -q --depth 1 "file://$REPO" "$ROOT$SRC"
 
 step "make demo"
-setsid chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    make -C "$SRC" demo >"$WORK/demo.log" 2>&1 </dev/null &
+setsid chroot "$ROOT" "${ROOT_ENV[@]}" make -C "$SRC" demo >"$WORK/demo.log" 2>&1 </dev/null &
 demo=$!
 url=""
 for _ in $(seq 1 900); do   # apt and pip on a fresh root: up to 15 minutes
