@@ -205,7 +205,8 @@ class Demo:
         me = psutil.Process()
         save_state({"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
                     "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
-                    "mqtt_port": self.broker.port, "dashboard": self.url, "alerts": self.alerts.page_url, "site": SITE,
+                    "mqtt_port": self.broker.port, "dashboard": self.url,
+                    "alerts": self.alerts.page_url, "site": SITE,
                     "config": str(self.directory / "demo.toml"), "pids": self.pids()})
 
     def _wait_for_dashboard(self, timeout: float = 60.0) -> bool:

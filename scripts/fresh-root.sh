@@ -9,7 +9,7 @@
 # worked. FRESH_KEEP=1 keeps the root (its path is printed) for a look afterwards.
 set -euo pipefail
 
-[ "$(id -u)" = 0 ] || { echo "make fresh-root needs root (mmdebstrap, chroot, mount)." >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "make fresh-root needs root (mmdebstrap, chroot, mount)" >&2; exit 1; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 sh "$REPO/scripts/apt-need.sh" mmdebstrap
 WORK=$(mktemp -d /var/tmp/siaga-fresh-XXXXXX)
@@ -36,7 +36,8 @@ cleanup() {
     local pid
     # Whatever still runs inside the root (a test's server, the demo), stopped by its PID.
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-        [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$ROOT" ] && kill -KILL "$pid" 2>/dev/null || true
+        [ "$(readlink "/proc/$pid/root" 2>/dev/null)" != "$ROOT" ] || kill -KILL "$pid" 2>/dev/null ||
+            true
     done
     umount -lR "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" 2>/dev/null || true
     if [ -n "${FRESH_KEEP:-}" ]; then echo "The root is kept: $ROOT"; else rm -rf "$WORK"; fi
@@ -51,7 +52,8 @@ mmdebstrap --quiet --variant=apt --include=git,make,python3,python3-venv,ca-cert
     "deb http://deb.debian.org/debian-security bookworm-security main" </dev/null
 # The root shares this machine's network: packages must not start their services in it (they
 # would listen on this machine's ports); a fresh machine's running services change no test.
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d" && chmod 755 "$ROOT/usr/sbin/policy-rc.d"
+printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"

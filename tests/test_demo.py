@@ -186,8 +186,9 @@ def _power_lost_alert_is_on_the_demos_page(url: str, inbox: str, log: Path) -> N
     from edge.demo import SITE_NAME
 
     title = render(Alert(SITE, AlertKind.POWER_LOST, SITE_NAME), "id")[0]
-    _wait_for("the power-lost alert at the demo's receiver", lambda: any(
-        a.get("title") == title for a in json.loads(_get(f"{inbox}alerts.json"))["alerts"]), 30, log)
+    received = lambda: json.loads(_get(f"{inbox}alerts.json"))["alerts"]  # noqa: E731
+    _wait_for("the power-lost alert at the demo's receiver",
+              lambda: any(a.get("title") == title for a in received()), 30, log)
     assert f'href="{inbox}"' in _get(f"{url}/sites/{SITE}")
     assert html.escape(title) in _get(inbox)
     assert re.search(rf"WIB  alert to IT \(\w+\): {re.escape(title)}\n", log.read_text())

@@ -167,7 +167,7 @@ def test_a_pi_installed_before_keeps_its_edited_broker_config_and_is_told_what_t
     root = tmp_path / "root"
     install("--root", str(root), "--no-venv")
     conf = root / "etc/mosquitto/conf.d/siaga.conf"
-    # The file as commit 8444100 shipped it, kept beside the tests: a --depth 1 clone has no history.
+    # The file as commit 8444100 shipped it, kept here: a --depth 1 clone has no history.
     old = (REPO / "tests/fixtures/mosquitto-siaga-8444100.conf").read_bytes()
     conf.write_bytes(old)
     dry = install("--dry-run", "--root", str(root), "--no-venv").stdout
