@@ -8,6 +8,7 @@
 # As root (chroot, mounts). Prints the time of each step; exit status 0 only if both commands
 # worked. FRESH_KEEP=1 keeps the root (its path is printed) for a look afterwards.
 set -euo pipefail
+{   # parsed whole before it runs: editing this file during a run cannot change the run
 
 [ "$(id -u)" = 0 ] || { echo "make fresh-root needs root (mmdebstrap, chroot, mount)" >&2; exit 1; }
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,3 +94,4 @@ set -e
 tail -n 40 "$WORK/test.log"
 [ "$status" = 0 ] || { step "make test FAILED; the log: $WORK/test.log"; FRESH_KEEP=1; }
 exit "$status"
+}
