@@ -154,6 +154,8 @@ class AlertsConfig:
     min_room: str = "on_battery"
     quiet_repeat_s: float = 3600
     retry_max_s: float = 300     # the longest wait between two tries of an unsent alert
+    inbox_url: str = ""          # a page where the alerts can be read (the demo's receiver, a
+                                 # team chat); the room page links to it; "" = no link
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
                   "public_url": text},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
-               "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
+               "quiet_repeat_s": number(), "retry_max_s": number(1, 86400),
+               "inbox_url": text},
     "homeassistant": {"discovery": flag, "discovery_prefix": topic_prefix},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
