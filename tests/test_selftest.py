@@ -80,7 +80,7 @@ def test_dummy_ups_gets_no_selftest_button_but_a_sentence(tmp_path, upsd, broker
     state = decode(StateSnapshot, raw)
     assert [(u.name, u.selftest) for u in state.ups] == [("meeting", False)]
     page = _site_page(tmp_path, state, "id")
-    assert 'data-command="silence"' in page and 'data-command="ups_selftest"' not in page
+    assert 'data-command="test_indicator"' in page and 'data-command="ups_selftest"' not in page
     assert 'UPS "meeting" tidak dapat menjalankan uji mandiri' in page
     page = _site_page(tmp_path, state, "en")
     assert 'UPS "meeting" cannot run a self-test' in page
