@@ -30,7 +30,7 @@ apt-demo:
 
 # `python -m` (not the siaga script) so that the demo runs the code of this checkout.
 demo: apt-demo venv
-	$(BIN)/python -m edge.cli demo
+	$(BIN)/python -m siaga demo
 
 $(AXE):
 	@command -v npm >/dev/null || sh scripts/apt-need.sh npm

@@ -1,4 +1,4 @@
-"""Shared fixtures: real upsd + dummy-ups and real mosquitto (edge.servers), mock GPIO."""
+"""Shared fixtures: real upsd + dummy-ups and real mosquitto (siaga.servers), mock GPIO."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-import edge.agent.actions
-from edge.servers import Mosquitto, ServerMissing, Upsd
+import agent.actions
+from siaga.servers import Mosquitto, ServerMissing, Upsd
 
 
 def _start(server, tmp_path: Path, request: pytest.FixtureRequest):
@@ -64,4 +64,4 @@ def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     """Belt and braces for every test: the OS's own shutdown must never run here."""
     def refuse(system: str | None = None) -> list[str]:
         raise AssertionError("a test reached the OS's own shutdown")
-    monkeypatch.setattr(edge.agent.actions, "default_shutdown_argv", refuse)
+    monkeypatch.setattr(agent.actions, "default_shutdown_argv", refuse)

@@ -16,9 +16,9 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
+                               StateSnapshot, UpsView, to_json)
 from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
-from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
-                           UpsView, to_json)
 
 LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
         "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
@@ -186,7 +186,7 @@ class Client:
 def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
     """Run `siaga dashboard -c config` and wait until ``url`` answers (any HTTP status)."""
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "siaga", "dashboard", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

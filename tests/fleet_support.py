@@ -10,8 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.store import Store
-from edge.servers import Mosquitto, find_program, free_port
+from dashboard.store.store import Store
+from siaga.servers import Mosquitto, find_program, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MOSQUITTO = REPO / "firmware_config" / "mosquitto"

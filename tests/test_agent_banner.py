@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.servers import ServerMissing, find_program, stop_process
+from siaga.servers import ServerMissing, find_program, stop_process
 from tests.agent_helpers import pc_client, start_agent, wait_until  # noqa: F401
 from tests.xvfb import start_xvfb
 
@@ -154,9 +154,9 @@ def test_a_killed_banner_window_does_not_take_the_agent_down(display, start_agen
 
 
 def test_without_tkinter_here_the_banner_runs_on_debians_python(display, monkeypatch):
-    from edge.agent import banner as banner_module
-    from edge.agent.texts import banner_view
-    from edge.messages import PcCommand
+    from agent import banner as banner_module
+    from agent.texts import banner_view
+    from protocol.messages import PcCommand
 
     real_find_spec = banner_module.importlib.util.find_spec
     monkeypatch.setattr(banner_module.importlib.util, "find_spec",

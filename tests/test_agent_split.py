@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def start(config: Path, *flags: str) -> subprocess.Popen:
     """`siaga agent -c config <flags>` as its own process, logging into the config's folder."""
     with open(config.with_name(f"agent{'-'.join(flags)}.log"), "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config),
+        return subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config),
                                  *flags], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
 

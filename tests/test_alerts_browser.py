@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from edge.servers import free_port, stop_process
+from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import start_dashboard, write_config
 from tests.test_dashboard_browser import PASSWORD, PHONE, _screenshot, chromium  # noqa: F401

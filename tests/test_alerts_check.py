@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from edge.servers import free_port
+from siaga.servers import free_port
 from tests.alert_receiver import Receiver
 from tests.test_check import check, write_config
 

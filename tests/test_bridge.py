@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.fleet_support import (CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, held, journal,
                                  with_login)

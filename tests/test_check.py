@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edge.servers import Mosquitto, free_port
+from siaga.servers import Mosquitto, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ pin_factory = "mock"
 
 
 def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+    return subprocess.run([sys.executable, "-m", "siaga", "check", "-c", str(path)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 

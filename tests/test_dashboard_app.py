@@ -12,12 +12,13 @@ from dataclasses import replace
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard import events as events_mod
-from dashboard.store import Store
-from edge.config import ConfigError, load_config
-from edge.messages import EventKind, IndicatorView, JournalEvent, OutageView
-from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
+from dashboard.store.store import Store
+from dashboard.texts import events as events_mod
+from dashboard.web.app import create_app
+from protocol.config import ConfigError, load_config
+from protocol.messages import EventKind, IndicatorView, JournalEvent, OutageView
+from tests.dashboard_support import (every_kind, outage_events, outage_snapshot, snapshot,
+                                     write_config)
 
 PASSWORD = "rahasia-rapat-1"
 TOKEN = "token-for-scripts-0123456789"

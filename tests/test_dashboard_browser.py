@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
-from edge.messages import EdgeCommand, JournalEvent, OutageView, decode
-from edge.servers import free_port, stop_process
+from protocol.messages import EdgeCommand, JournalEvent, OutageView, decode
+from siaga.servers import free_port, stop_process
 from tests.dashboard_support import (Client, demo_fleet, outage_events, seed_history, snapshot,
                                      start_dashboard, wait_until, write_config)
 

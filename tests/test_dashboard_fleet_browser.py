@@ -15,8 +15,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.messages import to_json
-from edge.servers import Mosquitto, ServerMissing, free_port, stop_process
+from protocol.messages import to_json
+from siaga.servers import Mosquitto, ServerMissing, free_port, stop_process
 from tests.dashboard_support import Client, snapshot, start_dashboard, wait_until, write_config
 from tests.test_dashboard_browser import AXE, DOCS, PHONE, _screenshot, chromium  # noqa: F401
 

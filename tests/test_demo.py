@@ -41,7 +41,7 @@ def _room(url: str) -> str:
 
 
 def _siaga(clone: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], cwd=clone, env=env,
+    return subprocess.run([sys.executable, "-m", "siaga", *args], cwd=clone, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -110,7 +110,7 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
                                                    started: list[int]) -> None:
     """The newcomer's path: make demo, ready, power off -> wrap-up and shutdown on time, the PC
     off, on -> the PC back on time, ready; a second demo is refused; Ctrl-C cleans up."""
-    from edge.demo import PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S, FULL_RUNTIME_S
+    from siaga.demo import PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S, FULL_RUNTIME_S
 
     state_file = tmp_path / "demo-state.json"
     env = {**os.environ, "SIAGA_DEMO_STATE": str(state_file),
@@ -184,9 +184,8 @@ def _terminal_shows_the_page_time(text: str) -> None:
 
 def test_readme_states_the_demo_timings_the_demo_keeps() -> None:
     """The README's table gives the stages the demo's own numbers make (default drain)."""
-    from edge.demo import (DRAIN_PER_S, FULL_RUNTIME_S, PC_BOOT_AFTER_S, SHUTDOWN_AT_S,
-                           WRAPUP_AT_S)
-    from edge.config import PolicyConfig
+    from siaga.demo import DRAIN_PER_S, FULL_RUNTIME_S, PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S
+    from protocol.config import PolicyConfig
 
     policy = PolicyConfig()
     assert (policy.wrapup_at_runtime_s, policy.shutdown_at_runtime_s) == (WRAPUP_AT_S, SHUTDOWN_AT_S)

@@ -22,9 +22,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from edge.config import load_config
 from edge.daemon import Edge
-from edge.servers import free_port
+from protocol.config import load_config
+from siaga.servers import free_port
 from tests.observer import Observer
 
 PREFIX = "siaga/rr1"
@@ -225,7 +225,7 @@ def test_unreadable_ups_is_fault_not_outage_and_recovers(tmp_path, upsd, broker,
                                          ("driver_frozen", "data_stale")])
 def test_driver_trouble_is_fault_with_its_reason(tmp_path, upsd, broker, watch, pc, mock_factory,
                                                  edge_in_process, how, reason):
-    from edge.servers import stop_process
+    from siaga.servers import stop_process
     edge_in_process(write_config(tmp_path, upsd, broker))
     watch.wait_room("ready")
     driver = upsd.drivers["meeting"]
@@ -243,7 +243,7 @@ def test_driver_trouble_is_fault_with_its_reason(tmp_path, upsd, broker, watch, 
 
 def test_unreadable_mid_outage_keeps_the_outage_then_wraps_up(tmp_path, upsd, broker, watch, pc,
                                                               mock_factory, edge_in_process):
-    from edge.servers import stop_process
+    from siaga.servers import stop_process
     edge_in_process(write_config(tmp_path, upsd, broker))
     watch.wait_room("ready")
     upsd.set(ups_status="OB DISCHRG", battery_runtime="0")  # runtime never known: time decides
@@ -294,7 +294,7 @@ def test_hostile_payloads_are_dropped_and_the_edge_keeps_going(tmp_path, upsd, b
 def run_edge_process(config: Path, tmp_path: Path, env: dict | None = None) -> subprocess.Popen:
     """`siaga edge` as its own process, its output in tmp_path/edge.log (``env``: extra variables)."""
     with open(tmp_path / "edge.log", "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "edge.cli", "edge", "-c", str(config)],
+        return subprocess.Popen([sys.executable, "-m", "siaga", "edge", "-c", str(config)],
                                 stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, **env} if env else None)
 

@@ -16,8 +16,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge import config as cfg
-from edge.servers import DEFAULT_UPS, Mosquitto, Upsd, find_program
+from protocol import config as cfg
+from siaga.servers import DEFAULT_UPS, Mosquitto, Upsd, find_program
 
 REPO = Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware_config"

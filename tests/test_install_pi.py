@@ -13,8 +13,8 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.config import load_config
-from edge.servers import Mosquitto
+from protocol.config import load_config
+from siaga.servers import Mosquitto
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "install-pi.sh"

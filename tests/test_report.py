@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.report import Ev, peak_concurrent, p90, median, window
-from dashboard.report_build import Policy, SiteInput, build
-from dashboard.report_needs import Sample, power_quality
+from dashboard.report.build import Policy, SiteInput, build
+from dashboard.report.facts import Ev, peak_concurrent, p90, median, window
+from dashboard.report.needs import Sample, power_quality
 
 ZONE = ZoneInfo("Asia/Jakarta")
 FIRST, LAST = dt.date(2026, 11, 1), dt.date(2026, 11, 3)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard import report_render as render
-from edge.messages import EventKind
+from dashboard.report import render
+from protocol.messages import EventKind
 from tests.test_report import at, ev, make, office_events
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.feed import Feed
-from dashboard.report_data import latest_state
-from dashboard.report_texts import battery_age
-from dashboard.store import Store
-from edge.config import load_config
-from edge.servers import Upsd
+from dashboard.report.data import latest_state
+from dashboard.report.texts import battery_age
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
+from siaga.servers import Upsd
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
 from tests.waiting import wait_until
 
@@ -36,7 +36,7 @@ def rated_upsd(tmp_path: Path, request: pytest.FixtureRequest) -> Upsd:
 def report(config: Path, *args: str) -> str:
     """`siaga report` for today; its output (it must succeed)."""
     today = dt.date.today().isoformat()
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", str(config),
+    done = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", str(config),
                            "--from", today, "--to", today, *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr

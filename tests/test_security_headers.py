@@ -10,9 +10,9 @@ import time
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from protocol.config import load_config
 from tests.dashboard_support import outage_events, outage_snapshot, write_config
 from tests.test_dashboard_app import PASSWORD, TOKEN, login
 

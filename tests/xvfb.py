@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from edge.servers import find_program
+from siaga.servers import find_program
 
 
 def start_xvfb(log: Path, screen: str = "1920x1080x24") -> tuple[subprocess.Popen, str]:
