@@ -10,7 +10,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak
+.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -39,7 +39,13 @@ $(AXE):
 axe: $(AXE)
 
 test: apt-test venv $(AXE)
-	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
+
+# The loop while working (under a minute): lint, then the tests that start no server and no
+# browser (markers in pyproject.toml, given in tests/conftest.py).
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n 2 -m "not servers and not browser and not slow" $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
 # fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results

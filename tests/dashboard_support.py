@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import subprocess
 import sys
@@ -201,3 +202,19 @@ def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
             time.sleep(0.05)
     proc.kill()
     raise AssertionError(f"siaga dashboard did not answer:\n{log.read_text()}")
+
+
+PASSWORD = "rahasia-rapat-1"
+TOKEN = "token-for-scripts-0123456789"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client) -> str:
+    """Log in; the CSRF token of the session."""
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": "/"})
+    assert answer.status_code == 303
+    return csrf_of(client.get("/sites/bappeda-rr1").get_data(as_text=True))

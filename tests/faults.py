@@ -26,7 +26,7 @@ from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.faults_disk import JournalDisk, make_read_only, make_writable
 from tests.observer import Observer
-from tests.test_edge_outage import run_edge_process, write_config
+from tests.edge_support import run_edge_process, write_config
 from tests.waiting import wait_until
 
 PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown_grace",

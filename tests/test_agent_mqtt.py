@@ -11,8 +11,7 @@ import pytest
 from agent.main import Agent
 from protocol.config import load_agent_config
 from protocol.messages import Ack, decode
-from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
-                           wait_until)
+from tests.agent_helpers import marker_argv, wait_until
 
 ACK_BUDGET_S = 0.2
 

@@ -20,8 +20,7 @@ from agent.obs import format_size
 from protocol.config import ObsConfig, load_agent_config
 from siaga.cli import main
 from siaga.servers import ServerMissing, find_program, free_port, stop_process
-from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
-                                 wait_until, write_agent_config)
+from tests.agent_helpers import marker_argv, wait_until, write_agent_config
 from tests.obs_studio import ObsStudio
 
 

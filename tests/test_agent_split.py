@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.agent_helpers import pc_client, wait_until, write_agent_config  # noqa: F401
-from tests.test_agent_banner import display, visible_window  # noqa: F401
+from tests.agent_helpers import wait_until, write_agent_config
+from tests.xvfb import visible_window
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,7 @@ import pytest
 
 from agent.telemetry import ProcessScanner, any_running, disk_path, normalize
 from protocol.messages import AgentStatus, decode
-from tests.agent_helpers import (PcClient, pc_client, start_agent,  # noqa: F401
-                                 wait_until, write_agent_config)
+from tests.agent_helpers import PcClient, write_agent_config
 
 
 @pytest.mark.parametrize("wanted, running, expected", [

@@ -19,7 +19,7 @@ from protocol.config import load_config
 from siaga.servers import free_port
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import wait_until, write_config
-from tests.test_dashboard_app import PASSWORD, csrf_of
+from tests.dashboard_support import PASSWORD, csrf_of
 
 NAME = "Bappeda - Ruang Rapat 1"
 

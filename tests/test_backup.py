@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edge.journal import Journal
 from protocol.config import load_config
-from tests.test_install_pi import REPO, _as_done, install
+from tests.install_support import REPO, _as_done, install
 
 BACKUP = REPO / "scripts" / "backup.sh"
 

@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from protocol.messages import to_json
 from siaga.servers import Mosquitto, ServerMissing, free_port, stop_process
 from tests.dashboard_support import Client, snapshot, start_dashboard, wait_until, write_config
-from tests.test_dashboard_browser import AXE, DOCS, PHONE, _screenshot, chromium  # noqa: F401
+from tests.browser_support import AXE, DOCS, PHONE, _screenshot
 
 AGENCIES = ("bappeda", "kominfo", "setda", "bpkad", "disdik", "dinkes", "dishub", "bapenda")
 GROUPS = "groups = {" + ", ".join(f'"{a}" = ["{a}-*"]' for a in AGENCIES) + "}"

@@ -18,7 +18,7 @@ from protocol.durations import Span, duration
 from protocol.messages import EventKind, JournalEvent, OutageView, to_dict
 from protocol.texts import BANNER_TEXTS, TEXTS, command_texts, runtime_line
 from tests.dashboard_support import snapshot
-from tests.test_report import at, ev, make
+from tests.report_support import at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from siaga.servers import stop_process
-from tests.agent_helpers import PC, SITE, marker_argv, pc_client, start_agent, write_agent_config  # noqa: F401
+from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+from tests.edge_support import write_config
 
 
 @pytest.fixture

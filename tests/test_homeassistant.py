@@ -17,8 +17,7 @@ from edge.homeassistant import discovery_configs, start_discovery, to_clear
 from protocol.config import load_config
 from protocol.messages import EdgeCommand, decode
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
-from tests.test_firmware_config import PASSWORDS, Client, room_broker  # noqa: F401 - a fixture
+from tests.broker_support import PASSWORDS, Client
 from tests.waiting import wait_until
 
 

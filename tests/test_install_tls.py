@@ -21,7 +21,7 @@ from protocol.config import MqttConfig
 from protocol.mqtt import MqttLink
 from siaga.servers import Mosquitto, find_program, free_port, stop_process
 from tests.agent_helpers import PC, SITE, write_agent_config
-from tests.test_install_pi import _connects, install, snapshot
+from tests.install_support import _connects, install, snapshot
 
 # A plain MQTT 3.1.1 CONNECT (client id "x"): what a PC without TLS would send.
 PLAIN_CONNECT = bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 1]) + b"x"
@@ -163,7 +163,7 @@ def test_a_pi_installed_before_keeps_its_edited_broker_config_and_is_told_what_t
         tmp_path: Path) -> None:
     """The last version's siaga.conf, unedited, becomes the TLS one (dry run line for line the
     same); an admin's edited one is kept and the run says which lines to change."""
-    from tests.test_install_pi import REPO, _as_done
+    from tests.install_support import REPO, _as_done
     root = tmp_path / "root"
     install("--root", str(root), "--no-venv")
     conf = root / "etc/mosquitto/conf.d/siaga.conf"

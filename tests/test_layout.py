@@ -99,6 +99,7 @@ def write_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.servers   # runs `siaga`
 def test_siaga_report_loads_no_flask(tmp_path):
     journal = Journal(tmp_path / "journal.sqlite3")
     journal.append("rr1", time.time() - 2 * 86400, EventKind.POWER_LOST, {"ups": "meeting"})
@@ -110,13 +111,24 @@ def test_siaga_report_loads_no_flask(tmp_path):
     assert '"rr1"' in out.read_text()
 
 
+@pytest.mark.servers   # runs `siaga`
 def test_siaga_check_loads_no_flask_even_with_alerts(tmp_path):
     assert run_siaga(["check", "-c", str(write_config(tmp_path))], tmp_path) == ["[]"]
 
 
+@pytest.mark.servers   # runs `siaga`
 def test_the_old_windows_tasks_command_still_runs_the_agent(tmp_path):
     """`python -m edge.cli agent` (tasks installed before the move) reaches `siaga agent`."""
     done = subprocess.run([sys.executable, "-m", "edge.cli", "agent", "-c", str(tmp_path / "no.toml")],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "no.toml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_test_file_imports_another():
+    """Shared helpers and fixtures live in support modules and conftest.py, not in test files."""
+    strangers = [f"{p.name}:{line}" for p in sorted((ROOT / "tests").glob("*.py"))
+                 for node in ast.walk(ast.parse(p.read_text()))
+                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
+                 for line in [node.lineno]]
+    assert strangers == []

@@ -20,7 +20,7 @@ from edge.room import Inputs, PcReport, RoomState, Rules, step
 from edge.ups import UpsReader
 from protocol.config import PolicyConfig, UpsConfig
 from siaga.servers import Upsd
-from tests.test_edge_outage import FakePc, edge_in_process, watch  # noqa: F401 - fixtures
+from tests.edge_support import FakePc
 
 DUMPS_DIR = Path(__file__).parent / "fixtures" / "nut-ddl"
 # UPS name -> (dump, room on mains, ups.status to try on battery or None, room on battery)

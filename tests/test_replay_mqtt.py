@@ -9,7 +9,7 @@ from dashboard.store.store import Store
 from protocol.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.fleet_support import held, journal
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
+from tests.edge_support import write_config
 from tests.waiting import wait_until
 
 SITE = "rr1"

@@ -22,9 +22,9 @@ from dashboard.store import history
 from dashboard.store.database import Database
 from edge.journal import Journal
 from protocol.messages import JournalEvent
-from tests.test_report import contract, office_events
+from tests.report_support import contract, office_events
+from tests.report_support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RANGE = ["--from", "2026-11-01", "--to", "2026-11-03"]
 
 

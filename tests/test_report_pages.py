@@ -18,8 +18,8 @@ from dashboard.web.app import create_app
 from protocol.config import load_config
 from protocol.messages import JournalEvent
 from tests.dashboard_support import snapshot, write_config
-from tests.test_report import office_events
-from tests.test_report_cli import ROOT
+from tests.report_support import office_events
+from tests.report_support import ROOT
 
 RANGE = "from=2026-11-01&to=2026-11-03"
 

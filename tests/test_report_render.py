@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.report import render
 from protocol.messages import EventKind
-from tests.test_report import at, ev, make, office_events
+from tests.report_support import at, ev, make, office_events
 
 
 def page(report, lang="id", **kw) -> str:

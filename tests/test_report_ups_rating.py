@@ -18,7 +18,7 @@ from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
 from siaga.servers import Upsd
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+from tests.edge_support import write_config
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from protocol.messages import StateSnapshot, decode
 from siaga.servers import free_port
 from tests.dashboard_support import write_config as dashboard_config
 from tests.observer import Observer
-from tests.test_edge_outage import PREFIX, edge_in_process, write_config  # noqa: F401 (fixture)
+from tests.edge_support import PREFIX, write_config
 from tests.waiting import wait_until
 
 PASSWORD = "rahasia-rapat-1"

@@ -16,7 +16,7 @@ from protocol.config import load_config
 from protocol.messages import PcCommand
 from protocol.signing import sign
 from siaga.servers import stop_process
-from tests.agent_helpers import PC, SITE, pc_client, write_agent_config  # noqa: F401
+from tests.agent_helpers import PC, SITE, write_agent_config
 from tests.waiting import wait_until
 
 MEETING_KEY = "m" * 40

@@ -22,7 +22,6 @@ import time
 import tomllib
 from pathlib import Path
 
-import pytest
 
 from siaga.servers import DEFAULT_UPS, NUT_BIN, Upsd, find_program, stop_process
 from tests.observer import Observer
