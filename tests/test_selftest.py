@@ -11,15 +11,15 @@ from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import UpsConfig, load_config
-from edge.messages import StateSnapshot, decode
-from edge.servers import free_port
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
 from edge.ups import UpsReader
+from protocol.config import UpsConfig, load_config
+from protocol.messages import StateSnapshot, decode
+from siaga.servers import free_port
 from tests.dashboard_support import write_config as dashboard_config
 from tests.observer import Observer
-from tests.test_edge_outage import PREFIX, edge_in_process, write_config  # noqa: F401 (fixture)
+from tests.edge_support import PREFIX, write_config
 from tests.waiting import wait_until
 
 PASSWORD = "rahasia-rapat-1"
