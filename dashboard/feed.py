@@ -13,7 +13,7 @@ import time
 import uuid
 
 from edge.config import ID_PATTERN, Config
-from edge.messages import (AVAILABILITY, BadMessage, EdgeCommand, JournalEvent, StateSnapshot,
+from edge.messages import (AVAILABILITY, BadMessage, EdgeCommand, EdgeCommandKind, JournalEvent, StateSnapshot,
                            Topics, decode, parse_topic, to_json)
 from edge.mqtt import MqttLink
 from dashboard.gaps import KNOWN_WINDOW, Gaps
@@ -37,7 +37,8 @@ class Feed:
         self.link = MqttLink(config.mqtt, client_id[:64],
                              subscriptions=tuple(f"{self.prefix}/+/edge/{leaf}" for leaf in LEAVES),
                              on_message=self.on_message)
-        self.gaps = Gaps(lambda site, first: self.send_command(site, "replay", "dashboard", first)
+        self.gaps = Gaps(lambda site, first: self.send_command(site, EdgeCommandKind.REPLAY,
+                                                                   "dashboard", first)
                          is not None, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)])
 
     def start(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from dashboard import history
 from dashboard.database import Database
 from dashboard.entry import SiteEntry
-from edge.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
+from edge.messages import Availability, BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Store:
                     entry.version = self._version
 
     def _is_stale(self, entry: SiteEntry, now: float) -> bool:
-        return entry.availability == "offline" or now - entry.state.ts > self.stale_after_s
+        return entry.availability == Availability.OFFLINE or now - entry.state.ts > self.stale_after_s
 
     def entries(self) -> list[SiteEntry]:
         """Every site, by id, with its stale flag up to date."""

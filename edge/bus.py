@@ -11,8 +11,9 @@ from typing import Any, Callable, Container
 
 from edge.clock import wall
 from edge.config import Config
-from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
-                           StateSnapshot, Topics, decode, parse_topic, to_json)
+from edge.messages import (AVAILABILITY, Ack, AgentStatus, Availability, BadMessage, EdgeCommand,
+                           EdgeCommandKind, JournalEvent, PcCommand, StateSnapshot, Topics,
+                           decode, parse_topic, to_json)
 from edge.mqtt import MqttLink
 from edge.room import PcReport
 from edge.signing import command_payload
@@ -52,9 +53,9 @@ def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool,
         return None  # not this room's PC: keeping it would let anyone grow our memory
     if leaf == "availability":
         text = payload.decode("utf-8", "replace").strip()
-        if text not in ("online", "offline"):
+        if text not in AVAILABILITY:
             raise BadMessage(f"availability must be online or offline, got {text[:20]!r}")
-        return Incoming("availability", pc, text == "online")
+        return Incoming("availability", pc, text == Availability.ONLINE)
     if leaf == "status":
         status = decode(AgentStatus, payload)
         if status.pc != pc:
@@ -124,7 +125,7 @@ class EdgeBus:
                 self._acks.append((m.pc, m.message))
             elif m.what == "command" and m.message.id not in self._seen:
                 self._seen = (self._seen + [m.message.id])[-SEEN_IDS:]
-                if m.message.kind == "replay":
+                if m.message.kind == EdgeCommandKind.REPLAY:
                     if self.on_replay is not None:
                         self.on_replay(m.message)
                 else:

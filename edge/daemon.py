@@ -28,7 +28,7 @@ from edge.indicator import Indicator, IndicatorError
 from edge.homeassistant import Discovery, start_discovery
 from edge.journal import Journal
 from edge.replay import Replayer
-from edge.messages import to_dict
+from edge.messages import EdgeCommandKind, EventKind, to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
 from edge.room import Effects, Inputs, RoomState, Rules, step
@@ -128,15 +128,15 @@ class Edge:
 
     async def act(self, kind: str, now: float) -> None:
         """Edge commands that need I/O: the LED test and the UPS self-test."""
-        if kind == "test_indicator":
+        if kind == EdgeCommandKind.TEST_INDICATOR:
             self.indicator.test_pattern()
             return
         for reader, ups in zip(self.readers, self.config.ups):
             try:
                 answer = await reader.instant_command(SELFTEST_COMMAND)
-                self.record("ups_selftest", {"ups": ups.name, "ok": True, "detail": answer}, now)
+                self.record(EventKind.UPS_SELFTEST, {"ups": ups.name, "ok": True, "detail": answer}, now)
             except UpsCommandError as exc:
-                self.record("ups_selftest", {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
+                self.record(EventKind.UPS_SELFTEST, {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
 
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""

@@ -16,7 +16,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 VERSION = 1
@@ -24,12 +24,41 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exact as a float
 
-PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
-EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest", "replay")
+
+
+class PcCommandKind(StrEnum):
+    """What a PC command asks of the meeting PC (CONTRACT §3, `P/pc/{pc_id}/command`)."""
+
+    NOTICE = "notice"        # on battery: banner, chat text
+    WRAPUP = "wrapup"        # battery nearly empty: save the recording
+    SHUTDOWN = "shutdown"    # shut the PC down after grace_s
+    CANCEL = "cancel"        # power is back: stop a pending shutdown
+    TEST = "test"            # a test banner
+
+
+class EdgeCommandKind(StrEnum):
+    """What a dashboard, IT or Home Assistant asks of the edge (`P/edge/command`)."""
+
+    SILENCE = "silence"
+    TEST_INDICATOR = "test_indicator"
+    TEST_NOTICE = "test_notice"
+    UPS_SELFTEST = "ups_selftest"
+    REPLAY = "replay"        # the dashboard's own, with from_seq (CONTRACT §5.2)
+
+
+class Availability(StrEnum):
+    """The retained payload of an `availability` topic (the last will says offline)."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+PC_COMMAND_KINDS = tuple(k.value for k in PcCommandKind)
+EDGE_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind)
 # What people and scripts may send through the dashboard; `replay` is the dashboard's own (it
 # sends one, with from_seq, when it misses events: CONTRACT §5.2).
-USER_COMMAND_KINDS = tuple(k for k in EDGE_COMMAND_KINDS if k != "replay")
-AVAILABILITY = ("online", "offline")
+USER_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind if k is not EdgeCommandKind.REPLAY)
+AVAILABILITY = tuple(a.value for a in Availability)
 
 
 class Room(str, Enum):

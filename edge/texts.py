@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.durations import Span, duration
-from edge.messages import PcCommand
+from edge.messages import PcCommand, PcCommandKind
 
 TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {  # kind: lang: (title, text, chat)
     "notice": {
@@ -128,7 +128,8 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
     },
 }
 
-COPY_KINDS = ("notice", "wrapup", "test")  # kinds whose banner offers the chat-text button
+# The kinds whose banner offers the chat-text button.
+COPY_KINDS = (PcCommandKind.NOTICE, PcCommandKind.WRAPUP, PcCommandKind.TEST)
 
 
 def minutes_text(runtime_s: float | None, lang: str) -> str:
@@ -175,7 +176,7 @@ def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = No
         "window_title": f"Siaga - {title}",
         "title": title,
         "body": cmd.text or text(language, f"{cmd.kind}.text"),
-        "runtime": "" if cmd.kind == "cancel" else runtime_line(language, cmd.runtime_s),
+        "runtime": "" if cmd.kind == PcCommandKind.CANCEL else runtime_line(language, cmd.runtime_s),
         "chat_text": cmd.chat_text if copy else "",
         "copy_label": text(language, "copy"),
         "copied_label": text(language, "copied"),

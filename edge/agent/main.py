@@ -31,7 +31,7 @@ from edge.agent.telemetry import Telemetry
 from edge.agent.texts import banner_view
 from edge.agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
 from edge.config import AgentConfig, ConfigError, load_agent_config
-from edge.messages import Ack, PcCommand, Topics, to_json
+from edge.messages import Ack, PcCommand, PcCommandKind, Topics, to_json
 from edge.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class Agent:
                        verdict.reason)
             return
         cmd = verdict.command
-        if cmd.kind == "wrapup" and self.config.agent.obs is not None:
+        if cmd.kind == PcCommandKind.WRAPUP and self.config.agent.obs is not None:
             self._ack_later.add(cmd.id)
         else:
             self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
@@ -163,14 +163,14 @@ class Agent:
         """What the agent is about to do, in a few words for the ack's ``detail``."""
         banner = "banner" if self.banner.available else \
             ("no display" if self.banner.enabled else "banner off") + ": logged only"
-        if cmd.kind == "shutdown":
+        if cmd.kind == PcCommandKind.SHUTDOWN:
             if self.actions.shutdown_pending:
                 return "shutdown already pending"
             return f"shutdown in {self.grace_s(cmd):g} s"
-        if cmd.kind == "wrapup":
+        if cmd.kind == PcCommandKind.WRAPUP:
             return "wrap-up command started" if self.config.agent.wrapup_command else \
                 "no wrapup_command configured"
-        if cmd.kind == "cancel":
+        if cmd.kind == PcCommandKind.CANCEL:
             return "shutdown cancelled" if self.actions.shutdown_pending else "nothing to cancel"
         return banner
 
@@ -191,7 +191,7 @@ class Agent:
                 logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
 
     def _act(self, cmd: PcCommand) -> None:
-        if cmd.kind == "shutdown":
+        if cmd.kind == PcCommandKind.SHUTDOWN:
             if self.actions.shutdown_requested:
                 return
             grace = self.grace_s(cmd)
@@ -199,9 +199,9 @@ class Agent:
             self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
                                        "until": max(cmd.expires, now + grace)})
             self.actions.shutdown(grace)
-        elif cmd.kind == "wrapup":
+        elif cmd.kind == PcCommandKind.WRAPUP:
             self._wrapup(cmd)
-        elif cmd.kind == "cancel":
+        elif cmd.kind == PcCommandKind.CANCEL:
             self.actions.cancel()
             self.handled.set_shutdown(None)
         self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
@@ -241,7 +241,7 @@ class Agent:
         grace = max(at - now, RESUME_MIN_S)
         logger.warning("shutdown %s was waiting out its grace when the agent stopped; going on", cid)
         self.actions.shutdown(grace)
-        cmd = PcCommand(id=cid, ts=since, expires=until, kind="shutdown")
+        cmd = PcCommand(id=cid, ts=since, expires=until, kind=PcCommandKind.SHUTDOWN.value)
         self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
 
 
