@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from edge.outage_stages import COMMAND_STAGES
 from dashboard.i18n import duration, has_text, minutes_long, number, percent, translate
 from dashboard.present import ups_status
-from edge.messages import EventKind, JournalEvent
+from edge.messages import EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
 
 MAX_TEXT = 200
 # What the agent writes in an ack's detail (edge/agent/main.py `_plan`, the OBS wrap-up) -> key.
@@ -166,7 +167,7 @@ def bookkeeping(event: JournalEvent) -> bool:
     command that asked for it): nothing happened in the room, so staff do not see it (the CSV
     and the API still list it)."""
     return event.kind == EventKind.REPLAYED or (
-        event.kind == EventKind.COMMAND and event.detail.get("kind") == "replay")
+        event.kind == EventKind.COMMAND and event.detail.get("kind") == EdgeCommandKind.REPLAY)
 
 
 def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
@@ -188,8 +189,6 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     return out[::-1]
 
 
-# The outage's stages and the PC command each one sent.
-STAGE_COMMANDS = {"notice_sent": "notice", "wrapup_sent": "wrapup", "shutdown_sent": "shutdown"}
 # Acks that say the PC took the command but no person saw it.
 UNSEEN = {"no display: logged only", "banner off: logged only"}
 
@@ -203,14 +202,14 @@ def stage_answers(events: list[JournalEvent], started: float,
         if event.kind == EventKind.PC_ACK and event.ts >= started - 1:
             latest[(str(event.detail.get("kind")), str(event.detail.get("pc", "?")))] = event
     out: dict[str, list[tuple[str, str]]] = {}
-    for stage, kind in STAGE_COMMANDS.items():
+    for stage in COMMAND_STAGES:
         for (acked, pc), event in latest.items():
-            if acked == kind:
+            if acked == stage.command:
                 how = ("failed" if failed(event) else
                        "unseen" if clip(event.detail.get("detail", "")).strip() in UNSEEN else "ok")
                 text = translate(lang, "stage_answer", pc=clip(pc),
                                  answer=ack_text(event.detail.get("detail"), lang))
-                out.setdefault(stage, []).append((text, how))
+                out.setdefault(stage.field, []).append((text, how))
     return out
 
 
@@ -224,11 +223,12 @@ def command_outcome(kind: str, command_id: str, events: list[JournalEvent],
     if at is None:
         return "sent", translate(lang, "outcome_sent")
     after = oldest_first[at + 1:]
-    if kind == "test_indicator":
+    if kind == EdgeCommandKind.TEST_INDICATOR:
         return "done", translate(lang, "outcome_indicator")
-    wanted = {"silence": lambda e: e.kind == EventKind.SILENCED,
-              "ups_selftest": lambda e: e.kind == EventKind.UPS_SELFTEST,
-              "test_notice": lambda e: e.kind == EventKind.PC_ACK and e.detail.get("kind") == "test"}
+    wanted = {EdgeCommandKind.SILENCE: lambda e: e.kind == EventKind.SILENCED,
+              EdgeCommandKind.UPS_SELFTEST: lambda e: e.kind == EventKind.UPS_SELFTEST,
+              EdgeCommandKind.TEST_NOTICE: lambda e: e.kind == EventKind.PC_ACK
+              and e.detail.get("kind") == PcCommandKind.TEST}
     results = [e for e in after if wanted.get(kind, lambda e: False)(e)]
     if not results:
         return "received", translate(lang, "outcome_received")
