@@ -167,7 +167,8 @@ def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMem
 
 
 def _alert(site: str, kind: AlertKind, mem: SiteMemory, at: float, **detail: Any) -> Alert:
-    return Alert(site, kind, mem.name or site, mem.runtime_s, detail, at)
+    return Alert(site=site, kind=kind, name=mem.name or site, runtime_s=mem.runtime_s,
+                 detail=detail, at=at)
 
 
 def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemory, list[Alert]]:

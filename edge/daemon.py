@@ -102,8 +102,8 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
-        inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic())
+        inputs = Inputs(now=wall(), ups=tuple(readings), pcs=pcs, acks=acks, commands=commands,
+                        button=pressed, mono=time.monotonic())
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)

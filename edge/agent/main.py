@@ -215,7 +215,7 @@ class Agent:
 
         def ack(ok: bool, detail: str) -> None:
             self._ack_later.discard(cmd.id)
-            self._ack(Ack(cmd.id, cmd.kind, ok, self.clock(), detail))
+            self._ack(Ack(id=cmd.id, kind=cmd.kind, ok=ok, ts=self.clock(), detail=detail))
 
         started = self.actions.wrapup(on_obs=lambda result: ack(result.ok, result.detail))
         if started != "wrap-up started":

@@ -112,7 +112,8 @@ def stop_recording(config: ObsConfig, language: str = "id") -> ObsResult:
     size = _size(path)
     logger.info("OBS wrap-up: recording saved to %s (%s bytes)%s", path, size,
                 "; stream stopped" if streamed else "")
-    return ObsResult(True, saved_detail(path, size), path, size, streamed)
+    return ObsResult(ok=True, detail=saved_detail(path, size), path=path, size=size,
+                     stream_stopped=streamed)
 
 
 def _where(config: ObsConfig) -> str:
