@@ -12,26 +12,32 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from edge.outage_stages import COMMAND_STAGES
 from dashboard.i18n import duration, has_text, minutes_long, number, percent, translate
 from dashboard.present import ups_status
-from edge.messages import EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
+from edge.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
+from edge.outage_stages import COMMAND_STAGES
+from edge.texts import ack_sentence, size_parts
 
 MAX_TEXT = 200
-# What the agent writes in an ack's detail (edge/agent/main.py `_plan`, the OBS wrap-up) -> key.
-ACK_WORDS = {
-    "banner": "ack_banner", "no display: logged only": "ack_no_display",
-    "banner off: logged only": "ack_banner_off", "shutdown already pending": "ack_shutdown_pending",
-    "wrap-up command started": "ack_wrapup_started", "no wrapup_command configured": "ack_no_wrapup",
-    "shutdown cancelled": "ack_shutdown_cancelled", "nothing to cancel": "ack_nothing_to_cancel",
-    "already handled": "ack_already_handled", "expired": "ack_expired", "": "ack_none",
+# Acks from agents older than the codes (and such acks already in a journal) carry only their
+# English ``detail``: read back as the code it stands for, so they keep reading as they did.
+LEGACY_ACK_WORDS = {
+    "banner": AckCode.BANNER, "no display: logged only": AckCode.NO_DISPLAY_LOGGED,
+    "banner off: logged only": AckCode.BANNER_OFF_LOGGED,
+    "shutdown already pending": AckCode.SHUTDOWN_PENDING,
+    "wrap-up command started": AckCode.WRAPUP_STARTED,
+    "no wrapup_command configured": AckCode.NO_WRAPUP_COMMAND,
+    "shutdown cancelled": AckCode.SHUTDOWN_CANCELLED, "nothing to cancel": AckCode.NOTHING_TO_CANCEL,
+    "already handled": AckCode.ALREADY_HANDLED, "expired": AckCode.EXPIRED,
 }
-ACK_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"shutdown in (?P<n>\d+(?:\.\d+)?) s"), "ack_shutdown_in"),
-    (re.compile(r"rejected: (?P<x>.+)", re.S), "ack_rejected"),
-    (re.compile(r"saved (?P<file>.+), (?P<size>\d+(?:\.\d+)? ?[KMGT]?i?B)", re.S), "ack_saved"),
-    (re.compile(r"saved (?P<file>.+)", re.S), "ack_saved_file"),
+LEGACY_ACK_PATTERNS: tuple[tuple[re.Pattern[str], AckCode], ...] = (
+    (re.compile(r"shutdown in (?P<seconds>\d+(?:\.\d+)?) s"), AckCode.SHUTDOWN_IN),
+    (re.compile(r"rejected: (?P<reason>.+)", re.S), AckCode.REJECTED),
+    (re.compile(r"saved (?P<file>.+), (?P<size>\d+(?:\.\d+)? ?[KMGT]?i?B)", re.S), AckCode.SAVED),
+    (re.compile(r"saved (?P<file>.+)", re.S), AckCode.SAVED),
 )
+# Answers that say the PC took the command but no person saw it.
+UNSEEN = (AckCode.NO_DISPLAY_LOGGED, AckCode.BANNER_OFF_LOGGED)
 
 
 @dataclass(frozen=True)
@@ -55,20 +61,59 @@ def failed(event: JournalEvent) -> bool:
     return event.detail.get("ok") is False
 
 
+def answer(ack: dict[str, Any], lang: str) -> str:
+    """What a PC answered (a ``pc_ack`` event's detail) in words, in ``lang``: from its code
+    and arguments (edge/texts.py ACK_TEXTS); from its ``detail`` when it carries no code."""
+    code, args = ack.get("code"), ack.get("args")
+    if isinstance(code, str) and code and isinstance(args, dict):
+        text = ack_sentence(code, lang, **_ack_values(args, lang))
+        if text is not None:
+            return text
+    return ack_text(ack.get("detail"), lang)
+
+
+def answer_code(ack: dict[str, Any]) -> str:
+    """The ack's code; for an agent older than the codes, the code its detail stands for."""
+    code = ack.get("code")
+    if isinstance(code, str) and code:
+        return code
+    return LEGACY_ACK_WORDS.get(clip(ack.get("detail", "")).strip(), "")
+
+
+def _ack_values(args: dict[str, Any], lang: str) -> dict[str, Any]:
+    """An ack's arguments written for people: seconds and sizes the page's way."""
+    values: dict[str, Any] = {k: clip(v) for k, v in args.items() if isinstance(k, str)}
+    if _num(args.get("seconds")) is not None:
+        values["seconds"] = number(args["seconds"], lang, 0 if float(args["seconds"]).is_integer()
+                                   else 1)
+    size = _num(args.get("size_bytes"))
+    values["size"] = None if size is None else _bytes(int(size), lang)
+    return values
+
+
+def _bytes(size: int, lang: str) -> str:
+    """1_200_000_000 -> "1,2 GB" (id) / "1.2 GB" (en), as the agent writes it in ``detail``."""
+    value, digits, unit = size_parts(size)
+    return f"{number(value, lang, digits)} {unit}"
+
+
 def ack_text(detail: Any, lang: str) -> str:
-    """An agent's ack detail in words: "nothing to cancel" -> "tidak ada yang dibatalkan"."""
+    """An ack's detail from an agent older than the codes, in words: "nothing to cancel" ->
+    "tidak ada yang dibatalkan"; a detail it does not know, quoted."""
     raw = clip(detail if detail is not None else "").strip()
-    if raw in ACK_WORDS:
-        return translate(lang, ACK_WORDS[raw])
-    for pattern, key in ACK_PATTERNS:
+    if not raw:
+        return translate(lang, "ack_none")
+    if raw in LEGACY_ACK_WORDS:
+        return ack_sentence(LEGACY_ACK_WORDS[raw], lang) or raw
+    for pattern, code in LEGACY_ACK_PATTERNS:
         match = pattern.fullmatch(raw)
         if match:
-            values = match.groupdict()
-            if "n" in values:
-                values["n"] = number(float(values["n"]), lang)
-            if "size" in values:
+            values: dict[str, Any] = {"size": None, **match.groupdict()}
+            if "seconds" in values:
+                values["seconds"] = number(float(values["seconds"]), lang)
+            if values["size"] is not None:
                 values["size"] = _size(values["size"], lang)
-            return translate(lang, key, **values)
+            return ack_sentence(code, lang, **values) or raw
     return translate(lang, "ack_says", x=raw)
 
 
@@ -125,7 +170,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or d.get("pc") or "–"), "ups": clip(d.get("ups", "?")),
         "status": clip(ups_status(str(d.get("status") or "?"), lang)), "why": _why(d.get("why"), lang),
         "duration": duration(_num(d.get("duration_s")), lang), "by": _by(d.get("by"), lang),
-        "command": _command(d.get("kind"), lang), "answer": ack_text(d.get("detail"), lang),
+        "command": _command(d.get("kind"), lang), "answer": answer(d, lang),
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
         "before": minutes_long(_num(d.get("from_s")), lang),
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
@@ -189,8 +234,6 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     return out[::-1]
 
 
-# Acks that say the PC took the command but no person saw it.
-UNSEEN = {"no display: logged only", "banner off: logged only"}
 
 
 def stage_answers(events: list[JournalEvent], started: float,
@@ -206,9 +249,9 @@ def stage_answers(events: list[JournalEvent], started: float,
         for (acked, pc), event in latest.items():
             if acked == stage.command:
                 how = ("failed" if failed(event) else
-                       "unseen" if clip(event.detail.get("detail", "")).strip() in UNSEEN else "ok")
+                       "unseen" if answer_code(event.detail) in UNSEEN else "ok")
                 text = translate(lang, "stage_answer", pc=clip(pc),
-                                 answer=ack_text(event.detail.get("detail"), lang))
+                                 answer=answer(event.detail, lang))
                 out.setdefault(stage.field, []).append((text, how))
     return out
 

@@ -53,6 +53,35 @@ class Availability(StrEnum):
     OFFLINE = "offline"
 
 
+class AckCode(StrEnum):
+    """What an agent's ack says, as a code: the dashboard writes it in the page's language, its
+    ``args`` filling the placeholders. The ack's ``detail`` keeps the agent's own sentence for
+    readers that know no codes (CONTRACT §3: unknown fields are ignored)."""
+
+    BANNER = "banner"                          # the banner is on the screen
+    NO_DISPLAY_LOGGED = "no_display_logged"    # no screen: only logged
+    BANNER_OFF_LOGGED = "banner_off_logged"    # agent.banner = false: only logged
+    SHUTDOWN_IN = "shutdown_in"                # args: seconds
+    SHUTDOWN_PENDING = "shutdown_pending"
+    SHUTDOWN_CANCELLED = "shutdown_cancelled"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
+    WRAPUP_STARTED = "wrapup_started"
+    WRAPUP_RUNNING = "wrapup_running"
+    NO_WRAPUP_COMMAND = "no_wrapup_command"
+    ALREADY_HANDLED = "already_handled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"                      # malformed; args: reason
+    REFUSED = "refused"                        # not signed as it must be; args: reason
+    SAVED = "saved"                            # OBS saved the recording; args: file, size_bytes
+    OBS_UNREACHABLE = "obs_unreachable"        # args: where
+    OBS_NOT_WEBSOCKET = "obs_not_websocket"    # args: where, error
+    OBS_PASSWORD = "obs_password"
+    OBS_NO_ANSWER = "obs_no_answer"            # args: where, seconds
+    OBS_TIMEOUT = "obs_timeout"                # args: seconds
+    OBS_REFUSED = "obs_refused"                # args: request, comment
+    OBS_NOT_RECORDING = "obs_not_recording"
+
+
 PC_COMMAND_KINDS = tuple(k.value for k in PcCommandKind)
 EDGE_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind)
 # What people and scripts may send through the dashboard; `replay` is the dashboard's own (it
@@ -99,7 +128,7 @@ class EventKind(str, Enum):
     WRAPUP_SENT = "wrapup_sent", ("pcs", "runtime_s", "charge_pct", "why")
     SHUTDOWN_SENT = "shutdown_sent", ("pcs", "runtime_s", "charge_pct", "why")
     CANCEL_SENT = "cancel_sent", ("pcs",)
-    PC_ACK = "pc_ack", ("pc", "id", "kind", "ok", "detail")
+    PC_ACK = "pc_ack", ("pc", "id", "kind", "ok", "detail", "code", "args")
     PC_ONLINE = "pc_online", ("pc",)
     PC_OFFLINE = "pc_offline", ("pc",)
     PC_OFF = "pc_off", ("pc",)
@@ -155,7 +184,9 @@ class Ack:
     kind: str
     ok: bool
     ts: float
-    detail: str = ""
+    detail: str = ""                  # the agent's sentence (readers without codes show it)
+    code: str = ""                    # an AckCode; "" from an agent older than the codes
+    args: dict[str, Any] = field(default_factory=dict)   # the code's placeholders
     v: int = VERSION
 
 

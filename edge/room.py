@@ -221,11 +221,17 @@ def _take_acks(pending: tuple[Sent, ...], inp: Inputs,
         match = [s for s in pending if s.pc == pc and s.command.id == ack.id]
         if match:
             events.append((EventKind.PC_ACK, {"pc": pc, "id": ack.id, "kind": ack.kind,
-                                              "ok": ack.ok, "detail": ack.detail}))
+                                              "ok": ack.ok, "detail": ack.detail,
+                                              **_ack_code(ack)}))
             pending = tuple(s for s in pending if s not in match)
             if ack.ok and match[0].command.kind == PcCommandKind.SHUTDOWN:
                 shut.add(pc)
     return pending, frozenset(shut)
+
+
+def _ack_code(ack: Ack) -> dict[str, Any]:
+    """The ack's code and its arguments for the journal, when the agent sent one."""
+    return {"code": ack.code, "args": ack.args} if ack.code else {}
 
 
 def _resend(pending: tuple[Sent, ...], clock: float, rules: Rules) -> tuple[list, tuple[Sent, ...]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.durations import Span, duration
-from edge.messages import PcCommand, PcCommandKind
+from edge.messages import AckCode, PcCommand, PcCommandKind
 
 TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {  # kind: lang: (title, text, chat)
     "notice": {
@@ -186,3 +186,76 @@ def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = No
         "countdown_s": None if countdown_s is None else max(0, int(round(countdown_s))),
         "close_after_s": close_after_s,
     }
+
+
+# What an agent's ack says, by its code (edge/messages.py AckCode): the page writes the timeline's
+# answers from it in the page's language, the agent its OBS failures in the PC's. key -> (id, en).
+ACK_TEXTS: dict[AckCode, tuple[str, str]] = {
+    AckCode.BANNER: ("banner tampil di layar", "banner shown on the screen"),
+    AckCode.NO_DISPLAY_LOGGED: ("tidak ada layar untuk banner; hanya dicatat di log",
+                                "no screen to show the banner on; noted in its log"),
+    AckCode.BANNER_OFF_LOGGED: ("banner dimatikan di PC itu; hanya dicatat di log",
+                                "the banner is turned off on that PC; noted in its log"),
+    AckCode.SHUTDOWN_IN: ("mati dalam {seconds} dtk", "shuts down in {seconds} s"),
+    AckCode.SHUTDOWN_PENDING: ("pematian sudah berjalan", "a shutdown is already under way"),
+    AckCode.SHUTDOWN_CANCELLED: ("pematian dibatalkan", "shutdown cancelled"),
+    AckCode.NOTHING_TO_CANCEL: ("tidak ada yang dibatalkan", "nothing to cancel"),
+    AckCode.WRAPUP_STARTED: ("perintah simpan rekaman dijalankan", "wrap-up command started"),
+    AckCode.WRAPUP_RUNNING: ("simpan rekaman sudah berjalan", "the wrap-up is already running"),
+    AckCode.NO_WRAPUP_COMMAND: ("perintah simpan rekaman belum diatur di PC itu",
+                                "no wrap-up command is set up on that PC"),
+    AckCode.ALREADY_HANDLED: ("sudah dijalankan sebelumnya", "already done before"),
+    AckCode.EXPIRED: ("perintah terlambat diterima (kedaluwarsa)",
+                      "the command arrived too late (expired)"),
+    AckCode.REJECTED: ("ditolak: {reason}", "refused: {reason}"),
+    AckCode.REFUSED: ("ditolak, tanda tangan tidak sah: {reason}",
+                      "refused, not validly signed: {reason}"),
+    AckCode.SAVED: ("rekaman tersimpan sebagai {file} ({size})",
+                    "recording saved as {file} ({size})"),
+    AckCode.OBS_UNREACHABLE: (
+        "OBS tidak berjalan: tidak ada jawaban di {where}; rekaman tidak dihentikan",
+        "OBS is not running: no answer on {where}; the recording was not stopped"),
+    AckCode.OBS_NOT_WEBSOCKET: ("OBS di {where} tidak menjawab sebagai obs-websocket 5 ({error})",
+                                "OBS on {where} does not answer as obs-websocket 5 ({error})"),
+    AckCode.OBS_PASSWORD: (
+        "OBS menolak kata sandi obs-websocket (agent.obs.password_file); rekaman tidak dihentikan",
+        "OBS refused the obs-websocket password (agent.obs.password_file); the recording was "
+        "not stopped"),
+    AckCode.OBS_NO_ANSWER: (
+        "OBS di {where} tidak menjawab dalam {seconds} detik; rekaman tidak dihentikan",
+        "OBS on {where} did not answer within {seconds} s; the recording was not stopped"),
+    AckCode.OBS_TIMEOUT: ("OBS tidak melaporkan berkas rekaman tersimpan dalam {seconds} detik",
+                          "OBS did not report the recording file written within {seconds} s"),
+    AckCode.OBS_REFUSED: ("OBS menolak {request}: {comment}", "OBS refused {request}: {comment}"),
+    AckCode.OBS_NOT_RECORDING: ("OBS tidak sedang merekam: tidak ada rekaman untuk disimpan",
+                                "OBS was not recording: nothing to save"),
+}
+# A saved recording whose size is not known.
+SAVED_NO_SIZE = ("rekaman tersimpan sebagai {file}", "recording saved as {file}")
+
+
+def ack_sentence(code: str, lang: str, **values: Any) -> str | None:
+    """The ack ``code`` as a sentence in ``lang`` ("id" unless "en"), its placeholders filled
+    from ``values`` (already written for people); None for a code this version does not know
+    or values that do not fill it (a newer or broken agent: the reader shows ``detail``)."""
+    try:
+        pair = ACK_TEXTS[AckCode(code)]
+    except ValueError:
+        return None
+    if code == AckCode.SAVED and values.get("size") is None:
+        pair = SAVED_NO_SIZE
+    try:
+        return pair[1 if lang == "en" else 0].format(**values)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def size_parts(size: int) -> tuple[float, int, str]:
+    """A file size as (value, decimals, unit) in decimal units, one decimal place below 10:
+    1_234_567_890 -> (1.23..., 1, "GB"); each reader writes the number its own way."""
+    value, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            break
+        value /= 1000
+    return (float(size), 0, "B") if unit == "B" else (value, 1 if value < 10 else 0, unit)

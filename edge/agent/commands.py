@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Container
 
-from edge.messages import MAX_PAYLOAD_BYTES, Ack, BadMessage, PcCommand, decode
+from edge.messages import MAX_PAYLOAD_BYTES, Ack, AckCode, BadMessage, PcCommand, decode
 from edge.signing import why_not_signed
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"",
         reason = str(exc)
         loose = _loose_id_kind(raw)
         ack = Ack(id=loose[0], kind=loose[1], ok=False, ts=now,
-                  detail=f"rejected: {reason}"[:300]) if loose else None
+                  detail=f"rejected: {reason}"[:300], code=AckCode.REJECTED,
+                  args={"reason": reason[:300]}) if loose else None
         return Verdict(act=False, ack=ack, reason=f"malformed command: {reason}")
     if not cmd.id or len(cmd.id) > MAX_ID_CHARS:
         return Verdict(act=False,
@@ -64,18 +65,21 @@ def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"",
     if key and (unsigned := why_not_signed(json.loads(raw), key)):
         return Verdict(act=False, command=cmd,
                        ack=Ack(id=cmd.id, kind=cmd.kind, ok=False, ts=now,
-                               detail=f"refused: {unsigned}"),
+                               detail=f"refused: {unsigned}", code=AckCode.REFUSED,
+                               args={"reason": unsigned}),
                        reason=f"{cmd.kind} command {cmd.id} refused: {unsigned}")
     if cmd.id in handled:
         return Verdict(act=False, command=cmd,
-                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=True, ts=now, detail="already handled"),
+                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=True, ts=now, detail="already handled",
+                               code=AckCode.ALREADY_HANDLED),
                        reason=f"{cmd.kind} command {cmd.id} already handled: acked again, "
                               "not acted on")
     if cmd.expires <= cmd.ts if broker_fresh else cmd.expires < now:
         skew = f" (sent at {cmd.ts:.0f}, our clock says {now:.0f}: do the clocks differ?)" \
             if abs(now - cmd.ts) > CLOCK_SKEW_WARN_S else ""
         return Verdict(act=False, command=cmd,
-                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=False, ts=now, detail="expired"),
+                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=False, ts=now, detail="expired",
+                               code=AckCode.EXPIRED),
                        reason=f"{cmd.kind} command {cmd.id} expired "
                               f"{now - cmd.expires:.0f} s ago{skew}")
     return Verdict(act=True, command=cmd, ack=Ack(id=cmd.id, kind=cmd.kind, ok=True, ts=now))
