@@ -19,7 +19,7 @@ from flask import Flask, Response, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException
 
-from dashboard import events as event_texts, i18n, present, resources, security
+from dashboard import events as event_texts, i18n, present, resources, security, text_keys
 from dashboard.alert_targets import load_targets
 from dashboard.alerts import Alerter
 from dashboard.auth import RateLimiter, csrf_token, logged_in, valid_hash
@@ -161,6 +161,7 @@ def _template_globals() -> dict[str, Any]:
         "stage_answers": lambda events, started: event_texts.stage_answers(events, started, lang),
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
+        "keys": text_keys,
         "header_led": lambda: present.worst(siaga.store.entries()),
         "logged_in": logged_in,
         "login_enabled": bool(siaga.config.dashboard.admin_password_hash),

@@ -87,6 +87,18 @@ ID: dict[str, str] = {
 }
 
 CATALOGUE = {"id": ID, "en": EN}
+# What happened, and what IT should do about it, for each kind of alert.
+WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
+        AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
+        AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
+        AlertKind.TEST: "test"}
+TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
+        AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
+        AlertKind.POWER_RESTORED: "do_power_restored",
+        AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
+        AlertKind.TEST: "do_test"}
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
 
@@ -118,7 +130,7 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     texts = CATALOGUE.get(lang, ID)
     values = {"pc": "", "ups": "", **{k: str(v) for k, v in alert.detail.items()},
               "duration": duration(alert.detail.get("duration_s"), lang)}
-    what = texts[alert.kind.value].format(**values)
+    what = texts[WHAT[alert.kind]].format(**values)
     room = alert.name or alert.site
     lines = [f"{room}: {what}."]
     when = clock_time(alert.at if alert.at is not None else now, zone, now)
@@ -141,4 +153,4 @@ def _action(alert: Alert) -> str:
     """The key of what IT should do."""
     if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
         return "do_power_restored_pc_off"
-    return f"do_{alert.kind.value}"
+    return TODO[alert.kind]

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dashboard.i18n import duration, has_text, minutes_long, number, percent, translate
+from dashboard import text_keys as keys
+from dashboard.i18n import duration, minutes_long, number, percent, translate
 from dashboard.present import ups_status
 from edge.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
 from edge.outage_stages import COMMAND_STAGES
@@ -144,23 +145,28 @@ def _num(value: Any) -> float | None:
 
 
 def _by(value: Any, lang: str) -> str:
-    key = f"by_{value}"
-    return translate(lang, key) if has_text(key) else translate(lang, "by_other", by=clip(value))
+    if isinstance(value, str) and value in keys.BY:
+        return translate(lang, keys.BY[value])
+    return translate(lang, "by_other", by=clip(value))
 
 
 def _command(value: Any, lang: str) -> str:
-    key = f"cmd_{value}"
-    return translate(lang, key) if has_text(key) else clip(value)
+    return translate(lang, keys.COMMAND[value]) if _known(keys.COMMAND, value) else clip(value)
 
 
 def _why(value: Any, lang: str) -> str:
-    key = f"why_{value}"
-    return translate(lang, key) if value and has_text(key) else ""
+    return translate(lang, keys.WHY[value]) if _known(keys.WHY, value) else ""
 
 
 def _nut_reason(detail: dict[str, Any], lang: str) -> str:
-    key = f"nut_{detail.get('reason')}"
-    return translate(lang, key) if has_text(key) else clip(detail.get("detail") or detail.get("reason") or "?")
+    reason = detail.get("reason")
+    if _known(keys.NUT, reason):
+        return translate(lang, keys.NUT[reason])
+    return clip(detail.get("detail") or reason or "?")
+
+
+def _known(table: dict, word: Any) -> bool:
+    return isinstance(word, str) and word in table
 
 
 def _values(event: JournalEvent, lang: str) -> dict[str, str]:
@@ -177,13 +183,16 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
     }
 
 
-# Which sentence variant an event takes, when one kind has more than one.
+# Which sentence an event takes, when one kind has more than one (dashboard/text_keys.py).
 VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
-    EventKind.EDGE_STARTED: lambda e, off: ("_resumed" if e.detail.get("resumed_outage") else "")
-    + ("_unsynced" if e.detail.get("clock_synced") is False else ""),
-    EventKind.PC_ACK: lambda e, off: "_failed" if failed(e) else "",
-    EventKind.UPS_SELFTEST: lambda e, off: "_failed" if failed(e) else "",
-    EventKind.CANCEL_SENT: lambda e, off: "_off" if _all_off(e, off) else "",
+    EventKind.EDGE_STARTED: lambda e, off: keys.EDGE_STARTED[
+        (bool(e.detail.get("resumed_outage")), e.detail.get("clock_synced") is False)],
+    EventKind.PC_ACK: lambda e, off: keys.FAILED[EventKind.PC_ACK] if failed(e)
+    else keys.EVENT[EventKind.PC_ACK],
+    EventKind.UPS_SELFTEST: lambda e, off: keys.FAILED[EventKind.UPS_SELFTEST] if failed(e)
+    else keys.EVENT[EventKind.UPS_SELFTEST],
+    EventKind.CANCEL_SENT: lambda e, off: keys.CANCEL_SENT_OFF if _all_off(e, off)
+    else keys.EVENT[EventKind.CANCEL_SENT],
 }
 WITH_POWER = {EventKind.POWER_LOST, EventKind.LOW_BATTERY, EventKind.NOTICE_SENT,
               EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT, EventKind.SHUTDOWN_HELD}
@@ -196,11 +205,10 @@ def _all_off(event: JournalEvent, off: frozenset[str]) -> bool:
 
 def sentence(event: JournalEvent, lang: str, off: frozenset[str] = frozenset()) -> str:
     """The event as a sentence in ``lang``; ``off``: PCs known to have shut down at that time."""
-    key = f"ev_{event.kind}"
-    if not has_text(key):
+    if not _known(keys.EVENT, event.kind):
         return translate(lang, "ev_unknown", kind=clip(event.kind))
     variant = VARIANTS.get(event.kind)
-    key += variant(event, off) if variant else ""
+    key = variant(event, off) if variant else keys.EVENT[event.kind]
     text = translate(lang, key, **_values(event, lang))
     if event.kind in WITH_POWER:
         text = f"{text} {power_clause(event.detail, lang)}".strip()

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard import catalogue, catalogue_events, catalogue_overview
+from dashboard import catalogue, catalogue_events, catalogue_overview, text_keys
 from edge import durations
 from edge.durations import Span
 from edge.durations import duration as duration_text
@@ -38,9 +38,10 @@ def translate(lang: str, key: str, **values: Any) -> str:
 
 
 def plural(lang: str, key: str, n: int, **values: Any) -> str:
-    """``key_one`` or ``key_other`` by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect)."""
-    form = "one" if n == 1 else "other"
-    return translate(lang, f"{key}_{form}", n=number(n, lang), **values)
+    """``key``'s one or other form by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect);
+    its forms are dashboard/text_keys.py PLURAL."""
+    one, other = text_keys.PLURAL[key]
+    return translate(lang, one if n == 1 else other, n=number(n, lang), **values)
 
 
 def has_text(key: str) -> bool:

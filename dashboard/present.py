@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard.i18n import has_text, minutes_long, translate
+from dashboard import text_keys as keys
+from dashboard.i18n import minutes_long, translate
 from dashboard.entry import SiteEntry
 from edge.looks import PC_OFF, Buzz, Led, Pattern, look
 from edge.messages import Room, StateSnapshot
@@ -80,7 +81,7 @@ def pcs_online(state: StateSnapshot) -> tuple[int, int]:
 def ups_status(status: str, lang: str) -> str:
     """NUT's ``ups.status`` ("OB DISCHRG") in words ("memakai baterai, baterai terpakai"); a flag
     without words stays as NUT wrote it."""
-    words = [translate(lang, f"ups_flag_{flag}") if has_text(f"ups_flag_{flag}") else flag
+    words = [translate(lang, keys.UPS_FLAG[flag]) if flag in keys.UPS_FLAG else flag
              for flag in status.split()]
     return ", ".join(words) or "–"
 
@@ -88,8 +89,7 @@ def ups_status(status: str, lang: str) -> str:
 def reason_text(reason: str, lang: str) -> str:
     """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
     code, _, subject = reason.partition(":")
-    key = f"reason_{code}"
-    return translate(lang, key, x=subject) if has_text(key) else reason
+    return translate(lang, keys.REASON[code], x=subject) if code in keys.REASON else reason
 
 
 def top_reason(entry: SiteEntry, lang: str) -> str:

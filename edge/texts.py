@@ -128,6 +128,13 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
     },
 }
 
+# The banner's own title and text for a command that carries none, by its kind.
+BANNER_TITLE = {PcCommandKind.NOTICE: "notice.title", PcCommandKind.WRAPUP: "wrapup.title",
+                PcCommandKind.SHUTDOWN: "shutdown.title", PcCommandKind.CANCEL: "cancel.title",
+                PcCommandKind.TEST: "test.title"}
+BANNER_BODY = {PcCommandKind.NOTICE: "notice.text", PcCommandKind.WRAPUP: "wrapup.text",
+               PcCommandKind.SHUTDOWN: "shutdown.text", PcCommandKind.CANCEL: "cancel.text",
+               PcCommandKind.TEST: "test.text"}
 # The kinds whose banner offers the chat-text button.
 COPY_KINDS = (PcCommandKind.NOTICE, PcCommandKind.WRAPUP, PcCommandKind.TEST)
 
@@ -168,14 +175,14 @@ def runtime_line(language: str, runtime_s: float | None) -> str:
 def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = None,
                 close_after_s: float | None = None) -> dict[str, Any]:
     """The banner for ``cmd``: every string already in ``language``, ready to draw."""
-    title = cmd.title or text(language, f"{cmd.kind}.title")
+    title = cmd.title or text(language, BANNER_TITLE[cmd.kind])
     copy = cmd.kind in COPY_KINDS and bool(cmd.chat_text)
     return {
         "op": "show",
         "kind": cmd.kind,
         "window_title": f"Siaga - {title}",
         "title": title,
-        "body": cmd.text or text(language, f"{cmd.kind}.text"),
+        "body": cmd.text or text(language, BANNER_BODY[cmd.kind]),
         "runtime": "" if cmd.kind == PcCommandKind.CANCEL else runtime_line(language, cmd.runtime_s),
         "chat_text": cmd.chat_text if copy else "",
         "copy_label": text(language, "copy"),
