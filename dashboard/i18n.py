@@ -1,7 +1,7 @@
 """What the status page says, in Bahasa Indonesia and English, and how it writes numbers and times.
 
-A small catalogue (dashboard/catalogue.py) instead of gettext: one dict per language, keyed by
-an English name. A key missing in a language falls back to English, then to the key itself, so a
+A small catalogue (dashboard/catalogue.py) instead of gettext: one dict, keyed by an English
+name, of (Bahasa Indonesia, English) pairs. A key the catalogue lacks shows as the key itself, so a
 gap never crashes a page.
 """
 
@@ -18,8 +18,10 @@ from edge.durations import duration as duration_text
 
 LANGUAGES = ("id", "en")
 
-EN = {**catalogue.EN, **catalogue_events.EN, **catalogue_overview.EN}
-ID = {**catalogue.ID, **catalogue_events.ID, **catalogue_overview.ID}
+# The page's one catalogue, key: (Bahasa Indonesia, English); three modules only for size.
+TEXTS = {**catalogue.TEXTS, **catalogue_events.TEXTS, **catalogue_overview.TEXTS}
+ID = {key: pair[0] for key, pair in TEXTS.items()}
+EN = {key: pair[1] for key, pair in TEXTS.items()}
 CATALOGUE = {"en": EN, "id": ID}
 
 
