@@ -2,7 +2,7 @@
 
 TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "title": ("Status Siaga", "Siaga status"),
-    "overview": ("Semua ruangan", "All rooms"),
+    "all_rooms": ("Semua ruangan", "All rooms"),   # the overview, and the group filter's "all"
     "switch_lang": ("English", "Bahasa Indonesia"),
     "no_sites": ("Belum ada ruangan yang melapor. Menunggu perangkat edge di broker MQTT.",
                  "No room has reported yet. Waiting for the edge devices on the MQTT broker."),
@@ -24,7 +24,6 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "edge_offline": ("perangkat edge terputus", "edge device offline"),
     "last_known": ("terakhir: {room}", "last known: {room}"),
     "status": ("Status", "Status"),
-    "reachable": ("Terbaca", "Readable"),
     "unreadable": ("tidak terbaca", "cannot be read"),
     "ups": ("UPS", "UPS"),
     "pcs": ("PC rapat", "Meeting PCs"),
@@ -74,7 +73,6 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                      "to highest, line: last value"),
     "events": ("Kejadian terbaru", "Recent events"),
     "events_none": ("Belum ada kejadian.", "No events yet."),
-    "time": ("Waktu", "Time"),
     "event": ("Kejadian", "Event"),
     "detail": ("Rincian", "Detail"),
     "csv": ("Unduh semua kejadian (CSV)", "Download all events (CSV)"),
@@ -115,7 +113,6 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                   "Connection to the status page lost; retrying\u2026"),
     "mqtt_lost": ("Halaman status tidak terhubung ke broker MQTT: nilai mungkin sudah lama.",
                   "The status page cannot reach the MQTT broker: values may be old."),
-    "updated": ("Diperbarui", "Updated"),
     "room_ready": ("Siap", "Ready"),
     "room_attention": ("Perlu dicek", "Needs attention"),
     "room_on_battery": ("Listrik padam: pakai baterai", "Power cut: on battery"),

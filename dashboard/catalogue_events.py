@@ -77,8 +77,6 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                        "The room's Siaga Pi shuts down after the meeting PC; the UPS then cuts "
                        "its power until mains is back."),
     "ev_unknown": ("Kejadian \u201c{kind}\u201d", "Event \u201c{kind}\u201d"),
-    "power_clause": ("Sisa daya UPS {runtime}, muatan {charge}, beban {load}",
-                     "UPS runtime {runtime}, charge {charge}, load {load}"),
     "power_runtime": ("Sisa daya UPS {runtime}", "UPS runtime {runtime}"),
     "power_charge": ("muatan {charge}", "charge {charge}"),
     "power_load": ("beban {load}", "load {load}"),

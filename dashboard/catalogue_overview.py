@@ -3,7 +3,6 @@ Indonesia (read through dashboard/i18n.py)."""
 
 TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "group": ("Grup", "Group"),
-    "group_all": ("Semua ruangan", "All rooms"),
     "search": ("Cari", "Search"),
     "search_hint": ("nama atau id ruangan", "room name or id"),
     "state": ("Keadaan", "State"),

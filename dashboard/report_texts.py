@@ -55,7 +55,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "to": ("Sampai", "To"),
     "sites": ("Ruang (kosong = semua)", "Rooms (empty = all)"),
     "per_room": ("Satu halaman per ruang", "One page per room"),
-    "download": ("Unduh", "Download"),
 }
 
 # Rows of the number tables: key: (meaning id, meaning en, rule id, rule en)
