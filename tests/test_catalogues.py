@@ -24,9 +24,11 @@ CATALOGUES = {
     "pc": texts.PC_TEXTS,
     "acks": {code.value: pair for code, pair in texts.ACK_TEXTS.items()},
     "report": {**report_texts.TEXT, **report_texts.BUY},
+    "report rows": report_texts.MEANING,
+    "report rules": report_texts.RULE,
 }
 # The dict literals that define a catalogue: their lines are the definition, not a use.
-DEFINITIONS = {"TEXTS", "PC_TEXTS", "ACK_TEXTS", "TEXT", "BUY", "ROWS"}
+DEFINITIONS = {"TEXTS", "PC_TEXTS", "ACK_TEXTS", "TEXT", "BUY", "MEANING", "RULE"}
 
 
 def _placeholders(text: str) -> set[str]:
