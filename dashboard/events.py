@@ -234,7 +234,8 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     for event in reversed(events):
         pc = str(event.detail.get("pc", ""))
         if not bookkeeping(event):
-            out.append(EventRow(event.seq, event.ts, sentence(event, lang, frozenset(off)), failed(event)))
+            out.append(EventRow(seq=event.seq, ts=event.ts,
+                                text=sentence(event, lang, frozenset(off)), failed=failed(event)))
         if event.kind == EventKind.PC_OFF:
             off.add(pc)
         elif event.kind == EventKind.PC_ONLINE:

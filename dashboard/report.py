@@ -102,7 +102,7 @@ def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
     """The window of local days ``first``..``last``; it never reaches past ``now``."""
     start = dt.datetime.combine(first, dt.time(), zone).timestamp()
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
-    return Window(first, last, start, max(start, min(end, now)))
+    return Window(first=first, last=last, start=start, end=max(start, min(end, now)))
 
 
 def number(value: Any) -> float | None:

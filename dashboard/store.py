@@ -67,7 +67,8 @@ class Store:
                 continue
             if self.wants(site) and state.site == site:
                 self._version += 1
-                self._entries[site] = SiteEntry(state, to_dict(state), None, self._version)
+                self._entries[site] = SiteEntry(state=state, data=to_dict(state), availability=None,
+                                                version=self._version)
         self.sweep()
 
     def wants(self, site: str) -> bool:
@@ -100,7 +101,8 @@ class Store:
                 self._version += 1
             version = self._version if changed or old is None else old.version
             self._removed.pop(state.site, None)
-            entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
+            entry = SiteEntry(state=state, data=to_dict(state),
+                              availability=self._availability.get(state.site), version=version)
             entry.stale = self._is_stale(entry, now)
             self._entries[state.site] = entry
             self._writes += 1

@@ -60,7 +60,7 @@ def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool,
         status = decode(AgentStatus, payload)
         if status.pc != pc:
             raise BadMessage(f"status of {status.pc!r} on the topic of {pc!r}")
-        return Incoming("status", pc, status, retained)
+        return Incoming(what="status", pc=pc, message=status, retained=retained)
     if leaf == "ack":
         return Incoming("ack", pc, decode(Ack, payload))
     return None  # our own command topic, echoed back: not for us
