@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcCommandKind,
-                           PcView, Power, Room, StateSnapshot, UpsView)
-from edge.outage_stages import OUTAGE_STAGES, SHUTDOWN, WRAPUP, OutageStage, by_event
 from edge.pcs import PcReport, open_activity
-from edge.power import UpsReading, Verdict, estimates
-from edge.power import power as _power
+from edge.power import UpsReading, Verdict, estimates, power as _power
 from edge.room import Effects, Inputs, RoomState, Rules, Sent, verdicts_of
 from edge.stages import STAGES, Outage, make_command, runtime_of
+from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcCommandKind,
+                               PcView, Power, Room, StateSnapshot, UpsView)
+from protocol.outage_stages import OUTAGE_STAGES, OutageStage, SHUTDOWN, WRAPUP, by_event
 
 
 def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | None = None,
@@ -106,8 +105,9 @@ def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsVie
     return UpsView(name=r.name, reachable=r.reachable, status=r.status,
                    on_battery=bool(v and v.on_battery), low_battery=bool(v and v.low_battery),
                    charge_pct=r.charge_pct, runtime_s=v.runtime_s if v else None,
-                   load_pct=r.load_pct, input_voltage=r.input_voltage, selftest=selftest, realpower_nominal=r.realpower_nominal,
-                   power_nominal=r.power_nominal, battery_date=r.battery_date or None)
+                   load_pct=r.load_pct, input_voltage=r.input_voltage, selftest=selftest,
+                   realpower_nominal=r.realpower_nominal, power_nominal=r.power_nominal,
+                   battery_date=r.battery_date or None)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from edge.messages import EventKind, PcCommand, PcCommandKind, Room
-from edge.outage_stages import COMMAND_STAGES, OUTAGE_ROOMS, SHUTDOWN, OutageStage
 from edge.pcs import PcWatch
 from edge.power import PowerView
-from edge.texts import command_texts
+from protocol.messages import EventKind, PcCommand, PcCommandKind, Room
+from protocol.outage_stages import COMMAND_STAGES, OUTAGE_ROOMS, OutageStage, SHUTDOWN
+from protocol.texts import command_texts
 
 if TYPE_CHECKING:
-    from edge.config import PolicyConfig
+    from protocol.config import PolicyConfig
     from edge.room import Rules
 
-# The room states of an outage, in order: an outage only ever moves forward (edge/outage_stages.py).
+# The room states of an outage, in order: an outage only ever moves forward (protocol/outage_stages.py).
 STAGES = OUTAGE_ROOMS
 # Shutdowns that are sure: the UPS itself says so, or the runtime is already at the threshold.
 # Waiting out the flicker guard (notice_after_s) would only spend battery the PC needs.
@@ -244,8 +244,8 @@ def make_command(kind: PcCommandKind, pc: str, anchor: float, now: float, runtim
     title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s, grace)
     suffix = f"-{texts}" if texts else ""
     return PcCommand(id=f"{rules.site_id}-{int(anchor * 1000):x}-{kind}-{pc}{suffix}", ts=now,
-                     expires=now + rules.command_ttl_s, kind=PcCommandKind(kind).value, lang=rules.lang, title=title,
-                     text=text, chat_text=chat,
+                     expires=now + rules.command_ttl_s, kind=PcCommandKind(kind).value,
+                     lang=rules.lang, title=title, text=text, chat_text=chat,
                      runtime_s=None if runtime_s is None else int(runtime_s), grace_s=int(grace))
 
 

@@ -17,9 +17,9 @@ import re
 from aionut import (AIONUTClient, NUTCommandError, NUTConnectionClosedError, NUTLoginError,
                     NUTProtocolError, NUTTimeoutError)
 
-from edge.durations import Span, duration
-from edge.config import UpsConfig
 from edge.power import UpsReading, believable_runtime
+from protocol.config import UpsConfig
+from protocol.durations import Span, duration
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def reading_summary(reading: UpsReading) -> str:
     if reading.charge_pct is not None:
         parts.append(f"charge {reading.charge_pct:g} %")
     if reading.runtime_s is not None:
-        # The one duration rule (edge/durations.py): a runtime left rounds down, as on the page.
+        # The one duration rule (protocol/durations.py): a runtime left rounds down, as on the page.
         parts.append(f"runtime {duration(reading.runtime_s, 'en', Span.AVAILABLE)}")
     return ", ".join(parts)
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import alert_texts, i18n, report_texts
-from edge import texts
-from edge.messages import AckCode
+from dashboard.alerts import texts as alert_texts
+from dashboard.report import texts as report_texts
+from dashboard.texts import i18n
+from protocol import texts
+from protocol.messages import AckCode
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [d for d in ("edge", "dashboard", "agent", "protocol", "siaga") if (ROOT / d).is_dir()]

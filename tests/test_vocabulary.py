@@ -1,5 +1,5 @@
 """Vocabulary once (issue 17 item 2): command kinds and availability are enums beside the
-messages, the outage's stages are one table (edge/outage_stages.py) that the core, the page, the
+messages, the outage's stages are one table (protocol/outage_stages.py) that the core, the page, the
 alerts and the docs' legend read, and nobody compares a kind to a string literal again."""
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import alert_rules, present
-from dashboard.entry import SiteEntry
-from edge.config import PolicyConfig
-from edge.looks import LOOKS
-from edge.messages import (AVAILABILITY, EDGE_COMMAND_KINDS, PC_COMMAND_KINDS, Ack, Availability,
+from dashboard.alerts import rules as alert_rules
+from dashboard.store.entry import SiteEntry
+from dashboard.web import present
+from protocol.config import PolicyConfig
+from protocol.looks import LOOKS
+from protocol.messages import (AVAILABILITY, EDGE_COMMAND_KINDS, PC_COMMAND_KINDS, Ack, Availability,
                            EdgeCommandKind, OutageView, PcCommandKind, Room, to_dict)
-from edge.outage_stages import COMMAND_STAGES, OUTAGE_STAGES, by_command, by_event
 from edge.room import Inputs, PcReport, RoomState, Rules, UpsReading, step
 from edge.room_view import snapshot
 from edge.stages import Outage
+from protocol.outage_stages import COMMAND_STAGES, OUTAGE_STAGES, by_command, by_event
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [p for d in ("edge", "dashboard", "agent", "protocol", "siaga") if (ROOT / d).is_dir()

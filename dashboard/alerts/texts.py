@@ -1,0 +1,144 @@
+"""What an alert says to IT, in Bahasa Indonesia and English: room, what happened and when (the
+room's local time), minutes left, what IT should do, and the link to the room page. The meeting
+host has its own notice on the PC; these sentences are for the person who can fix the power.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from dashboard.alerts.rules import Alert, AlertKind
+from dashboard.texts.i18n import duration, local, minutes
+
+TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
+    "power_lost": ("Listrik padam: UPS menanggung PC rapat",
+                   "Power cut: the UPS carries the meeting PC"),
+    "wrapup": ("Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
+               "UPS runtime at the wrap-up mark: the PC was asked to save the recording"),
+    "shutdown": ("PC rapat sedang dimatikan dengan aman",
+                 "The meeting PC is being shut down cleanly"),
+    "pc_off": ("PC rapat {pc} sudah mati", "Meeting PC {pc} is off"),
+    "power_restored": ("Listrik PLN kembali setelah {duration}",
+                       "Mains power is back after {duration}"),
+    "ups_unreachable": ("UPS {ups} tidak terbaca lebih dari satu menit",
+                        "UPS {ups} cannot be read for more than a minute"),
+    "replace_battery": ("UPS {ups}: baterai perlu diganti",
+                        "UPS {ups}: the battery needs replacing"),
+    "site_stale": ("Tidak ada kabar dari Siaga ruangan ini (Pi mati, jaringan putus atau Siaga "
+                   "tidak berjalan)",
+                   "No news from the room's Siaga (Pi off, network down or Siaga not running)"),
+    "test": ("Uji peringatan dari dasbor Siaga", "Test alert from the Siaga dashboard"),
+    "do_power_lost": ("Periksa listrik gedung (PLN, MCB, genset); UPS menanggung PC hanya "
+                      "selama sisa waktu di atas.",
+                      "Check the building's power (PLN supply, breaker, generator); the UPS "
+                      "carries the PC only for the time left above."),
+    "do_wrapup": ("Pulihkan listrik atau datang ke ruangan sekarang: PC akan dimatikan dalam "
+                  "beberapa menit.",
+                  "Restore the power or go to the room now: the PC will be shut down within "
+                  "minutes."),
+    "do_shutdown": ("Pastikan tidak ada yang mencabut kabel atau menekan tombol daya PC sampai "
+                    "PC mati; nyalakan lagi setelah listrik kembali.",
+                    "Make sure nobody pulls the PC's cable or presses its power button until "
+                    "it is off; switch it on again once the power is back."),
+    "do_pc_off": ("Setelah listrik PLN kembali, nyalakan lagi PC dan periksa rekaman sudah "
+                  "tersimpan.",
+                  "Once mains power is back, switch the PC on again and check that the "
+                  "recording was saved."),
+    "do_power_restored": ("Tidak perlu tindakan.", "Nothing to do."),
+    "do_power_restored_pc_off": ("Nyalakan lagi PC rapat dan periksa rekaman sudah tersimpan.",
+                                 "Switch the meeting PC on again and check that the recording "
+                                 "was saved."),
+    "do_ups_unreachable": ("Periksa UPS dan kabel USB-nya ke Pi: selama UPS tidak terbaca, "
+                           "pemadaman tidak terdeteksi.",
+                           "Check the UPS and its USB cable to the Pi: while the UPS cannot be "
+                           "read, a power cut goes unnoticed."),
+    "do_replace_battery": ("Pesan baterai pengganti untuk UPS ini dan jadwalkan penggantiannya.",
+                           "Order a replacement battery for this UPS and plan the swap."),
+    "do_site_stale": ("Periksa Pi di ruangan: dayanya, kabel jaringannya, dan apakah Siaga "
+                      "berjalan (systemctl status siaga-edge).",
+                      "Check the room's Pi: its power, its network cable, and that Siaga runs "
+                      "(systemctl status siaga-edge)."),
+    "do_test": ("Tidak perlu tindakan: peringatan sampai kepada Anda.",
+                "Nothing to do: alerts reach you."),
+    "pcs_still_off": ("PC rapat {pcs} masih mati.", "Meeting PC {pcs} is still off."),
+    "runtime": ("Sisa waktu UPS: {minutes}.", "UPS time left: {minutes}."),
+    "runtime_unknown": ("Sisa waktu UPS: tidak diketahui.", "UPS time left: unknown."),
+    "at": ("Waktu: {time}.", "When: {time}."),
+    "late": ("Kabar terlambat: kejadiannya pukul {time}, baru sampai ke dasbor sekarang.",
+             "Late news: this happened at {time}; it reached the dashboard only now."),
+    "late_title": ("[Terlambat] ", "[Late] "),
+    "todo": ("Yang perlu dilakukan TI: {action}", "What IT should do: {action}"),
+    "link": ("Halaman ruangan: {url}", "Room page: {url}"),
+    "title": ("Siaga {room}: {what}", "Siaga {room}: {what}"),
+}
+
+CATALOGUE = {"id": {key: pair[0] for key, pair in TEXTS.items()},
+             "en": {key: pair[1] for key, pair in TEXTS.items()}}
+ID, EN = CATALOGUE["id"], CATALOGUE["en"]
+# What happened, and what IT should do about it, for each kind of alert.
+WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
+        AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
+        AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
+        AlertKind.TEST: "test"}
+TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
+        AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
+        AlertKind.POWER_RESTORED: "do_power_restored",
+        AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
+        AlertKind.TEST: "do_test"}
+DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
+
+
+def clock_time(ts: float | None, zone: ZoneInfo, now: float | None = None) -> str:
+    """"10:32 WIB" in the room's time zone, with the date when it is not ``now``'s day."""
+    moment = None if ts is None else local(ts, zone)
+    if moment is None:
+        return "–"
+    today = local(now, zone) if now is not None else moment
+    if today is not None and today.date() != moment.date():
+        return moment.strftime("%d/%m/%Y %H:%M %Z")
+    return moment.strftime("%H:%M %Z")
+
+
+def room_link(public_url: str, site: str) -> str:
+    """``{public_url}/sites/<site>``, or "" when dashboard.public_url is not set."""
+    return f"{public_url.rstrip('/')}/sites/{site}" if public_url else ""
+
+
+def late_title(title: str, lang: str) -> str:
+    """The title marked late (once): an alert that waited in the outbox is not news."""
+    mark = CATALOGUE.get(lang, ID)["late_title"]
+    return title if title.startswith(mark) else mark + title
+
+
+def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: str = "",
+           now: float | None = None) -> tuple[str, str]:
+    """(title, body) of an alert in ``lang`` ("id" or "en"); times in ``zone``."""
+    texts = CATALOGUE.get(lang, ID)
+    values = {"pc": "", "ups": "", **{k: str(v) for k, v in alert.detail.items()},
+              "duration": duration(alert.detail.get("duration_s"), lang)}
+    what = texts[WHAT[alert.kind]].format(**values)
+    room = alert.name or alert.site
+    lines = [f"{room}: {what}."]
+    when = clock_time(alert.at if alert.at is not None else now, zone, now)
+    lines.append(texts["late" if alert.late else "at"].format(time=when))
+    pcs_off = list(alert.detail.get("pcs_off") or ())
+    if pcs_off:
+        lines.append(texts["pcs_still_off"].format(pcs=", ".join(map(str, pcs_off))))
+    if alert.kind is not AlertKind.TEST:
+        lines.append(texts["runtime_unknown"] if alert.runtime_s is None
+                     else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
+    lines.append(texts["todo"].format(action=texts[_action(alert)]))
+    link = room_link(public_url, alert.site)
+    if link:
+        lines.append(texts["link"].format(url=link))
+    title = texts["title"].format(room=room, what=what)
+    return (late_title(title, lang) if alert.late else title), "\n".join(lines)
+
+
+def _action(alert: Alert) -> str:
+    """The key of what IT should do."""
+    if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
+        return "do_power_restored_pc_off"
+    return TODO[alert.kind]

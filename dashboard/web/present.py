@@ -1,0 +1,119 @@
+"""Pure helpers that turn a site's state into what a page shows: order, colours, sentences."""
+
+from __future__ import annotations
+
+from dashboard.store.entry import SiteEntry
+from dashboard.texts import keys as keys
+from dashboard.texts.i18n import minutes_long, translate
+from protocol.looks import Buzz, Led, PC_OFF, Pattern, look
+from protocol.messages import Room, StateSnapshot
+from protocol.outage_stages import (LOST, NOTICE, OUTAGE_STAGES, OutageStage, PCS_OFF, SHUTDOWN,
+                                    WRAPUP)
+
+STALE = "stale"
+# Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.
+# "pc_off" is the shutdown state once the PC has really gone off (CONTRACT §5.1 `pc_off`).
+RANK = {Room.SHUTDOWN.value: 0, Room.WRAPUP.value: 1, PC_OFF: 2, Room.ON_BATTERY.value: 3,
+        Room.FAULT.value: 4, STALE: 5, Room.ATTENTION.value: 6, Room.READY.value: 7}
+LEDS = tuple(led.value for led in Led)
+PATTERNS = tuple(pattern.value for pattern in Pattern)
+BUZZES = tuple(buzz.value for buzz in Buzz)
+# The page's line for each stage of the outage (protocol/outage_stages.py).
+STAGE_TEXT = {LOST.id: "stage_started", NOTICE.id: "stage_notice_sent",
+              WRAPUP.id: "stage_wrapup_sent", SHUTDOWN.id: "stage_shutdown_sent",
+              PCS_OFF.id: "stage_pc_off"}
+
+
+def pc_off_at(state: StateSnapshot) -> float | None:
+    """When the PC was really off in the current outage (the snapshot's ``outage.pc_off``)."""
+    return None if state.outage is None else getattr(state.outage, "pc_off", None)
+
+
+def status(entry: SiteEntry) -> str:
+    """The room state; "stale" when the edge has gone quiet; "pc_off" once a shutdown is done."""
+    if entry.stale:
+        return STALE
+    if entry.state.room == Room.SHUTDOWN and pc_off_at(entry.state) is not None:
+        return PC_OFF
+    return entry.state.room
+
+
+def worst(entries: list[SiteEntry]) -> tuple[str, str]:
+    """(colour, pattern) of the room that needs IT most: the header's dot; dark without rooms."""
+    if not entries:
+        return "off", "off"
+    return card_led(min(entries, key=rank))
+
+
+def rank(entry: SiteEntry) -> int:
+    """Where the site goes on the overview: lower is more urgent."""
+    return RANK.get(status(entry), len(RANK))
+
+
+def display_name(state: StateSnapshot) -> str:
+    """The site's name, or its id when it has none."""
+    return state.name.strip() or state.site
+
+
+def sort_for_overview(entries: list[SiteEntry]) -> list[SiteEntry]:
+    """Problems first, then by name."""
+    return sorted(entries, key=lambda e: (rank(e), display_name(e.state).lower(), e.site))
+
+
+def card_led(entry: SiteEntry) -> tuple[str, str]:
+    """(colour, pattern) of the card's dot: the LED on the wall for this state (protocol/looks.py);
+    dark for "stale" (no news: what the wall shows is unknown)."""
+    shown = look(status(entry))
+    return shown.led.value, shown.pattern.value
+
+
+def indicator(state: StateSnapshot) -> tuple[str, str, str, bool]:
+    """(led, pattern, buzzer, silenced) as the room shows them; unknown words become "off"."""
+    ind = state.indicator
+    return (ind.led if ind.led in LEDS else "off", ind.pattern if ind.pattern in PATTERNS else "off",
+            ind.buzzer if ind.buzzer in BUZZES else "off", ind.silenced)
+
+
+def pcs_online(state: StateSnapshot) -> tuple[int, int]:
+    """(PCs online, PCs expected)."""
+    return sum(1 for pc in state.pcs if pc.online), len(state.pcs)
+
+
+def ups_status(status: str, lang: str) -> str:
+    """NUT's ``ups.status`` ("OB DISCHRG") in words ("memakai baterai, baterai terpakai"); a flag
+    without words stays as NUT wrote it."""
+    words = [translate(lang, keys.UPS_FLAG[flag]) if flag in keys.UPS_FLAG else flag
+             for flag in status.split()]
+    return ", ".join(words) or "–"
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
+    code, _, subject = reason.partition(":")
+    return translate(lang, keys.REASON[code], x=subject) if code in keys.REASON else reason
+
+
+def top_reason(entry: SiteEntry, lang: str) -> str:
+    """Why the room is in its state, as one sentence: its first reason, or the UPS runtime left
+    during an outage; "" when there is nothing to say."""
+    state = entry.state
+    if state.reasons:
+        return reason_text(state.reasons[0], lang)
+    if state.outage is not None and state.power.runtime_s is not None:
+        return translate(lang, "power_runtime", runtime=minutes_long(state.power.runtime_s, lang))
+    return ""
+
+
+def outage_stages(state: StateSnapshot) -> list[tuple[OutageStage, str, float | None]]:
+    """(stage, its text key, time or None) of the current outage, in order; [] on mains."""
+    if state.outage is None:
+        return []
+    stages = [(stage, STAGE_TEXT[stage.id], getattr(state.outage, stage.field, None))
+              for stage in OUTAGE_STAGES]
+    # "PC off" only once a shutdown was sent: before that it is not a stage still to come.
+    return stages if state.outage.shutdown_sent is not None else stages[:-1]
+
+
+def summary(entries: list[SiteEntry]) -> tuple[int, int]:
+    """(sites, sites that are not ready)."""
+    return len(entries), sum(1 for e in entries if status(e) != Room.READY)
