@@ -63,7 +63,7 @@ class EventKind(str, Enum):
         return member
 
     EDGE_STARTED = "edge_started", ("resumed_outage", "clock_synced")
-    POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct")
+    POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct", "runtime_learned_s")
     POWER_RESTORED = "power_restored", ("duration_s",)
     LOW_BATTERY = "low_battery", ("ups", "runtime_s")
     NOTICE_SENT = "notice_sent", ("pcs", "runtime_s", "charge_pct", "why")
@@ -88,6 +88,7 @@ class EventKind(str, Enum):
     SHUTDOWN_HELD = "shutdown_held", ("pcs", "runtime_s", "why")
     RUNTIME_ESTIMATED = "runtime_estimated", ("ups", "runtime_s", "from_s")
     REPLAYED = "replayed", ("from_seq", "to_seq", "by")
+    RUNTIME_LEARNED = "runtime_learned", ("ups", "rate_pct_per_min", "load_pct", "discharges")
     PI_POWEROFF = "pi_poweroff"
 
 T = TypeVar("T")

@@ -50,6 +50,9 @@ class UpsReading:
     test_result: str = ""
     realpower_nominal: float | None = None   # W, ups.realpower.nominal
     power_nominal: float | None = None       # VA, ups.power.nominal
+    charge_low_pct: float | None = None      # battery.charge.low: the UPS's own low point
+    serial: str = ""           # device.serial (or ups.serial): a replaced UPS has another
+    driver: str = ""           # driver.name (siaga check: runtimecal for nutdrv_qx, blazer_*)
 
     @property
     def reachable(self) -> bool:
