@@ -43,6 +43,8 @@ EN: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} cannot be read: its runtime is estimated at {runtime} "
                             "(it was {before} at the last reading).",
     "ev_replayed": "Events {from_seq} to {to_seq} were sent again {by}.",
+    "ev_runtime_learned": "UPS {ups} measured on this cut: the charge falls {rate} % a minute at "
+                          "{load} load (learned from {discharges} cuts).",
     "ev_pi_poweroff": "The room's Siaga Pi shuts down after the meeting PC; the UPS then cuts "
                       "its power until mains is back.",
     "ev_unknown": "Event \u201c{kind}\u201d",
@@ -131,6 +133,8 @@ ID: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} tidak terbaca: sisa daya diperkirakan {runtime} "
                             "(pada pembacaan terakhir {before}).",
     "ev_replayed": "Kejadian {from_seq} sampai {to_seq} dikirim ulang {by}.",
+    "ev_runtime_learned": "UPS {ups} terukur pada pemadaman ini: muatan turun {rate} % per menit "
+                          "pada beban {load} (dipelajari dari {discharges} pemadaman).",
     "ev_pi_poweroff": "Pi Siaga ruangan ini dimatikan setelah PC rapat; UPS lalu memutus dayanya "
                       "sampai listrik PLN kembali.",
     "ev_unknown": "Kejadian \u201c{kind}\u201d",

@@ -31,6 +31,8 @@ from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
+from edge.runtime_learner import Learning, learned_runtimes, observe
+from edge.runtime_store import load_models, save_models, store_path
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
@@ -73,6 +75,10 @@ class Edge:
         self._published: tuple[dict, float] | None = None
         self.selftest: dict[str, bool | None] = {}   # per UPS name: can it run SELFTEST_COMMAND
         self._commands_due = 0.0
+        self.runtime_path = store_path(config.edge.journal)
+        self.learning = Learning()
+        self._runtime_mtime: int | None = -1   # the file's mtime as last read or written
+        self.load_runtime()
 
     def record(self, kind: str, detail: dict, now: float) -> None:
         """Journal first (it survives power loss), then publish."""
@@ -92,18 +98,58 @@ class Edge:
         wait = COMMANDS_RETRY_S if None in found else COMMANDS_REFRESH_S
         self._commands_due = time.monotonic() + wait
 
+    def load_runtime(self) -> None:
+        """(Re)read the learned runtimes: at start, and when `siaga edge --forget-runtime`
+        rewrote the file under us (one stat per tick). A file that cannot be used: start fresh,
+        said once."""
+        try:
+            mtime: int | None = self.runtime_path.stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime == self._runtime_mtime:
+            return
+        starting = self._runtime_mtime == -1
+        self._runtime_mtime = mtime
+        if mtime is None and not starting:
+            return  # removed under us: what we hold is written again with the next change
+        models, problem = load_models(self.runtime_path)
+        if problem:
+            logger.warning("%s", problem)
+        elif not starting:
+            logger.info("%s changed on disk: learned runtimes reloaded", self.runtime_path)
+        self.learning = replace(self.learning, models=models)
+
+    def learn(self, readings: tuple, now: float, mono: float) -> dict[str, float]:
+        """Learn from this tick's readings; save and journal what was learned; the learned
+        runtimes for the room core."""
+        self.load_runtime()
+        self.learning, out = observe(self.learning, readings, mono, now)
+        for note in out.notes:
+            logger.info("%s", note)
+        if out.changed:
+            try:
+                save_models(self.runtime_path, self.learning.models)
+                self._runtime_mtime = self.runtime_path.stat().st_mtime_ns
+            except OSError as exc:  # the room goes on; the models stay in memory
+                logger.error("cannot save the learned runtimes to %s: %s", self.runtime_path, exc)
+        for kind, detail in out.events:
+            self.record(kind, detail, now)
+        return learned_runtimes(self.learning, readings)
+
     async def tick(self) -> None:
         """Poll every UPS, decide, act."""
         # Beside the polls, not before them: a slow answer never delays a reading.
         readings, _ = await asyncio.gather(
             asyncio.gather(*(r.read(wall()) for r in self.readers)), self.refresh_commands())
+        mono = time.monotonic()
+        learned = self.learn(tuple(readings), wall(), mono)
         pcs, acks, commands = self.bus.drain()
         self.journal.flush()  # events held while the disk was full or read-only, if any
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
         inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic())
+                        mono=time.monotonic(), learned=learned)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)

@@ -183,7 +183,8 @@ class Power:
     on_battery: bool = False
     low_battery: bool = False
     charge_pct: float | None = None
-    runtime_s: float | None = None
+    runtime_s: float | None = None   # what the stages use: the smaller of claim and measurement
+    runtime_source: str | None = None   # "ups" | "learned" | "estimated" | None (CONTRACT §6.1)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class UpsView:
     realpower_nominal: float | None = None   # W (ups.realpower.nominal)
     power_nominal: float | None = None       # VA (ups.power.nominal)
     battery_date: str | None = None          # "YYYY-MM-DD" (battery.date or battery.mfr.date)
+    runtime_learned_s: float | None = None   # Siaga's own measure to the low point (§6.1)
 
 
 @dataclass(frozen=True)

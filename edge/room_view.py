@@ -84,14 +84,16 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
     """The retained state message of CONTRACT §3; ``selftest``: which UPS can run one."""
     verdicts = verdicts_of(inp.ups, state.charge_ob_ol, state.fsd_on_mains)
     guesses = estimates(inp.ups, state.last_runtime, inp.clock) if state.outage else ()
-    power = _power(inp.ups, verdicts, guesses)
+    power = _power(inp.ups, verdicts, guesses, inp.learned)
     reports = {p.id: p for p in inp.pcs}
     o = state.outage
     return StateSnapshot(
         site=rules.site_id, name=rules.place, ts=inp.now, room=state.room, since=state.since,
         reasons=list(state.reasons),
-        power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s),
-        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name)) for r in inp.ups],
+        power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s,
+                    runtime_source=power.runtime_source),
+        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name), inp.learned.get(r.name))
+             for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
         indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
                                 state.silenced),
@@ -100,11 +102,13 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
     )
 
 
-def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsView:
+def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None,
+              learned: float | None) -> UpsView:
     return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
                    r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage,
                    selftest=selftest, realpower_nominal=r.realpower_nominal,
-                   power_nominal=r.power_nominal, battery_date=r.battery_date or None)
+                   power_nominal=r.power_nominal, battery_date=r.battery_date or None,
+                   runtime_learned_s=learned)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:
