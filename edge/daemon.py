@@ -31,7 +31,7 @@ from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
-from edge.runtime_learner import Learning, learned_runtimes, observe
+from edge.runtime_learner import Learning, learned_counts, learned_runtimes, observe
 from edge.runtime_store import load_models, save_models, store_path
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
@@ -149,7 +149,8 @@ class Edge:
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
         inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic(), learned=learned)
+                        mono=time.monotonic(), learned=learned,
+                        learned_from=learned_counts(self.learning))
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)

@@ -206,6 +206,7 @@ class UpsView:
     power_nominal: float | None = None       # VA (ups.power.nominal)
     battery_date: str | None = None          # "YYYY-MM-DD" (battery.date or battery.mfr.date)
     runtime_learned_s: float | None = None   # Siaga's own measure to the low point (§6.1)
+    runtime_discharges: int | None = None    # ... learned from this many discharges
 
 
 @dataclass(frozen=True)

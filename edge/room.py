@@ -82,6 +82,7 @@ class Inputs:
     button: bool = False                       # the silence button was pressed
     mono: float | None = None                  # monotonic clock; None: the wall clock serves
     learned: dict[str, float] = field(default_factory=dict)  # UPS -> learned runtime (§6.1)
+    learned_from: dict[str, int] = field(default_factory=dict)  # UPS -> discharges learned from
 
     @property
     def clock(self) -> float:

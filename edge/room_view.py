@@ -92,8 +92,8 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
         reasons=list(state.reasons),
         power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s,
                     runtime_source=power.runtime_source),
-        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name), inp.learned.get(r.name))
-             for r in inp.ups],
+        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name), inp.learned.get(r.name),
+                       inp.learned_from.get(r.name)) for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
         indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
                                 state.silenced),
@@ -103,12 +103,12 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
 
 
 def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None,
-              learned: float | None) -> UpsView:
+              learned: float | None, discharges: int | None) -> UpsView:
     return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
                    r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage,
                    selftest=selftest, realpower_nominal=r.realpower_nominal,
                    power_nominal=r.power_nominal, battery_date=r.battery_date or None,
-                   runtime_learned_s=learned)
+                   runtime_learned_s=learned, runtime_discharges=discharges)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

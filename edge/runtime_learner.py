@@ -141,8 +141,13 @@ def learned_runtimes(learning: Learning, readings: tuple[UpsReading, ...]) -> di
     for r in readings:
         value = runtime_learned(learning.models.get(r.name), r)
         if value is not None:
-            out[r.name] = value
+            out[r.name] = float(round(value))  # whole seconds: the state changes with the charge
     return out
+
+
+def learned_counts(learning: Learning) -> dict[str, int]:
+    """How many discharges each UPS's model was learned from (those with one or more)."""
+    return {name: len(m.discharges) for name, m in learning.models.items() if m.discharges}
 
 
 def forget(learning: Learning, ups: str) -> Learning:
