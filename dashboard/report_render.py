@@ -57,6 +57,8 @@ def _format(value: Any, kind: str, lang: str) -> str:
         return f"{num(value, lang)} %"
     if kind == "w":
         return f"{num(value, lang)} W"
+    if kind == "wh":
+        return f"{num(value, lang)} Wh"
     if kind == "v":
         return f"{num(value, lang)} V"
     if kind == "gb":
@@ -106,6 +108,8 @@ def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
     """The UPS rows: per room more than for the office (runtime now, watts, battery date)."""
     keys = [("ups.runtime_needed_s", "s")]
     keys += [("ups.runtime_now_s", "s")] if "runtime_now_s" in ups else []
+    keys += [("ups.runtime_claimed_s", "s"), ("ups.runtime_measured_s", "s"),
+             ("ups.discharges", "n"), ("ups.battery_wh_needed", "wh")]
     keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
     keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
     return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
@@ -133,18 +137,29 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
             load = (f"{num(item['load_w'], lang)} W" if item["load_w"] is not None
                     else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
             load = text(lang, "ups_at", load=load) if load else ""
-            have = "" if item["have_min"] is None else text(lang, "ups_have",
+            have = "" if item["have_min"] is None else text(lang, _basis("ups_have", item),
                                                             have=length(item["have_min"] * 60, lang))
-            values.update(need=length(item["need_min"] * 60, lang), load=load, have=have,
+            wh = "" if not item.get("battery_wh") else text(lang, "ups_wh", wh=num(item["battery_wh"], lang))
+            values.update(need=length(item["need_min"] * 60, lang), load=load, have=have, wh=wh,
                           p90=length(site["outages"]["p90_s"], lang), wrapup=length(wrapup_s, lang))
         elif item["item"] == "ups_ok":
             values.update(need=length(item["need_min"] * 60, lang),
                           have=length(item["have_min"] * 60, lang))
+            lines.append(text(lang, _basis("ups_ok", item), **values))
+            continue
+        elif item["item"] == "battery_tired":
+            values.update(first=length(item["first_s"], lang), last=length(item["last_s"], lang),
+                          load=f"{num(item['load_pct'], lang)} %")
         elif item["item"] == "disk":
             values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
                           limit=f"{num(item['limit_gb'], lang)} GB")
         lines.append(text(lang, item["item"], **values))
     return lines
+
+
+def _basis(key: str, item: dict[str, Any]) -> str:
+    """The sentence that says where the runtime came from (measured, claimed, last state)."""
+    return f"{key}_{item.get('basis')}" if item.get("basis") in ("measured", "claimed") else key
 
 
 def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float,

@@ -101,6 +101,29 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                           "today's UPS runtime, as the UPS reports it.",
                           "battery.runtime dari keadaan terakhir ruang.",
                           "battery.runtime of the room's last known state."),
+    "ups.runtime_claimed_s": ("runtime yang diakui UPS saat listrik padam (median).",
+                              "the runtime the UPS claimed when the power failed (median).",
+                              "battery.runtime pada awal pemadaman, muatan penuh (95 % ke atas), "
+                              "beban biasa.",
+                              "battery.runtime at the start of outages, full charge (95 % or "
+                              "more), the usual load."),
+    "ups.runtime_measured_s": ("runtime terukur oleh Siaga dari muatan penuh, pada beban biasa.",
+                               "the runtime Siaga measured from a full charge, at the usual load.",
+                               "Laju turunnya muatan per menit terhadap beban, dari pemadaman "
+                               "ruangan ini sendiri (kejadian runtime_learned), sampai titik "
+                               "baterai lemah. Lebih dipercaya daripada klaim UPS.",
+                               "The charge's fall per minute against the load, from this room's "
+                               "own outages (runtime_learned events), down to the low-battery "
+                               "point. Believed over the UPS's claim."),
+    "ups.discharges": ("pemadaman yang menjadi dasar pengukuran.", "outages the measurement rests on.",
+                       "Pemadaman 30 dtk atau lebih dengan muatan turun 10 poin atau lebih.",
+                       "Outages of 30 s or more in which the charge fell 10 points or more."),
+    "ups.battery_wh_needed": ("energi baterai yang dibutuhkan UPS (Wh).",
+                              "the battery energy the UPS needs (Wh).",
+                              "runtime yang dibutuhkan x beban terukur (W) / (efisiensi 0,85 x "
+                              "kedalaman pengosongan 0,8).",
+                              "runtime needed x measured load (W) / (0.85 efficiency x 0.8 depth "
+                              "of discharge)."),
     "ups.load_pct": ("beban UPS saat rapat (median).", "UPS load during meetings (median).",
                      "Beban saat listrik padam dan beban yang tercatat selama rapat.",
                      "The load when the power failed and the load sampled during meetings."),
@@ -161,14 +184,34 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
 
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
-    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}. Alasan: 9 dari 10 "
+    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}{wh}. Alasan: 9 dari 10 "
                 "pemadaman selesai dalam {p90}, ditambah {wrapup} untuk menyimpan rekaman{have}.",
-                "{room}: a UPS that lasts at least {need}{load}. Reason: 9 of 10 outages were "
+                "{room}: a UPS that lasts at least {need}{load}{wh}. Reason: 9 of 10 outages were "
                 "over within {p90}, plus {wrapup} to save the recording{have}."),
     "ups_at": (" pada {load}", " at {load}"),
+    "ups_wh": (" (baterai sekitar {wh} Wh = W x jam / (efisiensi 0,85 x kedalaman pengosongan "
+               "0,8))",
+               " (a battery of about {wh} Wh = W x hours / (0.85 efficiency x 0.8 depth of "
+               "discharge))"),
     "ups_have": ("; UPS sekarang hanya {have}", "; today's UPS gives only {have}"),
+    "ups_have_measured": ("; UPS sekarang terukur hanya {have}",
+                          "; today's UPS was measured at only {have}"),
+    "ups_have_claimed": ("; UPS sekarang mengaku {have} (belum terukur)",
+                         "; today's UPS claims {have} (not measured yet)"),
     "ups_ok": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang bertahan {have}, yang dibutuhkan {need}.",
                "{room}: no new UPS needed. Reason: today's UPS lasts {have}; {need} is needed."),
+    "ups_ok_measured": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang terukur bertahan "
+                        "{have}, yang dibutuhkan {need}.",
+                        "{room}: no new UPS needed. Reason: today's UPS was measured to last "
+                        "{have}; {need} is needed."),
+    "ups_ok_claimed": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang mengaku bertahan "
+                       "{have} (belum terukur), yang dibutuhkan {need}.",
+                       "{room}: no new UPS needed. Reason: today's UPS claims {have} (not "
+                       "measured yet); {need} is needed."),
+    "battery_tired": ("{room}: baterai UPS baru. Alasan: runtime terukur pada beban {load} turun "
+                      "dari {first} menjadi {last} (seperlima atau lebih).",
+                      "{room}: a new UPS battery. Reason: the measured runtime at {load} load "
+                      "fell from {first} to {last} (a fifth or more)."),
     "ups_no_data": ("{room}: belum perlu UPS baru. Alasan: tidak ada pemadaman dalam periode ini.",
                     "{room}: no new UPS yet. Reason: no outage in this period."),
     "battery": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti ({flags} kali).",

@@ -118,12 +118,14 @@ def _finish(model: UpsModel, trace: Trace, r: UpsReading, mono: float, now: floa
     said.difference_update({k for k in said if k[0] == r.name})
     model = learn(model, discharge)
     out.changed = True
+    nominal = r.realpower_nominal or (r.power_nominal * 0.6 if r.power_nominal else None)
     out.events.append((EventKind.RUNTIME_LEARNED, learned_detail(r.name, model, discharge,
-                                                                 low_point(model, r))))
+                                                                 low_point(model, r), nominal)))
     return model
 
 
-def learned_detail(ups: str, model: UpsModel, d: Discharge, low_pct: float) -> dict[str, Any]:
+def learned_detail(ups: str, model: UpsModel, d: Discharge, low_pct: float,
+                   nominal_w: float | None = None) -> dict[str, Any]:
     """The ``runtime_learned`` event: the contract's four fields, and what the report needs to
     compute the same runtime from the journal as the edge did (the fit and the low point)."""
     k, exponent = model.fit() or (0.0, 1.0)
@@ -132,7 +134,13 @@ def learned_detail(ups: str, model: UpsModel, d: Discharge, low_pct: float) -> d
             "load_pct": round(d.load_pct, 1), "discharges": len(model.discharges),
             "seconds": round(d.seconds, 1), "fall_pct": round(d.fall_pct, 1),
             "k": k, "exponent": round(exponent, 4), "low_pct": low_pct,
-            "runtime_full_s": None if full is None else round(full)}
+            "runtime_full_s": None if full is None else round(full),
+            "load_w": load_w(d.load_pct, nominal_w)}
+
+
+def load_w(load_pct: float, nominal_w: float | None) -> float | None:
+    """The load in W from the UPS's rating (ups.realpower.nominal, or VA x 0.6), if known."""
+    return None if not nominal_w else round(load_pct / 100 * nominal_w)
 
 
 def learned_runtimes(learning: Learning, readings: tuple[UpsReading, ...]) -> dict[str, float]:
