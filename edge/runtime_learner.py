@@ -14,14 +14,11 @@ from typing import Any
 
 from edge.messages import EventKind
 from edge.power import UpsReading
-from edge.runtime_model import (Discharge, Rejected, Sample, Trace, UpsModel, discharge_of,
+from edge.runtime_model import (Discharge, Rejected, Trace, UpsModel, discharge_of,
                                 discharging, full_runtime, learn, low_point, runtime_learned,
                                 same_battery)
 
 logger = logging.getLogger(__name__)
-
-MAX_SAMPLES = 20_000   # ~5.5 h of changes at 1 Hz; a longer discharge keeps its first part
-
 
 @dataclass(frozen=True)
 class Learning:
@@ -86,7 +83,7 @@ def _identified(model: UpsModel | None, r: UpsReading, traces: dict[str, Trace],
 
 def _note_lb(model: UpsModel, trace: Trace, r: UpsReading, out: Outcome) -> UpsModel:
     """The charge at the first LB of a discharge: the low point when the UPS reports none."""
-    first_lb = r.low_battery and not any(s.lb for s in trace.samples)
+    first_lb = r.low_battery and not trace.lb
     if first_lb and r.charge_pct is not None and r.charge_pct != model.lb_charge_pct:
         out.changed = True
         return replace(model, lb_charge_pct=r.charge_pct)
@@ -94,15 +91,8 @@ def _note_lb(model: UpsModel, trace: Trace, r: UpsReading, out: Outcome) -> UpsM
 
 
 def _record(trace: Trace, r: UpsReading, mono: float) -> Trace:
-    """Keep a sample when charge, load or LB changed (steps stay exact, memory stays small)."""
-    sample = Sample(mono, r.charge_pct, r.load_pct, r.low_battery)
-    last = trace.samples[-1] if trace.samples else None
-    if last is not None and (last.charge_pct, last.load_pct, last.lb) == \
-            (sample.charge_pct, sample.load_pct, sample.lb):
-        return trace
-    if len(trace.samples) >= MAX_SAMPLES:
-        return trace
-    return replace(trace, samples=trace.samples + (sample,))
+    """The trace with this poll in its running sums."""
+    return trace.add(mono, r.charge_pct, r.load_pct, r.low_battery)
 
 
 def _finish(model: UpsModel, trace: Trace, r: UpsReading, mono: float, now: float,

@@ -19,6 +19,7 @@ reports it, else the charge at which it last said LB, else 10 %.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from dataclasses import dataclass, replace
@@ -55,17 +56,22 @@ class UpsModel:
     lb_charge_pct: float | None = None      # the charge at which it last said LB
     discharges: tuple[Discharge, ...] = ()
 
-    def fit(self) -> tuple[float, float] | None:
-        """(k, exponent) of ``rate = k * load ** exponent``, or None before the first discharge."""
+    @functools.cached_property
+    def _fitted(self) -> tuple[float, float] | None:
+        """The fit, once per model (a model changes only by becoming a new one)."""
         recent = self.discharges[-KEEP_FIT:]
         if not recent:
             return None
         exponent = _exponent(recent)
         return statistics.median(d.rate_pct_s / d.load_pct ** exponent for d in recent), exponent
 
+    def fit(self) -> tuple[float, float] | None:
+        """(k, exponent) of ``rate = k * load ** exponent``, or None before the first discharge."""
+        return self._fitted
+
     def rate(self, load_pct: float) -> float | None:
         """The charge's fall in pct/s at ``load_pct``, or None when unknown."""
-        fitted = self.fit()
+        fitted = self._fitted
         if fitted is None or not 0 < load_pct <= MAX_LOAD_PCT:
             return None
         k, exponent = fitted
@@ -116,22 +122,52 @@ def full_runtime(model: UpsModel, load_pct: float, low_pct: float) -> float | No
 
 
 @dataclass(frozen=True)
-class Sample:
-    """One reading on battery."""
+class Step:
+    """A point where the running minimum of the charge stepped down; ``load_s`` is the
+    integral of the load (%·s) from the first step to this one, ``loaded_s`` the seconds it
+    covers (polls without a believable load leave gaps)."""
 
     mono: float
-    charge_pct: float | None
-    load_pct: float | None
-    lb: bool = False
+    charge_pct: float
+    load_s: float = 0.0
+    loaded_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class Trace:
-    """The discharge being recorded."""
+    """The discharge being recorded, in running sums: constant memory and time per poll
+    however long the cut (a per-poll list of samples costs ~100 µs a tick after an hour)."""
 
     started_mono: float
-    samples: tuple[Sample, ...] = ()
-    replaced: bool = False       # the battery or UPS changed during it: learn nothing
+    first_charge: float | None = None
+    low: float | None = None                  # the running minimum of the charge
+    first: Step | None = None                 # the first step down
+    last: Step | None = None                  # the latest step down
+    load_s: float = 0.0                       # integral of the load since the first step
+    loaded_s: float = 0.0
+    prev: tuple[float, float | None] | None = None   # (mono, believable load) of the last poll
+    any_load: float | None = None             # the last believable load seen
+    lb: bool = False                          # LB was said during this discharge
+    replaced: bool = False                    # the battery or UPS changed during it: learn nothing
+
+    def add(self, mono: float, charge: float | None, load: float | None, lb: bool) -> "Trace":
+        """The trace with one more poll."""
+        load = load if load is not None and 0 < load <= MAX_LOAD_PCT else None
+        load_s, loaded_s = self.load_s, self.loaded_s
+        if self.first is not None and self.prev is not None and self.prev[1] is not None:
+            load_s += self.prev[1] * (mono - self.prev[0])
+            loaded_s += mono - self.prev[0]
+        first, last, low = self.first, self.last, self.low
+        if charge is not None and low is not None and charge < low:
+            step = Step(mono, charge, load_s, loaded_s)
+            first, last = first or step, step
+            if self.first is None:
+                load_s = loaded_s = 0.0
+        return replace(self, first_charge=self.first_charge if self.first_charge is not None
+                       else charge, low=charge if low is None or (charge is not None and charge < low)
+                       else low, first=first, last=last, load_s=load_s, loaded_s=loaded_s,
+                       prev=(mono, load), any_load=load if load is not None else self.any_load,
+                       lb=self.lb or lb)
 
 
 class Rejected(ValueError):
@@ -150,46 +186,21 @@ def discharge_of(trace: Trace, end_mono: float, ts: float) -> Discharge:
     if seconds < MIN_SECONDS:
         raise Rejected("short", f"the discharge lasted {seconds:.0f} s (at least "
                                 f"{MIN_SECONDS:.0f} s are needed)")
-    charged = [s for s in trace.samples if s.charge_pct is not None]
-    if not charged:
+    if trace.first_charge is None or trace.low is None:
         raise Rejected("no_charge", "the UPS reported no charge")
-    fall = charged[0].charge_pct - min(s.charge_pct for s in charged)
+    fall = trace.first_charge - trace.low
     if fall < MIN_FALL_PCT:
         raise Rejected("no_fall", f"the charge fell {fall:g} points (at least "
                                   f"{MIN_FALL_PCT:g} are needed)")
-    steps = _steps(charged)
-    if len(steps) < 2 or steps[-1].mono - steps[0].mono < MIN_SPAN_S:
+    first, last = trace.first, trace.last
+    if first is None or last is None or last.mono - first.mono < MIN_SPAN_S:
         raise Rejected("few_steps", "the charge stepped down too few times to time its fall")
-    load = _mean_load(trace.samples, steps[0].mono, steps[-1].mono)
+    load = last.load_s / last.loaded_s if last.loaded_s > 0 else trace.any_load
     if load is None:
         raise Rejected("no_load", "the UPS reported no believable load (0, or over "
                                   f"{MAX_LOAD_PCT:g} %)")
-    rate = (steps[0].charge_pct - steps[-1].charge_pct) / (steps[-1].mono - steps[0].mono)
+    rate = (first.charge_pct - last.charge_pct) / (last.mono - first.mono)
     return Discharge(ts=ts, rate_pct_s=rate, load_pct=load, seconds=seconds, fall_pct=fall)
-
-
-def _steps(charged: list[Sample]) -> list[Sample]:
-    """The samples where the running minimum of the charge stepped down."""
-    steps, low = [], charged[0].charge_pct
-    for s in charged[1:]:
-        if s.charge_pct < low:
-            low = s.charge_pct
-            steps.append(s)
-    return steps
-
-
-def _mean_load(samples: tuple[Sample, ...], start: float, end: float) -> float | None:
-    """The time-weighted load over [start, end]; None when no believable load was seen."""
-    inside = [s for s in samples if s.load_pct is not None and 0 < s.load_pct <= MAX_LOAD_PCT]
-    if not inside:
-        return None
-    total = weight = 0.0
-    for a, b in zip(inside, inside[1:]):
-        lo, hi = max(a.mono, start), min(b.mono, end)
-        if hi > lo:
-            total += a.load_pct * (hi - lo)
-            weight += hi - lo
-    return total / weight if weight else statistics.median(s.load_pct for s in inside)
 
 
 def learn(model: UpsModel, discharge: Discharge) -> UpsModel:
