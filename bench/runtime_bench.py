@@ -5,8 +5,8 @@ The simulated battery drains faster than in proportion to the load (Peukert: rat
 plus the UPS's own idle drain of 3 % of full load), so the model (k x load^a) is never exactly
 right. Each cut: a load of 20-50 % that wanders +-3 points per poll, a poll every 1 s with one in
 twenty missed, the charge reported in whole percent or in 5 % steps (Megatec units), a charge
-that jumps up 3 points when the load drops, cuts of 2-20 min; a battery lasting 8-40 min at 35 % load. The error is the learned runtime
-from 100 % at 35 % load against the true one.
+that jumps up 3 points when the load drops, cuts of 2-20 min; a battery lasting 8-40 min at 35 %
+load. The error is the learned runtime from 100 % at 35 % load against the true one.
 Usage: python bench/runtime_bench.py [--ups 200] [--ticks 20000]
 """
 
