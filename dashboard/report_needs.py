@@ -7,11 +7,11 @@ Every item of the buy list is derived from a number the report prints, with the 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dashboard.report import SiteFacts, covered, median, number
+from edge.durations import Span, whole_minutes
 
 SAG_V = 198.0      # PLN 220 V -10 %
 SWELL_V = 231.0    # PLN 220 V +5 %
@@ -165,12 +165,12 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
     if need is None:
         items.append({"item": "ups_no_data", "site": site})
     elif have is not None and have >= need:
-        items.append({"item": "ups_ok", "site": site, "need_min": math.ceil(need / 60),
-                      "have_min": math.floor(have / 60), "basis": basis})
+        items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
+                      "have_min": whole_minutes(have, Span.AVAILABLE), "basis": basis})
     else:
         watts = ups.get("measured_load_w") or ups["load_w"]
-        items.append({"item": "ups_buy", "site": site, "need_min": math.ceil(need / 60),
+        items.append({"item": "ups_buy", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
                       "load_w": watts, "load_pct": ups["load_pct"], "basis": basis,
                       "battery_wh": ups.get("battery_wh_needed"),
-                      "have_min": None if have is None else math.floor(have / 60)})
+                      "have_min": None if have is None else whole_minutes(have, Span.AVAILABLE)})
     return items
