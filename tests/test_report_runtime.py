@@ -116,3 +116,10 @@ def test_same_facts_give_the_same_json_from_the_database_and_from_a_journal(tmp_
     assert answers[0] == answers[1]
     assert answers[0]["sites"]["rr1"]["ups"]["runtime_measured_s"] == 660
     assert [i["item"] for i in answers[0]["buy"]][:2] == ["battery_tired", "ups_buy"]
+
+
+def test_the_printed_report_shows_claim_measurement_and_the_measured_months():
+    page = render.html(make(office()), "id", zone="Asia/Jakarta", wrapup_s=300, per_room=True)
+    assert "Runtime terukur dari muatan penuh, per bulan" in page
+    for text in ("25 mnt", "11 mnt", "16 mnt", "90 Wh", "kedalaman pengosongan 0,8"):
+        assert text in page, text
