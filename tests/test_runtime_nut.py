@@ -115,7 +115,7 @@ def test_charge_only_ups_is_measured_and_then_staged_by_the_measurement(
     assert learned["rate_pct_per_min"] == pytest.approx(RATE * 60, rel=0.15)
     snap = watch.wait(lambda: (s := watch.state()) and s["ups"][0]["charge_pct"] == 100 and s, 10)
     assert snap["ups"][0]["runtime_learned_s"] == pytest.approx(truth(100), rel=0.15)
-    assert snap["ups"][0]["runtime_s"] is None
+    assert snap["ups"][0]["runtime_s"] is None and snap["ups"][0]["runtime_discharges"] == 1
     assert (tmp_path / "runtime.json").exists()
 
     before = len(pc.commands())
