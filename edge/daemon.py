@@ -119,9 +119,9 @@ class Edge:
             logger.info("%s changed on disk: learned runtimes reloaded", self.runtime_path)
         self.learning = replace(self.learning, models=models)
 
-    def learn(self, readings: tuple, now: float, mono: float) -> dict[str, float]:
-        """Learn from this tick's readings; save and journal what was learned; the learned
-        runtimes for the room core."""
+    def learn(self, readings: tuple, now: float, mono: float) -> tuple[dict[str, float], list]:
+        """Learn from this tick's readings and save what was learned; (the learned runtimes for
+        the room core, the runtime_learned events to journal after the core's own)."""
         self.load_runtime()
         self.learning, out = observe(self.learning, readings, mono, now)
         for note in out.notes:
@@ -132,9 +132,7 @@ class Edge:
                 self._runtime_mtime = self.runtime_path.stat().st_mtime_ns
             except OSError as exc:  # the room goes on; the models stay in memory
                 logger.error("cannot save the learned runtimes to %s: %s", self.runtime_path, exc)
-        for kind, detail in out.events:
-            self.record(kind, detail, now)
-        return learned_runtimes(self.learning, readings)
+        return learned_runtimes(self.learning, readings), out.events
 
     async def tick(self) -> None:
         """Poll every UPS, decide, act."""
@@ -142,17 +140,17 @@ class Edge:
         readings, _ = await asyncio.gather(
             asyncio.gather(*(r.read(wall()) for r in self.readers)), self.refresh_commands())
         mono = time.monotonic()
-        learned = self.learn(tuple(readings), wall(), mono)
+        learned, learned_events = self.learn(tuple(readings), wall(), mono)
         pcs, acks, commands = self.bus.drain()
         self.journal.flush()  # events held while the disk was full or read-only, if any
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
         inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic(), learned=learned,
+                        mono=mono, learned=learned,
                         learned_from=learned_counts(self.learning))
         self.state, effects = step(self.state, inputs, self.rules)
-        for kind, detail in effects.events:
+        for kind, detail in [*effects.events, *learned_events]:  # power_restored, then learned
             self.record(kind, detail, inputs.now)
         for pc, command in effects.send:
             self.bus.send(pc, command)

@@ -100,7 +100,10 @@ def first_cut(watch, ups, claim_factor=None) -> dict:
         watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] is not None
                    and s["power"]["charge_pct"] <= LOW, 60, "the charge at the low point")
     watch.wait_room("ready", 15)
-    return watch.wait(lambda: events(watch, "runtime_learned"), 10, "runtime_learned")[-1]
+    learned = watch.wait(lambda: events(watch, "runtime_learned"), 10, "runtime_learned")[-1]
+    kinds = watch.event_kinds()
+    assert kinds.index("runtime_learned") > kinds.index("power_restored")  # learned once over
+    return learned
 
 
 def test_charge_only_ups_is_measured_and_then_staged_by_the_measurement(
