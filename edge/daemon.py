@@ -110,8 +110,11 @@ class Edge:
             return
         starting = self._runtime_mtime == -1
         self._runtime_mtime = mtime
-        if mtime is None and not starting:
-            return  # removed under us: what we hold is written again with the next change
+        if mtime is None:  # removed under us: what we hold is written again with the next change
+            if starting:
+                logger.info("%s: no learned runtimes yet; each UPS is measured from its next cut",
+                            self.runtime_path)
+            return
         models, problem = load_models(self.runtime_path)
         if problem:
             logger.warning("%s", problem)

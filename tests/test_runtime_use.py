@@ -87,3 +87,30 @@ def test_learned_event_lists_the_contract_fields():
     [(kind, detail)] = out.events
     assert kind.value == "runtime_learned" and set(kind.fields) <= set(detail)
     assert out.changed
+
+
+def test_edge_says_once_that_a_bad_file_starts_fresh_and_reloads_a_forget(tmp_path, caplog,
+                                                                          mock_factory):
+    import logging
+    import os
+
+    from edge.config import load_config
+    from edge.daemon import Edge
+    path = tmp_path / "siaga.toml"
+    path.write_text(f'[site]\nid = "rr1"\n[[ups]]\nname = "meeting"\n[edge]\n'
+                    f'journal = "{tmp_path / "journal.sqlite3"}"\n[gpio]\npin_factory = "mock"\n')
+    (tmp_path / "runtime.json").write_text('{"version": 1, "ups": {"meet')   # cut mid-write
+    caplog.set_level(logging.INFO)
+    edge = Edge(load_config(path))
+    try:
+        for _ in range(3):
+            edge.load_runtime()                                 # every tick: one stat, no noise
+        said = [r.getMessage() for r in caplog.records if "runtime.json" in r.getMessage()]
+        assert len(said) == 1 and "starting fresh" in said[0] and edge.learning.models == {}
+        model = UpsModel(discharges=(Discharge(1.0, 0.25, 35.0, 120.0, 30.0),))
+        save_models(tmp_path / "runtime.json", {"meeting": model})
+        os.utime(tmp_path / "runtime.json", ns=(1, 10**18))    # a later mtime, whatever the clock
+        edge.load_runtime()
+        assert edge.learning.models == {"meeting": model}       # e.g. after --forget-runtime
+    finally:
+        edge.close()
