@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from edge.messages import EventKind
 from edge.power import UpsReading
 from edge.runtime_model import (Discharge, Rejected, Trace, UpsModel, discharge_of,
                                 discharging, full_runtime, learn, low_point, runtime_learned,
                                 same_battery)
+from protocol.messages import EventKind
 
 logger = logging.getLogger(__name__)
 

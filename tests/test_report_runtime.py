@@ -10,14 +10,13 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 
-from dashboard import report_render as render
-from dashboard.database import Database
-from dashboard.report import Ev, window
-from dashboard.report_build import Policy, SiteInput, build
+from dashboard.report import render
+from dashboard.report.build import Policy, SiteInput, build
+from dashboard.report.facts import Ev, window
+from dashboard.store.database import Database
 from edge.journal import Journal
-from edge.messages import JournalEvent
+from protocol.messages import JournalEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -108,7 +107,7 @@ def test_same_facts_give_the_same_json_from_the_database_and_from_a_journal(tmp_
                       f'wrapup_at_runtime_s = 300\n[dashboard]\ndatabase = "{tmp_path / "db.sqlite3"}"\n')
     answers = []
     for extra in ([], ["--journal", str(tmp_path / "journal.sqlite3")]):
-        done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", str(config),
+        done = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", str(config),
                                "--from", "2026-06-01", "--to", "2026-11-30", "--format", "json",
                                *extra], cwd=ROOT, capture_output=True, timeout=60)
         assert done.returncode == 0, done.stderr.decode()

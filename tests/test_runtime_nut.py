@@ -14,12 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from edge.servers import DEFAULT_UPS, Upsd
-from tests.test_edge_outage import edge_in_process, pc, watch, write_config  # noqa: F401 - fixtures
+from siaga.servers import DEFAULT_UPS, Upsd
+from tests.edge_support import FakePc, write_config
 
 RATE = 2.5          # charge points per second
 LOW = 20.0          # battery.charge.low
 WRAPUP_S, SHUTDOWN_S = 20, 10
+
+
+@pytest.fixture
+def pc(broker):
+    """The meeting PC's stand-in: online, acks every command."""
+    fake = FakePc(broker.port)
+    yield fake
+    fake.close()
 
 
 class LabUpsd(Upsd):

@@ -50,16 +50,16 @@ def test_check_prints_nothing_for_a_driver_that_reports_its_own_runtime(tmp_path
     path.write_text(f'[site]\nid = "rr1"\n[mqtt]\nport = {broker.port}\n[[ups]]\nname = "meeting"\n'
                     f'port = {upsd.port}\n[edge]\njournal = "{tmp_path / "journal.sqlite3"}"\n'
                     '[gpio]\npin_factory = "mock"\n')
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+    done = subprocess.run([sys.executable, "-m", "siaga", "check", "-c", str(path)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "runtimecal" not in done.stdout     # dummy-ups: not a Q* driver
 
 
 def test_check_lines_for_a_q_ups_siaga_has_measured(tmp_path):
-    from edge.check import runtimecal_lines
-    from edge.config import load_config
     from edge.power import UpsReading
+    from protocol.config import load_config
+    from siaga.check import runtimecal_lines
     save_models(tmp_path / "runtime.json", {"meeting": model((35.0, 20.0))})
     path = tmp_path / "siaga.toml"
     path.write_text(f'[site]\nid = "rr1"\n[[ups]]\nname = "meeting"\n'

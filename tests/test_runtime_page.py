@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from protocol.config import load_config
 from tests.dashboard_support import snapshot, write_config
 
 

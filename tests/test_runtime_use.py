@@ -6,14 +6,24 @@ import json
 
 import pytest
 
-from edge.cli import main
-from edge.messages import to_dict
-from edge.room import Inputs, RoomState, step
+from edge.power import UpsReading
+from edge.room import Inputs, RoomState, Rules, step
 from edge.room_view import snapshot
 from edge.runtime_learner import Learning, observe
 from edge.runtime_model import Discharge, UpsModel
 from edge.runtime_store import load_models, save_models, store_path
-from tests.test_room import RULES, T0, ups
+from protocol.config import PolicyConfig
+from protocol.messages import to_dict
+from siaga.cli import main
+
+RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",
+              expected_pcs=("pc1",))
+T0 = 1_000.0
+
+
+def ups(status="OL", charge=100.0, runtime=1800.0, **kw) -> UpsReading:
+    return UpsReading(name=kw.pop("name", "meeting"), ts=0, status=status, charge_pct=charge,
+                      runtime_s=runtime, **kw)
 
 
 def tick(reading, learned=None, state=None, t=0.0):
@@ -94,8 +104,8 @@ def test_edge_says_once_that_a_bad_file_starts_fresh_and_reloads_a_forget(tmp_pa
     import logging
     import os
 
-    from edge.config import load_config
     from edge.daemon import Edge
+    from protocol.config import load_config
     path = tmp_path / "siaga.toml"
     path.write_text(f'[site]\nid = "rr1"\n[[ups]]\nname = "meeting"\n[edge]\n'
                     f'journal = "{tmp_path / "journal.sqlite3"}"\n[gpio]\npin_factory = "mock"\n')
