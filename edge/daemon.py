@@ -29,6 +29,8 @@ from edge.journal import Journal
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
 from edge.replay import Replayer
+from edge.runtime_learner import Learning, learned_counts, learned_runtimes, observe
+from edge.runtime_store import load_models, save_models, store_path
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
@@ -73,6 +75,10 @@ class Edge:
         self._published: tuple[dict, float] | None = None
         self.selftest: dict[str, bool | None] = {}   # per UPS name: can it run SELFTEST_COMMAND
         self._commands_due = 0.0
+        self.runtime_path = store_path(config.edge.journal)
+        self.learning = Learning()
+        self._runtime_mtime: int | None = -1   # the file's mtime as last read or written
+        self.load_runtime()
 
     def record(self, kind: str, detail: dict, now: float) -> None:
         """Journal first (it survives power loss), then publish."""
@@ -92,20 +98,62 @@ class Edge:
         wait = COMMANDS_RETRY_S if None in found else COMMANDS_REFRESH_S
         self._commands_due = time.monotonic() + wait
 
+    def load_runtime(self) -> None:
+        """(Re)read the learned runtimes: at start, and when `siaga edge --forget-runtime`
+        rewrote the file under us (one stat per tick). A file that cannot be used: start fresh,
+        said once."""
+        try:
+            mtime: int | None = self.runtime_path.stat().st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime == self._runtime_mtime:
+            return
+        starting = self._runtime_mtime == -1
+        self._runtime_mtime = mtime
+        if mtime is None:  # removed under us: what we hold is written again with the next change
+            if starting:
+                logger.info("%s: no learned runtimes yet; each UPS is measured from its next cut",
+                            self.runtime_path)
+            return
+        models, problem = load_models(self.runtime_path)
+        if problem:
+            logger.warning("%s", problem)
+        elif not starting:
+            logger.info("%s changed on disk: learned runtimes reloaded", self.runtime_path)
+        self.learning = replace(self.learning, models=models)
+
+    def learn(self, readings: tuple, now: float, mono: float) -> tuple[dict[str, float], list]:
+        """Learn from this tick's readings and save what was learned; (the learned runtimes for
+        the room core, the runtime_learned events to journal after the core's own)."""
+        self.load_runtime()
+        self.learning, out = observe(self.learning, readings, mono, now)
+        for note in out.notes:
+            logger.info("%s", note)
+        if out.changed:
+            try:
+                save_models(self.runtime_path, self.learning.models)
+                self._runtime_mtime = self.runtime_path.stat().st_mtime_ns
+            except OSError as exc:  # the room goes on; the models stay in memory
+                logger.error("cannot save the learned runtimes to %s: %s", self.runtime_path, exc)
+        return learned_runtimes(self.learning, readings), out.events
+
     async def tick(self) -> None:
         """Poll every UPS, decide, act."""
         # Beside the polls, not before them: a slow answer never delays a reading.
         readings, _ = await asyncio.gather(
             asyncio.gather(*(r.read(wall()) for r in self.readers)), self.refresh_commands())
+        mono = time.monotonic()
+        learned, learned_events = self.learn(tuple(readings), wall(), mono)
         pcs, acks, commands = self.bus.drain()
         self.journal.flush()  # events held while the disk was full or read-only, if any
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
         inputs = Inputs(now=wall(), ups=tuple(readings), pcs=pcs, acks=acks, commands=commands,
-                        button=pressed, mono=time.monotonic())
+                        button=pressed, mono=mono, learned=learned,
+                        learned_from=learned_counts(self.learning))
         self.state, effects = step(self.state, inputs, self.rules)
-        for kind, detail in effects.events:
+        for kind, detail in [*effects.events, *learned_events]:  # power_restored, then learned
             self.record(kind, detail, inputs.now)
         for pc, command in effects.send:
             self.bus.send(pc, command)

@@ -50,6 +50,9 @@ class UpsReading:
     test_result: str = ""
     realpower_nominal: float | None = None   # W, ups.realpower.nominal
     power_nominal: float | None = None       # VA, ups.power.nominal
+    charge_low_pct: float | None = None      # battery.charge.low: the UPS's own low point
+    serial: str = ""           # device.serial (or ups.serial): a replaced UPS has another
+    driver: str = ""           # driver.name (siaga check: runtimecal for nutdrv_qx, blazer_*)
 
     @property
     def reachable(self) -> bool:
@@ -155,16 +158,29 @@ def estimates(readings: tuple[UpsReading, ...], last: dict[str, tuple[float, flo
 
 
 def last_runtimes(readings: tuple[UpsReading, ...], before: dict[str, tuple[float, float]],
-                  mono: float) -> dict[str, tuple[float, float]]:
-    """Remember each UPS's last believable runtime and when it was read."""
+                  mono: float, learned: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
+    """Remember each UPS's last runtime the stages used (claim or learned, the smaller) and when
+    it was read."""
     now = dict(before)
     for r in readings:
-        runtime = believable_runtime(r.runtime_s) if r.reachable else None
+        runtime = usable_runtime(r, (learned or {}).get(r.name))[0] if r.reachable else None
         if runtime is not None:
             now[r.name] = (runtime, mono)
         elif r.reachable:
             now.pop(r.name, None)  # read, runtime unknown: an old value would mislead
     return now
+
+
+def usable_runtime(r: UpsReading, learned: float | None) -> tuple[float | None, str | None]:
+    """(runtime, source) the stages use for one readable UPS (CONTRACT §6.1): the smaller of
+    the UPS's claim and Siaga's measurement where both exist, the one that exists otherwise.
+    Many firmware runtimes are simply wrong, and a charge-only UPS claims none at all."""
+    claim = believable_runtime(r.runtime_s)
+    if claim is not None and (learned is None or claim <= learned):
+        return claim, "ups"
+    if learned is not None:
+        return learned, "learned"
+    return None, None
 
 
 class PowerView(NamedTuple):
@@ -179,25 +195,37 @@ class PowerView(NamedTuple):
     on_battery_ups: tuple[str, ...]
     load_pct: float | None = None
     estimated: tuple[Estimate, ...] = ()
+    runtime_source: str | None = None        # "ups" | "learned" | "estimated" | None (§6.1)
+    runtime_learned_s: float | None = None   # the smallest learned runtime of the feeding UPSes
+    runtime_claimed_s: float | None = None   # the smallest runtime the feeding UPSes claim
 
 
 def power(readings: tuple[UpsReading, ...], verdicts: dict[str, Verdict],
-          guesses: tuple[Estimate, ...] = ()) -> PowerView:
-    """The feeding UPSes together: the weakest charge and runtime lead (estimates included)."""
+          guesses: tuple[Estimate, ...] = (), learned: dict[str, float] | None = None) -> PowerView:
+    """The feeding UPSes together: the weakest charge and runtime lead (estimates included);
+    each UPS's runtime is the smaller of its claim and its learned runtime (``learned``)."""
+    learned = learned or {}
     feeding = [r for r in readings if r.powers_pc and r.reachable]
     judged = [verdicts[r.name] for r in feeding]
     charges = [r.charge_pct for r in feeding if r.charge_pct is not None]
-    runtimes = [v.runtime_s for v in judged if v.runtime_s is not None]
-    runtimes += [g.runtime_s for g in guesses]
+    runtimes = [usable_runtime(r, learned.get(r.name)) for r in feeding]
+    runtimes = [(value, source) for value, source in runtimes if value is not None]
+    runtimes += [(g.runtime_s, "estimated") for g in guesses]
+    lowest = min(runtimes, key=lambda pair: pair[0]) if runtimes else (None, None)
+    measured = [learned[r.name] for r in feeding if r.name in learned]
+    claimed = [v.runtime_s for v in judged if v.runtime_s is not None]
     loads = [r.load_pct for r in feeding if r.load_pct is not None]
     return PowerView(
         on_battery=any(v.on_battery for v in judged),
         low_battery=any(v.low_battery for v in judged),
         forced=any(v.forced for v in judged),
         charge_pct=min(charges) if charges else None,
-        runtime_s=min(runtimes) if runtimes else None,
+        runtime_s=lowest[0],
         unreadable=tuple(r.name for r in readings if r.powers_pc and not r.reachable),
         on_battery_ups=tuple(v.name for v in judged if v.on_battery),
         load_pct=max(loads) if loads else None,  # the most loaded UPS runs out first
         estimated=guesses,
+        runtime_source=lowest[1],
+        runtime_learned_s=min(measured) if measured else None,
+        runtime_claimed_s=min(claimed) if claimed else None,
     )

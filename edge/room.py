@@ -49,6 +49,8 @@ class Inputs:
     commands: tuple[EdgeCommand, ...] = ()     # edge commands arrived since the last tick
     button: bool = False                       # the silence button was pressed
     mono: float | None = None                  # monotonic clock; None: the wall clock serves
+    learned: dict[str, float] = field(default_factory=dict)  # UPS -> learned runtime (§6.1)
+    learned_from: dict[str, int] = field(default_factory=dict)  # UPS -> discharges learned from
 
     @property
     def clock(self) -> float:
@@ -129,9 +131,9 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     pending, acked_off = _take_acks(prev.pending, inp, events)
     pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
                     inp.clock - prev.started, rules.policy.pc_offline_after_s, events)
-    last = last_runtimes(inp.ups, prev.last_runtime, inp.clock)
+    last = last_runtimes(inp.ups, prev.last_runtime, inp.clock, inp.learned)
     guesses = estimates(inp.ups, last, inp.clock) if prev.outage is not None else ()
-    power = _power(inp.ups, verdicts, guesses)
+    power = _power(inp.ups, verdicts, guesses, inp.learned)
     outage, restored = track_outage(prev.outage, power, inp.now, inp.clock, events)
     pending = _after_outage_change(prev, outage, restored, pending, power, inp, rules, events, sends)
     restored_at = inp.clock if restored is not None else prev.restored_at

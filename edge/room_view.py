@@ -83,7 +83,7 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
     """The retained state message of CONTRACT §3; ``selftest``: which UPS can run one."""
     verdicts = verdicts_of(inp.ups, state.charge_ob_ol, state.fsd_on_mains)
     guesses = estimates(inp.ups, state.last_runtime, inp.clock) if state.outage else ()
-    power = _power(inp.ups, verdicts, guesses)
+    power = _power(inp.ups, verdicts, guesses, inp.learned)
     reports = {p.id: p for p in inp.pcs}
     o = state.outage
     return StateSnapshot(
@@ -91,8 +91,10 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
         since=state.since,
         reasons=list(state.reasons),
         power=Power(on_battery=power.on_battery, low_battery=power.low_battery,
-                    charge_pct=power.charge_pct, runtime_s=power.runtime_s),
-        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name)) for r in inp.ups],
+                    charge_pct=power.charge_pct, runtime_s=power.runtime_s,
+                    runtime_source=power.runtime_source),
+        ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name),
+                       inp.learned.get(r.name), inp.learned_from.get(r.name)) for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
         indicator=IndicatorView(led=effects.led.value, pattern=effects.pattern.value,
                                 buzzer=effects.buzzer.value, silenced=state.silenced),
@@ -101,13 +103,15 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
     )
 
 
-def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsView:
+def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None,
+              learned: float | None, discharges: int | None) -> UpsView:
     return UpsView(name=r.name, reachable=r.reachable, status=r.status,
                    on_battery=bool(v and v.on_battery), low_battery=bool(v and v.low_battery),
                    charge_pct=r.charge_pct, runtime_s=v.runtime_s if v else None,
                    load_pct=r.load_pct, input_voltage=r.input_voltage, selftest=selftest,
                    realpower_nominal=r.realpower_nominal, power_nominal=r.power_nominal,
-                   battery_date=r.battery_date or None)
+                   battery_date=r.battery_date or None, runtime_learned_s=learned,
+                   runtime_discharges=discharges)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

@@ -70,7 +70,9 @@ def track_outage(prev: Outage | None, power: PowerView, now: float, clock: float
             return None, None
         events.append((EventKind.POWER_LOST, {
             "ups": list(power.on_battery_ups), "charge_pct": power.charge_pct,
-            "runtime_s": power.runtime_s, "load_pct": power.load_pct}))
+            "runtime_s": power.runtime_s, "load_pct": power.load_pct,
+            "runtime_learned_s": power.runtime_learned_s,
+            "runtime_claimed_s": power.runtime_claimed_s}))
         return Outage(started=now, started_mono=clock), None
     if out or power.unreadable:  # unreadable mid-outage: USB often drops at the transition
         since = (prev.unreadable_since or clock) if power.unreadable else None
@@ -87,8 +89,7 @@ def stage_of(outage: Outage, power: PowerView, clock: float,
     if power.low_battery:
         return Room.SHUTDOWN, "low_battery"
     if power.runtime_s is not None:
-        why = "runtime_estimated" if any(g.runtime_s == power.runtime_s for g in power.estimated) \
-            else "runtime"
+        why = "runtime_estimated" if power.runtime_source == "estimated" else "runtime"
         if power.runtime_s <= policy.shutdown_at_runtime_s:
             return Room.SHUTDOWN, why
         if power.runtime_s <= policy.wrapup_at_runtime_s:

@@ -84,7 +84,19 @@ def parse_reading(name: str, variables: dict[str, str], now: float, powers_pc: b
         test_result=variables.get("ups.test.result", "").strip(),
         realpower_nominal=_number(variables.get("ups.realpower.nominal"), 1, NOMINAL_MAX),
         power_nominal=_number(variables.get("ups.power.nominal"), 1, NOMINAL_MAX),
+        charge_low_pct=_number(variables.get("battery.charge.low"), 1, 90),
+        serial=_serial(variables),
+        driver=variables.get("driver.name", "").strip(),
     )
+
+
+def _serial(variables: dict[str, str]) -> str:
+    """device.serial, else ups.serial; "" for blanks and the placeholders firmware puts there."""
+    for key in ("device.serial", "ups.serial"):
+        value = " ".join(variables.get(key, "").split())
+        if value and value.strip("0 -.?").lower() not in ("", "unknown", "none", "n/a"):
+            return value[:64]
+    return ""
 
 
 def _battery_date(variables: dict[str, str]) -> str:

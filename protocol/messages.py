@@ -121,7 +121,7 @@ class EventKind(str, Enum):
         return member
 
     EDGE_STARTED = "edge_started", ("resumed_outage", "clock_synced")
-    POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct")
+    POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct", "runtime_learned_s")
     POWER_RESTORED = "power_restored", ("duration_s",)
     LOW_BATTERY = "low_battery", ("ups", "runtime_s")
     NOTICE_SENT = "notice_sent", ("pcs", "runtime_s", "charge_pct", "why")
@@ -146,6 +146,7 @@ class EventKind(str, Enum):
     SHUTDOWN_HELD = "shutdown_held", ("pcs", "runtime_s", "why")
     RUNTIME_ESTIMATED = "runtime_estimated", ("ups", "runtime_s", "from_s")
     REPLAYED = "replayed", ("from_seq", "to_seq", "by")
+    RUNTIME_LEARNED = "runtime_learned", ("ups", "rate_pct_per_min", "load_pct", "discharges")
     PI_POWEROFF = "pi_poweroff"
 
 T = TypeVar("T")
@@ -242,7 +243,8 @@ class Power:
     on_battery: bool = False
     low_battery: bool = False
     charge_pct: float | None = None
-    runtime_s: float | None = None
+    runtime_s: float | None = None   # what the stages use: the smaller of claim and measurement
+    runtime_source: str | None = None   # "ups" | "learned" | "estimated" | None (CONTRACT §6.1)
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,8 @@ class UpsView:
     realpower_nominal: float | None = None   # W (ups.realpower.nominal)
     power_nominal: float | None = None       # VA (ups.power.nominal)
     battery_date: str | None = None          # "YYYY-MM-DD" (battery.date or battery.mfr.date)
+    runtime_learned_s: float | None = None   # Siaga's own measure to the low point (§6.1)
+    runtime_discharges: int | None = None    # ... learned from this many discharges
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ def run(path: str) -> int:
         result = check(section)
         print_result(result)
         passed = passed and result[0]
+        if check is check_ups:
+            print_runtimecal(config, section)
     for result in check_alerts(config):
         print_result(result)
         passed = passed and result[0]
@@ -90,6 +92,26 @@ def check_ups(ups: UpsConfig) -> Result:
     if reading.error:
         return False, "nut", what, reading.error_detail.split(": ", 1)[-1]
     return True, "nut", what, reading_summary(reading)
+
+
+def print_runtimecal(config: Config, ups: UpsConfig) -> None:
+    """For a nutdrv_qx or blazer_* UPS Siaga has measured: the ups.conf lines it implies."""
+    for line in runtimecal_lines(config, ups, _read(UpsReader(ups))):
+        print(line, flush=True)
+
+
+def runtimecal_lines(config: Config, ups: UpsConfig, reading: UpsReading) -> list[str]:
+    """What `siaga check` prints under a Q* UPS's line: [] for other drivers or no measurement."""
+    from edge.runtime_nut import estimates_runtime, ups_conf_lines
+    from edge.runtime_store import load_models, store_path
+    if reading.error or not estimates_runtime(reading.driver):
+        return []
+    models, _ = load_models(store_path(config.edge.journal))
+    lines = ups_conf_lines(ups.name, models.get(ups.name))
+    if not lines:
+        return []
+    head = f"      ups.conf for [{ups.name}] (driver {reading.driver}), from Siaga's measurements:"
+    return [head, *(f"        {line}" for line in lines)]
 
 
 def _read(reader: UpsReader) -> UpsReading:

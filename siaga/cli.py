@@ -39,8 +39,27 @@ def _needs_pi(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.N
 
 @_needs_pi
 def _edge(args: argparse.Namespace) -> int:
+    if args.forget_runtime:
+        return _forget_runtime(args.config, args.forget_runtime)
     from edge.daemon import run
     return run(args.config)
+
+
+def _forget_runtime(path: str, ups: str) -> int:
+    """`siaga edge --forget-runtime UPS`: a new battery, or a model learned from nonsense."""
+    from edge.runtime_store import forget_ups, store_path
+    from protocol.config import load_config
+    config = load_config(path)
+    if ups not in {u.name for u in config.ups}:
+        names = ", ".join(u.name for u in config.ups)
+        print(f'siaga edge: {path} has no UPS "{ups}" (it has: {names})', file=sys.stderr)
+        return 1
+    try:
+        print(forget_ups(store_path(config.edge.journal), ups))
+    except OSError as exc:
+        print(f"siaga edge: cannot forget the learned runtime: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _agent(args: argparse.Namespace) -> int:
@@ -136,6 +155,9 @@ def parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=helptext)
         s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
         s.set_defaults(func=func)
+        if name == "edge":
+            s.add_argument("--forget-runtime", metavar="UPS",
+                           help="forget what was learned of this UPS's runtime (new battery)")
         if name == "agent":
             split = s.add_mutually_exclusive_group()
             split.add_argument("--no-banner", action="store_true",

@@ -90,6 +90,7 @@ SERVER_MODULES = {
     "test_install_tls", "test_nut_ddl", "test_report_cli", "test_report_ups_rating",
     "test_signing_agent", "test_tls",
     "test_cli", "test_upsmon",   # issue 16's: `siaga passwd` at a terminal; upsmon and upsd
+    "test_report_runtime", "test_runtime_nut",   # issue 18's: `siaga report`; upsd of its own
 }
 # Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).
 SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_matrix",

@@ -136,3 +136,23 @@ def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broke
         assert started == [{"resumed_outage": False, "clock_synced": clock_synced()}]
     finally:
         pc.close()
+
+
+@pytest.mark.parametrize("name", list(DUMPS))
+def test_real_dump_never_learns_a_runtime_from_a_single_reading(dumps, name):
+    from dataclasses import replace
+
+    from edge.runtime_learner import Learning, learned_runtimes, observe
+    reading = asyncio.run(UpsReader(UpsConfig(name=name, port=dumps.port)).read(time.time()))
+    assert reading.reachable, reading.error_detail
+    out_of = {"as served": reading, "on battery": replace(reading, status="OB DISCHRG")}
+    for how, served in out_of.items():
+        for ticks in (1, 120):   # one poll, or the same reading for two minutes
+            learning, said = Learning(), []
+            for t in range(ticks):
+                learning, out = observe(learning, (served,), float(t), 1000.0 + t)
+                assert out.events == [], (how, ticks)
+                said += out.notes
+            learning, out = observe(learning, (replace(served, status="OL"),), ticks + 1.0, 0.0)
+            assert out.events == [] and len(said + out.notes) <= 1, (how, ticks)
+            assert learned_runtimes(learning, (served,)) == {}, (how, ticks)

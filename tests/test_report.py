@@ -79,10 +79,13 @@ def test_buy_list_follows_the_numbers():
              "pcs": [{"id": "pc1", "disk_free_gb": 4.0}]}
     report = make(office_events(), rr1=state, rr2={"power": {"runtime_s": 2000}})
     items = {(i["item"], i.get("site")): i for i in report["buy"]}
-    # rr1 needs 2700 s = 45 min; the UPS gives 25 min; load median of 40 % and 20 % = 30 % of 600 W
+    # rr1 needs 2700 s = 45 min; load median of 40 % and 20 % = 30 % of 600 W. What it has is
+    # the journal's own claim at the start of its cuts (median of 1800 s and 2000 s: 31 min),
+    # not the last state's 1500 s: a journal alone must give the same verdict (CONTRACT §6.1).
     assert items[("ups_buy", "rr1")]["need_min"] == 45
     assert items[("ups_buy", "rr1")]["load_w"] == 180
-    assert items[("ups_buy", "rr1")]["have_min"] == 25
+    assert items[("ups_buy", "rr1")]["have_min"] == 31
+    assert items[("ups_buy", "rr1")]["basis"] == "claimed"
     assert ("battery", "rr1") in items
     assert items[("ups_ok", "rr2")]["have_min"] == 33      # 2000 s >= 1500 s needed
     assert ("ups_buy", "aula") in items                   # runtime unknown: ask for 65 min

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.report import needs
 from dashboard.report.facts import Ev, SiteFacts, Totals, Window, numbers, site_facts
+from dashboard.report.runtime import office_runtime, runtime_numbers
 
 
 @dataclass
@@ -43,6 +44,7 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
         totals.add(f)     # the site's spans are dropped here: the office keeps arrays of times
     office = numbers(totals, zone, policy.wrapup_at_runtime_s)
     office["ups"].update(_office_ups(per_site))
+    office["ups"].update(office_runtime([{**s["ups"], "site": site} for site, s in per_site.items()]))
     office["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
     free = [s["pc"]["disk_free_gb"] for s in per_site.values() if s["pc"]["disk_free_gb"] is not None]
     office["pc"] = {"disk_free_gb": min(free, default=None), "days_left": None}
@@ -56,6 +58,9 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
 def _site(inp: SiteInput, f: SiteFacts, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
     s = numbers(Totals().add(f), zone, policy.wrapup_at_runtime_s)
     s["ups"].update(needs.ups_health(f, inp.state, inp.samples, zone))
+    s["ups"].update(runtime_numbers(f.outages, f.learned, s["ups"]["runtime_needed_s"], zone))
+    if s["ups"]["load_w"] is None:   # no rating in the last state: the edge's measured watts
+        s["ups"]["load_w"] = s["ups"]["measured_load_w"]
     s["power_quality"] = needs.power_quality(inp.samples)
     s["pc"] = needs.pc_disk(inp.state)
     s["name"] = inp.name or inp.site
@@ -73,8 +78,8 @@ def _office_ups(per_site: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "selftests_failed": sum(u["selftests_failed"] for u in ups),
             "short_rooms": sorted(site for site, s in per_site.items()
                                   if s["ups"]["runtime_needed_s"] is not None
-                                  and (s["ups"]["runtime_now_s"] is None
-                                       or s["ups"]["runtime_now_s"] < s["ups"]["runtime_needed_s"]))}
+                                  and ((have := needs.runtime_have(s["ups"])[0]) is None
+                                       or have < s["ups"]["runtime_needed_s"]))}
 
 
 def _office_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from protocol.messages import EventKind as K
 # sees every event of a year of 500 rooms.
 POWER_LOST, POWER_RESTORED = K.POWER_LOST.value, K.POWER_RESTORED.value
 SHUTDOWN_SENT, UPS_SELFTEST = K.SHUTDOWN_SENT.value, K.UPS_SELFTEST.value
-REPLACE_BATTERY = K.REPLACE_BATTERY.value
+REPLACE_BATTERY, RUNTIME_LEARNED = K.REPLACE_BATTERY.value, K.RUNTIME_LEARNED.value
 # The steps of an outage: the last one journaled is where an outage without its restore ends.
 OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT,
                                            K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
@@ -71,6 +71,8 @@ class Outage:
     unended: bool
     load_pct: float | None
     runtime_s: float | None
+    claimed_s: float | None = None     # the UPS's own battery.runtime when the power failed
+    charge_pct: float | None = None
 
 
 class Span(NamedTuple):
@@ -96,6 +98,7 @@ class SiteFacts:
     selftests: list[tuple[float, bool, str]] = field(default_factory=list)
     replace_battery: int = 0
     events: int = 0
+    learned: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # runtime_learned
 
 
 def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
@@ -139,7 +142,11 @@ class _Reader:
                 self._close_outage(self.outage["last"], None, unended=True)
             self.outage = {"start": ts, "last": ts, "shutdown": False,
                            "load": number(detail.get("load_pct")),
-                           "runtime": number(detail.get("runtime_s"))}
+                           "runtime": number(detail.get("runtime_s")),
+                           # Before v1.2 runtime_s was the claim; since, the smaller of claim
+                           # and measurement, and runtime_claimed_s the claim.
+                           "claimed": number(detail.get("runtime_claimed_s", detail.get("runtime_s"))),
+                           "charge": number(detail.get("charge_pct"))}
         elif kind == POWER_RESTORED:
             if self.outage is not None:
                 self._close_outage(ts, number(detail.get("duration_s")), unended=False)
@@ -150,6 +157,8 @@ class _Reader:
             self.facts.selftests.append((ts, detail.get("ok") is True, str(detail.get("detail", ""))))
         elif kind == REPLACE_BATTERY:
             self.facts.replace_battery += 1
+        elif kind == RUNTIME_LEARNED:
+            self.facts.learned.append((ts, detail))
         if self.outage is not None and kind in OUTAGE_STEPS:
             self.outage["last"] = ts
             self.outage["shutdown"] |= kind == SHUTDOWN_SENT
@@ -165,7 +174,8 @@ class _Reader:
         length = duration if duration is not None and duration >= 0 else end - o["start"]
         self.facts.outages.append(Outage(start=o["start"], end=end, length=length,
                                          shutdown=o["shutdown"], unended=unended,
-                                         load_pct=o["load"], runtime_s=o["runtime"]))
+                                         load_pct=o["load"], runtime_s=o["runtime"],
+                                         claimed_s=o["claimed"], charge_pct=o["charge"]))
 
     def finish(self) -> SiteFacts:
         """Cut whatever is still open at the window's end."""

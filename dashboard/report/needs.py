@@ -141,20 +141,36 @@ def buy_list(office: dict[str, Any], per_site: dict[str, dict[str, Any]],
     return items
 
 
+def runtime_have(ups: dict[str, Any]) -> tuple[float | None, str]:
+    """(runtime today's UPS gives, where from): the measurement where there is one (a claim
+    is never trusted over it), else the claim at the start of outages, else the last state."""
+    for key, basis in (("runtime_measured_s", "measured"), ("runtime_claimed_s", "claimed"),
+                       ("runtime_now_s", "now")):
+        if ups.get(key) is not None:
+            return ups[key], basis
+    return None, ""
+
+
 def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
-    """A new UPS, a new battery, or nothing, for one room."""
+    """A new UPS, a new battery, or nothing, for one room; the UPS in W, minutes and Wh."""
     need, ups = s["ups"]["runtime_needed_s"], s["ups"]
+    have, basis = runtime_have(ups)
     items = []
     if ups["replace_battery"] or ups["replace_battery_now"]:
         items.append({"item": "battery", "site": site, "flags": ups["replace_battery"]})
+    if ups.get("battery_tired"):
+        months = ups["runtime_measured_by_month"]
+        items.append({"item": "battery_tired", "site": site, "first_s": months[0]["runtime_s"],
+                      "last_s": months[-1]["runtime_s"], "load_pct": ups["measured_load_pct"]})
     if need is None:
         items.append({"item": "ups_no_data", "site": site})
-    elif ups["runtime_now_s"] is not None and ups["runtime_now_s"] >= need:
+    elif have is not None and have >= need:
         items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
-                      "have_min": whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
+                      "have_min": whole_minutes(have, Span.AVAILABLE), "basis": basis})
     else:
+        watts = ups.get("measured_load_w") or ups["load_w"]
         items.append({"item": "ups_buy", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
-                      "load_w": ups["load_w"], "load_pct": ups["load_pct"],
-                      "have_min": None if ups["runtime_now_s"] is None
-                      else whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
+                      "load_w": watts, "load_pct": ups["load_pct"], "basis": basis,
+                      "battery_wh": ups.get("battery_wh_needed"),
+                      "have_min": None if have is None else whole_minutes(have, Span.AVAILABLE)})
     return items

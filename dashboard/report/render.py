@@ -63,6 +63,8 @@ def _format(value: Any, kind: str, lang: str) -> str:
         return f"{num(value, lang)} %"
     if kind == "w":
         return f"{num(value, lang)} W"
+    if kind == "wh":
+        return f"{num(value, lang)} Wh"
     if kind == "v":
         return f"{num(value, lang)} V"
     if kind == "gb":
@@ -86,6 +88,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
         {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
          "chart": hour_chart(out["by_hour"])},
         {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
+         "measured_months": _months(ups.get("runtime_measured_by_month"), lang),
          "rows": _rows(lang, part, ups_keys, wrapup=duration(wrapup_s, lang, Span.NEEDED),
                        failed=ups.get("selftests_failed", 0))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
@@ -113,6 +116,8 @@ def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
     """The UPS rows: per room more than for the office (runtime now, watts, battery date)."""
     keys = [("ups.runtime_needed_s", "need")]
     keys += [("ups.runtime_now_s", "have")] if "runtime_now_s" in ups else []
+    keys += [("ups.runtime_claimed_s", "have"), ("ups.runtime_measured_s", "have"),
+             ("ups.discharges", "n"), ("ups.battery_wh_needed", "wh")]
     keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
     keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
     return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
@@ -140,18 +145,35 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
             load = (f"{num(item['load_w'], lang)} W" if item["load_w"] is not None
                     else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
             load = text(lang, "ups_at", load=load) if load else ""
-            have = "" if item["have_min"] is None else text(lang, "ups_have",
+            have = "" if item["have_min"] is None else text(lang, _basis("ups_have", item),
                                                             have=_minutes(item["have_min"], lang))
-            values.update(need=_minutes(item["need_min"], lang), load=load, have=have,
+            wh = "" if not item.get("battery_wh") else text(lang, "ups_wh", wh=num(item["battery_wh"], lang))
+            values.update(need=_minutes(item["need_min"], lang), load=load, have=have, wh=wh,
                           p90=duration(site["outages"]["p90_s"], lang, Span.ELAPSED),
                           wrapup=duration(wrapup_s, lang, Span.NEEDED))
         elif item["item"] == "ups_ok":
             values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))
+            lines.append(text(lang, _basis("ups_ok", item), **values))
+            continue
+        elif item["item"] == "battery_tired":
+            values.update(first=duration(item["first_s"], lang, Span.AVAILABLE),
+                          last=duration(item["last_s"], lang, Span.AVAILABLE),
+                          load=f"{num(item['load_pct'], lang)} %")
         elif item["item"] == "disk":
             values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
                           limit=f"{num(item['limit_gb'], lang)} GB")
         lines.append(text(lang, _buy_key(item), **values))
     return lines
+
+
+# Where a runtime came from (measured, claimed, else the last state): the sentence that says so.
+BASIS = {"ups_have": {"measured": "ups_have_measured", "claimed": "ups_have_claimed"},
+         "ups_ok": {"measured": "ups_ok_measured", "claimed": "ups_ok_claimed"}}
+
+
+def _basis(key: str, item: dict[str, Any]) -> str:
+    """The sentence that says where the runtime came from (measured, claimed, last state)."""
+    return BASIS[key].get(item.get("basis"), key)
 
 
 # Buy items whose English inflects by a count: item -> (the count, the key of its singular

@@ -47,6 +47,10 @@ TEXT: dict[str, tuple[str, str]] = {
                  "UPS runtime when the power failed, per month, at comparable load"),
     "by_month_hint": ("Garis yang turun pada beban yang sama berarti baterai mulai lemah.",
                       "A falling line at the same load means a tiring battery."),
+    "by_month_measured": ("Runtime terukur dari muatan penuh, per bulan, pada beban serupa",
+                          "Measured runtime from a full charge, per month, at comparable load"),
+    "by_month_measured_hint": ("Turun seperlima atau lebih: baterai lelah, ganti baterainya.",
+                               "Down by a fifth or more: a tired battery; replace it."),
     "month": ("Bulan", "Month"),
     "outages_n": ("Pemadaman", "Outages"),
     "print": ("Cetak", "Print"),
@@ -76,6 +80,13 @@ MEANING: dict[str, tuple[str, str]] = {
                              "the UPS runtime to ask for, at the measured load."),
     "ups.runtime_now_s": ("runtime UPS sekarang, menurut UPS itu sendiri.",
                           "today's UPS runtime, as the UPS reports it."),
+    "ups.runtime_claimed_s": ("runtime yang diakui UPS saat listrik padam (median).",
+                              "the runtime the UPS claimed when the power failed (median)."),
+    "ups.runtime_measured_s": ("runtime terukur oleh Siaga dari muatan penuh, pada beban biasa.",
+                               "the runtime Siaga measured from a full charge, at the usual load."),
+    "ups.discharges": ("pemadaman yang menjadi dasar pengukuran.", "outages the measurement rests on."),
+    "ups.battery_wh_needed": ("energi baterai yang dibutuhkan UPS (Wh).",
+                              "the battery energy the UPS needs (Wh)."),
     "ups.load_pct": ("beban UPS saat rapat (median).", "UPS load during meetings (median)."),
     "ups.load_w": ("beban UPS saat rapat, dalam watt.", "UPS load during meetings, in watts."),
     "ups.replace_battery": ("kali UPS meminta baterai diganti.",
@@ -131,6 +142,22 @@ RULE: dict[str, tuple[str, str]] = {
                              "a UPS carries 9 of 10 outages with the wrap-up margin left."),
     "ups.runtime_now_s": ("battery.runtime dari keadaan terakhir ruang.",
                           "battery.runtime of the room's last known state."),
+    "ups.runtime_claimed_s": ("battery.runtime pada awal pemadaman, muatan penuh (95 % ke atas), "
+                              "beban biasa.",
+                              "battery.runtime at the start of outages, full charge (95 % or "
+                              "more), the usual load."),
+    "ups.runtime_measured_s": ("Laju turunnya muatan per menit terhadap beban, dari pemadaman "
+                               "ruangan ini sendiri (kejadian runtime_learned), sampai titik "
+                               "baterai lemah. Lebih dipercaya daripada klaim UPS.",
+                               "The charge's fall per minute against the load, from this room's "
+                               "own outages (runtime_learned events), down to the low-battery "
+                               "point. Believed over the UPS's claim."),
+    "ups.discharges": ("Pemadaman 30 dtk atau lebih dengan muatan turun 10 poin atau lebih.",
+                       "Outages of 30 s or more in which the charge fell 10 points or more."),
+    "ups.battery_wh_needed": ("runtime yang dibutuhkan x beban terukur (W) / (efisiensi 0,85 x "
+                              "kedalaman pengosongan 0,8).",
+                              "runtime needed x measured load (W) / (0.85 efficiency x 0.8 depth "
+                              "of discharge)."),
     "ups.load_pct": ("Beban saat listrik padam dan beban yang tercatat selama rapat.",
                      "The load when the power failed and the load sampled during meetings."),
     "ups.load_w": ("Beban (%) x daya nominal UPS (ups.realpower.nominal, atau "
@@ -176,14 +203,34 @@ ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) f
 
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
-    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}. Alasan: 9 dari 10 "
+    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}{wh}. Alasan: 9 dari 10 "
                 "pemadaman selesai dalam {p90}, ditambah {wrapup} untuk menyimpan rekaman{have}.",
-                "{room}: a UPS that lasts at least {need}{load}. Reason: 9 of 10 outages were "
+                "{room}: a UPS that lasts at least {need}{load}{wh}. Reason: 9 of 10 outages were "
                 "over within {p90}, plus {wrapup} to save the recording{have}."),
     "ups_at": (" pada {load}", " at {load}"),
+    "ups_wh": (" (baterai sekitar {wh} Wh = W x jam / (efisiensi 0,85 x kedalaman pengosongan "
+               "0,8))",
+               " (a battery of about {wh} Wh = W x hours / (0.85 efficiency x 0.8 depth of "
+               "discharge))"),
     "ups_have": ("; UPS sekarang hanya {have}", "; today's UPS gives only {have}"),
+    "ups_have_measured": ("; UPS sekarang terukur hanya {have}",
+                          "; today's UPS was measured at only {have}"),
+    "ups_have_claimed": ("; UPS sekarang mengaku {have} (belum terukur)",
+                         "; today's UPS claims {have} (not measured yet)"),
     "ups_ok": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang bertahan {have}, yang dibutuhkan {need}.",
                "{room}: no new UPS needed. Reason: today's UPS lasts {have}; {need} is needed."),
+    "ups_ok_measured": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang terukur bertahan "
+                        "{have}, yang dibutuhkan {need}.",
+                        "{room}: no new UPS needed. Reason: today's UPS was measured to last "
+                        "{have}; {need} is needed."),
+    "ups_ok_claimed": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang mengaku bertahan "
+                       "{have} (belum terukur), yang dibutuhkan {need}.",
+                       "{room}: no new UPS needed. Reason: today's UPS claims {have} (not "
+                       "measured yet); {need} is needed."),
+    "battery_tired": ("{room}: baterai UPS baru. Alasan: runtime terukur pada beban {load} turun "
+                      "dari {first} menjadi {last} (seperlima atau lebih).",
+                      "{room}: a new UPS battery. Reason: the measured runtime at {load} load "
+                      "fell from {first} to {last} (a fifth or more)."),
     "ups_no_data": ("{room}: belum perlu UPS baru. Alasan: tidak ada pemadaman dalam periode ini.",
                     "{room}: no new UPS yet. Reason: no outage in this period."),
     "battery": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti ({flags} kali).",

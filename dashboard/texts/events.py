@@ -180,6 +180,8 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
         "before": minutes_long(_num(d.get("from_s")), lang),
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
+        "rate": number(_num(d.get("rate_pct_per_min")), lang, 1),
+        "load": percent(_num(d.get("load_pct")), lang), "discharges": clip(d.get("discharges", "?")),
     }
 
 

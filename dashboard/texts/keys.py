@@ -87,7 +87,7 @@ EVENT = {
     EventKind.CONVERSION_STARTED: "ev_conversion_started",
     EventKind.CONVERSION_ENDED: "ev_conversion_ended", EventKind.SHUTDOWN_HELD: "ev_shutdown_held",
     EventKind.RUNTIME_ESTIMATED: "ev_runtime_estimated", EventKind.REPLAYED: "ev_replayed",
-    EventKind.PI_POWEROFF: "ev_pi_poweroff",
+    EventKind.PI_POWEROFF: "ev_pi_poweroff", EventKind.RUNTIME_LEARNED: "ev_runtime_learned",
 }
 EDGE_STARTED = {(False, False): "ev_edge_started", (True, False): "ev_edge_started_resumed",
                 (False, True): "ev_edge_started_unsynced",
@@ -96,7 +96,8 @@ FAILED = {EventKind.PC_ACK: "ev_pc_ack_failed", EventKind.UPS_SELFTEST: "ev_ups_
 CANCEL_SENT_OFF = "ev_cancel_sent_off"
 # The page's plurals: (one, other).
 PLURAL = {"summary_all": ("summary_all_one", "summary_all_other"),
-          "summary_problems": ("summary_problems_one", "summary_problems_other")}
+          "summary_problems": ("summary_problems_one", "summary_problems_other"),
+          "cuts": ("cuts_one", "cuts_other")}
 
 
 def key(table: dict, word: object) -> str:

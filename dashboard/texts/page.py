@@ -67,6 +67,13 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "chart_load": ("Beban (%)", "Load (%)"),
     "chart_voltage": ("Tegangan masuk (V)", "Input voltage (V)"),
     "chart_empty": ("Belum ada data pada periode ini.", "No data in this period yet."),
+    "runtime_measured": ("{ups}: klaim {claimed}, terukur {measured} pada beban {load} ({cuts})",
+                         "{ups}: claimed {claimed}, measured {measured} at {load} load ({cuts})"),
+    "runtime_measured_no_claim": ("{ups}: tanpa klaim, terukur {measured} pada beban {load} ({cuts})",
+                                  "{ups}: no runtime claimed, measured {measured} at {load} load "
+                                  "({cuts})"),
+    "cuts_one": ("{n} pemadaman", "{n} cut"),
+    "cuts_other": ("{n} pemadaman", "{n} cuts"),
     "chart_outage": ("arsiran: memakai baterai, merah: tiap listrik padam pada waktu "
                      "persisnya; pita: terendah sampai tertinggi, garis: nilai terakhir",
                      "shaded: on battery, red: each power cut at its exact time; band: lowest "

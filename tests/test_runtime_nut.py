@@ -1,0 +1,161 @@
+"""Runtime measured, not claimed, end to end: a real upsd + dummy-ups discharged at a known rate,
+the real edge daemon learning from it, a stand-in PC receiving the commands (CONTRACT §6.1).
+
+The charge falls at RATE points a second at 35 % load; battery.charge.low is 20, so the true
+time to the low point from a charge c is (c - 20) / RATE. Policy thresholds are small (wrap-up
+at 20 s, shutdown at 10 s) so that one cut lasts about half a minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from siaga.servers import DEFAULT_UPS, Upsd
+from tests.edge_support import FakePc, write_config
+
+RATE = 2.5          # charge points per second
+LOW = 20.0          # battery.charge.low
+WRAPUP_S, SHUTDOWN_S = 20, 10
+
+
+@pytest.fixture
+def pc(broker):
+    """The meeting PC's stand-in: online, acks every command."""
+    fake = FakePc(broker.port)
+    yield fake
+    fake.close()
+
+
+class LabUpsd(Upsd):
+    """A UPS that reports a charge and battery.charge.low; a runtime only if ``claims``."""
+
+    claims = False
+
+    def write_values(self, name: str, values: dict[str, str]) -> None:
+        values = {k: v for k, v in values.items() if self.claims or k != "battery.runtime"}
+        super().write_values(name, {**values, "battery.charge.low": str(int(LOW))})
+
+
+@pytest.fixture
+def ups(tmp_path: Path, request: pytest.FixtureRequest):
+    server = LabUpsd(tmp_path / "nut")
+    server.claims = getattr(request, "param", False)
+    try:
+        server.start({**DEFAULT_UPS})
+        yield server
+    finally:
+        server.stop()
+
+
+def truth(charge: float) -> float:
+    """Seconds to the low point from ``charge`` at the test's load."""
+    return max(0.0, (charge - LOW) / RATE)
+
+
+class Discharge:
+    """Drives the UPS through one cut: OB, the charge falling at RATE, until ``until``."""
+
+    def __init__(self, ups: Upsd, claim_factor: float | None = None) -> None:
+        self.ups, self.claim_factor = ups, claim_factor
+        self.stop = threading.Event()
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Discharge":
+        self.ups.set(ups_status="OB DISCHRG")
+        self.started = time.monotonic()
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self._fall()
+        except Exception as exc:  # noqa: BLE001 - shown by the test, not lost in a thread
+            self.error = exc
+
+    def _fall(self) -> None:
+        while not self.stop.is_set():
+            charge = max(LOW - 5, 100 - RATE * (time.monotonic() - self.started))
+            values = {"battery_charge": f"{charge:.0f}"}
+            if self.claim_factor:
+                values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
+            self.ups.set(**values)
+            self.stop.wait(0.5)
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(10)
+        assert self.error is None, f"driving the charge failed: {self.error}"
+        self.ups.set(ups_status="OL CHRG", battery_charge="100")
+
+
+def config(tmp_path, ups, broker) -> Path:
+    return write_config(tmp_path, ups, broker, wrapup_at_runtime_s=WRAPUP_S,
+                        shutdown_at_runtime_s=SHUTDOWN_S, hard_shutdown_at_runtime_s=5)
+
+
+def events(watch, kind: str) -> list[dict]:
+    return [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == kind]
+
+
+def first_cut(watch, ups, claim_factor=None) -> dict:
+    """Cut until the charge is at the low point, mains back; the learned event."""
+    with Discharge(ups, claim_factor):
+        watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] is not None
+                   and s["power"]["charge_pct"] <= LOW, 60, "the charge at the low point")
+    watch.wait_room("ready", 15)
+    learned = watch.wait(lambda: events(watch, "runtime_learned"), 10, "runtime_learned")[-1]
+    kinds = watch.event_kinds()
+    assert kinds.index("runtime_learned") > kinds.index("power_restored")  # learned once over
+    return learned
+
+
+def test_charge_only_ups_is_measured_and_then_staged_by_the_measurement(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    edge_in_process(config(tmp_path, ups, broker))
+    watch.wait_room("ready")
+    learned = first_cut(watch, ups)
+    # The first cut ran on today's rules: no runtime at all, so the charge decided.
+    assert {e["why"] for e in events(watch, "wrapup_sent")} == {"charge"}
+    assert events(watch, "power_lost")[0]["runtime_learned_s"] is None
+    assert learned["discharges"] == 1 and learned["load_pct"] == pytest.approx(35.0)
+    assert learned["rate_pct_per_min"] == pytest.approx(RATE * 60, rel=0.15)
+    snap = watch.wait(lambda: (s := watch.state()) and s["ups"][0]["charge_pct"] == 100 and s, 10)
+    assert snap["ups"][0]["runtime_learned_s"] == pytest.approx(truth(100), rel=0.15)
+    assert snap["ups"][0]["runtime_s"] is None and snap["ups"][0]["runtime_discharges"] == 1
+    assert (tmp_path / "runtime.json").exists()
+
+    before = len(pc.commands())
+    with Discharge(ups):
+        wrapup = watch.wait_room("wrapup", 40)
+        shutdown = watch.wait_room("shutdown", 40)
+    later = pc.commands()[before:]
+    assert [c["kind"] for c in later][:3] == ["notice", "wrapup", "shutdown"]
+    for snap, threshold in ((wrapup, WRAPUP_S), (shutdown, SHUTDOWN_S)):
+        assert snap["power"]["runtime_source"] == "learned"
+        assert snap["power"]["runtime_s"] <= threshold
+        # The stage came when the *true* time left crossed the threshold (within a poll or two).
+        assert snap["power"]["charge_pct"] == pytest.approx(LOW + RATE * threshold, abs=RATE * 3)
+    second = events(watch, "wrapup_sent")[-1]
+    assert second["why"] == "runtime" and second["runtime_s"] <= WRAPUP_S
+    assert events(watch, "power_lost")[-1]["runtime_learned_s"] == pytest.approx(truth(100), rel=0.2)
+
+
+@pytest.mark.parametrize("ups", [True], indirect=True, ids=["claims_runtime"])
+def test_ups_claiming_twice_the_truth_is_shut_down_on_the_measurement(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    edge_in_process(config(tmp_path, ups, broker))
+    watch.wait_room("ready")
+    first_cut(watch, ups, claim_factor=2.0)
+    with Discharge(ups, claim_factor=2.0):
+        shutdown = watch.wait_room("shutdown", 40)
+    assert shutdown["power"]["runtime_source"] == "learned"
+    assert shutdown["power"]["runtime_s"] <= SHUTDOWN_S
+    assert shutdown["ups"][0]["runtime_s"] > SHUTDOWN_S   # the claim would have waited
+    sent = events(watch, "shutdown_sent")[-1]
+    assert sent["why"] == "runtime" and sent["runtime_s"] <= SHUTDOWN_S
+    assert sent["charge_pct"] == pytest.approx(LOW + RATE * SHUTDOWN_S, abs=RATE * 3)
