@@ -18,7 +18,7 @@ class SiteConfig:
     """[site]"""
 
     id: str = key("", "The room's id: part of every MQTT topic (siaga/<id>/...).", check=identifier,
-                  required=True, note="Required. Lower-case letters, digits and dashes; keep it "
+                  required=True, note="Lower-case letters, digits and dashes; keep it "
                   "short and never reuse one for another room.")
     name: str = key("", "The room's name, shown on the dashboard and in notices.")
     language: str = key("id", 'Language of notices and pages: "id" (Bahasa Indonesia) or "en".',
