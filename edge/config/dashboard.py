@@ -71,6 +71,8 @@ class AlertsConfig:
     # the longest wait between two tries of an unsent alert
     retry_max_s: float = key(300, "An unsent alert is retried after 1, 2, 4, ... s, at most this "
                              "long apart.", low=1, high=86400)
+    inbox_url: str = key("", "A web page where the alerts can be read (a team chat's page, `siaga "
+                         'demo`\'s receiver): the room page links to it. "" = no link.')
 
 
 def group_problem(name: str, members: Any) -> str | None:

@@ -16,6 +16,7 @@ import typing
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -43,18 +44,32 @@ class Key:
     default: Any = None      # filled in by keys()
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What key() was told for a plain key whose check comes from its annotation."""
+
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+
+
 def key(default: Any = dataclasses.MISSING, doc: str = "", *, check: Check | None = None,
         low: float | None = None, high: float | None = None, choices: tuple[str, ...] = (),
-        required: bool = False, note: str = "", factory: Callable[[], Any] | None = None,
-        kind: type | None = None) -> Any:
-    """A dataclass field declaring one key; ``check`` defaults to one made from ``kind`` (the
-    type of ``default``), ``low``/``high`` and ``choices``."""
-    if check is None:
-        check = default_check(kind or type(default), low, high, choices)
-    meta = {META: Key(check, doc, required, note)}
+        required: bool = False, note: str = "", factory: Callable[[], Any] | None = None) -> Any:
+    """A dataclass field declaring one key. Without ``check``, section() makes one from the
+    annotation (bool, int, float, str) with ``low``/``high`` or ``choices``."""
+    meta = {META: Key(check or _unchecked, doc, required, note),
+            BOUNDS: Bounds(low, high, choices)}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def _unchecked(v: Any) -> str | None:
+    raise DeclarationError("a key used before section() made its check")
+
+
+BOUNDS = "bounds"
 
 
 def derived(default: Any = "", *, factory: Callable[[], Any] | None = None) -> Any:
@@ -64,28 +79,34 @@ def derived(default: Any = "", *, factory: Callable[[], Any] | None = None) -> A
     return field(default=default, repr=False, metadata={DERIVED: True})
 
 
-def default_check(kind: type, low: float | None, high: float | None,
-                  choices: tuple[str, ...]) -> Check:
-    """The check a plain key of ``kind`` gets: a number in bounds, a flag, a string or a choice."""
-    if kind is bool:
+def plain_check(kind: str, bounds: Bounds) -> Check:
+    """The check a plain key annotated ``kind`` gets: a number in bounds, a flag, a string, a
+    choice."""
+    low, high = bounds.low, bounds.high
+    if kind == "bool":
         return flag
-    if kind is int and low is not None and high is not None:
+    if kind == "int" and low is not None and high is not None:
         return integer(int(low), int(high))
-    if kind in (int, float):
+    if kind == "float":
         return number(0 if low is None else low, high)
-    if kind is str:
-        return one_of(*choices) if choices else text
-    raise DeclarationError(f"no check for a {kind.__name__} key: give check=")
+    if kind == "str":
+        return one_of(*bounds.choices) if bounds.choices else text
+    raise DeclarationError(f"no check for a key annotated {kind!r}: give check= (an int needs "
+                           "low and high)")
 
 
 def section(name: str, header: str = "") -> Callable[[type], type]:
-    """Mark a frozen dataclass as the section ``name``; every field must be a key() or derived()."""
+    """Mark a frozen dataclass as the section ``name``; every field must be a key() or derived().
+    A key without its own check gets one from its annotation."""
 
     def mark(cls: type) -> type:
-        loose = [f.name for f in dataclasses.fields(cls)
-                 if META not in f.metadata and DERIVED not in f.metadata]
-        if loose:
-            raise DeclarationError(f"{cls.__name__}: {', '.join(loose)} declared without key()")
+        for f in dataclasses.fields(cls):
+            if META not in f.metadata and DERIVED not in f.metadata:
+                raise DeclarationError(f"{cls.__name__}.{f.name}: declared without key()")
+            k = f.metadata.get(META)
+            if k is not None and k.check is _unchecked:
+                check = plain_check(str(cls.__annotations__[f.name]), f.metadata[BOUNDS])
+                f.metadata = MappingProxyType({**f.metadata, META: dataclasses.replace(k, check=check)})
         cls.section_name = name                           # type: ignore[attr-defined]
         cls.section_header = header or f"[{name}]"        # type: ignore[attr-defined]
         return cls
