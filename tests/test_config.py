@@ -115,8 +115,8 @@ def test_misspelt_section_and_key_are_errors_naming_the_nearest_name(tmp_path):
     (GOOD + "[policy]\nshutdown_at_runtme_s = 60\n",
      ['siaga.toml: policy.shutdown_at_runtme_s: unknown key; did you mean "shutdown_at_runtime_s"?']),
     (GOOD + "[alerts]\n\"the colour\" = \"a\"\n",
-     ['siaga.toml: alerts."the colour": unknown key; known keys: language, min_room, quiet_repeat_s, '
-      'retry_max_s, urls_file']),
+     ['siaga.toml: alerts."the colour": unknown key; known keys: inbox_url, language, min_room, '
+      'quiet_repeat_s, retry_max_s, urls_file']),
 ])
 def test_unknown_names_are_errors(tmp_path, text, expected):
     (tmp_path / "mqtt.pw").write_text("pw")
