@@ -119,7 +119,9 @@ def keys(cls: type) -> tuple[Key, ...]:
     found = []
     for f in dataclasses.fields(cls):
         if META in f.metadata:
-            default = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+            default = f.default
+            if default is dataclasses.MISSING:
+                default = f.default_factory()   # type: ignore[misc]
             found.append(dataclasses.replace(f.metadata[META], name=f.name, default=default))
     return tuple(found)
 

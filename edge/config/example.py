@@ -23,6 +23,7 @@ from .declare import DeclarationError, Key, described, keys, problems, show
 from .pi import EdgeConfig, GpioConfig, HomeAssistantConfig, PolicyConfig, UpsConfig
 
 WIDTH = 98
+GENERATED = "Written from the declarations in edge/config/ (python -m edge.config.example --write)."
 
 
 @dataclass(frozen=True)
@@ -119,17 +120,23 @@ def render_docs() -> str:
     return "\n".join(lines)
 
 
-SIAGA_HEADER = """\
-/etc/siaga/siaga.toml: one meeting room's Pi. Read by `siaga edge`, `siaga dashboard`, `siaga check` and `siaga report`. After an edit: `sudo siaga check` and `sudo systemctl restart siaga-edge siaga-dashboard`.
-Every key is shown with its default unless the comment says otherwise. A wrong value, or a key or [section] Siaga does not know (a typo), stops the program with one message naming this file, the key and what is wrong.
-Files named by *_file keys are read relative to this file's directory (/etc/siaga).
-Written from the declarations in edge/config/ (python -m edge.config.example --write)."""
+SIAGA_HEADER = "\n".join((
+    "/etc/siaga/siaga.toml: one meeting room's Pi. Read by `siaga edge`, `siaga dashboard`, "
+    "`siaga check` and `siaga report`. After an edit: `sudo siaga check` and "
+    "`sudo systemctl restart siaga-edge siaga-dashboard`.",
+    "Every key is shown with its default unless the comment says otherwise. A wrong value, or a "
+    "key or [section] Siaga does not know (a typo), stops the program with one message naming "
+    "this file, the key and what is wrong.",
+    "Files named by *_file keys are read relative to this file's directory (/etc/siaga).",
+    GENERATED))
 
-AGENT_HEADER = """\
-agent.toml: the Siaga agent on one meeting PC (`siaga agent -c agent.toml`).
-Where it lives (docs/agent.md): Windows %LOCALAPPDATA%\\Siaga\\agent.toml, Linux ~/.config/siaga/agent.toml.
-Every key is shown with its default unless said otherwise. A wrong key or value stops the agent with one message naming the file, the key and what is wrong.
-Written from the declarations in edge/config/ (python -m edge.config.example --write)."""
+AGENT_HEADER = "\n".join((
+    "agent.toml: the Siaga agent on one meeting PC (`siaga agent -c agent.toml`).",
+    "Where it lives (docs/agent.md): Windows %LOCALAPPDATA%\\Siaga\\agent.toml, "
+    "Linux ~/.config/siaga/agent.toml.",
+    "Every key is shown with its default unless said otherwise. A wrong key or value stops the "
+    "agent with one message naming the file, the key and what is wrong.",
+    GENERATED))
 
 SIAGA_TOML = ExampleFile(
     "firmware_config/siaga/siaga.toml", "siaga.toml (the Pi: edge, dashboard, check, report)",
