@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.signing import BadKey, read_key
+from ..signing import BadKey, read_key
 
 from .common import MqttConfig, SiteConfig, read_common
 from .declare import derived, host, identifier, key, names, section

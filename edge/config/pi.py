@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.signing import BadKey, read_keys
+from ..signing import BadKey, read_keys
 
 from .common import MqttConfig, SiteConfig, read_common
 from .dashboard import AlertsConfig, DashboardConfig, read_dashboard
