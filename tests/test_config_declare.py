@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge import config as cfg
-from edge.config.declare import DeclarationError, key, keys, problems, section
+from edge.config.declare import DeclarationError, header_of, key, keys, problems, section
 from edge.config.example import DOCS, EXAMPLES, ExampleFile, Part, generated, render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,13 +34,13 @@ def shown_keys(text: str) -> set[tuple[str, str]]:
         header = HEADER.match(line)
         if header:
             where = header[1]
-        elif where and KEY_LINE.match(line):
-            found.add((where, KEY_LINE.match(line)[1]))
+        elif where and (shown := KEY_LINE.match(line)):
+            found.add((where, shown[1]))
     return found
 
 
 def declared(example: ExampleFile) -> set[tuple[str, str]]:
-    return {(part.cls.section_header.strip("[]"), k.name) for part in example.parts
+    return {(header_of(part.cls).strip("[]"), k.name) for part in example.parts
             for k in keys(part.cls)}
 
 

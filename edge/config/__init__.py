@@ -22,17 +22,16 @@ from .common import MqttConfig, SiteConfig
 from .dashboard import AlertsConfig, DashboardConfig, group_problem
 from .declare import (ID_PATTERN, MEMBER_PATTERN, Check, DeclarationError, Key, flag, host,
                       identifier, integer, key, keys, list_of, names, number, one_of, pins,
-                      schema, sites_filter, table, text, time_zone, topic_prefix)
+                      schema, section_name, sites_filter, table, text, time_zone, topic_prefix)
 from .pi import (SIAGA_FILE, Config, EdgeConfig, GpioConfig, HomeAssistantConfig, PolicyConfig,
                  UpsConfig, load_config)
 from .reader import BadPath, ConfigError, key_name, nearest
 
 # key name -> check, per section (the name the file uses: "ups" for [[ups]], "obs" for [agent.obs])
-SECTION_TYPES: dict[str, type] = {cls.section_name: cls   # type: ignore[attr-defined]
-                                  for cls in (*SIAGA_FILE, *AGENT_FILE, ObsConfig)}
+SECTION_TYPES: dict[str, type] = {section_name(cls): cls for cls in (*SIAGA_FILE, *AGENT_FILE, ObsConfig)}
 SCHEMA: dict[str, dict[str, Check]] = {name: schema(cls) for name, cls in SECTION_TYPES.items()}
-SIAGA_SECTIONS = tuple(cls.section_name for cls in SIAGA_FILE)   # type: ignore[attr-defined]
-AGENT_SECTIONS = tuple(cls.section_name for cls in AGENT_FILE)   # type: ignore[attr-defined]
+SIAGA_SECTIONS = tuple(section_name(cls) for cls in SIAGA_FILE)
+AGENT_SECTIONS = tuple(section_name(cls) for cls in AGENT_FILE)
 SUBTABLES = {"agent": ("obs",)}   # tables inside a section, read by their own reader
 
 __all__ = [

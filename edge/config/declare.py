@@ -17,13 +17,14 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 # A group's member (CONTRACT §5.6): a site id, or an id prefix ending in "*" ("kominfo-*").
 MEMBER_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}|[a-z0-9][a-z0-9-]{0,61}\*")
 
 Check = Callable[[Any], str | None]
+C = TypeVar("C", bound=type)
 META = "siaga"          # the field metadata entry that makes a field a key
 DERIVED = "derived"     # ... or a value the reader fills in (a password read from its file)
 
@@ -95,11 +96,11 @@ def plain_check(kind: str, bounds: Bounds) -> Check:
                            "low and high)")
 
 
-def section(name: str, header: str = "") -> Callable[[type], type]:
+def section(name: str, header: str = "") -> Callable[[C], C]:
     """Mark a frozen dataclass as the section ``name``; every field must be a key() or derived().
     A key without its own check gets one from its annotation."""
 
-    def mark(cls: type) -> type:
+    def mark(cls: C) -> C:
         for f in dataclasses.fields(cls):
             if META not in f.metadata and DERIVED not in f.metadata:
                 raise DeclarationError(f"{cls.__name__}.{f.name}: declared without key()")
@@ -107,11 +108,23 @@ def section(name: str, header: str = "") -> Callable[[type], type]:
             if k is not None and k.check is _unchecked:
                 check = plain_check(str(cls.__annotations__[f.name]), f.metadata[BOUNDS])
                 f.metadata = MappingProxyType({**f.metadata, META: dataclasses.replace(k, check=check)})
-        cls.section_name = name                           # type: ignore[attr-defined]
-        cls.section_header = header or f"[{name}]"        # type: ignore[attr-defined]
+        setattr(cls, SECTION, (name, header or f"[{name}]"))
         return cls
 
     return mark
+
+
+SECTION = "__siaga_section__"
+
+
+def section_name(cls: type) -> str:
+    """The name of section class ``cls`` in the file ("ups", "obs")."""
+    return str(getattr(cls, SECTION)[0])
+
+
+def header_of(cls: type) -> str:
+    """How the file opens section class ``cls``: "[policy]", "[[ups]]", "[agent.obs]"."""
+    return str(getattr(cls, SECTION)[1])
 
 
 def keys(cls: type) -> tuple[Key, ...]:
@@ -119,9 +132,9 @@ def keys(cls: type) -> tuple[Key, ...]:
     found = []
     for f in dataclasses.fields(cls):
         if META in f.metadata:
-            default = f.default
+            default: Any = f.default
             if default is dataclasses.MISSING:
-                default = f.default_factory()   # type: ignore[misc]
+                default = f.default_factory()   # type: ignore[misc,operator]
             found.append(dataclasses.replace(f.metadata[META], name=f.name, default=default))
     return tuple(found)
 

@@ -19,7 +19,7 @@ from typing import Any
 from .agent import AgentSection, ObsConfig
 from .common import MqttConfig, SiteConfig
 from .dashboard import AlertsConfig, DashboardConfig
-from .declare import DeclarationError, Key, described, keys, problems, show
+from .declare import DeclarationError, Key, described, header_of, keys, problems, show
 from .pi import EdgeConfig, GpioConfig, HomeAssistantConfig, PolicyConfig, UpsConfig
 
 WIDTH = 98
@@ -74,7 +74,7 @@ def key_lines(k: Key, part: Part) -> list[str]:
 def render_part(part: Part) -> list[str]:
     """One section: its intro, header and keys."""
     lines = [""] + (comment(part.intro) if part.intro else [])
-    lines.append(("# " if part.commented else "") + part.cls.section_header)
+    lines.append(("# " if part.commented else "") + header_of(part.cls))
     for k in keys(part.cls):
         lines += key_lines(k, part)
     return lines + ([part.after] if part.after else [])
@@ -95,7 +95,7 @@ def docs_table(example: ExampleFile) -> list[str]:
     """The docs' table of one file's keys."""
     lines = [f"## {example.title}", "", "| key | default | value | what it is |", "|---|---|---|---|"]
     for part in example.parts:
-        name = part.cls.section_header.strip("[]")
+        name = header_of(part.cls).strip("[]")
         for k in keys(part.cls):
             default = "required" if k.required else f"`{show(k.default)}`"
             lines.append(f"| `{name}.{k.name}` | {default} | {cell(described(k.check))} | "

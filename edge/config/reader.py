@@ -12,7 +12,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .declare import schema
+from .declare import header_of, schema, section_name
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class Reader:
     """Reads sections of one parsed file, collecting every problem before raising."""
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
-        self.path, self.data, self.errors = path, data, []
+        self.path, self.data = path, data
+        self.errors: list[str] = []
 
     def error(self, key: str, message: str, value: Any = None, show: bool = True) -> None:
         """Note one problem: 'FILE: section.key: what is wrong, got X'."""
@@ -44,7 +45,7 @@ class Reader:
     def section(self, cls: type[T], table: Any = None, where: str = "",
                 subtables: Collection[str] = ()) -> T:
         """Build section class ``cls`` from ``table`` (default: the file's table of its name)."""
-        name = cls.section_name   # type: ignore[attr-defined]
+        name = section_name(cls)
         where = where or name
         table = self.data.get(name, {}) if table is None else table
         if not isinstance(table, dict):
@@ -71,20 +72,20 @@ class Reader:
 
     def sections(self, known: Collection[type]) -> None:
         """Every top-level name of the file is a section of ``known``; a misspelt one is an error."""
-        by_name = {cls.section_name: cls for cls in known}   # type: ignore[attr-defined]
+        by_name = {section_name(cls): cls for cls in known}
         for name in self.data:
             if name in by_name:
                 continue
             near = nearest(name, by_name)
             owners = [cls for cls in known if name in schema(cls)]
             if near:
-                problem = f"unknown section; did you mean {by_name[near].section_header}?"
+                problem = f"unknown section; did you mean {header_of(by_name[near])}?"
             elif owners:   # `id = ...` above every [section]: it belongs inside one
                 problem = "outside any section; it belongs under " + \
-                    " or ".join(cls.section_header for cls in owners)
+                    " or ".join(header_of(cls) for cls in owners)
             else:
                 problem = "unknown section; known sections: " + \
-                    ", ".join(cls.section_header for cls in known)
+                    ", ".join(header_of(cls) for cls in known)
             self.error(key_name("", name), problem, show=False)
 
     def secret(self, key: str, file_name: str) -> str:
