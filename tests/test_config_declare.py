@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from edge import config as cfg
-from edge.config.declare import DeclarationError, header_of, key, keys, problems, section
-from edge.config.example import DOCS, EXAMPLES, ExampleFile, Part, generated, render
+from protocol import config as cfg
+from protocol.config.declare import DeclarationError, header_of, key, keys, problems, section
+from protocol.config.example import DOCS, EXAMPLES, ExampleFile, Part, generated, render
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = re.compile(r"^(?:# )?\[\[?([\w.]+)\]\]?$")
@@ -24,7 +24,7 @@ KEY_LINE = re.compile(r'^(?:# )?(\w+) = (".*"|\[.*\]|\{.*\}|-?[\d.]+|true|false)
 def test_the_shipped_file_is_the_generated_one(path: str) -> None:
     """firmware_config's examples and docs/configuration.md say what the declarations say."""
     shipped = (REPO / path).read_text(encoding="utf-8")
-    assert shipped == generated()[path], f"{path} is stale: python -m edge.config.example --write"
+    assert shipped == generated()[path], f"{path} is stale: python -m protocol.config.example --write"
 
 
 def shown_keys(text: str) -> set[tuple[str, str]]:
@@ -121,23 +121,23 @@ def test_a_bound_declared_once_is_the_error_the_user_reads(tmp_path: Path) -> No
 
 def test_the_agents_config_imports_nothing_the_pc_lacks() -> None:
     """The PC has the standard library and the shared protocol, nothing of the Pi or dashboard."""
-    code = ("import sys; before = set(sys.modules); import edge.config.agent; "
+    code = ("import sys; before = set(sys.modules); import protocol.config.agent; "
             "print('\\n'.join(sorted(set(sys.modules) - before)))")
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                             text=True, cwd=REPO).stdout.split()
     outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names
                and not m.startswith("_sysconfigdata")]   # the stdlib's, named by platform
-    assert "edge.config.agent" in outside
-    assert [m for m in outside if m not in ("edge", "protocol") and
+    assert "protocol.config.agent" in outside
+    assert [m for m in outside if m != "protocol" and
             not m.startswith(PROTOCOL)] == [], loaded
 
 
-# The shared protocol, installed on the PC too (edge.config, .signing, .messages -> protocol/).
-PROTOCOL = ("edge.config.", "edge.config", "edge.signing", "edge.messages", "protocol.")
+# The shared protocol, installed on the PC too.
+PROTOCOL = ("protocol.config", "protocol.signing", "protocol.messages")
 
 
 def test_the_writer_says_which_file_is_stale(tmp_path: Path, capsys) -> None:
-    from edge.config.example import main
+    from protocol.config.example import main
     (tmp_path / "docs").mkdir()
     (tmp_path / "firmware_config" / "siaga").mkdir(parents=True)
     assert main(["--root", str(tmp_path)]) == 1
