@@ -105,7 +105,7 @@ def docs_table(example: ExampleFile) -> list[str]:
 
 def cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("*", "\\*").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_docs() -> str:
