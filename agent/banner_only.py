@@ -18,7 +18,7 @@ from agent.banner import Banner
 from agent.commands import HandledIds, judge
 from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
 from protocol.config import AgentConfig
-from protocol.messages import PcCommand, Topics
+from protocol.messages import PcCommand, PcCommandKind, Topics
 from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
@@ -77,11 +77,11 @@ class BannerOnly:
 
     def _show(self, cmd: PcCommand) -> None:
         now = self.clock()
-        if cmd.kind == "shutdown":
+        if cmd.kind == PcCommandKind.SHUTDOWN:
             if now < self._countdown_until:
                 return
             self._countdown_until = now + shutdown_grace_s(self.config.agent, cmd)
-        elif cmd.kind == "cancel":
+        elif cmd.kind == PcCommandKind.CANCEL:
             self._countdown_until = 0.0
         self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
                                       self.restored_close_s))

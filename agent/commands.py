@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Container
 
-from protocol.messages import MAX_PAYLOAD_BYTES, Ack, BadMessage, PcCommand, decode
+from protocol.messages import Ack, AckCode, BadMessage, MAX_PAYLOAD_BYTES, PcCommand, decode
 from protocol.signing import why_not_signed
 
 logger = logging.getLogger(__name__)
@@ -55,22 +55,34 @@ def judge(raw: bytes, now: float, handled: Container[str], key: bytes = b"",
     except BadMessage as exc:
         reason = str(exc)
         loose = _loose_id_kind(raw)
-        ack = Ack(loose[0], loose[1], False, now, f"rejected: {reason}"[:300]) if loose else None
-        return Verdict(False, None, ack, f"malformed command: {reason}")
+        ack = Ack(id=loose[0], kind=loose[1], ok=False, ts=now,
+                  detail=f"rejected: {reason}"[:300], code=AckCode.REJECTED,
+                  args={"reason": reason[:300]}) if loose else None
+        return Verdict(act=False, ack=ack, reason=f"malformed command: {reason}")
     if not cmd.id or len(cmd.id) > MAX_ID_CHARS:
-        return Verdict(False, None, None, f"malformed command: id must have 1 to {MAX_ID_CHARS} characters")
+        return Verdict(act=False,
+                       reason=f"malformed command: id must have 1 to {MAX_ID_CHARS} characters")
     if key and (unsigned := why_not_signed(json.loads(raw), key)):
-        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, False, now, f"refused: {unsigned}"),
-                       f"{cmd.kind} command {cmd.id} refused: {unsigned}")
+        return Verdict(act=False, command=cmd,
+                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=False, ts=now,
+                               detail=f"refused: {unsigned}", code=AckCode.REFUSED,
+                               args={"reason": unsigned}),
+                       reason=f"{cmd.kind} command {cmd.id} refused: {unsigned}")
     if cmd.id in handled:
-        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, True, now, "already handled"),
-                       f"{cmd.kind} command {cmd.id} already handled: acked again, not acted on")
+        return Verdict(act=False, command=cmd,
+                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=True, ts=now, detail="already handled",
+                               code=AckCode.ALREADY_HANDLED),
+                       reason=f"{cmd.kind} command {cmd.id} already handled: acked again, "
+                              "not acted on")
     if cmd.expires <= cmd.ts if broker_fresh else cmd.expires < now:
         skew = f" (sent at {cmd.ts:.0f}, our clock says {now:.0f}: do the clocks differ?)" \
             if abs(now - cmd.ts) > CLOCK_SKEW_WARN_S else ""
-        return Verdict(False, cmd, Ack(cmd.id, cmd.kind, False, now, "expired"),
-                       f"{cmd.kind} command {cmd.id} expired {now - cmd.expires:.0f} s ago{skew}")
-    return Verdict(True, cmd, Ack(cmd.id, cmd.kind, True, now))
+        return Verdict(act=False, command=cmd,
+                       ack=Ack(id=cmd.id, kind=cmd.kind, ok=False, ts=now, detail="expired",
+                               code=AckCode.EXPIRED),
+                       reason=f"{cmd.kind} command {cmd.id} expired "
+                              f"{now - cmd.expires:.0f} s ago{skew}")
+    return Verdict(act=True, command=cmd, ack=Ack(id=cmd.id, kind=cmd.kind, ok=True, ts=now))
 
 
 def _loose_id_kind(raw: bytes) -> tuple[str, str] | None:

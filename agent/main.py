@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from agent.actions import Actions
 from agent.banner import Banner
@@ -31,13 +31,16 @@ from agent.telemetry import Telemetry
 from agent.texts import banner_view
 from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
 from protocol.config import AgentConfig, ConfigError, load_agent_config
-from protocol.messages import Ack, PcCommand, Topics, to_json
+from protocol.messages import Ack, AckCode, PcCommand, PcCommandKind, Topics, to_json
 from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
 
 BROKER_WARN_AFTER_S = 10.0
 RESUME_MIN_S = 10.0        # a shutdown resumed after a restart waits this at least (for a cancel)
+# What Actions.wrapup answers when it starts nothing: the ack's code for it.
+WRAPUP_NOT_STARTED = {"no wrapup_command configured": AckCode.NO_WRAPUP_COMMAND,
+                      "wrap-up already running": AckCode.WRAPUP_RUNNING}
 
 
 def state_path(config: AgentConfig) -> Path:
@@ -148,10 +151,11 @@ class Agent:
                        verdict.reason)
             return
         cmd = verdict.command
-        if cmd.kind == "wrapup" and self.config.agent.obs is not None:
+        if cmd.kind == PcCommandKind.WRAPUP and self.config.agent.obs is not None:
             self._ack_later.add(cmd.id)
         else:
-            self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
+            detail, code, args = self._plan(cmd)
+            self._ack(dataclasses.replace(verdict.ack, detail=detail, code=code, args=args))
         self.handled.add(cmd.id, cmd.expires, now, save=False)   # the file is written by the worker
         logger.info("command %s received (id %s)", cmd.kind, cmd.id)
         self._inbox.put(cmd)
@@ -159,20 +163,27 @@ class Agent:
     def _ack(self, ack: Ack) -> None:
         self.link.publish(self.topic("ack"), to_json(ack))
 
-    def _plan(self, cmd: PcCommand) -> str:
-        """What the agent is about to do, in a few words for the ack's ``detail``."""
-        banner = "banner" if self.banner.available else \
-            ("no display" if self.banner.enabled else "banner off") + ": logged only"
-        if cmd.kind == "shutdown":
+    def _plan(self, cmd: PcCommand) -> tuple[str, AckCode, dict[str, Any]]:
+        """What the agent is about to do: (the ack's ``detail`` in a few words, its code, the
+        code's arguments)."""
+        if cmd.kind == PcCommandKind.SHUTDOWN:
             if self.actions.shutdown_pending:
-                return "shutdown already pending"
-            return f"shutdown in {self.grace_s(cmd):g} s"
-        if cmd.kind == "wrapup":
-            return "wrap-up command started" if self.config.agent.wrapup_command else \
-                "no wrapup_command configured"
-        if cmd.kind == "cancel":
-            return "shutdown cancelled" if self.actions.shutdown_pending else "nothing to cancel"
-        return banner
+                return "shutdown already pending", AckCode.SHUTDOWN_PENDING, {}
+            grace = self.grace_s(cmd)
+            return f"shutdown in {grace:g} s", AckCode.SHUTDOWN_IN, {"seconds": grace}
+        if cmd.kind == PcCommandKind.WRAPUP:
+            if self.config.agent.wrapup_command:
+                return "wrap-up command started", AckCode.WRAPUP_STARTED, {}
+            return "no wrapup_command configured", AckCode.NO_WRAPUP_COMMAND, {}
+        if cmd.kind == PcCommandKind.CANCEL:
+            if self.actions.shutdown_pending:
+                return "shutdown cancelled", AckCode.SHUTDOWN_CANCELLED, {}
+            return "nothing to cancel", AckCode.NOTHING_TO_CANCEL, {}
+        if self.banner.available:
+            return "banner", AckCode.BANNER, {}
+        if self.banner.enabled:
+            return "no display: logged only", AckCode.NO_DISPLAY_LOGGED, {}
+        return "banner off: logged only", AckCode.BANNER_OFF_LOGGED, {}
 
     def grace_s(self, cmd: PcCommand) -> float:
         """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
@@ -191,7 +202,7 @@ class Agent:
                 logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
 
     def _act(self, cmd: PcCommand) -> None:
-        if cmd.kind == "shutdown":
+        if cmd.kind == PcCommandKind.SHUTDOWN:
             if self.actions.shutdown_requested:
                 return
             grace = self.grace_s(cmd)
@@ -199,9 +210,9 @@ class Agent:
             self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
                                        "until": max(cmd.expires, now + grace)})
             self.actions.shutdown(grace)
-        elif cmd.kind == "wrapup":
+        elif cmd.kind == PcCommandKind.WRAPUP:
             self._wrapup(cmd)
-        elif cmd.kind == "cancel":
+        elif cmd.kind == PcCommandKind.CANCEL:
             self.actions.cancel()
             self.handled.set_shutdown(None)
         self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
@@ -213,13 +224,15 @@ class Agent:
             self.actions.wrapup()
             return
 
-        def ack(ok: bool, detail: str) -> None:
+        def ack(ok: bool, detail: str, code: str, args: dict[str, Any]) -> None:
             self._ack_later.discard(cmd.id)
-            self._ack(Ack(cmd.id, cmd.kind, ok, self.clock(), detail))
+            self._ack(Ack(id=cmd.id, kind=cmd.kind, ok=ok, ts=self.clock(), detail=detail,
+                          code=code, args=args))
 
-        started = self.actions.wrapup(on_obs=lambda result: ack(result.ok, result.detail))
+        started = self.actions.wrapup(
+            on_obs=lambda result: ack(result.ok, result.detail, result.code, result.args))
         if started != "wrap-up started":
-            ack(True, started)
+            ack(True, started, WRAPUP_NOT_STARTED.get(started, ""), {})
 
     def _resume_shutdown(self) -> None:
         """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
@@ -241,7 +254,7 @@ class Agent:
         grace = max(at - now, RESUME_MIN_S)
         logger.warning("shutdown %s was waiting out its grace when the agent stopped; going on", cid)
         self.actions.shutdown(grace)
-        cmd = PcCommand(id=cid, ts=since, expires=until, kind="shutdown")
+        cmd = PcCommand(id=cid, ts=since, expires=until, kind=PcCommandKind.SHUTDOWN.value)
         self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
 
 

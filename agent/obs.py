@@ -19,6 +19,8 @@ from typing import Any
 import simpleobsws
 
 from protocol.config import ObsConfig
+from protocol.messages import AckCode
+from protocol.texts import ack_sentence, size_parts
 
 logger = logging.getLogger(__name__)
 
@@ -27,28 +29,12 @@ SUBSCRIBE_OUTPUTS = 1 << 6        # obs-websocket EventSubscription.Outputs: rec
 CLOSE_AUTH_FAILED = 4009          # obs-websocket WebSocketCloseCode.AuthenticationFailed
 CLOSE_WAIT_S = 2.0                # a frozen OBS never answers the closing handshake: do not wait
 
-# The PC's own words for the wrap-up ack (CONTRACT §5.4); a separate block for the PC catalogue.
-REASONS: dict[str, dict[str, str]] = {
-    "id": {
-        "not_running": "OBS tidak berjalan: tidak ada jawaban di {where}; rekaman tidak dihentikan",
-        "not_websocket": "OBS di {where} tidak menjawab sebagai obs-websocket 5 ({error})",
-        "password": "OBS menolak kata sandi obs-websocket (agent.obs.password_file); "
-                    "rekaman tidak dihentikan",
-        "no_answer": "OBS di {where} tidak menjawab dalam {seconds} detik; rekaman tidak dihentikan",
-        "timeout": "OBS tidak melaporkan berkas rekaman tersimpan dalam {seconds} detik",
-        "refused": "OBS menolak {request}: {comment}",
-        "not_recording": "OBS tidak sedang merekam: tidak ada rekaman untuk disimpan",
-    },
-    "en": {
-        "not_running": "OBS is not running: no answer on {where}; the recording was not stopped",
-        "not_websocket": "OBS on {where} does not answer as obs-websocket 5 ({error})",
-        "password": "OBS refused the obs-websocket password (agent.obs.password_file); "
-                    "the recording was not stopped",
-        "no_answer": "OBS on {where} did not answer within {seconds} s; the recording was not stopped",
-        "timeout": "OBS did not report the recording file written within {seconds} s",
-        "refused": "OBS refused {request}: {comment}",
-        "not_recording": "OBS was not recording: nothing to save",
-    },
+# Why OBS could not save: the ack's code (its sentence is in protocol/texts.py ACK_TEXTS).
+CODES: dict[str, AckCode] = {
+    "not_running": AckCode.OBS_UNREACHABLE, "not_websocket": AckCode.OBS_NOT_WEBSOCKET,
+    "password": AckCode.OBS_PASSWORD, "no_answer": AckCode.OBS_NO_ANSWER,
+    "timeout": AckCode.OBS_TIMEOUT, "refused": AckCode.OBS_REFUSED,
+    "not_recording": AckCode.OBS_NOT_RECORDING,
 }
 
 
@@ -62,25 +48,22 @@ class ObsFailed(Exception):
 
 @dataclass(frozen=True)
 class ObsResult:
-    """How the wrap-up went: ``detail`` is the ack's one line."""
+    """How the wrap-up went: ``detail`` is the ack's one line, ``code`` and ``args`` the same
+    for the dashboard to write in its own language."""
 
     ok: bool
     detail: str
     path: str = ""
     size: int | None = None
     stream_stopped: bool = field(default=False, compare=False)
+    code: str = ""
+    args: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def format_size(size: int) -> str:
     """'1.2 GB', '850 MB', '12 KB': decimal units, one decimal place below 10."""
-    value, unit = float(size), "B"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            break
-        value /= 1000
-    if unit == "B":
-        return f"{size} B"
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    value, digits, unit = size_parts(size)
+    return f"{size} B" if unit == "B" else f"{value:.{digits}f} {unit}"
 
 
 def saved_detail(path: str, size: int | None) -> str:
@@ -90,7 +73,14 @@ def saved_detail(path: str, size: int | None) -> str:
 
 def reason(language: str, key: str, **values: Any) -> str:
     """One failure reason in the agent's language ("id" unless "en")."""
-    return REASONS["en" if language == "en" else "id"][key].format(**values)
+    return ack_sentence(CODES[key], language, **values) or key
+
+
+def failure(language: str, key: str, **values: Any) -> ObsResult:
+    """The result of a wrap-up that did not save: the reason in words, and as a code."""
+    args = {k: str(v) for k, v in values.items() if k != "streamed"}
+    return ObsResult(ok=key == "not_recording", detail=reason(language, key, **args),
+                     stream_stopped=bool(values.get("streamed")), code=CODES[key], args=args)
 
 
 def stop_recording(config: ObsConfig, language: str = "id") -> ObsResult:
@@ -98,21 +88,22 @@ def stop_recording(config: ObsConfig, language: str = "id") -> ObsResult:
     try:
         path, streamed = asyncio.run(asyncio.wait_for(_stop(config), config.timeout_s + 5))
     except ObsFailed as exc:
-        detail = reason(language, exc.key, **exc.values)
-        ok = exc.key == "not_recording"
-        logger.log(logging.INFO if ok else logging.ERROR, "OBS wrap-up: %s", detail)
-        return ObsResult(ok, detail, stream_stopped=bool(exc.values.get("streamed")))
+        result = failure(language, exc.key, **exc.values)
+        logger.log(logging.INFO if result.ok else logging.ERROR, "OBS wrap-up: %s", result.detail)
+        return result
     except TimeoutError:
-        detail = reason(language, "timeout", seconds=f"{config.timeout_s:g}")
-        logger.error("OBS wrap-up: %s", detail)
-        return ObsResult(False, detail)
+        result = failure(language, "timeout", seconds=f"{config.timeout_s:g}")
+        logger.error("OBS wrap-up: %s", result.detail)
+        return result
     except Exception as exc:  # noqa: BLE001 - the ack must say something, the agent must live on
         logger.exception("OBS wrap-up failed")
-        return ObsResult(False, reason(language, "not_websocket", where=_where(config), error=exc))
+        return failure(language, "not_websocket", where=_where(config), error=exc)
     size = _size(path)
     logger.info("OBS wrap-up: recording saved to %s (%s bytes)%s", path, size,
                 "; stream stopped" if streamed else "")
-    return ObsResult(True, saved_detail(path, size), path, size, streamed)
+    return ObsResult(ok=True, detail=saved_detail(path, size), path=path, size=size,
+                     stream_stopped=streamed, code=AckCode.SAVED.value,
+                     args={"file": path, "size_bytes": size})
 
 
 def _where(config: ObsConfig) -> str:

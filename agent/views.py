@@ -6,7 +6,7 @@ from typing import Any
 
 from agent.texts import banner_view
 from protocol.config import AgentSection
-from protocol.messages import PcCommand
+from protocol.messages import PcCommand, PcCommandKind
 
 RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after this long
 TEST_CLOSE_S = 60.0        # and a test banner after this long
@@ -20,10 +20,10 @@ def shutdown_grace_s(section: AgentSection, cmd: PcCommand) -> float:
 def command_view(cmd: PcCommand, language: str, section: AgentSection,
                  restored_close_s: float = RESTORED_CLOSE_S) -> dict[str, Any]:
     """The banner for ``cmd``: a countdown for a shutdown, self-closing for cancel and test."""
-    if cmd.kind == "shutdown":
+    if cmd.kind == PcCommandKind.SHUTDOWN:
         return banner_view(cmd, language, countdown_s=shutdown_grace_s(section, cmd))
-    if cmd.kind == "cancel":
+    if cmd.kind == PcCommandKind.CANCEL:
         return banner_view(cmd, language, close_after_s=restored_close_s)
-    if cmd.kind == "test":
+    if cmd.kind == PcCommandKind.TEST:
         return banner_view(cmd, language, close_after_s=TEST_CLOSE_S)
     return banner_view(cmd, language)

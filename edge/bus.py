@@ -12,8 +12,9 @@ from typing import Any, Callable, Container
 from edge.clock import wall
 from edge.room import PcReport
 from protocol.config import Config
-from protocol.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
-                               StateSnapshot, Topics, decode, parse_topic, to_json)
+from protocol.messages import (AVAILABILITY, Ack, AgentStatus, Availability, BadMessage,
+                               EdgeCommand, EdgeCommandKind, JournalEvent, PcCommand, StateSnapshot,
+                               Topics, decode, parse_topic, to_json)
 from protocol.mqtt import MqttLink
 from protocol.signing import command_payload
 
@@ -52,14 +53,14 @@ def decode_incoming(topics: Topics, topic: str, payload: bytes, retained: bool,
         return None  # not this room's PC: keeping it would let anyone grow our memory
     if leaf == "availability":
         text = payload.decode("utf-8", "replace").strip()
-        if text not in ("online", "offline"):
+        if text not in AVAILABILITY:
             raise BadMessage(f"availability must be online or offline, got {text[:20]!r}")
-        return Incoming("availability", pc, text == "online")
+        return Incoming("availability", pc, text == Availability.ONLINE)
     if leaf == "status":
         status = decode(AgentStatus, payload)
         if status.pc != pc:
             raise BadMessage(f"status of {status.pc!r} on the topic of {pc!r}")
-        return Incoming("status", pc, status, retained)
+        return Incoming(what="status", pc=pc, message=status, retained=retained)
     if leaf == "ack":
         return Incoming("ack", pc, decode(Ack, payload))
     return None  # our own command topic, echoed back: not for us
@@ -124,7 +125,7 @@ class EdgeBus:
                 self._acks.append((m.pc, m.message))
             elif m.what == "command" and m.message.id not in self._seen:
                 self._seen = (self._seen + [m.message.id])[-SEEN_IDS:]
-                if m.message.kind == "replay":
+                if m.message.kind == EdgeCommandKind.REPLAY:
                     if self.on_replay is not None:
                         self.on_replay(m.message)
                 else:

@@ -33,7 +33,7 @@ from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
 from protocol.config import Config, load_config
-from protocol.messages import to_dict
+from protocol.messages import EdgeCommandKind, EventKind, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
-        inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic())
+        inputs = Inputs(now=wall(), ups=tuple(readings), pcs=pcs, acks=acks, commands=commands,
+                        button=pressed, mono=time.monotonic())
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)
@@ -128,15 +128,15 @@ class Edge:
 
     async def act(self, kind: str, now: float) -> None:
         """Edge commands that need I/O: the LED test and the UPS self-test."""
-        if kind == "test_indicator":
+        if kind == EdgeCommandKind.TEST_INDICATOR:
             self.indicator.test_pattern()
             return
         for reader, ups in zip(self.readers, self.config.ups):
             try:
                 answer = await reader.instant_command(SELFTEST_COMMAND)
-                self.record("ups_selftest", {"ups": ups.name, "ok": True, "detail": answer}, now)
+                self.record(EventKind.UPS_SELFTEST, {"ups": ups.name, "ok": True, "detail": answer}, now)
             except UpsCommandError as exc:
-                self.record("ups_selftest", {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
+                self.record(EventKind.UPS_SELFTEST, {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
 
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""

@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from protocol.config import Config
-from protocol.messages import Topics
+from protocol.messages import Availability, Topics
 from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ def discovery_configs(config: Config) -> dict[str, dict[str, Any]]:
     for (component, key), part in entities(config).items():
         payload = {**part, "unique_id": f"{node}_{key}", "object_id": f"{node}_{key}",
                    "device": device, "availability_topic": topics.edge("availability"),
-                   "payload_available": "online", "payload_not_available": "offline"}
+                   "payload_available": Availability.ONLINE.value,
+                   "payload_not_available": Availability.OFFLINE.value}
         payload["state_topic"] = topics.edge("state")
         out[topic(config, component, key)] = payload
     button = {"name": "Silence buzzer", "unique_id": f"{node}_silence",

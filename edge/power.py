@@ -118,8 +118,9 @@ def judge(r: UpsReading, charge_at_ob_ol: float | None, fsd_liar: bool = False) 
                    and r.charge_pct < charge_at_ob_ol)
         ob = falling
     fsd = "FSD" in flags
-    return Verdict(r.name, ob, ob and "LB" in flags, ob and fsd and not fsd_liar, fsd and not ob,
-                   believable_runtime(r.runtime_s))
+    return Verdict(name=r.name, on_battery=ob, low_battery=ob and "LB" in flags,
+                   forced=ob and fsd and not fsd_liar, fsd_on_mains=fsd and not ob,
+                   runtime_s=believable_runtime(r.runtime_s))
 
 
 def ob_ol_charges(readings: tuple[UpsReading, ...], before: dict[str, float]) -> dict[str, float]:

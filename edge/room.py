@@ -19,8 +19,9 @@ from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, esti
                         last_runtimes, ob_ol_charges, power as _power)
 from edge.stages import Outage, advance, make_command, track_outage
 from protocol.config import PolicyConfig
-from protocol.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
-from protocol.messages import Ack, EdgeCommand, EventKind, PcCommand, Room
+from protocol.looks import Buzz, LOOKS, Led, PC_OFF, Pattern
+from protocol.messages import (Ack, EdgeCommand, EdgeCommandKind, EventKind, PcCommand,
+                               PcCommandKind, Room)
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
            "Effects", "Sent", "Outage", "step", "make_command", "verdicts_of", "Led", "Pattern",
@@ -28,6 +29,10 @@ __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState"
 
 
 RESTORED_BEEP_S = 3.0
+# Edge commands the daemon carries out itself (they need I/O: the LED, NUT).
+DAEMON_ACTIONS = (EdgeCommandKind.TEST_INDICATOR, EdgeCommandKind.UPS_SELFTEST)
+# PC commands that outlive the outage they belong to: power is back, the PC must still hear.
+AFTER_OUTAGE = (PcCommandKind.CANCEL, PcCommandKind.TEST)
 # The looks (LED, pattern, buzzer) are in protocol/looks.py, shared with the dashboard's page.
 LOOK = {room: LOOKS[room.value] for room in Room}
 PCS_OFF_LOOK = LOOKS[PC_OFF]
@@ -67,7 +72,7 @@ class RoomState:
     """What the core remembers between ticks."""
 
     started: float                            # when the edge started, monotonic (PC grace)
-    room: str = Room.READY
+    room: Room = Room.READY
     since: float = 0.0                        # wall clock, for people
     reasons: tuple[str, ...] = ()
     outage: Outage | None = None
@@ -134,22 +139,27 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
         outage = advance(outage, power, inp.now, inp.clock, rules, pcs, acked_off, events, sends)
     for cmd in inp.commands:
         events.append((EventKind.COMMAND, {"kind": cmd.kind, "id": cmd.id, "by": cmd.by}))
-        if cmd.kind == "test_notice":
+        if cmd.kind == EdgeCommandKind.TEST_NOTICE:
             for pc in rules.expected_pcs:
-                sends.append((pc, make_command("test", pc, inp.now, inp.now, power.runtime_s, rules)))
+                sends.append((pc, make_command(PcCommandKind.TEST, pc, inp.now, inp.now,
+                                               power.runtime_s, rules)))
     resent, pending = _resend(pending, inp.clock, rules)
-    pending += tuple(Sent(pc, c, inp.clock, inp.clock + rules.command_ttl_s) for pc, c in sends)
+    pending += tuple(Sent(pc=pc, command=c, last_sent=inp.clock,
+                          expires_at=inp.clock + rules.command_ttl_s) for pc, c in sends)
     reasons = _reasons(inp, rules, verdicts, pcs)
     room = _room(outage, inp.ups, reasons)
     since = prev.since if room == prev.room and not prev.first else inp.now
     silenced = _silenced(prev, room, inp, events)
-    state = RoomState(prev.started, room, since, reasons, outage, silenced, pending, pcs, ups_down,
-                      battery_bad, fsd, charges, last, restored_at, first=False)
+    state = RoomState(started=prev.started, room=room, since=since, reasons=reasons,
+                      outage=outage, silenced=silenced, pending=pending, pcs=pcs,
+                      ups_down=ups_down, battery_bad=battery_bad, fsd_on_mains=fsd,
+                      charge_ob_ol=charges, last_runtime=last, restored_at=restored_at,
+                      first=False)
     led, pattern, buzz = _look(state, inp.clock)
-    actions = tuple(c for c in inp.commands if c.kind in ("test_indicator", "ups_selftest"))
+    actions = tuple(c for c in inp.commands if c.kind in DAEMON_ACTIONS)
     powerdown = outage is not None and outage.pi_off is not None
-    return state, Effects(led, pattern, buzz, tuple(resent + sends), tuple(events), actions,
-                          powerdown)
+    return state, Effects(led=led, pattern=pattern, buzzer=buzz, send=tuple(resent + sends),
+                          events=tuple(events), actions=actions, powerdown=powerdown)
 
 
 def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float],
@@ -165,12 +175,13 @@ def _after_outage_change(prev: RoomState, outage: Outage | None, restored: Outag
     """A new outage drops the last one's cancel (it would stop this one's shutdown); mains back
     drops the outage's commands and cancels what every told PC was told."""
     if outage is not None and prev.outage is None:
-        pending = tuple(s for s in pending if s.command.kind != "cancel")
+        pending = tuple(s for s in pending if s.command.kind != PcCommandKind.CANCEL)
     if restored is None:
         return pending
-    pending = tuple(s for s in pending if s.command.kind in ("cancel", "test"))
+    pending = tuple(s for s in pending if s.command.kind in AFTER_OUTAGE)
     for pc in sorted(restored.told):
-        sends.append((pc, make_command("cancel", pc, restored.started, inp.now, power.runtime_s, rules)))
+        sends.append((pc, make_command(PcCommandKind.CANCEL, pc, restored.started, inp.now,
+                                       power.runtime_s, rules)))
     if restored.told:
         events.append((EventKind.CANCEL_SENT, {"pcs": sorted(restored.told)}))
     return pending
@@ -210,11 +221,17 @@ def _take_acks(pending: tuple[Sent, ...], inp: Inputs,
         match = [s for s in pending if s.pc == pc and s.command.id == ack.id]
         if match:
             events.append((EventKind.PC_ACK, {"pc": pc, "id": ack.id, "kind": ack.kind,
-                                              "ok": ack.ok, "detail": ack.detail}))
+                                              "ok": ack.ok, "detail": ack.detail,
+                                              **_ack_code(ack)}))
             pending = tuple(s for s in pending if s not in match)
-            if ack.ok and match[0].command.kind == "shutdown":
+            if ack.ok and match[0].command.kind == PcCommandKind.SHUTDOWN:
                 shut.add(pc)
     return pending, frozenset(shut)
+
+
+def _ack_code(ack: Ack) -> dict[str, Any]:
+    """The ack's code and its arguments for the journal, when the agent sent one."""
+    return {"code": ack.code, "args": ack.args} if ack.code else {}
 
 
 def _resend(pending: tuple[Sent, ...], clock: float, rules: Rules) -> tuple[list, tuple[Sent, ...]]:
@@ -256,24 +273,25 @@ def _reasons(inp: Inputs, rules: Rules, verdicts: dict[str, Verdict], pcs: PcWat
     return tuple(reasons)
 
 
-def _room(outage: Outage | None, readings: tuple[UpsReading, ...], reasons: tuple[str, ...]) -> str:
+def _room(outage: Outage | None, readings: tuple[UpsReading, ...],
+          reasons: tuple[str, ...]) -> Room:
     """Outage stages first, then a UPS we cannot read, then anything IT should fix."""
     if outage is not None:
-        return Room(outage.stage).value
+        return Room(outage.stage)
     if not readings or any(r.powers_pc and not r.reachable for r in readings):
-        return Room.FAULT.value
+        return Room.FAULT
     if any(not r.startswith("self_test:") for r in reasons):
-        return Room.ATTENTION.value
-    return Room.READY.value
+        return Room.ATTENTION
+    return Room.READY
 
 
-def _silenced(prev: RoomState, room: str, inp: Inputs, events: list) -> bool:
+def _silenced(prev: RoomState, room: Room, inp: Inputs, events: list) -> bool:
     """The button (or a `silence` command) quiets the buzzer until the room state changes."""
     silenced = prev.silenced and room == prev.room
     by = ["button"] if inp.button else []
-    by += [c.by or "mqtt" for c in inp.commands if c.kind == "silence"]
+    by += [c.by or "mqtt" for c in inp.commands if c.kind == EdgeCommandKind.SILENCE]
     if by:
-        events.append((EventKind.SILENCED, {"by": by[0], "room": room}))
+        events.append((EventKind.SILENCED, {"by": by[0], "room": room.value}))
         silenced = True
     return silenced
 

@@ -9,10 +9,9 @@ from edge.pcs import PcReport, open_activity
 from edge.power import UpsReading, Verdict, estimates, power as _power
 from edge.room import Effects, Inputs, RoomState, Rules, Sent, verdicts_of
 from edge.stages import STAGES, Outage, make_command, runtime_of
-from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
-                               StateSnapshot, UpsView)
-
-COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutdown"}
+from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcCommandKind,
+                               PcView, Power, Room, StateSnapshot, UpsView)
+from protocol.outage_stages import OUTAGE_STAGES, OutageStage, SHUTDOWN, WRAPUP, by_event
 
 
 def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | None = None,
@@ -30,13 +29,13 @@ def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | N
     sent: list[Sent] = []
     acked: set[str] = set()
     for e in events[1:]:
-        kind = e.kind.removesuffix("_sent")
-        if e.kind.endswith("_sent") and kind in COMMAND_STAGES:
-            outage, more = _resume_sent(outage, e, kind, to_mono(e.ts), rules)
+        stage = by_event(e.kind)
+        if stage is not None and stage.command is not None:
+            outage, more = _resume_sent(outage, e, stage, to_mono(e.ts), rules)
             sent += more
         elif e.kind == EventKind.PC_ACK:
             acked.add(str(e.detail.get("id")))
-            if e.detail.get("kind") == "shutdown" and e.detail.get("ok") is True:
+            if e.detail.get("kind") == PcCommandKind.SHUTDOWN and e.detail.get("ok") is True:
                 outage = replace(outage, shut_acked=outage.shut_acked | {str(e.detail.get("pc"))})
         else:
             outage = _resume_mark(outage, e)
@@ -45,20 +44,21 @@ def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | N
                    pending=pending)
 
 
-def _resume_sent(outage: Outage, e: JournalEvent, kind: str, at: float,
+def _resume_sent(outage: Outage, e: JournalEvent, stage: OutageStage, at: float,
                  rules: Rules) -> tuple[Outage, list[Sent]]:
+    """A command stage the journal shows sent: the outage reached it; its unacked commands."""
     pcs = frozenset(p for p in e.detail.get("pcs", []) if isinstance(p, str))
-    stage = COMMAND_STAGES[kind]
-    if STAGES.index(stage) > STAGES.index(outage.stage):
-        outage = replace(outage, stage=stage)
-    if stage == "wrapup":
+    if STAGES.index(stage.room) > STAGES.index(outage.stage):
+        outage = replace(outage, stage=stage.room)
+    if stage is WRAPUP:
         outage = replace(outage, wrapup_mono=at)
-    if stage == "shutdown":
+    if stage is SHUTDOWN:
         outage = replace(outage, shutdown_mono=at)
-    outage = replace(outage, told=outage.told | pcs, **{f"{kind}_sent": e.ts})
+    outage = replace(outage, told=outage.told | pcs, **{stage.field: e.ts})
     runtime = runtime_of(e.detail)
-    return outage, [Sent(pc, make_command(kind, pc, outage.started, e.ts, runtime, rules), at,
-                         at + rules.command_ttl_s) for pc in sorted(pcs)]
+    return outage, [Sent(pc=pc, command=make_command(stage.command, pc, outage.started, e.ts,
+                                                     runtime, rules),
+                         last_sent=at, expires_at=at + rules.command_ttl_s) for pc in sorted(pcs)]
 
 
 def _resume_mark(outage: Outage, e: JournalEvent) -> Outage:
@@ -87,23 +87,27 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
     reports = {p.id: p for p in inp.pcs}
     o = state.outage
     return StateSnapshot(
-        site=rules.site_id, name=rules.place, ts=inp.now, room=state.room, since=state.since,
+        site=rules.site_id, name=rules.place, ts=inp.now, room=Room(state.room).value,
+        since=state.since,
         reasons=list(state.reasons),
-        power=Power(power.on_battery, power.low_battery, power.charge_pct, power.runtime_s),
+        power=Power(on_battery=power.on_battery, low_battery=power.low_battery,
+                    charge_pct=power.charge_pct, runtime_s=power.runtime_s),
         ups=[_ups_view(r, verdicts.get(r.name), (selftest or {}).get(r.name)) for r in inp.ups],
         pcs=[_pc_view(pc, reports.get(pc), state) for pc in rules.expected_pcs],
-        indicator=IndicatorView(effects.led.value, effects.pattern.value, effects.buzzer.value,
-                                state.silenced),
-        outage=None if o is None else OutageView(o.started, o.notice_sent, o.wrapup_sent,
-                                                 o.shutdown_sent, o.pc_off),
+        indicator=IndicatorView(led=effects.led.value, pattern=effects.pattern.value,
+                                buzzer=effects.buzzer.value, silenced=state.silenced),
+        outage=None if o is None else OutageView(**{s.field: getattr(o, s.field)
+                                                    for s in OUTAGE_STAGES}),
     )
 
 
 def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None) -> UpsView:
-    return UpsView(r.name, r.reachable, r.status, bool(v and v.on_battery), bool(v and v.low_battery),
-                   r.charge_pct, v.runtime_s if v else None, r.load_pct, r.input_voltage,
-                   selftest=selftest, realpower_nominal=r.realpower_nominal,
-                   power_nominal=r.power_nominal, battery_date=r.battery_date or None)
+    return UpsView(name=r.name, reachable=r.reachable, status=r.status,
+                   on_battery=bool(v and v.on_battery), low_battery=bool(v and v.low_battery),
+                   charge_pct=r.charge_pct, runtime_s=v.runtime_s if v else None,
+                   load_pct=r.load_pct, input_voltage=r.input_voltage, selftest=selftest,
+                   realpower_nominal=r.realpower_nominal, power_nominal=r.power_nominal,
+                   battery_date=r.battery_date or None)
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from edge.pcs import PcWatch
 from edge.power import PowerView
-from protocol.messages import EventKind, PcCommand, Room
+from protocol.messages import EventKind, PcCommand, PcCommandKind, Room
+from protocol.outage_stages import COMMAND_STAGES, OUTAGE_ROOMS, OutageStage, SHUTDOWN
 from protocol.texts import command_texts
 
 if TYPE_CHECKING:
     from protocol.config import PolicyConfig
     from edge.room import Rules
 
-# The room states of an outage, in order: an outage only ever moves forward.
-STAGES = (Room.ON_BATTERY.value, Room.WRAPUP.value, Room.SHUTDOWN.value)
+# The room states of an outage, in order: an outage only ever moves forward (protocol/outage_stages.py).
+STAGES = OUTAGE_ROOMS
 # Shutdowns that are sure: the UPS itself says so, or the runtime is already at the threshold.
 # Waiting out the flicker guard (notice_after_s) would only spend battery the PC needs.
 SURE = ("fsd", "low_battery", "runtime")
@@ -39,7 +40,7 @@ class Outage:
 
     started: float
     started_mono: float | None = None
-    stage: str = "on_battery"
+    stage: Room = Room.ON_BATTERY
     notice_sent: float | None = None
     wrapup_sent: float | None = None
     shutdown_sent: float | None = None
@@ -78,29 +79,30 @@ def track_outage(prev: Outage | None, power: PowerView, now: float, clock: float
     return None, prev
 
 
-def stage_of(outage: Outage, power: PowerView, clock: float, policy: PolicyConfig) -> tuple[str, str]:
+def stage_of(outage: Outage, power: PowerView, clock: float,
+             policy: PolicyConfig) -> tuple[Room, str]:
     """(stage, why) for the power as it is now; runtime leads, LB comes too late to save much."""
     if power.forced:
-        return "shutdown", "fsd"
+        return Room.SHUTDOWN, "fsd"
     if power.low_battery:
-        return "shutdown", "low_battery"
+        return Room.SHUTDOWN, "low_battery"
     if power.runtime_s is not None:
         why = "runtime_estimated" if any(g.runtime_s == power.runtime_s for g in power.estimated) \
             else "runtime"
         if power.runtime_s <= policy.shutdown_at_runtime_s:
-            return "shutdown", why
+            return Room.SHUTDOWN, why
         if power.runtime_s <= policy.wrapup_at_runtime_s:
-            return "wrapup", why
+            return Room.WRAPUP, why
     elif power.charge_pct is not None:  # no believable runtime: fall back to charge
         if power.charge_pct <= policy.shutdown_at_charge_pct:
-            return "shutdown", "charge"
+            return Room.SHUTDOWN, "charge"
         if power.charge_pct <= policy.wrapup_at_charge_pct:
-            return "wrapup", "charge"
+            return Room.WRAPUP, "charge"
     return _blind_stage(outage, power, clock, policy)
 
 
 def _blind_stage(outage: Outage, power: PowerView, clock: float,
-                 policy: PolicyConfig) -> tuple[str, str]:
+                 policy: PolicyConfig) -> tuple[Room, str]:
     """A UPS feeding the PC cannot be read and no runtime of it was ever known: time decides.
 
     upsmon shuts down at once when it loses a UPS that was on battery. Siaga does not: a lost
@@ -112,13 +114,13 @@ def _blind_stage(outage: Outage, power: PowerView, clock: float,
     """
     blind = set(power.unreadable) - {g.ups for g in power.estimated}
     if not blind or outage.unreadable_since is None:
-        return "on_battery", ""
+        return Room.ON_BATTERY, ""
     if outage.wrapup_mono is not None and clock - max(outage.wrapup_mono, outage.unreadable_since) \
             >= policy.unreadable_shutdown_after_s:
-        return "shutdown", "ups_unreadable"
+        return Room.SHUTDOWN, "ups_unreadable"
     if clock - outage.unreadable_since >= policy.unreadable_wrapup_after_s:
-        return "wrapup", "ups_unreadable"
-    return "on_battery", ""
+        return Room.WRAPUP, "ups_unreadable"
+    return Room.ON_BATTERY, ""
 
 
 def advance(outage: Outage, power: PowerView, now: float, clock: float, rules: Rules,
@@ -133,9 +135,9 @@ def advance(outage: Outage, power: PowerView, now: float, clock: float, rules: R
     stage, why = stage_of(outage, power, clock, rules.policy)
     if STAGES.index(stage) > STAGES.index(outage.stage):
         outage = replace(outage, stage=stage)
-        if stage == "wrapup" or (stage == "shutdown" and outage.wrapup_mono is None):
+        if stage == Room.WRAPUP or (stage == Room.SHUTDOWN and outage.wrapup_mono is None):
             outage = replace(outage, wrapup_mono=clock)
-    sure = outage.stage == "shutdown" and why in SURE
+    sure = outage.stage == Room.SHUTDOWN and why in SURE
     if sure or clock - outage.mono_start() >= rules.policy.notice_after_s:
         outage = _send_stages(outage, power, now, rules, pcs, why, events, sends)
     if outage.shutdown_sent is not None and outage.shutdown_mono is None:
@@ -165,18 +167,24 @@ def powerdown_due(outage: Outage, clock: float, policy: PolicyConfig) -> bool:
 def _send_stages(outage: Outage, power: PowerView, now: float, rules: Rules, pcs: PcWatch,
                  why: str, events: list, sends: list) -> Outage:
     """Each stage's command once, in order (a late start sends notice, wrap-up, shutdown at once)."""
-    for kind in ("notice", "wrapup", "shutdown")[: STAGES.index(outage.stage) + 1]:
-        if getattr(outage, f"{kind}_sent") is not None:
+    for stage in stages_due(outage.stage):
+        if getattr(outage, stage.field) is not None:
             continue
-        if kind == "shutdown" and _hold(outage, power, rules, pcs, why):
+        if stage is SHUTDOWN and _hold(outage, power, rules, pcs, why):
             return _held(outage, power, now, rules, pcs, events, sends)
         targets = rules.expected_pcs
-        sends.extend((pc, make_command(kind, pc, outage.started, now, power.runtime_s, rules))
-                     for pc in targets)
-        events.append((EventKind(f"{kind}_sent"), {"pcs": list(targets), "runtime_s": power.runtime_s,
-                                                    "charge_pct": power.charge_pct, "why": why}))
-        outage = replace(outage, told=outage.told | set(targets), **{f"{kind}_sent": now})
+        sends.extend((pc, make_command(stage.command, pc, outage.started, now, power.runtime_s,
+                                       rules)) for pc in targets)
+        events.append((stage.event, {"pcs": list(targets), "runtime_s": power.runtime_s,
+                                     "charge_pct": power.charge_pct, "why": why}))
+        outage = replace(outage, told=outage.told | set(targets), **{stage.field: now})
     return outage
+
+
+def stages_due(room: Room) -> tuple[OutageStage, ...]:
+    """The command stages an outage in ``room`` has reached, in order (all of them at a late
+    start: notice, wrap-up and shutdown at once)."""
+    return COMMAND_STAGES[: STAGES.index(room) + 1]
 
 
 def _hold(outage: Outage, power: PowerView, rules: Rules, pcs: PcWatch, why: str) -> bool:
@@ -197,8 +205,8 @@ def _held(outage: Outage, power: PowerView, now: float, rules: Rules, pcs: PcWat
     events.append((EventKind.SHUTDOWN_HELD, {"pcs": converting, "runtime_s": power.runtime_s,
                                              "why": "converting"}))
     for pc in rules.expected_pcs:
-        sends.append((pc, make_command("notice", pc, outage.started, now, power.runtime_s, rules,
-                                       texts="hold")))
+        sends.append((pc, make_command(PcCommandKind.NOTICE, pc, outage.started, now,
+                                       power.runtime_s, rules, texts="hold")))
     return replace(outage, held=True, told=outage.told | set(rules.expected_pcs))
 
 
@@ -227,7 +235,7 @@ def _watch_off(outage: Outage, pcs: PcWatch, acked_off: frozenset[str], now: flo
     return replace(outage, shut_acked=acked, off=frozenset(off), pc_off=all_off)
 
 
-def make_command(kind: str, pc: str, anchor: float, now: float, runtime_s: float | None,
+def make_command(kind: PcCommandKind, pc: str, anchor: float, now: float, runtime_s: float | None,
                  rules: Rules, texts: str = "") -> PcCommand:
     """A PC command; its id is derived from (site, outage start, kind, PC), so a restart
     that rebuilds an unacked command resends it with the same id. ``texts``: another entry of
@@ -236,8 +244,8 @@ def make_command(kind: str, pc: str, anchor: float, now: float, runtime_s: float
     title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s, grace)
     suffix = f"-{texts}" if texts else ""
     return PcCommand(id=f"{rules.site_id}-{int(anchor * 1000):x}-{kind}-{pc}{suffix}", ts=now,
-                     expires=now + rules.command_ttl_s, kind=kind, lang=rules.lang, title=title,
-                     text=text, chat_text=chat,
+                     expires=now + rules.command_ttl_s, kind=PcCommandKind(kind).value,
+                     lang=rules.lang, title=title, text=text, chat_text=chat,
                      runtime_s=None if runtime_s is None else int(runtime_s), grace_s=int(grace))
 
 

@@ -19,6 +19,7 @@ from aionut import (AIONUTClient, NUTCommandError, NUTConnectionClosedError, NUT
 
 from edge.power import UpsReading, believable_runtime
 from protocol.config import UpsConfig
+from protocol.durations import Span, duration
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +292,8 @@ def reading_summary(reading: UpsReading) -> str:
     if reading.charge_pct is not None:
         parts.append(f"charge {reading.charge_pct:g} %")
     if reading.runtime_s is not None:
-        parts.append(f"runtime {reading.runtime_s / 60:.0f} min")
+        # The one duration rule (protocol/durations.py): a runtime left rounds down, as on the page.
+        parts.append(f"runtime {duration(reading.runtime_s, 'en', Span.AVAILABLE)}")
     return ", ".join(parts)
 
 

@@ -16,7 +16,7 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
 VERSION = 1
@@ -24,12 +24,70 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 4000
 MAX_NUMBER = 2**53  # every number we send (times, seq, sizes) is far below; exact as a float
 
-PC_COMMAND_KINDS = ("notice", "wrapup", "shutdown", "cancel", "test")
-EDGE_COMMAND_KINDS = ("silence", "test_indicator", "test_notice", "ups_selftest", "replay")
+
+
+class PcCommandKind(StrEnum):
+    """What a PC command asks of the meeting PC (CONTRACT §3, `P/pc/{pc_id}/command`)."""
+
+    NOTICE = "notice"        # on battery: banner, chat text
+    WRAPUP = "wrapup"        # battery nearly empty: save the recording
+    SHUTDOWN = "shutdown"    # shut the PC down after grace_s
+    CANCEL = "cancel"        # power is back: stop a pending shutdown
+    TEST = "test"            # a test banner
+
+
+class EdgeCommandKind(StrEnum):
+    """What a dashboard, IT or Home Assistant asks of the edge (`P/edge/command`)."""
+
+    SILENCE = "silence"
+    TEST_INDICATOR = "test_indicator"
+    TEST_NOTICE = "test_notice"
+    UPS_SELFTEST = "ups_selftest"
+    REPLAY = "replay"        # the dashboard's own, with from_seq (CONTRACT §5.2)
+
+
+class Availability(StrEnum):
+    """The retained payload of an `availability` topic (the last will says offline)."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class AckCode(StrEnum):
+    """What an agent's ack says, as a code: the dashboard writes it in the page's language, its
+    ``args`` filling the placeholders. The ack's ``detail`` keeps the agent's own sentence for
+    readers that know no codes (CONTRACT §3: unknown fields are ignored)."""
+
+    BANNER = "banner"                          # the banner is on the screen
+    NO_DISPLAY_LOGGED = "no_display_logged"    # no screen: only logged
+    BANNER_OFF_LOGGED = "banner_off_logged"    # agent.banner = false: only logged
+    SHUTDOWN_IN = "shutdown_in"                # args: seconds
+    SHUTDOWN_PENDING = "shutdown_pending"
+    SHUTDOWN_CANCELLED = "shutdown_cancelled"
+    NOTHING_TO_CANCEL = "nothing_to_cancel"
+    WRAPUP_STARTED = "wrapup_started"
+    WRAPUP_RUNNING = "wrapup_running"
+    NO_WRAPUP_COMMAND = "no_wrapup_command"
+    ALREADY_HANDLED = "already_handled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"                      # malformed; args: reason
+    REFUSED = "refused"                        # not signed as it must be; args: reason
+    SAVED = "saved"                            # OBS saved the recording; args: file, size_bytes
+    OBS_UNREACHABLE = "obs_unreachable"        # args: where
+    OBS_NOT_WEBSOCKET = "obs_not_websocket"    # args: where, error
+    OBS_PASSWORD = "obs_password"
+    OBS_NO_ANSWER = "obs_no_answer"            # args: where, seconds
+    OBS_TIMEOUT = "obs_timeout"                # args: seconds
+    OBS_REFUSED = "obs_refused"                # args: request, comment
+    OBS_NOT_RECORDING = "obs_not_recording"
+
+
+PC_COMMAND_KINDS = tuple(k.value for k in PcCommandKind)
+EDGE_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind)
 # What people and scripts may send through the dashboard; `replay` is the dashboard's own (it
 # sends one, with from_seq, when it misses events: CONTRACT §5.2).
-USER_COMMAND_KINDS = tuple(k for k in EDGE_COMMAND_KINDS if k != "replay")
-AVAILABILITY = ("online", "offline")
+USER_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind if k is not EdgeCommandKind.REPLAY)
+AVAILABILITY = tuple(a.value for a in Availability)
 
 
 class Room(str, Enum):
@@ -70,7 +128,7 @@ class EventKind(str, Enum):
     WRAPUP_SENT = "wrapup_sent", ("pcs", "runtime_s", "charge_pct", "why")
     SHUTDOWN_SENT = "shutdown_sent", ("pcs", "runtime_s", "charge_pct", "why")
     CANCEL_SENT = "cancel_sent", ("pcs",)
-    PC_ACK = "pc_ack", ("pc", "id", "kind", "ok", "detail")
+    PC_ACK = "pc_ack", ("pc", "id", "kind", "ok", "detail", "code", "args")
     PC_ONLINE = "pc_online", ("pc",)
     PC_OFFLINE = "pc_offline", ("pc",)
     PC_OFF = "pc_off", ("pc",)
@@ -126,7 +184,9 @@ class Ack:
     kind: str
     ok: bool
     ts: float
-    detail: str = ""
+    detail: str = ""                  # the agent's sentence (readers without codes show it)
+    code: str = ""                    # an AckCode; "" from an agent older than the codes
+    args: dict[str, Any] = field(default_factory=dict)   # the code's placeholders
     v: int = VERSION
 
 

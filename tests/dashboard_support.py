@@ -29,6 +29,7 @@ PAST_OUTAGE_AGO_S = 19 * 3600 + 1200     # yesterday afternoon: visible on the 2
 SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "ups": "meeting", "charge_pct": 92.0, "runtime_s": 540,
                  "load_pct": 38.0, "duration_s": 1210.0, "pcs": ["meeting-pc"], "why": "runtime",
                  "pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner",
+                 "code": "banner", "args": {},
                  "reason": "data_stale", "status": "OL CHRG", "by": "button", "room": "on_battery",
                  "from_s": 900, "from_seq": 120, "to_seq": 180}
 

@@ -50,6 +50,24 @@ def test_every_kind_is_acked_and_test_shows_nothing_harmful(start_agent, pc_clie
     assert pc_client.acks(cmd["id"])[0]["detail"] == "nothing to cancel"
 
 
+def test_acks_carry_a_code_beside_the_sentence(start_agent, pc_client):
+    """The dashboard writes an answer from its code in the page's language; ``detail`` keeps the
+    sentence for readers without codes (CONTRACT §3: unknown fields are ignored)."""
+    start_agent(shutdown_grace_s=1)
+    answers = []
+    for kind in ("notice", "wrapup", "cancel", "shutdown"):
+        cmd, _ = pc_client.send(kind, grace_s=30)
+        _, _, ack = pc_client.wait_for("ack", lambda a, c=cmd: a["id"] == c["id"])
+        answers.append((ack["detail"], ack["code"], ack["args"]))
+    assert answers == [("banner off: logged only", "banner_off_logged", {}),
+                       ("no wrapup_command configured", "no_wrapup_command", {}),
+                       ("nothing to cancel", "nothing_to_cancel", {}),
+                       ("shutdown in 1 s", "shutdown_in", {"seconds": 1.0})]
+    again, _ = pc_client.send("notice", id=cmd["id"])
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"] and a["kind"] == "notice")
+    assert (ack["detail"], ack["code"]) == ("already handled", "already_handled")
+
+
 def test_shutdown_runs_the_configured_command_after_the_grace(start_agent, pc_client, tmp_path):
     start_agent(shutdown_grace_s=1)
     marker = tmp_path / "shutdown.marker"

@@ -70,6 +70,30 @@ def test_agent_answers_are_words(detail, lang, text):
     assert events.ack_text(detail, lang) == text
 
 
+@pytest.mark.parametrize("ack, lang, text", [
+    ({"detail": "saved D:/x.mkv, 1.2 GB", "code": "saved",
+      "args": {"file": "D:/x.mkv", "size_bytes": 1_234_000_000}}, "id",
+     "rekaman tersimpan sebagai D:/x.mkv (1,2 GB)"),
+    ({"detail": "saved D:/x.mkv", "code": "saved", "args": {"file": "D:/x.mkv", "size_bytes": None}},
+     "en", "recording saved as D:/x.mkv"),
+    # An Indonesian PC's OBS failure on an English page: the page's language, not the PC's.
+    ({"detail": "OBS tidak berjalan: tidak ada jawaban di 127.0.0.1:4455; rekaman tidak dihentikan",
+      "code": "obs_unreachable", "args": {"where": "127.0.0.1:4455"}}, "en",
+     "OBS is not running: no answer on 127.0.0.1:4455; the recording was not stopped"),
+    ({"detail": "shutdown in 2.5 s", "code": "shutdown_in", "args": {"seconds": 2.5}}, "id",
+     "mati dalam 2,5 dtk"),
+    ({"detail": "banner off: logged only", "code": "banner_off_logged", "args": {}}, "id",
+     "banner dimatikan di PC itu; hanya dicatat di log"),
+    # A code this dashboard does not know, or arguments that do not fill it: the agent's sentence.
+    ({"detail": "something new", "code": "from_the_future", "args": {}}, "en", "\u201csomething new\u201d"),
+    ({"detail": "OBS refused it", "code": "obs_refused", "args": {}}, "en", "\u201cOBS refused it\u201d"),
+])
+def test_an_ack_with_a_code_is_written_in_the_pages_language(ack, lang, text):
+    assert events.answer(ack, lang) == text
+    row = events.sentence(event("pc_ack", pc="pc1", kind="wrapup", ok=True, **ack), lang)
+    assert text in row
+
+
 def test_a_failure_is_marked_as_one():
     refused = event("ups_selftest", ups="meeting", ok=False, detail="ERR CMD-NOT-SUPPORTED")
     assert events.sentence(refused, "en") == "UPS meeting refused the self-test: \u201cERR CMD-NOT-SUPPORTED\u201d."

@@ -228,6 +228,15 @@ def test_summary_and_where():
     assert UpsReader(UpsConfig(name="m", host="::1")).where == 'UPS "m" at [::1]:3493'
 
 
+def test_siaga_checks_runtime_is_the_pages_minutes():
+    """One number, one way: 539 s left is "8 min" on the page, so in `siaga check` too (it
+    rounded to the nearest, "9 min", beside the formatter)."""
+    reading = parse_reading("meeting", {"ups.status": "OB", "battery.runtime": "539"}, 0, True)
+    assert reading_summary(reading) == "OB, runtime 8 min"
+    reading = parse_reading("meeting", {"ups.status": "OB", "battery.runtime": "45"}, 0, True)
+    assert reading_summary(reading) == "OB, runtime < 1 min"
+
+
 # ------------------------------------------------- the UPS's rating and battery date (issue 8)
 
 DDL = Path(__file__).parent / "fixtures" / "nut-ddl"

@@ -66,6 +66,16 @@ def private_nut(etc: Path, server: Upsd, flag: Path, ran: Path) -> None:
         (server.directory / name).chmod(0o600)
 
 
+def _private_run_nut(argv: list[str], directory: Path) -> list[str]:
+    """``argv`` with ``directory`` as its /run/nut, where mount namespaces are allowed (root)."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() == 0 and unshare and subprocess.run([unshare, "--mount", "true"],
+                                                        capture_output=True).returncode == 0:
+        return [unshare, "--mount", "--propagation", "private",
+                "sh", "-c", 'mount --bind "$0" /run/nut && exec "$@"', str(directory), *argv]
+    return argv
+
+
 def start_upsmon(server: Upsd) -> subprocess.Popen:
     """upsmon in the foreground (the /sbin wrapper wants nut.conf's MODE: call it directly).
 
@@ -74,13 +84,9 @@ def start_upsmon(server: Upsd) -> subprocess.Popen:
     a private /run/nut of its own."""
     program = find_program(str(NUT_BIN / "upsmon"), "nut-client")
     argv = [program, "-F", "-D", *(["-u", "root"] if os.geteuid() == 0 else [])]
-    unshare = shutil.which("unshare")
-    if os.geteuid() == 0 and unshare and subprocess.run([unshare, "--mount", "true"],
-                                                        capture_output=True).returncode == 0:
-        pids = server.directory / "run-nut"
-        pids.mkdir()
-        argv = [unshare, "--mount", "--propagation", "private",
-                "sh", "-c", 'mount --bind "$0" /run/nut && exec "$@"', str(pids), *argv]
+    pids = server.directory / "run-nut"
+    pids.mkdir()
+    argv = _private_run_nut(argv, pids)
     with open(server.directory / "upsmon.log", "ab") as log:
         return subprocess.Popen(argv, env=server.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -101,10 +107,16 @@ def stop_upsmon(proc: subprocess.Popen | None) -> None:
 
 
 def flag_set(server: Upsd) -> bool:
-    """What NUT's shutdown hook asks before it tells the UPS to cut its outlets: `upsmon -K`."""
+    """What NUT's shutdown hook asks before it tells the UPS to cut its outlets: `upsmon -K`.
+
+    upsmon -K refuses to answer while /run/nut/upsmon.pid names a live upsmon (ours, or any other
+    on this machine): where it may, it gets an empty private /run/nut of its own."""
     program = find_program(str(NUT_BIN / "upsmon"), "nut-client")
-    return subprocess.run([program, "-K"], env=server.env, capture_output=True,
-                          timeout=10).returncode == 0
+    empty = server.directory / "run-nut-K"
+    empty.mkdir(exist_ok=True)
+    done = subprocess.run(_private_run_nut([program, "-K"], empty), env=server.env,
+                          capture_output=True, timeout=10)
+    return done.returncode == 0
 
 
 def edge_config(tmp_path: Path, server: Upsd, broker_port: int, flag: Path) -> Path:

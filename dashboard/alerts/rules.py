@@ -19,6 +19,9 @@ from enum import Enum
 from typing import Any, Union
 
 from protocol.messages import EventKind, JournalEvent, Room, StateSnapshot
+from protocol.outage_stages import NOTICE, PCS_OFF
+from protocol.outage_stages import SHUTDOWN as SHUTDOWN_STAGE
+from protocol.outage_stages import WRAPUP as WRAPUP_STAGE
 
 UNREACHABLE_ALERT_AFTER_S = 60.0
 # An event older than this when it reaches the rules (replayed after an uplink cut, or heard
@@ -42,9 +45,9 @@ class AlertKind(str, Enum):
         return member
 
     POWER_LOST = "power_lost", Room.ON_BATTERY.value
-    WRAPUP = "wrapup", Room.WRAPUP.value
-    SHUTDOWN = "shutdown", Room.SHUTDOWN.value
-    PC_OFF = "pc_off", Room.SHUTDOWN.value
+    WRAPUP = "wrapup", WRAPUP_STAGE.room.value
+    SHUTDOWN = "shutdown", SHUTDOWN_STAGE.room.value
+    PC_OFF = "pc_off", PCS_OFF.room.value
     POWER_RESTORED = "power_restored", Room.READY.value   # made only when its outage paged IT
     UPS_UNREACHABLE = "ups_unreachable", Room.FAULT.value
     REPLACE_BATTERY = "replace_battery", Room.ATTENTION.value
@@ -52,6 +55,10 @@ class AlertKind(str, Enum):
     TEST = "test", Room.READY.value
 
 
+# The alerts each command stage of an outage makes (protocol/outage_stages.py), by its journal event.
+STAGE_ALERTS = {NOTICE.event: (AlertKind.POWER_LOST,),
+                WRAPUP_STAGE.event: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
+                SHUTDOWN_STAGE.event: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}
 OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
                 AlertKind.POWER_RESTORED)
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
@@ -160,7 +167,8 @@ def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMem
 
 
 def _alert(site: str, kind: AlertKind, mem: SiteMemory, at: float, **detail: Any) -> Alert:
-    return Alert(site, kind, mem.name or site, mem.runtime_s, detail, at)
+    return Alert(site=site, kind=kind, name=mem.name or site, runtime_s=mem.runtime_s,
+                 detail=detail, at=at)
 
 
 def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemory, list[Alert]]:
@@ -187,7 +195,7 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
                          pcs_off=sorted(mem.pcs_off))] if old.outage_alerted else []
     elif kind == EventKind.POWER_LOST:  # a new outage, even when the last restore was lost
         new, alerts = dataclasses.replace(mem, stages=frozenset()), []
-    elif kind in (EventKind.NOTICE_SENT, EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT):
+    elif kind in STAGE_ALERTS:
         new, alerts = _stage(mem, event)
     elif kind == EventKind.PC_OFF:
         new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
@@ -216,9 +224,7 @@ def _timely(alerts: list[Alert], age: float) -> list[Alert]:
 def _stage(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
     """Power lost once the flicker guard has passed (``notice_sent``), or at once with
     ``shutdown_sent``; then wrap-up and shutdown, each once per outage."""
-    wanted = {EventKind.NOTICE_SENT: (AlertKind.POWER_LOST,),
-              EventKind.WRAPUP_SENT: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
-              EventKind.SHUTDOWN_SENT: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}[event.kind]
+    wanted = STAGE_ALERTS[event.kind]
     fresh = [k for k in wanted if k.value not in mem.stages]
     new = dataclasses.replace(mem, stages=mem.stages | {k.value for k in fresh})
     return new, [_alert(event.site, k, new, event.ts) for k in fresh]

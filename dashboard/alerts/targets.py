@@ -100,9 +100,9 @@ def inspect(url: str, line: int) -> tuple[UrlLine, Any]:
     # pool, and the reason of a failure would be logged where we cannot pick it up.
     notifier = apprise.Apprise.instantiate(url) if scheme else None
     if not notifier:
-        return UrlLine(line, scheme, None, key), None
+        return UrlLine(line=line, scheme=scheme, service=None, key=key), None
     service = str(getattr(notifier, "service_name", "") or scheme)
-    return UrlLine(line, scheme, service, key), notifier
+    return UrlLine(line=line, scheme=scheme, service=service, key=key), notifier
 
 
 def describe(lines: list[tuple[int, str]]) -> list[tuple[UrlLine, Any]]:
@@ -134,7 +134,8 @@ def load_targets(config: Config) -> list[Target]:
         raise ConfigError("\n".join(bad))
     if not parsed:
         logger.warning("%s: %s holds no URL: alerts are kept but sent nowhere", where, path)
-    return [Target(item.key, item.line, item.scheme, notifier) for item, notifier in parsed]
+    return [Target(key=item.key, line=item.line, scheme=item.scheme, notifier=notifier)
+            for item, notifier in parsed]
 
 
 def send(notifier: Any, title: str, body: str, notify_type: str = "info") -> str | None:

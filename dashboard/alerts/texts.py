@@ -10,83 +10,83 @@ from zoneinfo import ZoneInfo
 from dashboard.alerts.rules import Alert, AlertKind
 from dashboard.texts.i18n import duration, local, minutes
 
-EN: dict[str, str] = {
-    "power_lost": "Power cut: the UPS carries the meeting PC",
-    "wrapup": "UPS runtime at the wrap-up mark: the PC was asked to save the recording",
-    "shutdown": "The meeting PC is being shut down cleanly",
-    "pc_off": "Meeting PC {pc} is off",
-    "power_restored": "Mains power is back after {duration}",
-    "ups_unreachable": "UPS {ups} cannot be read for more than a minute",
-    "replace_battery": "UPS {ups}: the battery needs replacing",
-    "site_stale": "No news from the room's Siaga (Pi off, network down or Siaga not running)",
-    "test": "Test alert from the Siaga dashboard",
-    "do_power_lost": "Check the building's power (PLN supply, breaker, generator); the UPS "
-                     "carries the PC only for the time left above.",
-    "do_wrapup": "Restore the power or go to the room now: the PC will be shut down within "
-                 "minutes.",
-    "do_shutdown": "Make sure nobody pulls the PC's cable or presses its power button until it is "
-                   "off; switch it on again once the power is back.",
-    "do_pc_off": "Once mains power is back, switch the PC on again and check that the recording "
-                 "was saved.",
-    "do_power_restored": "Nothing to do.",
-    "do_power_restored_pc_off": "Switch the meeting PC on again and check that the recording was "
-                                "saved.",
-    "do_ups_unreachable": "Check the UPS and its USB cable to the Pi: while the UPS cannot be read, "
-                          "a power cut goes unnoticed.",
-    "do_replace_battery": "Order a replacement battery for this UPS and plan the swap.",
-    "do_site_stale": "Check the room's Pi: its power, its network cable, and that Siaga runs "
-                     "(systemctl status siaga-edge).",
-    "do_test": "Nothing to do: alerts reach you.",
-    "pcs_still_off": "Meeting PC {pcs} is still off.",
-    "runtime": "UPS time left: {minutes}.",
-    "runtime_unknown": "UPS time left: unknown.",
-    "at": "When: {time}.",
-    "late": "Late news: this happened at {time}; it reached the dashboard only now.",
-    "late_title": "[Late] ",
-    "todo": "What IT should do: {action}",
-    "link": "Room page: {url}",
-    "title": "Siaga {room}: {what}",
+TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
+    "power_lost": ("Listrik padam: UPS menanggung PC rapat",
+                   "Power cut: the UPS carries the meeting PC"),
+    "wrapup": ("Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
+               "UPS runtime at the wrap-up mark: the PC was asked to save the recording"),
+    "shutdown": ("PC rapat sedang dimatikan dengan aman",
+                 "The meeting PC is being shut down cleanly"),
+    "pc_off": ("PC rapat {pc} sudah mati", "Meeting PC {pc} is off"),
+    "power_restored": ("Listrik PLN kembali setelah {duration}",
+                       "Mains power is back after {duration}"),
+    "ups_unreachable": ("UPS {ups} tidak terbaca lebih dari satu menit",
+                        "UPS {ups} cannot be read for more than a minute"),
+    "replace_battery": ("UPS {ups}: baterai perlu diganti",
+                        "UPS {ups}: the battery needs replacing"),
+    "site_stale": ("Tidak ada kabar dari Siaga ruangan ini (Pi mati, jaringan putus atau Siaga "
+                   "tidak berjalan)",
+                   "No news from the room's Siaga (Pi off, network down or Siaga not running)"),
+    "test": ("Uji peringatan dari dasbor Siaga", "Test alert from the Siaga dashboard"),
+    "do_power_lost": ("Periksa listrik gedung (PLN, MCB, genset); UPS menanggung PC hanya "
+                      "selama sisa waktu di atas.",
+                      "Check the building's power (PLN supply, breaker, generator); the UPS "
+                      "carries the PC only for the time left above."),
+    "do_wrapup": ("Pulihkan listrik atau datang ke ruangan sekarang: PC akan dimatikan dalam "
+                  "beberapa menit.",
+                  "Restore the power or go to the room now: the PC will be shut down within "
+                  "minutes."),
+    "do_shutdown": ("Pastikan tidak ada yang mencabut kabel atau menekan tombol daya PC sampai "
+                    "PC mati; nyalakan lagi setelah listrik kembali.",
+                    "Make sure nobody pulls the PC's cable or presses its power button until "
+                    "it is off; switch it on again once the power is back."),
+    "do_pc_off": ("Setelah listrik PLN kembali, nyalakan lagi PC dan periksa rekaman sudah "
+                  "tersimpan.",
+                  "Once mains power is back, switch the PC on again and check that the "
+                  "recording was saved."),
+    "do_power_restored": ("Tidak perlu tindakan.", "Nothing to do."),
+    "do_power_restored_pc_off": ("Nyalakan lagi PC rapat dan periksa rekaman sudah tersimpan.",
+                                 "Switch the meeting PC on again and check that the recording "
+                                 "was saved."),
+    "do_ups_unreachable": ("Periksa UPS dan kabel USB-nya ke Pi: selama UPS tidak terbaca, "
+                           "pemadaman tidak terdeteksi.",
+                           "Check the UPS and its USB cable to the Pi: while the UPS cannot be "
+                           "read, a power cut goes unnoticed."),
+    "do_replace_battery": ("Pesan baterai pengganti untuk UPS ini dan jadwalkan penggantiannya.",
+                           "Order a replacement battery for this UPS and plan the swap."),
+    "do_site_stale": ("Periksa Pi di ruangan: dayanya, kabel jaringannya, dan apakah Siaga "
+                      "berjalan (systemctl status siaga-edge).",
+                      "Check the room's Pi: its power, its network cable, and that Siaga runs "
+                      "(systemctl status siaga-edge)."),
+    "do_test": ("Tidak perlu tindakan: peringatan sampai kepada Anda.",
+                "Nothing to do: alerts reach you."),
+    "pcs_still_off": ("PC rapat {pcs} masih mati.", "Meeting PC {pcs} is still off."),
+    "runtime": ("Sisa waktu UPS: {minutes}.", "UPS time left: {minutes}."),
+    "runtime_unknown": ("Sisa waktu UPS: tidak diketahui.", "UPS time left: unknown."),
+    "at": ("Waktu: {time}.", "When: {time}."),
+    "late": ("Kabar terlambat: kejadiannya pukul {time}, baru sampai ke dasbor sekarang.",
+             "Late news: this happened at {time}; it reached the dashboard only now."),
+    "late_title": ("[Terlambat] ", "[Late] "),
+    "todo": ("Yang perlu dilakukan TI: {action}", "What IT should do: {action}"),
+    "link": ("Halaman ruangan: {url}", "Room page: {url}"),
+    "title": ("Siaga {room}: {what}", "Siaga {room}: {what}"),
 }
 
-ID: dict[str, str] = {
-    "power_lost": "Listrik padam: UPS menanggung PC rapat",
-    "wrapup": "Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
-    "shutdown": "PC rapat sedang dimatikan dengan aman",
-    "pc_off": "PC rapat {pc} sudah mati",
-    "power_restored": "Listrik PLN kembali setelah {duration}",
-    "ups_unreachable": "UPS {ups} tidak terbaca lebih dari satu menit",
-    "replace_battery": "UPS {ups}: baterai perlu diganti",
-    "site_stale": "Tidak ada kabar dari Siaga ruangan ini (Pi mati, jaringan putus atau Siaga "
-                  "tidak berjalan)",
-    "test": "Uji peringatan dari dasbor Siaga",
-    "do_power_lost": "Periksa listrik gedung (PLN, MCB, genset); UPS menanggung PC hanya selama "
-                     "sisa waktu di atas.",
-    "do_wrapup": "Pulihkan listrik atau datang ke ruangan sekarang: PC akan dimatikan dalam "
-                 "beberapa menit.",
-    "do_shutdown": "Pastikan tidak ada yang mencabut kabel atau menekan tombol daya PC sampai PC "
-                   "mati; nyalakan lagi setelah listrik kembali.",
-    "do_pc_off": "Setelah listrik PLN kembali, nyalakan lagi PC dan periksa rekaman sudah "
-                 "tersimpan.",
-    "do_power_restored": "Tidak perlu tindakan.",
-    "do_power_restored_pc_off": "Nyalakan lagi PC rapat dan periksa rekaman sudah tersimpan.",
-    "do_ups_unreachable": "Periksa UPS dan kabel USB-nya ke Pi: selama UPS tidak terbaca, "
-                          "pemadaman tidak terdeteksi.",
-    "do_replace_battery": "Pesan baterai pengganti untuk UPS ini dan jadwalkan penggantiannya.",
-    "do_site_stale": "Periksa Pi di ruangan: dayanya, kabel jaringannya, dan apakah Siaga berjalan "
-                     "(systemctl status siaga-edge).",
-    "do_test": "Tidak perlu tindakan: peringatan sampai kepada Anda.",
-    "pcs_still_off": "PC rapat {pcs} masih mati.",
-    "runtime": "Sisa waktu UPS: {minutes}.",
-    "runtime_unknown": "Sisa waktu UPS: tidak diketahui.",
-    "at": "Waktu: {time}.",
-    "late": "Kabar terlambat: kejadiannya pukul {time}, baru sampai ke dasbor sekarang.",
-    "late_title": "[Terlambat] ",
-    "todo": "Yang perlu dilakukan TI: {action}",
-    "link": "Halaman ruangan: {url}",
-    "title": "Siaga {room}: {what}",
-}
-
-CATALOGUE = {"id": ID, "en": EN}
+CATALOGUE = {"id": {key: pair[0] for key, pair in TEXTS.items()},
+             "en": {key: pair[1] for key, pair in TEXTS.items()}}
+ID, EN = CATALOGUE["id"], CATALOGUE["en"]
+# What happened, and what IT should do about it, for each kind of alert.
+WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
+        AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
+        AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
+        AlertKind.TEST: "test"}
+TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
+        AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
+        AlertKind.POWER_RESTORED: "do_power_restored",
+        AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
+        AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
+        AlertKind.TEST: "do_test"}
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
 
@@ -118,7 +118,7 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     texts = CATALOGUE.get(lang, ID)
     values = {"pc": "", "ups": "", **{k: str(v) for k, v in alert.detail.items()},
               "duration": duration(alert.detail.get("duration_s"), lang)}
-    what = texts[alert.kind.value].format(**values)
+    what = texts[WHAT[alert.kind]].format(**values)
     room = alert.name or alert.site
     lines = [f"{room}: {what}."]
     when = clock_time(alert.at if alert.at is not None else now, zone, now)
@@ -141,4 +141,4 @@ def _action(alert: Alert) -> str:
     """The key of what IT should do."""
     if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
         return "do_power_restored_pc_off"
-    return f"do_{alert.kind.value}"
+    return TODO[alert.kind]

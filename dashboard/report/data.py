@@ -132,7 +132,8 @@ def samples(conn: sqlite3.Connection, site: str, win: Window) -> list[Sample] | 
     except sqlite3.Error as exc:
         logger.debug("no history for the report: %s", exc)
         return None
-    return [Sample(ts, load, vmin, vmax, runtime, any(a <= ts < b for a, b in spans))
+    return [Sample(ts=ts, load=load, voltage_min=vmin, voltage_max=vmax, runtime=runtime,
+                   on_battery=any(a <= ts < b for a, b in spans))
             for ts, load, vmin, vmax, runtime in hours + minutes]
 
 
@@ -146,4 +147,5 @@ def site_inputs(conn: sqlite3.Connection, sites: list[str], win: Window) -> Iter
     for site in sites:
         state = latest_state(conn, site)
         name = state.get("name") if state and isinstance(state.get("name"), str) else ""
-        yield SiteInput(site, name or site, events(conn, site, win), state, samples(conn, site, win))
+        yield SiteInput(site=site, name=name or site, events=events(conn, site, win), state=state,
+                        samples=samples(conn, site, win))

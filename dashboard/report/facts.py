@@ -102,7 +102,7 @@ def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
     """The window of local days ``first``..``last``; it never reaches past ``now``."""
     start = dt.datetime.combine(first, dt.time(), zone).timestamp()
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
-    return Window(first, last, start, max(start, min(end, now)))
+    return Window(first=first, last=last, start=start, end=max(start, min(end, now)))
 
 
 def number(value: Any) -> float | None:
@@ -163,8 +163,9 @@ class _Reader:
     def _close_outage(self, end: float, duration: float | None, unended: bool) -> None:
         o, self.outage = self.outage, None
         length = duration if duration is not None and duration >= 0 else end - o["start"]
-        self.facts.outages.append(Outage(o["start"], end, length, o["shutdown"], unended,
-                                         o["load"], o["runtime"]))
+        self.facts.outages.append(Outage(start=o["start"], end=end, length=length,
+                                         shutdown=o["shutdown"], unended=unended,
+                                         load_pct=o["load"], runtime_s=o["runtime"]))
 
     def finish(self) -> SiteFacts:
         """Cut whatever is still open at the window's end."""

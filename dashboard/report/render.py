@@ -154,14 +154,15 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
     return lines
 
 
-# Buy items whose English inflects by a count: item -> the count ("1 meeting host licence").
-COUNTED = {"licences": "peak", "battery": "flags"}
+# Buy items whose English inflects by a count: item -> (the count, the key of its singular
+# form: "1 meeting host licence").
+COUNTED = {"licences": ("peak", "licences_one"), "battery": ("flags", "battery_one")}
 
 
 def _buy_key(item: dict[str, Any]) -> str:
     """The text key of a buy item: its singular form when its count is 1."""
-    count = COUNTED.get(item["item"])
-    return f"{item['item']}_one" if count and item.get(count) == 1 else item["item"]
+    count, one = COUNTED.get(item["item"], (None, ""))
+    return one if count and item.get(count) == 1 else item["item"]
 
 
 def _minutes(whole: int, lang: str) -> str:

@@ -55,109 +55,124 @@ TEXT: dict[str, tuple[str, str]] = {
     "to": ("Sampai", "To"),
     "sites": ("Ruang (kosong = semua)", "Rooms (empty = all)"),
     "per_room": ("Satu halaman per ruang", "One page per room"),
-    "download": ("Unduh", "Download"),
 }
 
-# Rows of the number tables: key: (meaning id, meaning en, rule id, rule en)
-ROWS: dict[str, tuple[str, str, str, str]] = {
-    "outages.count": ("kali listrik PLN padam.", "times the mains power failed.",
-                      "Satu pemadaman = power_lost sampai power_restored berikutnya di ruang yang sama.",
-                      "One outage = a power_lost to the next power_restored of the same room."),
+# The number tables' rows: what the number means, key: (Bahasa Indonesia, English) ...
+MEANING: dict[str, tuple[str, str]] = {
+    "outages.count": ("kali listrik PLN padam.", "times the mains power failed."),
     "outages.during_meetings": ("pemadaman terjadi saat rapat berlangsung.",
-                                "outages happened during a meeting.",
-                                "Pemadaman yang waktunya bertumpang tindih dengan rapat "
-                                "(meeting_started s.d. meeting_ended) di ruang itu.",
-                                "Outages overlapping a meeting (meeting_started to meeting_ended) of "
-                                "that room."),
-    "outages.total_s": ("lama padam seluruhnya.", "without mains in total.",
-                        "Jumlah lama semua pemadaman (power_restored.duration_s).",
-                        "The sum of every outage's length (power_restored.duration_s)."),
-    "outages.longest_s": ("pemadaman terlama.", "the longest outage.",
-                          "Lama pemadaman yang paling panjang.", "The longest single outage."),
+                                "outages happened during a meeting."),
+    "outages.total_s": ("lama padam seluruhnya.", "without mains in total."),
+    "outages.longest_s": ("pemadaman terlama.", "the longest outage."),
     "outages.p90_s": ("9 dari 10 pemadaman selesai dalam waktu ini.",
-                      "9 of 10 outages were over within this time.",
-                      "Persentil ke-90 (peringkat terdekat) dari lama pemadaman.",
-                      "The nearest-rank 90th percentile of the outage lengths."),
+                      "9 of 10 outages were over within this time."),
     "outages.shutdowns": ("pemadaman berakhir dengan PC dimatikan.",
-                          "outages ended with the PC shut down.",
-                          "Pemadaman dengan shutdown_sent.", "Outages with a shutdown_sent."),
+                          "outages ended with the PC shut down."),
     "outages.bridged": ("pemadaman ditanggung UPS sampai listrik kembali.",
-                        "outages the UPS carried until the power came back.",
-                        "Jumlah pemadaman dikurangi yang berakhir dengan shutdown.",
-                        "The count minus those that ended in a shutdown."),
+                        "outages the UPS carried until the power came back."),
     "outages.unended": ("pemadaman tanpa catatan listrik kembali.",
-                        "outages whose restore was never journaled.",
-                        "Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, wrap-up, "
-                        "shutdown).",
-                        "Counted up to their last journaled step (notice, wrap-up, shutdown)."),
+                        "outages whose restore was never journaled."),
     "ups.runtime_needed_s": ("runtime UPS yang perlu diminta, pada beban yang terukur.",
-                             "the UPS runtime to ask for, at the measured load.",
-                             "p90 lama pemadaman + policy.wrapup_at_runtime_s ({wrapup}): UPS ini "
-                             "menanggung 9 dari 10 pemadaman dengan sisa waktu untuk menyimpan "
-                             "rekaman.",
-                             "p90 outage length + policy.wrapup_at_runtime_s ({wrapup}): such a UPS "
-                             "carries 9 of 10 outages with the wrap-up margin left."),
+                             "the UPS runtime to ask for, at the measured load."),
     "ups.runtime_now_s": ("runtime UPS sekarang, menurut UPS itu sendiri.",
-                          "today's UPS runtime, as the UPS reports it.",
-                          "battery.runtime dari keadaan terakhir ruang.",
-                          "battery.runtime of the room's last known state."),
-    "ups.load_pct": ("beban UPS saat rapat (median).", "UPS load during meetings (median).",
-                     "Beban saat listrik padam dan beban yang tercatat selama rapat.",
-                     "The load when the power failed and the load sampled during meetings."),
-    "ups.load_w": ("beban UPS saat rapat, dalam watt.", "UPS load during meetings, in watts.",
-                   "Beban (%) x daya nominal UPS (ups.realpower.nominal, atau ups.power.nominal x 0,6).",
-                   "Load (%) x the UPS's rated power (ups.realpower.nominal, or ups.power.nominal x "
-                   "0.6)."),
-    "ups.replace_battery": ("kali UPS meminta baterai diganti.", "times the UPS asked for a new battery.",
-                            "Kejadian replace_battery (status RB dari UPS).",
-                            "replace_battery events (the UPS's RB status)."),
-    "ups.selftests": ("uji mandiri UPS, {failed} gagal.", "UPS self-tests, {failed} failed.",
-                      "Kejadian ups_selftest.", "ups_selftest events."),
+                          "today's UPS runtime, as the UPS reports it."),
+    "ups.load_pct": ("beban UPS saat rapat (median).", "UPS load during meetings (median)."),
+    "ups.load_w": ("beban UPS saat rapat, dalam watt.", "UPS load during meetings, in watts."),
+    "ups.replace_battery": ("kali UPS meminta baterai diganti.",
+                            "times the UPS asked for a new battery."),
+    "ups.selftests": ("uji mandiri UPS, {failed} gagal.", "UPS self-tests, {failed} failed."),
     "ups.battery_date": ("tanggal baterai UPS dipasang, dan umurnya hari ini.",
-                         "the date the UPS battery was fitted, and its age today.",
-                         "battery.date dari UPS (atau battery.mfr.date).",
-                         "battery.date of the UPS (or battery.mfr.date)."),
-    "power_quality.min_v": ("tegangan PLN terendah.", "the lowest mains voltage.",
-                            "Dari riwayat tegangan masuk (saat UPS tidak memakai baterai).",
-                            "From the input voltage history (while not on battery)."),
-    "power_quality.max_v": ("tegangan PLN tertinggi.", "the highest mains voltage.",
-                            "Dari riwayat tegangan masuk.", "From the input voltage history."),
-    "power_quality.sags": ("kali tegangan turun di bawah 198 V.", "times the voltage sagged below 198 V.",
-                           "PLN 220 V -10 %. Sering turun: pertimbangkan UPS online atau AVR.",
-                           "PLN's 220 V -10 %. Frequent sags argue for an online UPS or an AVR."),
-    "power_quality.swells": ("kali tegangan naik di atas 231 V.", "times the voltage rose above 231 V.",
-                             "PLN 220 V +5 %.", "PLN's 220 V +5 %."),
-    "meetings.count": ("rapat.", "meetings.",
-                       "Satu rapat = meeting_started sampai meeting_ended dari PC yang sama.",
-                       "One meeting = a meeting_started to the meeting_ended of the same PC."),
-    "meetings.hours": ("jam rapat seluruhnya.", "hours of meetings in total.",
-                       "Jumlah lama semua rapat; rapat yang masih berjalan dipotong di akhir periode.",
-                       "The sum of the meetings' lengths; one still running is cut at the end of the "
-                       "period."),
-    "meetings.peak_concurrent": ("rapat paling banyak pada saat yang sama: jumlah lisensi host yang dibutuhkan.",
-                                 "meetings at most at the same moment: the host licences needed.",
-                                 "Jumlah terbesar rapat yang berjalan bersamaan di ruang-ruang yang "
-                                 "dipilih.",
-                                 "The most meetings running at one moment across the chosen rooms."),
-    "conversion.count": ("konversi rekaman.", "recording conversions.",
-                         "conversion_started sampai conversion_ended dari PC yang sama.",
-                         "A conversion_started to the conversion_ended of the same PC."),
-    "conversion.median_s": ("lama konversi biasa (median).", "the usual conversion time (median).",
-                            "Median lama konversi.", "The median conversion length."),
-    "conversion.longest_s": ("konversi terlama.", "the longest conversion.",
-                             "Lama konversi yang paling panjang.", "The longest conversion."),
+                         "the date the UPS battery was fitted, and its age today."),
+    "power_quality.min_v": ("tegangan PLN terendah.", "the lowest mains voltage."),
+    "power_quality.max_v": ("tegangan PLN tertinggi.", "the highest mains voltage."),
+    "power_quality.sags": ("kali tegangan turun di bawah 198 V.",
+                           "times the voltage sagged below 198 V."),
+    "power_quality.swells": ("kali tegangan naik di atas 231 V.",
+                             "times the voltage rose above 231 V."),
+    "meetings.count": ("rapat.", "meetings."),
+    "meetings.hours": ("jam rapat seluruhnya.", "hours of meetings in total."),
+    "meetings.peak_concurrent": ("rapat paling banyak pada saat yang sama: jumlah lisensi host "
+                                 "yang dibutuhkan.",
+                                 "meetings at most at the same moment: the host licences needed."),
+    "conversion.count": ("konversi rekaman.", "recording conversions."),
+    "conversion.median_s": ("lama konversi biasa (median).", "the usual conversion time (median)."),
+    "conversion.longest_s": ("konversi terlama.", "the longest conversion."),
     "conversion.delayed_meetings": ("rapat dimulai saat rekaman sebelumnya masih dikonversi.",
-                                    "meetings started while the last recording was still converting.",
-                                    "Rapat yang dimulai di PC yang masih menjalankan konversi: PC "
-                                    "terlalu lambat untuk jadwal ini.",
-                                    "Meetings that started on a PC still converting: the PC is too "
-                                    "slow for the schedule."),
+                                    "meetings started while the last recording was still "
+                                    "converting."),
     "pc.disk_free_gb": ("ruang disk rekaman yang masih kosong (PC terendah).",
-                        "recording disk free now (the lowest PC).",
-                        "disk_free_gb dari keadaan terakhir.", "disk_free_gb of the last known state."),
-    "pc.days_left": ("hari lagi sampai disk penuh.", "days until the disk is full.",
-                     "Perlu riwayat ruang disk; belum dicatat.", "Needs a disk history; not recorded yet."),
+                        "recording disk free now (the lowest PC)."),
+    "pc.days_left": ("hari lagi sampai disk penuh.", "days until the disk is full."),
 }
+# ... and the rule that produced it (CONTRACT §5.8), by the same key.
+RULE: dict[str, tuple[str, str]] = {
+    "outages.count": ("Satu pemadaman = power_lost sampai power_restored berikutnya di ruang "
+                      "yang sama.",
+                      "One outage = a power_lost to the next power_restored of the same room."),
+    "outages.during_meetings": ("Pemadaman yang waktunya bertumpang tindih dengan rapat "
+                                "(meeting_started s.d. meeting_ended) di ruang itu.",
+                                "Outages overlapping a meeting (meeting_started to "
+                                "meeting_ended) of that room."),
+    "outages.total_s": ("Jumlah lama semua pemadaman (power_restored.duration_s).",
+                        "The sum of every outage's length (power_restored.duration_s)."),
+    "outages.longest_s": ("Lama pemadaman yang paling panjang.", "The longest single outage."),
+    "outages.p90_s": ("Persentil ke-90 (peringkat terdekat) dari lama pemadaman.",
+                      "The nearest-rank 90th percentile of the outage lengths."),
+    "outages.shutdowns": ("Pemadaman dengan shutdown_sent.", "Outages with a shutdown_sent."),
+    "outages.bridged": ("Jumlah pemadaman dikurangi yang berakhir dengan shutdown.",
+                        "The count minus those that ended in a shutdown."),
+    "outages.unended": ("Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, "
+                        "wrap-up, shutdown).",
+                        "Counted up to their last journaled step (notice, wrap-up, shutdown)."),
+    "ups.runtime_needed_s": ("p90 lama pemadaman + policy.wrapup_at_runtime_s ({wrapup}): UPS "
+                             "ini menanggung 9 dari 10 pemadaman dengan sisa waktu untuk "
+                             "menyimpan rekaman.",
+                             "p90 outage length + policy.wrapup_at_runtime_s ({wrapup}): such "
+                             "a UPS carries 9 of 10 outages with the wrap-up margin left."),
+    "ups.runtime_now_s": ("battery.runtime dari keadaan terakhir ruang.",
+                          "battery.runtime of the room's last known state."),
+    "ups.load_pct": ("Beban saat listrik padam dan beban yang tercatat selama rapat.",
+                     "The load when the power failed and the load sampled during meetings."),
+    "ups.load_w": ("Beban (%) x daya nominal UPS (ups.realpower.nominal, atau "
+                   "ups.power.nominal x 0,6).",
+                   "Load (%) x the UPS's rated power (ups.realpower.nominal, or "
+                   "ups.power.nominal x 0.6)."),
+    "ups.replace_battery": ("Kejadian replace_battery (status RB dari UPS).",
+                            "replace_battery events (the UPS's RB status)."),
+    "ups.selftests": ("Kejadian ups_selftest.", "ups_selftest events."),
+    "ups.battery_date": ("battery.date dari UPS (atau battery.mfr.date).",
+                         "battery.date of the UPS (or battery.mfr.date)."),
+    "power_quality.min_v": ("Dari riwayat tegangan masuk (saat UPS tidak memakai baterai).",
+                            "From the input voltage history (while not on battery)."),
+    "power_quality.max_v": ("Dari riwayat tegangan masuk.", "From the input voltage history."),
+    "power_quality.sags": ("PLN 220 V -10 %. Sering turun: pertimbangkan UPS online atau AVR.",
+                           "PLN's 220 V -10 %. Frequent sags argue for an online UPS or an AVR."),
+    "power_quality.swells": ("PLN 220 V +5 %.", "PLN's 220 V +5 %."),
+    "meetings.count": ("Satu rapat = meeting_started sampai meeting_ended dari PC yang sama.",
+                       "One meeting = a meeting_started to the meeting_ended of the same PC."),
+    "meetings.hours": ("Jumlah lama semua rapat; rapat yang masih berjalan dipotong di akhir "
+                       "periode.",
+                       "The sum of the meetings' lengths; one still running is cut at the end "
+                       "of the period."),
+    "meetings.peak_concurrent": ("Jumlah terbesar rapat yang berjalan bersamaan di ruang-ruang "
+                                 "yang dipilih.",
+                                 "The most meetings running at one moment across the chosen "
+                                 "rooms."),
+    "conversion.count": ("conversion_started sampai conversion_ended dari PC yang sama.",
+                         "A conversion_started to the conversion_ended of the same PC."),
+    "conversion.median_s": ("Median lama konversi.", "The median conversion length."),
+    "conversion.longest_s": ("Lama konversi yang paling panjang.", "The longest conversion."),
+    "conversion.delayed_meetings": ("Rapat yang dimulai di PC yang masih menjalankan konversi: "
+                                    "PC terlalu lambat untuk jadwal ini.",
+                                    "Meetings that started on a PC still converting: the PC is "
+                                    "too slow for the schedule."),
+    "pc.disk_free_gb": ("disk_free_gb dari keadaan terakhir.",
+                        "disk_free_gb of the last known state."),
+    "pc.days_left": ("Perlu riwayat ruang disk; belum dicatat.",
+                     "Needs a disk history; not recorded yet."),
+}
+# Both, as (meaning id, meaning en, rule id, rule en).
+ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) for key in MEANING}
 
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
@@ -207,10 +222,8 @@ def text(lang: str, key: str, **values: Any) -> str:
 
 def row(lang: str, key: str, **values: Any) -> tuple[str, str]:
     """(what the number means, the rule that produced it) for a table row."""
-    meaning_id, meaning_en, rule_id, rule_en = ROWS[key]
-    if lang == "en":
-        return meaning_en.format(**values), rule_en.format(**values)
-    return meaning_id.format(**values), rule_id.format(**values)
+    i = 1 if lang == "en" else 0
+    return MEANING[key][i].format(**values), RULE[key][i].format(**values)
 
 
 def day(value: str, lang: str) -> str:

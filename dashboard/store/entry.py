@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.messages import StateSnapshot
+from protocol.messages import AVAILABILITY, StateSnapshot
 
 
 @dataclass
@@ -49,4 +49,4 @@ class SiteEntry:
 
 
 _TAILS = {(stale, availability): json.dumps({"stale": stale, "availability": availability})[1:].encode()
-          for stale in (False, True) for availability in ("online", "offline", None)}
+          for stale in (False, True) for availability in (*AVAILABILITY, None)}

@@ -12,11 +12,11 @@ import socket
 import time
 import uuid
 
-from dashboard.store.gaps import KNOWN_WINDOW, Gaps
+from dashboard.store.gaps import Gaps, KNOWN_WINDOW
 from dashboard.store.store import Store
-from protocol.config import ID_PATTERN, Config
-from protocol.messages import (AVAILABILITY, BadMessage, EdgeCommand, JournalEvent, StateSnapshot,
-                               Topics, decode, parse_topic, to_json)
+from protocol.config import Config, ID_PATTERN
+from protocol.messages import (AVAILABILITY, BadMessage, EdgeCommand, EdgeCommandKind, JournalEvent,
+                               StateSnapshot, Topics, decode, parse_topic, to_json)
 from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ class Feed:
         self.link = MqttLink(config.mqtt, client_id[:64],
                              subscriptions=tuple(f"{self.prefix}/+/edge/{leaf}" for leaf in LEAVES),
                              on_message=self.on_message)
-        self.gaps = Gaps(lambda site, first: self.send_command(site, "replay", "dashboard", first)
+        self.gaps = Gaps(lambda site, first: self.send_command(site, EdgeCommandKind.REPLAY,
+                                                                   "dashboard", first)
                          is not None, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)])
 
     def start(self) -> None:

@@ -17,7 +17,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from protocol.messages import StateSnapshot
+from protocol.messages import EventKind, StateSnapshot
+from protocol.outage_stages import OUTAGE_ROOMS as OUTAGE_ROOMS_
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 METRICS = {"charge": "charge_pct", "runtime": "runtime_s", "load": "load_pct", "voltage": "input_voltage"}
 COLUMNS = [f"{m}_{s}" for m in METRICS for s in ("min", "max", "last")]
 MINUTE, HOUR = 60, 3600
-OUTAGE_ROOMS = ("on_battery", "wrapup", "shutdown")
+OUTAGE_ROOMS = tuple(room.value for room in OUTAGE_ROOMS_)   # protocol/outage_stages.py
 SCHEMA_VERSION = 2          # PRAGMA user_version; 0 = v0.1 (one averaged sample a minute)
 
 _TABLE = ("site TEXT NOT NULL, start REAL NOT NULL, " + ", ".join(f"{c} REAL" for c in COLUMNS)
@@ -167,15 +168,15 @@ def cut_spans(events: Iterable[tuple[float, str, float | None]], start: float, e
     cuts: list[tuple[float, float | None]] = []
     lost: float | None = None
     for ts, kind, duration_s in events:
-        if kind == "power_lost" and lost is not None and ts != lost:
+        if kind == EventKind.POWER_LOST and lost is not None and ts != lost:
             cuts.append((lost, _seen_end(lost, seen) or lost))
             lost = ts
-        elif kind == "power_lost":
+        elif kind == EventKind.POWER_LOST:
             lost = ts
-        elif kind == "power_restored" and lost is not None:
+        elif kind == EventKind.POWER_RESTORED and lost is not None:
             cuts.append((lost, max(ts, lost)))
             lost = None
-        elif kind == "power_restored" and duration_s and not any(ts == stop for _, stop in cuts):
+        elif kind == EventKind.POWER_RESTORED and duration_s and not any(ts == stop for _, stop in cuts):
             cuts.append((ts - duration_s, ts))
     if lost is not None:
         cuts.append((lost, _seen_end(lost, seen)))

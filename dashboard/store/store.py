@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator
 from dashboard.store import history
 from dashboard.store.database import Database
 from dashboard.store.entry import SiteEntry
-from protocol.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
+from protocol.messages import (Availability, BadMessage, JournalEvent, StateSnapshot, from_dict,
+                               to_dict)
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class Store:
                 continue
             if self.wants(site) and state.site == site:
                 self._version += 1
-                self._entries[site] = SiteEntry(state, to_dict(state), None, self._version)
+                self._entries[site] = SiteEntry(state=state, data=to_dict(state), availability=None,
+                                                version=self._version)
         self.sweep()
 
     def wants(self, site: str) -> bool:
@@ -100,7 +102,8 @@ class Store:
                 self._version += 1
             version = self._version if changed or old is None else old.version
             self._removed.pop(state.site, None)
-            entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
+            entry = SiteEntry(state=state, data=to_dict(state),
+                              availability=self._availability.get(state.site), version=version)
             entry.stale = self._is_stale(entry, now)
             self._entries[state.site] = entry
             self._writes += 1
@@ -175,7 +178,7 @@ class Store:
                     entry.version = self._version
 
     def _is_stale(self, entry: SiteEntry, now: float) -> bool:
-        return entry.availability == "offline" or now - entry.state.ts > self.stale_after_s
+        return entry.availability == Availability.OFFLINE or now - entry.state.ts > self.stale_after_s
 
     def entries(self) -> list[SiteEntry]:
         """Every site, by id, with its stale flag up to date."""

@@ -12,25 +12,33 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dashboard.texts.i18n import duration, has_text, minutes_long, number, percent, translate
+from dashboard.texts import keys
+from dashboard.texts.i18n import duration, minutes_long, number, percent, translate
 from dashboard.web.present import ups_status
-from protocol.messages import EventKind, JournalEvent
+from protocol.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
+from protocol.outage_stages import COMMAND_STAGES
+from protocol.texts import ack_sentence, size_parts
 
 MAX_TEXT = 200
-# What the agent writes in an ack's detail (agent/main.py `_plan`, the OBS wrap-up) -> key.
-ACK_WORDS = {
-    "banner": "ack_banner", "no display: logged only": "ack_no_display",
-    "banner off: logged only": "ack_banner_off", "shutdown already pending": "ack_shutdown_pending",
-    "wrap-up command started": "ack_wrapup_started", "no wrapup_command configured": "ack_no_wrapup",
-    "shutdown cancelled": "ack_shutdown_cancelled", "nothing to cancel": "ack_nothing_to_cancel",
-    "already handled": "ack_already_handled", "expired": "ack_expired", "": "ack_none",
+# Acks from agents older than the codes (and such acks already in a journal) carry only their
+# English ``detail``: read back as the code it stands for, so they keep reading as they did.
+LEGACY_ACK_WORDS = {
+    "banner": AckCode.BANNER, "no display: logged only": AckCode.NO_DISPLAY_LOGGED,
+    "banner off: logged only": AckCode.BANNER_OFF_LOGGED,
+    "shutdown already pending": AckCode.SHUTDOWN_PENDING,
+    "wrap-up command started": AckCode.WRAPUP_STARTED,
+    "no wrapup_command configured": AckCode.NO_WRAPUP_COMMAND,
+    "shutdown cancelled": AckCode.SHUTDOWN_CANCELLED, "nothing to cancel": AckCode.NOTHING_TO_CANCEL,
+    "already handled": AckCode.ALREADY_HANDLED, "expired": AckCode.EXPIRED,
 }
-ACK_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"shutdown in (?P<n>\d+(?:\.\d+)?) s"), "ack_shutdown_in"),
-    (re.compile(r"rejected: (?P<x>.+)", re.S), "ack_rejected"),
-    (re.compile(r"saved (?P<file>.+), (?P<size>\d+(?:\.\d+)? ?[KMGT]?i?B)", re.S), "ack_saved"),
-    (re.compile(r"saved (?P<file>.+)", re.S), "ack_saved_file"),
+LEGACY_ACK_PATTERNS: tuple[tuple[re.Pattern[str], AckCode], ...] = (
+    (re.compile(r"shutdown in (?P<seconds>\d+(?:\.\d+)?) s"), AckCode.SHUTDOWN_IN),
+    (re.compile(r"rejected: (?P<reason>.+)", re.S), AckCode.REJECTED),
+    (re.compile(r"saved (?P<file>.+), (?P<size>\d+(?:\.\d+)? ?[KMGT]?i?B)", re.S), AckCode.SAVED),
+    (re.compile(r"saved (?P<file>.+)", re.S), AckCode.SAVED),
 )
+# Answers that say the PC took the command but no person saw it.
+UNSEEN = (AckCode.NO_DISPLAY_LOGGED, AckCode.BANNER_OFF_LOGGED)
 
 
 @dataclass(frozen=True)
@@ -54,20 +62,59 @@ def failed(event: JournalEvent) -> bool:
     return event.detail.get("ok") is False
 
 
+def answer(ack: dict[str, Any], lang: str) -> str:
+    """What a PC answered (a ``pc_ack`` event's detail) in words, in ``lang``: from its code
+    and arguments (protocol/texts.py ACK_TEXTS); from its ``detail`` when it carries no code."""
+    code, args = ack.get("code"), ack.get("args")
+    if isinstance(code, str) and code and isinstance(args, dict):
+        text = ack_sentence(code, lang, **_ack_values(args, lang))
+        if text is not None:
+            return text
+    return ack_text(ack.get("detail"), lang)
+
+
+def answer_code(ack: dict[str, Any]) -> str:
+    """The ack's code; for an agent older than the codes, the code its detail stands for."""
+    code = ack.get("code")
+    if isinstance(code, str) and code:
+        return code
+    return LEGACY_ACK_WORDS.get(clip(ack.get("detail", "")).strip(), "")
+
+
+def _ack_values(args: dict[str, Any], lang: str) -> dict[str, Any]:
+    """An ack's arguments written for people: seconds and sizes the page's way."""
+    values: dict[str, Any] = {k: clip(v) for k, v in args.items() if isinstance(k, str)}
+    if _num(args.get("seconds")) is not None:
+        values["seconds"] = number(args["seconds"], lang, 0 if float(args["seconds"]).is_integer()
+                                   else 1)
+    size = _num(args.get("size_bytes"))
+    values["size"] = None if size is None else _bytes(int(size), lang)
+    return values
+
+
+def _bytes(size: int, lang: str) -> str:
+    """1_200_000_000 -> "1,2 GB" (id) / "1.2 GB" (en), as the agent writes it in ``detail``."""
+    value, digits, unit = size_parts(size)
+    return f"{number(value, lang, digits)} {unit}"
+
+
 def ack_text(detail: Any, lang: str) -> str:
-    """An agent's ack detail in words: "nothing to cancel" -> "tidak ada yang dibatalkan"."""
+    """An ack's detail from an agent older than the codes, in words: "nothing to cancel" ->
+    "tidak ada yang dibatalkan"; a detail it does not know, quoted."""
     raw = clip(detail if detail is not None else "").strip()
-    if raw in ACK_WORDS:
-        return translate(lang, ACK_WORDS[raw])
-    for pattern, key in ACK_PATTERNS:
+    if not raw:
+        return translate(lang, "ack_none")
+    if raw in LEGACY_ACK_WORDS:
+        return ack_sentence(LEGACY_ACK_WORDS[raw], lang) or raw
+    for pattern, code in LEGACY_ACK_PATTERNS:
         match = pattern.fullmatch(raw)
         if match:
-            values = match.groupdict()
-            if "n" in values:
-                values["n"] = number(float(values["n"]), lang)
-            if "size" in values:
+            values: dict[str, Any] = {"size": None, **match.groupdict()}
+            if "seconds" in values:
+                values["seconds"] = number(float(values["seconds"]), lang)
+            if values["size"] is not None:
                 values["size"] = _size(values["size"], lang)
-            return translate(lang, key, **values)
+            return ack_sentence(code, lang, **values) or raw
     return translate(lang, "ack_says", x=raw)
 
 
@@ -98,23 +145,28 @@ def _num(value: Any) -> float | None:
 
 
 def _by(value: Any, lang: str) -> str:
-    key = f"by_{value}"
-    return translate(lang, key) if has_text(key) else translate(lang, "by_other", by=clip(value))
+    if isinstance(value, str) and value in keys.BY:
+        return translate(lang, keys.BY[value])
+    return translate(lang, "by_other", by=clip(value))
 
 
 def _command(value: Any, lang: str) -> str:
-    key = f"cmd_{value}"
-    return translate(lang, key) if has_text(key) else clip(value)
+    return translate(lang, keys.COMMAND[value]) if _known(keys.COMMAND, value) else clip(value)
 
 
 def _why(value: Any, lang: str) -> str:
-    key = f"why_{value}"
-    return translate(lang, key) if value and has_text(key) else ""
+    return translate(lang, keys.WHY[value]) if _known(keys.WHY, value) else ""
 
 
 def _nut_reason(detail: dict[str, Any], lang: str) -> str:
-    key = f"nut_{detail.get('reason')}"
-    return translate(lang, key) if has_text(key) else clip(detail.get("detail") or detail.get("reason") or "?")
+    reason = detail.get("reason")
+    if _known(keys.NUT, reason):
+        return translate(lang, keys.NUT[reason])
+    return clip(detail.get("detail") or reason or "?")
+
+
+def _known(table: dict, word: Any) -> bool:
+    return isinstance(word, str) and word in table
 
 
 def _values(event: JournalEvent, lang: str) -> dict[str, str]:
@@ -124,20 +176,23 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or d.get("pc") or "–"), "ups": clip(d.get("ups", "?")),
         "status": clip(ups_status(str(d.get("status") or "?"), lang)), "why": _why(d.get("why"), lang),
         "duration": duration(_num(d.get("duration_s")), lang), "by": _by(d.get("by"), lang),
-        "command": _command(d.get("kind"), lang), "answer": ack_text(d.get("detail"), lang),
+        "command": _command(d.get("kind"), lang), "answer": answer(d, lang),
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
         "before": minutes_long(_num(d.get("from_s")), lang),
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
     }
 
 
-# Which sentence variant an event takes, when one kind has more than one.
+# Which sentence an event takes, when one kind has more than one (dashboard/texts/keys.py).
 VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
-    EventKind.EDGE_STARTED: lambda e, off: ("_resumed" if e.detail.get("resumed_outage") else "")
-    + ("_unsynced" if e.detail.get("clock_synced") is False else ""),
-    EventKind.PC_ACK: lambda e, off: "_failed" if failed(e) else "",
-    EventKind.UPS_SELFTEST: lambda e, off: "_failed" if failed(e) else "",
-    EventKind.CANCEL_SENT: lambda e, off: "_off" if _all_off(e, off) else "",
+    EventKind.EDGE_STARTED: lambda e, off: keys.EDGE_STARTED[
+        (bool(e.detail.get("resumed_outage")), e.detail.get("clock_synced") is False)],
+    EventKind.PC_ACK: lambda e, off: keys.FAILED[EventKind.PC_ACK] if failed(e)
+    else keys.EVENT[EventKind.PC_ACK],
+    EventKind.UPS_SELFTEST: lambda e, off: keys.FAILED[EventKind.UPS_SELFTEST] if failed(e)
+    else keys.EVENT[EventKind.UPS_SELFTEST],
+    EventKind.CANCEL_SENT: lambda e, off: keys.CANCEL_SENT_OFF if _all_off(e, off)
+    else keys.EVENT[EventKind.CANCEL_SENT],
 }
 WITH_POWER = {EventKind.POWER_LOST, EventKind.LOW_BATTERY, EventKind.NOTICE_SENT,
               EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT, EventKind.SHUTDOWN_HELD}
@@ -150,11 +205,10 @@ def _all_off(event: JournalEvent, off: frozenset[str]) -> bool:
 
 def sentence(event: JournalEvent, lang: str, off: frozenset[str] = frozenset()) -> str:
     """The event as a sentence in ``lang``; ``off``: PCs known to have shut down at that time."""
-    key = f"ev_{event.kind}"
-    if not has_text(key):
+    if not _known(keys.EVENT, event.kind):
         return translate(lang, "ev_unknown", kind=clip(event.kind))
     variant = VARIANTS.get(event.kind)
-    key += variant(event, off) if variant else ""
+    key = variant(event, off) if variant else keys.EVENT[event.kind]
     text = translate(lang, key, **_values(event, lang))
     if event.kind in WITH_POWER:
         text = f"{text} {power_clause(event.detail, lang)}".strip()
@@ -166,7 +220,7 @@ def bookkeeping(event: JournalEvent) -> bool:
     command that asked for it): nothing happened in the room, so staff do not see it (the CSV
     and the API still list it)."""
     return event.kind == EventKind.REPLAYED or (
-        event.kind == EventKind.COMMAND and event.detail.get("kind") == "replay")
+        event.kind == EventKind.COMMAND and event.detail.get("kind") == EdgeCommandKind.REPLAY)
 
 
 def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
@@ -180,7 +234,8 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     for event in reversed(events):
         pc = str(event.detail.get("pc", ""))
         if not bookkeeping(event):
-            out.append(EventRow(event.seq, event.ts, sentence(event, lang, frozenset(off)), failed(event)))
+            out.append(EventRow(seq=event.seq, ts=event.ts,
+                                text=sentence(event, lang, frozenset(off)), failed=failed(event)))
         if event.kind == EventKind.PC_OFF:
             off.add(pc)
         elif event.kind == EventKind.PC_ONLINE:
@@ -188,10 +243,6 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     return out[::-1]
 
 
-# The outage's stages and the PC command each one sent.
-STAGE_COMMANDS = {"notice_sent": "notice", "wrapup_sent": "wrapup", "shutdown_sent": "shutdown"}
-# Acks that say the PC took the command but no person saw it.
-UNSEEN = {"no display: logged only", "banner off: logged only"}
 
 
 def stage_answers(events: list[JournalEvent], started: float,
@@ -203,14 +254,14 @@ def stage_answers(events: list[JournalEvent], started: float,
         if event.kind == EventKind.PC_ACK and event.ts >= started - 1:
             latest[(str(event.detail.get("kind")), str(event.detail.get("pc", "?")))] = event
     out: dict[str, list[tuple[str, str]]] = {}
-    for stage, kind in STAGE_COMMANDS.items():
+    for stage in COMMAND_STAGES:
         for (acked, pc), event in latest.items():
-            if acked == kind:
+            if acked == stage.command:
                 how = ("failed" if failed(event) else
-                       "unseen" if clip(event.detail.get("detail", "")).strip() in UNSEEN else "ok")
+                       "unseen" if answer_code(event.detail) in UNSEEN else "ok")
                 text = translate(lang, "stage_answer", pc=clip(pc),
-                                 answer=ack_text(event.detail.get("detail"), lang))
-                out.setdefault(stage, []).append((text, how))
+                                 answer=answer(event.detail, lang))
+                out.setdefault(stage.field, []).append((text, how))
     return out
 
 
@@ -224,11 +275,12 @@ def command_outcome(kind: str, command_id: str, events: list[JournalEvent],
     if at is None:
         return "sent", translate(lang, "outcome_sent")
     after = oldest_first[at + 1:]
-    if kind == "test_indicator":
+    if kind == EdgeCommandKind.TEST_INDICATOR:
         return "done", translate(lang, "outcome_indicator")
-    wanted = {"silence": lambda e: e.kind == EventKind.SILENCED,
-              "ups_selftest": lambda e: e.kind == EventKind.UPS_SELFTEST,
-              "test_notice": lambda e: e.kind == EventKind.PC_ACK and e.detail.get("kind") == "test"}
+    wanted = {EdgeCommandKind.SILENCE: lambda e: e.kind == EventKind.SILENCED,
+              EdgeCommandKind.UPS_SELFTEST: lambda e: e.kind == EventKind.UPS_SELFTEST,
+              EdgeCommandKind.TEST_NOTICE: lambda e: e.kind == EventKind.PC_ACK
+              and e.detail.get("kind") == PcCommandKind.TEST}
     results = [e for e in after if wanted.get(kind, lambda e: False)(e)]
     if not results:
         return "received", translate(lang, "outcome_received")

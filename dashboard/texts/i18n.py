@@ -1,7 +1,7 @@
 """What the status page says, in Bahasa Indonesia and English, and how it writes numbers and times.
 
-A small catalogue (dashboard/texts/page.py) instead of gettext: one dict per language, keyed by
-an English name. A key missing in a language falls back to English, then to the key itself, so a
+A small catalogue (dashboard/texts/page.py) instead of gettext: one dict, keyed by an English
+name, of (Bahasa Indonesia, English) pairs. A key the catalogue lacks shows as the key itself, so a
 gap never crashes a page.
 """
 
@@ -11,15 +11,17 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.texts import (page as catalogue, journal as catalogue_events,
-                             overview as catalogue_overview)
+from dashboard.texts import (journal as catalogue_events, keys, overview as catalogue_overview,
+                             page as catalogue)
 from protocol import durations
 from protocol.durations import Span, duration as duration_text
 
 LANGUAGES = ("id", "en")
 
-EN = {**catalogue.EN, **catalogue_events.EN, **catalogue_overview.EN}
-ID = {**catalogue.ID, **catalogue_events.ID, **catalogue_overview.ID}
+# The page's one catalogue, key: (Bahasa Indonesia, English); three modules only for size.
+TEXTS = {**catalogue.TEXTS, **catalogue_events.TEXTS, **catalogue_overview.TEXTS}
+ID = {key: pair[0] for key, pair in TEXTS.items()}
+EN = {key: pair[1] for key, pair in TEXTS.items()}
 CATALOGUE = {"en": EN, "id": ID}
 
 
@@ -38,9 +40,10 @@ def translate(lang: str, key: str, **values: Any) -> str:
 
 
 def plural(lang: str, key: str, n: int, **values: Any) -> str:
-    """``key_one`` or ``key_other`` by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect)."""
-    form = "one" if n == 1 else "other"
-    return translate(lang, f"{key}_{form}", n=number(n, lang), **values)
+    """``key``'s one or other form by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect);
+    its forms are dashboard/texts/keys.py PLURAL."""
+    one, other = keys.PLURAL[key]
+    return translate(lang, one if n == 1 else other, n=number(n, lang), **values)
 
 
 def has_text(key: str) -> bool:

@@ -23,7 +23,7 @@ from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.targets import load_targets
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
-from dashboard.texts import events as event_texts, i18n
+from dashboard.texts import events as event_texts, i18n, keys
 from dashboard.web import present, resources, security
 from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.web.metrics import SiagaCollector
@@ -162,6 +162,7 @@ def _template_globals() -> dict[str, Any]:
         "stage_answers": lambda events, started: event_texts.stage_answers(events, started, lang),
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
+        "keys": keys,
         "header_led": lambda: present.worst(siaga.store.entries()),
         "logged_in": logged_in,
         "login_enabled": bool(siaga.config.dashboard.admin_password_hash),

@@ -95,11 +95,11 @@ def build(metric: str, data: dict[str, Any], zone: ZoneInfo, lang: str) -> Chart
     # journal's power_lost and power_restored times can, so they are drawn over the band.
     cuts = _spans(data.get("cuts", ()), x, end, exact=True)
     last = values[max(values)]["last"] if values else None
-    return Chart(metric, tuple(bands), tuple(lines), battery,
-                 tuple((y(v), number(v, lang)) for v in _ticks(lo, hi)),
-                 _x_ticks(start, span, zone, plot_w / span),
-                 min((v["min"] for v in values.values()), default=None),
-                 max((v["max"] for v in values.values()), default=None), last, cuts)
+    return Chart(metric=metric, bands=tuple(bands), lines=tuple(lines), battery=battery,
+                 y_ticks=tuple((y(v), number(v, lang)) for v in _ticks(lo, hi)),
+                 x_ticks=_x_ticks(start, span, zone, plot_w / span),
+                 low=min((v["min"] for v in values.values()), default=None),
+                 high=max((v["max"] for v in values.values()), default=None), last=last, cuts=cuts)
 
 
 def _spans(spans: Any, x: Any, end: float, exact: bool = False) -> tuple[tuple[float, float], ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard.store.entry import SiteEntry
 from dashboard.web import present
+from protocol.messages import Room
 
 VIEWS = ("cards", "table")
 PROBLEMS = "problems"          # the state filter "every room that is not ready"
@@ -87,7 +88,7 @@ def in_group(entries: list[SiteEntry], groups: Groups, group: str) -> list[SiteE
 def matches(entry: SiteEntry, filters: Filters) -> bool:
     """True when the entry passes the search and the state filter."""
     status = present.status(entry)
-    if filters.state == PROBLEMS and status == "ready":
+    if filters.state == PROBLEMS and status == Room.READY:
         return False
     if filters.state not in ("", PROBLEMS) and status != filters.state:
         return False

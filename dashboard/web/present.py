@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from dashboard.store.entry import SiteEntry
-from dashboard.texts.i18n import has_text, minutes_long, translate
-from protocol.looks import look
-from protocol.messages import StateSnapshot
+from dashboard.texts import keys as keys
+from dashboard.texts.i18n import minutes_long, translate
+from protocol.looks import Buzz, Led, PC_OFF, Pattern, look
+from protocol.messages import Room, StateSnapshot
+from protocol.outage_stages import (LOST, NOTICE, OUTAGE_STAGES, OutageStage, PCS_OFF, SHUTDOWN,
+                                    WRAPUP)
 
+STALE = "stale"
 # Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.
 # "pc_off" is the shutdown state once the PC has really gone off (CONTRACT §5.1 `pc_off`).
-RANK = {"shutdown": 0, "wrapup": 1, "pc_off": 2, "on_battery": 3, "fault": 4, "stale": 5,
-        "attention": 6, "ready": 7}
-LEDS = ("green", "amber", "red", "off")
-PATTERNS = ("solid", "blink", "fast_blink", "off")
-BUZZES = ("off", "outage", "wrapup", "shutdown", "restored")
-STAGES = ("started", "notice_sent", "wrapup_sent", "shutdown_sent", "pc_off")
+RANK = {Room.SHUTDOWN.value: 0, Room.WRAPUP.value: 1, PC_OFF: 2, Room.ON_BATTERY.value: 3,
+        Room.FAULT.value: 4, STALE: 5, Room.ATTENTION.value: 6, Room.READY.value: 7}
+LEDS = tuple(led.value for led in Led)
+PATTERNS = tuple(pattern.value for pattern in Pattern)
+BUZZES = tuple(buzz.value for buzz in Buzz)
+# The page's line for each stage of the outage (protocol/outage_stages.py).
+STAGE_TEXT = {LOST.id: "stage_started", NOTICE.id: "stage_notice_sent",
+              WRAPUP.id: "stage_wrapup_sent", SHUTDOWN.id: "stage_shutdown_sent",
+              PCS_OFF.id: "stage_pc_off"}
 
 
 def pc_off_at(state: StateSnapshot) -> float | None:
@@ -25,9 +32,9 @@ def pc_off_at(state: StateSnapshot) -> float | None:
 def status(entry: SiteEntry) -> str:
     """The room state; "stale" when the edge has gone quiet; "pc_off" once a shutdown is done."""
     if entry.stale:
-        return "stale"
-    if entry.state.room == "shutdown" and pc_off_at(entry.state) is not None:
-        return "pc_off"
+        return STALE
+    if entry.state.room == Room.SHUTDOWN and pc_off_at(entry.state) is not None:
+        return PC_OFF
     return entry.state.room
 
 
@@ -75,7 +82,7 @@ def pcs_online(state: StateSnapshot) -> tuple[int, int]:
 def ups_status(status: str, lang: str) -> str:
     """NUT's ``ups.status`` ("OB DISCHRG") in words ("memakai baterai, baterai terpakai"); a flag
     without words stays as NUT wrote it."""
-    words = [translate(lang, f"ups_flag_{flag}") if has_text(f"ups_flag_{flag}") else flag
+    words = [translate(lang, keys.UPS_FLAG[flag]) if flag in keys.UPS_FLAG else flag
              for flag in status.split()]
     return ", ".join(words) or "–"
 
@@ -83,8 +90,7 @@ def ups_status(status: str, lang: str) -> str:
 def reason_text(reason: str, lang: str) -> str:
     """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
     code, _, subject = reason.partition(":")
-    key = f"reason_{code}"
-    return translate(lang, key, x=subject) if has_text(key) else reason
+    return translate(lang, keys.REASON[code], x=subject) if code in keys.REASON else reason
 
 
 def top_reason(entry: SiteEntry, lang: str) -> str:
@@ -98,15 +104,16 @@ def top_reason(entry: SiteEntry, lang: str) -> str:
     return ""
 
 
-def outage_stages(state: StateSnapshot) -> list[tuple[str, float | None]]:
-    """(stage, time or None) of the current outage, in order; [] on mains."""
+def outage_stages(state: StateSnapshot) -> list[tuple[OutageStage, str, float | None]]:
+    """(stage, its text key, time or None) of the current outage, in order; [] on mains."""
     if state.outage is None:
         return []
-    stages = [(stage, getattr(state.outage, stage, None)) for stage in STAGES]
+    stages = [(stage, STAGE_TEXT[stage.id], getattr(state.outage, stage.field, None))
+              for stage in OUTAGE_STAGES]
     # "PC off" only once a shutdown was sent: before that it is not a stage still to come.
     return stages if state.outage.shutdown_sent is not None else stages[:-1]
 
 
 def summary(entries: list[SiteEntry]) -> tuple[int, int]:
     """(sites, sites that are not ready)."""
-    return len(entries), sum(1 for e in entries if status(e) != "ready")
+    return len(entries), sum(1 for e in entries if status(e) != Room.READY)
