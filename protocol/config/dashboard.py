@@ -1,0 +1,103 @@
+"""[dashboard] and [alerts] of siaga.toml: the sections only `siaga dashboard` (and check) use."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .declare import ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter, table
+from .reader import Reader, key_name, show_value
+
+ROOM_STATES = ("attention", "on_battery", "wrapup", "shutdown", "fault")
+
+
+@section("dashboard")
+@dataclass(frozen=True)
+class DashboardConfig:
+    """[dashboard]"""
+
+    listen: str = key("127.0.0.1:8080", "Where the status page listens (address:port).",
+                      note='127.0.0.1 = only on the Pi itself; "0.0.0.0:8080" = the whole office '
+                      "LAN can open http://<pi-address>:8080/.")
+    database: str = key("/var/lib/siaga/dashboard.sqlite3", "The dashboard's own database.")
+    sites: str | tuple[str, ...] = key("+", 'The rooms shown: "+" = every site seen on the '
+                                       'broker, or a list of site ids.', check=sites_filter)
+    admin_password_hash: str = key("", 'Login for the command buttons: the output of `siaga '
+                                   'passwd`. "" = no login form, no buttons.',
+                                   note="The buttons: silence, test banner, UPS self-test.")
+    api_token_file: str = key("", 'File holding a bearer token for scripts. "" = none.',
+                              note="For POST /api/sites/<site>/commands/<kind>.")
+    api_token: str = derived()
+    stale_after_s: float = key(90, "A site with no state for this many seconds is shown as "
+                               "stale.", low=10)
+    behind_proxy: bool = key(False, "true = served through an HTTPS reverse proxy: believe its "
+                             "X-Forwarded-Proto/-For/-Host.",
+                             note="Caddy, nginx; docs/security.md. Keep listen on 127.0.0.1 then.")
+    public_url: str = key("", 'How people reach this dashboard (e.g. "http://pi.local:8080"): '
+                          'alerts link to {public_url}/sites/<site>. "" = no link.')
+    # name -> site ids or "prefix*" (CONTRACT §5.6), read-only; the overview and the report use it
+    groups: Mapping[str, tuple[str, ...]] = key(
+        doc='Groups of rooms for the overview and the needs report: name -> site ids or id '
+        'prefixes ending in "*".', check=table, factory=lambda: MappingProxyType({}),
+        note="The overview counts the rooms per state per group and filters by group; "
+        "/groups/<name> is one group's overview; `siaga report --sites kominfo` reports a group. "
+        "Names: lower-case letters, digits, dashes.")
+
+
+@section("alerts")
+@dataclass(frozen=True)
+class AlertsConfig:
+    """[alerts] (CONTRACT §5.5): what the dashboard tells IT, and where (Apprise URLs)."""
+
+    urls_file: str = key("", 'File of Apprise URLs, one a line, relative to this file. "" = no '
+                         "alerts.", note="tgram://BOT_TOKEN/CHAT_ID, "
+                         "mailto://user:pass@mail.example.go.id, ntfy://..., json://... Lines "
+                         "starting with # are skipped. Keep it readable only by the siaga user: "
+                         "URLs hold tokens.")
+    language: str = key("id", 'Language of the alerts: "id" (Bahasa Indonesia) or "en".',
+                        choices=("id", "en"))
+    min_room: str = key("on_battery", "The mildest room state that alerts.", choices=ROOM_STATES,
+                        note='"on_battery" = power cuts and worse (wrap-up, shutdown, PC off, UPS '
+                        'unreadable, room silent); "attention" adds IT chores (battery to '
+                        'replace); "wrapup", "shutdown" or "fault" = fewer alerts. "Power '
+                        'restored" follows any outage that alerted.')
+    quiet_repeat_s: float = key(3600, "An IT chore for the same room alerts at most once in this "
+                                "many seconds.", note="IT chores: UPS unreadable, battery, room "
+                                "silent. An outage's alerts (lost, wrap-up, shutdown, PC off, "
+                                "restored) are never held.")
+    # the longest wait between two tries of an unsent alert
+    retry_max_s: float = key(300, "An unsent alert is retried after 1, 2, 4, ... s, at most this "
+                             "long apart.", low=1, high=86400)
+    inbox_url: str = key("", "A web page where the alerts can be read (a team chat's page, `siaga "
+                         'demo`\'s receiver): the room page links to it. "" = no link.')
+
+
+def group_problem(name: str, members: Any) -> str | None:
+    """What is wrong with one entry of dashboard.groups, or None."""
+    if not ID_PATTERN.fullmatch(name):
+        return "a group name must match [a-z0-9][a-z0-9-]{0,62} (lower-case letters, digits, dashes)"
+    if not isinstance(members, list) or not members:
+        return 'must be a non-empty list of site ids or id prefixes ending in "*"'
+    bad = next((m for m in members if not isinstance(m, str) or not MEMBER_PATTERN.fullmatch(m)), None)
+    if bad is not None:
+        return f'{show_value(bad)} is neither a site id nor an id prefix ending in "*" ("kominfo-*")'
+    return None
+
+
+def read_dashboard(r: Reader, read_files: bool = True) -> DashboardConfig:
+    """[dashboard] with its token read and dashboard.groups checked, one error per bad group."""
+    dash = r.section(DashboardConfig)
+    if read_files:
+        dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file",
+                                                            dash.api_token_file))
+    good = {}
+    for name, members in dict(dash.groups).items():
+        problem = group_problem(name, members)
+        if problem:
+            r.error(key_name("dashboard.groups", name), problem, show=False)
+        else:
+            good[name] = tuple(members)
+    return dataclasses.replace(dash, groups=MappingProxyType(good))
