@@ -200,6 +200,11 @@ class AgentSection:
     recordings_dir: str = ""
     meeting_apps: tuple[str, ...] = ("Zoom.exe", "Zoom", "Teams.exe", "ms-teams")
     converter_processes: tuple[str, ...] = ("zTscoder.exe",)
+    # Browsers whose microphone or camera capture is a meeting (Google Meet, Zoom and Teams on
+    # the web): process names on Windows and Linux (CONTRACT §6.2).
+    browsers: tuple[str, ...] = ("chrome.exe", "chrome", "chromium", "msedge.exe", "msedge",
+                                 "firefox.exe", "firefox", "firefox-esr", "opera.exe", "opera",
+                                 "brave.exe", "brave")
     banner: bool = True
     wrapup_command: tuple[str, ...] = ()
     shutdown_command: tuple[str, ...] = ()
@@ -355,7 +360,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
                "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
     "homeassistant": {"discovery": flag, "discovery_prefix": topic_prefix},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
-              "meeting_apps": names, "converter_processes": names, "banner": flag,
+              "meeting_apps": names, "converter_processes": names, "browsers": names,
+              "banner": flag,
               "wrapup_command": names, "shutdown_command": names,
               "shutdown_grace_s": number(0, 3600), "command_timeout_s": number(1, 3600),
               "state_file": text, "command_key_file": text},

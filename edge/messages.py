@@ -81,7 +81,7 @@ class EventKind(str, Enum):
     UPS_FSD_ON_MAINS = "ups_fsd_on_mains", ("ups", "status")
     SILENCED = "silenced", ("by", "room")
     COMMAND = "command", ("kind", "id", "by")
-    MEETING_STARTED = "meeting_started", ("pc",)
+    MEETING_STARTED = "meeting_started", ("pc", "app", "by")
     MEETING_ENDED = "meeting_ended", ("pc",)
     CONVERSION_STARTED = "conversion_started", ("pc",)
     CONVERSION_ENDED = "conversion_ended", ("pc",)
@@ -131,6 +131,15 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class MeetingNow:
+    """The meeting live on a PC (CONTRACT §6.2): which app, since when, seen how."""
+
+    app: str          # "zoom" | "teams" | "meet-browser" | "browser" | a process name
+    since: float
+    by: str           # "microphone" | "camera" | "process" (captures cannot be seen)
+
+
+@dataclass(frozen=True)
 class AgentStatus:
     """Agent -> edge: the PC's telemetry (`P/pc/{pc_id}/status`)."""
 
@@ -145,6 +154,8 @@ class AgentStatus:
     uptime_s: float | None = None
     meeting_app: bool = False
     converting: bool = False
+    meeting: MeetingNow | None = None          # §6.2; None = no meeting live
+    disk_used_gb_day: float | None = None      # §6.2; the recordings disk's use per day, 14 days
     v: int = VERSION
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.config import PolicyConfig
-from edge.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
+from edge.messages import Ack, AgentStatus, EdgeCommand, JournalEvent, MeetingNow
 from edge.room import Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, step
 from edge.room_view import resume, snapshot
 
@@ -411,7 +411,17 @@ def test_meetings_and_conversions_are_journaled_per_pc():
     assert [[k for k in kinds(fx) if "meeting" in k or "conversion" in k] for _, fx in out] == [
         [], ["meeting_started"], ["conversion_started"], ["meeting_ended"],
         ["meeting_started", "conversion_ended"], ["meeting_ended"]]
-    assert dict(out[1][1].events)["meeting_started"] == {"pc": "pc1"}
+    # An agent before v1.2 sends no `meeting`: the event says so rather than guessing.
+    assert dict(out[1][1].events)["meeting_started"] == {"pc": "pc1", "app": None, "by": None}
+
+
+def test_meeting_started_says_which_app_and_by_what():
+    meet = MeetingNow(app="meet-browser", since=T0, by="microphone")
+    live = PcReport("pc1", True, T0 + 1, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0,
+                                                    meeting_app=True, meeting=meet))
+    out = run([(0, [ups()], {"pcs": (converting(0, False, False),)}), (1, [ups()], {"pcs": (live,)})])
+    assert dict(out[1][1].events)["meeting_started"] == {
+        "pc": "pc1", "app": "meet-browser", "by": "microphone"}
 
 
 def test_power_lost_carries_the_load():
