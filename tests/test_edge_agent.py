@@ -6,6 +6,7 @@ the meeting app and the converter are real processes, named like them (a symlink
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -81,8 +82,10 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
     config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom],
                                 converter_processes=[coder])
     with open(agent_dir / "agent.log", "wb") as log:
+        # No audio server: captures cannot be seen, so the running client decides (by process).
+        no_audio = {**os.environ, "PULSE_SERVER": f"unix:{agent_dir}/no-pulse"}
         agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
-                                 stdout=subprocess.DEVNULL, stderr=log)
+                                 env=no_audio, stdout=subprocess.DEVNULL, stderr=log)
     programs = []
     try:
         watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
@@ -97,7 +100,8 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
         watch.wait(lambda: "conversion_ended" in watch.event_kinds(), 10, "conversion_ended")
         events = [(e["kind"], e["detail"]) for e in watch.json_on("/edge/event")
                   if e["kind"].startswith(("meeting_", "conversion_"))]
-        assert events == [("meeting_started", {"pc": PC}), ("conversion_started", {"pc": PC}),
+        meeting = {"pc": PC, "app": zoom.lower(), "by": "process"}
+        assert events == [("meeting_started", meeting), ("conversion_started", {"pc": PC}),
                           ("meeting_ended", {"pc": PC}), ("conversion_ended", {"pc": PC})]
         # A PC that goes offline mid-meeting ends its meeting (the agent dies: its last will).
         programs.append(subprocess.Popen([str(agent_dir / zoom), "600"], start_new_session=True))
