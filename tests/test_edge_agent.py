@@ -72,6 +72,17 @@ def fake_program(directory: Path, name: str) -> subprocess.Popen:
     return subprocess.Popen([str(link), "600"], start_new_session=True)
 
 
+BUSY = ("import time\nwhile True:\n    t = time.monotonic()\n"
+        "    while time.monotonic() - t < 0.02: pass\n    time.sleep(0.08)")
+
+
+def busy_program(directory: Path, name: str) -> subprocess.Popen:
+    """A process named ``name`` that works like a converter (~20 % of a core): python, linked."""
+    link = directory / name
+    link.symlink_to(Path("/usr/bin/python3").resolve())
+    return subprocess.Popen([str(link), "-c", BUSY], start_new_session=True)
+
+
 def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker, watch,
                                                               mock_factory, edge_in_process):
     tag = random.randrange(1000, 9999)  # process names of our own: other tests may run a "Zoom"
@@ -92,7 +103,7 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
         assert "meeting_started" not in watch.event_kinds()
         programs.append(fake_program(agent_dir, zoom))
         watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
-        programs.append(fake_program(agent_dir, coder))
+        programs.append(busy_program(agent_dir, coder))   # converting = running and working
         watch.wait(lambda: "conversion_started" in watch.event_kinds(), 10, "conversion_started")
         stop_process(programs[0])
         watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")

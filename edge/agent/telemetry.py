@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import datetime as dt
 import platform
 import socket
 import time
@@ -24,6 +25,8 @@ from typing import Iterable
 import psutil
 
 from edge.agent.captures import CaptureBackend, CaptureReading, backend_for_this_os
+from edge.agent.conversion import ConverterWatch
+from edge.agent.disk_history import DiskHistory, gb_per_day
 from edge.agent.meetings import MeetingTracker, detect, worth_a_look
 from edge.config import AgentSection
 from edge.messages import AgentStatus, MeetingNow
@@ -111,10 +114,13 @@ class Telemetry:
     """Builds one AgentStatus per call; cheap enough to call every few seconds."""
 
     def __init__(self, pc_id: str, section: AgentSection,
-                 captures: CaptureBackend | None = None) -> None:
+                 captures: CaptureBackend | None = None,
+                 disk_history: DiskHistory | None = None) -> None:
         self.pc_id = pc_id
         self.section = section
         self.scanner = ProcessScanner()
+        self.converter = ConverterWatch()
+        self.disk_history = disk_history
         self.captures = captures or backend_for_this_os()
         self.meetings = MeetingTracker()
         self.capture_why: str | None = None   # why captures cannot be seen (logged on change)
@@ -135,14 +141,23 @@ class Telemetry:
         running = self.scanner.running()
         meeting = self.meeting(running, now)
         free, total = self._disk()
+        converters = {normalize(n) for n in self.section.converter_processes if n.strip()}
+        converting = self.converter.converting(
+            {pid: name for pid, name in self.scanner.pids().items() if name in converters})
         return AgentStatus(
             pc=self.pc_id, ts=now, hostname=self.hostname, os=self.os,
             cpu_pct=round(psutil.cpu_percent(interval=None), 1),
             mem_pct=round(psutil.virtual_memory().percent, 1),
             disk_free_gb=free, disk_total_gb=total,
             uptime_s=round(max(0.0, now - self.boot_time)),
-            meeting_app=meeting is not None, meeting=meeting,
-            converting=any_running(self.section.converter_processes, running))
+            meeting_app=meeting is not None, meeting=meeting, converting=converting,
+            disk_used_gb_day=self._gb_per_day(free, total, now))
+
+    def _gb_per_day(self, free: float | None, total: float | None, now: float) -> float | None:
+        """The recordings disk's growth per day (14 days), kept across restarts."""
+        if self.disk_history is None or free is None or total is None:
+            return None if self.disk_history is None else gb_per_day(self.disk_history.days)
+        return self.disk_history.record(dt.date.fromtimestamp(now), total - free)
 
     def meeting(self, running: set[str], now: float) -> MeetingNow | None:
         """The meeting live now (None: none), from the captures or the process names."""
