@@ -226,6 +226,8 @@ class PcView:
     meeting_app: bool = False
     converting: bool = False
     disk_free_gb: float | None = None
+    meeting: MeetingNow | None = None          # the agent's (§6.2), while the PC is online
+    disk_used_gb_day: float | None = None      # the agent's (§6.2): what the report's days_left uses
 
 
 @dataclass(frozen=True)

@@ -567,3 +567,12 @@ def test_mains_back_drops_the_powerdown_and_a_restart_keeps_it():
     state = resume(events, T0, NO_PCS, mono=50.0)
     state, fx = tick(state, T0, 51.0, ups("OB DISCHRG LB"), rules=NO_PCS, pcs=())
     assert fx.powerdown and "pi_poweroff" not in kinds(fx)
+
+
+def test_the_snapshot_shows_the_pc_meeting_and_disk_use():
+    meet = MeetingNow(app="zoom", since=T0, by="camera")
+    live = PcReport("pc1", True, T0, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0, meeting_app=True,
+                                                 meeting=meet, disk_used_gb_day=3.5))
+    (state, fx), = run([(0, [ups()], {"pcs": (live,)})])
+    (pc,) = snapshot(state, Inputs(T0, (ups(),), (live,)), fx, RULES).pcs
+    assert (pc.meeting, pc.disk_used_gb_day) == (meet, 3.5)
