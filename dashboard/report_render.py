@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboard.report_data import ReportError
-from dashboard.report_texts import battery_age, day, num, row, text
+from dashboard.report_texts import TEXT, battery_age, day, num, row, text
 from edge.durations import Span, duration
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +65,8 @@ def _format(value: Any, kind: str, lang: str) -> str:
         return f"{num(value, lang)} W"
     if kind == "v":
         return f"{num(value, lang)} V"
+    if kind == "x":
+        return num(value, lang, 1)
     if kind == "gb":
         return f"{num(value, lang, 1)} GB"
     if kind == "age":
@@ -92,12 +94,11 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
                                     ("power_quality.sags", "n"), ("power_quality.swells", "n")])},
         {"title": text(lang, "sec_meetings"), "no_data": not meetings_known,
-         "rows": _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h"),
-                                    ("meetings.peak_concurrent", "n")])},
+         "rows": _meeting_rows(part, lang)},
         {"title": text(lang, "sec_pc"),
          "rows": ([] if not meetings_known else _rows(lang, part, [
              ("conversion.count", "n"), ("conversion.median_s", "s"), ("conversion.longest_s", "s"),
-             ("conversion.delayed_meetings", "n")])) +
+             ("conversion.speed", "x"), ("conversion.delayed_meetings", "n")])) +
          _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
     ]
 
@@ -147,11 +148,39 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
                           wrapup=duration(wrapup_s, lang, Span.NEEDED))
         elif item["item"] == "ups_ok":
             values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))
+        elif item["item"] == "pc_requirement":
+            lines.append(_pc_line(item, lang))
+            continue
         elif item["item"] == "disk":
             values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
                           limit=f"{num(item['limit_gb'], lang)} GB")
         lines.append(text(lang, _buy_key(item), **values))
     return lines
+
+
+def _pc_line(item: dict[str, Any], lang: str) -> str:
+    """The PC line of the buy list: the requirement, met or not, with the measured speed."""
+    speed = item["speed"]
+    state = "unknown" if speed is None else ("ok" if item["ok"] else "short")
+    takes = None if not speed else duration(item["recording_min"] * 60 / speed, lang, Span.NEEDED)
+    return text(lang, f"pc_requirement_{state}", need=num(item["need_speed"], lang),
+                speed=None if speed is None else num(speed, lang, 1), takes=takes,
+                rec=duration(item["recording_min"] * 60, lang, Span.NEEDED),
+                gap=duration(item["between_min"] * 60, lang, Span.NEEDED))
+
+
+def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:
+    """Count, hours, the peak (of live meetings where the journal has them), then one row per app."""
+    meetings = part["meetings"]
+    peak = "meetings.peak_live" if meetings.get("peak_from") == "live" else "meetings.peak_concurrent"
+    rows = _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h")])
+    rows.append(Row(_format(meetings["peak_concurrent"], "n", lang), *row(lang, peak)))
+    for app, n in (meetings.get("by_app") or {}).items():
+        label = text(lang, f"app_{app}") if f"app_{app}" in TEXT else app
+        rows.append(Row(text(lang, "hours_v", h=num(n["hours"], lang, 1)),
+                        text(lang, "by_app_row", app=label, count=n["count"]),
+                        text(lang, "by_app_rule")))
+    return rows
 
 
 # Buy items whose English inflects by a count: item -> the count ("1 meeting host licence").
@@ -207,7 +236,8 @@ CSV_FIELDS = [("outages", "count"), ("outages", "during_meetings"), ("outages", 
               ("outages", "longest_s"), ("outages", "p90_s"), ("outages", "shutdowns"),
               ("outages", "bridged"), ("ups", "runtime_needed_s"), ("meetings", "count"),
               ("meetings", "hours"), ("meetings", "peak_concurrent"), ("conversion", "count"),
-              ("conversion", "median_s"), ("conversion", "delayed_meetings")]
+              ("conversion", "median_s"), ("conversion", "delayed_meetings"),
+              ("conversion", "speed"), ("pc", "days_left")]
 
 
 def csv_text(report: dict[str, Any]) -> str:
