@@ -175,11 +175,12 @@ def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:
     peak = "meetings.peak_live" if meetings.get("peak_from") == "live" else "meetings.peak_concurrent"
     rows = _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h")])
     rows.append(Row(_format(meetings["peak_concurrent"], "n", lang), *row(lang, peak)))
-    for app, n in (meetings.get("by_app") or {}).items():
+    for i, (app, n) in enumerate((meetings.get("by_app") or {}).items()):
         label = text(lang, f"app_{app}") if f"app_{app}" in TEXT else app
+        key = "by_app_row_one" if n["count"] == 1 else "by_app_row"
         rows.append(Row(text(lang, "hours_v", h=num(n["hours"], lang, 1)),
-                        text(lang, "by_app_row", app=label, count=n["count"]),
-                        text(lang, "by_app_rule")))
+                        text(lang, key, app=label, count=n["count"]),
+                        "" if i else text(lang, "by_app_rule")))   # one rule for the app rows
     return rows
 
 

@@ -63,6 +63,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "app_browser": ("peramban, situs lain", "browser, another site"),
     "app_unknown": ("aplikasi tidak tercatat", "app not recorded"),
     "by_app_row": ("{app}: {count} rapat.", "{app}: {count} meetings."),
+    "by_app_row_one": ("{app}: 1 rapat.", "{app}: 1 meeting."),
     "by_app_rule": ("Menurut meeting_started.detail.app; rapat sebelum agen mencatat aplikasinya: "
                     "tidak tercatat.",
                     "By meeting_started.detail.app; meetings from before the agent recorded the "

@@ -85,7 +85,7 @@ def test_the_pc_line_of_the_buy_list_is_a_requirement(lang, expected):
 def test_the_page_and_csv_show_apps_speed_and_days_left():
     report = make(office(), **STATES)
     page = html(report, "en", zone="Asia/Jakarta", wrapup_s=300)
-    for words in ("Google Meet (browser): 1 meetings.", "Zoom: 2 meetings.",
+    for words in ("Google Meet (browser): 1 meeting.", "Zoom: 2 meetings.",
                   "minutes of meeting converted per minute", "a meeting app left open is not counted"):
         assert words in page, words
     header, *_, total = csv_text(report).splitlines()
