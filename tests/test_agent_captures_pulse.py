@@ -19,10 +19,9 @@ from edge.agent.captures import LinuxCaptures
 from edge.agent.telemetry import Telemetry
 from edge.config import AgentSection
 from edge.servers import stop_process
-from tests.agent_helpers import PC, SITE, pc_client, write_agent_config  # noqa: F401 - fixture
+from tests.agent_helpers import PC, SITE, fake_program, pc_client, write_agent_config  # noqa: F401
 from tests.observer import Observer
 from tests.pulse import pulse  # noqa: F401 - fixture
-from tests.test_edge_agent import fake_program
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
 from tests.waiting import wait_until
 

@@ -11,7 +11,7 @@ import pytest
 from edge.agent.conversion import QUIET_INTERVALS, ConverterWatch, next_quiet
 from edge.agent.disk_history import DiskHistory, gb_per_day
 from edge.servers import stop_process
-from tests.test_edge_agent import busy_program, fake_program
+from tests.agent_helpers import busy_program, fake_program
 
 DAY = dt.date(2026, 11, 30)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from edge.servers import stop_process
-from tests.agent_helpers import PC, SITE, marker_argv, pc_client, start_agent, write_agent_config  # noqa: F401
+from tests.agent_helpers import (PC, SITE, busy_program, fake_program, marker_argv,  # noqa: F401
+                                 pc_client, start_agent, write_agent_config)
 from tests.observer import Observer
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
 
@@ -63,24 +64,6 @@ def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, 
     assert snap["room"] == "shutdown" and snap["indicator"]["pattern"] == "blink"
     assert snap["indicator"]["buzzer"] == "off"
     assert watch.event_kinds().count("runtime_estimated") == 1
-
-
-def fake_program(directory: Path, name: str) -> subprocess.Popen:
-    """A process whose name is ``name`` (what psutil sees): a symlink to sleep, started."""
-    link = directory / name
-    link.symlink_to("/bin/sleep")
-    return subprocess.Popen([str(link), "600"], start_new_session=True)
-
-
-BUSY = ("import time\nwhile True:\n    t = time.monotonic()\n"
-        "    while time.monotonic() - t < 0.02: pass\n    time.sleep(0.08)")
-
-
-def busy_program(directory: Path, name: str) -> subprocess.Popen:
-    """A process named ``name`` that works like a converter (~20 % of a core): python, linked."""
-    link = directory / name
-    link.symlink_to(Path("/usr/bin/python3").resolve())
-    return subprocess.Popen([str(link), "-c", BUSY], start_new_session=True)
 
 
 def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker, watch,
