@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.agent.captures_windows import (AudioSession, ConsentEntry, consent_binary,
-                                         windows_reading)
+                                         owner_name, windows_reading)
 from edge.agent.meetings import detect
 from edge.config import AgentSection
 
@@ -57,6 +57,16 @@ def test_nothing_readable_falls_back_to_process_names():
     assert not reading.visible and "privacy store unreadable" in reading.why
     assert meeting(reading, ["zoom", "chrome"]) == {"app": "zoom", "by": "process"}
     assert meeting(reading, ["chrome"]) is None   # a browser is open all day: not a meeting
+
+
+@pytest.mark.parametrize("chain, owner", [
+    (["msedgewebview2", "ms-teams", "explorer"], "ms-teams"),   # new Teams' WebView2 helper
+    (["chrome", "chrome", "explorer"], "chrome"),
+    (["msedgewebview2", "widgets", "svchost"], "msedgewebview2"),  # no meeting app above it
+    ([], ""),
+])
+def test_a_helper_process_capture_belongs_to_its_app(chain, owner):
+    assert owner_name(chain, {"ms-teams", "chrome", "zoom"}) == owner
 
 
 @pytest.mark.parametrize("key, binary", [

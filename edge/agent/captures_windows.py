@@ -64,6 +64,13 @@ def captures_from_sessions(sessions: Iterable[AudioSession], names: Mapping[int,
     return tuple(out)
 
 
+def owner_name(chain: list[str], wanted: set[str]) -> str:
+    """The program a capture belongs to: the first of the process and its parents (``chain``,
+    normalized names) that is a meeting app or a browser, else the process itself. New Teams
+    and other WebView2 apps may capture from a helper (msedgewebview2.exe) under them."""
+    return next((name for name in chain if name in wanted), chain[0] if chain else "")
+
+
 def consent_binary(app: str) -> str:
     """The process name of a privacy-store entry ('C:#...#Zoom.exe' -> 'zoom')."""
     if "#" in app:
@@ -119,6 +126,7 @@ def _core_audio_sessions(names: dict[int, str]) -> list[AudioSession]:
     from pycaw.api.mmdeviceapi import IMMDeviceEnumerator
     from pycaw.constants import DEVICE_STATE, CLSID_MMDeviceEnumerator, EDataFlow
 
+    wanted = set(names.values())
     comtypes.CoInitialize()   # per thread; the telemetry runs in its own
     try:
         enumerator = comtypes.CoCreateInstance(CLSID_MMDeviceEnumerator, IMMDeviceEnumerator,
@@ -134,7 +142,9 @@ def _core_audio_sessions(names: dict[int, str]) -> list[AudioSession]:
                 pid = int(control.GetProcessId())
                 if pid and pid not in names:
                     try:
-                        names[pid] = normalize(psutil.Process(pid).name())
+                        proc = psutil.Process(pid)
+                        chain = [normalize(p.name()) for p in (proc, *proc.parents())]
+                        names[pid] = owner_name(chain, wanted)
                     except psutil.Error:
                         names[pid] = ""
                 sessions.append(AudioSession(pid, int(control.GetState()),

@@ -162,6 +162,8 @@ class Telemetry:
     def meeting(self, running: set[str], now: float) -> MeetingNow | None:
         """The meeting live now (None: none), from the captures or the process names."""
         pids = worth_a_look(self.scanner.pids(), self.section.meeting_apps, self.section.browsers)
+        if not pids:   # no meeting app nor browser runs: nothing to ask the OS (idle PCs pay 0)
+            return self.meetings.update(None, now)
         try:
             reading = self.captures.read(pids)
         except Exception as exc:  # noqa: BLE001 - a backend failure means: cannot see captures
