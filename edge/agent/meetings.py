@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from edge.agent.captures import CAMERA, MICROPHONE, Capture, CaptureReading, normalize
+from edge.agent.captures import MICROPHONE, Capture, CaptureReading, normalize
 from edge.messages import MeetingNow
 
 BY_PROCESS = "process"
@@ -83,7 +83,3 @@ class MeetingTracker:
         if self.since is None:
             self.since = now
         return MeetingNow(app=detected.app, since=self.since, by=detected.by)
-
-
-__all__ = ["CAMERA", "MICROPHONE", "BY_PROCESS", "Detected", "detect",
-           "MeetingTracker", "worth_a_look", "is_meet", "app_label"]
