@@ -18,6 +18,7 @@ tested on Linux with recorded answers (tests/fixtures/windows/).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
@@ -30,6 +31,7 @@ CONSENT_KEY = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManage
 CONSENT_KINDS = {"microphone": MICROPHONE, "webcam": CAMERA}
 # Packaged (Store) apps are named by package family; the process names they run as.
 PACKAGES = {"msteams": "ms-teams", "microsoftteams": "teams", "zoom.zoomrooms": "zoom"}
+_COM = threading.local()   # COM is initialized once per thread and left so (the thread's life)
 
 
 @dataclass(frozen=True)
@@ -121,37 +123,41 @@ class WindowsCaptures:
 def _core_audio_sessions(names: dict[int, str]) -> list[AudioSession]:
     """Every session of every active capture endpoint (fills ``names`` for unseen PIDs)."""
     import comtypes   # Windows only (pycaw's dependency)
-    import psutil
     from pycaw.api.audiopolicy import IAudioSessionControl2, IAudioSessionManager2
     from pycaw.api.mmdeviceapi import IMMDeviceEnumerator
     from pycaw.constants import DEVICE_STATE, CLSID_MMDeviceEnumerator, EDataFlow
 
+    if not getattr(_COM, "ready", False):
+        # Never uninitialized: COM objects released after CoUninitialize crash the process.
+        comtypes.CoInitialize()
+        _COM.ready = True
     wanted = set(names.values())
-    comtypes.CoInitialize()   # per thread; the telemetry runs in its own
+    enumerator = comtypes.CoCreateInstance(CLSID_MMDeviceEnumerator, IMMDeviceEnumerator,
+                                           comtypes.CLSCTX_INPROC_SERVER)
+    devices = enumerator.EnumAudioEndpoints(EDataFlow.eCapture.value, DEVICE_STATE.ACTIVE.value)
+    sessions = []
+    for i in range(devices.GetCount()):
+        manager = devices.Item(i).Activate(IAudioSessionManager2._iid_, comtypes.CLSCTX_ALL,
+                                           None).QueryInterface(IAudioSessionManager2)
+        listing = manager.GetSessionEnumerator()
+        for j in range(listing.GetCount()):
+            control = listing.GetSession(j).QueryInterface(IAudioSessionControl2)
+            pid = int(control.GetProcessId())
+            if pid and pid not in names:
+                names[pid] = _owner(pid, wanted)
+            sessions.append(AudioSession(pid, int(control.GetState()),
+                                         str(control.GetDisplayName() or "")))
+    return sessions
+
+
+def _owner(pid: int, wanted: set[str]) -> str:
+    """The program a session's process belongs to (itself, or a meeting app above it)."""
+    import psutil
     try:
-        enumerator = comtypes.CoCreateInstance(CLSID_MMDeviceEnumerator, IMMDeviceEnumerator,
-                                               comtypes.CLSCTX_INPROC_SERVER)
-        devices = enumerator.EnumAudioEndpoints(EDataFlow.eCapture.value, DEVICE_STATE.ACTIVE.value)
-        sessions = []
-        for i in range(devices.GetCount()):
-            manager = devices.Item(i).Activate(IAudioSessionManager2._iid_, comtypes.CLSCTX_ALL,
-                                               None).QueryInterface(IAudioSessionManager2)
-            listing = manager.GetSessionEnumerator()
-            for j in range(listing.GetCount()):
-                control = listing.GetSession(j).QueryInterface(IAudioSessionControl2)
-                pid = int(control.GetProcessId())
-                if pid and pid not in names:
-                    try:
-                        proc = psutil.Process(pid)
-                        chain = [normalize(p.name()) for p in (proc, *proc.parents())]
-                        names[pid] = owner_name(chain, wanted)
-                    except psutil.Error:
-                        names[pid] = ""
-                sessions.append(AudioSession(pid, int(control.GetState()),
-                                             str(control.GetDisplayName() or "")))
-        return sessions
-    finally:
-        comtypes.CoUninitialize()
+        proc = psutil.Process(pid)
+        return owner_name([normalize(p.name()) for p in (proc, *proc.parents())], wanted)
+    except psutil.Error:
+        return ""
 
 
 def _consent_entries() -> list[ConsentEntry]:
