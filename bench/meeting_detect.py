@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from agent_idle import Edge, stop_agent, write_config  # noqa: E402
-from edge.agent.telemetry import Telemetry  # noqa: E402
-from edge.config import AgentSection  # noqa: E402
-from edge.servers import Mosquitto  # noqa: E402
+from agent.telemetry import Telemetry  # noqa: E402
+from protocol.config import AgentSection  # noqa: E402
+from siaga.servers import Mosquitto  # noqa: E402
 from tests.pulse import PulseAudio  # noqa: E402
 
 INTERVAL_S = AgentSection().interval_s
@@ -73,7 +73,7 @@ def agent_idle(code: Path, env: dict[str, str], seconds: float) -> tuple[float, 
             edge = Edge(broker.port)
             with open(directory / "agent.log", "wb") as log:
                 agent = subprocess.Popen(
-                    [sys.executable, "-m", "edge.cli", "agent", "-c",
+                    [sys.executable, "-m", "siaga", "agent", "-c",
                      str(write_config(directory, broker.port))],
                     cwd=code, env={**env, "PYTHONPATH": str(code)}, stdout=log,
                     stderr=subprocess.STDOUT)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.servers import ServerMissing, find_program, stop_process
+from siaga.servers import ServerMissing, find_program, stop_process
 
 
 @dataclass

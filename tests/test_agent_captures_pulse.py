@@ -15,14 +15,13 @@ import time
 
 import pytest
 
-from edge.agent.captures import LinuxCaptures
-from edge.agent.telemetry import Telemetry
-from edge.config import AgentSection
-from edge.servers import stop_process
-from tests.agent_helpers import PC, SITE, fake_program, pc_client, write_agent_config  # noqa: F401
+from agent.captures import LinuxCaptures
+from agent.telemetry import Telemetry
+from protocol.config import AgentSection
+from siaga.servers import stop_process
+from tests.agent_helpers import PC, SITE, fake_program, write_agent_config
+from tests.edge_support import write_config
 from tests.observer import Observer
-from tests.pulse import pulse  # noqa: F401 - fixture
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
 from tests.waiting import wait_until
 
 
@@ -93,7 +92,7 @@ def test_the_edge_journals_a_meet_in_chrome(tmp_path, upsd, broker, pulse, pc_cl
     config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom], interval_s=1)
     client = fake_program(agent_dir, zoom)   # left open all day, never in a call
     with open(agent_dir / "agent.log", "wb") as log:
-        agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                  env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL,
                                  stderr=log)
     try:

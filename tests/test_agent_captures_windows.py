@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.agent.captures_windows import (AudioSession, ConsentEntry, consent_binary,
+from agent.captures_windows import (AudioSession, ConsentEntry, consent_binary,
                                          owner_name, windows_reading)
-from edge.agent.meetings import detect
-from edge.config import AgentSection
+from agent.meetings import detect
+from protocol.config import AgentSection
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows"
 SECTION = AgentSection(pc_id="pc1")

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from edge.agent.conversion import QUIET_INTERVALS, ConverterWatch, next_quiet
-from edge.agent.disk_history import DiskHistory, gb_per_day
-from edge.servers import stop_process
+from agent.conversion import QUIET_INTERVALS, ConverterWatch, next_quiet
+from agent.disk_history import DiskHistory, gb_per_day
+from siaga.servers import stop_process
 from tests.agent_helpers import busy_program, fake_program
 
 DAY = dt.date(2026, 11, 30)
@@ -77,9 +77,9 @@ def test_an_idle_converter_stops_counting_a_working_one_does_not(tmp_path):
 
 
 def test_the_status_carries_the_disk_use_per_day(tmp_path):
-    from edge.agent.captures import NoCaptures
-    from edge.agent.telemetry import Telemetry
-    from edge.config import AgentSection
+    from agent.captures import NoCaptures
+    from agent.telemetry import Telemetry
+    from protocol.config import AgentSection
 
     path = tmp_path / "agent-disk.json"
     section = AgentSection(pc_id="pc1", recordings_dir=str(tmp_path))

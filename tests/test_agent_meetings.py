@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from edge.agent.captures import (CAMERA, MICROPHONE, Capture, CaptureReading, camera_pids,
+from agent.captures import (CAMERA, MICROPHONE, Capture, CaptureReading, camera_pids,
                                  capture_from_properties, parse_source_outputs_json,
                                  parse_source_outputs_text)
-from edge.agent.meetings import Detected, MeetingTracker, detect
-from edge.config import AgentSection
-from edge.messages import MeetingNow
+from agent.meetings import Detected, MeetingTracker, detect
+from protocol.config import AgentSection
+from protocol.messages import MeetingNow
 
 SECTION = AgentSection(pc_id="pc1")
 MIC, CAM = MICROPHONE, CAMERA

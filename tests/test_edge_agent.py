@@ -14,11 +14,10 @@ import time
 
 import pytest
 
-from edge.servers import stop_process
-from tests.agent_helpers import (PC, SITE, busy_program, fake_program, marker_argv,  # noqa: F401
-                                 pc_client, start_agent, write_agent_config)
+from siaga.servers import stop_process
+from tests.agent_helpers import PC, SITE, busy_program, fake_program, marker_argv, write_agent_config
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+from tests.edge_support import write_config
 
 
 @pytest.fixture
@@ -77,7 +76,7 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
     with open(agent_dir / "agent.log", "wb") as log:
         # No audio server: captures cannot be seen, so the running client decides (by process).
         no_audio = {**os.environ, "PULSE_SERVER": f"unix:{agent_dir}/no-pulse"}
-        agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                  env=no_audio, stdout=subprocess.DEVNULL, stderr=log)
     programs = []
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.report_render import buy_lines, csv_text, html
-from tests.test_report import at, ev, make
+from dashboard.report.render import buy_lines, csv_text, html
+from tests.report_support import at, ev, make
 
 
 def office() -> dict:
