@@ -163,7 +163,7 @@ def _pc_line(item: dict[str, Any], lang: str) -> str:
     speed = item["speed"]
     state = "unknown" if speed is None else ("ok" if item["ok"] else "short")
     takes = None if not speed else duration(item["recording_min"] * 60 / speed, lang, Span.NEEDED)
-    return text(lang, f"pc_requirement_{state}", need=num(item["need_speed"], lang),
+    return text(lang, f"pc_requirement_{state}", speed_need=num(item["need_speed"], lang),
                 speed=None if speed is None else num(speed, lang, 1), takes=takes,
                 rec=duration(item["recording_min"] * 60, lang, Span.NEEDED),
                 gap=duration(item["between_min"] * 60, lang, Span.NEEDED))
