@@ -73,7 +73,8 @@ def agent_idle(code: Path, env: dict[str, str], seconds: float) -> tuple[float, 
             edge = Edge(broker.port)
             with open(directory / "agent.log", "wb") as log:
                 agent = subprocess.Popen(
-                    [sys.executable, "-m", "siaga", "agent", "-c",
+                    # edge.cli: the shim the new layout keeps, so an old checkout runs too
+                    [sys.executable, "-m", "edge.cli", "agent", "-c",
                      str(write_config(directory, broker.port))],
                     cwd=code, env={**env, "PYTHONPATH": str(code)}, stdout=log,
                     stderr=subprocess.STDOUT)
