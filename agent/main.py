@@ -27,6 +27,7 @@ from agent.actions import Actions
 from agent.banner import Banner
 from agent.banner_only import BannerOnly
 from agent.commands import HandledIds, judge
+from agent.disk_history import DiskHistory
 from agent.telemetry import Telemetry
 from agent.texts import banner_view
 from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
@@ -65,7 +66,8 @@ class Agent:
         self.actions = Actions(config.agent, language=config.site.language,
                                on_shutdown_start=lambda: self.handled.set_shutdown(None))
         self.handled = HandledIds(state_path(config))
-        self.telemetry = Telemetry(self.pc_id, config.agent)
+        self.telemetry = Telemetry(self.pc_id, config.agent, disk_history=DiskHistory(
+            state_path(config).with_name(f"{Path(config.path).stem}-disk.json")))
         self.restored_close_s = restored_close_s
         self.clock = clock
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()

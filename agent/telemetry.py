@@ -1,4 +1,8 @@
-"""The PC's telemetry with psutil: CPU, memory, the recordings disk, uptime, meeting apps.
+"""The PC's telemetry with psutil: CPU, memory, the recordings disk, uptime, the meeting.
+
+A meeting is a capture (microphone, camera) held by a meeting app or a browser (captures.py,
+meetings.py); where captures cannot be seen, a running meeting app counts, and the log says so
+once.
 
 The process scan is the only part that could cost much (hundreds of processes every few
 seconds), so it reads one attribute (the name) and only for processes it has not seen before.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import datetime as dt
 import platform
 import socket
 import time
@@ -19,8 +24,12 @@ from typing import Iterable
 
 import psutil
 
+from agent.captures import CaptureBackend, CaptureReading, backend_for_this_os
+from agent.conversion import ConverterWatch
+from agent.disk_history import DiskHistory, gb_per_day
+from agent.meetings import MeetingTracker, detect, worth_a_look
 from protocol.config import AgentSection
-from protocol.messages import AgentStatus
+from protocol.messages import AgentStatus, MeetingNow
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +68,10 @@ class ProcessScanner:
             self._names[pid] = self._read_name(pid)
         self._young = set() if full else new
         return set(self._names.values()) - {""}
+
+    def pids(self) -> dict[int, str]:
+        """PID -> normalized name of the processes seen by the last scan."""
+        return dict(self._names)
 
     def _read_name(self, pid: int) -> str:
         self.name_reads += 1
@@ -100,10 +113,18 @@ def disk_path(recordings_dir: str) -> Path:
 class Telemetry:
     """Builds one AgentStatus per call; cheap enough to call every few seconds."""
 
-    def __init__(self, pc_id: str, section: AgentSection) -> None:
+    def __init__(self, pc_id: str, section: AgentSection,
+                 captures: CaptureBackend | None = None,
+                 disk_history: DiskHistory | None = None) -> None:
         self.pc_id = pc_id
         self.section = section
         self.scanner = ProcessScanner()
+        self.converter = ConverterWatch()
+        self.disk_history = disk_history
+        self.captures = captures or backend_for_this_os()
+        self.meetings = MeetingTracker()
+        self.capture_why: str | None = None   # why captures cannot be seen (logged on change)
+        self._say_visibility(self.captures.read({}), starting=True)
         self.hostname = socket.gethostname()
         self.os = os_name()
         self.boot_time = psutil.boot_time()
@@ -118,15 +139,54 @@ class Telemetry:
         """The PC's status now."""
         now = time.time()
         running = self.scanner.running()
+        meeting = self.meeting(running, now)
         free, total = self._disk()
+        converters = {normalize(n) for n in self.section.converter_processes if n.strip()}
+        converting = self.converter.converting(
+            {pid: name for pid, name in self.scanner.pids().items() if name in converters})
         return AgentStatus(
             pc=self.pc_id, ts=now, hostname=self.hostname, os=self.os,
             cpu_pct=round(psutil.cpu_percent(interval=None), 1),
             mem_pct=round(psutil.virtual_memory().percent, 1),
             disk_free_gb=free, disk_total_gb=total,
             uptime_s=round(max(0.0, now - self.boot_time)),
-            meeting_app=any_running(self.section.meeting_apps, running),
-            converting=any_running(self.section.converter_processes, running))
+            meeting_app=meeting is not None, meeting=meeting, converting=converting,
+            disk_used_gb_day=self._gb_per_day(free, total, now))
+
+    def _gb_per_day(self, free: float | None, total: float | None, now: float) -> float | None:
+        """The recordings disk's growth per day (14 days), kept across restarts."""
+        if self.disk_history is None or free is None or total is None:
+            return None if self.disk_history is None else gb_per_day(self.disk_history.days)
+        return self.disk_history.record(dt.date.fromtimestamp(now), total - free)
+
+    def meeting(self, running: set[str], now: float) -> MeetingNow | None:
+        """The meeting live now (None: none), from the captures or the process names."""
+        pids = worth_a_look(self.scanner.pids(), self.section.meeting_apps, self.section.browsers)
+        if not pids:   # no meeting app nor browser runs: nothing to ask the OS (idle PCs pay 0)
+            return self.meetings.update(None, now)
+        try:
+            reading = self.captures.read(pids)
+        except Exception as exc:  # noqa: BLE001 - a backend failure means: cannot see captures
+            reading = CaptureReading(False, (), f"{type(exc).__name__}: {exc}")
+        self._say_visibility(reading)
+        found = detect(reading, running, self.section.meeting_apps, self.section.browsers)
+        return self.meetings.update(found, now)
+
+    def _say_visibility(self, reading: CaptureReading, starting: bool = False) -> None:
+        """Log once when captures cannot be seen (or only through a fallback), once when they can."""
+        why = reading.why or None
+        if starting and not why:
+            logger.info("meetings are seen by their microphone and camera use")
+        if why == self.capture_why:
+            return
+        if why and not reading.visible:
+            logger.warning("microphone and camera use cannot be seen (%s); a meeting is a running "
+                           "meeting app (by process) until they can", why)
+        elif why:
+            logger.warning("captures seen through a fallback: %s", why)
+        elif self.capture_why is not None:
+            logger.info("microphone and camera use can be seen again")
+        self.capture_why = why
 
     def _disk(self) -> tuple[float | None, float | None]:
         try:

@@ -113,8 +113,16 @@ def _activity(prev: PcWatch, by_id: dict[str, PcReport], expected: tuple[str, ..
                         or (pc in was and pc not in online and pc not in known))
         for pc in expected:
             if pc in now and pc not in was:
-                events.append((started, {"pc": pc}))
+                events.append((started, {"pc": pc, **_how(started, by_id.get(pc))}))
             elif pc in was and pc not in now:
                 events.append((ended, {"pc": pc}))
         out.append(now)
     return tuple(out)
+
+
+def _how(kind: EventKind, report: PcReport | None) -> dict[str, Any]:
+    """``meeting_started`` says which app and by what (§6.2); None from an agent before v1.2."""
+    if kind is not EventKind.MEETING_STARTED:
+        return {}
+    meeting = report.status.meeting if report and report.status else None
+    return {"app": meeting.app if meeting else None, "by": meeting.by if meeting else None}

@@ -119,4 +119,6 @@ def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:
     return PcView(id=pc, online=pc in state.pcs_online, last_seen=report.last_seen if report else None,
                   meeting_app=bool(status and status.meeting_app),
                   converting=bool(status and status.converting),
-                  disk_free_gb=status.disk_free_gb if status else None)
+                  disk_free_gb=status.disk_free_gb if status else None,
+                  meeting=status.meeting if status and pc in state.pcs_online else None,
+                  disk_used_gb_day=status.disk_used_gb_day if status else None)

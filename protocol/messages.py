@@ -139,7 +139,7 @@ class EventKind(str, Enum):
     UPS_FSD_ON_MAINS = "ups_fsd_on_mains", ("ups", "status")
     SILENCED = "silenced", ("by", "room")
     COMMAND = "command", ("kind", "id", "by")
-    MEETING_STARTED = "meeting_started", ("pc",)
+    MEETING_STARTED = "meeting_started", ("pc", "app", "by")
     MEETING_ENDED = "meeting_ended", ("pc",)
     CONVERSION_STARTED = "conversion_started", ("pc",)
     CONVERSION_ENDED = "conversion_ended", ("pc",)
@@ -192,6 +192,15 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class MeetingNow:
+    """The meeting live on a PC (CONTRACT §6.2): which app, since when, seen how."""
+
+    app: str          # "zoom" | "teams" | "meet-browser" | "browser" | a process name
+    since: float
+    by: str           # "microphone" | "camera" | "process" (captures cannot be seen)
+
+
+@dataclass(frozen=True)
 class AgentStatus:
     """Agent -> edge: the PC's telemetry (`P/pc/{pc_id}/status`)."""
 
@@ -206,6 +215,8 @@ class AgentStatus:
     uptime_s: float | None = None
     meeting_app: bool = False
     converting: bool = False
+    meeting: MeetingNow | None = None          # §6.2; None = no meeting live
+    disk_used_gb_day: float | None = None      # §6.2; the recordings disk's use per day, 14 days
     v: int = VERSION
 
 
@@ -279,6 +290,8 @@ class PcView:
     meeting_app: bool = False
     converting: bool = False
     disk_free_gb: float | None = None
+    meeting: MeetingNow | None = None          # the agent's (§6.2), while the PC is online
+    disk_used_gb_day: float | None = None      # the agent's (§6.2): what the report's days_left uses
 
 
 @dataclass(frozen=True)

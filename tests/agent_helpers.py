@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -158,3 +159,21 @@ def start_agent(broker, tmp_path: Path, pc_client: PcClient):
     yield start
     for agent in agents:
         agent.stop()
+
+
+def fake_program(directory: Path, name: str) -> subprocess.Popen:
+    """A process whose name is ``name`` (what psutil sees): a symlink to sleep, started."""
+    link = directory / name
+    link.symlink_to("/bin/sleep")
+    return subprocess.Popen([str(link), "600"], start_new_session=True)
+
+
+BUSY = ("import time\nwhile True:\n    t = time.monotonic()\n"
+        "    while time.monotonic() - t < 0.02: pass\n    time.sleep(0.08)")
+
+
+def busy_program(directory: Path, name: str) -> subprocess.Popen:
+    """A process named ``name`` that works like a converter (~20 % of a core): python, linked."""
+    link = directory / name
+    link.symlink_to(Path("/usr/bin/python3").resolve())
+    return subprocess.Popen([str(link), "-c", BUSY], start_new_session=True)

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.broker_support",
     "tests.browser_support",
     "tests.edge_support",
+    "tests.pulse",
     "tests.xvfb",
 ]
 
@@ -78,7 +79,7 @@ def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Markers (pyproject.toml) by what a test uses, so that `make check` can run the pure tests alone.
 # A fixture that starts a real program marks every test that uses it, even through other fixtures.
-SERVER_FIXTURES = {"upsd", "broker", "room_broker", "fleet", "display"}
+SERVER_FIXTURES = {"upsd", "broker", "room_broker", "fleet", "display", "pulse"}
 BROWSER_FIXTURES = {"chromium"}
 # Test files that start real programs themselves (upsd, mosquitto, Xvfb, OBS, `siaga ...`,
 # install-pi.sh, pip, an HTTP receiver) rather than through one of those fixtures.
@@ -91,6 +92,7 @@ SERVER_MODULES = {
     "test_signing_agent", "test_tls",
     "test_cli", "test_upsmon",   # issue 16's: `siaga passwd` at a terminal; upsmon and upsd
     "test_report_runtime", "test_runtime_nut",   # issue 18's: `siaga report`; upsd of its own
+    "test_agent_captures_pulse", "test_agent_disk_conversion",   # issue 19's: pactl, converters
 }
 # Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).
 SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_matrix",

@@ -6,16 +6,16 @@ the meeting app and the converter are real processes, named like them (a symlink
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from siaga.servers import stop_process
-from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
+from tests.agent_helpers import PC, SITE, busy_program, fake_program, marker_argv, write_agent_config
 from tests.observer import Observer
 from tests.edge_support import write_config
 
@@ -64,13 +64,6 @@ def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, 
     assert watch.event_kinds().count("runtime_estimated") == 1
 
 
-def fake_program(directory: Path, name: str) -> subprocess.Popen:
-    """A process whose name is ``name`` (what psutil sees): a symlink to sleep, started."""
-    link = directory / name
-    link.symlink_to("/bin/sleep")
-    return subprocess.Popen([str(link), "600"], start_new_session=True)
-
-
 def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, broker, watch,
                                                               mock_factory, edge_in_process):
     tag = random.randrange(1000, 9999)  # process names of our own: other tests may run a "Zoom"
@@ -81,15 +74,17 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
     config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom],
                                 converter_processes=[coder])
     with open(agent_dir / "agent.log", "wb") as log:
+        # No audio server: captures cannot be seen, so the running client decides (by process).
+        no_audio = {**os.environ, "PULSE_SERVER": f"unix:{agent_dir}/no-pulse"}
         agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
-                                 stdout=subprocess.DEVNULL, stderr=log)
+                                 env=no_audio, stdout=subprocess.DEVNULL, stderr=log)
     programs = []
     try:
         watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
         assert "meeting_started" not in watch.event_kinds()
         programs.append(fake_program(agent_dir, zoom))
         watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
-        programs.append(fake_program(agent_dir, coder))
+        programs.append(busy_program(agent_dir, coder))   # converting = running and working
         watch.wait(lambda: "conversion_started" in watch.event_kinds(), 10, "conversion_started")
         stop_process(programs[0])
         watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
@@ -97,7 +92,8 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
         watch.wait(lambda: "conversion_ended" in watch.event_kinds(), 10, "conversion_ended")
         events = [(e["kind"], e["detail"]) for e in watch.json_on("/edge/event")
                   if e["kind"].startswith(("meeting_", "conversion_"))]
-        assert events == [("meeting_started", {"pc": PC}), ("conversion_started", {"pc": PC}),
+        meeting = {"pc": PC, "app": zoom.lower(), "by": "process"}
+        assert events == [("meeting_started", meeting), ("conversion_started", {"pc": PC}),
                           ("meeting_ended", {"pc": PC}), ("conversion_ended", {"pc": PC})]
         # A PC that goes offline mid-meeting ends its meeting (the agent dies: its last will).
         programs.append(subprocess.Popen([str(agent_dir / zoom), "600"], start_new_session=True))

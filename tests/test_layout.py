@@ -31,7 +31,9 @@ MAY_IMPORT = {
 # `python -m edge.cli` of the Windows tasks installed before the move (docs/agent.md).
 SHIM = ("edge/cli.py", "siaga")
 # What `pip install siaga` (no extras, the PC) brings besides the standard library.
-PC_LIBRARIES = {"paho", "psutil", "simpleobsws"}
+# pycaw and comtypes: Windows only (a sys_platform marker in pyproject.toml), the Core Audio
+# capture sessions of agent/captures_windows.py.
+PC_LIBRARIES = {"paho", "psutil", "simpleobsws", "pycaw", "comtypes"}
 
 
 def imported(source: str) -> list[tuple[str, int]]:

@@ -63,7 +63,8 @@ def test_a_range_without_events_says_zero_and_no_data():
     assert report["events"] == 0
     assert report["outages"]["count"] == 0 and report["outages"]["p90_s"] is None
     assert report["ups"]["runtime_needed_s"] is None
-    assert report["meetings"] == {"count": 0, "hours": 0.0, "peak_concurrent": 0, "known": False}
+    assert report["meetings"] == {"count": 0, "hours": 0.0, "peak_concurrent": 0, "known": False,
+                                  "by_app": {}, "peak_from": None}
     assert [i["item"] for i in report["buy"]] == ["ups_no_data"]
 
 

@@ -7,7 +7,7 @@ import pytest
 from edge.room import Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, step
 from edge.room_view import resume, snapshot
 from protocol.config import PolicyConfig
-from protocol.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
+from protocol.messages import Ack, AgentStatus, EdgeCommand, JournalEvent, MeetingNow
 
 RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",
               expected_pcs=("pc1",))
@@ -411,7 +411,17 @@ def test_meetings_and_conversions_are_journaled_per_pc():
     assert [[k for k in kinds(fx) if "meeting" in k or "conversion" in k] for _, fx in out] == [
         [], ["meeting_started"], ["conversion_started"], ["meeting_ended"],
         ["meeting_started", "conversion_ended"], ["meeting_ended"]]
-    assert dict(out[1][1].events)["meeting_started"] == {"pc": "pc1"}
+    # An agent before v1.2 sends no `meeting`: the event says so rather than guessing.
+    assert dict(out[1][1].events)["meeting_started"] == {"pc": "pc1", "app": None, "by": None}
+
+
+def test_meeting_started_says_which_app_and_by_what():
+    meet = MeetingNow(app="meet-browser", since=T0, by="microphone")
+    live = PcReport("pc1", True, T0 + 1, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0,
+                                                    meeting_app=True, meeting=meet))
+    out = run([(0, [ups()], {"pcs": (converting(0, False, False),)}), (1, [ups()], {"pcs": (live,)})])
+    assert dict(out[1][1].events)["meeting_started"] == {
+        "pc": "pc1", "app": "meet-browser", "by": "microphone"}
 
 
 def test_power_lost_carries_the_load():
@@ -557,3 +567,12 @@ def test_mains_back_drops_the_powerdown_and_a_restart_keeps_it():
     state = resume(events, T0, NO_PCS, mono=50.0)
     state, fx = tick(state, T0, 51.0, ups("OB DISCHRG LB"), rules=NO_PCS, pcs=())
     assert fx.powerdown and "pi_poweroff" not in kinds(fx)
+
+
+def test_the_snapshot_shows_the_pc_meeting_and_disk_use():
+    meet = MeetingNow(app="zoom", since=T0, by="camera")
+    live = PcReport("pc1", True, T0, AgentStatus(pc="pc1", ts=0, disk_free_gb=100.0, meeting_app=True,
+                                                 meeting=meet, disk_used_gb_day=3.5))
+    (state, fx), = run([(0, [ups()], {"pcs": (live,)})])
+    (pc,) = snapshot(state, Inputs(T0, (ups(),), (live,)), fx, RULES).pcs
+    assert (pc.meeting, pc.disk_used_gb_day) == (meet, 3.5)

@@ -47,7 +47,8 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
     office["ups"].update(office_runtime([{**s["ups"], "site": site} for site, s in per_site.items()]))
     office["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
     free = [s["pc"]["disk_free_gb"] for s in per_site.values() if s["pc"]["disk_free_gb"] is not None]
-    office["pc"] = {"disk_free_gb": min(free, default=None), "days_left": None}
+    days = [s["pc"]["days_left"] for s in per_site.values() if s["pc"]["days_left"] is not None]
+    office["pc"] = {"disk_free_gb": min(free, default=None), "days_left": min(days, default=None)}
     report = {"v": 1, "from": win.first.isoformat(), "to": win.last.isoformat(),
               "sites": per_site, **office,
               "events": sum(s["events"] for s in per_site.values())}

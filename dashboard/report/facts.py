@@ -11,7 +11,14 @@ The rules, each printed beside its number by the report:
   never journaled), the first outage ends at its last journaled step (notice, wrap-up, shutdown,
   ...), or at its start when it has none, and counts as ``unended``;
 - a meeting (conversion) runs from ``meeting_started`` (``conversion_started``) to the ``_ended``
-  of the same PC, or to that PC going offline; a second start while one runs is the same meeting.
+  of the same PC, or to that PC going offline; a second start while one runs is the same meeting;
+- a meeting is "live" when its ``meeting_started`` says it was seen by the microphone or the
+  camera (CONTRACT §6.2); one seen only by a running process (an older agent, or a PC whose
+  captures cannot be seen) may be a client left open all day, so ``peak_concurrent`` counts the
+  live meetings wherever the journal has any;
+- a conversion's speed is the length of the meeting that ended on its PC just before it
+  (within ``RECORDING_GAP_S``) over the conversion's length: minutes of meeting converted per
+  minute.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPU
                                            K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
                                            K.RUNTIME_ESTIMATED))
 PC_GONE = frozenset({K.PC_OFFLINE.value, K.PC_OFF.value})
+LIVE_BY = frozenset({"microphone", "camera"})
+RECORDING_GAP_S = 600.0   # a conversion starting this long after a meeting ended is its recording
 SPAN_KINDS = {K.MEETING_STARTED.value: ("meeting", True), K.MEETING_ENDED.value: ("meeting", False),
               K.CONVERSION_STARTED.value: ("conversion", True),
               K.CONVERSION_ENDED.value: ("conversion", False)}
@@ -81,6 +90,8 @@ class Span(NamedTuple):
     pc: str
     start: float
     end: float
+    app: str = ""        # meetings: the app of meeting_started ("" when it did not say)
+    live: bool = False   # meetings: seen by the microphone or camera
 
 
 @dataclass
@@ -91,6 +102,7 @@ class SiteFacts:
     outages: list[Outage] = field(default_factory=list)
     meetings: list[Span] = field(default_factory=list)
     conversions: list[Span] = field(default_factory=list)
+    speeds: list[float] = field(default_factory=list)   # meeting minutes per conversion minute
     delayed: int = 0
     during: int = 0                  # outages that overlap a meeting of this site
     busy: list[tuple[float, float]] = field(default_factory=list)   # meeting time, merged
@@ -123,8 +135,9 @@ class _Reader:
         self.facts = SiteFacts(site)
         self.outage: dict[str, Any] | None = None
         self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
+        self.how: dict[str, tuple[str, bool]] = {}   # pc -> (app, live) of its open meeting
 
-    def span(self, ts: float, pc: str, what: str, starts: bool) -> None:
+    def span(self, ts: float, pc: str, what: str, starts: bool, detail: dict[str, Any]) -> None:
         """A meeting or conversion starts or ends on ``pc``."""
         self.facts.has_meeting_events = True
         running = self.open[what]
@@ -132,6 +145,9 @@ class _Reader:
             self._end(what, pc, ts)
         elif pc not in running:
             running[pc] = ts
+            if what == "meeting":
+                app = detail.get("app")
+                self.how[pc] = (app if isinstance(app, str) else "", detail.get("by") in LIVE_BY)
             if what == "meeting" and pc in self.open["conversion"]:
                 self.facts.delayed += 1
 
@@ -165,9 +181,12 @@ class _Reader:
 
     def _end(self, what: str, pc: str, ts: float) -> None:
         started = self.open[what].pop(pc, None)
-        if started is not None:
-            spans = self.facts.meetings if what == "meeting" else self.facts.conversions
-            spans.append(Span(pc, started, ts))
+        if started is None:
+            return
+        if what == "meeting":
+            self.facts.meetings.append(Span(pc, started, ts, *self.how.pop(pc, ("", False))))
+        else:
+            self.facts.conversions.append(Span(pc, started, ts))
 
     def _close_outage(self, end: float, duration: float | None, unended: bool) -> None:
         o, self.outage = self.outage, None
@@ -187,6 +206,7 @@ class _Reader:
                 self._end(what, pc, cut)
         self.facts.meetings.sort(key=lambda s: s.start)
         self.facts.conversions.sort(key=lambda s: s.start)
+        self.facts.speeds = speeds(self.facts.meetings, self.facts.conversions, cut)
         self.facts.busy = merged(self.facts.meetings)
         self.facts.during = sum(overlaps(o, self.facts.busy) for o in self.facts.outages)
         return self.facts
@@ -205,11 +225,29 @@ def site_facts(site: str, events: Iterable[tuple[float, str, str, dict[str, Any]
         count += 1
         span = spans.get(kind)
         if span is not None:
-            reader.span(ts, pc, *span)
+            reader.span(ts, pc, *span, detail)
         else:
             reader.other(ts, kind, pc, detail)
     reader.facts.events = count
     return reader.finish()
+
+
+def speeds(meetings: list[Span], conversions: list[Span], cut: float) -> list[float]:
+    """Each conversion's speed: its recording's meeting minutes per minute of converting.
+
+    The recording is the meeting that ended on the same PC at most ``RECORDING_GAP_S`` before the
+    conversion started; a conversion cut at the window's end has no known length."""
+    ends: dict[str, list[Span]] = {}
+    for m in sorted(meetings, key=lambda m: m.end):
+        ends.setdefault(m.pc, []).append(m)
+    out = []
+    for c in conversions:
+        done = ends.get(c.pc, [])
+        i = bisect.bisect_right([m.end for m in done], c.start) - 1
+        if c.end >= cut or c.end <= c.start or i < 0 or c.start - done[i].end > RECORDING_GAP_S:
+            continue
+        out.append((done[i].end - done[i].start) / (c.end - c.start))
+    return out
 
 
 def p90(values: list[float]) -> float | None:
@@ -271,6 +309,9 @@ def peak_concurrent(starts: Iterable[float], ends: Iterable[float]) -> int:
     return peak
 
 
+UNKNOWN_APP = "unknown"   # meetings journaled before the agent said which app
+
+
 @dataclass
 class Totals:
     """The facts of one or many sites, added up compactly (arrays of floats, not spans)."""
@@ -281,7 +322,11 @@ class Totals:
     known: bool = False
     starts: array = field(default_factory=lambda: array("d"))
     ends: array = field(default_factory=lambda: array("d"))
+    live_starts: array = field(default_factory=lambda: array("d"))
+    live_ends: array = field(default_factory=lambda: array("d"))
+    by_app: dict[str, list[float]] = field(default_factory=dict)   # app -> [count, seconds]
     conversions: array = field(default_factory=lambda: array("d"))
+    speeds: array = field(default_factory=lambda: array("d"))
 
     def add(self, f: SiteFacts) -> "Totals":
         """Add one site's facts; returns self."""
@@ -291,7 +336,15 @@ class Totals:
         self.known |= f.has_meeting_events
         self.starts.extend(m.start for m in f.meetings)
         self.ends.extend(m.end for m in f.meetings)
+        for m in f.meetings:
+            if m.live:
+                self.live_starts.append(m.start)
+                self.live_ends.append(m.end)
+            app = self.by_app.setdefault(m.app or UNKNOWN_APP, [0, 0.0])
+            app[0] += 1
+            app[1] += m.end - m.start
         self.conversions.extend(c.end - c.start for c in f.conversions)
+        self.speeds.extend(f.speeds)
         return self
 
 
@@ -315,16 +368,21 @@ def outage_numbers(outages: list[Outage], during: int, zone: ZoneInfo) -> dict[s
 def meeting_numbers(t: Totals) -> dict[str, Any]:
     """The ``meetings`` object; ``known`` is False when the journal has no meeting events."""
     hours = (sum(t.ends) - sum(t.starts)) / 3600
-    return {"count": len(t.starts), "hours": round(hours, 2),
-            "peak_concurrent": peak_concurrent(t.starts, t.ends), "known": t.known}
+    live = len(t.live_starts) > 0
+    peak = peak_concurrent(t.live_starts, t.live_ends) if live else peak_concurrent(t.starts, t.ends)
+    by_app = {app: {"count": int(n), "hours": round(seconds / 3600, 2)}
+              for app, (n, seconds) in sorted(t.by_app.items(), key=lambda kv: (-kv[1][1], kv[0]))}
+    return {"count": len(t.starts), "hours": round(hours, 2), "peak_concurrent": peak,
+            "peak_from": "live" if live else ("process" if t.starts else None), "by_app": by_app, "known": t.known}
 
 
 def conversion_numbers(t: Totals) -> dict[str, Any]:
     """The ``conversion`` object, plus ``longest_s``."""
     lengths = list(t.conversions)
+    speed = median(list(t.speeds))
     return {"count": len(lengths), "median_s": _seconds(median(lengths)),
             "longest_s": _seconds(max(lengths, default=None)), "delayed_meetings": t.delayed,
-            "known": t.known}
+            "speed": None if speed is None else round(speed, 1), "known": t.known}
 
 
 def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float | None:

@@ -18,6 +18,10 @@ SWELL_V = 231.0    # PLN 220 V +5 %
 MAINS_MIN_V = 100.0  # below this a UPS on battery reports no input, not a sag
 SAGS_FOR_AVR = 3   # this many sags in the range argue for an online UPS or an AVR
 COMPARABLE_LOAD_PCT = 10.0  # runtimes within this many load points of the usual load compare
+# The meeting PC's requirement: a 2-hour recording converted within the 15 minutes between two
+# meetings, i.e. 8 minutes of meeting converted per minute.
+RECORDING_MIN, BETWEEN_MEETINGS_MIN = 120, 15
+NEED_SPEED = RECORDING_MIN / BETWEEN_MEETINGS_MIN
 
 
 class Sample(NamedTuple):
@@ -113,11 +117,30 @@ def _runs(values: list[float], hit: Any) -> int:
 
 
 def pc_disk(state: dict[str, Any] | None) -> dict[str, Any]:
-    """The recording disk free now, per PC (the snapshot); days left needs a disk history."""
-    pcs = (state or {}).get("pcs")
-    free = {p.get("id"): number(p.get("disk_free_gb")) for p in pcs or () if isinstance(p, dict)}
-    free = {k: v for k, v in free.items() if isinstance(k, str) and v is not None}
-    return {"disk_free_gb": min(free.values()) if free else None, "per_pc": free, "days_left": None}
+    """The recording disk free now, per PC (the snapshot), and the days until the first is full
+    at the growth the agent measured (``disk_used_gb_day``: CONTRACT §6.2); None while no PC
+    has two days of history, or no disk grows."""
+    pcs = [p for p in (state or {}).get("pcs") or () if isinstance(p, dict) and isinstance(p.get("id"), str)]
+    free = {p["id"]: number(p.get("disk_free_gb")) for p in pcs}
+    free = {k: v for k, v in free.items() if v is not None}
+    days = [days_left(free.get(p["id"]), number(p.get("disk_used_gb_day"))) for p in pcs]
+    days = [d for d in days if d is not None]
+    return {"disk_free_gb": min(free.values()) if free else None, "per_pc": free,
+            "days_left": min(days) if days else None}
+
+
+def days_left(free_gb: float | None, gb_per_day: float | None) -> int | None:
+    """Whole days until ``free_gb`` is used at ``gb_per_day`` (rounded down); None if unknown."""
+    if free_gb is None or not gb_per_day or gb_per_day <= 0:
+        return None
+    return int(free_gb // gb_per_day)
+
+
+def pc_requirement(speed: float | None) -> dict[str, Any]:
+    """The buy list's PC line: the requirement, and whether the measured speed meets it."""
+    return {"item": "pc_requirement", "need_speed": NEED_SPEED, "speed": speed,
+            "recording_min": RECORDING_MIN, "between_min": BETWEEN_MEETINGS_MIN,
+            "ok": None if speed is None else speed >= NEED_SPEED}
 
 
 def buy_list(office: dict[str, Any], per_site: dict[str, dict[str, Any]],
@@ -133,6 +156,7 @@ def buy_list(office: dict[str, Any], per_site: dict[str, dict[str, Any]],
         items.append({"item": "faster_pc", "delayed": delayed,
                       "meetings": office["meetings"]["count"]})
     if office["meetings"]["count"]:
+        items.append(pc_requirement(office["conversion"].get("speed")))
         items.append({"item": "licences", "peak": office["meetings"]["peak_concurrent"]})
     for site, s in per_site.items():
         free = s["pc"]["disk_free_gb"]

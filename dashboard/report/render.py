@@ -67,6 +67,8 @@ def _format(value: Any, kind: str, lang: str) -> str:
         return f"{num(value, lang)} Wh"
     if kind == "v":
         return f"{num(value, lang)} V"
+    if kind == "x":
+        return num(value, lang, 1)
     if kind == "gb":
         return f"{num(value, lang, 1)} GB"
     if kind == "age":
@@ -95,12 +97,11 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
                                     ("power_quality.sags", "n"), ("power_quality.swells", "n")])},
         {"title": text(lang, "sec_meetings"), "no_data": not meetings_known,
-         "rows": _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h"),
-                                    ("meetings.peak_concurrent", "n")])},
+         "rows": _meeting_rows(part, lang)},
         {"title": text(lang, "sec_pc"),
          "rows": ([] if not meetings_known else _rows(lang, part, [
              ("conversion.count", "n"), ("conversion.median_s", "s"), ("conversion.longest_s", "s"),
-             ("conversion.delayed_meetings", "n")])) +
+             ("conversion.speed", "x"), ("conversion.delayed_meetings", "n")])) +
          _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
     ]
 
@@ -159,6 +160,9 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
             values.update(first=duration(item["first_s"], lang, Span.AVAILABLE),
                           last=duration(item["last_s"], lang, Span.AVAILABLE),
                           load=f"{num(item['load_pct'], lang)} %")
+        elif item["item"] == "pc_requirement":
+            lines.append(_pc_line(item, lang))
+            continue
         elif item["item"] == "disk":
             values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
                           limit=f"{num(item['limit_gb'], lang)} GB")
@@ -179,6 +183,42 @@ def _basis(key: str, item: dict[str, Any]) -> str:
 # Buy items whose English inflects by a count: item -> (the count, the key of its singular
 # form: "1 meeting host licence").
 COUNTED = {"licences": ("peak", "licences_one"), "battery": ("flags", "battery_one")}
+
+
+# The PC line of the buy list by what is known of the PC's conversion speed.
+PC_REQUIREMENT = {"unknown": "pc_requirement_unknown", "ok": "pc_requirement_ok",
+                  "short": "pc_requirement_short"}
+# Each meeting app's label in the meetings table (CONTRACT §6.2 `meeting.app`).
+APP_LABEL = {"zoom": "app_zoom", "teams": "app_teams", "meet-browser": "app_meet-browser",
+             "browser": "app_browser", "unknown": "app_unknown"}
+
+
+def _pc_line(item: dict[str, Any], lang: str) -> str:
+    """The PC line of the buy list: the requirement, met or not, with the measured speed."""
+    speed = item["speed"]
+    state = "unknown" if speed is None else ("ok" if item["ok"] else "short")
+    takes = None if not speed else duration(item["recording_min"] * 60 / speed, lang, Span.NEEDED)
+    return text(lang, PC_REQUIREMENT[state], speed_need=num(item["need_speed"], lang),
+                speed=None if speed is None else num(speed, lang, 1), takes=takes,
+                rec=duration(item["recording_min"] * 60, lang, Span.NEEDED),
+                gap=duration(item["between_min"] * 60, lang, Span.NEEDED))
+
+
+def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:
+    """Count, hours, the peak (of live meetings where the journal has them), then one row per app."""
+    meetings = part["meetings"]
+    peak = "meetings.peak_live" if meetings.get("peak_from") == "live" else "meetings.peak_concurrent"
+    rows = _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h")])
+    rows.append(Row(_format(meetings["peak_concurrent"], "n", lang), *row(lang, peak)))
+    for i, (app, n) in enumerate((meetings.get("by_app") or {}).items()):
+        label = text(lang, APP_LABEL[app]) if app in APP_LABEL else app
+        key = "by_app_row_one" if n["count"] == 1 else "by_app_row"
+        rows.append(Row(text(lang, "hours_v", h=num(n["hours"], lang, 1)),
+                        text(lang, key, app=label, count=n["count"]),
+                        "" if i else text(lang, "by_app_rule")))   # one rule for the app rows
+    return rows
+
+
 
 
 def _buy_key(item: dict[str, Any]) -> str:
@@ -230,7 +270,8 @@ CSV_FIELDS = [("outages", "count"), ("outages", "during_meetings"), ("outages", 
               ("outages", "longest_s"), ("outages", "p90_s"), ("outages", "shutdowns"),
               ("outages", "bridged"), ("ups", "runtime_needed_s"), ("meetings", "count"),
               ("meetings", "hours"), ("meetings", "peak_concurrent"), ("conversion", "count"),
-              ("conversion", "median_s"), ("conversion", "delayed_meetings")]
+              ("conversion", "median_s"), ("conversion", "delayed_meetings"),
+              ("conversion", "speed"), ("pc", "days_left")]
 
 
 def csv_text(report: dict[str, Any]) -> str:

@@ -59,6 +59,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "to": ("Sampai", "To"),
     "sites": ("Ruang (kosong = semua)", "Rooms (empty = all)"),
     "per_room": ("Satu halaman per ruang", "One page per room"),
+    # Meetings by app (CONTRACT §6.2): the row's label, then its meaning and rule.
+    "app_zoom": ("Zoom", "Zoom"),
+    "app_teams": ("Microsoft Teams", "Microsoft Teams"),
+    "app_meet-browser": ("Google Meet (peramban)", "Google Meet (browser)"),
+    "app_browser": ("peramban, situs lain", "browser, another site"),
+    "app_unknown": ("aplikasi tidak tercatat", "app not recorded"),
+    "by_app_row": ("{app}: {count} rapat.", "{app}: {count} meetings."),
+    "by_app_row_one": ("{app}: 1 rapat.", "{app}: 1 meeting."),
+    "by_app_rule": ("Menurut meeting_started.detail.app; rapat sebelum agen mencatat aplikasinya: "
+                    "tidak tercatat.",
+                    "By meeting_started.detail.app; meetings from before the agent recorded the "
+                    "app: not recorded."),
+    "hours_v": ("{h} jam", "{h} h"),
 }
 
 # The number tables' rows: what the number means, key: (Bahasa Indonesia, English) ...
@@ -114,6 +127,12 @@ MEANING: dict[str, tuple[str, str]] = {
     "pc.disk_free_gb": ("ruang disk rekaman yang masih kosong (PC terendah).",
                         "recording disk free now (the lowest PC)."),
     "pc.days_left": ("hari lagi sampai disk penuh.", "days until the disk is full."),
+    "conversion.speed": ("menit rapat dikonversi per menit (median).",
+                         "minutes of meeting converted per minute (median)."),
+    "meetings.peak_live": ("rapat langsung (mikrofon atau kamera) paling banyak pada saat yang "
+                           "sama: jumlah lisensi host yang dibutuhkan.",
+                           "live meetings (microphone or camera) at most at the same moment: the "
+                           "host licences needed."),
 }
 # ... and the rule that produced it (CONTRACT §5.8), by the same key.
 RULE: dict[str, tuple[str, str]] = {
@@ -195,8 +214,18 @@ RULE: dict[str, tuple[str, str]] = {
                                     "too slow for the schedule."),
     "pc.disk_free_gb": ("disk_free_gb dari keadaan terakhir.",
                         "disk_free_gb of the last known state."),
-    "pc.days_left": ("Perlu riwayat ruang disk; belum dicatat.",
-                     "Needs a disk history; not recorded yet."),
+    "pc.days_left": ("Ruang kosong dibagi pemakaian disk per hari (rata-rata 14 hari terakhir, "
+                     "diukur agen PC); kosong sampai dua hari tercatat.",
+                     "Free space over the disk's use per day (the average of the last 14 days, "
+                     "measured by the PC agent); empty until two days are known."),
+    "conversion.speed": ("Lama rapat dibagi lama konversi rekamannya: konversi yang dimulai di PC "
+                         "yang sama paling lama 10 menit setelah rapat selesai.",
+                         "A meeting's length over its recording's conversion time: the conversion "
+                         "that starts on the same PC at most 10 minutes after the meeting ends."),
+    "meetings.peak_live": ("Hanya rapat yang terlihat dari mikrofon atau kamera yang dipakai; "
+                           "aplikasi rapat yang dibiarkan terbuka tidak dihitung.",
+                           "Only meetings seen by their microphone or camera; a meeting app left "
+                           "open is not counted."),
 }
 # Both, as (meaning id, meaning en, rule id, rule en).
 ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) for key in MEANING}
@@ -253,6 +282,22 @@ BUY: dict[str, tuple[str, str]] = {
                      "saat yang sama.",
                      "1 meeting host licence. Reason: never more than 1 meeting ran at the same "
                      "moment."),
+    "pc_requirement_ok": ("PC rapat: sudah cukup. Syarat: mengonversi rekaman {rec} dalam {gap} "
+                          "antar rapat ({speed_need} menit rapat per menit); PC sekarang {speed}.",
+                          "Meeting PC: good enough. Requirement: convert a {rec} recording within "
+                          "the {gap} between meetings ({speed_need} minutes of meeting per minute); "
+                          "today's PC does {speed}."),
+    "pc_requirement_short": ("PC rapat yang mampu mengonversi rekaman {rec} dalam {gap} antar rapat "
+                             "({speed_need} menit rapat per menit). Alasan: PC sekarang hanya {speed}; "
+                             "rekaman {rec} butuh {takes}.",
+                             "A meeting PC that converts a {rec} recording within the {gap} between "
+                             "meetings ({speed_need} minutes of meeting per minute). Reason: today's PC "
+                             "does only {speed}; a {rec} recording takes it {takes}."),
+    "pc_requirement_unknown": ("Syarat PC rapat: mengonversi rekaman {rec} dalam {gap} antar rapat "
+                               "({speed_need} menit rapat per menit). Kecepatan PC sekarang belum terukur.",
+                               "The meeting PC's requirement: convert a {rec} recording within the "
+                               "{gap} between meetings ({speed_need} minutes of meeting per minute). "
+                               "Today's PC's speed is not measured yet."),
     "disk": ("{room}: disk rekaman yang lebih besar. Alasan: tinggal {free} kosong, di bawah {limit}.",
              "{room}: a larger recording disk. Reason: only {free} free, below {limit}."),
 }

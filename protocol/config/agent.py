@@ -48,8 +48,15 @@ class AgentSection:
                               'and the file is refused), or with forward slashes, '
                               '"D:/Rekaman/Zoom".')
     meeting_apps: tuple[str, ...] = key(("Zoom.exe", "Zoom", "Teams.exe", "ms-teams"),
-                                        'Process names that mean "a meeting is on"; case does not '
-                                        'matter, ".exe" is optional.', check=names)
+                                        "Meeting programs: a microphone or camera capture open by "
+                                        "one of them is a meeting (where captures cannot be seen, "
+                                        'the running program is); case does not matter, ".exe" is '
+                                        "optional.", check=names)
+    browsers: tuple[str, ...] = key(("chrome.exe", "chrome", "chromium", "msedge.exe", "msedge",
+                                     "firefox.exe", "firefox", "firefox-esr", "opera.exe", "opera",
+                                     "brave.exe", "brave"),
+                                    "Browsers whose microphone or camera capture is a meeting "
+                                    "(Google Meet, Zoom and Teams on the web).", check=names)
     converter_processes: tuple[str, ...] = key(("zTscoder.exe",), 'Process names that mean "a '
                                                'recording is being converted" (Zoom converts '
                                                "after the meeting).", check=names)

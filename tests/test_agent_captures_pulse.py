@@ -1,0 +1,116 @@
+"""Linux for real: a PulseAudio server, programs named like Zoom and Chrome, the real agent.
+
+A Zoom client left open with no capture is no meeting; Chrome recording with a stream titled
+"Meet - ..." is a Google Meet by microphone; closing the capture ends it by the next status. The
+edge journals ``meeting_started`` with the app and by what, on a real broker.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agent.captures import LinuxCaptures
+from agent.telemetry import Telemetry
+from protocol.config import AgentSection
+from siaga.servers import stop_process
+from tests.agent_helpers import PC, SITE, fake_program, write_agent_config
+from tests.edge_support import write_config
+from tests.observer import Observer
+from tests.waiting import wait_until
+
+
+def wait_streams(pulse, count: int) -> None:
+    """Until the server lists ``count`` capture streams (a recorder takes ~0.1 s to connect)."""
+    wait_until(lambda: pulse.streams().count("Source Output #") == count, 10,
+               what=f"{count} capture streams")
+
+
+def test_captures_decide_in_the_agent(tmp_path, pulse, monkeypatch):
+    for key, value in pulse.env.items():
+        monkeypatch.setenv(key, value)
+    zoom = f"zoom{random.randrange(1000, 9999)}"   # our own name: other tests may run a "zoom"
+    telemetry = Telemetry(PC, AgentSection(pc_id=PC, meeting_apps=(zoom,)))
+    client = fake_program(tmp_path, zoom)
+    try:
+        status = telemetry.collect()
+        assert zoom in telemetry.scanner.running()
+        assert (status.meeting_app, status.meeting) == (False, None)   # open, not in a meeting
+        meet = pulse.record("chrome", "Google Chrome", "Meet - abc-defg-hij")
+        wait_streams(pulse, 1)
+        status = telemetry.collect()
+        assert status.meeting_app and status.meeting is not None
+        assert (status.meeting.app, status.meeting.by) == ("meet-browser", "microphone")
+        stop_process(meet)
+        wait_streams(pulse, 0)
+        status = telemetry.collect()
+        assert (status.meeting_app, status.meeting) == (False, None)
+        pulse.record(zoom, "ZOOM VoiceEngine")   # the client joins a call: now it is a meeting
+        wait_streams(pulse, 1)
+        status = telemetry.collect()
+        assert (status.meeting.app, status.meeting.by) == (zoom, "microphone")
+    finally:
+        stop_process(client)
+
+
+def test_no_audio_server_falls_back_to_process_names(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/nobody-here")
+    reading = LinuxCaptures().read({})
+    assert not reading.visible and reading.why
+    zoom = f"zoom{random.randrange(1000, 9999)}"
+    client = fake_program(tmp_path, zoom)
+    try:
+        telemetry = Telemetry(PC, AgentSection(pc_id=PC, meeting_apps=(zoom,)))
+        status = telemetry.collect()
+        telemetry.collect()
+        assert (status.meeting.app, status.meeting.by) == (zoom, "process")
+        said = [r.message for r in caplog.records if "cannot be seen" in r.message]
+        assert len(said) == 1, said   # said once, not every interval
+    finally:
+        stop_process(client)
+
+
+@pytest.fixture
+def watch(broker):
+    """Everything the edge publishes for the agent helpers' site."""
+    observer = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    yield observer
+    observer.close()
+
+
+def test_the_edge_journals_a_meet_in_chrome(tmp_path, upsd, broker, pulse, pc_client, watch,
+                                            mock_factory, edge_in_process):
+    zoom = f"Zoom{random.randrange(1000, 9999)}"
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom], interval_s=1)
+    client = fake_program(agent_dir, zoom)   # left open all day, never in a call
+    with open(agent_dir / "agent.log", "wb") as log:
+        agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
+                                 env={**os.environ, **pulse.env}, stdout=subprocess.DEVNULL,
+                                 stderr=log)
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        seen = len(pc_client.messages)
+        first, _, _ = pc_client.wait_for("status", after=seen, timeout=5)
+        pc_client.wait_for("status", after=first + 1, timeout=5)   # two statuses: Zoom open, no call
+        assert "meeting_started" not in watch.event_kinds()
+        meet = pulse.record("chrome", "Google Chrome", "Meet - abc-defg-hij")
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+        started = next(e for e in watch.json_on("/edge/event") if e["kind"] == "meeting_started")
+        assert started["detail"] == {"pc": PC, "app": "meet-browser", "by": "microphone"}
+        stop_process(meet)
+        closed = time.time()
+        _, _, status = pc_client.wait_for("status", lambda s: s["ts"] >= closed, timeout=5)
+        assert status["meeting"] is None and status["meeting_app"] is False   # the next status
+        watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
+    finally:
+        stop_process(client)
+        stop_process(agent)
+        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])

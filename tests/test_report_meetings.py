@@ -1,0 +1,92 @@
+"""The report's meetings by app, live peak, conversion speed, disk days left and the PC line
+(CONTRACT §6.2): hand-computed answers for a synthetic journal (1 Nov 2026, Asia/Jakarta)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.report.render import buy_lines, csv_text, html
+from tests.report_support import at, ev, make
+
+
+def office() -> dict:
+    return {
+        "rr1": [
+            ev(at(1, 9), "meeting_started", "pc1", app="zoom", by="microphone"),   # M1 09-10
+            ev(at(1, 10), "meeting_ended", "pc1"),
+            ev(at(1, 10), "conversion_started", "pc1"),                             # 10 min: 60/10 = 6
+            ev(at(1, 10, 10), "conversion_ended", "pc1"),
+            ev(at(1, 13), "meeting_started", "pc1", app="meet-browser", by="camera"),  # M2 13-15
+            ev(at(1, 15), "meeting_ended", "pc1"),
+            ev(at(1, 15, 5), "conversion_started", "pc1"),                          # 15 min: 120/15 = 8
+            ev(at(1, 15, 20), "conversion_ended", "pc1"),
+            ev(at(1, 18), "conversion_started", "pc1"),                             # 3 h after: no recording
+            ev(at(1, 18, 30), "conversion_ended", "pc1"),
+        ],
+        "rr2": [   # a Zoom client open all day, seen only as a process: not a live meeting
+            ev(at(1, 8), "meeting_started", "pc2", app="zoom", by="process"),
+            ev(at(1, 17), "meeting_ended", "pc2"),
+        ],
+        "aula": [
+            ev(at(1, 9, 30), "meeting_started", "pc3", app="teams", by="microphone"),  # M3 09:30-11
+            ev(at(1, 11), "meeting_ended", "pc3"),
+            ev(at(1, 16), "meeting_started", "pc3"),                                 # an older agent
+            ev(at(1, 16, 30), "meeting_ended", "pc3"),
+        ],
+    }
+
+
+STATES = {
+    "rr1": {"pcs": [{"id": "pc1", "disk_free_gb": 100.0, "disk_used_gb_day": 4.0}]},   # 25 days
+    "rr2": {"pcs": [{"id": "pc2", "disk_free_gb": 50.0, "disk_used_gb_day": None}]},   # no history
+    "aula": {"pcs": [{"id": "pc3", "disk_free_gb": 30.0, "disk_used_gb_day": 0.0}]},   # not filling
+}
+
+
+def test_meetings_by_app_and_the_peak_of_live_meetings():
+    report = make(office(), **STATES)
+    meetings = report["meetings"]
+    # zoom: M1 1 h + the open client 9 h; meet 2 h; teams 1.5 h; the older agent's 0.5 h
+    assert meetings["by_app"] == {"zoom": {"count": 2, "hours": 10.0},
+                                  "meet-browser": {"count": 1, "hours": 2.0},
+                                  "teams": {"count": 1, "hours": 1.5},
+                                  "unknown": {"count": 1, "hours": 0.5}}
+    assert list(meetings["by_app"]) == ["zoom", "meet-browser", "teams", "unknown"]   # most hours first
+    assert (meetings["count"], meetings["hours"]) == (5, 14.0)            # 10 + 2 + 1.5 + 0.5
+    # live: M1 09-10 and M3 09:30-11 overlap -> 2; with the client open all day it would be 3
+    assert (meetings["peak_concurrent"], meetings["peak_from"]) == (2, "live")
+    assert report["sites"]["rr2"]["meetings"]["peak_from"] == "process"   # nothing live: processes
+
+
+def test_conversion_speed_and_days_left():
+    report = make(office(), **STATES)
+    assert report["conversion"]["speed"] == 7.0            # median of 6 and 8
+    assert report["sites"]["rr1"]["conversion"]["speed"] == 7.0
+    assert report["sites"]["aula"]["conversion"]["speed"] is None
+    assert [report["sites"][s]["pc"]["days_left"] for s in ("rr1", "rr2", "aula")] == [25, None, None]
+    assert report["pc"]["days_left"] == 25
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "A meeting PC that converts a 2 h recording within the 15 min between meetings "
+           "(8 minutes of meeting per minute). Reason: today's PC does only 7.0; a 2 h recording "
+           "takes it 18 min."),                                 # 120 / 7 = 17.1, rounded up
+    ("id", "PC rapat yang mampu mengonversi rekaman 2 jam dalam 15 mnt antar rapat (8 menit rapat "
+           "per menit). Alasan: PC sekarang hanya 7,0; rekaman 2 jam butuh 18 mnt."),
+])
+def test_the_pc_line_of_the_buy_list_is_a_requirement(lang, expected):
+    report = make(office(), **STATES)
+    (item,) = [i for i in report["buy"] if i["item"] == "pc_requirement"]
+    assert (item["need_speed"], item["speed"], item["ok"]) == (8.0, 7.0, False)
+    (line,) = [line for line in buy_lines(report, lang, 300) if "15" in line and "PC" in line]
+    assert line == expected
+
+
+def test_the_page_and_csv_show_apps_speed_and_days_left():
+    report = make(office(), **STATES)
+    page = html(report, "en", zone="Asia/Jakarta", wrapup_s=300)
+    for words in ("Google Meet (browser): 1 meeting.", "Zoom: 2 meetings.",
+                  "minutes of meeting converted per minute", "a meeting app left open is not counted"):
+        assert words in page, words
+    header, *_, total = csv_text(report).splitlines()
+    assert header.endswith("conversion.speed,pc.days_left") and total.endswith(",7.0,25")
