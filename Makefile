@@ -10,7 +10,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak
+.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak ha ha-venv
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -38,8 +38,25 @@ $(AXE):
 
 axe: $(AXE)
 
-test: apt-test venv $(AXE)
+# Home Assistant Core for the discovery tests (tests/test_homeassistant*.py), in a venv of its
+# own: its pins clash with ours. 2024.3.3 is the newest that installs on Python 3.11; it needs
+# josepy<2 and paho-mqtt 1.6.1 beside it.
+HA_VERSION := 2024.3.3
+HA_VENV := .cache/ha-2024.3
+$(HA_VENV)/bin/hass:
+	$(PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install -q --upgrade pip
+	$(HA_VENV)/bin/pip install -q "homeassistant==$(HA_VERSION)" "josepy<2" "paho-mqtt==1.6.1"
+	touch $@
+
+ha-venv: $(HA_VENV)/bin/hass
+
+test: apt-test venv $(AXE) ha-venv
 	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+
+# The whole real Home Assistant test (make test runs one fixed sample of it: HA starts slowly).
+ha: apt-test venv ha-venv
+	SIAGA_HA_FULL=1 $(BIN)/python -m pytest -q tests/test_homeassistant_real.py $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
 # fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results
@@ -66,4 +83,4 @@ install:
 	sh scripts/install-pi.sh $(INSTALL_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .cache/axe
+	rm -rf $(VENV) build *.egg-info .cache/axe $(HA_VENV)

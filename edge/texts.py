@@ -188,3 +188,47 @@ def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = No
         "countdown_s": None if countdown_s is None else max(0, int(round(countdown_s))),
         "close_after_s": close_after_s,
     }
+
+# Home Assistant (edge/homeassistant.py): the names of the room's entities and the words of the
+# room state, in the site's language. The room words are the status page's (dashboard catalogue).
+HA_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
+    "id": {
+        "room": "Status ruangan",
+        "on_battery": "Memakai baterai",
+        "charge": "Muatan baterai",
+        "runtime": "Sisa waktu baterai",
+        "load": "Beban UPS {ups}",
+        "input_voltage": "Tegangan masuk UPS {ups}",
+        "pc_online": "PC {pc} menyala",
+        "silenced": "Buzzer dibisukan",
+        "silence": "Bisukan buzzer",
+        "room.ready": "Siap",
+        "room.attention": "Perlu dicek",
+        "room.on_battery": "Listrik padam: pakai baterai",
+        "room.wrapup": "Baterai hampir habis: simpan rekaman",
+        "room.shutdown": "PC sedang dimatikan",
+        "room.fault": "UPS tidak terbaca",
+    },
+    "en": {
+        "room": "Room state",
+        "on_battery": "On battery",
+        "charge": "Battery charge",
+        "runtime": "Battery runtime",
+        "load": "UPS {ups} load",
+        "input_voltage": "UPS {ups} input voltage",
+        "pc_online": "PC {pc} online",
+        "silenced": "Buzzer silenced",
+        "silence": "Silence buzzer",
+        "room.ready": "Ready",
+        "room.attention": "Needs attention",
+        "room.on_battery": "Power cut: on battery",
+        "room.wrapup": "Battery low: wrap up",
+        "room.shutdown": "Shutting the PC down",
+        "room.fault": "UPS cannot be read",
+    },
+}
+
+
+def ha_text(language: str, key: str, **values: Any) -> str:
+    """One Home Assistant name or room word in ``language`` (Indonesian for anything else)."""
+    return HA_TEXTS.get(language, HA_TEXTS["id"])[key].format(**values)
