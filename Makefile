@@ -40,13 +40,19 @@ axe: $(AXE)
 
 # Home Assistant Core for the discovery tests (tests/test_homeassistant*.py), in a venv of its
 # own: its pins clash with ours. 2024.3.3 is the newest that installs on Python 3.11; it needs
-# josepy<2 and paho-mqtt 1.6.1 beside it.
+# josepy<2 and paho-mqtt 1.6.1 beside it. HA installs an integration's requirements when it first
+# loads it; the tests start it with --skip-pip, so those of the integrations it loads here (http,
+# onboarding, frontend, mqtt and its platforms) are installed now, at the versions their
+# manifests pin.
 HA_VERSION := 2024.3.3
 HA_VENV := .cache/ha-2024.3
+HA_REQUIREMENTS := "josepy<2" "paho-mqtt==1.6.1" "Pillow==10.2.0" "janus==1.0.0" \
+	"psutil-home-assistant==0.0.1" "home-assistant-frontend==20240307.0" "SQLAlchemy==2.0.27" \
+	"fnv-hash-fast==0.5.0" "securetar==2024.2.1" "numpy==1.26.0" "PyTurboJPEG==1.7.1"
 $(HA_VENV)/bin/hass:
 	$(PYTHON) -m venv $(HA_VENV)
 	$(HA_VENV)/bin/pip install -q --upgrade pip
-	$(HA_VENV)/bin/pip install -q "homeassistant==$(HA_VERSION)" "josepy<2" "paho-mqtt==1.6.1"
+	$(HA_VENV)/bin/pip install -q "homeassistant==$(HA_VERSION)" $(HA_REQUIREMENTS)
 	touch $@
 
 ha-venv: $(HA_VENV)/bin/hass

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from typing import Any
 
@@ -108,9 +109,11 @@ def entities(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
 
 def _ids(component: str, node: str, key: str) -> dict[str, str]:
     """unique_id, and the entity id HA should give: `object_id` for HA before 2025.10,
-    `default_entity_id` (the whole entity id) for 2025.10 and later, which drop `object_id`."""
-    return {"unique_id": f"{node}_{key}", "object_id": f"{node}_{key}",
-            "default_entity_id": f"{component}.{node}_{key}"}
+    `default_entity_id` (the whole entity id) for 2025.10 and later, which drop `object_id`.
+    An entity id has only [a-z0-9_] (a PC named meeting-pc: ..._pc_meeting_pc)."""
+    slug = re.sub(r"[^a-z0-9_]", "_", f"{node}_{key}".lower())
+    return {"unique_id": f"{node}_{key}", "object_id": slug,
+            "default_entity_id": f"{component}.{slug}"}
 
 
 def discovery_configs(config: Config) -> dict[str, dict[str, Any]]:

@@ -77,8 +77,9 @@ def test_every_entity_has_the_fields_ha_documents(tmp_path: Path) -> None:
         assert c["device"]["identifiers"] == ["siaga_rr1"] and c["device"]["name"] == "Ruang Rapat 1"
         assert c["availability_topic"] == "siaga/rr1/edge/availability"
         # HA before 2025.10 reads object_id, 2025.10 and later the whole entity id.
-        assert c["object_id"] == f"siaga_rr1_{key}"
-        assert c["default_entity_id"] == f"{component}.siaga_rr1_{key}"
+        entity = f"siaga_rr1_{key}".replace("-", "_")   # [a-z0-9_] only: pc_meeting_pc
+        assert c["object_id"] == entity and c["unique_id"] == f"siaga_rr1_{key}"
+        assert c["default_entity_id"] == f"{component}.{entity}"
         if component == "button":
             assert c["command_topic"] == "siaga/rr1/edge/command" and "expire_after" not in c
         else:
