@@ -53,6 +53,7 @@ class HomeAssistant:
     directory: Path
     port: int = field(default_factory=free_port)
     token: str = ""
+    refresh_token: str = ""
     started_in_s: float = 0.0
     proc: subprocess.Popen | None = None
 
@@ -68,6 +69,13 @@ class HomeAssistant:
             raise RuntimeError(f"{hass} is missing: run make ha-venv")
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "configuration.yaml").write_text(CONFIGURATION.format(port=self.port))
+        # Onboarding's other steps (location, analytics, the default integrations: a weather
+        # service on the internet) count as done; its first step, the owner, is left to the API.
+        storage = self.directory / ".storage"
+        storage.mkdir(exist_ok=True)
+        (storage / "onboarding").write_text(json.dumps({
+            "version": 4, "minor_version": 1, "key": "onboarding",
+            "data": {"done": ["core_config", "analytics", "integration"]}}))
         begun = time.monotonic()
         with open(self.directory / "ha.log", "ab") as log:
             # --skip-pip: every requirement is in the venv already (make ha-venv); never install
@@ -102,7 +110,28 @@ class HomeAssistant:
         form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
                                        "client_id": client_id}).encode()
         with urllib.request.urlopen(f"{self.url}/auth/token", form, timeout=30) as answer:
-            return json.load(answer)["access_token"]
+            tokens = json.load(answer)
+        self.refresh_token = tokens["refresh_token"]
+        return tokens["access_token"]
+
+    def browser_tokens(self) -> dict:
+        """What HA's frontend keeps in localStorage["hassTokens"] once logged in."""
+        return {"access_token": self.token, "refresh_token": self.refresh_token,
+                "token_type": "Bearer", "expires_in": 1800, "hassUrl": self.url,
+                "clientId": f"{self.url}/", "expires": int(time.time() * 1000) + 1_800_000}
+
+    def device_id(self, entity_id: str) -> str:
+        """The id of the device an entity belongs to (HA's template function device_id)."""
+        return self.render(f"{{{{ device_id('{entity_id}') }}}}")
+
+    def render(self, template: str) -> str:
+        """A template rendered by HA (POST /api/template answers text, not JSON)."""
+        req = urllib.request.Request(f"{self.url}/api/template",
+                                     json.dumps({"template": template}).encode(),
+                                     {"Authorization": f"Bearer {self.token}",
+                                      "Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            return answer.read().decode()
 
     def request(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         """One call of HA's REST API; the decoded JSON answer (None for 404)."""
@@ -119,11 +148,13 @@ class HomeAssistant:
                 return None
             raise
 
-    def add_mqtt(self, port: int, username: str, password: str) -> dict:
+    def add_mqtt(self, port: int, username: str = "", password: str = "") -> dict:
         """The MQTT integration on the broker at 127.0.0.1:``port``, as its setup form does."""
         flow = self.request("POST", "/api/config/config_entries/flow", {"handler": "mqtt"})
-        return self.request("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {
-            "broker": "127.0.0.1", "port": port, "username": username, "password": password})
+        form = {"broker": "127.0.0.1", "port": port}
+        if username:
+            form.update(username=username, password=password)
+        return self.request("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", form)
 
     def state(self, entity_id: str) -> dict | None:
         """An entity's state object (state, attributes), or None when HA has no such entity."""

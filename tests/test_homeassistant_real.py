@@ -8,16 +8,19 @@ warning. HA starts once for the module (slow, CPU-heavy); `make test` runs the f
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, with_login
-from tests.homeassistant_server import HomeAssistant
+from tests.homeassistant_server import REPO, HomeAssistant
 from tests.test_edge_outage import run_edge_process, write_config
 from tests.waiting import wait_until
 
@@ -199,3 +202,57 @@ def test_the_silence_button_reaches_the_room_over_the_bridge(world, rooms, upsd)
     ha.press("button.siaga_rr4_silence")
     wait_state(ha, "binary_sensor.siaga_rr4_silenced", "on", 15)
     assert ha.problems() == []
+
+
+@only_in_make_ha
+def test_siaga_demo_homeassistant_in_a_fresh_home_assistant(tmp_path: Path) -> None:
+    """`siaga demo --homeassistant` says what to type into HA's MQTT setup; typed into a fresh
+    HA, the demo room appears. With SIAGA_HA_SCREENSHOT=FILE: a screenshot of its device page."""
+    env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "demo-state.json")}
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        demo = subprocess.Popen([sys.executable, "-m", "edge.cli", "demo", "--homeassistant"],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    ha = HomeAssistant(tmp_path / "ha")
+    try:
+        said = wait_until(lambda: re.search(r"Broker: (\S+)\n\s+Port: (\d+)", log.read_text()),
+                          90, what="the demo's Home Assistant lines",
+                          context=lambda: log.read_text()[-3000:])
+        assert said.group(1) == "127.0.0.1"
+        ha.start()
+        assert ha.add_mqtt(int(said.group(2)))["type"] == "create_entry"
+        wait_state(ha, "sensor.siaga_demo_rr1_room", "Siap", 60)
+        assert ha.state("sensor.siaga_demo_rr1_room")["attributes"]["friendly_name"] == (
+            "Demo - Ruang Rapat 1 Status ruangan")
+        if shot := os.environ.get("SIAGA_HA_SCREENSHOT"):
+            screenshot_device_page(ha, "sensor.siaga_demo_rr1_room", Path(shot))
+        assert ha.problems() == []
+    finally:
+        ha.stop()
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(5)
+
+
+def screenshot_device_page(ha: HomeAssistant, entity_id: str, path: Path) -> None:
+    """HA's device page of the entity's device, in Chromium, logged in (tokens as the frontend
+    keeps them after its login page)."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"{ha.url}/config/devices/device/{ha.device_id(entity_id)}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(f"localStorage.setItem('hassTokens', "
+                                    f"{json.dumps(json.dumps(ha.browser_tokens()))})")
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_timeout(8000)   # the frontend builds the page from its websocket
+            page.screenshot(path=str(path))
+        finally:
+            browser.close()
