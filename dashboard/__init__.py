@@ -158,6 +158,7 @@ def _template_globals() -> dict[str, Any]:
         "minutes": lambda s: i18n.minutes(s, lang),
         "plural": lambda key, n, **kw: i18n.plural(lang, key, n, **kw),
         "event_rows": lambda events: event_texts.rows(events, lang),
+        "stage_answers": lambda events, started: event_texts.stage_answers(events, started, lang),
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
         "header_led": lambda: present.worst(siaga.store.entries()),

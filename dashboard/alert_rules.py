@@ -3,7 +3,12 @@
 ``react(memory, item, now, rules)`` takes what the dashboard just heard about one site (a journal
 event, a state snapshot, the site going stale or fresh, or the clock ticking) and returns the new
 memory and the alerts to queue. No I/O, the time is passed in: table-tested in
-tests/test_alert_rules.py. The outbox (dashboard/alerts.py) holds back repeats (``held``).
+tests/test_alert_rules.py.
+
+An outage's alerts (lost, wrap-up, shutdown, PC off, restored) go out once per outage, never
+held back by ``alerts.quiet_repeat_s``: that guard (``held``, applied by the outbox in
+dashboard/alerts.py) is for IT chores only (CONTRACT §5.5 v1.2). Each alert carries the time
+its event happened; one that reaches us late (a replay, a dashboard start) says so.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from typing import Any, Union
 from edge.messages import EventKind, JournalEvent, Room, StateSnapshot
 
 UNREACHABLE_ALERT_AFTER_S = 60.0
-# An event older than this when it arrives (replayed after a long uplink cut) is history, not
-# news: it updates what we know about the site but no longer pages IT.
-LATE_AFTER_S = 900.0
+# An event older than this when it reaches the rules (replayed after an uplink cut, or heard
+# at a dashboard's start) is late: it still goes out, once, marked late with its own time.
+LATE_AFTER_S = 180.0
+# Older than this it is history (a dashboard's first start on a journal of months): it updates
+# what we know about the site but pages nobody.
+HISTORY_AFTER_S = 86400.0
 ROOM_ORDER = {room.value: i for i, room in enumerate(Room)}
 
 
@@ -47,6 +55,15 @@ class AlertKind(str, Enum):
 OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
                 AlertKind.POWER_RESTORED)
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
+# The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
+CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
+                         AlertKind.SITE_STALE.value})
+# Apprise's notification type by stage (apprise.NotifyType's values).
+NOTIFY_TYPES = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
+                AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
+                AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
+                AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
+                AlertKind.TEST: "info"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,8 @@ class Alert:
     name: str = ""
     runtime_s: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    at: float | None = None     # when it happened (the event's own time)
+    late: bool = False          # it reached the rules LATE_AFTER_S or more after ``at``
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,8 @@ class SiteMemory:
     stages: frozenset[str] = frozenset()    # outage alerts already made for the running outage
     down_since: tuple[tuple[str, float], ...] = ()   # (ups, since) not readable
     down_alerted: frozenset[str] = frozenset()
+    pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
+    pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
 
 
 @dataclass(frozen=True)
@@ -103,8 +124,9 @@ def passes(kind: AlertKind, rules: Rules) -> bool:
 
 
 def held(last_created: float | None, now: float, quiet_repeat_s: float, kind: str) -> bool:
-    """True when the same alert for the same site went into the outbox too recently to repeat."""
-    if kind == AlertKind.TEST or last_created is None:
+    """True when the same chore alert for the same site went into the outbox too recently to
+    repeat; an outage's alerts and the test alert never are (each outage pages in full)."""
+    if kind not in CHORE_KINDS or last_created is None:
         return False
     return 0 <= now - last_created < quiet_repeat_s
 
@@ -119,8 +141,10 @@ def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory,
         new, alerts = _state(old, item, now)
     elif isinstance(item, Stale):
         new, alerts = dataclasses.replace(old, stale=item.stale), []
-        if item.stale and old.stale is False:
-            alerts = [_alert(site, AlertKind.SITE_STALE, new)]
+        # A Pi that said it powers off at the end of an outage falls silent as planned: the
+        # outage's own alerts told IT; "the room is silent, call IT" would be false.
+        if item.stale and old.stale is False and not old.pi_off:
+            alerts = [_alert(site, AlertKind.SITE_STALE, new, now)]
     else:
         new, alerts = _event(old, item, now)
     new, alerts = _filter(new, alerts, rules)
@@ -135,8 +159,8 @@ def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMem
     return mem, kept
 
 
-def _alert(site: str, kind: AlertKind, mem: SiteMemory, **detail: Any) -> Alert:
-    return Alert(site, kind, mem.name or site, mem.runtime_s, detail)
+def _alert(site: str, kind: AlertKind, mem: SiteMemory, at: float, **detail: Any) -> Alert:
+    return Alert(site, kind, mem.name or site, mem.runtime_s, detail, at)
 
 
 def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemory, list[Alert]]:
@@ -152,25 +176,41 @@ def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemor
 
 
 def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory, list[Alert]]:
-    detail, kind = event.detail, event.kind
+    detail, kind, at = event.detail, event.kind, event.ts
     runtime = _number(detail.get("runtime_s"))
     mem = old if runtime is None else dataclasses.replace(old, runtime_s=runtime)
+    pc = str(detail.get("pc", ""))
     if kind == EventKind.POWER_RESTORED:
         new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset())
-        alerts = [_alert(event.site, AlertKind.POWER_RESTORED, new,
-                         duration_s=_number(detail.get("duration_s")))] if old.outage_alerted else []
+        alerts = [_alert(event.site, AlertKind.POWER_RESTORED, new, at,
+                         duration_s=_number(detail.get("duration_s")),
+                         pcs_off=sorted(mem.pcs_off))] if old.outage_alerted else []
     elif kind == EventKind.POWER_LOST:  # a new outage, even when the last restore was lost
         new, alerts = dataclasses.replace(mem, stages=frozenset()), []
     elif kind in (EventKind.NOTICE_SENT, EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT):
         new, alerts = _stage(mem, event)
     elif kind == EventKind.PC_OFF:
-        new, alerts = mem, [_alert(event.site, AlertKind.PC_OFF, mem, pc=str(detail.get("pc", "")))]
+        new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
+        alerts = [_alert(event.site, AlertKind.PC_OFF, new, at, pc=pc)]
+    elif kind in (EventKind.PI_POWEROFF, EventKind.EDGE_STARTED):
+        new, alerts = dataclasses.replace(mem, pi_off=kind == EventKind.PI_POWEROFF), []
+    elif kind == EventKind.PC_ONLINE:
+        new, alerts = dataclasses.replace(mem, pcs_off=mem.pcs_off - {pc}), []
     elif kind == EventKind.REPLACE_BATTERY:
-        new, alerts = mem, [_alert(event.site, AlertKind.REPLACE_BATTERY, mem,
+        new, alerts = mem, [_alert(event.site, AlertKind.REPLACE_BATTERY, mem, at,
                                    ups=str(detail.get("ups", "")))]
     else:
         new, alerts = _ups_watch(mem, event, now), []
-    return new, ([] if now - event.ts > LATE_AFTER_S else alerts)
+    return new, _timely(alerts, now - at)
+
+
+def _timely(alerts: list[Alert], age: float) -> list[Alert]:
+    """News as it is; a late event marked late (it keeps its own time); history dropped."""
+    if age > HISTORY_AFTER_S:
+        return []
+    if age > LATE_AFTER_S:
+        return [dataclasses.replace(a, late=True) for a in alerts]
+    return alerts
 
 
 def _stage(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
@@ -181,7 +221,7 @@ def _stage(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert
               EventKind.SHUTDOWN_SENT: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}[event.kind]
     fresh = [k for k in wanted if k.value not in mem.stages]
     new = dataclasses.replace(mem, stages=mem.stages | {k.value for k in fresh})
-    return new, [_alert(event.site, k, new) for k in fresh]
+    return new, [_alert(event.site, k, new, event.ts) for k in fresh]
 
 
 def _ups_watch(mem: SiteMemory, event: JournalEvent, now: float) -> SiteMemory:
@@ -203,7 +243,8 @@ def _tick(memory: Memory, now: float, rules: Rules) -> tuple[Memory, list[Alert]
                if now - t >= UNREACHABLE_ALERT_AFTER_S and u not in mem.down_alerted]
         if due:
             mem = dataclasses.replace(mem, down_alerted=mem.down_alerted | set(due))
-            found = [_alert(site, AlertKind.UPS_UNREACHABLE, mem, ups=u) for u in due]
+            found = [_alert(site, AlertKind.UPS_UNREACHABLE, mem, t, ups=u)   # since when
+                     for u, t in mem.down_since if u in due]
             new[site], kept = _filter(mem, found, rules)
             alerts += kept
     return new, alerts

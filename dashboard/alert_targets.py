@@ -137,11 +137,14 @@ def load_targets(config: Config) -> list[Target]:
     return [Target(item.key, item.line, item.scheme, notifier) for item, notifier in parsed]
 
 
-def send(notifier: Any, title: str, body: str) -> str | None:
-    """Send through one Apprise object: None when it arrived, else why not (one line, no URL)."""
+def send(notifier: Any, title: str, body: str, notify_type: str = "info") -> str | None:
+    """Send through one Apprise object with Apprise's notification type ("info", "warning",
+    "failure"): None when it arrived, else why not (one line, no URL)."""
+    import apprise
+
     with apprise_warnings() as warnings:
         try:
-            if notifier.notify(body=body, title=title):
+            if notifier.notify(body=body, title=title, notify_type=apprise.NotifyType(notify_type)):
                 return None
         except Exception as exc:  # Apprise's plugins raise what their libraries raise
             return type(exc).__name__

@@ -15,10 +15,12 @@ import queue
 import threading
 import time
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
-from dashboard.alert_rules import (Alert, AlertKind, Rules, Stale, Tick, held, react, seed)
+from dashboard.alert_rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind, Rules, Stale,
+                                   Tick, held, react, seed)
 from dashboard.alert_targets import Target, send
-from dashboard.alert_texts import render
+from dashboard.alert_texts import late_title, render
 from dashboard.database import Database
 from edge.config import Config
 
@@ -41,6 +43,8 @@ class Alerter:
     def __init__(self, config: Config, db: Database, targets: list[Target],
                  entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time):
         self.settings, self.site = config.alerts, config.site
+        self.zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
+        self.public_url = config.dashboard.public_url
         self.rules = Rules(min_room=config.alerts.min_room)
         self.db, self.targets, self.entries, self.clock = db, targets, entries, clock
         self.db.open_outbox()
@@ -73,13 +77,13 @@ class Alerter:
     def queue_test(self, by: str) -> int | None:
         """Queue a test alert to every URL; its outbox id."""
         alert = Alert(self.site.id, AlertKind.TEST, self.site.name or self.site.id,
-                      detail={"by": by})
+                      detail={"by": by}, at=self.clock())
         return self.queue(alert)
 
     def queue(self, alert: Alert) -> int | None:
         """Write one alert to the outbox (unless a repeat is held back) and wake the sender."""
         now = self.clock()
-        title, body = render(alert, self.settings.language)
+        title, body = render(alert, self.settings.language, self.zone, self.public_url, now)
         quiet = self.settings.quiet_repeat_s
         alert_id = self.db.add_alert(alert.site, alert.kind.value, now, title, body, quiet,
                                      lambda last: held(last, now, quiet, alert.kind))
@@ -149,7 +153,7 @@ class Alerter:
             for row in self.db.unsent_alerts(target.key, BATCH):
                 if self._stop.is_set():
                     return count
-                error = self._deliver(target, row[4], row[5])
+                error = self._deliver(target, self._title(row), row[5], row[2])
                 done = set(row[9].split()) | ({target.key} if error is None else set())
                 complete = all(t.key in done for t in self.targets)
                 self.db.alert_tried(row[0], " ".join(sorted(done)),
@@ -159,9 +163,15 @@ class Alerter:
                 count += 1
         return count
 
-    def _deliver(self, target: Target, title: str, body: str) -> str | None:
+    def _title(self, row: tuple) -> str:
+        """The stored title; marked late when the alert waited in the outbox (the body already
+        says when it happened)."""
+        waited = self.clock() - row[3] > LATE_AFTER_S
+        return late_title(row[4], self.settings.language) if waited else row[4]
+
+    def _deliver(self, target: Target, title: str, body: str, kind: str) -> str | None:
         """Send to one URL: None when it arrived, else why not; a failure delays that URL."""
-        reason = send(target.notifier, title, body)
+        reason = send(target.notifier, title, body, NOTIFY_TYPES.get(kind, "info"))
         where = f"line {target.line} ({target.scheme})"
         if reason is None:
             if self._failures.pop(target.key, 0):

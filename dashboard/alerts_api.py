@@ -1,5 +1,6 @@
 """HTTP side of the alerts: ``GET /api/alerts`` lists the outbox, ``POST /alerts/test`` sends a
-test alert. Both need what commands need (dashboard/auth.py): a login, or the bearer token."""
+test alert, ``GET /api/alerts/<id>`` says what became of one (the page's test button polls it).
+All need what commands need (dashboard/auth.py): a login, or the bearer token."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, request,
 from dashboard.alerts import Alerter
 from dashboard.api import REFUSALS, _int_arg, _json
 from dashboard.auth import command_actor, logged_in
+from dashboard.alert_texts import clock_time
 from dashboard.i18n import translate
 
 bp = Blueprint("alerts", __name__)
@@ -43,6 +45,32 @@ def alerts() -> Response:
     return _json({"alerts": [{"id": r[0], "site": r[1], "kind": r[2], "created": r[3],
                               "sent": r[6], "tries": r[7], "last_error": r[8]} for r in rows],
                   "enabled": alerter is not None})
+
+
+@bp.get("/api/alerts/<int:alert_id>")
+def alert_outcome(alert_id: int) -> Response:
+    """What became of one alert: ``{"id", "kind", "state": "pending" | "retrying" | "done",
+    "text", "sent", "tries", "last_error"}``, the text in the page's language (``?lang=``)."""
+    refusal = _refused()
+    if refusal is not None:
+        return refusal
+    alerter = get_alerter()
+    row = alerter.db.alert_row(alert_id) if alerter is not None else None
+    if row is None:
+        text = translate(g.lang, "alert_unknown")
+        return _json({"error": text, "id": alert_id, "state": "failed", "text": text}, 404)
+    state, text = _outcome(row, alerter)
+    return _json({"id": row[0], "kind": row[2], "state": state, "text": text, "sent": row[6],
+                  "tries": row[7], "last_error": row[8]})
+
+
+def _outcome(row: tuple, alerter: Alerter) -> tuple[str, str]:
+    """(state, sentence) of an outbox row: delivered everywhere, still failing, or not tried."""
+    if row[6] is not None:
+        return "done", translate(g.lang, "alert_sent", time=clock_time(row[6], alerter.zone))
+    if row[8]:
+        return "retrying", translate(g.lang, "alert_retrying", error=row[8].rstrip("."))
+    return "pending", translate(g.lang, "alert_pending")
 
 
 @bp.post("/alerts/test")

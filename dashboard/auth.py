@@ -15,11 +15,12 @@ import time
 from collections import OrderedDict, deque
 from typing import Callable
 
-from flask import (Blueprint, Response, abort, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, g, redirect, render_template, request,
                    session, url_for)
 from werkzeug.security import check_password_hash
 
 from dashboard.resources import get_siaga
+from edge.durations import Span, duration
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def login() -> Response | str | tuple[str, int]:
     client = request.remote_addr or "?"
     wait = limiter().wait_s(client)
     if wait:
-        minutes = max(1, round(wait / 60))
+        minutes = duration(wait, g.get("lang", "id"), Span.NEEDED)  # a wait: rounded up, never "0"
         body = render_template("login.html", next=target, error="too_many_attempts", minutes=minutes)
         return Response(body, 429, {"Retry-After": str(int(wait) + 1)})
     if not csrf_ok():

@@ -2,7 +2,7 @@
 
 Part of the page's one catalogue (dashboard/i18n.py merges it with dashboard/catalogue.py); kept
 apart only for size. ``ev_<kind>`` for every ``EventKind``; ``{power}`` is the UPS clause
-("Sisa daya UPS 9 menit, muatan 92 %, beban 38 %"); a test walks the kinds.
+("Sisa daya UPS 9 mnt, muatan 92 %, beban 38 %"); a test walks the kinds.
 """
 
 EN: dict[str, str] = {
@@ -27,7 +27,7 @@ EN: dict[str, str] = {
     "ev_pc_offline": "PC {pc} is offline.",
     "ev_pc_off": "PC {pc} is off: it shut down as asked.",
     "ev_ups_unreachable": "UPS {ups} cannot be read: {reason}.",
-    "ev_ups_reachable": "UPS {ups} can be read again (status {status}).",
+    "ev_ups_reachable": "UPS {ups} can be read again ({status}).",
     "ev_replace_battery": "UPS {ups}: the battery needs replacing.",
     "ev_ups_selftest": "UPS {ups} accepted the self-test.",
     "ev_ups_selftest_failed": "UPS {ups} refused the self-test: {answer}.",
@@ -49,7 +49,7 @@ EN: dict[str, str] = {
     "power_clause": "UPS runtime {runtime}, charge {charge}, load {load}",
     "power_runtime": "UPS runtime {runtime}", "power_charge": "charge {charge}",
     "power_load": "load {load}",
-    "why_runtime": ": the battery is nearly empty", "why_low_battery": ": the UPS reports a low battery",
+    "why_runtime": ": the UPS runtime reached its set limit", "why_low_battery": ": the UPS reports a low battery",
     "why_fsd": ": the UPS forces a shutdown", "why_charge": ": the charge is low",
     "why_ups_unreadable": ": the UPS cannot be read", "why_converting": "",
     "why_runtime_estimated": ": the UPS cannot be read; its estimated runtime is nearly used up",
@@ -90,6 +90,14 @@ EN: dict[str, str] = {
     "outcome_indicator": "The room tested its LED and buzzer.",
     "outcome_late": "The room has not answered yet: is its edge offline?",
     "failed": "failed",
+    "stage_answer": "{pc}: {answer}",
+    "ups_flag_OL": "on mains", "ups_flag_OB": "on battery", "ups_flag_LB": "battery low",
+    "ups_flag_HB": "battery high", "ups_flag_RB": "battery needs replacing",
+    "ups_flag_CHRG": "charging", "ups_flag_DISCHRG": "discharging", "ups_flag_BYPASS": "on bypass",
+    "ups_flag_CAL": "calibrating", "ups_flag_OFF": "output off", "ups_flag_OVER": "overloaded",
+    "ups_flag_TRIM": "lowering a high voltage", "ups_flag_BOOST": "raising a low voltage",
+    "ups_flag_FSD": "forced shutdown", "ups_flag_ALARM": "alarm", "ups_flag_TEST": "self-test",
+    "ups_flag_WAIT": "waiting for its driver",
 }
 
 ID: dict[str, str] = {
@@ -115,7 +123,7 @@ ID: dict[str, str] = {
     "ev_pc_offline": "PC {pc} terputus.",
     "ev_pc_off": "PC {pc} sudah mati: dimatikan sesuai perintah.",
     "ev_ups_unreachable": "UPS {ups} tidak terbaca: {reason}.",
-    "ev_ups_reachable": "UPS {ups} terbaca lagi (status {status}).",
+    "ev_ups_reachable": "UPS {ups} terbaca lagi ({status}).",
     "ev_replace_battery": "UPS {ups}: baterai perlu diganti.",
     "ev_ups_selftest": "UPS {ups} menjalankan uji mandiri.",
     "ev_ups_selftest_failed": "UPS {ups} menolak uji mandiri: {answer}.",
@@ -137,7 +145,7 @@ ID: dict[str, str] = {
     "power_clause": "Sisa daya UPS {runtime}, muatan {charge}, beban {load}",
     "power_runtime": "Sisa daya UPS {runtime}", "power_charge": "muatan {charge}",
     "power_load": "beban {load}",
-    "why_runtime": ": baterai hampir habis", "why_low_battery": ": UPS melaporkan baterai lemah",
+    "why_runtime": ": sisa waktu UPS mencapai batas yang disetel", "why_low_battery": ": UPS melaporkan baterai lemah",
     "why_fsd": ": UPS memaksa pematian", "why_charge": ": muatan baterai rendah",
     "why_ups_unreadable": ": UPS tidak terbaca", "why_converting": "",
     "why_runtime_estimated": ": UPS tidak terbaca; perkiraan sisa dayanya hampir habis",
@@ -178,4 +186,12 @@ ID: dict[str, str] = {
     "outcome_indicator": "Ruangan sudah menguji lampu dan buzzer.",
     "outcome_late": "Ruangan belum menjawab: apakah perangkat edge-nya terputus?",
     "failed": "gagal",
+    "stage_answer": "{pc}: {answer}",
+    "ups_flag_OL": "listrik PLN", "ups_flag_OB": "memakai baterai", "ups_flag_LB": "baterai lemah",
+    "ups_flag_HB": "baterai tinggi", "ups_flag_RB": "baterai perlu diganti",
+    "ups_flag_CHRG": "mengisi baterai", "ups_flag_DISCHRG": "baterai terpakai",
+    "ups_flag_BYPASS": "jalur bypass", "ups_flag_CAL": "kalibrasi", "ups_flag_OFF": "keluaran mati",
+    "ups_flag_OVER": "kelebihan beban", "ups_flag_TRIM": "menurunkan tegangan tinggi",
+    "ups_flag_BOOST": "menaikkan tegangan rendah", "ups_flag_FSD": "pematian paksa",
+    "ups_flag_ALARM": "alarm", "ups_flag_TEST": "uji mandiri", "ups_flag_WAIT": "menunggu driver",
 }

@@ -230,6 +230,11 @@ class Database:
         return self._reader().execute(
             f"SELECT {ALERT_COLUMNS} FROM alert_outbox ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
+    def alert_row(self, alert_id: int) -> tuple | None:
+        """One outbox row (ALERT_COLUMNS), or None."""
+        return self._reader().execute(
+            f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE id = ?", (alert_id,)).fetchone()
+
     def last_alerts(self, since: float) -> list[tuple[str, str, float]]:
         """(site, kind, newest created) of the alerts queued after ``since``."""
         with self._lock:

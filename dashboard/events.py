@@ -1,7 +1,7 @@
 """Journal events as sentences people read, and what became of a command sent from the page.
 
 Pure functions over ``JournalEvent`` (edge/messages.py): every ``EventKind`` has a sentence with
-its values in the page's language ("Listrik PLN padam. Sisa daya UPS 9 menit, muatan 92 %,
+its values in the page's language ("Listrik PLN padam. Sisa daya UPS 9 mnt, muatan 92 %,
 beban 38 %"), never a dump of detail keys; what an agent answers (``pc_ack.detail``) is read
 back into words too. A failure (``ok: false``) is marked as one.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dashboard.i18n import duration, has_text, minutes_long, number, percent, translate
+from dashboard.present import ups_status
 from edge.messages import EventKind, JournalEvent
 
 MAX_TEXT = 200
@@ -80,7 +81,7 @@ def _size(text: str, lang: str) -> str:
 
 
 def power_clause(detail: dict[str, Any], lang: str) -> str:
-    """"Sisa daya UPS 9 menit, muatan 92 %, beban 38 %": the values the event carries."""
+    """"Sisa daya UPS 9 mnt, muatan 92 %, beban 38 %": the values the event carries."""
     parts = []
     if _num(detail.get("runtime_s")) is not None:
         parts.append(("power_runtime", {"runtime": minutes_long(detail["runtime_s"], lang)}))
@@ -121,7 +122,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
     d = event.detail
     return {
         "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or d.get("pc") or "–"), "ups": clip(d.get("ups", "?")),
-        "status": clip(d.get("status", "?")), "why": _why(d.get("why"), lang),
+        "status": clip(ups_status(str(d.get("status") or "?"), lang)), "why": _why(d.get("why"), lang),
         "duration": duration(_num(d.get("duration_s")), lang), "by": _by(d.get("by"), lang),
         "command": _command(d.get("kind"), lang), "answer": ack_text(d.get("detail"), lang),
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
@@ -160,6 +161,14 @@ def sentence(event: JournalEvent, lang: str, off: frozenset[str] = frozenset()) 
     return text
 
 
+def bookkeeping(event: JournalEvent) -> bool:
+    """True for the system's own housekeeping (events sent again to the dashboard, and the
+    command that asked for it): nothing happened in the room, so staff do not see it (the CSV
+    and the API still list it)."""
+    return event.kind == EventKind.REPLAYED or (
+        event.kind == EventKind.COMMAND and event.detail.get("kind") == "replay")
+
+
 def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     """The events table (newest first, as given): each event's sentence and whether it failed.
 
@@ -170,12 +179,39 @@ def rows(events: list[JournalEvent], lang: str) -> list[EventRow]:
     out = []
     for event in reversed(events):
         pc = str(event.detail.get("pc", ""))
-        out.append(EventRow(event.seq, event.ts, sentence(event, lang, frozenset(off)), failed(event)))
+        if not bookkeeping(event):
+            out.append(EventRow(event.seq, event.ts, sentence(event, lang, frozenset(off)), failed(event)))
         if event.kind == EventKind.PC_OFF:
             off.add(pc)
         elif event.kind == EventKind.PC_ONLINE:
             off.discard(pc)
     return out[::-1]
+
+
+# The outage's stages and the PC command each one sent.
+STAGE_COMMANDS = {"notice_sent": "notice", "wrapup_sent": "wrapup", "shutdown_sent": "shutdown"}
+# Acks that say the PC took the command but no person saw it.
+UNSEEN = {"no display: logged only", "banner off: logged only"}
+
+
+def stage_answers(events: list[JournalEvent], started: float,
+                  lang: str) -> dict[str, list[tuple[str, str]]]:
+    """What each PC answered to the current outage's commands: stage -> [(sentence, how)], how
+    "ok", "unseen" (taken, but only logged: nobody was told) or "failed"; the newest answer per PC."""
+    latest: dict[tuple[str, str], JournalEvent] = {}
+    for event in reversed(events):   # oldest first: the newest answer wins
+        if event.kind == EventKind.PC_ACK and event.ts >= started - 1:
+            latest[(str(event.detail.get("kind")), str(event.detail.get("pc", "?")))] = event
+    out: dict[str, list[tuple[str, str]]] = {}
+    for stage, kind in STAGE_COMMANDS.items():
+        for (acked, pc), event in latest.items():
+            if acked == kind:
+                how = ("failed" if failed(event) else
+                       "unseen" if clip(event.detail.get("detail", "")).strip() in UNSEEN else "ok")
+                text = translate(lang, "stage_answer", pc=clip(pc),
+                                 answer=ack_text(event.detail.get("detail"), lang))
+                out.setdefault(stage, []).append((text, how))
+    return out
 
 
 def command_outcome(kind: str, command_id: str, events: list[JournalEvent],

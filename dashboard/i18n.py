@@ -8,11 +8,13 @@ gap never crashes a page.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard import catalogue, catalogue_events, catalogue_overview
+from edge import durations
+from edge.durations import Span
+from edge.durations import duration as duration_text
 
 LANGUAGES = ("id", "en")
 
@@ -56,23 +58,19 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
     return text
 
 
-def whole_minutes(seconds: float) -> int:
-    """Seconds as whole minutes, half up: the one rounding of minutes on every page."""
-    return int(math.floor(seconds / 60 + 0.5))
+def whole_minutes(seconds: float, span: Span = Span.AVAILABLE) -> int:
+    """The whole minutes ``minutes`` shows (edge/durations.py's rounding for ``span``)."""
+    return durations.whole_minutes(seconds, span)
 
 
 def minutes(seconds: float | None, lang: str) -> str:
-    """A runtime as whole minutes for tables and cards: "30 mnt"."""
-    if seconds is None:
-        return "–"
-    return f"{number(whole_minutes(seconds), lang)} {translate(lang, 'unit_min')}"
+    """A runtime left, "8 mnt" (edge/durations.py: rounded down, "< 1 mnt" under a minute)."""
+    return duration_text(seconds, lang, Span.AVAILABLE)
 
 
 def minutes_long(seconds: float | None, lang: str) -> str:
-    """A runtime as whole minutes in a sentence: "9 menit", "1 minute"."""
-    if seconds is None:
-        return "–"
-    return plural(lang, "minutes", whole_minutes(seconds))
+    """A runtime left in a sentence: the same words as ``minutes`` (one number, one way)."""
+    return duration_text(seconds, lang, Span.AVAILABLE)
 
 
 def percent(value: float | None, lang: str) -> str:
@@ -81,13 +79,8 @@ def percent(value: float | None, lang: str) -> str:
 
 
 def duration(seconds: float | None, lang: str) -> str:
-    """A short span: "3 mnt 20 dtk"."""
-    if seconds is None:
-        return "–"
-    m, s = divmod(int(round(max(seconds, 0))), 60)
-    if m >= 60:
-        return translate(lang, "duration_h_min", h=m // 60, m=m % 60)
-    return translate(lang, "duration_min_s", m=m, s=s) if m else translate(lang, "duration_s", s=s)
+    """How long something lasted: "3 mnt 20 dtk", "1 jam 5 mnt" (edge/durations.py)."""
+    return duration_text(seconds, lang, Span.ELAPSED)
 
 
 def local(ts: float, zone: ZoneInfo) -> dt.datetime | None:

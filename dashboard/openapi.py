@@ -190,6 +190,19 @@ PATHS: dict[str, Any] = {
                 "id": {"type": "integer"}, "site": {"type": "string"}, "kind": {"type": "string"},
                 "created": {"type": "number"}, "sent": NUMBER_OR_NULL, "tries": {"type": "integer"},
                 "last_error": {"type": "string", "nullable": True}}}}}}, "the outbox"), **REFUSED}}},
+    "/api/alerts/{alert_id}": {"get": {
+        "summary": "what became of one alert (the page's test button shows it)",
+        "security": NEEDS_AUTH,
+        "parameters": [{"name": "alert_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1},
+                        "description": "the id POST /alerts/test answered with"}, LANG],
+        "responses": {"200": _json({"type": "object", "required": ["id", "state", "text"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"},
+            "state": {"type": "string", "enum": ["pending", "retrying", "done"]},
+            "text": {"type": "string", "description": "the outcome, in the page's language"},
+            "sent": NUMBER_OR_NULL, "tries": {"type": "integer"},
+            "last_error": {"type": "string", "nullable": True}}}, "the alert's outcome"),
+                      **REFUSED, "404": _json(_ref("Error"), "no such alert in the outbox")}}},
     "/alerts/test": {"post": {
         "summary": "queue a test alert to every alert URL (CONTRACT §5.5)", "security": NEEDS_AUTH,
         "requestBody": {"required": False, "content": {"application/x-www-form-urlencoded": {

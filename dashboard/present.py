@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dashboard.i18n import has_text, minutes_long, translate
 from dashboard.entry import SiteEntry
+from edge.looks import look
 from edge.messages import StateSnapshot
 
 # Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.
 # "pc_off" is the shutdown state once the PC has really gone off (CONTRACT §5.1 `pc_off`).
 RANK = {"shutdown": 0, "wrapup": 1, "pc_off": 2, "on_battery": 3, "fault": 4, "stale": 5,
         "attention": 6, "ready": 7}
-# The LED of CONTRACT §3 for each room state (the card colour); "stale" is grey.
-ROOM_LED = {"ready": ("green", "solid"), "attention": ("amber", "solid"),
-            "on_battery": ("amber", "blink"), "wrapup": ("red", "blink"),
-            "shutdown": ("red", "fast_blink"), "pc_off": ("red", "fast_blink"),
-            "fault": ("red", "solid"), "stale": ("off", "off")}
 LEDS = ("green", "amber", "red", "off")
 PATTERNS = ("solid", "blink", "fast_blink", "off")
 BUZZES = ("off", "outage", "wrapup", "shutdown", "restored")
@@ -58,8 +54,10 @@ def sort_for_overview(entries: list[SiteEntry]) -> list[SiteEntry]:
 
 
 def card_led(entry: SiteEntry) -> tuple[str, str]:
-    """(colour, pattern) of the card's dot: the LED the room state calls for."""
-    return ROOM_LED.get(status(entry), ("off", "off"))
+    """(colour, pattern) of the card's dot: the LED on the wall for this state (edge/looks.py);
+    dark for "stale" (no news: what the wall shows is unknown)."""
+    shown = look(status(entry))
+    return shown.led.value, shown.pattern.value
 
 
 def indicator(state: StateSnapshot) -> tuple[str, str, str, bool]:
@@ -72,6 +70,14 @@ def indicator(state: StateSnapshot) -> tuple[str, str, str, bool]:
 def pcs_online(state: StateSnapshot) -> tuple[int, int]:
     """(PCs online, PCs expected)."""
     return sum(1 for pc in state.pcs if pc.online), len(state.pcs)
+
+
+def ups_status(status: str, lang: str) -> str:
+    """NUT's ``ups.status`` ("OB DISCHRG") in words ("memakai baterai, baterai terpakai"); a flag
+    without words stays as NUT wrote it."""
+    words = [translate(lang, f"ups_flag_{flag}") if has_text(f"ups_flag_{flag}") else flag
+             for flag in status.split()]
+    return ", ".join(words) or "–"
 
 
 def reason_text(reason: str, lang: str) -> str:

@@ -7,11 +7,11 @@ Every item of the buy list is derived from a number the report prints, with the 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dashboard.report import SiteFacts, covered, median, number
+from edge.durations import Span, whole_minutes
 
 SAG_V = 198.0      # PLN 220 V -10 %
 SWELL_V = 231.0    # PLN 220 V +5 %
@@ -150,11 +150,11 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
     if need is None:
         items.append({"item": "ups_no_data", "site": site})
     elif ups["runtime_now_s"] is not None and ups["runtime_now_s"] >= need:
-        items.append({"item": "ups_ok", "site": site, "need_min": math.ceil(need / 60),
-                      "have_min": math.floor(ups["runtime_now_s"] / 60)})
+        items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
+                      "have_min": whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
     else:
-        items.append({"item": "ups_buy", "site": site, "need_min": math.ceil(need / 60),
+        items.append({"item": "ups_buy", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
                       "load_w": ups["load_w"], "load_pct": ups["load_pct"],
                       "have_min": None if ups["runtime_now_s"] is None
-                      else math.floor(ups["runtime_now_s"] / 60)})
+                      else whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
     return items

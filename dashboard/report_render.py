@@ -17,13 +17,18 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dashboard.report_data import ReportError
-from dashboard.report_texts import battery_age, day, length, num, row, text
+from dashboard.report_texts import battery_age, day, num, row, text
+from edge.durations import Span, duration
 
 HERE = Path(__file__).resolve().parent
 CSS_FILE = HERE / "static" / "report.css"
 _ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
 CHART_W, CHART_H, CHART_TOP, CHART_BASE = 480, 86, 12, 70
+
+
+# Row kinds that are durations, and how each is rounded (edge/durations.py).
+SPANS = {"s": Span.ELAPSED, "need": Span.NEEDED, "have": Span.AVAILABLE}
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,8 @@ class Row:
 
 
 def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values: Any) -> list[Row]:
-    """Rows for ``keys`` ("section.key", kind): kind "n" count, "s" seconds, "h" hours, ..."""
+    """Rows for ``keys`` ("section.key", kind): kind "n" count, "s" seconds that passed, "need"
+    seconds needed, "have" seconds available, "h" hours, ..."""
     rows = []
     for key, kind in keys:
         section, name = key.split(".")
@@ -49,8 +55,8 @@ def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values
 def _format(value: Any, kind: str, lang: str) -> str:
     if value is None:
         return text(lang, "no_data")
-    if kind == "s":
-        return length(value, lang)
+    if kind in SPANS:
+        return duration(value, lang, SPANS[kind])
     if kind == "h":
         return num(value, lang, 1)
     if kind == "pct":
@@ -80,7 +86,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
         {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
          "chart": hour_chart(out["by_hour"])},
         {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
-         "rows": _rows(lang, part, ups_keys, wrapup=length(wrapup_s, lang),
+         "rows": _rows(lang, part, ups_keys, wrapup=duration(wrapup_s, lang, Span.NEEDED),
                        failed=ups.get("selftests_failed", 0))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
@@ -99,13 +105,14 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
 def _months(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
     """The runtime-by-month table: "Sep 2026", "31 mnt", number of outages."""
     return [{"month": day(f"{r['month']}-01", lang).split(" ", 1)[1],
-             "runtime": length(r["runtime_s"], lang), "n": str(r["n"])} for r in rows or ()]
+             "runtime": duration(r["runtime_s"], lang, Span.AVAILABLE), "n": str(r["n"])}
+            for r in rows or ()]
 
 
 def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
     """The UPS rows: per room more than for the office (runtime now, watts, battery date)."""
-    keys = [("ups.runtime_needed_s", "s")]
-    keys += [("ups.runtime_now_s", "s")] if "runtime_now_s" in ups else []
+    keys = [("ups.runtime_needed_s", "need")]
+    keys += [("ups.runtime_now_s", "have")] if "runtime_now_s" in ups else []
     keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
     keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
     return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
@@ -134,17 +141,32 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
                     else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
             load = text(lang, "ups_at", load=load) if load else ""
             have = "" if item["have_min"] is None else text(lang, "ups_have",
-                                                            have=length(item["have_min"] * 60, lang))
-            values.update(need=length(item["need_min"] * 60, lang), load=load, have=have,
-                          p90=length(site["outages"]["p90_s"], lang), wrapup=length(wrapup_s, lang))
+                                                            have=_minutes(item["have_min"], lang))
+            values.update(need=_minutes(item["need_min"], lang), load=load, have=have,
+                          p90=duration(site["outages"]["p90_s"], lang, Span.ELAPSED),
+                          wrapup=duration(wrapup_s, lang, Span.NEEDED))
         elif item["item"] == "ups_ok":
-            values.update(need=length(item["need_min"] * 60, lang),
-                          have=length(item["have_min"] * 60, lang))
+            values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))
         elif item["item"] == "disk":
             values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
                           limit=f"{num(item['limit_gb'], lang)} GB")
-        lines.append(text(lang, item["item"], **values))
+        lines.append(text(lang, _buy_key(item), **values))
     return lines
+
+
+# Buy items whose English inflects by a count: item -> the count ("1 meeting host licence").
+COUNTED = {"licences": "peak", "battery": "flags"}
+
+
+def _buy_key(item: dict[str, Any]) -> str:
+    """The text key of a buy item: its singular form when its count is 1."""
+    count = COUNTED.get(item["item"])
+    return f"{item['item']}_one" if count and item.get(count) == 1 else item["item"]
+
+
+def _minutes(whole: int, lang: str) -> str:
+    """Minutes the buy list already rounded (report_needs: needed up, available down), in words."""
+    return duration(whole * 60, lang, Span.AVAILABLE)  # whole minutes: nothing left to round
 
 
 def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float,

@@ -173,6 +173,8 @@ BUY: dict[str, tuple[str, str]] = {
                     "{room}: no new UPS yet. Reason: no outage in this period."),
     "battery": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti ({flags} kali).",
                 "{room}: a new UPS battery. Reason: the UPS asked for a new battery ({flags} times)."),
+    "battery_one": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti (1 kali).",
+                    "{room}: a new UPS battery. Reason: the UPS asked for a new battery (once)."),
     "avr": ("UPS online (double conversion) atau AVR. Alasan: tegangan PLN turun di bawah 198 V "
             "sebanyak {sags} kali.",
             "An online (double-conversion) UPS or an AVR. Reason: the mains sagged below 198 V "
@@ -185,11 +187,14 @@ BUY: dict[str, tuple[str, str]] = {
                  "yang sama.",
                  "{peak} meeting host licences. Reason: at most {peak} meetings ran at the same "
                  "moment."),
+    "licences_one": ("1 lisensi host rapat. Alasan: tidak pernah lebih dari 1 rapat berjalan pada "
+                     "saat yang sama.",
+                     "1 meeting host licence. Reason: never more than 1 meeting ran at the same "
+                     "moment."),
     "disk": ("{room}: disk rekaman yang lebih besar. Alasan: tinggal {free} kosong, di bawah {limit}.",
              "{room}: a larger recording disk. Reason: only {free} free, below {limit}."),
 }
 
-UNITS = {"id": ("jam", "mnt", "dtk"), "en": ("h", "min", "s")}
 MONTHS = {"id": "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split(),
           "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()}
 
@@ -206,18 +211,6 @@ def row(lang: str, key: str, **values: Any) -> tuple[str, str]:
     if lang == "en":
         return meaning_en.format(**values), rule_en.format(**values)
     return meaning_id.format(**values), rule_id.format(**values)
-
-
-def length(seconds: float | None, lang: str) -> str:
-    """A span as people say it: "45 dtk", "12 mnt", "1 jam 5 mnt"; a dash when unknown."""
-    if seconds is None:
-        return "–"
-    h_unit, m_unit, s_unit = UNITS.get(lang, UNITS["id"])
-    total = int(round(seconds))
-    if total < 60:
-        return f"{total} {s_unit}"
-    h, m = divmod(round(total / 60), 60)
-    return f"{h} {h_unit} {m} {m_unit}" if h and m else f"{h} {h_unit}" if h else f"{m} {m_unit}"
 
 
 def day(value: str, lang: str) -> str:

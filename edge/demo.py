@@ -76,7 +76,10 @@ def run(action: list[str], homeassistant: bool = False) -> int:
         return Demo(homeassistant).run()
     if len(action) == 2 and action[0] == "power" and action[1] in POWER:
         return power(action[1])
-    print(USAGE, file=sys.stderr)
+    if len(action) == 2 and action[0] == "power":   # say which word is wrong, not only the usage
+        print(f'siaga demo power: "{action[1]}" is not one of {", ".join(POWER)}', file=sys.stderr)
+    else:
+        print(USAGE, file=sys.stderr)
     return 2
 
 

@@ -26,7 +26,7 @@ from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from edge.config import GpioConfig
-from edge.room import Buzz, Led, Pattern
+from edge.looks import Buzz, Led, Pattern
 
 logger = logging.getLogger(__name__)
 

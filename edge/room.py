@@ -12,10 +12,10 @@ the outage's stages, from notice to shutdown, are here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from typing import Any
 
 from edge.config import PolicyConfig
+from edge.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
 from edge.messages import Ack, EdgeCommand, EventKind, PcCommand, Room
 from edge.pcs import PcReport, PcWatch, watch_pcs
 from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, estimates, judge,
@@ -28,46 +28,10 @@ __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState"
            "Buzz", "LOOK"]
 
 
-class Led(str, Enum):
-    """The LED's colour."""
-
-    OFF = "off"
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-
-
-class Pattern(str, Enum):
-    """How the LED shows its colour."""
-
-    OFF = "off"
-    SOLID = "solid"
-    BLINK = "blink"
-    BLINK_FAST = "fast_blink"
-
-
-class Buzz(str, Enum):
-    """What the buzzer does (see docs/indicator.md for the timings)."""
-
-    OFF = "off"
-    OUTAGE = "outage"        # a short burst, then a chirp each minute
-    WRAPUP = "wrapup"        # a beep every 10 s
-    SHUTDOWN = "shutdown"    # fast beeps
-    RESTORED = "restored"    # one long beep, once
-
-
 RESTORED_BEEP_S = 3.0
-LOOK = {  # room -> LED, pattern, buzzer (docs/indicator.md is the legend of this table)
-    Room.READY: (Led.GREEN, Pattern.SOLID, Buzz.OFF),
-    Room.ATTENTION: (Led.AMBER, Pattern.SOLID, Buzz.OFF),
-    Room.ON_BATTERY: (Led.AMBER, Pattern.BLINK, Buzz.OUTAGE),
-    Room.WRAPUP: (Led.RED, Pattern.BLINK, Buzz.WRAPUP),
-    Room.SHUTDOWN: (Led.RED, Pattern.BLINK_FAST, Buzz.SHUTDOWN),
-    Room.FAULT: (Led.RED, Pattern.SOLID, Buzz.OFF),
-}
-# Every PC told to shut down is off, the power still out: nothing left to hurry, so no fast
-# blink and no beeps; red blinking says "outage, PCs off" (docs/indicator.md).
-PCS_OFF_LOOK = (Led.RED, Pattern.BLINK, Buzz.OFF)
+# The looks (LED, pattern, buzzer) are in edge/looks.py, shared with the dashboard's page.
+LOOK = {room: LOOKS[room.value] for room in Room}
+PCS_OFF_LOOK = LOOKS[PC_OFF]
 
 
 @dataclass(frozen=True)

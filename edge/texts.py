@@ -1,6 +1,7 @@
 """Every word the meeting PC shows, in one catalogue: command texts (written by the edge in the
-site's language) and the banner's own strings (drawn by the agent), with one minutes formatter,
-so a banner never says "sekitar 25 menit" in one line and "24 menit" in the next.
+site's language) and the banner's own strings (drawn by the agent). Minutes are written by
+edge/durations.py, the one formatter of the page, alerts and report too, so the banner says "8 mnt"
+where the dashboard says "8 mnt".
 
 Bahasa Indonesia first (``site.language = "id"``), English second. Pure functions of their
 inputs; imports nothing of the Pi (the meeting PC's agent imports this module).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edge.durations import Span, duration
 from edge.messages import PcCommand
 
 TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {  # kind: lang: (title, text, chat)
@@ -30,16 +32,16 @@ TEXTS: dict[str, dict[str, tuple[str, str, str]]] = {  # kind: lang: (title, tex
                "is safe and we will be back as soon as we can."),
     },
     "wrapup": {
-        "id": ("Baterai UPS hampir habis: rekaman disimpan",
+        "id": ("Daya UPS tinggal {minutes}: rekaman disimpan",
                "Sisa daya: {minutes}. Siaga sedang menyimpan rekaman rapat. Mohon akhiri "
                "rapat atau sampaikan kepada peserta bahwa rapat akan terputus.",
-               "Mohon maaf, daya cadangan di {place} hampir habis. Rapat akan kami akhiri dalam "
-               "beberapa menit; rekaman rapat sudah diamankan. Terima kasih atas pengertiannya."),
-        "en": ("UPS battery nearly empty: saving the recording",
+               "Mohon maaf, daya cadangan di {place} tinggal {minutes}. Rapat akan kami akhiri "
+               "sebelum itu; rekaman rapat sudah diamankan. Terima kasih atas pengertiannya."),
+        "en": ("UPS power for {minutes} more: saving the recording",
                "Power left: {minutes}. Siaga is saving the meeting recording. Please "
                "close the meeting or tell the participants it will drop.",
-               "Apologies: backup power at {place} is nearly exhausted. We will end the meeting "
-               "within a few minutes; the recording has been saved. Thank you for your patience."),
+               "Apologies: backup power at {place} lasts only {minutes} more. We will end the "
+               "meeting before then; the recording has been saved. Thank you for your patience."),
     },
     "shutdown": {
         "id": ("Komputer akan dimatikan dengan aman",
@@ -91,7 +93,7 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
     "id": {
         "notice.title": "Listrik padam",
         "notice.text": "Komputer rapat sekarang memakai baterai UPS. Simpan pekerjaan Anda.",
-        "wrapup.title": "Baterai UPS hampir habis",
+        "wrapup.title": "Daya UPS tinggal beberapa menit",
         "wrapup.text": "Rapat akan segera diakhiri. Rekaman sedang disimpan.",
         "shutdown.title": "Komputer akan dimatikan",
         "shutdown.text": "Baterai UPS hampir habis. Komputer dimatikan dengan aman.",
@@ -109,7 +111,7 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {  # language: key: text
     "en": {
         "notice.title": "Power outage",
         "notice.text": "The meeting PC now runs on UPS battery. Save your work.",
-        "wrapup.title": "UPS battery almost empty",
+        "wrapup.title": "UPS power for a few minutes more",
         "wrapup.text": "The meeting will end soon. The recording is being saved.",
         "shutdown.title": "This PC will shut down",
         "shutdown.text": "The UPS battery is almost empty. The PC shuts down cleanly.",
@@ -130,17 +132,12 @@ COPY_KINDS = ("notice", "wrapup", "test")  # kinds whose banner offers the chat-
 
 
 def minutes_text(runtime_s: float | None, lang: str) -> str:
-    """'sekitar 25 menit' / 'about 25 minutes', rounded down (never promise more battery than
-    there is); 'kurang dari 1 menit' under a minute; 'beberapa menit' / 'a few minutes' unknown."""
+    """The runtime left as edge/durations.py writes it ("8 mnt", "< 1 mnt": rounded down, never
+    promise more battery than there is); 'beberapa menit' / 'a few minutes' when unknown."""
     en = lang == "en"
     if runtime_s is None or runtime_s < 0:
         return "a few minutes" if en else "beberapa menit"
-    minutes = int(runtime_s // 60)
-    if minutes < 1:
-        return "less than 1 minute" if en else "kurang dari 1 menit"
-    if en:
-        return f"about {minutes} minute" + ("" if minutes == 1 else "s")
-    return f"sekitar {minutes} menit"
+    return duration(runtime_s, lang, Span.AVAILABLE)
 
 
 def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
@@ -150,7 +147,7 @@ def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
     title, text, chat = TEXTS[kind][lang]
     values = {"minutes": minutes_text(runtime_s, lang), "place": place or PLACE[lang],
               "grace": int(grace_s)}
-    return title, text.format(**values), chat.format(**values)
+    return title.format(**values), text.format(**values), chat.format(**values)
 
 
 def text(language: str, key: str, **values: Any) -> str:
@@ -160,7 +157,7 @@ def text(language: str, key: str, **values: Any) -> str:
 
 
 def runtime_line(language: str, runtime_s: float | None) -> str:
-    """'Sisa daya UPS: sekitar 25 menit' (the same minutes as the command's text); '' unknown."""
+    """'Sisa daya UPS: 25 mnt' (the same minutes as the command's text); '' unknown."""
     if runtime_s is None or runtime_s < 0:
         return ""
     lang = "en" if language == "en" else "id"

@@ -17,15 +17,15 @@ def test_both_languages_have_every_string():
 
 
 @pytest.mark.parametrize("language, runtime_s, line", [
-    ("id", 1500, "Sisa daya UPS: sekitar 25 menit"),
-    ("id", 1559, "Sisa daya UPS: sekitar 25 menit"),        # rounded down: never promise more
-    ("en", 300, "UPS battery left: about 5 minutes"),
-    ("en", 119, "UPS battery left: about 1 minute"),
-    ("id", 59, "Sisa daya UPS: kurang dari 1 menit"),
-    ("en", 0, "UPS battery left: less than 1 minute"),
+    ("id", 1500, "Sisa daya UPS: 25 mnt"),
+    ("id", 1559, "Sisa daya UPS: 25 mnt"),        # rounded down: never promise more
+    ("en", 300, "UPS battery left: 5 min"),
+    ("en", 119, "UPS battery left: 1 min"),
+    ("id", 59, "Sisa daya UPS: < 1 mnt"),
+    ("en", 0, "UPS battery left: < 1 min"),
     ("id", None, ""),
     ("id", -1, ""),
-    ("xx", 120, "Sisa daya UPS: sekitar 2 menit"),          # unknown language: Indonesian
+    ("xx", 120, "Sisa daya UPS: 2 mnt"),          # unknown language: Indonesian
 ])
 def test_runtime_line(language, runtime_s, line):
     assert runtime_line(language, runtime_s) == line
@@ -42,7 +42,7 @@ def test_the_commands_own_text_wins_and_the_copy_button_needs_a_chat_text():
 
 @pytest.mark.parametrize("kind, language, title", [
     ("notice", "id", "Listrik padam"), ("notice", "en", "Power outage"),
-    ("wrapup", "id", "Baterai UPS hampir habis"), ("shutdown", "en", "This PC will shut down"),
+    ("wrapup", "id", "Daya UPS tinggal beberapa menit"), ("shutdown", "en", "This PC will shut down"),
     ("cancel", "id", "Listrik kembali normal"), ("test", "en", "Siaga test"),
 ])
 def test_fallback_titles_are_in_the_sites_language(kind, language, title):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.alert_rules import (AlertKind, Rules, SiteMemory, Stale, Tick, held, react, seed)
+from zoneinfo import ZoneInfo
+
+from dashboard.alert_rules import (NOTIFY_TYPES, Alert, AlertKind, Rules, SiteMemory, Stale, Tick,
+                                   held, react, seed)
 from dashboard.alert_texts import render
-from dashboard.alert_rules import Alert
 from edge.messages import EventKind, JournalEvent, Room
 from tests.dashboard_support import snapshot
 
@@ -57,8 +59,8 @@ OUTAGE = [(state("ready", T0), T0),
                  id="battery to replace is an IT chore: not by default"),
     pytest.param([(ev("replace_battery", T0, ups="meeting"), T0)], Rules(min_room="attention"),
                  ["replace_battery"], id="attention adds IT chores"),
-    pytest.param([(ev("notice_sent", T0 - 3600), T0)], Rules(), [],
-                 id="an hour-old event (replayed) is history, not news"),
+    pytest.param([(ev("notice_sent", T0 - 86401), T0)], Rules(), [],
+                 id="a day-old event (a first start on an old journal) is history, not news"),
     pytest.param([(ev("pc_online", T0, pc="x"), T0), (ev("silenced", T0, by="button"), T0)],
                  Rules(min_room="attention"), [], id="other events say nothing"),
 ])
@@ -80,21 +82,141 @@ def test_rules(items, rules, expected):
     pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100)], [("site_stale", {})],
                  id="a site going stale"),
     pytest.param([(Stale(SITE, True), T0)], [], id="stale on first sight (after a restart): silent"),
+    pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
+                  (Stale(SITE, True), T0 + 100)], [],
+                 id="a Pi that powered off at the end of an outage is silent as planned"),
+    pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
+                  (ev("edge_started", T0 + 50), T0 + 50), (Stale(SITE, True), T0 + 100)],
+                 [("site_stale", {})], id="...but once it has started again, silence is news"),
 ])
 def test_timers_and_stale(items, expected):
     assert run(items) == expected
 
 
 @pytest.mark.parametrize("last, now, quiet, kind, expected", [
-    (None, T0, 3600, "power_lost", False),
-    (T0 - 10, T0, 3600, "power_lost", True),
-    (T0 - 3599, T0, 3600, "power_lost", True),
-    (T0 - 3600, T0, 3600, "power_lost", False),
-    (T0 - 10, T0, 0, "power_lost", False),
+    (None, T0, 3600, "replace_battery", False),
+    (T0 - 10, T0, 3600, "replace_battery", True),
+    (T0 - 3599, T0, 3600, "ups_unreachable", True),
+    (T0 - 3599, T0, 3600, "site_stale", True),
+    (T0 - 3600, T0, 3600, "replace_battery", False),
+    (T0 - 10, T0, 0, "replace_battery", False),
     (T0 - 10, T0, 3600, "test", False),
+    # CONTRACT §5.5 v1.2: an outage's alerts are never held back by quiet_repeat_s
+    *[(T0 - 10, T0, 3600, kind, False)
+      for kind in ("power_lost", "wrapup", "shutdown", "pc_off", "power_restored")],
 ])
 def test_quiet_repeat_hold(last, now, quiet, kind, expected):
     assert held(last, now, quiet, kind) is expected
+
+
+def outbox(items: list, quiet_s: float = 3600.0, rules: Rules = Rules()) -> list[Alert]:
+    """What reaches IT: the rules, then the outbox's repeat guard as dashboard/alerts.py applies it
+    (the newest alert of the same site and kind)."""
+    memory, last, out = {}, {}, []
+    for item, now in items:
+        memory, alerts = react(memory, item, now, rules)
+        for alert in alerts:
+            if not held(last.get((alert.site, alert.kind.value)), now, quiet_s, alert.kind.value):
+                last[(alert.site, alert.kind.value)] = now
+                out.append(alert)
+    return out
+
+
+def shifted(items: list, by: float, seq_from: int = 0) -> list:
+    """The same items ``by`` seconds later (journal events get new seqs)."""
+    moved = []
+    for item, now in items:
+        if isinstance(item, JournalEvent):
+            item = JournalEvent(site=item.site, seq=item.seq + seq_from, ts=item.ts + by,
+                                kind=item.kind, detail=item.detail)
+        moved.append((item, now + by))
+    return moved
+
+
+FULL = ["power_lost", "wrapup", "shutdown", "pc_off", "power_restored"]
+
+
+def test_a_second_cut_within_the_hour_alerts_in_full():
+    second = shifted(OUTAGE[1:], 1800, seq_from=5000)       # 30 min after the first began
+    sent = outbox(OUTAGE + second)
+    assert [a.kind.value for a in sent] == FULL + FULL
+    assert [a.at for a in sent[5:]] == [T0 + 1806, T0 + 2700, T0 + 2880, T0 + 2920, T0 + 3300]
+    assert not any(a.late for a in sent)
+
+
+def test_events_heard_late_are_marked_late_with_their_own_time_and_silence_nothing():
+    start = T0 + 2000     # the dashboard starts 2000 s after the first cut began: all of it is old
+    replay = [(item, start) for item, _ in OUTAGE]
+    real = shifted(OUTAGE[1:], 2100, seq_from=5000)      # the real cut, minutes after the start
+    sent = outbox(replay + real)
+    assert [a.kind.value for a in sent] == FULL + FULL
+    assert [(a.late, a.at) for a in sent[:5]] == [(True, T0 + 6), (True, T0 + 900), (True, T0 + 1080),
+                                                  (True, T0 + 1120), (True, T0 + 1500)]
+    assert not any(a.late for a in sent[5:])
+
+
+@pytest.mark.parametrize("age, late", [(0, False), (180, False), (181, True), (3600, True)])
+def test_lateness_is_the_age_of_the_event_when_heard(age, late):
+    [alert] = outbox([(ev("shutdown_sent", T0, runtime_s=60), T0 + age)])[1:]
+    assert (alert.kind, alert.late, alert.at) == (AlertKind.SHUTDOWN, late, T0)
+
+
+def test_chore_alerts_are_still_held_by_quiet_repeat():
+    items = [(ev("replace_battery", T0 + t, ups="meeting"), T0 + t) for t in (0, 600, 3599, 3600)]
+    sent = outbox(items, rules=Rules(min_room="attention"))
+    assert [a.at for a in sent] == [T0, T0 + 3600]
+
+
+@pytest.mark.parametrize("between, still_off", [
+    pytest.param([], ["meeting-pc"], id="pc_off and no pc_online since: the restore says so"),
+    pytest.param([(ev("pc_online", T0 + 1130, pc="meeting-pc"), T0 + 1130)], [],
+                 id="the PC came back: nothing to say"),
+])
+def test_the_restore_says_when_the_pc_is_still_off(between, still_off):
+    sent = outbox(OUTAGE[:-1] + between + OUTAGE[-1:])
+    restored = sent[-1]
+    assert restored.kind is AlertKind.POWER_RESTORED
+    assert restored.detail["pcs_off"] == still_off
+    title, body = render(restored, "id")
+    assert ("PC rapat meeting-pc masih mati." in body) is bool(still_off)
+    assert ("Nyalakan lagi PC rapat" in body) is bool(still_off)
+    assert NOTIFY_TYPES[restored.kind] == "info"
+
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+AT = 1_764_214_320.0     # 2025-11-27 03:32 UTC = 10:32 WIB
+
+
+@pytest.mark.parametrize("lang, late, lines", [
+    ("id", False, ["Waktu: 10:32 WIB.", "Yang perlu dilakukan TI: Periksa listrik gedung",
+                   "Halaman ruangan: http://pi.local:8080/sites/bappeda-rr1"]),
+    ("en", False, ["When: 10:32 WIB.", "What IT should do: Check the building's power",
+                   "Room page: http://pi.local:8080/sites/bappeda-rr1"]),
+    ("id", True, ["Kabar terlambat: kejadiannya pukul 10:32 WIB"]),
+    ("en", True, ["Late news: this happened at 10:32 WIB"]),
+])
+def test_an_alert_says_when_in_local_time_what_it_does_and_links_the_room(lang, late, lines):
+    alert = Alert(SITE, AlertKind.POWER_LOST, NAME, 1500.0, {}, at=AT, late=late)
+    title, body = render(alert, lang, JAKARTA, "http://pi.local:8080/", now=AT + (600 if late else 5))
+    for line in lines:
+        assert line in body.splitlines() or any(l.startswith(line) for l in body.splitlines())
+    assert title.startswith("[Terlambat] " if lang == "id" else "[Late] ") is late
+
+
+def test_a_late_alert_of_another_day_gives_the_date():
+    alert = Alert(SITE, AlertKind.SHUTDOWN, NAME, 60.0, {}, at=AT, late=True)
+    _, body = render(alert, "en", JAKARTA, now=AT + 86400)
+    assert "Late news: this happened at 27/11/2025 10:32 WIB" in body
+
+
+@pytest.mark.parametrize("kind, notify_type", [
+    ("power_lost", "warning"), ("wrapup", "failure"), ("shutdown", "failure"),
+    ("pc_off", "failure"), ("power_restored", "info"), ("ups_unreachable", "warning"),
+    ("replace_battery", "warning"), ("site_stale", "warning"), ("test", "info"),
+])
+def test_each_stage_has_its_apprise_type(kind, notify_type):
+    import apprise
+    assert apprise.NotifyType(NOTIFY_TYPES[AlertKind(kind)]) is apprise.NotifyType(notify_type)
 
 
 def test_restored_after_a_restart_when_the_outbox_shows_the_outage_paged_it():
@@ -102,7 +224,7 @@ def test_restored_after_a_restart_when_the_outbox_shows_the_outage_paged_it():
     assert memory[SITE] == SiteMemory(outage_alerted=True, stages=frozenset({"power_lost"}))
     assert run([(ev("wrapup_sent", T0, runtime_s=200), T0),
                 (ev("power_restored", T0 + 5, duration_s=70.0), T0 + 5)], memory=memory) \
-        == [("wrapup", {}), ("power_restored", {"duration_s": 70.0})]
+        == [("wrapup", {}), ("power_restored", {"duration_s": 70.0, "pcs_off": []})]
     assert seed([(SITE, "power_lost", T0 - 60), (SITE, "power_restored", T0)]) == {}
 
 
@@ -118,9 +240,9 @@ def test_every_room_of_min_room_and_every_kind_have_texts_in_both_languages():
 
 @pytest.mark.parametrize("lang, words", [
     ("id", ["Bappeda - Ruang Rapat 1: Listrik padam: UPS menanggung PC rapat.",
-            "Sisa waktu UPS: 25 mnt.", "Yang perlu dilakukan: Rapat boleh berlanjut"]),
+            "Sisa waktu UPS: 25 mnt.", "Yang perlu dilakukan TI: Periksa listrik gedung"]),
     ("en", ["Bappeda - Ruang Rapat 1: Power cut: the UPS carries the meeting PC.",
-            "UPS time left: 25 min.", "What to do: The meeting may go on"]),
+            "UPS time left: 25 min.", "What IT should do: Check the building's power"]),
 ])
 def test_power_lost_names_room_what_minutes_and_action(lang, words):
     [alert] = react({SITE: SiteMemory(name=NAME)}, ev(EventKind.NOTICE_SENT.value, T0,
@@ -128,3 +250,12 @@ def test_power_lost_names_room_what_minutes_and_action(lang, words):
     _, body = render(alert, lang)
     for text in words:
         assert text in body
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_wrapup_alert_speaks_of_minutes_left_not_an_empty_battery(lang):
+    """The wrap-up comes at a runtime mark, often with half the charge left (issue 16 item 10)."""
+    alert = Alert(SITE, AlertKind.WRAPUP, NAME, 300.0, {}, T0)
+    title, body = render(alert, lang)
+    assert not any(w in (title + body).lower() for w in ("hampir habis", "nearly empty", "empty"))
+    assert ("5 mnt" if lang == "id" else "5 min") in body

@@ -3,6 +3,8 @@ receiver on 127.0.0.1); never a URL on the screen."""
 
 from __future__ import annotations
 
+import re
+
 from edge.servers import free_port
 from tests.alert_receiver import Receiver
 from tests.test_check import check, write_config
@@ -27,6 +29,8 @@ def test_check_says_per_url_whether_it_parses_and_a_test_alert_arrived(tmp_path)
         assert done.returncode == 1 and "SECRET" not in done.stdout + done.stderr
         [message] = receiver.messages()
         assert message["title"] == "Siaga bappeda-rr1: Test alert from the Siaga dashboard"
+        assert re.search(r"^When: \d\d:\d\d WIB\.$", message["message"], re.M)   # Asia/Jakarta
+        assert message["type"] == "info"
     finally:
         receiver.stop()
 

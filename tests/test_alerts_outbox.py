@@ -69,16 +69,34 @@ def test_each_url_gets_every_alert_in_order_once_and_a_dead_one_holds_up_nothing
     db.close()
 
 
-def test_a_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_path, receivers):
+def test_a_chore_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_path, receivers):
     config = make_config(tmp_path, [receivers[0].url], "quiet_repeat_s = 3600")
     db = Database(config.dashboard.database)
     alerter = Alerter(config, db, load_targets(config))
-    assert alerter.queue(alert("a", AlertKind.POWER_LOST)) is not None
-    assert alerter.queue(alert("a", AlertKind.POWER_LOST)) is None       # held
-    assert alerter.queue(alert("b", AlertKind.POWER_LOST)) is not None   # another site
-    assert alerter.queue(alert("a", AlertKind.WRAPUP)) is not None       # another alert
+    assert alerter.queue(alert("a", AlertKind.REPLACE_BATTERY)) is not None
+    assert alerter.queue(alert("a", AlertKind.REPLACE_BATTERY)) is None       # held
+    assert alerter.queue(alert("b", AlertKind.REPLACE_BATTERY)) is not None   # another site
+    assert alerter.queue(alert("a", AlertKind.SITE_STALE)) is not None        # another alert
+    for _ in range(2):   # an outage's alerts: never held (each cut pages IT in full)
+        assert alerter.queue(alert("a", AlertKind.POWER_LOST)) is not None
     later = Alerter(dataclasses.replace(config), db, [], clock=lambda: time.time() + 3601)
-    assert later.queue(alert("a", AlertKind.POWER_LOST)) is not None    # an hour on
+    assert later.queue(alert("a", AlertKind.REPLACE_BATTERY)) is not None    # an hour on
+    db.close()
+
+
+@pytest.mark.parametrize("waited, title", [
+    (60, f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
+    (181, f"[Terlambat] Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
+])
+def test_an_alert_that_waited_in_the_outbox_is_marked_late(tmp_path, receivers, waited, title):
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url])
+    db = Database(config.dashboard.database)
+    now = time.time()
+    Alerter(config, db, []).queue(Alert("a", AlertKind.POWER_LOST, NAME, 600.0, at=now))
+    assert Alerter(config, db, load_targets(config), clock=lambda: now + waited).send_due() == 1
+    [message] = live.messages()
+    assert message["title"] == title and message["type"] == "warning"
     db.close()
 
 
@@ -103,7 +121,7 @@ def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
         assert "Send a test alert" in page
         answer = client.post("/alerts/test", data={"csrf_token": csrf_of(page), "from_page": "1"})
         assert answer.status_code == 303
-        assert "Test alert queued" in client.get("/").get_data(as_text=True)
+        assert "Test alert queued; reload this page" in client.get("/").get_data(as_text=True)
         wait_until(live.messages, 5, what="the test alert at the receiver")
         assert live.messages()[0]["title"] == "Siaga dashboard-test: Uji peringatan dari dasbor Siaga"
         # the receiver answers before the sender records it: wait for the row, not the message

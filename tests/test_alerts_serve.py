@@ -4,6 +4,7 @@ once; with the receiver down the alerts wait in the outbox, survive a SIGKILL, a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from zoneinfo import ZoneInfo
+
 from edge.messages import JournalEvent
 from edge.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
@@ -22,6 +25,8 @@ from tests.dashboard_support import Client, snapshot, start_dashboard, wait_unti
 
 TOKEN = "alerts-test-token-0123456789abcdef"
 NAME = "Bappeda - Ruang Rapat 1"
+PUBLIC_URL = "http://pi.local:8080"
+JAKARTA = ZoneInfo("Asia/Jakarta")     # site.timezone's default
 
 
 class Dash:
@@ -34,7 +39,8 @@ class Dash:
         (tmp_path / "alerts.urls").write_text(f"# IT's webhook\n{receiver.url}\n")
         alerts = f'\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n{extra}'
         self.config = write_config(tmp_path, mqtt_port=broker_port, listen=f"127.0.0.1:{self.port}",
-                                   dashboard=f'api_token_file = "token"\n{alerts}')
+                                   dashboard=f'api_token_file = "token"\n'
+                                             f'public_url = "{PUBLIC_URL}"\n{alerts}')
         self.log = tmp_path / "dashboard.log"
         self.proc: subprocess.Popen | None = None
 
@@ -62,11 +68,16 @@ def publish_room(edge: Client, site: str, dash: Dash) -> None:
     wait_until(shown, 10, what="the dashboard showing the room")
 
 
-def publish_events(edge: Client, site: str, kinds: list[tuple[str, dict]], seq: int = 1) -> None:
-    """Journal events as the edge publishes them (QoS 1, not retained)."""
+def publish_events(edge: Client, site: str, kinds: list[tuple[str, dict]], seq: int = 1,
+                   ts: float | None = None) -> list[float]:
+    """Journal events as the edge publishes them (QoS 1, not retained); their times."""
+    times = []
     for n, (kind, detail) in enumerate(kinds):
-        event = JournalEvent(site=site, seq=seq + n, ts=time.time(), kind=kind, detail=detail)
+        event = JournalEvent(site=site, seq=seq + n, ts=time.time() if ts is None else ts,
+                             kind=kind, detail=detail)
         edge.publish(f"siaga/{site}/edge/event", event)
+        times.append(event.ts)
+    return times
 
 
 OUTAGE = [("power_lost", {"ups": "meeting", "charge_pct": 100.0, "runtime_s": 1800}),
@@ -77,10 +88,16 @@ OUTAGE = [("power_lost", {"ups": "meeting", "charge_pct": 100.0, "runtime_s": 18
           ("pc_off", {"pc": "meeting-pc"}),
           ("power_restored", {"duration_s": 1500.0})]
 EXPECTED = [f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat",
-            f"Siaga {NAME}: Baterai UPS hampir habis: PC sudah diminta menyimpan rekaman",
+            f"Siaga {NAME}: Sisa daya UPS sampai batas penutupan: PC sudah diminta menyimpan rekaman",
             f"Siaga {NAME}: PC rapat sedang dimatikan dengan aman",
             f"Siaga {NAME}: PC rapat meeting-pc sudah mati",
-            f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt 0 dtk"]
+            f"Siaga {NAME}: Listrik PLN kembali setelah 25 mnt"]
+# What IT should do, one sentence per stage, and Apprise's type (the json:// body's "type")
+ACTIONS = [("Periksa listrik gedung", "warning"),
+           ("Pulihkan listrik atau datang ke ruangan sekarang", "failure"),
+           ("Pastikan tidak ada yang mencabut kabel", "failure"),
+           ("Setelah listrik PLN kembali, nyalakan lagi PC", "failure"),
+           ("Nyalakan lagi PC rapat dan periksa rekaman", "info")]
 
 
 @pytest.fixture
@@ -102,8 +119,8 @@ def test_an_outage_reaches_it_in_order_exactly_once(tmp_path, broker, receiver):
         time.sleep(1.5)   # anything sent twice would arrive now
         messages = receiver.messages()
         assert [m["title"] for m in messages] == EXPECTED
-        assert "Sisa waktu UPS: 30 mnt." in messages[0]["message"]
-        assert "Yang perlu dilakukan: Simpan rekaman dan akhiri rapat" in messages[1]["message"]
+        assert "Sisa waktu UPS: 29 mnt." in messages[0]["message"]   # 1795 s left: rounded down
+        assert "Yang perlu dilakukan TI: Pulihkan listrik" in messages[1]["message"]
         outbox = dash.alerts()
         assert [a["kind"] for a in outbox] == ["power_restored", "pc_off", "shutdown", "wrapup",
                                                "power_lost"]
@@ -143,23 +160,68 @@ def test_alerts_wait_out_a_dead_receiver_and_a_sigkill_then_arrive_once(tmp_path
         dash.stop()
 
 
-def test_a_repeat_is_held_back_and_a_test_alert_is_not(tmp_path, broker, receiver):
+def test_two_cuts_within_the_hour_both_reach_it_in_full(tmp_path, broker, receiver):
+    """The second cut 1 s after the first ended still pages IT for every stage, each alert with
+    the room's local time, the room's link, Apprise's type and what IT should do; test alerts
+    are never held back either."""
     receiver.start()
     dash = Dash(tmp_path, broker.port, receiver).start()
     edge = Client(broker.port)
     try:
         publish_room(edge, "bappeda-rr1", dash)
-        publish_events(edge, "bappeda-rr1", OUTAGE[:2] + OUTAGE[-1:] + OUTAGE[:2], seq=1)
+        times = publish_events(edge, "bappeda-rr1", OUTAGE, seq=1)
+        wait_until(lambda: len(receiver.messages()) >= 5, 15, what="the first cut's alerts",
+                   context=dash.log.read_text)
+        times += publish_events(edge, "bappeda-rr1", OUTAGE, seq=100)
         for _ in range(2):
             request = urllib.request.Request(dash.url + "/alerts/test", method="POST",
                                              headers={"Authorization": f"Bearer {TOKEN}"})
             with urllib.request.urlopen(request, timeout=5) as answer:
                 assert answer.status == 202
-        wait_until(lambda: len(receiver.messages()) >= 4, 15, what="four alerts")
+        wait_until(lambda: len(receiver.messages()) >= 12, 15, what="twelve alerts",
+                   context=lambda: str([m["title"] for m in receiver.messages()]))
+        time.sleep(1.5)   # anything more would arrive now
+        messages = receiver.messages()
+        outage = [m for m in messages if "Uji peringatan" not in m["title"]]
+        assert [m["title"] for m in outage] == EXPECTED + EXPECTED
+        stage_times = [t for (kind, _), t in zip(OUTAGE * 2, times)
+                       if kind not in ("power_lost", "pc_ack")]
+        for m, at, (action, kind) in zip(outage, stage_times, ACTIONS * 2):
+            local = dt.datetime.fromtimestamp(at, JAKARTA).strftime("%H:%M WIB")
+            assert f"Waktu: {local}." in m["message"].splitlines()
+            assert f"Yang perlu dilakukan TI: {action}" in m["message"]
+            assert f"Halaman ruangan: {PUBLIC_URL}/sites/bappeda-rr1" in m["message"].splitlines()
+            assert m["type"] == kind
+        assert "PC rapat meeting-pc masih mati." in outage[4]["message"]
+        tests = [m for m in messages if m["title"] == "Siaga dashboard-test: Uji peringatan dari dasbor Siaga"]
+        assert len(tests) == 2 and all(m["type"] == "info" for m in tests)
+    finally:
+        edge.close()
+        dash.stop()
+
+
+def test_a_replayed_cut_is_marked_late_and_does_not_silence_the_next(tmp_path, broker, receiver):
+    """Events the dashboard hears 20 min late (a replay after an uplink cut, a dashboard started
+    after the cut) go out once, marked late with their own time; the real cut after it pages IT
+    in full, as news."""
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        old = time.time() - 1200
+        publish_events(edge, "bappeda-rr1", OUTAGE, seq=1, ts=old)
+        publish_events(edge, "bappeda-rr1", OUTAGE, seq=100)
+        wait_until(lambda: len(receiver.messages()) >= 10, 15, what="ten alerts",
+                   context=lambda: str([m["title"] for m in receiver.messages()]))
         time.sleep(1.5)
-        titles = [m["title"] for m in receiver.messages()]
-        assert titles.count(EXPECTED[0]) == 1       # the second outage within the hour: held
-        assert titles.count(f"Siaga dashboard-test: Uji peringatan dari dasbor Siaga") == 2
+        messages = receiver.messages()
+        assert [m["title"] for m in messages] == [f"[Terlambat] {t}" for t in EXPECTED] + EXPECTED
+        local = dt.datetime.fromtimestamp(old, JAKARTA).strftime("%H:%M WIB")
+        for m in messages[:5]:   # (with the date too when the cut was before local midnight)
+            [line] = [x for x in m["message"].splitlines() if x.startswith("Kabar terlambat: ")]
+            assert line.startswith("Kabar terlambat: kejadiannya pukul ") and f"{local}," in line
+        assert not any("terlambat" in m["message"] for m in messages[5:])
     finally:
         edge.close()
         dash.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import time
@@ -12,9 +13,10 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from dashboard import create_app
+from dashboard import events as events_mod
 from dashboard.store import Store
 from edge.config import ConfigError, load_config
-from edge.messages import EventKind, JournalEvent, OutageView
+from edge.messages import EventKind, IndicatorView, JournalEvent, OutageView
 from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
 
 PASSWORD = "rahasia-rapat-1"
@@ -91,8 +93,9 @@ def test_english_with_lang_and_it_sticks(client):
 
 def test_site_page_shows_ups_pcs_outage_indicator_chart_and_events(client):
     html = client.get("/sites/bappeda-rr1").get_data(as_text=True)
-    for text in ("OB DISCHRG", "78 %", "21 mnt", "38 %", "118,4 GB", "meeting-pc",
-                 "Pemimpin rapat diberi tahu", "Listrik PLN padam", "Listrik PLN kembali",
+    for text in ("memakai baterai, baterai terpakai", "78 %", "21 mnt", "38 %", "118,4 GB", "meeting-pc",
+                 "Pemberitahuan dikirim ke PC", "meeting-pc: banner tampil di layar",
+                 "Listrik PLN padam", "Listrik PLN kembali",
                  "20 mnt 10 dtk", "events.csv", "Muatan baterai (%)"):
         assert text in html, text
     assert 'class="led led-amber pat-blink big"' in html and "buzz-outage" in html
@@ -376,11 +379,12 @@ def test_the_events_table_shows_sentences_not_key_names(client, store, lang):
         for event in part:
             store.put_event(event)
         table, text = events_text(client, lang)
-        assert all(f'data-seq="{e.seq}"' in table for e in part)
+        # every event a person can act on; the system's own bookkeeping (replayed) is not theirs
+        assert all((f'data-seq="{e.seq}"' in table) != events_mod.bookkeeping(e) for e in part)
         for field in fields:
             assert not re.search(rf"(?<![\w-]){field}\s*[:=]", text), field
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", text)                 # no kind or key names
-    assert ("Sisa daya UPS 9 menit" if lang == "id" else "UPS runtime 9 minutes") in text
+    assert ("Sisa daya UPS 9 mnt" if lang == "id" else "UPS runtime 9 min") in text
 
 
 def test_a_failed_self_test_is_marked(client, store):
@@ -400,7 +404,7 @@ def header_dot(html: str) -> str:
 def test_cards_say_why_and_what_to_do_and_the_header_shows_the_worst_room(client, store):
     html = client.get("/?lang=en").get_data(as_text=True)
     card = card_of(html, "bappeda-rr1")
-    assert "UPS runtime 21 minutes" in card and "The meeting may go on" in card
+    assert "UPS runtime 21 min" in card and "The meeting may go on" in card
     assert "Nothing to do." in card_of(html, "kominfo-utama")
     assert header_dot(html) == "led led-amber pat-blink"                  # bappeda is on battery
     store.put_state(snapshot("kominfo-utama", "attention", name="Dinas Kominfo",
@@ -442,3 +446,51 @@ def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):
     for bad in ("/api/sites/bappeda-rr1/commands/format_disk/c0ffee",
                 "/api/sites/bappeda-rr1/commands/silence/NOT-HEX", "/api/sites/nowhere/commands/silence/ab"):
         assert client.get(bad).status_code == 404
+
+
+# --- issue 16: the page says what happened, in words people read --------------------------------
+
+def _stages(client, lang: str) -> str:
+    html = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    return html[html.index('<ol class="stages">'):].split("</ol>")[0]
+
+
+@pytest.mark.parametrize("lang, said, hoped", [
+    ("id", "meeting-pc: banner dimatikan di PC itu; hanya dicatat di log", "Pemimpin rapat diberi tahu"),
+    ("en", "meeting-pc: the banner is turned off on that PC; noted in its log", "Host notified"),
+])
+def test_the_outage_says_what_the_pc_answered_not_that_the_host_was_told(client, store, lang, said,
+                                                                          hoped):
+    now = time.time()
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=50, ts=now - 230, kind="pc_ack",
+                                 detail={"pc": "meeting-pc", "id": "6f1d", "kind": "notice", "ok": True,
+                                         "detail": "banner off: logged only"}))
+    stages = _stages(client, lang)
+    assert said in stages and "answer-unseen" in stages and hoped not in stages
+
+
+def test_silence_is_offered_only_while_the_buzzer_sounds(client, store):
+    login(client)
+    page = lambda: client.get("/sites/bappeda-rr1").get_data(as_text=True)  # noqa: E731
+    assert 'data-command="silence"' in page()                         # the outage alarm sounds
+    now = time.time()
+    store.put_state(dataclasses.replace(outage_snapshot("bappeda-rr1", now), ts=now + 1,
+                                        indicator=IndicatorView("amber", "blink", "off", True)))
+    assert "Bisukan buzzer" not in page()                              # already silenced
+    ready = client.get("/sites/kominfo-utama").get_data(as_text=True)
+    assert "Bisukan buzzer" not in ready and "Uji lampu dan buzzer" in ready   # nothing sounds
+
+
+@pytest.mark.parametrize("lang, words", [("id", "memakai baterai, baterai terpakai"),
+                                         ("en", "on battery, discharging")])
+def test_ups_status_is_in_words_and_bookkeeping_is_not_on_the_timeline(client, store, lang, words):
+    now = time.time()
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=60, ts=now - 1, kind="command",
+                                 detail={"kind": "replay", "id": "r1", "by": "dashboard"}))
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=61, ts=now, kind="replayed",
+                                 detail={"from_seq": 1, "to_seq": 2, "by": "dashboard"}))
+    html = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert words in text and "OB DISCHRG" not in text
+    _, timeline = events_text(client, lang)
+    assert not re.search(r"dikirim ulang|sent again|kirim ulang|send events again", timeline)

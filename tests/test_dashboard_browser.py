@@ -102,7 +102,7 @@ def test_overview_updates_live_and_site_page_shows_led_and_charts(chromium, site
     battery = page.locator("svg[data-metric=charge] rect.battery")
     assert battery.count() >= 2                                       # yesterday's and now
     assert page.locator("svg[data-metric=charge] polygon.band").count() >= 1
-    assert "Pemimpin rapat diberi tahu" in page.locator(".stages").inner_text()
+    assert "meeting-pc: banner tampil di layar" in page.locator(".stages").inner_text()
     assert "Yang perlu dilakukan" in page.locator(".what-to-do").inner_text()
     _screenshot(page, tmp_path / "site.png", DOCS / "dashboard-site.png", full_page=True)
     page.goto(site_url + "/sites/bappeda-rr1?lang=en")

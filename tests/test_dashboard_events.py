@@ -44,10 +44,10 @@ def test_every_event_kind_is_a_sentence_in_both_languages(kind):
 
 def test_the_values_are_in_the_sentence():
     lost = event("power_lost", runtime_s=540, charge_pct=92.0, load_pct=38.0, ups=["meeting"])
-    assert events.sentence(lost, "id") == "Listrik PLN padam. Sisa daya UPS 9 menit, muatan 92 %, beban 38 %."
-    assert events.sentence(lost, "en") == "Mains power lost. UPS runtime 9 minutes, charge 92 %, load 38 %."
+    assert events.sentence(lost, "id") == "Listrik PLN padam. Sisa daya UPS 9 mnt, muatan 92 %, beban 38 %."
+    assert events.sentence(lost, "en") == "Mains power lost. UPS runtime 9 min, charge 92 %, load 38 %."
     assert events.sentence(event("power_lost", runtime_s=60, load_pct=None), "en") == \
-        "Mains power lost. UPS runtime 1 minute."
+        "Mains power lost. UPS runtime 1 min."
     assert events.sentence(event("shutdown_sent", pcs=["a", "b"], why="low_battery"), "id") == \
         "Perintah matikan PC dikirim ke a, b: UPS melaporkan baterai lemah."
     assert events.sentence(event("power_restored", duration_s=4000), "en") == \
@@ -100,12 +100,14 @@ def test_plural_forms(n, lang, text):
     assert i18n.plural(lang, "summary_all", n) == text
 
 
-@pytest.mark.parametrize("seconds, whole", [(29, 0), (30, 1), (89, 1), (90, 2), (150, 3), (1260, 21)])
-def test_minutes_are_rounded_the_same_way_everywhere(seconds, whole):
-    assert i18n.minutes(seconds, "id") == f"{whole} mnt"
-    assert i18n.minutes_long(seconds, "id") == f"{whole} menit"
+@pytest.mark.parametrize("seconds, words", [(29, "< 1 mnt"), (30, "< 1 mnt"), (89, "1 mnt"),
+                                            (119, "1 mnt"), (510, "8 mnt"), (1260, "21 mnt")])
+def test_minutes_are_rounded_the_same_way_everywhere(seconds, words):
+    # A runtime left is rounded down: never promise battery that is not there.
+    assert i18n.minutes(seconds, "id") == words
+    assert i18n.minutes_long(seconds, "id") == words
     lost = event("power_lost", runtime_s=seconds)
-    assert f"Sisa daya UPS {whole} menit" in events.sentence(lost, "id")
+    assert f"Sisa daya UPS {words}" in events.sentence(lost, "id")
 
 
 def test_what_became_of_a_command():
@@ -167,3 +169,13 @@ def test_every_why_of_a_stage_reads_as_words(why):
         bare = events.sentence(event("shutdown_sent", pcs=["meeting-pc"]), lang)
         text = events.sentence(event("shutdown_sent", pcs=["meeting-pc"], why=why), lang)
         assert text != bare and not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+
+
+def test_a_wrapup_by_runtime_does_not_call_a_half_full_battery_empty():
+    sent = event("wrapup_sent", pcs=["meeting-pc"], why="runtime", runtime_s=290, charge_pct=50.0)
+    for lang in ("id", "en"):
+        text = events.sentence(sent, lang).lower()
+        assert "hampir habis" not in text and "nearly empty" not in text, text
+    assert "4 mnt" in events.sentence(sent, "id") and "50 %" in events.sentence(sent, "id")
+    assert "habis" not in i18n.translate("id", "room_wrapup")
+    assert "low" not in i18n.translate("en", "room_wrapup").lower()

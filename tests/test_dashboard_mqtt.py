@@ -52,7 +52,7 @@ def test_states_and_events_reach_the_api_and_the_pages(running):
     assert one["state"]["room"] == "on_battery" and one["state"]["stale"] is False
     assert [e["kind"] for e in one["events"]] == ["notice_sent", "power_lost"]
     html = client.get("/sites/rr1").get_data(as_text=True)
-    assert "Listrik padam: pakai baterai" in html and "Pemberitahuan dikirim ke meeting-pc. Sisa daya UPS 21 menit." in html
+    assert "Listrik padam: pakai baterai" in html and "Pemberitahuan dikirim ke meeting-pc. Sisa daya UPS 21 mnt." in html
     assert 'siaga_on_battery{site="rr1"} 1.0' in client.get("/metrics").get_data(as_text=True)
 
 

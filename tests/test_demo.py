@@ -247,12 +247,20 @@ def test_power_without_nut_client_says_what_to_install(tmp_path: Path) -> None:
     assert "install the Debian package nut-client" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [["power"], ["power", "sideways"], ["stop"]])
+@pytest.mark.parametrize("args", [["power"], ["stop"], ["power", "off", "now"]])
 def test_demo_refuses_unknown_actions(args: list[str], tmp_path: Path) -> None:
     """A wrong action prints the usage and exits 2."""
     env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "none.json")}
     done = _siaga(REPO, env, "demo", *args)
     assert done.returncode == 2 and "siaga demo power off|low|on" in done.stderr
+
+
+def test_demo_power_names_the_wrong_word(tmp_path: Path) -> None:
+    """`siaga demo power sideways`: one sentence naming "sideways" and the words it could be."""
+    env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "none.json")}
+    done = _siaga(REPO, env, "demo", "power", "sideways")
+    assert done.returncode == 2
+    assert done.stderr == 'siaga demo power: "sideways" is not one of off, low, on\n'
 
 
 def test_readme_opens_with_the_two_commands_and_its_links_exist() -> None:

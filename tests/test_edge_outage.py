@@ -162,7 +162,7 @@ def test_whole_outage_walks_the_meeting_through(tmp_path, upsd, broker, watch, p
     assert snap["indicator"] == {"led": "amber", "pattern": "blink", "buzzer": "outage", "silenced": False}
     pc.wait(lambda: "notice" in pc.kinds(), 5, "notice")
     notice = pc.commands()[0]
-    assert notice["lang"] == "id" and "25 menit" in notice["text"] and notice["chat_text"]
+    assert notice["lang"] == "id" and "25 mnt" in notice["text"] and notice["chat_text"]
     assert notice["expires"] - notice["ts"] == 120
     watch.wait(lambda: "pc_ack" in watch.event_kinds(), 5, "pc_ack")
 

@@ -71,3 +71,13 @@ def test_runtime_by_month_at_comparable_load_is_a_table_per_room():
         {"month": "2026-11", "runtime_s": 1860.0, "n": 2}]
     text = page(report, per_room=True)
     assert "<td>Nov 2026</td><td class=\"num\">31 mnt</td>" in text
+
+
+def test_english_counts_agree_with_their_nouns():
+    one = {"item": "licences", "peak": 1}
+    two = {"item": "licences", "peak": 2}
+    report = {"buy": [one, two, {"item": "battery", "site": "rr1", "flags": 1}], "sites": {}}
+    lines = render.buy_lines(report, "en", 300)
+    assert lines[0].startswith("1 meeting host licence.") and "1 meetings" not in lines[0]
+    assert lines[1].startswith("2 meeting host licences.")
+    assert "(1 times)" not in lines[2] and "once" in lines[2]

@@ -110,7 +110,7 @@ def test_whole_outage_sends_each_command_once_then_cancels():
     assert sent(out[2][1]) == []
     assert sent(out[3][1]) == [("pc1", "notice")]
     notice = out[3][1].send[0][1]
-    assert notice.runtime_s == 1450 and "24 menit" in notice.text and "Ruang Rapat 1" in notice.chat_text
+    assert notice.runtime_s == 1450 and "24 mnt" in notice.text and "Ruang Rapat 1" in notice.chat_text
     assert notice.expires - notice.ts == 120
     assert sent(out[5][1]) == [("pc1", "notice"), ("pc1", "wrapup")]  # notice resent: not acked
     assert sent(out[7][1])[-1] == ("pc1", "shutdown") and "low_battery" in kinds(out[7][1])

@@ -19,9 +19,9 @@ def test_texts_read_naturally(kind, lang, runtime_s):
 
 
 @pytest.mark.parametrize("runtime_s, lang, expected", [
-    (1500, "id", "sekitar 25 menit"), (1500, "en", "about 25 minutes"),
-    (1559, "id", "sekitar 25 menit"), (119, "en", "about 1 minute"),   # rounded down
-    (30, "en", "less than 1 minute"), (30, "id", "kurang dari 1 menit"),
+    (1500, "id", "25 mnt"), (1500, "en", "25 min"),
+    (1559, "id", "25 mnt"), (119, "en", "1 min"),   # rounded down: a time available
+    (30, "en", "< 1 min"), (30, "id", "< 1 mnt"),
     (None, "id", "beberapa menit"), (None, "en", "a few minutes"),
 ])
 def test_notice_says_the_minutes_left(runtime_s, lang, expected):
@@ -36,9 +36,20 @@ def test_shutdown_says_the_grace_and_place_defaults():
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("runtime_s", [1450, 1499, 1500, 1559, 119, 60, 59, 1])
 def test_command_text_and_banner_line_say_the_same_minutes(lang, runtime_s):
-    # One formatter for both: never "sekitar 25 menit" in the text and "24 menit" beside it.
+    # One formatter for both: never "25 mnt" in the text and "24 mnt" beside it.
     _, body, _ = command_texts("notice", lang, "", runtime_s, 30)
     cmd = PcCommand(id="c", ts=0, expires=1, kind="notice", text=body, runtime_s=runtime_s)
     view = banner_view(cmd, lang)
     minutes = minutes_text(runtime_s, lang)
     assert minutes in view["body"] and view["runtime"].endswith(minutes)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_wrapup_speaks_of_the_minutes_left_not_an_empty_battery(lang):
+    # Wrap-up comes by runtime (policy.wrapup_at_runtime_s), at any charge: a UPS at 50 % with
+    # 290 s left is not "almost empty"; the host reads the minutes.
+    title, text, chat = command_texts("wrapup", lang, "", 290, 30)
+    joined = f"{title} {text} {chat}".lower()
+    assert "hampir habis" not in joined and "nearly" not in joined and "almost empty" not in joined
+    minutes = "4 mnt" if lang == "id" else "4 min"
+    assert minutes in title and minutes in text and minutes in chat

@@ -175,11 +175,13 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (answer) {
         if (answer) showOutcome(kind, answer.text, answer.state);
-        var waiting = !answer || answer.state === "sent" || answer.state === "received";
+        // a command: sent, received; a test alert (GET /api/alerts/<id>): pending, retrying
+        var waiting = !answer || ["sent", "received", "pending", "retrying"].indexOf(answer.state) >= 0;
         if (!waiting) return;
         if (Date.now() - started > OUTCOME_WAIT_MS) {
+          if (answer && answer.state === "retrying") return;   // its text already says why
           var buttons = document.getElementById("buttons");
-          showOutcome(kind, buttons ? buttons.dataset.late : "", "failed");
+          showOutcome(kind, form.dataset.late || (buttons ? buttons.dataset.late : ""), "failed");
           return;
         }
         setTimeout(function () { followOutcome(form, kind, id, started); }, OUTCOME_POLL_MS);
@@ -193,7 +195,7 @@
     event.preventDefault();
     var kind = form.dataset.command;
     var button = form.querySelector("button");
-    var texts = document.getElementById("buttons") || {dataset: {}};
+    var texts = form.dataset.sent ? form : (document.getElementById("buttons") || {dataset: {}});
     var token = form.querySelector("input[name=csrf_token]").value;
     button.disabled = true;
     fetch(form.action, {method: "POST", credentials: "same-origin",
