@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
+import shutil
 import subprocess
 import threading
 import time
@@ -23,13 +23,14 @@ from edge.config import load_config
 from edge.daemon import Edge
 from edge.homeassistant import EXPIRE_AFTER_S, discovery_configs, start_discovery, to_clear
 from edge.messages import EdgeCommand, decode
+from tests.homeassistant_server import HA_ROOT, HA_VENV
 from tests.observer import Observer
 from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
 from tests.test_firmware_config import PASSWORDS, Client, room_broker  # noqa: F401 - a fixture
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
-HA_PYTHON = Path(os.environ.get("SIAGA_HA_VENV", REPO / ".cache" / "ha-2024.3")) / "bin" / "python"
+HA_PYTHON = HA_VENV / "bin" / "python"
 
 
 def config_file(tmp_path: Path, port: int = 1883, upsd_port: int = 3493, discovery: bool = True,
@@ -87,21 +88,38 @@ def test_every_entity_has_the_fields_ha_documents(tmp_path: Path) -> None:
             assert c["expire_after"] == EXPIRE_AFTER_S == 90   # three 30 s state intervals
 
 
+def ha_schema_verdicts(configs: dict) -> dict:
+    """tests/ha_schema.py run by Home Assistant's own Python: make ha-venv's 2024.3.3, or under
+    `make ha` (SIAGA_HA_ROOT) the current release in its Debian 13 root."""
+    if HA_ROOT is None:
+        assert HA_PYTHON.exists(), f"{HA_PYTHON} is missing: run make ha-venv"
+        argv = [str(HA_PYTHON), str(REPO / "tests" / "ha_schema.py")]
+    else:
+        shutil.copy(REPO / "tests" / "ha_schema.py", HA_ROOT / "tmp" / "siaga-ha-schema.py")
+        argv = ["chroot", str(HA_ROOT), "/opt/ha/bin/python", "/tmp/siaga-ha-schema.py"]
+    run = subprocess.run(argv, check=True, input=json.dumps(configs), capture_output=True,
+                         text=True, timeout=300)
+    return json.loads(run.stdout)
+
+
 def test_the_payloads_pass_home_assistants_discovery_schema(tmp_path: Path) -> None:
-    """Home Assistant's own schema (the installed release) accepts every payload and ignores no
-    key but default_entity_id, which only 2025.10 and later know, and the room state's options,
-    which MQTT sensors learned after 2024.3 (that HA shows the words without the list)."""
+    """Home Assistant's own schema accepts every payload. 2024.3 ignores default_entity_id,
+    which only 2025.10 and later know, and the room state's options, which MQTT sensors learned
+    after 2024.3 (that HA shows the words without the list); the current release ignores
+    nothing."""
     configs = discovery_configs(load_config(config_file(tmp_path)))
-    assert HA_PYTHON.exists(), f"{HA_PYTHON} is missing: run make ha-venv"
-    run = subprocess.run([str(HA_PYTHON), str(REPO / "tests" / "ha_schema.py")], check=True,
-                         input=json.dumps(configs), capture_output=True, text=True, timeout=120)
-    answer = json.loads(run.stdout)
-    assert answer["version"] == "2024.3.3"
+    answer = ha_schema_verdicts(configs)
     verdicts = answer["results"]
     assert {t: v["error"] for t, v in verdicts.items() if v["error"]} == {}
     room = "homeassistant/sensor/siaga_rr1/room/config"
-    assert {t: v["dropped"] for t, v in verdicts.items()} == {
-        t: ["default_entity_id", "options"] if t == room else ["default_entity_id"] for t in configs}
+    if HA_ROOT is None:
+        assert answer["version"] == "2024.3.3"
+        assert {t: v["dropped"] for t, v in verdicts.items()} == {
+            t: ["default_entity_id", "options"] if t == room else ["default_entity_id"]
+            for t in configs}
+    else:
+        assert answer["version"].startswith("2026.")
+        assert {t: v["dropped"] for t, v in verdicts.items()} == {t: [] for t in configs}
 
 
 def test_the_room_state_is_an_enum_with_its_reasons_and_the_load_is_no_power_factor(

@@ -35,7 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     directory = tmp_path_factory.mktemp("ha-world")
     fleet = central_broker(directory / "fleet", SITES)
     fleet.central.start()
-    ha = HomeAssistant(directory / "ha")
+    ha = HomeAssistant.in_temp(directory / "ha")
     try:
         ha.start()
         print(f"Home Assistant started in {ha.started_in_s:.1f} s")
@@ -214,7 +214,7 @@ def test_siaga_demo_homeassistant_in_a_fresh_home_assistant(tmp_path: Path) -> N
         demo = subprocess.Popen([sys.executable, "-m", "edge.cli", "demo", "--homeassistant"],
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    ha = HomeAssistant(tmp_path / "ha")
+    ha = HomeAssistant.in_temp(tmp_path / "ha")
     try:
         said = wait_until(lambda: re.search(r"Broker: (\S+)\n\s+Port: (\d+)", log.read_text()),
                           90, what="the demo's Home Assistant lines",
