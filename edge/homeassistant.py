@@ -71,8 +71,9 @@ def _room_state(language: str) -> dict[str, Any]:
 
 
 def _measurement(name: str, unit: str, template: str, device_class: str | None) -> dict[str, Any]:
+    # Whole numbers: "600 s", "100 %" (HA 2026 shows "600.00 s" for a duration otherwise).
     part = {"name": name, "unit_of_measurement": unit, "state_class": "measurement",
-            "value_template": template}
+            "suggested_display_precision": 0, "value_template": template}
     return {**part, "device_class": device_class} if device_class else part
 
 

@@ -8,6 +8,8 @@
 # (a root left with /dev bound in it must never meet `rm -rf`).
 set -eu
 
+HA_INTEGRATIONS="frontend mqtt onboarding http api config camera stream backup hardware recorder analytics"
+
 usage() { echo "usage: $0 build ROOT VERSION [REQUIREMENT...] | run ROOT COMMAND..." >&2; exit 2; }
 [ $# -ge 2 ] || usage
 what=$1 root=$(realpath -m "$2")
@@ -47,6 +49,13 @@ sys.stdout.write(zipfile.ZipFile(wheel).read("homeassistant/package_constraints.
         >"$root/tmp/ha-constraints.txt"
     chroot "$root" /opt/ha/bin/pip install -q --progress-bar off -c /tmp/ha-constraints.txt \
         "homeassistant==$version" "$@"
+    # The tests start HA with --skip-pip: the requirements of the integrations it loads there
+    # (tests/homeassistant_server.py's configuration, MQTT and its camera platform, and what
+    # HA loads by itself) are installed now, as their manifests pin them.
+    cp "$(dirname "$0")/../tests/ha_requirements.py" "$root/tmp/ha_requirements.py"
+    # shellcheck disable=SC2046 # one word per requirement
+    chroot "$root" /opt/ha/bin/pip install -q --progress-bar off -c /tmp/ha-constraints.txt \
+        $(chroot "$root" /opt/ha/bin/python /tmp/ha_requirements.py $HA_INTEGRATIONS)
     ;;
 run)
     [ $# -ge 1 ] || usage

@@ -7,12 +7,15 @@ stdin: {"topic": payload, ...}; stdout: {"version": HA's version, "results": {"t
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import sys
+import tempfile
 
 import voluptuous as vol
 from homeassistant.const import __version__
+from homeassistant.core import HomeAssistant
 
 
 def check(topic: str, payload: dict) -> dict:
@@ -26,12 +29,15 @@ def check(topic: str, payload: dict) -> dict:
     return {"error": None, "dropped": sorted(set(payload) - set(validated))}
 
 
-def main() -> None:
-    """Read the payloads, print the verdicts."""
+async def main() -> None:
+    """Read the payloads, print the verdicts (in an event loop: HA 2025 and later validate
+    templates only there, as its MQTT integration does)."""
     payloads = json.load(sys.stdin)
-    results = {topic: check(topic, payload) for topic, payload in payloads.items()}
+    with tempfile.TemporaryDirectory() as config_dir:
+        HomeAssistant(config_dir)   # the instance templates are checked against (never started)
+        results = {topic: check(topic, payload) for topic, payload in payloads.items()}
     json.dump({"version": __version__, "results": results}, sys.stdout)
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())
