@@ -7,6 +7,7 @@ into a bridge written before them."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -108,6 +109,8 @@ def test_install_pi_central_forwards_home_assistant_also_on_an_older_bridge(tmp_
     assert conf.read_text() == old_text
     done = install(older)
     assert f"+ append_bridge_homeassistant {conf} {site}" in done.stdout.splitlines()
+    as_done = lambda out: [re.sub(r"^\[dry-run\] ", "+ ", line) for line in out.splitlines()]  # noqa: E731
+    assert as_done(dry.stdout) == as_done(done.stdout)   # the dry run said, line for line, what ran
     now = conf.read_text()
     assert now.startswith(old_text) and all(line in now.splitlines() for line in lines)
     again = install(older)
