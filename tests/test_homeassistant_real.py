@@ -24,6 +24,8 @@ from tests.homeassistant_server import REPO, HomeAssistant
 from tests.test_edge_outage import run_edge_process, write_config
 from tests.waiting import wait_until
 
+# HA's start alone may take minutes while the whole suite loads the machine.
+pytestmark = pytest.mark.timeout(400)
 FULL = os.environ.get("SIAGA_HA_FULL") == "1"
 only_in_make_ha = pytest.mark.skipif(not FULL, reason="the whole HA test runs in make ha")
 SITES = ["rr1", "rr2", "rr3", "rr4"]
