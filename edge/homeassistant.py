@@ -19,10 +19,10 @@ import re
 import threading
 from typing import Any
 
-from edge.config import Config
-from edge.messages import Room, Topics
-from edge.mqtt import MqttLink
-from edge.texts import ha_text
+from protocol.config import Config
+from protocol.messages import Room, Topics
+from protocol.mqtt import MqttLink
+from protocol.texts import ha_text
 
 logger = logging.getLogger(__name__)
 

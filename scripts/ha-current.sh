@@ -50,7 +50,7 @@ sys.stdout.write(zipfile.ZipFile(wheel).read("homeassistant/package_constraints.
     chroot "$root" /opt/ha/bin/pip install -q --progress-bar off -c /tmp/ha-constraints.txt \
         "homeassistant==$version" "$@"
     # The tests start HA with --skip-pip: the requirements of the integrations it loads there
-    # (tests/homeassistant_server.py's configuration, MQTT and its camera platform, and what
+    # (tests/homeassistant_support.py's configuration, MQTT and its camera platform, and what
     # HA loads by itself) are installed now, as their manifests pin them.
     cp "$(dirname "$0")/../tests/ha_requirements.py" "$root/tmp/ha_requirements.py"
     # shellcheck disable=SC2046 # one word per requirement

@@ -19,14 +19,13 @@ from typing import Callable
 import jinja2
 import pytest
 
-from edge.config import load_config
 from edge.daemon import Edge
 from edge.homeassistant import EXPIRE_AFTER_S, discovery_configs, start_discovery, to_clear
-from edge.messages import EdgeCommand, decode
-from tests.homeassistant_server import HA_ROOT, HA_VENV
+from protocol.config import load_config
+from protocol.messages import EdgeCommand, decode
+from tests.homeassistant_support import HA_ROOT, HA_VENV
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
-from tests.test_firmware_config import PASSWORDS, Client, room_broker  # noqa: F401 - a fixture
+from tests.broker_support import PASSWORDS, Client
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]

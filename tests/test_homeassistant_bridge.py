@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet_support import PI_USERS, REPO, central_broker, with_login
-from tests.test_bridge import started
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
-from tests.test_firmware_config import Client
+from tests.broker_support import Client
+from tests.fleet_support import PI_USERS, REPO, central_broker, started, with_login
+from tests.edge_support import write_config
 from tests.waiting import wait_until
 
 SITE = "rr1"   # the site id of tests.test_edge_outage.write_config

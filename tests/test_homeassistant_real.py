@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.fleet_support import CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, with_login
-from tests.homeassistant_server import REPO, HomeAssistant
-from tests.test_edge_outage import run_edge_process, write_config
+from tests.homeassistant_support import REPO, HomeAssistant
+from tests.edge_support import run_edge_process, write_config
 from tests.waiting import wait_until
 
 # HA's start alone may take minutes while the whole suite loads the machine.
@@ -213,7 +213,7 @@ def test_siaga_demo_homeassistant_in_a_fresh_home_assistant(tmp_path: Path) -> N
     env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "demo-state.json")}
     log = tmp_path / "demo.log"
     with open(log, "wb") as out:
-        demo = subprocess.Popen([sys.executable, "-m", "edge.cli", "demo", "--homeassistant"],
+        demo = subprocess.Popen([sys.executable, "-m", "siaga", "demo", "--homeassistant"],
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     ha = HomeAssistant.in_temp(tmp_path / "ha")
