@@ -15,7 +15,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root
+.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root ha ha-venv
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -43,11 +43,30 @@ $(AXE):
 
 axe: $(AXE)
 
+# Home Assistant Core for the discovery tests (tests/test_homeassistant*.py), in a venv of its
+# own: its pins clash with ours. 2024.3.3 is the newest that installs on Python 3.11; it needs
+# josepy<2 and paho-mqtt 1.6.1 beside it. HA installs an integration's requirements when it first
+# loads it; the tests start it with --skip-pip, so those of the integrations it loads here (http,
+# onboarding, frontend, mqtt and its platforms) are installed now, at the versions their
+# manifests pin.
+HA_VERSION := 2024.3.3
+HA_VENV := .cache/ha-2024.3
+HA_REQUIREMENTS := "josepy<2" "paho-mqtt==1.6.1" "Pillow==10.2.0" "janus==1.0.0" \
+	"psutil-home-assistant==0.0.1" "home-assistant-frontend==20240307.0" "SQLAlchemy==2.0.27" \
+	"fnv-hash-fast==0.5.0" "securetar==2024.2.1" "numpy==1.26.0" "PyTurboJPEG==1.7.1"
+$(HA_VENV)/bin/hass:
+	$(PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install -q --upgrade pip
+	$(HA_VENV)/bin/pip install -q "homeassistant==$(HA_VERSION)" $(HA_REQUIREMENTS)
+	touch $@
+
+ha-venv: $(HA_VENV)/bin/hass
+
 # The report and alert tests count days and say times in the site's zone (Asia/Jakarta): they run
 # a second time with the machine 18 h away from it (UTC-11), so a test that reads the machine's
 # date or zone fails here at any hour, not only when CI happens to run in the evening.
 TZ_TESTS := tests/test_report*.py tests/test_alert*.py
-test: apt-test venv $(AXE)
+test: apt-test venv $(AXE) ha-venv
 	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
 	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n 2 $(TZ_TESTS)
 
@@ -56,6 +75,23 @@ test: apt-test venv $(AXE)
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n 2 -m "not servers and not browser and not slow" $(PYTEST_ARGS)
+
+# A current Home Assistant (2026.x needs Python 3.13, which Debian 12 lacks) in a Debian 13 root
+# made with mmdebstrap, run there with chroot (scripts/ha-current.sh); for make ha only.
+HA_CURRENT := 2026.2.3
+HA_ROOT := .cache/trixie-root
+$(HA_ROOT)/opt/ha/bin/hass:
+	scripts/ha-current.sh build $(HA_ROOT) $(HA_CURRENT) $(HA_CURRENT_REQUIREMENTS)
+	touch $@
+
+# The whole real Home Assistant test (make test runs one fixed sample of it: HA starts slowly),
+# against 2024.3.3 and then against the current release; figures in docs/homeassistant.md.
+HA_TESTS := tests/test_homeassistant.py::test_the_payloads_pass_home_assistants_discovery_schema \
+            tests/test_homeassistant_real.py
+ha: apt-test venv ha-venv $(HA_ROOT)/opt/ha/bin/hass
+	SIAGA_HA_FULL=1 $(BIN)/python -m pytest -q -s $(HA_TESTS) $(PYTEST_ARGS)
+	scripts/ha-current.sh run $(HA_ROOT) env SIAGA_HA_FULL=1 $(BIN)/python -m pytest -q -s \
+	  $(HA_TESTS) $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
 # fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results
@@ -88,4 +124,4 @@ install:
 	sh scripts/install-pi.sh $(INSTALL_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .cache/axe
+	rm -rf $(VENV) build *.egg-info .cache/axe $(HA_VENV)

@@ -40,6 +40,9 @@ from protocol.messages import EdgeCommandKind, EventKind, to_dict
 logger = logging.getLogger(__name__)
 
 STATE_REFRESH_S = 30.0
+# At start, wait at most this long for Home Assistant's old configs to be cleared (the broker
+# may be away: the room must not wait for it).
+DISCOVERY_CLEAR_WAIT_S = 5.0
 SELFTEST_COMMAND = "test.battery.start.quick"
 # A UPS's command list changes only with its driver: ask upsd at start and then rarely (sooner
 # while a UPS has not answered).
@@ -191,8 +194,10 @@ class Edge:
         now = wall()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
-        self.bus.start()
         self.homeassistant = start_discovery(self.config)
+        if self.config.homeassistant.discovery:   # old configs go before the state changes shape
+            await asyncio.to_thread(self.homeassistant.cleared.wait, DISCOVERY_CLEAR_WAIT_S)
+        self.bus.start()
         self.record("edge_started", {"resumed_outage": self.state.outage is not None,
                                      "clock_synced": clock_synced()}, now)
         sdnotify.notify("READY=1")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.durations import Span, duration
-from protocol.messages import AckCode, PcCommand, PcCommandKind
+from protocol.messages import AckCode, PcCommand, PcCommandKind, Room
 
 LANGS = ("id", "en")   # the order of each catalogue pair
 
@@ -275,3 +275,39 @@ def size_parts(size: int) -> tuple[float, int, str]:
             break
         value /= 1000
     return (float(size), 0, "B") if unit == "B" else (value, 1 if value < 10 else 0, unit)
+
+
+# Home Assistant (edge/homeassistant.py): the names of the room's entities and the words of the
+# room state, in the site's language; the room words are the status page's (the edge cannot
+# import the dashboard's catalogue). key -> (id, en).
+HA_TEXTS: dict[str, tuple[str, str]] = {
+    "room": ("Status ruangan", "Room state"),
+    "on_battery": ("Memakai baterai", "On battery"),
+    "charge": ("Muatan baterai", "Battery charge"),
+    "runtime": ("Sisa waktu baterai", "Battery runtime"),
+    "load": ("Beban UPS {ups}", "UPS {ups} load"),
+    "input_voltage": ("Tegangan masuk UPS {ups}", "UPS {ups} input voltage"),
+    "pc_online": ("PC {pc} menyala", "PC {pc} online"),
+    "silenced": ("Buzzer dibisukan", "Buzzer silenced"),
+    "silence": ("Bisukan buzzer", "Silence buzzer"),
+}
+# The room state's words, by room (the page's words for the same rooms).
+HA_ROOM: dict[Room, tuple[str, str]] = {
+    Room.READY: ("Siap", "Ready"),
+    Room.ATTENTION: ("Perlu dicek", "Needs attention"),
+    Room.ON_BATTERY: ("Listrik padam: pakai baterai", "Power cut: on battery"),
+    Room.WRAPUP: ("Sisa daya UPS tinggal beberapa menit: simpan rekaman",
+                  "UPS has minutes left: wrap up"),
+    Room.SHUTDOWN: ("PC sedang dimatikan", "Shutting the PC down"),
+    Room.FAULT: ("UPS tidak terbaca", "UPS cannot be read"),
+}
+
+
+def ha_text(language: str, key: str, **values: Any) -> str:
+    """One Home Assistant name in ``language`` (Indonesian for anything else)."""
+    return HA_TEXTS[key][1 if language == "en" else 0].format(**values)
+
+
+def ha_room(language: str, room: Room) -> str:
+    """The room state's word for Home Assistant in ``language``."""
+    return HA_ROOM[room][1 if language == "en" else 0]

@@ -464,10 +464,25 @@ print(tomllib.load(open(sys.argv[1], "rb")).get("site", {}).get("id", ""))' "$co
         -e "s/^address .*/address $address/" \
         -e "s/^remote_password CHANGE-ME/remote_password $bridge_pw/" \
         "$REPO/firmware_config/mosquitto/siaga-bridge.conf") && MQTT_CHANGED=1
+    bridge_homeassistant "$site"
     owner root:mosquitto /etc/mosquitto/conf.d/siaga-bridge.conf
     [ -e "$ROOT/etc/mosquitto/certs/central-ca.crt" ] ||
         say "note: put the CA of the central broker's certificate in /etc/mosquitto/certs/central-ca.crt"
     say "note: on the central broker add user $site with the password in /etc/siaga/bridge.password"
+}
+
+# A bridge written before it forwarded Home Assistant's discovery (CONTRACT §6.4) is kept as its
+# owner left it, but gets the two lines without which HA on the central broker sees no room.
+bridge_homeassistant() {
+    local f="$ROOT/etc/mosquitto/conf.d/siaga-bridge.conf"
+    exists "$f" && [ -f "$(readable "$f")" ] || return 0
+    grep -q '^topic homeassistant/' "$(readable "$f")" && return 0
+    do_file append_bridge_homeassistant "$f" "$1" && MQTT_CHANGED=1
+}
+append_bridge_homeassistant() {  # append_bridge_homeassistant FILE SITE
+    printf '%s\n' "" "# Home Assistant on the central broker: this room's discovery configs go up, its" \
+        "# birth message comes down (added by install-pi.sh)." \
+        "topic homeassistant/+/siaga_$2/+/config out 1" "topic homeassistant/status in 1" >>"$1"
 }
 
 # Per-PC command keys (CONTRACT §5.9): /etc/siaga/keys/<pc_id>.key, made once, never printed.

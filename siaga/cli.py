@@ -82,7 +82,7 @@ def _check(args: argparse.Namespace) -> int:
 @_needs_pi
 def _demo(args: argparse.Namespace) -> int:
     from siaga.demo import run
-    return run(args.action)
+    return run(args.action, homeassistant=args.homeassistant)
 
 
 @_needs_pi
@@ -167,6 +167,8 @@ def parser() -> argparse.ArgumentParser:
     _report_options(sub.choices["report"])
     s = sub.add_parser("demo", help="everything on this machine, simulated")
     s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
+    s.add_argument("--homeassistant", action="store_true",
+                   help="publish the room for Home Assistant (MQTT discovery) and say how to add it")
     s.set_defaults(func=_demo)
     s = sub.add_parser("passwd", help="print a password hash for dashboard.admin_password_hash")
     s.set_defaults(func=_passwd)

@@ -71,10 +71,10 @@ def clock(ts: float | None = None) -> str:
     return dt.datetime.fromtimestamp(time.time() if ts is None else ts, ZONE).strftime("%H:%M:%S %Z")
 
 
-def run(action: list[str]) -> int:
-    """`siaga demo [power off|low|on]`; the exit code."""
+def run(action: list[str], homeassistant: bool = False) -> int:
+    """`siaga demo [--homeassistant] [power off|low|on]`; the exit code."""
     if not action:
-        return Demo().run()
+        return Demo(homeassistant).run()
     if len(action) == 2 and action[0] == "power" and action[1] in POWER:
         return power(action[1])
     if len(action) == 2 and action[0] == "power":   # say which word is wrong, not only the usage
@@ -99,7 +99,8 @@ def _write_action(path: Path, what: str) -> list[str]:
 class Demo:
     """Every server and program of the demo, with their PIDs and the temporary directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, homeassistant: bool = False) -> None:
+        self.homeassistant = homeassistant   # MQTT discovery on: the room appears in HA
         self.stopping = threading.Event()
         self.directory = Path(tempfile.mkdtemp(prefix="siaga-demo-"))
         self.upsd = Upsd(self.directory / "nut")
@@ -176,7 +177,8 @@ class Demo:
             f'[dashboard]\nlisten = "127.0.0.1:{self.dashboard_port}"\n'
             f'database = {_toml(str(d / "dashboard.sqlite3"))}\n'
             f'admin_password_hash = {_toml(admin_hash)}\n\n'
-            f'[alerts]\nurls_file = "alerts.urls"\ninbox_url = {_toml(self.alerts.page_url)}\n')
+            f'[alerts]\nurls_file = "alerts.urls"\ninbox_url = {_toml(self.alerts.page_url)}\n'
+            + ('\n[homeassistant]\ndiscovery = true\n' if self.homeassistant else ''))
         (d / "alerts.urls").write_text(self.alerts.apprise_url + "\n")
         display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         log = d / "pc-actions.log"
@@ -252,6 +254,8 @@ Left on battery, the simulated UPS loses {drain_per_s():g} s of runtime each sec
 (each within 3 s more). Times below are the room page's: {ZONE.key}.
 Logs: {self.directory}    Press Ctrl-C to stop.
 """, flush=True)
+        if self.homeassistant:
+            print(homeassistant_hello(self.broker.port), flush=True)
 
     def _start_watch(self) -> None:
         logging.getLogger("protocol.mqtt").setLevel(logging.ERROR)  # no connect/disconnect chatter
@@ -370,3 +374,15 @@ Logs: {self.directory}    Press Ctrl-C to stop.
         shutil.rmtree(self.directory, ignore_errors=True)
         print(f"Siaga demo stopped; every process it started has ended and {self.directory} "
               "is removed.", flush=True)
+
+
+def homeassistant_hello(port: int) -> str:
+    """What to type into Home Assistant's MQTT setup to see the demo room."""
+    return f"""Home Assistant: the room is published for MQTT discovery (prefix homeassistant).
+In Home Assistant on this machine: Settings > Devices & services > Add integration > MQTT, then
+  Broker: 127.0.0.1
+  Port: {port}
+  Username and password: leave empty
+The device "{SITE_NAME}" appears with the room state, power, battery, UPS and PC entities
+and a button that silences the buzzer (docs/homeassistant.md).
+"""

@@ -93,10 +93,12 @@ SERVER_MODULES = {
     "test_cli", "test_upsmon",   # issue 16's: `siaga passwd` at a terminal; upsmon and upsd
     "test_report_runtime", "test_runtime_nut",   # issue 18's: `siaga report`; upsd of its own
     "test_agent_captures_pulse", "test_agent_disk_conversion",   # issue 19's: pactl, converters
+    # issue 21's: Home Assistant's Python (schema), Home Assistant itself, install-pi.sh
+    "test_homeassistant", "test_homeassistant_bridge", "test_homeassistant_real",
 }
 # Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).
 SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_matrix",
-                "test_install_pi", "test_install_tls"}
+                "test_install_pi", "test_install_tls", "test_homeassistant_real"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
