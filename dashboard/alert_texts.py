@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.alert_rules import Alert, AlertKind
 from dashboard.i18n import duration, local, minutes
+from dashboard.present import fix_text, reason_text
 
 EN: dict[str, str] = {
     "power_lost": "Power cut: the UPS carries the meeting PC",
@@ -20,6 +21,8 @@ EN: dict[str, str] = {
     "replace_battery": "UPS {ups}: the battery needs replacing",
     "site_stale": "No news from the room's Siaga (Pi off, network down or Siaga not running)",
     "test": "Test alert from the Siaga dashboard",
+    "not_ready": "Not ready for the meeting \"{meeting}\" at {start}",
+    "problems": "What is wrong: {problems}.",
     "do_power_lost": "Check the building's power (PLN supply, breaker, generator); the UPS "
                      "carries the PC only for the time left above.",
     "do_wrapup": "Restore the power or go to the room now: the PC will be shut down within "
@@ -37,6 +40,7 @@ EN: dict[str, str] = {
     "do_site_stale": "Check the room's Pi: its power, its network cable, and that Siaga runs "
                      "(systemctl status siaga-edge).",
     "do_test": "Nothing to do: alerts reach you.",
+    "do_not_ready": "Fix it before the meeting starts: {fixes}",
     "pcs_still_off": "Meeting PC {pcs} is still off.",
     "runtime": "UPS time left: {minutes}.",
     "runtime_unknown": "UPS time left: unknown.",
@@ -59,6 +63,8 @@ ID: dict[str, str] = {
     "site_stale": "Tidak ada kabar dari Siaga ruangan ini (Pi mati, jaringan putus atau Siaga "
                   "tidak berjalan)",
     "test": "Uji peringatan dari dasbor Siaga",
+    "not_ready": "Belum siap untuk rapat \"{meeting}\" pukul {start}",
+    "problems": "Masalahnya: {problems}.",
     "do_power_lost": "Periksa listrik gedung (PLN, MCB, genset); UPS menanggung PC hanya selama "
                      "sisa waktu di atas.",
     "do_wrapup": "Pulihkan listrik atau datang ke ruangan sekarang: PC akan dimatikan dalam "
@@ -75,6 +81,7 @@ ID: dict[str, str] = {
     "do_site_stale": "Periksa Pi di ruangan: dayanya, kabel jaringannya, dan apakah Siaga berjalan "
                      "(systemctl status siaga-edge).",
     "do_test": "Tidak perlu tindakan: peringatan sampai kepada Anda.",
+    "do_not_ready": "Perbaiki sebelum rapat dimulai: {fixes}",
     "pcs_still_off": "PC rapat {pcs} masih mati.",
     "runtime": "Sisa waktu UPS: {minutes}.",
     "runtime_unknown": "Sisa waktu UPS: tidak diketahui.",
@@ -116,8 +123,11 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
            now: float | None = None) -> tuple[str, str]:
     """(title, body) of an alert in ``lang`` ("id" or "en"); times in ``zone``."""
     texts = CATALOGUE.get(lang, ID)
-    values = {"pc": "", "ups": "", **{k: str(v) for k, v in alert.detail.items()},
+    values = {"pc": "", "ups": "", "meeting": "", **{k: str(v) for k, v in alert.detail.items()},
               "duration": duration(alert.detail.get("duration_s"), lang)}
+    problems = [str(p) for p in alert.detail.get("problems") or ()]
+    if alert.kind is AlertKind.NOT_READY:
+        values["start"] = clock_time(_number(alert.detail.get("start")), zone, now)
     what = texts[alert.kind.value].format(**values)
     room = alert.name or alert.site
     lines = [f"{room}: {what}."]
@@ -126,10 +136,13 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     pcs_off = list(alert.detail.get("pcs_off") or ())
     if pcs_off:
         lines.append(texts["pcs_still_off"].format(pcs=", ".join(map(str, pcs_off))))
-    if alert.kind is not AlertKind.TEST:
+    if problems:
+        lines.append(texts["problems"].format(problems="; ".join(reason_text(p, lang) for p in problems)))
+    if alert.kind not in (AlertKind.TEST, AlertKind.NOT_READY):   # on mains: no time left to tell
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
-    lines.append(texts["todo"].format(action=texts[_action(alert)]))
+    fixes = " ".join(dict.fromkeys(fix_text(p, lang) for p in problems))
+    lines.append(texts["todo"].format(action=texts[_action(alert)].format(fixes=fixes)))
     link = room_link(public_url, alert.site)
     if link:
         lines.append(texts["link"].format(url=link))
@@ -142,3 +155,8 @@ def _action(alert: Alert) -> str:
     if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
         return "do_power_restored_pc_off"
     return f"do_{alert.kind.value}"
+
+
+def _number(value: object) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None

@@ -81,10 +81,20 @@ def ups_status(status: str, lang: str) -> str:
 
 
 def reason_text(reason: str, lang: str) -> str:
-    """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
+    """``pc_offline:meeting-pc`` (or ``battery_low:meeting:62``) as a sentence; an unknown
+    reason as it is."""
     code, _, subject = reason.partition(":")
+    x, _, y = subject.partition(":")
     key = f"reason_{code}"
-    return translate(lang, key, x=subject) if has_text(key) else reason
+    if code == "runtime_low":   # seconds, in the one duration format
+        x = minutes_long(float(x), lang) if x.replace(".", "", 1).isdigit() else x
+    return translate(lang, key, x=x, y=y) if has_text(key) else reason
+
+
+def fix_text(problem: str, lang: str) -> str:
+    """What staff or IT do about a problem before a meeting (``fix_<code>``; else: tell IT)."""
+    key = f"fix_{problem.partition(':')[0]}"
+    return translate(lang, key if has_text(key) else "fix_other")
 
 
 def top_reason(entry: SiteEntry, lang: str) -> str:

@@ -22,6 +22,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.bridgecheck import check_bridge
+from edge.calendar import describe
 from edge.config import Config, GpioConfig, MqttConfig, UpsConfig, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.mqtt import connect_error
@@ -57,6 +58,10 @@ def run(path: str) -> int:
     if lan is not None:
         print_result(lan)
         passed = passed and lan[0]
+    if config.site.calendar:
+        result = check_calendar(config)
+        print_result(result)
+        passed = passed and result[0]
     bridge = check_bridge(config.mqtt)   # only for a room bridged to a central broker
     if bridge is not None:
         print_result(bridge)
@@ -182,6 +187,13 @@ def _expiry(check: str, what: str, ends: list[tuple[str, float]], now: float | N
     if days < EXPIRY_WARN_DAYS:
         return False, check, what, f"{name} expires on {until}, in {days} days: renew it"
     return True, check, what, f"certificates valid until {until}"
+
+
+def check_calendar(config: Config) -> Result:
+    """Read [site] calendar once: how many bookings ahead and the next, or why it cannot be read."""
+    site = config.site
+    ok, detail = describe(site.calendar, site.calendar_refresh_s, site.timezone)
+    return ok, "agenda", site.calendar, detail
 
 
 def check_gpio(gpio: GpioConfig) -> Result:

@@ -45,6 +45,11 @@ class SiteConfig:
     name: str = ""
     language: str = "id"
     timezone: str = "Asia/Jakarta"
+    # The room's bookings (CONTRACT §6.3): an iCalendar URL or file ("" = no schedule), read on
+    # start and every calendar_refresh_s; contact: whom staff call (the SOP prints it).
+    calendar: str = ""
+    calendar_refresh_s: float = 300
+    contact: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,9 @@ class PolicyConfig:
     hard_shutdown_at_runtime_s: float = 60
     low_charge_attention_pct: float = 50
     disk_low_gb: float = 5
+    # Readiness before a booked meeting (CONTRACT §6.3): checked this long before its start.
+    ready_before_s: float = 900
+    ready_min_charge_pct: float = 80
     shutdown_grace_s: float = 30
     resend_after_s: float = 5
 
@@ -334,7 +342,8 @@ pins = list_of(integer(0, 27), "GPIO numbers 0-27")
 names = list_of(text, "strings")
 
 SCHEMA: dict[str, dict[str, Check]] = {
-    "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": time_zone},
+    "site": {"id": identifier, "name": text, "language": one_of("id", "en"), "timezone": time_zone,
+             "calendar": text, "calendar_refresh_s": number(30, 86400), "contact": text},
     "mqtt": {"host": host, "port": integer(1, 65535), "username": text, "password_file": text,
              "tls": flag, "ca_file": text, "topic_prefix": topic_prefix,
              "keepalive_s": integer(5, 3600)},
@@ -486,6 +495,17 @@ class _Reader:
                 good[name] = tuple(members)
         return dataclasses.replace(dash, groups=MappingProxyType(good))
 
+    def calendar(self, site: SiteConfig) -> SiteConfig:
+        """``site`` with a calendar file made absolute (relative to the config file); a URL as is.
+        A file that is missing now is not an error: the edge says so and works without it."""
+        if not site.calendar or "://" in site.calendar:
+            return site
+        try:
+            return dataclasses.replace(site, calendar=str(self.relative(site.calendar)))
+        except BadPath as exc:
+            self.error("site.calendar", str(exc), show=False)
+            return site
+
     def required(self, key: str, value: str) -> None:
         if not value and not any(e.startswith(f"{self.path.name}: {key}:") for e in self.errors):
             self.error(key, "is required", show=False)
@@ -544,6 +564,7 @@ def load_config(path: str | Path) -> Config:
         ups.append(dataclasses.replace(u, password=r.secret(f"ups[{i}].password_file", u.password_file)))
     if len({u.name for u in ups}) != len(ups):
         r.error("ups", "UPS names must be different", show=False)
+    site = r.calendar(site)
     policy = r.section("policy")
     if policy.shutdown_at_runtime_s > policy.wrapup_at_runtime_s:
         r.error("policy.shutdown_at_runtime_s", "must not be above policy.wrapup_at_runtime_s",

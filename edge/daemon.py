@@ -23,6 +23,7 @@ from dataclasses import replace
 from edge import sdnotify
 from edge.clock import wall
 from edge.bus import EdgeBus
+from edge.calendar import RoomCalendar
 from edge.config import Config, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.homeassistant import Discovery, start_discovery
@@ -68,6 +69,9 @@ class Edge:
         self.replayer = Replayer(self.journal, self.bus.publish_event, self.record)
         self.bus.on_replay = self.replayer.take
         self.homeassistant: Discovery | None = None
+        site = config.site
+        self.calendar = RoomCalendar(site.calendar, site.calendar_refresh_s, site.timezone) \
+            if site.calendar else None
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
@@ -102,8 +106,9 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
+        bookings = self.calendar.bookings() if self.calendar else ()
         inputs = Inputs(wall(), tuple(readings), pcs, acks, commands, pressed,
-                        mono=time.monotonic())
+                        mono=time.monotonic(), bookings=bookings)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in effects.events:
             self.record(kind, detail, inputs.now)
@@ -144,6 +149,8 @@ class Edge:
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
         self.bus.start()
+        if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
+            self.calendar.start()
         self.homeassistant = start_discovery(self.config)
         self.record("edge_started", {"resumed_outage": self.state.outage is not None,
                                      "clock_synced": clock_synced()}, now)
@@ -170,6 +177,8 @@ class Edge:
         """Say offline, release the pins, close the journal."""
         sdnotify.notify("STOPPING=1")
         self.replayer.stop()
+        if self.calendar is not None:
+            self.calendar.stop()
         if self.homeassistant is not None:
             self.homeassistant.stop()
         self.bus.stop()

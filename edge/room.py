@@ -16,11 +16,13 @@ from typing import Any
 
 from edge.config import PolicyConfig
 from edge.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
-from edge.messages import Ack, EdgeCommand, EventKind, PcCommand, Room
+from edge.messages import Ack, EdgeCommand, EventKind, NextMeeting, PcCommand, Room
+from edge.bookings import Booking
 from edge.pcs import PcReport, PcWatch, watch_pcs
 from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, estimates, judge,
                         last_runtimes, ob_ol_charges)
 from edge.power import power as _power
+from edge.readiness import MeetingWatch, RoomFacts, check as check_readiness
 from edge.stages import Outage, advance, make_command, track_outage
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
@@ -45,6 +47,7 @@ class Inputs:
     commands: tuple[EdgeCommand, ...] = ()     # edge commands arrived since the last tick
     button: bool = False                       # the silence button was pressed
     mono: float | None = None                  # monotonic clock; None: the wall clock serves
+    bookings: tuple[Booking, ...] = ()         # the room's calendar, sorted by start
 
     @property
     def clock(self) -> float:
@@ -82,6 +85,8 @@ class RoomState:
     last_runtime: dict[str, tuple[float, float]] = field(default_factory=dict)  # (s, mono)
     restored_at: float | None = None          # monotonic
     first: bool = True
+    meetings: MeetingWatch = MeetingWatch()   # bookings already spoken of (edge.readiness)
+    next_meeting: NextMeeting | None = None
 
     @property
     def pcs_online(self) -> frozenset[str]:
@@ -141,11 +146,19 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     resent, pending = _resend(pending, inp.clock, rules)
     pending += tuple(Sent(pc, c, inp.clock, inp.clock + rules.command_ttl_s) for pc, c in sends)
     reasons = _reasons(inp, rules, verdicts, pcs)
+    facts = RoomFacts(reasons, tuple((r.name, r.charge_pct) for r in inp.ups if r.powers_pc and r.reachable),
+                      power.runtime_s, pcs.converting)
+    p = rules.policy
+    meetings, next_meeting, unready = check_readiness(
+        prev.meetings, inp.bookings, inp.now, facts, p.ready_before_s, p.ready_min_charge_pct,
+        p.wrapup_at_runtime_s, events)
+    reasons = tuple(dict.fromkeys(reasons + unready))   # not ready for the next meeting: amber
     room = _room(outage, inp.ups, reasons)
     since = prev.since if room == prev.room and not prev.first else inp.now
     silenced = _silenced(prev, room, inp, events)
     state = RoomState(prev.started, room, since, reasons, outage, silenced, pending, pcs, ups_down,
-                      battery_bad, fsd, charges, last, restored_at, first=False)
+                      battery_bad, fsd, charges, last, restored_at, first=False,
+                      meetings=meetings, next_meeting=next_meeting)
     led, pattern, buzz = _look(state, inp.clock)
     actions = tuple(c for c in inp.commands if c.kind in ("test_indicator", "ups_selftest"))
     powerdown = outage is not None and outage.pi_off is not None

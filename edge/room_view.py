@@ -97,6 +97,7 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
                                 state.silenced),
         outage=None if o is None else OutageView(o.started, o.notice_sent, o.wrapup_sent,
                                                  o.shutdown_sent, o.pc_off),
+        next_meeting=state.next_meeting,
     )
 
 
