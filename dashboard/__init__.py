@@ -153,6 +153,7 @@ def _template_globals() -> dict[str, Any]:
         "now": now,
         "when": lambda ts: i18n.when(ts, siaga.zone, now),
         "full_time": lambda ts: i18n.full_time(ts, siaga.zone),
+        "meeting_time": lambda m: i18n.meeting_span(m.start, m.end, siaga.zone, now),
         "num": lambda v, digits=0: i18n.number(v, lang, digits),
         "pct": lambda v: i18n.percent(v, lang),
         "minutes": lambda s: i18n.minutes(s, lang),

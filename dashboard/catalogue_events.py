@@ -43,6 +43,9 @@ EN: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} cannot be read: its runtime is estimated at {runtime} "
                             "(it was {before} at the last reading).",
     "ev_replayed": "Events {from_seq} to {to_seq} were sent again {by}.",
+    "ev_not_ready": "Not ready for the booked meeting \"{meeting}\": {problems}.",
+    "ev_ready_again": "Ready again for the booked meeting \"{meeting}\".",
+    "ev_booking": "The booked meeting \"{meeting}\" begins.",
     "ev_pi_poweroff": "The room's Siaga Pi shuts down after the meeting PC; the UPS then cuts "
                       "its power until mains is back.",
     "ev_unknown": "Event \u201c{kind}\u201d",
@@ -139,6 +142,9 @@ ID: dict[str, str] = {
     "ev_runtime_estimated": "UPS {ups} tidak terbaca: sisa daya diperkirakan {runtime} "
                             "(pada pembacaan terakhir {before}).",
     "ev_replayed": "Kejadian {from_seq} sampai {to_seq} dikirim ulang {by}.",
+    "ev_not_ready": "Belum siap untuk rapat terjadwal \"{meeting}\": {problems}.",
+    "ev_ready_again": "Sudah siap lagi untuk rapat terjadwal \"{meeting}\".",
+    "ev_booking": "Rapat terjadwal \"{meeting}\" dimulai.",
     "ev_pi_poweroff": "Pi Siaga ruangan ini dimatikan setelah PC rapat; UPS lalu memutus dayanya "
                       "sampai listrik PLN kembali.",
     "ev_unknown": "Kejadian \u201c{kind}\u201d",

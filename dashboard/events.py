@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dashboard.i18n import duration, has_text, minutes_long, number, percent, translate
-from dashboard.present import ups_status
+from dashboard.present import reason_text, ups_status
 from edge.messages import EventKind, JournalEvent
 
 MAX_TEXT = 200
@@ -128,6 +128,9 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
         "before": minutes_long(_num(d.get("from_s")), lang),
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
+        "meeting": clip(d.get("meeting", "?")),
+        "problems": clip("; ".join(reason_text(str(p), lang) for p in d.get("problems") or ())
+                         if isinstance(d.get("problems"), list) else "?"),
     }
 
 

@@ -29,7 +29,8 @@ SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "ups": "meeting"
                  "load_pct": 38.0, "duration_s": 1210.0, "pcs": ["meeting-pc"], "why": "runtime",
                  "pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner",
                  "reason": "data_stale", "status": "OL CHRG", "by": "button", "room": "on_battery",
-                 "from_s": 900, "from_seq": 120, "to_seq": 180}
+                 "from_s": 900, "from_seq": 120, "to_seq": 180, "meeting": "Rapat anggaran",
+                 "start": 1796695200.0, "end": 1796698800.0, "problems": ["battery_low:meeting:62"]}
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
