@@ -11,7 +11,11 @@ The rules, each printed beside its number by the report:
   never journaled), the first outage ends at its last journaled step (notice, wrap-up, shutdown,
   ...), or at its start when it has none, and counts as ``unended``;
 - a meeting (conversion) runs from ``meeting_started`` (``conversion_started``) to the ``_ended``
-  of the same PC, or to that PC going offline; a second start while one runs is the same meeting.
+  of the same PC, or to that PC going offline; a second start while one runs is the same meeting;
+- a booked meeting (CONTRACT §6.3) is a ``booking`` event, which the edge journals when a
+  booking from the room's calendar begins (``detail``: meeting, start, end); the same meeting
+  journaled twice (an edge restarted during it) counts once; ``not_ready`` counts meetings once.
+  The dashboard never reads calendars: what the edge journaled is what was booked.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from edge.messages import EventKind as K
 POWER_LOST, POWER_RESTORED = K.POWER_LOST.value, K.POWER_RESTORED.value
 SHUTDOWN_SENT, UPS_SELFTEST = K.SHUTDOWN_SENT.value, K.UPS_SELFTEST.value
 REPLACE_BATTERY = K.REPLACE_BATTERY.value
+BOOKING, NOT_READY = K.BOOKING.value, K.NOT_READY.value
 # The steps of an outage: the last one journaled is where an outage without its restore ends.
 OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT,
                                            K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
@@ -96,6 +101,8 @@ class SiteFacts:
     selftests: list[tuple[float, bool, str]] = field(default_factory=list)
     replace_battery: int = 0
     events: int = 0
+    bookings: dict[tuple[float, str], float] = field(default_factory=dict)  # (start, title) -> end
+    not_ready: set[float] = field(default_factory=set)                       # meeting starts
 
 
 def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
@@ -150,9 +157,22 @@ class _Reader:
             self.facts.selftests.append((ts, detail.get("ok") is True, str(detail.get("detail", ""))))
         elif kind == REPLACE_BATTERY:
             self.facts.replace_battery += 1
+        elif kind in (BOOKING, NOT_READY):
+            self._booked(kind, detail)
         if self.outage is not None and kind in OUTAGE_STEPS:
             self.outage["last"] = ts
             self.outage["shutdown"] |= kind == SHUTDOWN_SENT
+
+    def _booked(self, kind: str, detail: dict[str, Any]) -> None:
+        """A booked meeting began (cut at the window's end), or was not ready."""
+        start, end = number(detail.get("start")), number(detail.get("end"))
+        if start is None:
+            return
+        if kind == NOT_READY:
+            self.facts.not_ready.add(start)
+        elif end is not None and end >= start:
+            key = (start, str(detail.get("meeting", "")))
+            self.facts.bookings.setdefault(key, min(end, self.win.end))
 
     def _end(self, what: str, pc: str, ts: float) -> None:
         started = self.open[what].pop(pc, None)
@@ -271,9 +291,20 @@ class Totals:
     starts: array = field(default_factory=lambda: array("d"))
     ends: array = field(default_factory=lambda: array("d"))
     conversions: array = field(default_factory=lambda: array("d"))
+    booked_starts: array = field(default_factory=lambda: array("d"))
+    booked_ends: array = field(default_factory=lambda: array("d"))
+    back_to_back: int | None = None    # None: no site had a conversion time to compare with
+    not_ready: int = 0
 
     def add(self, f: SiteFacts) -> "Totals":
         """Add one site's facts; returns self."""
+        self.booked_starts.extend(start for start, _ in f.bookings)
+        self.booked_ends.extend(f.bookings.values())
+        close = back_to_back(sorted((s, e) for (s, _), e in f.bookings.items()),
+                             median([c.end - c.start for c in f.conversions]))
+        if close is not None:
+            self.back_to_back = (self.back_to_back or 0) + close
+        self.not_ready += len(f.not_ready)
         self.outages += f.outages
         self.during += f.during
         self.delayed += f.delayed
@@ -282,6 +313,24 @@ class Totals:
         self.ends.extend(m.end for m in f.meetings)
         self.conversions.extend(c.end - c.start for c in f.conversions)
         return self
+
+
+def back_to_back(bookings: list[tuple[float, float]], conversion_s: float | None) -> int | None:
+    """Bookings (sorted (start, end) of one room) that start less than ``conversion_s`` after
+    the one before ends (or overlap it): the PC is still converting the last recording. None
+    without a conversion time to compare with."""
+    if conversion_s is None:
+        return None
+    return sum(1 for (_, end), (start, _) in zip(bookings, bookings[1:]) if start - end < conversion_s)
+
+
+def schedule_numbers(t: Totals) -> dict[str, Any]:
+    """The ``schedule`` object (CONTRACT §6.3): what the calendars booked, beside ``meetings``
+    (what the PCs really held)."""
+    hours = (sum(t.booked_ends) - sum(t.booked_starts)) / 3600
+    return {"booked": {"count": len(t.booked_starts), "hours": round(hours, 2)},
+            "peak_booked": peak_concurrent(t.booked_starts, t.booked_ends),
+            "back_to_back": t.back_to_back, "not_ready": t.not_ready}
 
 
 def _seconds(value: float | None) -> float | None:
@@ -330,4 +379,5 @@ def numbers(t: Totals, zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, 
         "ups": {"runtime_needed_s": runtime_needed(out, wrapup_at_runtime_s)},
         "meetings": meeting_numbers(t),
         "conversion": conversion_numbers(t),
+        "schedule": schedule_numbers(t),
     }

@@ -42,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sec_quality": ("Kualitas listrik PLN", "Mains power quality"),
     "sec_meetings": ("Rapat", "Meetings"),
     "sec_pc": ("PC rapat dan rekaman", "Meeting PC and recordings"),
+    "sec_schedule": ("Jadwal (dari kalender ruangan)", "Schedule (from the rooms' calendars)"),
     "by_hour": ("Pemadaman menurut jam mulai (waktu setempat)", "Outages by hour of start (local time)"),
     "by_month": ("Runtime UPS saat listrik padam, per bulan, pada beban serupa",
                  "UPS runtime when the power failed, per month, at comparable load"),
@@ -139,6 +140,32 @@ ROWS: dict[str, tuple[str, str, str, str]] = {
                                  "Jumlah terbesar rapat yang berjalan bersamaan di ruang-ruang yang "
                                  "dipilih.",
                                  "The most meetings running at one moment across the chosen rooms."),
+    "schedule.booked_count": ("rapat terjadwal.", "booked meetings.",
+                              "Pemesanan dari kalender ruangan yang dimulai dalam periode ini "
+                              "(dicatat Pi ruangan saat rapat dimulai).",
+                              "Bookings from the room's calendar that began in the period (journaled "
+                              "by the room's Pi when each began)."),
+    "schedule.booked_hours": ("jam rapat terjadwal.", "hours booked.",
+                              "Jumlah lama pemesanan; yang melewati akhir periode dipotong di sana.",
+                              "The bookings' lengths added up; one past the end of the period is cut "
+                              "there."),
+    "schedule.peak_booked": ("rapat terjadwal paling banyak pada saat yang sama: lisensi host yang "
+                             "diminta jadwal.", "bookings at most at one moment: the host licences "
+                             "the schedule asks for.",
+                             "Di ruang-ruang yang dipilih; bandingkan dengan rapat yang benar-benar "
+                             "berlangsung di atas.", "Across the chosen rooms; compare with the "
+                             "meetings really held above."),
+    "schedule.back_to_back": ("rapat terjadwal terlalu rapat dengan rapat sebelumnya.",
+                              "bookings too close to the one before.",
+                              "Dimulai kurang dari lama konversi biasa (median) setelah rapat "
+                              "sebelumnya di ruangan yang sama selesai: PC masih mengonversi.",
+                              "Starting less than the usual (median) conversion time after the one "
+                              "before ends in the same room: the PC is still converting."),
+    "schedule.not_ready": ("rapat terjadwal yang ruangannya belum siap.",
+                           "booked meetings the room was not ready for.",
+                           "not_ready: saat pemeriksaan sebelum rapat ada masalah (baterai, PC, "
+                           "konversi, disk).", "not_ready: the check before the meeting found a "
+                           "problem (battery, PC, conversion, disk)."),
     "conversion.count": ("konversi rekaman.", "recording conversions.",
                          "conversion_started sampai conversion_ended dari PC yang sama.",
                          "A conversion_started to the conversion_ended of the same PC."),
