@@ -169,6 +169,7 @@ def _template_globals() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "mqtt_connected": resources.mqtt_connected(),
         "alerts_enabled": siaga.alerter is not None,
+        "sop_site": siaga.config.site.id,    # the room whose siaga.toml this is: its SOP link
     }
 
 
