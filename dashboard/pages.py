@@ -148,4 +148,5 @@ def _site_context(entry: SiteEntry) -> dict[str, Any]:
         "charts": [charts.build(m, data, zone, g.lang) for m in charts.METRICS],
         "events": get_store().events(entry.site, RECENT_EVENTS),
         "all_entries": get_store().entries(),
+        "alerts_inbox": get_siaga().config.alerts.inbox_url,
     }

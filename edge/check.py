@@ -1,8 +1,8 @@
 """`siaga check -c FILE`: is this Pi ready? The config, each UPS, the broker and the GPIO.
 
-One line per check, `ok` or `FAIL`, then exit 0 only when every check passed. A bad config
-raises ConfigError (the CLI prints it and exits 2); every other problem is a FAIL line with a
-reason a person can act on, never a traceback.
+One line per check, `ok` or `FAIL`, then exit 0 only when every check passed. A bad config is
+a FAIL line per problem (file, key, what is wrong) and exit 2; every other problem is a FAIL line
+with a reason a person can act on, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.bridgecheck import check_bridge
 from edge.calendar import describe
-from edge.config import Config, GpioConfig, MqttConfig, UpsConfig, load_config
+from edge.config import Config, ConfigError, GpioConfig, MqttConfig, UpsConfig, load_config
 from edge.indicator import Indicator, IndicatorError
 from edge.mqtt import connect_error
 from edge.room import UpsReading
@@ -40,8 +40,13 @@ Result = tuple[bool, str, str, str]  # ok, check name, what was checked, detail
 
 
 def run(path: str) -> int:
-    """Run every check, print one line each; 0 when all passed, else 1."""
-    config = load_config(path)
+    """Run every check, print one line each; 0 when all passed, 2 on a bad config, else 1."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:   # one FAIL line per problem; nothing else can be probed
+        for problem in str(exc).splitlines():
+            print_result((False, "config", path, problem))
+        return 2
     first: Result = (True, "config", path, "")
     print_result(first)
     passed = True

@@ -69,15 +69,38 @@ def _demo(args: argparse.Namespace) -> int:
 @_needs_pi
 def _passwd(args: argparse.Namespace) -> int:
     from werkzeug.security import generate_password_hash
-    first = getpass.getpass("Password: ")
+    try:
+        first = _typed_password()
+    except PasswordError as exc:
+        print(f"siaga passwd: {exc}", file=sys.stderr)
+        return 1
     if len(first) < 8:
         print("siaga passwd: the password must have at least 8 characters", file=sys.stderr)
         return 1
-    if getpass.getpass("Again: ") != first:
-        print("siaga passwd: the passwords differ", file=sys.stderr)
-        return 1
     print(generate_password_hash(first))
     return 0
+
+
+class PasswordError(Exception):
+    """No password could be read; the message says why."""
+
+
+def _typed_password() -> str:
+    """Typed twice at a terminal, or the first line of standard input when it is a pipe or file."""
+    if sys.stdin is None or not sys.stdin.isatty():   # a script: `echo "$PW" | siaga passwd`
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+        if not line.strip("\r\n"):
+            raise PasswordError("no password: type it at a terminal, or give it on standard input "
+                                "(printf '%s\\n' \"$PASSWORD\" | siaga passwd)")
+        return line.rstrip("\r\n")
+    try:
+        first = getpass.getpass("Password: ")
+        again = getpass.getpass("Again: ") if len(first) >= 8 else first
+    except EOFError:
+        raise PasswordError("no password given") from None
+    if again != first:
+        raise PasswordError("the passwords differ")
+    return first
 
 
 @_needs_pi

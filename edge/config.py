@@ -8,13 +8,14 @@ message names the file, the key and what is wrong, one line per problem.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import logging
 import re
 import ssl
 import tomllib
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -161,6 +162,8 @@ class AlertsConfig:
     min_room: str = "on_battery"
     quiet_repeat_s: float = 3600
     retry_max_s: float = 300     # the longest wait between two tries of an unsent alert
+    inbox_url: str = ""          # a page where the alerts can be read (the demo's receiver, a
+                                 # team chat); the room page links to it; "" = no link
 
 
 @dataclass(frozen=True)
@@ -361,7 +364,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
                   "public_url": text},
     "alerts": {"urls_file": text, "language": one_of("id", "en"),
                "min_room": one_of("attention", "on_battery", "wrapup", "shutdown", "fault"),
-               "quiet_repeat_s": number(), "retry_max_s": number(1, 86400)},
+               "quiet_repeat_s": number(), "retry_max_s": number(1, 86400),
+               "inbox_url": text},
     "homeassistant": {"discovery": flag, "discovery_prefix": topic_prefix},
     "agent": {"pc_id": identifier, "interval_s": number(1, 3600), "recordings_dir": text,
               "meeting_apps": names, "converter_processes": names, "banner": flag,
@@ -371,6 +375,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "obs": {"host": host, "port": integer(1, 65535), "password_file": text, "stop_stream": flag,
             "timeout_s": number(1, 3600)},
 }
+
+# The top-level tables of each file; any other name in the file is a typo, and an error.
+SIAGA_SECTIONS = ("site", "mqtt", "ups", "edge", "policy", "gpio", "dashboard", "alerts",
+                  "homeassistant")
+AGENT_SECTIONS = ("site", "mqtt", "agent")
+SUBTABLES = {"agent": ("obs",)}   # tables inside a section, read by their own reader
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 SECTION_TYPES = {"site": SiteConfig, "mqtt": MqttConfig, "ups": UpsConfig, "edge": EdgeConfig,
                  "policy": PolicyConfig, "gpio": GpioConfig, "dashboard": DashboardConfig,
@@ -400,7 +411,7 @@ class _Reader:
         for key, value in table.items():
             check = SCHEMA[name].get(key)
             if check is None:
-                logger.warning("%s: %s.%s: unknown key, ignored", self.path.name, where, key)
+                self.unknown(where, key, (*SCHEMA[name], *SUBTABLES.get(name, ())))
                 continue
             problem = check(value)
             if problem:
@@ -408,6 +419,29 @@ class _Reader:
                 continue
             values[key] = tuple(value) if isinstance(value, list) else value
         return SECTION_TYPES[name](**values)
+
+    def unknown(self, where: str, key: str, known: Collection[str]) -> None:
+        """A key Siaga does not know: an error naming the nearest known one (a typo is no default)."""
+        near = nearest(key, known)
+        hint = f'did you mean "{near}"?' if near else "known keys: " + ", ".join(sorted(known))
+        self.error(key_name(where, key), f"unknown key; {hint}", show=False)
+
+    def sections(self, known: Collection[str]) -> None:
+        """Every top-level name of the file is one of ``known``; a misspelt [section] is an error."""
+        for name in self.data:
+            if name in known:
+                continue
+            near = nearest(name, known)
+            owners = [s for s in known if name in SCHEMA.get(s, {})]
+            if near:
+                problem = f"unknown section; did you mean {section_header(near)}?"
+            elif owners:   # `id = ...` above every [section]: it belongs inside one
+                problem = "outside any section; it belongs under " + \
+                    " or ".join(section_header(s) for s in owners)
+            else:
+                problem = "unknown section; known sections: " + \
+                    ", ".join(section_header(s) for s in known)
+            self.error(key_name("", name), problem, show=False)
 
     def secret(self, key: str, file_name: str) -> str:
         """The first line of ``file_name`` (relative to the config file), or ""."""
@@ -490,7 +524,7 @@ class _Reader:
         for name, members in dict(dash.groups).items():
             problem = group_problem(name, members)
             if problem:
-                self.error(f"dashboard.groups.{name}", problem, show=False)
+                self.error(key_name("dashboard.groups", name), problem, show=False)
             else:
                 good[name] = tuple(members)
         return dataclasses.replace(dash, groups=MappingProxyType(good))
@@ -518,6 +552,26 @@ class _Reader:
 ONE_LINE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
+def key_name(where: str, key: str) -> str:
+    """``where.key`` as TOML writes it: a key that is not bare ("Bappeda Kota") in quotes."""
+    key = key if BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return f"{where}.{key}" if where else key
+
+
+def nearest(name: str, known: Collection[str]) -> str | None:
+    """The known name ``name`` most likely misspells, or None when none is near."""
+    near = difflib.get_close_matches(name, known, n=1)
+    if near:
+        return near[0]
+    # Two letters swapped in a short name ("di" for "id") is far for difflib, near for a person.
+    return next((k for k in known if len(k) == len(name) and sorted(k) == sorted(name)), None)
+
+
+def section_header(name: str) -> str:
+    """'[policy]', or '[[ups]]' for the one array of tables."""
+    return "[[ups]]" if name == "ups" else f"[{name}]"
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else \
         repr(value).replace("True", "true")
@@ -538,21 +592,26 @@ def _parse(path: str | Path) -> _Reader:
     return _Reader(path, data)
 
 
-def _common(r: _Reader) -> tuple[SiteConfig, MqttConfig]:
+def _common(r: _Reader, read_files: bool = True) -> tuple[SiteConfig, MqttConfig]:
     site = r.section("site")
     r.required("site.id", site.id)
     mqtt = r.section("mqtt")
-    mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file),
-                               ca_file=r.ca_file("mqtt.ca_file", mqtt.ca_file))
-    if mqtt.ca_file and not mqtt.tls:
+    if read_files:
+        mqtt = dataclasses.replace(mqtt, password=r.secret("mqtt.password_file", mqtt.password_file),
+                                   ca_file=r.ca_file("mqtt.ca_file", mqtt.ca_file))
+    if read_files and mqtt.ca_file and not mqtt.tls:
         logger.warning("%s: mqtt.ca_file is set but mqtt.tls is false: it is not used", r.path.name)
     return site, mqtt
 
 
-def load_config(path: str | Path) -> Config:
-    """Read siaga.toml; raise ConfigError naming every bad key."""
+def load_config(path: str | Path, read_files: bool = True) -> Config:
+    """Read siaga.toml; raise ConfigError naming every bad key.
+
+    ``read_files=False``: every key is still checked, but the files it names (passwords, token,
+    CA, command keys) are not opened: for `siaga report`, which uses none of them."""
     r = _parse(path)
-    site, mqtt = _common(r)
+    r.sections(SIAGA_SECTIONS)
+    site, mqtt = _common(r, read_files)
     tables = r.data.get("ups", [])
     if not isinstance(tables, list) or not tables:
         r.error("ups", "needs at least one [[ups]] table", show=False)
@@ -561,7 +620,9 @@ def load_config(path: str | Path) -> Config:
     for i, table in enumerate(tables):
         u = r.section("ups", table, f"ups[{i}]")
         r.required(f"ups[{i}].name", u.name)
-        ups.append(dataclasses.replace(u, password=r.secret(f"ups[{i}].password_file", u.password_file)))
+        if read_files:
+            u = dataclasses.replace(u, password=r.secret(f"ups[{i}].password_file", u.password_file))
+        ups.append(u)
     if len({u.name for u in ups}) != len(ups):
         r.error("ups", "UPS names must be different", show=False)
     site = r.calendar(site)
@@ -574,9 +635,12 @@ def load_config(path: str | Path) -> Config:
     if len(gpio.led_pins) != want:
         r.error("gpio.led_pins", f'needs {want} pins for led_kind "{gpio.led_kind}"', list(gpio.led_pins))
     dash = r.section("dashboard")
-    dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file", dash.api_token_file))
+    if read_files:
+        dash = dataclasses.replace(dash, api_token=r.secret("dashboard.api_token_file",
+                                                            dash.api_token_file))
     dash = r.groups(dash)
-    edge = r.command_keys(r.section("edge"))
+    edge = r.section("edge")
+    edge = r.command_keys(edge) if read_files else edge
     config = Config(str(r.path), site, mqtt, tuple(ups), edge, policy, gpio, dash,
                     r.section("alerts"), r.section("homeassistant"))
     r.finish()
@@ -586,6 +650,7 @@ def load_config(path: str | Path) -> Config:
 def load_agent_config(path: str | Path) -> AgentConfig:
     """Read the meeting PC's agent.toml; raise ConfigError naming every bad key."""
     r = _parse(path)
+    r.sections(AGENT_SECTIONS)
     site, mqtt = _common(r)
     table = r.data.get("agent", {})
     obs_table = table.pop("obs", None) if isinstance(table, dict) else None

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import psutil
 
 from edge.config import MqttConfig, SiteConfig
+from edge.demo_alerts import AlertInbox
 from edge.messages import BadMessage, JournalEvent, StateSnapshot, Topics, decode
 from edge.demo_state import (LOW_RUNTIME_S, POWER, SITE, UPS, claim, power, running_demo,
                              save_state, state_path)
@@ -76,7 +77,10 @@ def run(action: list[str]) -> int:
         return Demo().run()
     if len(action) == 2 and action[0] == "power" and action[1] in POWER:
         return power(action[1])
-    print(USAGE, file=sys.stderr)
+    if len(action) == 2 and action[0] == "power":   # say which word is wrong, not only the usage
+        print(f'siaga demo power: "{action[1]}" is not one of {", ".join(POWER)}', file=sys.stderr)
+    else:
+        print(USAGE, file=sys.stderr)
     return 2
 
 
@@ -103,6 +107,8 @@ class Demo:
         self.programs: dict[str, subprocess.Popen] = {}
         self.dashboard_port = free_port()
         self.url = f"http://127.0.0.1:{self.dashboard_port}"
+        # The alerts IT would get go to the demo's own receiver, linked from the room page.
+        self.alerts = AlertInbox(free_port(), ZONE, f"{self.url}/sites/{SITE}", self._show_alert)
         self.runtime_s = float(FULL_RUNTIME_S)
         self.watch: MqttLink | None = None
         self.room: tuple[str, tuple[str, ...]] = ("", ())
@@ -135,6 +141,7 @@ class Demo:
         print(f"Starting the Siaga demo in {self.directory} ...", flush=True)
         self.upsd.start(values={"battery.runtime": str(FULL_RUNTIME_S)})
         self.broker.start()
+        self.alerts.start()
         self._write_configs()
         for name in PROGRAMS:
             if not self.stopping.is_set():
@@ -168,7 +175,9 @@ class Demo:
             f'[gpio]\npin_factory = "mock"\n\n'
             f'[dashboard]\nlisten = "127.0.0.1:{self.dashboard_port}"\n'
             f'database = {_toml(str(d / "dashboard.sqlite3"))}\n'
-            f'admin_password_hash = {_toml(admin_hash)}\n')
+            f'admin_password_hash = {_toml(admin_hash)}\n\n'
+            f'[alerts]\nurls_file = "alerts.urls"\ninbox_url = {_toml(self.alerts.page_url)}\n')
+        (d / "alerts.urls").write_text(self.alerts.apprise_url + "\n")
         display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         log = d / "pc-actions.log"
         (d / "agent.toml").write_text(
@@ -199,7 +208,8 @@ class Demo:
         me = psutil.Process()
         save_state({"pid": me.pid, "pid_created": me.create_time(), "dir": str(self.directory),
                     "nut_dir": str(self.upsd.directory), "ups_port": self.upsd.port, "ups": UPS,
-                    "mqtt_port": self.broker.port, "dashboard": self.url, "site": SITE,
+                    "mqtt_port": self.broker.port, "dashboard": self.url,
+                    "alerts": self.alerts.page_url, "site": SITE,
                     "config": str(self.directory / "demo.toml"), "pids": self.pids()})
 
     def _wait_for_dashboard(self, timeout: float = 60.0) -> bool:
@@ -231,6 +241,7 @@ Siaga demo: room "{SITE_NAME}" (site {SITE}), simulated UPS "{UPS}", simulated P
 
   Dashboard: {self.url}
   Room page: {self.url}/sites/{SITE}   (admin password for the buttons: {ADMIN_PASSWORD})
+  Alerts:    {self.alerts.page_url}   (what IT receives; linked from the room page)
 
 Try, in another terminal in this directory:
   {cmd} demo power off    the mains fails: LED amber blinking, a notice to the meeting PC
@@ -268,6 +279,10 @@ Logs: {self.directory}    Press Ctrl-C to stop.
                 print(f"{stamp}    journal #{event.seq}: {event.kind}{detail}", flush=True)
         except BadMessage as exc:
             logger.warning("ignored a message on %s: %s", topic, exc)
+
+    def _show_alert(self, alert: dict[str, Any]) -> None:
+        title = str(alert.get("title") or "").replace("\n", " ")
+        print(f"{clock()}  alert to IT ({alert.get('type') or 'info'}): {title}", flush=True)
 
     def _drain_or_charge(self) -> None:
         """The simulated battery: drains by the clock on battery, recharges on mains.
@@ -348,6 +363,7 @@ Logs: {self.directory}    Press Ctrl-C to stop.
             self.watch.stop()
         self.broker.stop()
         self.upsd.stop()
+        self.alerts.stop()
         state = running_demo()
         if state is not None and state["pid"] == os.getpid():
             state_path().unlink(missing_ok=True)

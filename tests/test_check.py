@@ -79,9 +79,21 @@ def test_bad_config_exits_2_with_one_message(tmp_path):
                     'notice_after_s = "five"\n')
     done = check(path)
     assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr.strip() == ('siaga.toml: policy.notice_after_s: must be a number >= 0, '
-                                   'got "five"')
+    assert done.stderr == ""
+    assert done.stdout == (f'FAIL  config  {path}  siaga.toml: policy.notice_after_s: must be a '
+                           f'number >= 0, got "five"\n')
+
+
+def test_misspelt_section_and_key_are_fail_lines_naming_the_nearest(tmp_path):
+    """`[polcy]` once passed `siaga check` and left the whole policy at its defaults."""
+    path = write_config(tmp_path, free_port(), free_port())
+    path.write_text(path.read_text().replace("[mqtt]", "[mqtt]\nhots = \"broker\"")
+                    + "[polcy]\nnotice_after_s = 10\n")
+    done = check(path)
+    assert done.returncode == 2 and done.stderr == ""
+    assert done.stdout.splitlines() == [
+        f"FAIL  config  {path}  siaga.toml: polcy: unknown section; did you mean [policy]?",
+        f'FAIL  config  {path}  siaga.toml: mqtt.hots: unknown key; did you mean "host"?']
 
 
 def test_broker_refusing_our_login_is_a_fail_line(tmp_path, request):

@@ -77,7 +77,7 @@ def test_agent_config_needs_pc_id(tmp_path):
 
 def test_cli_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path):
     path = write(tmp_path, '[site]\nid = "rr1"\n[policy]\nnotice_after_s = "five"\n[[ups]]\nname="m"\n')
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+    result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == 'siaga.toml: policy.notice_after_s: must be a number >= 0, got "five"'
@@ -87,3 +87,66 @@ def test_cli_missing_config_exits_2(tmp_path):
     result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(tmp_path / "no.toml")],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+TYPOS = GOOD.replace("[mqtt]\n", '[mqtt]\nhots = "broker.lan"\n') + "[polcy]\nnotice_after_s = 10\n"
+TYPO_LINES = ['siaga.toml: polcy: unknown section; did you mean [policy]?',
+              'siaga.toml: mqtt.hots: unknown key; did you mean "host"?']
+
+
+def test_misspelt_section_and_key_are_errors_naming_the_nearest_name(tmp_path):
+    """`[polcy]` once dropped the whole policy to its defaults; now it stops the load."""
+    (tmp_path / "mqtt.pw").write_text("pw")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, TYPOS))
+    assert sorted(str(info.value).splitlines()) == sorted(TYPO_LINES)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('id = "rr1"\n' + GOOD.replace('id = "bappeda-rr1"\n', ""),
+     ["siaga.toml: id: outside any section; it belongs under [site]",
+      "siaga.toml: site.id: is required"]),
+    (GOOD + "[gpoi]\n[dashbord]\ngroups = {}\n",
+     ["siaga.toml: gpoi: unknown section; did you mean [gpio]?",
+      "siaga.toml: dashbord: unknown section; did you mean [dashboard]?"]),
+    (GOOD + "[[usp]]\nname = \"x\"\n", ["siaga.toml: usp: unknown section; did you mean [[ups]]?"]),
+    (GOOD + 'nmae = "x"\n', ['siaga.toml: ups[0].nmae: unknown key; did you mean "name"?']),
+    (GOOD.replace("[mqtt]", 'di = "x"\n[mqtt]'), ['siaga.toml: site.di: unknown key; did you mean "id"?']),
+    (GOOD + "[policy]\nshutdown_at_runtme_s = 60\n",
+     ['siaga.toml: policy.shutdown_at_runtme_s: unknown key; did you mean "shutdown_at_runtime_s"?']),
+    (GOOD + "[alerts]\n\"the colour\" = \"a\"\n",
+     ['siaga.toml: alerts."the colour": unknown key; known keys: language, min_room, quiet_repeat_s, '
+      'retry_max_s, urls_file']),
+])
+def test_unknown_names_are_errors(tmp_path, text, expected):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert str(info.value).splitlines() == expected
+
+
+def test_agent_file_typos_are_errors(tmp_path):
+    path = write(tmp_path, '[site]\nid = "rr1"\n[agnet]\n[agent]\npc_id = "pc"\nbaner = false\n'
+                           '[agent.obz]\nport = 4455\n', "agent.toml")
+    with pytest.raises(ConfigError) as info:
+        load_agent_config(path)
+    assert sorted(str(info.value).splitlines()) == [
+        'agent.toml: agent.baner: unknown key; did you mean "banner"?',
+        'agent.toml: agent.obz: unknown key; did you mean "obs"?',
+        'agent.toml: agnet: unknown section; did you mean [agent]?']
+
+
+@pytest.mark.parametrize("command", ["edge", "dashboard", "report", "agent"])
+def test_cli_typo_exits_2_naming_it_from_every_command(tmp_path, command):
+    """Every program that reads the file refuses a typo with exit 2 and the nearest name."""
+    (tmp_path / "mqtt.pw").write_text("pw")
+    path, expected = write(tmp_path, TYPOS), TYPO_LINES
+    if command == "agent":
+        path = write(tmp_path, '[site]\nid = "rr1"\n[mqtt]\nhots = "broker.lan"\n[agnet]\n'
+                               '[agent]\npc_id = "meeting-pc"\n', "agent.toml")
+        expected = ['agent.toml: agnet: unknown section; did you mean [agent]?',
+                    'agent.toml: mqtt.hots: unknown key; did you mean "host"?']
+    result = subprocess.run([sys.executable, "-m", "edge.cli", command, "-c", str(path)],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert sorted(result.stderr.splitlines()) == sorted(expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -148,6 +149,7 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
             due = (FULL_RUNTIME_S - runtime_at) / FAST_DRAIN
             took = _wait_for(kind, _event_after(url, kind, cut), due + 15, log)
             assert due - 1 <= took <= due + STAGE_SLACK_S, f"{kind} after {took:.1f} s, due {due}"
+        _power_lost_alert_is_on_the_demos_page(url, state["alerts"], log)
 
         _wait_for("the PC off", lambda: "meeting PC is off" in log.read_text(), 40, log)
         on = _siaga(clone, env, "demo", "power", "on")
@@ -169,6 +171,27 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
     assert not state_file.exists()
     assert "power_lost" in text
     _terminal_shows_the_page_time(text)
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.read().decode()
+
+
+def _power_lost_alert_is_on_the_demos_page(url: str, inbox: str, log: Path) -> None:
+    """No config written: the power-lost alert IT would get reached the demo's own receiver,
+    the room page links to the receiver's page, and that page shows the alert."""
+    from dashboard.alert_rules import Alert, AlertKind
+    from dashboard.alert_texts import render
+    from edge.demo import SITE_NAME
+
+    title = render(Alert(SITE, AlertKind.POWER_LOST, SITE_NAME), "id")[0]
+    received = lambda: json.loads(_get(f"{inbox}alerts.json"))["alerts"]  # noqa: E731
+    _wait_for("the power-lost alert at the demo's receiver",
+              lambda: any(a.get("title") == title for a in received()), 30, log)
+    assert f'href="{inbox}"' in _get(f"{url}/sites/{SITE}")
+    assert html.escape(title) in _get(inbox)
+    assert re.search(rf"WIB  alert to IT \(\w+\): {re.escape(title)}\n", log.read_text())
 
 
 def _terminal_shows_the_page_time(text: str) -> None:
@@ -247,12 +270,20 @@ def test_power_without_nut_client_says_what_to_install(tmp_path: Path) -> None:
     assert "install the Debian package nut-client" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [["power"], ["power", "sideways"], ["stop"]])
+@pytest.mark.parametrize("args", [["power"], ["stop"], ["power", "off", "now"]])
 def test_demo_refuses_unknown_actions(args: list[str], tmp_path: Path) -> None:
     """A wrong action prints the usage and exits 2."""
     env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "none.json")}
     done = _siaga(REPO, env, "demo", *args)
     assert done.returncode == 2 and "siaga demo power off|low|on" in done.stderr
+
+
+def test_demo_power_names_the_wrong_word(tmp_path: Path) -> None:
+    """`siaga demo power sideways`: one sentence naming "sideways" and the words it could be."""
+    env = {**os.environ, "SIAGA_DEMO_STATE": str(tmp_path / "none.json")}
+    done = _siaga(REPO, env, "demo", "power", "sideways")
+    assert done.returncode == 2
+    assert done.stderr == 'siaga demo power: "sideways" is not one of off, low, on\n'
 
 
 def test_readme_opens_with_the_two_commands_and_its_links_exist() -> None:

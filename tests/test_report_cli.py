@@ -74,6 +74,36 @@ def test_json_from_the_dashboard_database_has_the_hand_computed_numbers(office):
     assert database.stat().st_mtime_ns == before          # read-only: the file is untouched
 
 
+def test_a_planners_copy_without_the_password_files_gives_the_report(office):
+    """The Pi's config names password, token, CA and key files the planner's copy lacks; the
+    report uses none of them, so it must not open them."""
+    config, _ = office
+    config.write_text(config.read_text().replace("[[ups]]\n", '[[ups]]\npassword_file = "nut.password"\n')
+                      .replace("[dashboard]\n", '[dashboard]\napi_token_file = "api.token"\n')
+                      + '[mqtt]\nusername = "siaga-edge"\npassword_file = "mqtt.password"\n'
+                        'tls = true\nca_file = "siaga-ca.crt"\n[edge]\nkeys_dir = "keys"\n')
+    done = siaga("-c", str(config), *RANGE, "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["outages"]["count"] == 5
+    config.write_text(config.read_text().replace("[policy]", "[polcy]"))   # a typo still stops it
+    done = siaga("-c", str(config), *RANGE, "--format", "json")
+    assert done.returncode == 2
+    assert done.stderr.decode() == "siaga.toml: polcy: unknown section; did you mean [policy]?\n"
+
+
+def test_from_after_today_says_so_and_names_no_to(office):
+    """Only --from, after today (the site's day, Asia/Jakarta by default): the error is about
+    --from, not an "--to <today>" the user never typed."""
+    config, _ = office
+    today = datetime.datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    first = today + datetime.timedelta(days=3)
+    done = siaga("-c", str(config), "--from", first.isoformat())
+    err = done.stderr.decode()
+    assert done.returncode == 2 and done.stdout == b""
+    days = {today, datetime.datetime.now(ZoneInfo("Asia/Jakarta")).date()}   # midnight passing
+    assert err in {f"siaga report: empty range: --from {first} is after today ({d})\n" for d in days}
+
+
 def test_sites_option_picks_rooms_and_prefixes(office):
     config, _ = office
     report = json.loads(siaga("-c", str(config), *RANGE, "--format", "json", "--sites", "rr*").stdout)

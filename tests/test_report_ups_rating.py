@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -34,11 +35,15 @@ def rated_upsd(tmp_path: Path, request: pytest.FixtureRequest) -> Upsd:
 
 
 def report(config: Path, *args: str) -> str:
-    """`siaga report` for today; its output (it must succeed)."""
-    today = dt.date.today().isoformat()
+    """`siaga report` for yesterday and today; its output (it must succeed).
+
+    Days of the site's zone, as the report counts them (not this machine's): the outage just
+    made is inside at any hour, in any TZ, also when the site's midnight passed since."""
+    today = dt.datetime.now(ZoneInfo(load_config(config).site.timezone)).date()
+    first = (today - dt.timedelta(days=1)).isoformat()
     done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", str(config),
-                           "--from", today, "--to", today, *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+                           "--from", first, "--to", today.isoformat(), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
