@@ -28,6 +28,9 @@ FETCH_TIMEOUT_S = 20.0
 MAX_BYTES = 20 * 1024 * 1024     # a year of a busy room is well under 1 MB
 HORIZON_S = 8 * 86400.0          # bookings this far ahead are expanded (the page shows the next)
 BEHIND_S = 86400.0               # and this far back (a meeting running now started before)
+# An unchanged calendar is expanded again only this often: 5,000 events take seconds of CPU
+# (bench/calendar_bench.py) and the window reaches 8 days ahead, so an hour's shift is nothing.
+REEXPAND_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class RoomCalendar:
         self._source: Source | None = None
         self._etag = self._modified = ""
         self._expanded = Expanded(())
+        self._expanded_at: float | None = None
         self.problem: str | None = None        # why the last read failed; None when it worked
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,11 +108,13 @@ class RoomCalendar:
         try:
             got = fetch(self.location, self._etag, self._modified)
             if got.data is not None:
-                self._source = parse(got.data)
+                self._source, self._expanded_at = parse(got.data), None
             self._etag, self._modified = got.etag, got.modified
-            if self._source is not None:
-                now = self.clock()
+            now = self.clock()
+            if self._source is not None and (self._expanded_at is None
+                                             or not 0 <= now - self._expanded_at < REEXPAND_S):
                 self._expanded = expand(self._source, now - BEHIND_S, now + HORIZON_S, self.zone)
+                self._expanded_at = now
             self._fine(got.data is not None)
         except (OSError, NotICalendar) as exc:
             self._failed(str(exc).strip() or type(exc).__name__)
