@@ -5,10 +5,12 @@ wrong and what to do. Screenshots stay in the test's temp dir (SIAGA_SHOTS=DIR k
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import shutil
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,8 +20,11 @@ from tests.dashboard_support import Client, snapshot, start_dashboard, write_con
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-# 2026-12-08 02:00 UTC = 09:00 in Jakarta: a fixed booking time, shown by date (not today).
-START = 1796695200.0
+JAKARTA = ZoneInfo("Asia/Jakarta")
+# 09:00 in Jakarta two days from now: shown with its date (not today's), at any hour and TZ.
+_DAY = dt.datetime.now(JAKARTA).date() + dt.timedelta(days=2)
+START = dt.datetime(_DAY.year, _DAY.month, _DAY.day, 9, tzinfo=JAKARTA).timestamp()
+DAY = _DAY.strftime("%d/%m")
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +59,9 @@ def dashboard(tmp_path, broker):
     stop_process(proc)
 
 
-WORDS = {"id": ["Rapat berikutnya", "Rapat koordinasi anggaran", "08/12 09:00–10:30 WIB",
+WORDS = {"id": ["Rapat berikutnya", "Rapat koordinasi anggaran", f"{DAY} 09:00–10:30 WIB",
                 "Belum siap untuk rapat:", "baru terisi 62 %", "Tunggu konversi selesai"],
-         "en": ["Next meeting", "08/12 09:00–10:30 WIB", "Not ready for the meeting:",
+         "en": ["Next meeting", f"{DAY} 09:00–10:30 WIB", "Not ready for the meeting:",
                 "charged to 62 % only", "Let the conversion finish"]}
 
 

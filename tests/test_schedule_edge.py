@@ -8,6 +8,8 @@ amber, the state says what is wrong, IT gets one alert; the UPS charges to 95 %:
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 import threading
 import time
 from pathlib import Path
@@ -20,9 +22,17 @@ from edge.servers import free_port
 from tests.alert_receiver import Receiver
 from tests.calendar_support import CalendarServer, weekly_with_exceptions
 from tests.observer import Observer
-from tests.test_alerts_serve import Dash
+from tests.test_alerts_serve import Dash as AlertsDash
 
 SITE = "rr1"
+
+
+class Dash(AlertsDash):
+    """The alerts test's dashboard, asked whether it shows a room yet."""
+
+    def shows(self, site: str) -> bool:
+        with urllib.request.urlopen(self.url + "/api/sites", timeout=5) as answer:
+            return any(s["site"] == site for s in json.load(answer)["sites"])
 
 
 def edge_config(tmp_path: Path, upsd, broker, calendar_url: str) -> Path:
@@ -63,7 +73,6 @@ def receiver():
 
 def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, broker, receiver,
                                                                mock_factory):
-    upsd.set(battery_charge="60")
     start = float(int(time.time()) + 600)   # iCalendar times are whole seconds
     cal = CalendarServer(weekly_with_exceptions(start))
     dash = Dash(tmp_path, broker.port, receiver).start()
@@ -73,6 +82,10 @@ def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, b
     thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
     thread.start()
     try:
+        watch.wait(lambda: (s := watch.state()) and s.get("next_meeting") and s["room"] == "ready",
+                   20, "ready, with the booking known")
+        watch.wait(lambda: dash.shows(SITE), 10, "the dashboard showing the room")
+        upsd.set(battery_charge="60")
         state = watch.wait(lambda: (s := watch.state()) and s.get("next_meeting")
                            and s["room"] == "attention" and s, 20, "not ready")
         assert state["next_meeting"] == {"title": "Rapat mingguan", "start": start,
@@ -98,4 +111,27 @@ def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, b
         thread.join(10)
         watch.close()
         dash.stop()
+        cal.close()
+
+
+def test_a_calendar_server_taking_30_s_never_delays_the_ups_polls(tmp_path, upsd, broker,
+                                                                   mock_factory):
+    cal = CalendarServer(weekly_with_exceptions(time.time() + 600), delay_s=30)
+    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+    thread.start()
+    try:
+        watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] == 100.0, 10, "state")
+        assert cal.requests, "the edge never asked for its calendar"
+        changed = time.monotonic()
+        upsd.set(battery_charge="70")
+        state = watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] == 70.0 and s,
+                           10, "the new charge while the calendar server still answers")
+        assert time.monotonic() - changed < 5 and state["next_meeting"] is None
+    finally:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        watch.close()
         cal.close()
