@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from tests.calendar_support import CalendarServer, calendar, event
-from tests.test_check import ROOT, lines
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lines(done: subprocess.CompletedProcess) -> dict[str, str]:
+    """check name -> its line (`siaga check` prints "ok    name    what  detail")."""
+    return {line[6:14].strip(): line for line in done.stdout.splitlines()}
 
 
 def run_check(tmp_path: Path, location: str) -> subprocess.CompletedProcess:
