@@ -137,7 +137,8 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     if pcs_off:
         lines.append(texts["pcs_still_off"].format(pcs=", ".join(map(str, pcs_off))))
     if problems:
-        lines.append(texts["problems"].format(problems="; ".join(reason_text(p, lang) for p in problems)))
+        words = "; ".join(reason_text(p, lang) for p in problems)
+        lines.append(texts["problems"].format(problems=words))
     if alert.kind not in (AlertKind.TEST, AlertKind.NOT_READY):   # on mains: no time left to tell
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))

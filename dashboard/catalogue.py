@@ -129,11 +129,14 @@ EN: dict[str, str] = {
     "reason_fsd_on_mains": "UPS {x} reports a forced shutdown (FSD) while on mains: ignored; its driver may need another setting",
     "reason_self_test": "UPS {x} is testing itself",
     "reason_battery_low": "UPS {x}: charged to {y} % only, not enough for the next meeting",
-    "reason_runtime_low": "UPS runtime {x} only: too short to carry the next meeting through a power cut",
+    "reason_runtime_low": "UPS runtime {x} only: too short to carry the next meeting through a "
+                          "power cut",
     "reason_converting": "PC {x} is still converting the last recording",
     "fix_battery_low": "Leave the UPS on mains so it charges; if it does not, tell IT.",
-    "fix_runtime_low": "Leave the UPS on mains so it charges; if it does not, its battery needs replacing.",
-    "fix_converting": "Let the conversion finish before the meeting, or record the meeting on another PC.",
+    "fix_runtime_low": "Leave the UPS on mains so it charges; if it does not, its battery needs "
+                       "replacing.",
+    "fix_converting": "Let the conversion finish before the meeting, or record the meeting on "
+                      "another PC.",
     "fix_pc_offline": "Switch the PC on and check its network cable.",
     "fix_disk_low": "Move old recordings off the PC.",
     "fix_other": "Tell IT.",
@@ -147,25 +150,39 @@ EN: dict[str, str] = {
     "meeting_when": "{start}–{end}",
     "sop_link": "Procedure for this room (SOP, printable)",
     "sop_title": "Procedure: {place}",
-    "sop_intro": "What the light in this room means, what staff and the meeting host do in a power cut, and the checks before a meeting. Siaga watches the UPS and the meeting PC and acts on its own; this page says what people do.",
+    "sop_intro": "What the light in this room means, what staff and the meeting host do in a power"
+                 " cut, and the checks before a meeting. Siaga watches the UPS and the meeting PC "
+                 "and acts on its own; this page says what people do.",
     "sop_leds": "The light (LED) and the buzzer",
     "sop_means": "Means",
     "sop_staff_do": "What staff do",
     "sop_outage": "In a power cut: what the meeting host does",
-    "sop_step_notice": "After {notice} on battery the meeting PC shows a notice. Tell the participants; the meeting goes on.",
+    "sop_step_notice": "After {notice} on battery the meeting PC shows a notice. Tell the "
+                       "participants; the meeting goes on.",
     "sop_step_chat": "Press the notice's copy button and paste this into the meeting chat:",
-    "sop_step_wrapup": "When the UPS has {wrapup} left, Siaga saves the recording (wrap-up). Close the meeting now; this text is offered for the chat:",
-    "sop_step_shutdown": "When the UPS has {shutdown} left, the PC shuts down cleanly {grace} after its warning. Do not pull cables or press the power button.",
-    "sop_step_back": "When power is back the light turns green again. Switch the PC on if it was shut down and check that the recording was saved.",
+    "sop_step_wrapup": "When the UPS has {wrapup} left, Siaga saves the recording (wrap-up). Close"
+                       " the meeting now; this text is offered for the chat:",
+    "sop_step_shutdown": "When the UPS has {shutdown} left, the PC shuts down cleanly {grace} "
+                         "after its warning. Do not pull cables or press the power button.",
+    "sop_step_back": "When power is back the light turns green again. Switch the PC on if it was "
+                     "shut down and check that the recording was saved.",
     "sop_before": "Before a meeting",
-    "sop_check_auto": "{ready} before each meeting booked in the room's calendar Siaga checks: UPS charged to at least {charge} %, the PC on and not converting a recording, enough disk space. If not, the light turns amber, the status page says what is wrong and IT is alerted.",
-    "sop_check_led": "The light is green and steady. Amber: read the status page or call IT before the meeting.",
-    "sop_check_pc": "The meeting PC is on, connected to the UPS (not to the wall socket), and the meeting app starts.",
-    "sop_check_recording": "The recording goes to the PC's recording folder; old recordings have been moved off.",
+    "sop_check_auto": "{ready} before each meeting booked in the room's calendar Siaga checks: UPS"
+                      " charged to at least {charge} %, the PC on and not converting a recording, "
+                      "enough disk space. If not, the light turns amber, the status page says what"
+                      " is wrong and IT is alerted.",
+    "sop_check_led": "The light is green and steady. Amber: read the status page or call IT before"
+                     " the meeting.",
+    "sop_check_pc": "The meeting PC is on, connected to the UPS (not to the wall socket), and the "
+                    "meeting app starts.",
+    "sop_check_recording": "The recording goes to the PC's recording folder; old recordings have "
+                           "been moved off.",
     "sop_call": "Whom to call",
     "sop_no_contact": "(not set: [site] contact in siaga.toml)",
-    "sop_it_alerted": "IT is alerted by Siaga at a power cut, at the wrap-up and shutdown, and when the room is not ready for a booked meeting.",
-    "sop_made": "Made {when} from {path} (SHA-256 {digest}). Made again after each change to the file: siaga sop.",
+    "sop_it_alerted": "IT is alerted by Siaga at a power cut, at the wrap-up and shutdown, and "
+                      "when the room is not ready for a booked meeting.",
+    "sop_made": "Made {when} from {path} (SHA-256 {digest}). Made again after each change to the "
+                "file: siaga sop.",
     "alerts": "Alerts to IT",
     "alert_test": "Send a test alert",
     "alert_test_queued": "Test alert queued; reload this page in a minute to see whether it arrived.",
@@ -307,10 +324,13 @@ ID: dict[str, str] = {
     "reason_fsd_on_mains": "UPS {x} memberi sinyal pematian paksa (FSD) padahal listrik PLN menyala: diabaikan; driver-nya mungkin perlu disetel lain",
     "reason_self_test": "UPS {x} sedang uji mandiri",
     "reason_battery_low": "UPS {x}: baru terisi {y} %, belum cukup untuk rapat berikutnya",
-    "reason_runtime_low": "Daya UPS hanya {x}: terlalu singkat untuk menanggung rapat berikutnya saat listrik padam",
+    "reason_runtime_low": "Daya UPS hanya {x}: terlalu singkat untuk menanggung rapat berikutnya "
+                          "saat listrik padam",
     "reason_converting": "PC {x} masih mengonversi rekaman sebelumnya",
-    "fix_battery_low": "Biarkan UPS tersambung ke listrik PLN agar terisi; jika tidak terisi, hubungi TI.",
-    "fix_runtime_low": "Biarkan UPS tersambung ke listrik PLN agar terisi; jika tidak, baterainya perlu diganti.",
+    "fix_battery_low": "Biarkan UPS tersambung ke listrik PLN agar terisi; jika tidak terisi, "
+                       "hubungi TI.",
+    "fix_runtime_low": "Biarkan UPS tersambung ke listrik PLN agar terisi; jika tidak, baterainya "
+                       "perlu diganti.",
     "fix_converting": "Tunggu konversi selesai sebelum rapat, atau rekam rapat di PC lain.",
     "fix_pc_offline": "Nyalakan PC dan periksa kabel jaringannya.",
     "fix_disk_low": "Pindahkan rekaman lama dari PC.",
@@ -325,25 +345,39 @@ ID: dict[str, str] = {
     "meeting_when": "{start}–{end}",
     "sop_link": "Prosedur ruangan ini (SOP, siap cetak)",
     "sop_title": "Prosedur: {place}",
-    "sop_intro": "Arti lampu di ruangan ini, apa yang dilakukan petugas dan pemimpin rapat saat listrik padam, dan pemeriksaan sebelum rapat. Siaga mengawasi UPS dan PC rapat dan bertindak sendiri; halaman ini menjelaskan tugas orang.",
+    "sop_intro": "Arti lampu di ruangan ini, apa yang dilakukan petugas dan pemimpin rapat saat "
+                 "listrik padam, dan pemeriksaan sebelum rapat. Siaga mengawasi UPS dan PC rapat "
+                 "dan bertindak sendiri; halaman ini menjelaskan tugas orang.",
     "sop_leds": "Lampu (LED) dan bunyi",
     "sop_means": "Artinya",
     "sop_staff_do": "Yang dilakukan petugas",
     "sop_outage": "Saat listrik padam: yang dilakukan pemimpin rapat",
-    "sop_step_notice": "Setelah {notice} memakai baterai, PC rapat menampilkan pemberitahuan. Sampaikan kepada peserta; rapat tetap berjalan.",
-    "sop_step_chat": "Tekan tombol salin pada pemberitahuan dan tempelkan teks ini ke obrolan rapat:",
-    "sop_step_wrapup": "Saat sisa daya UPS {wrapup}, Siaga menyimpan rekaman (penutupan). Akhiri rapat sekarang; teks ini disediakan untuk obrolan:",
-    "sop_step_shutdown": "Saat sisa daya UPS {shutdown}, PC dimatikan dengan aman {grace} setelah peringatannya. Jangan mencabut kabel atau menekan tombol daya.",
-    "sop_step_back": "Setelah listrik kembali, lampu menjadi hijau lagi. Nyalakan PC bila tadi dimatikan dan periksa rekaman sudah tersimpan.",
+    "sop_step_notice": "Setelah {notice} memakai baterai, PC rapat menampilkan pemberitahuan. "
+                       "Sampaikan kepada peserta; rapat tetap berjalan.",
+    "sop_step_chat": "Tekan tombol salin pada pemberitahuan dan tempelkan teks ini ke obrolan "
+                     "rapat:",
+    "sop_step_wrapup": "Saat sisa daya UPS {wrapup}, Siaga menyimpan rekaman (penutupan). Akhiri "
+                       "rapat sekarang; teks ini disediakan untuk obrolan:",
+    "sop_step_shutdown": "Saat sisa daya UPS {shutdown}, PC dimatikan dengan aman {grace} setelah "
+                         "peringatannya. Jangan mencabut kabel atau menekan tombol daya.",
+    "sop_step_back": "Setelah listrik kembali, lampu menjadi hijau lagi. Nyalakan PC bila tadi "
+                     "dimatikan dan periksa rekaman sudah tersimpan.",
     "sop_before": "Sebelum rapat",
-    "sop_check_auto": "{ready} sebelum setiap rapat yang dipesan di kalender ruangan, Siaga memeriksa: UPS terisi paling sedikit {charge} %, PC menyala dan tidak sedang mengonversi rekaman, ruang disk cukup. Bila tidak, lampu menjadi kuning, halaman status menjelaskan masalahnya dan TI diberi tahu.",
-    "sop_check_led": "Lampu hijau dan menyala tetap. Kuning: baca halaman status atau hubungi TI sebelum rapat.",
-    "sop_check_pc": "PC rapat menyala, tersambung ke UPS (bukan ke stopkontak dinding), dan aplikasi rapat bisa dibuka.",
+    "sop_check_auto": "{ready} sebelum setiap rapat yang dipesan di kalender ruangan, Siaga "
+                      "memeriksa: UPS terisi paling sedikit {charge} %, PC menyala dan tidak "
+                      "sedang mengonversi rekaman, ruang disk cukup. Bila tidak, lampu menjadi "
+                      "kuning, halaman status menjelaskan masalahnya dan TI diberi tahu.",
+    "sop_check_led": "Lampu hijau dan menyala tetap. Kuning: baca halaman status atau hubungi TI "
+                     "sebelum rapat.",
+    "sop_check_pc": "PC rapat menyala, tersambung ke UPS (bukan ke stopkontak dinding), dan "
+                    "aplikasi rapat bisa dibuka.",
     "sop_check_recording": "Rekaman disimpan ke folder rekaman PC; rekaman lama sudah dipindahkan.",
     "sop_call": "Siapa yang dihubungi",
     "sop_no_contact": "(belum diisi: [site] contact di siaga.toml)",
-    "sop_it_alerted": "TI diberi tahu oleh Siaga saat listrik padam, saat penutupan dan pematian PC, dan saat ruangan belum siap untuk rapat terjadwal.",
-    "sop_made": "Dibuat {when} dari {path} (SHA-256 {digest}). Buat ulang setelah berkas itu diubah: siaga sop.",
+    "sop_it_alerted": "TI diberi tahu oleh Siaga saat listrik padam, saat penutupan dan pematian "
+                      "PC, dan saat ruangan belum siap untuk rapat terjadwal.",
+    "sop_made": "Dibuat {when} dari {path} (SHA-256 {digest}). Buat ulang setelah berkas itu "
+                "diubah: siaga sop.",
     "alerts": "Peringatan ke bagian TI",
     "alert_test": "Kirim peringatan uji",
     "alert_test_queued": "Peringatan uji masuk antrean; muat ulang halaman ini sebentar lagi untuk melihat apakah sudah sampai.",

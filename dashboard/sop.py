@@ -58,6 +58,8 @@ def document(config: Config, lang: str, made: float) -> str:
              "ready": minutes(p.ready_before_s, lang), "charge": f"{p.ready_min_charge_pct:g}"}
     chat = command_texts("notice", lang, place, None, p.shutdown_grace_s)[2]
     wrapup_chat = command_texts("wrapup", lang, place, p.wrapup_at_runtime_s, p.shutdown_grace_s)[2]
+    origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
+               digest=_digest(config.path))
     parts = [f'<h1>{t("sop_title", place=place)}</h1>',
              f'<p class="muted">{t("sop_intro")}</p>',
              f'<h2>{t("sop_leds")}</h2>', _looks_table(lang, t),
@@ -75,7 +77,7 @@ def document(config: Config, lang: str, made: float) -> str:
              f'<h2>{t("sop_call")}</h2>',
              f'<p class="contact">{escape(site.contact) if site.contact else t("sop_no_contact")}</p>',
              f'<p>{t("sop_it_alerted")}</p>',
-             f'<p class="muted">{t("sop_made", when=_made(made, site.timezone), path=config.path, digest=_digest(config.path))}</p>']
+             f'<p class="muted">{origin}</p>']
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<title>{t("sop_title", place=place)}</title><style>{CSS}</style></head>'
             f'<body>{"".join(parts)}</body></html>')
