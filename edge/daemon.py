@@ -32,6 +32,8 @@ from edge.replay import Replayer
 from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
+from edge.readiness import WATCH_KINDS
+from edge.readiness import resume as resume_meetings
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
@@ -148,6 +150,7 @@ class Edge:
         now = wall()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
+        self.state = replace(self.state, meetings=resume_meetings(self.journal.latest(WATCH_KINDS, 200)))
         self.bus.start()
         if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
             self.calendar.start()

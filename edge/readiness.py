@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 from edge.bookings import Booking
-from edge.messages import EventKind, NextMeeting
+from edge.messages import EventKind, JournalEvent, NextMeeting
 
 # With the power cut at the start, the meeting should run this long on battery before the
 # wrap-up: ten minutes to hear the notice, finish the point and save. Below it, IT charges first.
@@ -28,6 +28,8 @@ FORGET_AFTER_S = 2 * 86400.0
 HARMLESS = ("self_test:",)
 
 Key = tuple[float, str]
+# The journal events a restarted edge reads back, so it does not say them twice.
+WATCH_KINDS = (EventKind.NOT_READY.value, EventKind.READY_AGAIN.value, EventKind.BOOKING.value)
 Events = list[tuple[str, dict[str, Any]]]
 
 
@@ -47,6 +49,19 @@ class MeetingWatch:
     warned: frozenset[Key] = frozenset()      # not_ready journaled
     again: frozenset[Key] = frozenset()       # ready_again journaled
     begun: frozenset[Key] = frozenset()       # booking journaled
+
+
+def resume(events: Iterable[JournalEvent]) -> MeetingWatch:
+    """The watch after a restart, from the journal's recent schedule events: a meeting already
+    warned of, said ready again or journaled as begun is not spoken of again."""
+    sets: dict[str, set[Key]] = {"warned": set(), "again": set(), "begun": set()}
+    name = {EventKind.NOT_READY.value: "warned", EventKind.READY_AGAIN.value: "again",
+            EventKind.BOOKING.value: "begun"}
+    for e in events:
+        start = e.detail.get("start")
+        if e.kind in name and isinstance(start, (int, float)) and not isinstance(start, bool):
+            sets[name[e.kind]].add((float(start), str(e.detail.get("meeting", ""))))
+    return MeetingWatch(**{k: frozenset(v) for k, v in sets.items()})
 
 
 def problems(facts: RoomFacts, min_charge_pct: float, wrapup_at_runtime_s: float) -> tuple[str, ...]:

@@ -78,3 +78,18 @@ def test_booking_journaled_once_as_it_begins() -> None:
     _, _, _, second = run(FINE, START + 1, watch)
     assert first == [(EventKind.BOOKING, {"meeting": "Rapat anggaran", "start": START,
                                           "end": START + 3600})] and second == []
+
+
+def test_a_restarted_edge_does_not_say_it_twice() -> None:
+    """The journal's not_ready and booking read back: the same meeting gets neither again."""
+    from edge.messages import JournalEvent
+    from edge.readiness import resume
+    journal = [JournalEvent("rr1", 1, START - 800, "not_ready",
+                            {"meeting": "Rapat anggaran", "start": START, "problems": ["x"]}),
+               JournalEvent("rr1", 2, START, "booking",
+                            {"meeting": "Rapat anggaran", "start": START, "end": START + 3600}),
+               JournalEvent("rr1", 3, START, "booking", {"meeting": "broken", "start": "soon"})]
+    watch = resume(journal)
+    assert run(LOW, START - 700, watch)[3] == []
+    assert run(LOW, START + 60, watch)[3] == []
+    assert [k for k, _ in run(LOW, START - 700)[3]] == ["not_ready"]   # without it: said again
