@@ -150,7 +150,8 @@ class Edge:
         now = wall()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
-        self.state = replace(self.state, meetings=resume_meetings(self.journal.latest(WATCH_KINDS, 200)))
+        spoken = resume_meetings(self.journal.latest(WATCH_KINDS, 200))   # each meeting once
+        self.state = replace(self.state, meetings=spoken)
         self.bus.start()
         if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
             self.calendar.start()

@@ -64,7 +64,8 @@ def resume(events: Iterable[JournalEvent]) -> MeetingWatch:
     return MeetingWatch(**{k: frozenset(v) for k, v in sets.items()})
 
 
-def problems(facts: RoomFacts, min_charge_pct: float, wrapup_at_runtime_s: float) -> tuple[str, ...]:
+def problems(facts: RoomFacts, min_charge_pct: float,
+             wrapup_at_runtime_s: float) -> tuple[str, ...]:
     """Why the room is not ready for a meeting now, as machine-readable causes; () = ready."""
     found = [r for r in facts.reasons if not r.startswith(HARMLESS)]
     for ups, charge in facts.charges:
