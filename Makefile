@@ -14,7 +14,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test venv apt-test apt-demo bench install clean axe reliability soak fresh-root
+.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -34,7 +34,7 @@ apt-demo:
 
 # `python -m` (not the siaga script) so that the demo runs the code of this checkout.
 demo: apt-demo venv
-	$(BIN)/python -m edge.cli demo
+	$(BIN)/python -m siaga demo
 
 $(AXE):
 	@command -v npm >/dev/null || sh scripts/apt-need.sh npm
@@ -47,8 +47,14 @@ axe: $(AXE)
 # date or zone fails here at any hour, not only when CI happens to run in the evening.
 TZ_TESTS := tests/test_report*.py tests/test_alert*.py
 test: apt-test venv $(AXE)
-	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
-	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q $(TZ_TESTS)
+	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
+	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n 2 $(TZ_TESTS)
+
+# The loop while working (under a minute): lint, then the tests that start no server and no
+# browser (markers in pyproject.toml, given in tests/conftest.py).
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n 2 -m "not servers and not browser and not slow" $(PYTEST_ARGS)
 
 # The property tests (fuzzing) with 2,000 examples each instead of make test's 50, then the whole
 # fault matrix (72 cells on the real servers, ~15 min; make test runs 4 of them) whose results

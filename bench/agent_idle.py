@@ -1,6 +1,6 @@
 """The agent's cost on the meeting PC, and how fast it acks.
 
-Starts a private mosquitto (edge.servers) and `siaga agent` as a real process with telemetry
+Starts a private mosquitto (siaga.servers) and `siaga agent` as a real process with telemetry
 every 5 s, then prints:
   - idle CPU (% of one core) and RSS over 60 s (targets: <= 0.5 %, <= 40 MB),
   - ack latency p50/p95/max over 100 commands (publish -> ack received, QoS 1, loopback),
@@ -29,10 +29,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edge.agent.telemetry import ProcessScanner  # noqa: E402
-from edge.config import MqttConfig  # noqa: E402
-from edge.mqtt import MqttLink  # noqa: E402
-from edge.servers import Mosquitto, stop_process  # noqa: E402
+from agent.telemetry import ProcessScanner  # noqa: E402
+from protocol.config import MqttConfig  # noqa: E402
+from protocol.mqtt import MqttLink  # noqa: E402
+from siaga.servers import Mosquitto, stop_process  # noqa: E402
 
 SITE, PC = "bench-site", "bench-pc"
 BASE = f"siaga/{SITE}/pc/{PC}"
@@ -127,10 +127,10 @@ def banner_idle(seconds: float) -> str:
     """The hidden banner window process after its first banner: start time, RSS, idle CPU."""
     import os
 
-    from edge.agent.banner import Banner
-    from edge.agent.texts import banner_view
-    from edge.messages import PcCommand
-    from edge.servers import ServerMissing
+    from agent.banner import Banner
+    from agent.texts import banner_view
+    from protocol.messages import PcCommand
+    from siaga.servers import ServerMissing
     from tests.xvfb import start_xvfb
     try:
         xvfb, display = start_xvfb(Path(os.devnull))
@@ -171,7 +171,7 @@ def main() -> int:
         try:
             edge = Edge(broker.port)
             log = open(directory / "agent.log", "wb")
-            agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
+            agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c",
                                       str(write_config(directory, broker.port))],
                                      cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
             with edge.cond:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from agent_idle import BASE, Edge, measure_idle, stop_agent, write_config  # noqa: E402
-from edge.servers import Mosquitto  # noqa: E402
+from siaga.servers import Mosquitto  # noqa: E402
 from tests.obs_studio import ObsStudio  # noqa: E402
 
 
@@ -88,7 +88,7 @@ def main() -> int:
             config = write_config(directory, broker.port)
             add_obs_table(config, obs)
             with open(directory / "agent.log", "wb") as log:
-                agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
+                agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c",
                                           str(config)], cwd=ROOT, stdout=log,
                                          stderr=subprocess.STDOUT)
             with edge.cond:

@@ -1,6 +1,6 @@
 """Alerts: how soon IT hears of a power cut, and how fast a backlog drains when the uplink is back.
 
-Runs `siaga dashboard` as a process with its own mosquitto (edge.servers) and a real HTTP
+Runs `siaga dashboard` as a process with its own mosquitto (siaga.servers) and a real HTTP
 receiver behind an Apprise json:// URL, all on loopback, then prints:
 - the latency from publishing `notice_sent` (as an edge does) to the alert at the receiver,
   p50/p95/max over N outages;
@@ -22,8 +22,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from edge.messages import JournalEvent  # noqa: E402
-from edge.servers import Mosquitto, free_port, stop_process  # noqa: E402
+from protocol.messages import JournalEvent  # noqa: E402
+from siaga.servers import Mosquitto, free_port, stop_process  # noqa: E402
 from tests.alert_receiver import Receiver  # noqa: E402
 from tests.dashboard_support import Client, start_dashboard, write_config  # noqa: E402
 

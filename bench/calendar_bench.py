@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from edge.bookings import expand, parse  # noqa: E402
 from edge.calendar import BEHIND_S, HORIZON_S  # noqa: E402
-from edge.config import PolicyConfig  # noqa: E402
+from protocol.config import PolicyConfig  # noqa: E402
 from edge.room import Inputs, RoomState, Rules, UpsReading, step  # noqa: E402
 from tests.calendar_support import calendar, event  # noqa: E402
 

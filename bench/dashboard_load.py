@@ -1,6 +1,6 @@
 """Dashboard at fleet size: 500 sites publishing a state every 10 s, plus a burst of 1,000 events.
 
-Runs `siaga dashboard` as a process against its own mosquitto (edge.servers) on loopback, on a
+Runs `siaga dashboard` as a process against its own mosquitto (siaga.servers) on loopback, on a
 database that already holds a history: 30 days of hours for every site and 7 days of minutes for
 the first ``--full-history`` sites (written before the start, as the dashboard keeps them). Then
 prints: whether ingest keeps up (every site's newest state visible, publish -> API latency, the
@@ -29,11 +29,11 @@ import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from dashboard import history  # noqa: E402
-from dashboard.database import Database  # noqa: E402
-from dashboard.overview import PAGE_ROOMS  # noqa: E402
-from edge.messages import JournalEvent, to_json  # noqa: E402
-from edge.servers import Mosquitto, free_port, stop_process  # noqa: E402
+from dashboard.store import history  # noqa: E402
+from dashboard.store.database import Database  # noqa: E402
+from dashboard.web.overview import PAGE_ROOMS  # noqa: E402
+from protocol.messages import JournalEvent, to_json  # noqa: E402
+from siaga.servers import Mosquitto, free_port, stop_process  # noqa: E402
 from tests.dashboard_support import snapshot, start_dashboard, write_config  # noqa: E402
 
 ROOMS = ("ready",) * 14 + ("attention", "on_battery", "wrapup", "fault")

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from edge.servers import Mosquitto, Upsd, stop_process  # noqa: E402
+from siaga.servers import Mosquitto, Upsd, stop_process  # noqa: E402
 from tests.observer import Observer  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     config.write_text(f'[site]\nid = "bench"\n[mqtt]\nport = {broker.port}\n[[ups]]\nname = "meeting"\n'
                       f'port = {upsd.port}\n[edge]\npoll_interval_s = {args.poll}\n'
                       f'journal = "{tmp}/journal.sqlite3"\npcs = []\n[gpio]\npin_factory = "mock"\n')
-    edge = subprocess.Popen([sys.executable, "-m", "edge.cli", "edge", "-c", str(config)],
+    edge = subprocess.Popen([sys.executable, "-m", "siaga", "edge", "-c", str(config)],
                             stdout=open(tmp / "edge.log", "wb"), stderr=subprocess.STDOUT)
     watch = Observer(broker.port, "siaga/bench/edge/state")
     poller = FastPoller(upsd.port)

@@ -33,9 +33,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.dashboard_load import counter, summary, timed_gets  # noqa: E402
 from edge.journal import Journal  # noqa: E402
-from edge.messages import EdgeCommand, JournalEvent, decode, to_json  # noqa: E402
 from edge.replay import Replayer  # noqa: E402
-from edge.servers import Mosquitto, free_port, stop_process  # noqa: E402
+from protocol.messages import EdgeCommand, JournalEvent, decode, to_json  # noqa: E402
+from siaga.servers import Mosquitto, free_port, stop_process  # noqa: E402
 from tests.dashboard_support import snapshot, start_dashboard, write_config  # noqa: E402
 from tests.fleet_support import (CENTRAL_DASHBOARD, bridge_config, central_broker,  # noqa: E402
                                  with_login)

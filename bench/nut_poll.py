@@ -1,6 +1,6 @@
 """What one NUT poll costs with aionut on loopback: a reused connection vs one per poll.
 
-Starts its own upsd + dummy-ups (edge.servers) in a temporary directory, then times
+Starts its own upsd + dummy-ups (siaga.servers) in a temporary directory, then times
 ``UpsReader.read`` (LIST VAR of one UPS) with ``persistent=True`` and ``persistent=False``
 and prints p50/p95/max in milliseconds. Run: ``.venv/bin/python bench/nut_poll.py [polls]``.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.config import UpsConfig  # noqa: E402
-from edge.servers import Upsd  # noqa: E402
 from edge.ups import UpsReader  # noqa: E402
+from protocol.config import UpsConfig  # noqa: E402
+from siaga.servers import Upsd  # noqa: E402
 
 
 async def time_polls(config: UpsConfig, persistent: bool, polls: int) -> tuple[list[float], int]:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from dashboard.database import Database  # noqa: E402
+from dashboard.store.database import Database  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Jakarta")
 FIRST = dt.date(2025, 11, 1)
@@ -70,7 +70,7 @@ def measure(config: Path, days: int, *args: str) -> tuple[float, float, int]:
     """(seconds, peak RSS in MB, output bytes) of one `siaga report` in a fresh process."""
     last = FIRST + dt.timedelta(days=days - 1)
     argv = ["report", "-c", str(config), "--from", FIRST.isoformat(), "--to", last.isoformat(), *args]
-    code = ("import resource, sys, time; from edge.cli import main; t = time.perf_counter(); "
+    code = ("import resource, sys, time; from siaga.cli import main; t = time.perf_counter(); "
             f"rc = main({argv!r}); s = time.perf_counter() - t; "
             "print(s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr); "
             "sys.exit(rc)")

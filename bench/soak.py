@@ -29,7 +29,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.servers import Mosquitto, Upsd, free_port, stop_process  # noqa: E402
+from siaga.servers import Mosquitto, Upsd, free_port, stop_process  # noqa: E402
 from tests.agent_helpers import SITE  # noqa: E402
 from tests.dashboard_support import write_config as dashboard_config  # noqa: E402
 from tests.faults import Rig, clear, inject  # noqa: E402
@@ -55,7 +55,7 @@ class Soak:
         config = dashboard_config(dash, mqtt_port=self.broker.port, listen=f"127.0.0.1:{free_port()}")
         self.dash_db = dash / "dashboard.sqlite3"
         with open(dash / "dashboard.log", "ab") as log:
-            self.dashboard = subprocess.Popen([sys.executable, "-m", "edge.cli", "dashboard", "-c",
+            self.dashboard = subprocess.Popen([sys.executable, "-m", "siaga", "dashboard", "-c",
                                                str(config)], stdout=log, stderr=subprocess.STDOUT)
         self.rss: dict[str, dict[int, list[int]]] = {"edge": {}, "agent": {}, "dashboard": {}}
         self.faults: list[str] = []

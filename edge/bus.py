@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Container
 
 from edge.clock import wall
-from edge.config import Config
-from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
-                           StateSnapshot, Topics, decode, parse_topic, to_json)
-from edge.mqtt import MqttLink
 from edge.room import PcReport
-from edge.signing import command_payload
+from protocol.config import Config
+from protocol.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, PcCommand,
+                               StateSnapshot, Topics, decode, parse_topic, to_json)
+from protocol.mqtt import MqttLink
+from protocol.signing import command_payload
 
 logger = logging.getLogger(__name__)
 

@@ -21,22 +21,22 @@ import time
 from dataclasses import replace
 
 from edge import sdnotify
-from edge.clock import wall
 from edge.bus import EdgeBus
 from edge.calendar import RoomCalendar
-from edge.config import Config, load_config
-from edge.indicator import Indicator, IndicatorError
+from edge.clock import wall
 from edge.homeassistant import Discovery, start_discovery
+from edge.indicator import Indicator, IndicatorError
 from edge.journal import Journal
-from edge.replay import Replayer
-from edge.messages import to_dict
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
 from edge.readiness import WATCH_KINDS
 from edge.readiness import resume as resume_meetings
+from edge.replay import Replayer
 from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
+from protocol.config import Config, load_config
+from protocol.messages import to_dict
 
 logger = logging.getLogger(__name__)
 

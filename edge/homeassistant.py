@@ -16,9 +16,9 @@ import logging
 import threading
 from typing import Any
 
-from edge.config import Config
-from edge.messages import Topics
-from edge.mqtt import MqttLink
+from protocol.config import Config
+from protocol.messages import Topics
+from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
 

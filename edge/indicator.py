@@ -25,8 +25,8 @@ from gpiozero.exc import GPIOZeroError, PinPWMUnsupported
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from edge.config import GpioConfig
-from edge.looks import Buzz, Led, Pattern
+from protocol.config import GpioConfig
+from protocol.looks import Buzz, Led, Pattern
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from edge.messages import JournalEvent, event_from_row
+from protocol.messages import JournalEvent, event_from_row
 
 logger = logging.getLogger(__name__)
 

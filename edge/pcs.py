@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from edge.messages import AgentStatus, EventKind
+from protocol.messages import AgentStatus, EventKind
 
 Events = list[tuple[str, dict[str, Any]]]
 

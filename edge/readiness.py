@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 from edge.bookings import Booking
-from edge.messages import EventKind, JournalEvent, NextMeeting
+from protocol.messages import EventKind, JournalEvent, NextMeeting
 
 # With the power cut at the start, the meeting should run this long on battery before the
 # wrap-up: ten minutes to hear the notice, finish the point and save. Below it, IT charges first.

@@ -17,7 +17,7 @@ import time
 from typing import Callable, Protocol
 
 from edge.clock import wall
-from edge.messages import EdgeCommand, EventKind, JournalEvent
+from protocol.messages import EdgeCommand, EventKind, JournalEvent
 
 logger = logging.getLogger(__name__)
 

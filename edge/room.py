@@ -14,16 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from edge.config import PolicyConfig
-from edge.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
-from edge.messages import Ack, EdgeCommand, EventKind, NextMeeting, PcCommand, Room
 from edge.bookings import Booking
 from edge.pcs import PcReport, PcWatch, watch_pcs
 from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, estimates, judge,
-                        last_runtimes, ob_ol_charges)
-from edge.power import power as _power
+                        last_runtimes, ob_ol_charges, power as _power)
 from edge.readiness import MeetingWatch, RoomFacts, check as check_readiness
 from edge.stages import Outage, advance, make_command, track_outage
+from protocol.config import PolicyConfig
+from protocol.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
+from protocol.messages import Ack, EdgeCommand, EventKind, NextMeeting, PcCommand, Room
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
            "Effects", "Sent", "Outage", "step", "make_command", "verdicts_of", "Led", "Pattern",
@@ -31,7 +30,7 @@ __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState"
 
 
 RESTORED_BEEP_S = 3.0
-# The looks (LED, pattern, buzzer) are in edge/looks.py, shared with the dashboard's page.
+# The looks (LED, pattern, buzzer) are in protocol/looks.py, shared with the dashboard's page.
 LOOK = {room: LOOKS[room.value] for room in Room}
 PCS_OFF_LOOK = LOOKS[PC_OFF]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
-                           StateSnapshot, UpsView)
 from edge.pcs import PcReport, open_activity
-from edge.power import UpsReading, Verdict, estimates
-from edge.power import power as _power
+from edge.power import UpsReading, Verdict, estimates, power as _power
 from edge.room import Effects, Inputs, RoomState, Rules, Sent, verdicts_of
 from edge.stages import STAGES, Outage, make_command, runtime_of
+from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
+                               StateSnapshot, UpsView)
 
 COMMAND_STAGES = {"notice": "on_battery", "wrapup": "wrapup", "shutdown": "shutdown"}
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from edge.messages import EventKind, PcCommand, Room
 from edge.pcs import PcWatch
 from edge.power import PowerView
-from edge.texts import command_texts
+from protocol.messages import EventKind, PcCommand, Room
+from protocol.texts import command_texts
 
 if TYPE_CHECKING:
-    from edge.config import PolicyConfig
+    from protocol.config import PolicyConfig
     from edge.room import Rules
 
 # The room states of an outage, in order: an outage only ever moves forward.

@@ -17,8 +17,8 @@ import re
 from aionut import (AIONUTClient, NUTCommandError, NUTConnectionClosedError, NUTLoginError,
                     NUTProtocolError, NUTTimeoutError)
 
-from edge.config import UpsConfig
 from edge.power import UpsReading, believable_runtime
+from protocol.config import UpsConfig
 
 logger = logging.getLogger(__name__)
 

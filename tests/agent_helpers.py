@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import pytest
 
-from edge.config import MqttConfig
-from edge.mqtt import MqttLink
+from protocol.config import MqttConfig
+from protocol.mqtt import MqttLink
 from tests.waiting import wait_until  # noqa: F401 - the agent tests import it from here
 
 SITE, PC = "bappeda-rr1", "meeting-pc"
@@ -140,8 +140,8 @@ def pc_client(broker) -> PcClient:
 @pytest.fixture
 def start_agent(broker, tmp_path: Path, pc_client: PcClient):
     """Start an in-process agent on the real broker; waits until it is subscribed and reporting."""
-    from edge.agent.main import Agent
-    from edge.config import load_agent_config
+    from agent.main import Agent
+    from protocol.config import load_agent_config
 
     agents = []
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: real upsd + dummy-ups and real mosquitto (edge.servers), mock GPIO."""
+"""Shared fixtures: real upsd + dummy-ups and real mosquitto (siaga.servers), mock GPIO."""
 
 from __future__ import annotations
 
@@ -8,8 +8,17 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-import edge.agent.actions
-from edge.servers import Mosquitto, ServerMissing, Upsd
+import agent.actions
+from siaga.servers import Mosquitto, ServerMissing, Upsd
+
+# Fixtures that live beside their helpers (no test file imports another).
+pytest_plugins = [
+    "tests.agent_helpers",
+    "tests.broker_support",
+    "tests.browser_support",
+    "tests.edge_support",
+    "tests.xvfb",
+]
 
 
 def _start(server, tmp_path: Path, request: pytest.FixtureRequest):
@@ -64,4 +73,38 @@ def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     """Belt and braces for every test: the OS's own shutdown must never run here."""
     def refuse(system: str | None = None) -> list[str]:
         raise AssertionError("a test reached the OS's own shutdown")
-    monkeypatch.setattr(edge.agent.actions, "default_shutdown_argv", refuse)
+    monkeypatch.setattr(agent.actions, "default_shutdown_argv", refuse)
+
+
+# Markers (pyproject.toml) by what a test uses, so that `make check` can run the pure tests alone.
+# A fixture that starts a real program marks every test that uses it, even through other fixtures.
+SERVER_FIXTURES = {"upsd", "broker", "room_broker", "fleet", "display"}
+BROWSER_FIXTURES = {"chromium"}
+# Test files that start real programs themselves (upsd, mosquitto, Xvfb, OBS, `siaga ...`,
+# install-pi.sh, pip, an HTTP receiver) rather than through one of those fixtures.
+SERVER_MODULES = {
+    "test_agent_install", "test_agent_obs", "test_agent_split", "test_agent_telemetry",
+    "test_alerts_check", "test_alerts_outbox", "test_alerts_serve", "test_backup", "test_bridge",
+    "test_bridge_check", "test_check", "test_daemon", "test_dashboard_serve", "test_demo",
+    "test_edge_agent", "test_faults_journal", "test_faults_matrix", "test_install_pi",
+    "test_install_tls", "test_nut_ddl", "test_report_cli", "test_report_ups_rating",
+    "test_signing_agent", "test_tls",
+    "test_cli", "test_upsmon",   # issue 16's: `siaga passwd` at a terminal; upsmon and upsd
+    "test_calendar", "test_check_calendar", "test_sop",   # issue 20's: an ICS server, siaga sop
+}
+# Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).
+SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_matrix",
+                "test_install_pi", "test_install_tls"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test `servers`, `browser` or `slow` from its fixtures and its file."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & SERVER_FIXTURES or module in SERVER_MODULES:
+            item.add_marker(pytest.mark.servers)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

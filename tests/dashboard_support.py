@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,9 +17,9 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power,
+                               StateSnapshot, UpsView, to_json)
 from tests.waiting import wait_until  # noqa: F401 - the dashboard tests import it from here
-from edge.messages import (EventKind, IndicatorView, JournalEvent, OutageView, PcView, Power, StateSnapshot,
-                           UpsView, to_json)
 
 LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off"),
         "on_battery": ("amber", "blink", "outage"), "wrapup": ("red", "blink", "wrapup"),
@@ -187,7 +188,7 @@ class Client:
 def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
     """Run `siaga dashboard -c config` and wait until ``url`` answers (any HTTP status)."""
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "siaga", "dashboard", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -202,3 +203,19 @@ def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
             time.sleep(0.05)
     proc.kill()
     raise AssertionError(f"siaga dashboard did not answer:\n{log.read_text()}")
+
+
+PASSWORD = "rahasia-rapat-1"
+TOKEN = "token-for-scripts-0123456789"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client) -> str:
+    """Log in; the CSRF token of the session."""
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    answer = client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": "/"})
+    assert answer.status_code == 303
+    return csrf_of(client.get("/sites/bappeda-rr1").get_data(as_text=True))

@@ -1,7 +1,7 @@
 """The fault matrix's rig and its expectations, shared by tests/test_faults_matrix.py and
 bench/soak.py.
 
-Everything is real: upsd + dummy-ups and mosquitto (edge.servers), the `siaga edge` process
+Everything is real: upsd + dummy-ups and mosquitto (siaga.servers), the `siaga edge` process
 (mock GPIO: its LED is read from the state it publishes), the `siaga agent` process whose
 shutdown command only appends a line to a file, and a dashboard Feed + Store fed from the
 broker. Policy times are short so that a cell takes seconds.
@@ -18,15 +18,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
-from edge.servers import Upsd, Mosquitto, stop_process
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
+from siaga.servers import Upsd, Mosquitto, stop_process
 from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.faults_disk import JournalDisk, make_read_only, make_writable
 from tests.observer import Observer
-from tests.test_edge_outage import run_edge_process, write_config
+from tests.edge_support import run_edge_process, write_config
 from tests.waiting import wait_until
 
 PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown_grace",
@@ -146,7 +146,7 @@ class Rig:
         config = write_agent_config(agent_dir, self.broker.port, shutdown_grace_s=AGENT_GRACE_S,
                                     shutdown_command=marker_argv(self.marker, "shutdown\n"))
         with open(agent_dir / "agent.log", "ab") as log:
-            self.agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c",
+            self.agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c",
                                            str(config)], stdout=subprocess.DEVNULL, stderr=log)
 
     def silence(self) -> None:

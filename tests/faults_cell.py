@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.agent.main import RESUME_MIN_S
-from edge.servers import Mosquitto, Upsd
+from agent.main import RESUME_MIN_S
+from siaga.servers import Mosquitto, Upsd
 from tests.dashboard_support import LOOK
-from tests.faults import (AGENT_GRACE_S, HOLD_S, SENT_KINDS, UPS_FAULTS, Expect, Rig, clear,
-                          drive, expect, inject)
+from tests.faults import (AGENT_GRACE_S, HOLD_S, SENT_KINDS, UPS_FAULTS, Expect, Rig, clear, drive,
+                          expect, inject)
 from tests.waiting import wait_until
 
 

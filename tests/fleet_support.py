@@ -10,8 +10,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.store import Store
-from edge.servers import Mosquitto, find_program, free_port
+import pytest
+
+from dashboard.store.store import Store
+from siaga.servers import Mosquitto, find_program, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MOSQUITTO = REPO / "firmware_config" / "mosquitto"
@@ -130,3 +132,17 @@ def central_broker(directory: Path, sites: list[str], extra: str = "",
     conf = conf.replace("/etc/mosquitto/siaga-central.acl", str(acl))
     conf += f"\npersistence_location {d}/\n{extra}\n"
     return Fleet(Mosquitto(d, extra=conf), tls_port, certs, directory, users)
+
+
+def started(server, request: pytest.FixtureRequest):
+    server.start()
+    request.addfinalizer(server.stop)
+    request.addfinalizer(lambda: _logs_on_failure(request, server.directory))
+    return server
+
+
+def _logs_on_failure(request, directory: Path) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for log in sorted(directory.glob("*.log")):
+            print(f"----- {log} -----\n{log.read_text(errors='replace')[-4000:]}")

@@ -21,7 +21,7 @@ from typing import Any
 
 import simpleobsws
 
-from edge.servers import find_program, free_port, stop_process
+from siaga.servers import find_program, free_port, stop_process
 from tests.xvfb import start_xvfb
 
 PASSWORD = "rahasia-obs-uji"

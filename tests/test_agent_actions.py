@@ -8,9 +8,9 @@ import time
 import psutil
 import pytest
 
-from edge.agent import actions as actions_module
-from edge.agent.actions import Actions, default_shutdown_argv, run_argv
-from edge.config import AgentSection
+from agent import actions as actions_module
+from agent.actions import Actions, default_shutdown_argv, run_argv
+from protocol.config import AgentSection
 from tests.agent_helpers import marker_argv, wait_until  # noqa: F401
 
 REAL_DEFAULT = default_shutdown_argv   # imported before no_os_shutdown replaces it in the module

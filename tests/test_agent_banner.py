@@ -10,49 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 
-from edge.servers import ServerMissing, find_program, stop_process
-from tests.agent_helpers import pc_client, start_agent, wait_until  # noqa: F401
-from tests.xvfb import start_xvfb
+from tests.agent_helpers import wait_until
+from tests.xvfb import visible_window, x
 
 DOCS = Path(__file__).parent.parent / "docs"
 CHAT = "Mohon maaf, listrik padam. Rapat tetap berjalan — rekaman disimpan otomatis."
-
-
-@pytest.fixture
-def display(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A private Xvfb (1920x1080, like the meeting room's all-in-one) on a free display number."""
-    programs = [("import", "imagemagick"), ("xdotool", "xdotool"), ("xclip", "xclip"),
-                ("tesseract", "tesseract-ocr")]
-    try:
-        for name, package in programs:
-            find_program(name, package)
-        xvfb, display = start_xvfb(tmp_path / "xvfb.log")
-    except ServerMissing as exc:   # a missing program fails the test, never skips it
-        pytest.fail(f"{exc} (make test installs it)")
-    try:
-        monkeypatch.setenv("DISPLAY", display)
-        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-        yield display
-    finally:
-        stop_process(xvfb)
-
-
-def x(*argv: str, check: bool = True) -> str:
-    """Run an X client on the test display; its stdout."""
-    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=20)
-    if check and done.returncode:
-        raise AssertionError(f"{argv[0]} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def visible_window(name: str) -> str:
-    """The id of the visible window whose title contains ``name``; '' when there is none."""
-    return x("xdotool", "search", "--onlyvisible", "--name", name, check=False).split("\n")[0]
 
 
 def read_screen(window: str, shot: Path, scale: int = 100) -> str:
@@ -154,9 +119,9 @@ def test_a_killed_banner_window_does_not_take_the_agent_down(display, start_agen
 
 
 def test_without_tkinter_here_the_banner_runs_on_debians_python(display, monkeypatch):
-    from edge.agent import banner as banner_module
-    from edge.agent.texts import banner_view
-    from edge.messages import PcCommand
+    from agent import banner as banner_module
+    from agent.texts import banner_view
+    from protocol.messages import PcCommand
 
     real_find_spec = banner_module.importlib.util.find_spec
     monkeypatch.setattr(banner_module.importlib.util, "find_spec",

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from edge.agent.commands import MAX_REMEMBERED, REMEMBER_AFTER_EXPIRY_S, HandledIds, judge
-from edge.agent.main import state_path
-from edge.config import load_agent_config
+from agent.commands import MAX_REMEMBERED, REMEMBER_AFTER_EXPIRY_S, HandledIds, judge
+from agent.main import state_path
+from protocol.config import load_agent_config
 
 NOW = 1_764_270_010.0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent_helpers import pc_client, write_agent_config  # noqa: F401
+from tests.agent_helpers import write_agent_config
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
-                           wait_until)
-from edge.agent.main import Agent
-from edge.config import load_agent_config
-from edge.messages import Ack, decode
+from agent.main import Agent
+from protocol.config import load_agent_config
+from protocol.messages import Ack, decode
+from tests.agent_helpers import marker_argv, wait_until
 
 ACK_BUDGET_S = 0.2
 
@@ -171,7 +170,7 @@ def test_hostile_payloads_are_ignored_and_the_agent_keeps_working(start_agent, p
 
 def test_a_shutdown_pending_when_the_agent_restarts_still_happens(start_agent, pc_client, tmp_path,
                                                                    monkeypatch):
-    monkeypatch.setattr("edge.agent.main.RESUME_MIN_S", 0.5)
+    monkeypatch.setattr("agent.main.RESUME_MIN_S", 0.5)
     marker = tmp_path / "shutdown.marker"
     first = start_agent(shutdown_grace_s=3)
     cmd, sent = pc_client.send("shutdown", grace_s=30)

@@ -16,12 +16,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from edge.agent.obs import format_size
-from edge.cli import main
-from edge.config import ObsConfig, load_agent_config
-from edge.servers import ServerMissing, find_program, free_port, stop_process
-from tests.agent_helpers import (marker_argv, pc_client, start_agent,  # noqa: F401
-                                 wait_until, write_agent_config)
+from agent.obs import format_size
+from protocol.config import ObsConfig, load_agent_config
+from siaga.cli import main
+from siaga.servers import ServerMissing, find_program, free_port, stop_process
+from tests.agent_helpers import marker_argv, wait_until, write_agent_config
 from tests.obs_studio import ObsStudio
 
 

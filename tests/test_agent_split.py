@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.agent_helpers import pc_client, wait_until, write_agent_config  # noqa: F401
-from tests.test_agent_banner import display, visible_window  # noqa: F401
+from tests.agent_helpers import wait_until, write_agent_config
+from tests.xvfb import visible_window
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def start(config: Path, *flags: str) -> subprocess.Popen:
     """`siaga agent -c config <flags>` as its own process, logging into the config's folder."""
     with open(config.with_name(f"agent{'-'.join(flags)}.log"), "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config),
+        return subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config),
                                  *flags], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from edge.agent.telemetry import ProcessScanner, any_running, disk_path, normalize
-from edge.messages import AgentStatus, decode
-from tests.agent_helpers import (PcClient, pc_client, start_agent,  # noqa: F401
-                                 wait_until, write_agent_config)
+from agent.telemetry import ProcessScanner, any_running, disk_path, normalize
+from protocol.messages import AgentStatus, decode
+from tests.agent_helpers import PcClient, write_agent_config
 
 
 @pytest.mark.parametrize("wanted, running, expected", [
@@ -130,7 +129,7 @@ def test_availability_online_then_offline_on_a_clean_stop(start_agent, pc_client
 def test_last_will_says_offline_when_the_agent_is_killed(broker, pc_client, tmp_path):
     config = write_agent_config(tmp_path, broker.port)
     log = open(tmp_path / "agent.log", "wb")
-    agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+    agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                              stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parent.parent)
     try:
         pc_client.wait_for("availability", lambda a: a == "online", timeout=15)
@@ -154,7 +153,7 @@ def test_last_will_says_offline_when_the_agent_is_killed(broker, pc_client, tmp_
 
 def test_sigterm_stops_the_agent_cleanly_with_offline(broker, pc_client, tmp_path):
     config = write_agent_config(tmp_path, broker.port)
-    agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+    agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              cwd=Path(__file__).parent.parent)
     try:
@@ -175,7 +174,7 @@ def test_sigterm_stops_the_agent_cleanly_with_offline(broker, pc_client, tmp_pat
 def test_a_bad_config_exits_2_with_one_clear_message(tmp_path):
     path = tmp_path / "agent.toml"
     path.write_text('[site]\nid = "Bad Id"\n[agent]\ninterval_s = "five"\n')
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "agent", "-c", str(path)],
+    done = subprocess.run([sys.executable, "-m", "siaga", "agent", "-c", str(path)],
                           capture_output=True, text=True, timeout=30,
                           cwd=Path(__file__).parent.parent)
     assert done.returncode == 2
@@ -188,7 +187,7 @@ def test_under_pythonw_a_bad_config_is_written_to_the_log_file(tmp_path):
     # pythonw.exe (Task Scheduler) has no console: sys.stderr and sys.stdout are None there.
     path = tmp_path / "agent.toml"
     path.write_text('[site]\nid = "s1"\n[agent]\ninterval_s = "five"\n')
-    code = ("import sys; sys.stderr = sys.stdout = None; from edge.cli import main; "
+    code = ("import sys; sys.stderr = sys.stdout = None; from siaga.cli import main; "
             f"sys.exit(main(['agent', '-c', {str(path)!r}]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=30, cwd=Path(__file__).parent.parent)
@@ -200,7 +199,7 @@ def test_under_pythonw_a_bad_config_is_written_to_the_log_file(tmp_path):
 
 def test_a_process_seen_between_fork_and_exec_gets_its_real_name_on_the_next_scan(monkeypatch):
     names = {1: ["init"], 2: ["init"], 500: ["python3", "Zoom"]}   # pid 500 was caught mid-exec
-    monkeypatch.setattr("edge.agent.telemetry.psutil.pids", lambda: [1, 2, 500])
+    monkeypatch.setattr("agent.telemetry.psutil.pids", lambda: [1, 2, 500])
 
     class FakeProcess:
         def __init__(self, pid: int) -> None:
@@ -210,12 +209,12 @@ def test_a_process_seen_between_fork_and_exec_gets_its_real_name_on_the_next_sca
             seen = names[self.pid]
             return seen.pop(0) if len(seen) > 1 else seen[0]
 
-    monkeypatch.setattr("edge.agent.telemetry.psutil.Process", FakeProcess)
+    monkeypatch.setattr("agent.telemetry.psutil.Process", FakeProcess)
     now = [0.0]
     scanner = ProcessScanner(clock=lambda: now[0])
-    monkeypatch.setattr("edge.agent.telemetry.psutil.pids", lambda: [1, 2])
+    monkeypatch.setattr("agent.telemetry.psutil.pids", lambda: [1, 2])
     scanner.running()                                                   # full scan
-    monkeypatch.setattr("edge.agent.telemetry.psutil.pids", lambda: [1, 2, 500])
+    monkeypatch.setattr("agent.telemetry.psutil.pids", lambda: [1, 2, 500])
     now[0] = 5.0
     assert "zoom" not in scanner.running()                              # caught mid-exec
     now[0] = 10.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.agent.texts import TEXTS, banner_view, runtime_line
-from edge.messages import PcCommand
+from agent.texts import TEXTS, banner_view, runtime_line
+from protocol.messages import PcCommand
 
 
 def command(kind: str, **fields) -> PcCommand:

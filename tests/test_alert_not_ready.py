@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.alert_rules import AlertKind, Rules, react
-from dashboard.alert_texts import render
-from edge.messages import JournalEvent
+from dashboard.alerts.rules import AlertKind, Rules, react
+from dashboard.alerts.texts import render
+from protocol.messages import JournalEvent
 
 NOW = 1_800_000_000.0   # 15:00 in Jakarta
 EVENT = JournalEvent("rr1", 7, NOW, "not_ready", {

@@ -1,4 +1,4 @@
-"""The alert rules (dashboard/alert_rules.py) as tables: what IT is told for each thing heard."""
+"""The alert rules (dashboard/alerts/rules.py) as tables: what IT is told for each thing heard."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 
 from zoneinfo import ZoneInfo
 
-from dashboard.alert_rules import (NOTIFY_TYPES, Alert, AlertKind, Rules, SiteMemory, Stale, Tick,
-                                   held, react, seed)
-from dashboard.alert_texts import render
-from edge.messages import EventKind, JournalEvent, Room
+from dashboard.alerts.rules import (NOTIFY_TYPES, Alert, AlertKind, Rules, SiteMemory, Stale, Tick,
+                                    held, react, seed)
+from dashboard.alerts.texts import render
+from protocol.messages import EventKind, JournalEvent, Room
 from tests.dashboard_support import snapshot
 
 T0 = 1_764_270_000.0
@@ -110,7 +110,7 @@ def test_quiet_repeat_hold(last, now, quiet, kind, expected):
 
 
 def outbox(items: list, quiet_s: float = 3600.0, rules: Rules = Rules()) -> list[Alert]:
-    """What reaches IT: the rules, then the outbox's repeat guard as dashboard/alerts.py applies it
+    """What reaches IT: the rules, then the outbox's repeat guard as dashboard/alerts/outbox.py applies it
     (the newest alert of the same site and kind)."""
     memory, last, out = {}, {}, []
     for item, now in items:

@@ -3,15 +3,14 @@ mosquitto and an HTTP alert receiver: the admin sees whether the alert arrived, 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
-from edge.servers import free_port, stop_process
+from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import start_dashboard, write_config
-from tests.test_dashboard_browser import PASSWORD, PHONE, _screenshot, chromium  # noqa: F401
+from tests.browser_support import PASSWORD, PHONE, _screenshot
 
 DESKTOP = {"width": 1280, "height": 820}
 DONE = {"id": "Peringatan uji terkirim pukul ", "en": "Test alert delivered at "}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from edge.servers import free_port
+from siaga.servers import free_port
 from tests.alert_receiver import Receiver
-from tests.test_check import check, write_config
+from tests.check_support import check, write_config
 
 
 def test_check_says_per_url_whether_it_parses_and_a_test_alert_arrived(tmp_path):

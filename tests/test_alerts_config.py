@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edge import config as cfg
+from protocol import config as cfg
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "firmware_config" / "siaga" / "siaga.toml"
 BASE = '[site]\nid = "bappeda-rr1"\n[[ups]]\nname = "meeting"\n'

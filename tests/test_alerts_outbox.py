@@ -1,4 +1,4 @@
-"""The outbox (dashboard/alerts.py) on a real SQLite file and real HTTP receivers: order per URL,
+"""The outbox (dashboard/alerts/outbox.py) on a real SQLite file and real HTTP receivers: order per URL,
 a dead URL that does not hold up a live one, never twice, repeats held; and the page's button."""
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ import time
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app, stop_app
-from dashboard.alert_rules import Alert, AlertKind
-from dashboard.alert_targets import load_targets
-from dashboard.alerts import Alerter, backoff_s
-from dashboard.database import Database
-from dashboard.store import Store
-from edge.config import load_config
-from edge.servers import free_port
+from dashboard.alerts.outbox import Alerter, backoff_s
+from dashboard.alerts.rules import Alert, AlertKind
+from dashboard.alerts.targets import load_targets
+from dashboard.store.database import Database
+from dashboard.store.store import Store
+from dashboard.web.app import create_app, stop_app
+from protocol.config import load_config
+from siaga.servers import free_port
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import wait_until, write_config
-from tests.test_dashboard_app import PASSWORD, csrf_of
+from tests.dashboard_support import PASSWORD, csrf_of
 
 NAME = "Bappeda - Ruang Rapat 1"
 
@@ -46,7 +46,7 @@ def alert(site: str, kind: AlertKind) -> Alert:
 
 def test_each_url_gets_every_alert_in_order_once_and_a_dead_one_holds_up_nothing(
         tmp_path, receivers, monkeypatch):
-    monkeypatch.setattr("dashboard.alerts.BATCH", 2)   # more waiting for the dead URL than a batch
+    monkeypatch.setattr("dashboard.alerts.outbox.BATCH", 2)   # more waiting for the dead URL than a batch
     live, dead = receivers
     config = make_config(tmp_path, [live.url, dead.url], "quiet_repeat_s = 0")
     db = Database(config.dashboard.database)

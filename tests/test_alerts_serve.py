@@ -18,8 +18,8 @@ import pytest
 
 from zoneinfo import ZoneInfo
 
-from edge.messages import JournalEvent
-from edge.servers import free_port, stop_process
+from protocol.messages import JournalEvent
+from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import Client, snapshot, start_dashboard, wait_until, write_config
 
@@ -249,7 +249,7 @@ def test_a_bad_url_file_exits_2_naming_file_and_line_never_the_secret(tmp_path, 
     receiver = Receiver(9)
     dash = Dash(tmp_path, 1883, receiver)
     (tmp_path / "alerts.urls").write_text(lines)
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(dash.config)],
+    result = subprocess.run([sys.executable, "-m", "siaga", "dashboard", "-c", str(dash.config)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert expected in result.stderr and "siaga.toml: alerts.urls_file:" in result.stderr
@@ -260,7 +260,7 @@ def test_a_bad_url_file_exits_2_naming_file_and_line_never_the_secret(tmp_path, 
 def test_an_unreadable_url_file_exits_2_naming_it(tmp_path):
     dash = Dash(tmp_path, 1883, Receiver(9))
     (tmp_path / "alerts.urls").unlink()
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "dashboard", "-c", str(dash.config)],
+    result = subprocess.run([sys.executable, "-m", "siaga", "dashboard", "-c", str(dash.config)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert result.stderr.strip() == (f"siaga.toml: alerts.urls_file: cannot read "

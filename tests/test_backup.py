@@ -7,9 +7,9 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from edge.config import load_config
 from edge.journal import Journal
-from tests.test_install_pi import REPO, _as_done, install
+from protocol.config import load_config
+from tests.install_support import REPO, _as_done, install
 
 BACKUP = REPO / "scripts" / "backup.sh"
 

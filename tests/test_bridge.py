@@ -10,31 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.fleet_support import (CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, held, journal,
                                  with_login)
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
-from tests.test_firmware_config import Client
+from tests.edge_support import write_config
+from tests.broker_support import Client
 from tests.waiting import wait_until
+from tests.fleet_support import started
 
 SITE = "rr1"   # the site id of tests.test_edge_outage.write_config
-
-
-def started(server, request: pytest.FixtureRequest):
-    server.start()
-    request.addfinalizer(server.stop)
-    request.addfinalizer(lambda: _logs_on_failure(request, server.directory))
-    return server
-
-
-def _logs_on_failure(request, directory: Path) -> None:
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        for log in sorted(directory.glob("*.log")):
-            print(f"----- {log} -----\n{log.read_text(errors='replace')[-4000:]}")
 
 
 @pytest.fixture
@@ -43,9 +30,6 @@ def fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Fleet:
     f = central_broker(tmp_path / "fleet", [SITE, "rr2"])
     started(f.central, request)
     return f
-
-
-
 
 
 def central_dashboard(tmp_path: Path, fleet: Fleet) -> tuple[Store, Feed]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.bridgecheck import check_bridge, probe_central, read_bridge
-from edge.config import MqttConfig
+from protocol.config import MqttConfig
+from siaga.bridgecheck import check_bridge, probe_central, read_bridge
 from tests.fleet_support import PI_USERS, Fleet, bridge_config, central_broker, make_certificates
-from tests.test_bridge import started
+from tests.fleet_support import started
 from tests.waiting import wait_until
 
 SITE = "rr1"

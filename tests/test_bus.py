@@ -6,8 +6,8 @@ import time
 import pytest
 
 from edge.bus import EdgeBus, decode_incoming
-from edge.config import load_config
-from edge.messages import BadMessage, Topics
+from protocol.config import load_config
+from protocol.messages import BadMessage, Topics
 from tests.observer import Observer
 from tests.waiting import wait_until
 

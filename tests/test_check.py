@@ -1,35 +1,9 @@
 """`siaga check` through the real CLI against a real upsd and mosquitto."""
 
 import subprocess
-import sys
-from pathlib import Path
 
-from edge.servers import Mosquitto, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def write_config(tmp_path: Path, ups_port: int, mqtt_port: int, gpio: str = "") -> Path:
-    path = tmp_path / "siaga.toml"
-    path.write_text(f"""
-[site]
-id = "bappeda-rr1"
-[mqtt]
-host = "127.0.0.1"
-port = {mqtt_port}
-[[ups]]
-name = "meeting"
-port = {ups_port}
-[gpio]
-pin_factory = "mock"
-{gpio}
-""")
-    return path
-
-
-def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+from siaga.servers import Mosquitto, free_port
+from tests.check_support import check, write_config
 
 
 def lines(done: subprocess.CompletedProcess) -> dict[str, str]:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def passwd(stdin: int | None, given: str | None = None) -> subprocess.CompletedProcess:
     """`siaga passwd` in a new session (no controlling terminal, as under a script or CI)."""
-    return subprocess.run([sys.executable, "-m", "edge.cli", "passwd"], cwd=ROOT, input=given,
+    return subprocess.run([sys.executable, "-m", "siaga", "passwd"], cwd=ROOT, input=given,
                           stdin=stdin, capture_output=True, text=True, timeout=60,
                           start_new_session=True)
 
@@ -36,7 +36,7 @@ def test_passwd_without_a_password_says_so_in_one_line(stdin, given):
 
 def test_passwd_with_stdin_closed_says_so_in_one_line():
     """`siaga passwd <&-`: Python has no sys.stdin at all."""
-    done = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m edge.cli passwd <&-'], cwd=ROOT,
+    done = subprocess.run(["sh", "-c", f'exec "{sys.executable}" -m siaga passwd <&-'], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, start_new_session=True)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("siaga passwd: no password:") and done.stderr.count("\n") == 1
@@ -72,7 +72,7 @@ def at_a_terminal(*typed: str) -> subprocess.CompletedProcess:
     thread = threading.Thread(target=typist, daemon=True)
     thread.start()
     try:
-        return subprocess.run([sys.executable, "-m", "edge.cli", "passwd"], cwd=ROOT, stdin=slave,
+        return subprocess.run([sys.executable, "-m", "siaga", "passwd"], cwd=ROOT, stdin=slave,
                               capture_output=True, text=True, timeout=60, preexec_fn=own_terminal)
     finally:
         os.close(slave)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, load_agent_config, load_config
+from protocol.config import ConfigError, load_agent_config, load_config
 
 GOOD = """
 [site]
@@ -77,14 +77,14 @@ def test_agent_config_needs_pc_id(tmp_path):
 
 def test_cli_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path):
     path = write(tmp_path, '[site]\nid = "rr1"\n[policy]\nnotice_after_s = "five"\n[[ups]]\nname="m"\n')
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(path)],
+    result = subprocess.run([sys.executable, "-m", "siaga", "edge", "-c", str(path)],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == 'siaga.toml: policy.notice_after_s: must be a number >= 0, got "five"'
 
 
 def test_cli_missing_config_exits_2(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(tmp_path / "no.toml")],
+    result = subprocess.run([sys.executable, "-m", "siaga", "edge", "-c", str(tmp_path / "no.toml")],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr
 
@@ -115,7 +115,7 @@ def test_misspelt_section_and_key_are_errors_naming_the_nearest_name(tmp_path):
     (GOOD + "[policy]\nshutdown_at_runtme_s = 60\n",
      ['siaga.toml: policy.shutdown_at_runtme_s: unknown key; did you mean "shutdown_at_runtime_s"?']),
     (GOOD + "[alerts]\n\"the colour\" = \"a\"\n",
-     ['siaga.toml: alerts."the colour": unknown key; known keys: language, min_room, quiet_repeat_s, '
+     ['siaga.toml: alerts."the colour": unknown key; known keys: inbox_url, language, min_room, quiet_repeat_s, '
       'retry_max_s, urls_file']),
 ])
 def test_unknown_names_are_errors(tmp_path, text, expected):
@@ -146,7 +146,7 @@ def test_cli_typo_exits_2_naming_it_from_every_command(tmp_path, command):
                                '[agent]\npc_id = "meeting-pc"\n', "agent.toml")
         expected = ['agent.toml: agnet: unknown section; did you mean [agent]?',
                     'agent.toml: mqtt.hots: unknown key; did you mean "host"?']
-    result = subprocess.run([sys.executable, "-m", "edge.cli", command, "-c", str(path)],
+    result = subprocess.run([sys.executable, "-m", "siaga", command, "-c", str(path)],
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2, result.stdout + result.stderr
     assert sorted(result.stderr.splitlines()) == sorted(expected)

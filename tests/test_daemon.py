@@ -17,7 +17,7 @@ BASE = '[site]\nid = "rr1"\n[[ups]]\nname = "meeting"\n'
 def test_cannot_start_is_one_sentence(tmp_path, extra, expected):
     config = tmp_path / "siaga.toml"
     config.write_text(BASE + extra.format(tmp=tmp_path))
-    result = subprocess.run([sys.executable, "-m", "edge.cli", "edge", "-c", str(config)],
+    result = subprocess.run([sys.executable, "-m", "siaga", "edge", "-c", str(config)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stderr.startswith(expected), result.stderr

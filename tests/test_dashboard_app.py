@@ -12,15 +12,15 @@ from dataclasses import replace
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard import events as events_mod
-from dashboard.store import Store
-from edge.config import ConfigError, load_config
-from edge.messages import EventKind, IndicatorView, JournalEvent, OutageView
-from tests.dashboard_support import every_kind, outage_events, outage_snapshot, snapshot, write_config
+from dashboard.store.store import Store
+from dashboard.texts import events as events_mod
+from dashboard.web.app import create_app
+from protocol.config import ConfigError, load_config
+from protocol.messages import EventKind, IndicatorView, JournalEvent, OutageView
+from tests.dashboard_support import (every_kind, outage_events, outage_snapshot, snapshot,
+                                     write_config)
+from tests.dashboard_support import PASSWORD, TOKEN, csrf_of, login
 
-PASSWORD = "rahasia-rapat-1"
-TOKEN = "token-for-scripts-0123456789"
 HOSTILE = "<script>alert(1)</script>"
 
 
@@ -47,18 +47,6 @@ def store(config):
 @pytest.fixture
 def client(config, store):
     return create_app(config, store).test_client()
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def login(client) -> str:
-    """Log in; the CSRF token of the session."""
-    token = csrf_of(client.get("/login").get_data(as_text=True))
-    answer = client.post("/login", data={"csrf_token": token, "password": PASSWORD, "next": "/"})
-    assert answer.status_code == 303
-    return csrf_of(client.get("/sites/bappeda-rr1").get_data(as_text=True))
 
 
 def test_overview_shows_problems_first_in_indonesian(client):

@@ -9,39 +9,18 @@ docs/ with SIAGA_DOCS_SCREENSHOTS=1 (the README shows them).
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
-from edge.messages import EdgeCommand, JournalEvent, OutageView, decode
-from edge.servers import free_port, stop_process
+from protocol.messages import EdgeCommand, JournalEvent, OutageView, decode
+from siaga.servers import free_port, stop_process
 from tests.dashboard_support import (Client, demo_fleet, outage_events, seed_history, snapshot,
                                      start_dashboard, wait_until, write_config)
+from tests.browser_support import AXE, DOCS, PASSWORD, PHONE, _screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-PASSWORD = "rahasia-rapat-1"
-AXE = Path(__file__).resolve().parent.parent / ".cache/axe/node_modules/axe-core/axe.min.js"
-PHONE = {"width": 390, "height": 844}
 LONG_NAME = "Badan Perencanaan Pembangunan Daerah - Ruang Rapat Besar Lantai Tiga Gedung Utama"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """A Chromium browser; a missing /usr/bin/chromium fails the test (make test installs it)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install the Debian package chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -213,12 +192,3 @@ def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport):
             found[f"{path}: {v['id']}"] = [n["target"] for n in v["nodes"]][:3]
     assert page.locator("form[data-command=silence]").count() == 1      # the last page: logged in
     assert found == {}
-
-
-def _screenshot(page, path: Path, copy_to: Path | None = None, full_page: bool = False) -> None:
-    """A still picture (blinking stopped on "on"), kept with the test and optionally in docs/."""
-    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
-    # Refresh the README's pictures only when asked: a test run must not dirty the checkout.
-    if copy_to is not None and os.environ.get("SIAGA_DOCS_SCREENSHOTS") == "1":
-        copy_to.parent.mkdir(exist_ok=True)
-        shutil.copyfile(path, copy_to)

@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import charts, create_app, i18n, present
-from dashboard.history import RANGES, cut_spans, window
-from dashboard.entry import SiteEntry
-from dashboard.store import Store
-from edge.config import load_config
-from edge.messages import JournalEvent, OutageView, to_dict
+from dashboard.store.entry import SiteEntry
+from dashboard.store.history import RANGES, cut_spans, window
+from dashboard.store.store import Store
+from dashboard.texts import i18n
+from dashboard.web import charts, present
+from dashboard.web.app import create_app
+from protocol.config import load_config
+from protocol.messages import JournalEvent, OutageView, to_dict
 from tests.dashboard_support import snapshot, write_config
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

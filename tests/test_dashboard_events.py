@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import events, i18n, present
-from edge.messages import EventKind, JournalEvent
+from dashboard.texts import events, i18n
+from dashboard.web import present
+from protocol.messages import EventKind, JournalEvent
 from tests.dashboard_support import SAMPLE_DETAIL as SAMPLE
 
 T0 = 1764270000.0

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard import create_app
-from dashboard.overview import PAGE_ROOMS, Groups
-from dashboard.report_data import choose_sites
-from dashboard.store import Store
-from edge.config import ConfigError, load_config
+from dashboard.report.data import choose_sites
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from dashboard.web.overview import PAGE_ROOMS, Groups
+from protocol.config import ConfigError, load_config
 from tests.dashboard_support import outage_snapshot, snapshot, write_config
 
 GROUPS = 'groups = {"bappeda" = ["bappeda-rr1", "bappeda-aula"], "kominfo" = ["kominfo-*"]}'

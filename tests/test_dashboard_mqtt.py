@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from dashboard import create_app
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
-from edge.messages import EdgeCommand, JournalEvent, decode
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from protocol.config import load_config
+from protocol.messages import EdgeCommand, JournalEvent, decode
 from tests.dashboard_support import Client, outage_snapshot, snapshot, wait_until, write_config
 
 TOKEN = "a-token-for-scripts-42"

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import urllib.request
 
-from edge.servers import free_port, stop_process
+from siaga.servers import free_port, stop_process
 from tests.dashboard_support import start_dashboard, write_config
 
 
 def siaga(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "siaga", *args], capture_output=True, text=True,
                           timeout=30)
 
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
-from edge.messages import JournalEvent, OutageView, to_json
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
+from protocol.messages import JournalEvent, OutageView, to_json
 from tests.dashboard_support import V01_HISTORY, snapshot, write_config
 
 T0 = 1764270000.0
@@ -261,7 +261,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ])
 def test_bad_payloads_are_logged_and_dropped(feed, store, caplog, topic, payload, reason):
     feed.on_message("siaga/rr1/edge/state", to_json(snapshot("rr1", now=T0, name="good")), True)
-    with caplog.at_level(logging.WARNING, logger="dashboard.feed"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.store.feed"):
         feed.on_message(topic, payload, False)
     assert reason in caplog.text
     assert store.entry("rr1").state.name == "good" and store.entry("rr1").availability is None
@@ -269,7 +269,7 @@ def test_bad_payloads_are_logged_and_dropped(feed, store, caplog, topic, payload
 
 
 def test_a_noisy_sender_is_logged_once_a_minute(feed, caplog):
-    with caplog.at_level(logging.WARNING, logger="dashboard.feed"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.store.feed"):
         for _ in range(100):
             feed.on_message("siaga/rr1/edge/state", b"junk", False)
     assert len(caplog.records) == 1 and feed.store.counters()["bad"] == 100

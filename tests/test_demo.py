@@ -42,7 +42,7 @@ def _room(url: str) -> str:
 
 
 def _siaga(clone: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], cwd=clone, env=env,
+    return subprocess.run([sys.executable, "-m", "siaga", *args], cwd=clone, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -111,7 +111,7 @@ def test_make_demo_walks_a_power_cut_and_cleans_up(clone: Path, tmp_path: Path,
                                                    started: list[int]) -> None:
     """The newcomer's path: make demo, ready, power off -> wrap-up and shutdown on time, the PC
     off, on -> the PC back on time, ready; a second demo is refused; Ctrl-C cleans up."""
-    from edge.demo import PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S, FULL_RUNTIME_S
+    from siaga.demo import PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S, FULL_RUNTIME_S
 
     state_file = tmp_path / "demo-state.json"
     env = {**os.environ, "SIAGA_DEMO_STATE": str(state_file),
@@ -181,9 +181,9 @@ def _get(url: str) -> str:
 def _power_lost_alert_is_on_the_demos_page(url: str, inbox: str, log: Path) -> None:
     """No config written: the power-lost alert IT would get reached the demo's own receiver,
     the room page links to the receiver's page, and that page shows the alert."""
-    from dashboard.alert_rules import Alert, AlertKind
-    from dashboard.alert_texts import render
-    from edge.demo import SITE_NAME
+    from dashboard.alerts.rules import Alert, AlertKind
+    from dashboard.alerts.texts import render
+    from siaga.demo import SITE_NAME
 
     title = render(Alert(SITE, AlertKind.POWER_LOST, SITE_NAME), "id")[0]
     received = lambda: json.loads(_get(f"{inbox}alerts.json"))["alerts"]  # noqa: E731
@@ -207,9 +207,8 @@ def _terminal_shows_the_page_time(text: str) -> None:
 
 def test_readme_states_the_demo_timings_the_demo_keeps() -> None:
     """The README's table gives the stages the demo's own numbers make (default drain)."""
-    from edge.demo import (DRAIN_PER_S, FULL_RUNTIME_S, PC_BOOT_AFTER_S, SHUTDOWN_AT_S,
-                           WRAPUP_AT_S)
-    from edge.config import PolicyConfig
+    from siaga.demo import DRAIN_PER_S, FULL_RUNTIME_S, PC_BOOT_AFTER_S, SHUTDOWN_AT_S, WRAPUP_AT_S
+    from protocol.config import PolicyConfig
 
     policy = PolicyConfig()
     assert (policy.wrapup_at_runtime_s, policy.shutdown_at_runtime_s) == (WRAPUP_AT_S, SHUTDOWN_AT_S)

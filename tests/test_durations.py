@@ -1,6 +1,6 @@
 """One number, one way: the same seconds are the same words on the banner, the page, in alerts
 and in the report, and every text with a duration in it, in both languages, goes through the one
-formatter (edge/durations.py)."""
+formatter (protocol/durations.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import re
 
 import pytest
 
-from dashboard import alert_texts, events, i18n, present
-from dashboard import report_render as render
-from dashboard import report_texts
-from dashboard.alert_rules import Alert, AlertKind
-from edge.durations import Span, duration
-from edge.messages import EventKind, JournalEvent
-from edge.texts import BANNER_TEXTS, TEXTS, command_texts, runtime_line
-from dashboard.entry import SiteEntry
-from edge.messages import OutageView, to_dict
+from dashboard.alerts import texts as alert_texts
+from dashboard.alerts.rules import Alert, AlertKind
+from dashboard.report import render, texts as report_texts
+from dashboard.store.entry import SiteEntry
+from dashboard.texts import events, i18n
+from dashboard.web import present
+from protocol.durations import Span, duration
+from protocol.messages import EventKind, JournalEvent, OutageView, to_dict
+from protocol.texts import BANNER_TEXTS, TEXTS, command_texts, runtime_line
 from tests.dashboard_support import snapshot
-from tests.test_report import at, ev, make
+from tests.report_support import at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.servers import stop_process
-from tests.agent_helpers import PC, SITE, marker_argv, pc_client, start_agent, write_agent_config  # noqa: F401
+from siaga.servers import stop_process
+from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+from tests.edge_support import write_config
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
     config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom],
                                 converter_processes=[coder])
     with open(agent_dir / "agent.log", "wb") as log:
-        agent = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                  stdout=subprocess.DEVNULL, stderr=log)
     programs = []
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.agent_helpers import marker_argv, pc_client, start_agent  # noqa: F401 - fixtures
+from tests.agent_helpers import marker_argv
 
 HOUR = 3600.0
 

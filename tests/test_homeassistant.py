@@ -13,12 +13,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from edge.config import load_config
 from edge.homeassistant import discovery_configs, start_discovery, to_clear
-from edge.messages import EdgeCommand, decode
+from protocol.config import load_config
+from protocol.messages import EdgeCommand, decode
 from tests.observer import Observer
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
-from tests.test_firmware_config import PASSWORDS, Client, room_broker  # noqa: F401 - a fixture
+from tests.broker_support import PASSWORDS, Client
 from tests.waiting import wait_until
 
 

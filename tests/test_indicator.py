@@ -7,10 +7,10 @@ import time
 import pytest
 from gpiozero import Device
 
-from edge.config import GpioConfig
-from edge.indicator import (OUTAGE_BURST, OUTAGE_REPEAT, TEST_PATTERN_S, Indicator,
-                            IndicatorError, outage_values)
+from edge.indicator import (OUTAGE_BURST, OUTAGE_REPEAT, TEST_PATTERN_S, Indicator, IndicatorError,
+                            outage_values)
 from edge.room import Buzz, Led, Pattern
+from protocol.config import GpioConfig
 
 RGB = GpioConfig(pin_factory="mock", led_kind="rgb", led_pins=(17, 27, 22), buzzer_pin=23,
                  button_pin=24)

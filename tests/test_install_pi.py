@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
-import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.config import load_config
-from edge.servers import Mosquitto
-
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "scripts" / "install-pi.sh"
-
-
-def install(*args: str) -> subprocess.CompletedProcess:
-    """Run the installer; it must succeed."""
-    done = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Every path under root with its kind, mode, mtime and content hash."""
-    result = {}
-    for path in sorted(root.rglob("*")):
-        st = path.lstat()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-        result[str(path.relative_to(root))] = (st.st_mode, st.st_mtime_ns, digest)
-    return result
+from protocol.config import load_config
+from siaga.servers import Mosquitto
+from tests.install_support import REPO, SCRIPT, _as_done, _connects, install, snapshot
 
 
 def test_dry_run_prints_every_action_and_changes_nothing(tmp_path: Path) -> None:
@@ -113,22 +90,6 @@ def test_installed_files_work_together(tmp_path: Path, request: pytest.FixtureRe
     assert (etc / "siaga/keys/meeting-pc.key").read_text().strip() == key
 
 
-def _connects(port: int, user: str, password: str) -> str:
-    """The broker's CONNACK reason for this login."""
-    answered, reason = threading.Event(), []
-    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-    client.username_pw_set(user, password)
-    client.on_connect = lambda c, u, f, rc, p: (reason.append(str(rc)), answered.set())
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        answered.wait(5)
-    finally:
-        client.disconnect()
-        client.loop_stop()
-    return reason[0] if reason else "no answer"
-
-
 def test_unknown_option_is_refused() -> None:
     """A typo is an error with the usage, not an install."""
     done = subprocess.run(["bash", str(SCRIPT), "--rot", "/tmp/x"], capture_output=True,
@@ -138,11 +99,6 @@ def test_unknown_option_is_refused() -> None:
 
 
 NUT_SAMPLES = ("nut.conf", "ups.conf", "upsd.conf", "upsd.users", "upsmon.conf")
-
-
-def _as_done(out: str) -> list[str]:
-    """The run's lines with a dry run's "[dry-run] " written as a real run's "+ "."""
-    return [re.sub(r"^\[dry-run\] ", "+ ", line) for line in out.splitlines()]
 
 
 @pytest.mark.parametrize("nut", ["no NUT files", "NUT's unedited samples"])

@@ -17,11 +17,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from edge.config import MqttConfig
-from edge.mqtt import MqttLink
-from edge.servers import Mosquitto, find_program, free_port, stop_process
+from protocol.config import MqttConfig
+from protocol.mqtt import MqttLink
+from siaga.servers import Mosquitto, find_program, free_port, stop_process
 from tests.agent_helpers import PC, SITE, write_agent_config
-from tests.test_install_pi import _connects, install, snapshot
+from tests.install_support import _connects, install, snapshot
 
 # A plain MQTT 3.1.1 CONNECT (client id "x"): what a PC without TLS would send.
 PLAIN_CONNECT = bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 1]) + b"x"
@@ -123,14 +123,14 @@ def _run_agent(tmp_path: Path, port: int, etc_siaga: Path) -> tuple[subprocess.P
         f'username = "{PC}"\npassword_file = "mqtt.password"\n'))
     log = tmp_path / "agent.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
 
 
 def _check_tls_line(config: Path) -> str:
     """`siaga check`'s tls line for this config."""
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(config)],
+    done = subprocess.run([sys.executable, "-m", "siaga", "check", "-c", str(config)],
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr
     return next(line for line in done.stdout.splitlines() if line.split()[1:2] == ["tls"])
@@ -163,7 +163,7 @@ def test_a_pi_installed_before_keeps_its_edited_broker_config_and_is_told_what_t
         tmp_path: Path) -> None:
     """The last version's siaga.conf, unedited, becomes the TLS one (dry run line for line the
     same); an admin's edited one is kept and the run says which lines to change."""
-    from tests.test_install_pi import REPO, _as_done
+    from tests.install_support import REPO, _as_done
     root = tmp_path / "root"
     install("--root", str(root), "--no-venv")
     conf = root / "etc/mosquitto/conf.d/siaga.conf"

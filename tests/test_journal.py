@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.journal import Journal
-from edge.messages import JournalEvent, decode, to_json
+from protocol.messages import JournalEvent, decode, to_json
 
 SITE = "bappeda-rr1"
 

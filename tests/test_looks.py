@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import present
-from dashboard.entry import SiteEntry
-from edge.config import GpioConfig, PolicyConfig
+from dashboard.store.entry import SiteEntry
+from dashboard.web import present
 from edge.indicator import Indicator
-from edge.looks import LOOKS, PC_OFF, Buzz, Pattern
-from edge.messages import Ack, AgentStatus, Room, to_dict
 from edge.room import Inputs, PcReport, RoomState, Rules, UpsReading, step
 from edge.room_view import snapshot
+from protocol.config import GpioConfig, PolicyConfig
+from protocol.looks import LOOKS, PC_OFF, Buzz, Pattern
+from protocol.messages import Ack, AgentStatus, Room, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from edge.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, OutageView,
-                           PcCommand, StateSnapshot, Topics, UpsView, decode, parse_topic, to_json)
+from protocol.messages import (Ack, AgentStatus, BadMessage, EdgeCommand, JournalEvent, OutageView,
+                               PcCommand, StateSnapshot, Topics, UpsView, decode, parse_topic,
+                               to_json)
 
 COMMAND = {"v": 1, "id": "6f1c", "ts": 1764270008.0, "expires": 1764270128.0, "kind": "notice",
            "lang": "id", "title": "Listrik padam", "text": "t", "chat_text": "c", "runtime_s": 1500,

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import PolicyConfig, UpsConfig
 from edge.daemon import clock_synced
 from edge.room import Inputs, PcReport, RoomState, Rules, step
-from edge.servers import Upsd
 from edge.ups import UpsReader
-from tests.test_edge_outage import FakePc, edge_in_process, watch  # noqa: F401 - fixtures
+from protocol.config import PolicyConfig, UpsConfig
+from siaga.servers import Upsd
+from tests.edge_support import FakePc
 
 DUMPS_DIR = Path(__file__).parent / "fixtures" / "nut-ddl"
 # UPS name -> (dump, room on mains, ups.status to try on battery or None, room on battery)

@@ -16,13 +16,12 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from dashboard import create_app
-from dashboard.feed import Feed
-from dashboard.openapi import SPEC
-from dashboard.store import Store
-from edge.config import load_config
-from edge.mqtt import MqttLink
-from edge.config import MqttConfig
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from dashboard.web.openapi import SPEC
+from protocol.config import load_config, MqttConfig
+from protocol.mqtt import MqttLink
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 from tests.dashboard_support import outage_events, outage_snapshot, write_config
 
@@ -94,7 +93,7 @@ def test_every_api_route_of_the_app_is_described(app):
         if path.startswith(NOT_API):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            assert (method, path) in described, f"{method} {path} is not in dashboard/openapi.py"
+            assert (method, path) in described, f"{method} {path} is not in dashboard/web/openapi.py"
 
 
 def test_every_endpoint_of_the_contract_is_described():

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from edge.config import PolicyConfig, load_config
+from protocol.config import PolicyConfig, load_config
 
 
 def write(tmp_path: Path, policy: str) -> Path:

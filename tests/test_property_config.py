@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.config import SCHEMA, SIAGA_SECTIONS, ConfigError, load_agent_config, load_config
+from protocol.config import SCHEMA, SIAGA_SECTIONS, ConfigError, load_agent_config, load_config
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 # Strings that have broken loaders elsewhere: NUL bytes, "~user" paths, folders, huge numbers.

@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.agent.commands import HandledIds, judge
+from agent.commands import HandledIds, judge
 from edge.bus import decode_incoming
-from edge.messages import (PC_COMMAND_KINDS, Ack, AgentStatus, BadMessage, EdgeCommand,
-                           JournalEvent, PcCommand, StateSnapshot, Topics, decode, to_json)
 from edge.ups import parse_reading
+from protocol.messages import (PC_COMMAND_KINDS, Ack, AgentStatus, BadMessage, EdgeCommand,
+                               JournalEvent, PcCommand, StateSnapshot, Topics, decode, to_json)
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 MESSAGES = (PcCommand, Ack, AgentStatus, EdgeCommand, JournalEvent, StateSnapshot)

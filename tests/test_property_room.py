@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.config import PolicyConfig
-from edge.messages import EDGE_COMMAND_KINDS, Ack, AgentStatus, EdgeCommand
 from edge.room import UNREADABLE_REASONS, Inputs, PcReport, RoomState, Rules, UpsReading, step
+from protocol.config import PolicyConfig
+from protocol.messages import EDGE_COMMAND_KINDS, Ack, AgentStatus, EdgeCommand
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 PCS = ("pc-a", "pc-b")

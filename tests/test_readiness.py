@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.bookings import Booking
-from edge.messages import EventKind
+from protocol.messages import EventKind
 from edge.readiness import MeetingWatch, RoomFacts, check, problems
 
 START = 1_800_000_000.0
@@ -82,7 +82,7 @@ def test_booking_journaled_once_as_it_begins() -> None:
 
 def test_a_restarted_edge_does_not_say_it_twice() -> None:
     """The journal's not_ready and booking read back: the same meeting gets neither again."""
-    from edge.messages import JournalEvent
+    from protocol.messages import JournalEvent
     from edge.readiness import resume
     journal = [JournalEvent("rr1", 1, START - 800, "not_ready",
                             {"meeting": "Rapat anggaran", "start": START, "problems": ["x"]}),

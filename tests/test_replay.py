@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import gaps as gaps_module
-from dashboard.gaps import Gaps, SiteSeq, start_from
+from dashboard.store import gaps as gaps_module
+from dashboard.store.gaps import Gaps, SiteSeq, start_from
 from edge import replay
 from edge.bus import EdgeBus
-from edge.config import load_config
 from edge.journal import Journal
-from edge.messages import BadMessage, EdgeCommand, JournalEvent, decode, to_json
 from edge.replay import Replayer, check_replay
+from protocol.config import load_config
+from protocol.messages import BadMessage, EdgeCommand, JournalEvent, decode, to_json
 from tests.waiting import wait_until
 
 

@@ -4,12 +4,12 @@ dashboard feed and store. Events published while the dashboard was away come bac
 from __future__ import annotations
 
 
-from dashboard.feed import Feed
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
 from tests.fleet_support import held, journal
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - a fixture
+from tests.edge_support import write_config
 from tests.waiting import wait_until
 
 SITE = "rr1"

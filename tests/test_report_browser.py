@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from dashboard.store import Store
-from edge.messages import JournalEvent
-from edge.servers import free_port, stop_process
+from dashboard.store.store import Store
+from protocol.messages import JournalEvent
+from siaga.servers import free_port, stop_process
 from tests.dashboard_support import snapshot, start_dashboard, write_config
-from tests.test_dashboard_browser import DOCS, PHONE, _screenshot, chromium  # noqa: F401 - the fixture
-from tests.test_report import office_events
+from tests.browser_support import DOCS, PHONE, _screenshot
+from tests.report_support import office_events
 
 
 @pytest.fixture

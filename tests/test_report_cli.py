@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from zoneinfo import ZoneInfo
 
-from dashboard import history
-from dashboard.database import Database
+from dashboard.store import history
+from dashboard.store.database import Database
 from edge.journal import Journal
-from edge.messages import JournalEvent
-from tests.test_report import contract, office_events
+from protocol.messages import JournalEvent
+from tests.report_support import contract, office_events
+from tests.report_support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RANGE = ["--from", "2026-11-01", "--to", "2026-11-03"]
 
 
@@ -46,7 +46,7 @@ def fill_database(path: Path) -> None:
 
 
 def siaga(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", "report", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "siaga", "report", *args], cwd=ROOT,
                           capture_output=True, timeout=60)
 
 
@@ -217,6 +217,6 @@ def test_a_file_that_is_not_sias_database_is_one_line_and_exit_2(tmp_path, make)
     ("bappeda", ["rr1", "aula"]), ("rr1,bappeda", ["rr1", "aula"]),
 ])
 def test_sites_are_ids_prefixes_or_groups(wanted, sites):
-    from dashboard.report_data import choose_sites
+    from dashboard.report.data import choose_sites
     groups = {"bappeda": ["rr1", "aula"]}
     assert choose_sites(["aula", "kominfo-a", "rr1"], wanted, groups) == sites

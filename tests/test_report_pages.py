@@ -12,14 +12,14 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard import create_app
-from dashboard.report_texts import battery_age
-from dashboard.store import Store
-from edge.config import load_config
-from edge.messages import JournalEvent
+from dashboard.report.texts import battery_age
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from protocol.config import load_config
+from protocol.messages import JournalEvent
 from tests.dashboard_support import snapshot, write_config
-from tests.test_report import office_events
-from tests.test_report_cli import ROOT
+from tests.report_support import office_events
+from tests.report_support import ROOT
 
 RANGE = "from=2026-11-01&to=2026-11-03"
 
@@ -42,7 +42,7 @@ def client(config):
 def test_api_report_is_the_json_of_the_command(client, config):
     answer = client.get(f"/api/report?{RANGE}")
     assert answer.status_code == 200
-    command = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", config.path,
+    command = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", config.path,
                               "--from", "2026-11-01", "--to", "2026-11-03", "--format", "json"],
                              cwd=ROOT, capture_output=True, check=True, timeout=60)
     assert answer.get_json() == json.loads(command.stdout)
@@ -96,7 +96,7 @@ def test_per_room_pdf_keeps_the_battery_date_off_its_sentence(config, tmp_path, 
         store.put_event(JournalEvent(site="rr1", seq=seq, ts=e.ts, kind=e.kind, detail=e.detail))
     store.close()
     out = tmp_path / f"rooms-{lang}.pdf"
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", config.path, "--from",
+    done = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", config.path, "--from",
                            "2026-11-01", "--to", "2026-11-03", "--rooms", "--format", "pdf",
                            "--lang", lang, "-o", str(out)], cwd=ROOT, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dashboard import report_render as render
-from edge.messages import EventKind
-from tests.test_report import at, ev, make, office_events
+from dashboard.report import render
+from protocol.messages import EventKind
+from tests.report_support import at, ev, make, office_events
 
 
 def page(report, lang="id", **kw) -> str:

@@ -11,9 +11,9 @@ import json
 import sqlite3
 from zoneinfo import ZoneInfo
 
-from dashboard.report import Ev, back_to_back, window
-from dashboard.report_build import Policy, SiteInput, build
-from dashboard.report_data import site_inputs
+from dashboard.report.facts import Ev, back_to_back, window
+from dashboard.report.build import Policy, SiteInput, build
+from dashboard.report.data import site_inputs
 
 ZONE = ZoneInfo("Asia/Jakarta")
 FIRST, LAST = dt.date(2026, 11, 1), dt.date(2026, 11, 3)
@@ -106,7 +106,7 @@ def test_the_dashboard_database_reader_hands_the_booking_details_in(tmp_path) ->
 def test_the_printed_report_shows_the_schedule_beside_the_meetings() -> None:
     import re
 
-    from dashboard.report_render import html
+    from dashboard.report.render import html
     page = re.sub(r"<[^>]+>", " ", html(make(office()), "id", zone="Asia/Jakarta", wrapup_s=300))
     words = " ".join(page.split())
     assert "Jadwal (dari kalender ruangan)" in words

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.feed import Feed
-from dashboard.report_data import latest_state
-from dashboard.report_texts import battery_age
-from dashboard.store import Store
-from edge.config import load_config
-from edge.servers import Upsd
-from tests.test_edge_outage import edge_in_process, write_config  # noqa: F401 - fixture
+from dashboard.report.data import latest_state
+from dashboard.report.texts import battery_age
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from protocol.config import load_config
+from siaga.servers import Upsd
+from tests.edge_support import write_config
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def report(config: Path, *args: str) -> str:
     made is inside at any hour, in any TZ, also when the site's midnight passed since."""
     today = dt.datetime.now(ZoneInfo(load_config(config).site.timezone)).date()
     first = (today - dt.timedelta(days=1)).isoformat()
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "report", "-c", str(config),
+    done = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", str(config),
                            "--from", first, "--to", today.isoformat(), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from edge.config import PolicyConfig
-from edge.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
 from edge.room import Buzz, Inputs, Led, Pattern, PcReport, RoomState, Rules, UpsReading, step
 from edge.room_view import resume, snapshot
+from protocol.config import PolicyConfig
+from protocol.messages import Ack, AgentStatus, EdgeCommand, JournalEvent
 
 RULES = Rules(policy=PolicyConfig(), site_id="rr1", place="Ruang Rapat 1", lang="id",
               expected_pcs=("pc1",))

@@ -8,34 +8,20 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.messages import NextMeeting
-from edge.servers import free_port, stop_process
+from protocol.messages import NextMeeting
+from siaga.servers import free_port, stop_process
 from tests.dashboard_support import Client, snapshot, start_dashboard, write_config
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # 09:00 in Jakarta two days from now: shown with its date (not today's), at any hour and TZ.
 _DAY = dt.datetime.now(JAKARTA).date() + dt.timedelta(days=2)
 START = dt.datetime(_DAY.year, _DAY.month, _DAY.day, 9, tzinfo=JAKARTA).timestamp()
 DAY = _DAY.strftime("%d/%m")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install the Debian package chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -16,23 +16,35 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import load_config
+from protocol.config import load_config
 from edge.daemon import Edge
-from edge.servers import free_port
+from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
 from tests.calendar_support import CalendarServer, weekly_with_exceptions
 from tests.observer import Observer
-from tests.test_alerts_serve import Dash as AlertsDash
+from tests.dashboard_support import start_dashboard, write_config
 
 SITE = "rr1"
 
 
-class Dash(AlertsDash):
-    """The alerts test's dashboard, asked whether it shows a room yet."""
+class Dash:
+    """`siaga dashboard` with alerts to ``receiver`` (Apprise json://), on a free port."""
+
+    def __init__(self, tmp_path: Path, broker_port: int, receiver: Receiver) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        (tmp_path / "alerts.urls").write_text(receiver.url + "\n")
+        config = write_config(tmp_path, mqtt_port=broker_port, listen=f"127.0.0.1:{port}",
+                              dashboard='\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n')
+        self.proc = start_dashboard(config, self.url, tmp_path / "dashboard.log")
 
     def shows(self, site: str) -> bool:
+        """The dashboard has the room's state (so alerts carry its name)."""
         with urllib.request.urlopen(self.url + "/api/sites", timeout=5) as answer:
             return any(s["site"] == site for s in json.load(answer)["sites"])
+
+    def stop(self) -> None:
+        stop_process(self.proc)
 
 
 def edge_config(tmp_path: Path, upsd, broker, calendar_url: str) -> Path:
@@ -75,7 +87,7 @@ def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, b
                                                                mock_factory):
     start = float(int(time.time()) + 600)   # iCalendar times are whole seconds
     cal = CalendarServer(weekly_with_exceptions(start))
-    dash = Dash(tmp_path, broker.port, receiver).start()
+    dash = Dash(tmp_path, broker.port, receiver)
     watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
     edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
     loop = asyncio.new_event_loop()

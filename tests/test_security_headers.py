@@ -10,11 +10,11 @@ import time
 import pytest
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
+from protocol.config import load_config
 from tests.dashboard_support import outage_events, outage_snapshot, write_config
-from tests.test_dashboard_app import PASSWORD, TOKEN, login
+from tests.dashboard_support import PASSWORD, TOKEN, login
 
 PAGES = ("/", "/sites/bappeda-rr1", "/login", "/?lang=en", "/sites/no-such-site")
 INLINE = [re.compile(p, re.I) for p in (r"<script(?![^>]*\ssrc=)[^>]*>", r"<style", r"\sstyle=",

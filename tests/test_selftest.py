@@ -11,15 +11,15 @@ from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import UpsConfig, load_config
-from edge.messages import StateSnapshot, decode
-from edge.servers import free_port
+from dashboard.store.store import Store
+from dashboard.web.app import create_app
 from edge.ups import UpsReader
+from protocol.config import UpsConfig, load_config
+from protocol.messages import StateSnapshot, decode
+from siaga.servers import free_port
 from tests.dashboard_support import write_config as dashboard_config
 from tests.observer import Observer
-from tests.test_edge_outage import PREFIX, edge_in_process, write_config  # noqa: F401 (fixture)
+from tests.edge_support import PREFIX, write_config
 from tests.waiting import wait_until
 
 PASSWORD = "rahasia-rapat-1"
@@ -80,7 +80,7 @@ def test_dummy_ups_gets_no_selftest_button_but_a_sentence(tmp_path, upsd, broker
     state = decode(StateSnapshot, raw)
     assert [(u.name, u.selftest) for u in state.ups] == [("meeting", False)]
     page = _site_page(tmp_path, state, "id")
-    assert 'data-command="silence"' in page and 'data-command="ups_selftest"' not in page
+    assert 'data-command="test_indicator"' in page and 'data-command="ups_selftest"' not in page
     assert 'UPS "meeting" tidak dapat menjalankan uji mandiri' in page
     page = _site_page(tmp_path, state, "en")
     assert 'UPS "meeting" cannot run a self-test' in page

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.agent.commands import judge
-from edge.config import ConfigError, load_agent_config, load_config
-from edge.messages import PC_COMMAND_KINDS, PcCommand
-from edge.signing import command_payload, why_not_signed
+from agent.commands import judge
+from protocol.config import ConfigError, load_agent_config, load_config
+from protocol.messages import PC_COMMAND_KINDS, PcCommand
+from protocol.signing import command_payload, why_not_signed
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 KEY = b"k" * 32

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from edge.bus import EdgeBus
-from edge.config import load_config
-from edge.messages import PcCommand
-from edge.servers import stop_process
-from edge.signing import sign
-from tests.agent_helpers import PC, SITE, pc_client, write_agent_config  # noqa: F401
+from protocol.config import load_config
+from protocol.messages import PcCommand
+from protocol.signing import sign
+from siaga.servers import stop_process
+from tests.agent_helpers import PC, SITE, write_agent_config
 from tests.waiting import wait_until
 
 MEETING_KEY = "m" * 40
@@ -25,13 +25,13 @@ OTHER_KEY = "o" * 40      # the key of another PC of the room, e.g. stolen with 
 
 @pytest.fixture
 def agent_process(broker, tmp_path: Path, pc_client):
-    """`python -m edge.cli agent` with a command key, its shutdown a marker file."""
+    """`python -m siaga agent` with a command key, its shutdown a marker file."""
     (tmp_path / "pc.key").write_text(MEETING_KEY + "\n")
     config = write_agent_config(tmp_path, broker.port, shutdown_grace_s=2,
                                 command_key_file="pc.key")
     log = tmp_path / "agent.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         pc_client.wait_for("status", timeout=15)

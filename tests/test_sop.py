@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import create_app
-from dashboard.store import Store
-from edge.config import load_config
+from dashboard.web.app import create_app
+from dashboard.store.store import Store
+from protocol.config import load_config
 from tests.dashboard_support import snapshot
 
 ROOT = Path(__file__).resolve().parent.parent

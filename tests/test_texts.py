@@ -2,8 +2,8 @@
 
 import pytest
 
-from edge.messages import PcCommand
-from edge.texts import TEXTS, banner_view, command_texts, minutes_text
+from protocol.messages import PcCommand
+from protocol.texts import TEXTS, banner_view, command_texts, minutes_text
 
 
 @pytest.mark.parametrize("kind", sorted(TEXTS))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, MqttConfig, load_agent_config
-from edge.mqtt import MqttLink
-from edge.servers import Mosquitto, find_program, stop_process
+from protocol.config import ConfigError, MqttConfig, load_agent_config
+from protocol.mqtt import MqttLink
+from siaga.servers import Mosquitto, find_program, stop_process
 from tests.agent_helpers import PC, SITE, write_agent_config
 from tests.waiting import wait_until
 
@@ -68,7 +68,7 @@ def run_agent(tmp_path: Path, port: int, ca_file: Path) -> tuple[subprocess.Pope
     config.write_text(text)
     log = tmp_path / "agent.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "agent", "-c", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
 
@@ -111,7 +111,7 @@ def check_lines(tmp_path: Path, port: int, ca_file: Path) -> dict[str, str]:
     path.write_text(f'[site]\nid = "{SITE}"\n[mqtt]\nport = {port}\ntls = true\n'
                     f'ca_file = "{ca_file}"\n[[ups]]\nname = "meeting"\nport = 1\n'
                     '[gpio]\npin_factory = "mock"\n')
-    done = subprocess.run([sys.executable, "-m", "edge.cli", "check", "-c", str(path)],
+    done = subprocess.run([sys.executable, "-m", "siaga", "check", "-c", str(path)],
                           capture_output=True, text=True, timeout=60)
     assert "Traceback" not in done.stderr
     return {line.split()[1]: line for line in done.stdout.splitlines() if line.strip()}

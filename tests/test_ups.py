@@ -6,9 +6,9 @@ import pytest
 from aionut import (NUTCommandError, NUTConnectionClosedError, NUTLoginError, NUTOSError,
                     NUTProtocolError, NUTTimeoutError, NUTValueError)
 
-from edge.config import UpsConfig
 from edge.room import UNREADABLE_REASONS
 from edge.ups import UpsReader, classify, parse_reading, reading_summary
+from protocol.config import UpsConfig
 
 
 def upsc(text: str) -> dict[str, str]:

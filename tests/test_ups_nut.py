@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import UpsConfig
 from edge.room import UpsReading
-from edge.servers import UPSD_PASSWORD, UPSD_USER, Upsd, stop_process
 from edge.ups import UpsCommandError, UpsReader
+from protocol.config import UpsConfig
+from siaga.servers import UPSD_PASSWORD, UPSD_USER, Upsd, stop_process
 
 
 def reader_for(upsd: Upsd, name: str = "meeting", **kw) -> UpsReader:

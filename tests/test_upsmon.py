@@ -22,9 +22,8 @@ import time
 import tomllib
 from pathlib import Path
 
-import pytest
 
-from edge.servers import DEFAULT_UPS, NUT_BIN, Upsd, find_program, stop_process
+from siaga.servers import DEFAULT_UPS, NUT_BIN, Upsd, find_program, stop_process
 from tests.observer import Observer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,7 +155,7 @@ def test_ol_fsd_for_a_minute_shuts_nothing_down_and_ob_lb_powers_the_pi_off(tmp_
         upsmon = start_upsmon(server)
         watch = Observer(broker.port, "siaga/rr1/#")
         with open(tmp_path / "edge.log", "ab") as log:
-            edge = subprocess.Popen([sys.executable, "-m", "edge.cli", "edge", "-c",
+            edge = subprocess.Popen([sys.executable, "-m", "siaga", "edge", "-c",
                                      str(edge_config(tmp_path, server, broker.port, flag))],
                                     stdout=log, stderr=subprocess.STDOUT)
         watch.wait_room("ready", 20)

@@ -118,20 +118,20 @@ $pythonw = Join-Path $InstallDir "venv\Scripts\pythonw.exe"
 $config = Join-Path $InstallDir "agent.toml"
 if (-not (Test-Path $pythonw)) { Fail "$pythonw not found: create the venv first (docs/agent.md)" }
 if (-not (Test-Path $config)) { Fail "$config not found: copy and edit firmware_config/agent.toml" }
-& (Join-Path $InstallDir "venv\Scripts\python.exe") -c "import edge.agent.main" 2>$null
+& (Join-Path $InstallDir "venv\Scripts\python.exe") -c "import agent.main" 2>$null
 if ($LASTEXITCODE -ne 0) { Fail "Siaga is not installed in $InstallDir\venv (pip install siaga)" }
 
 # ---- folder, old tasks, new tasks ---------------------------------------------------------
 Set-InstallDirAcl
 Remove-SiagaTasks
 
-$agentArgs = "-m edge.cli agent --no-banner -c `"$config`""
+$agentArgs = "-m siaga agent --no-banner -c `"$config`""
 Register-SiagaTask -Name "Agent" -What "UPS telemetry, recording wrap-up and clean shutdown" `
     -Action (New-ScheduledTaskAction -Execute $pythonw -Argument $agentArgs -WorkingDirectory $InstallDir) `
     -Trigger (New-ScheduledTaskTrigger -AtStartup) `
     -Principal (New-ScheduledTaskPrincipal -UserId $SidSystem -LogonType ServiceAccount -RunLevel Highest)
 
-$bannerArgs = "-m edge.cli agent --banner-only -c `"$config`""
+$bannerArgs = "-m siaga agent --banner-only -c `"$config`""
 Register-SiagaTask -Name "Banner" -What "power-cut banner on the desktop" `
     -Action (New-ScheduledTaskAction -Execute $pythonw -Argument $bannerArgs -WorkingDirectory $InstallDir) `
     -Trigger (New-ScheduledTaskTrigger -AtLogOn) `

@@ -1,0 +1,222 @@
+"""What the agent runs on the PC: only the argv of its own config, never anything a command names.
+
+``run_argv`` runs one argv without a shell, with a timeout (the whole process tree is killed when
+it runs over) and logs its output. ``Actions`` holds the wrap-up (one at a time: OBS's recording
+stopped and saved when ``[agent.obs]`` is set, then ``wrapup_command``) and the shutdown (after a
+grace that a ``cancel`` stops; it waits for a running wrap-up so the recording is saved first).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import subprocess
+import threading
+import time
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import psutil
+
+from protocol.config import AgentSection
+
+if TYPE_CHECKING:
+    from agent.obs import ObsResult
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_LINES = 20        # at most this many output lines of a command are logged
+OUTPUT_LINE_CHARS = 500
+
+
+def default_shutdown_argv(system: str | None = None) -> list[str]:
+    """The OS's own clean shutdown, used when ``shutdown_command`` is empty."""
+    system = system or platform.system()
+    if system == "Windows":
+        return ["shutdown", "/s", "/t", "0"]
+    if system == "Linux":
+        return ["systemctl", "poweroff"]
+    return ["shutdown", "-h", "now"]
+
+
+def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, str]:
+    """Run ``argv`` (no shell), wait up to ``timeout_s``; (ok, one-line detail)."""
+    flags = {"creationflags": subprocess.CREATE_NO_WINDOW} if os.name == "nt" else \
+        {"start_new_session": True}
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, **flags)
+    except OSError as exc:
+        logger.error("%s command %s cannot run: %s", what, argv[0], exc.strerror or exc)
+        return False, f"cannot run {argv[0]}: {exc.strerror or exc}"
+    try:
+        out, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc)
+        out = _rest_of_output(proc)
+        _log_output(what, out)
+        logger.warning("%s command %s ran over %g s; stopped it", what, argv[0], timeout_s)
+        return False, f"stopped after {timeout_s:g} s"
+    _log_output(what, out)
+    took = time.monotonic() - started
+    if proc.returncode == 0:
+        logger.info("%s command %s finished in %.1f s", what, argv[0], took)
+        return True, f"done in {took:.1f} s"
+    logger.warning("%s command %s failed with exit status %s", what, argv[0], proc.returncode)
+    return False, f"exit status {proc.returncode}"
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and its children (a child holding the pipe would block us forever)."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    for p in children:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    proc.kill()
+
+
+def _rest_of_output(proc: subprocess.Popen) -> bytes:
+    try:
+        return proc.communicate(timeout=5)[0] or b""
+    except subprocess.TimeoutExpired:
+        return b""
+
+
+def _log_output(what: str, out: bytes | None) -> None:
+    lines = (out or b"").decode("utf-8", errors="replace").splitlines()
+    for line in lines[-OUTPUT_LINES:]:
+        logger.info("%s output: %s", what, line[:OUTPUT_LINE_CHARS])
+
+
+class _Shutdown:
+    """One pending shutdown: cancelled until its command has started."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self.started = False
+
+
+class Actions:
+    """The wrap-up and the shutdown of this PC, each in its own thread."""
+
+    def __init__(self, section: AgentSection, on_shutdown_start: Callable[[], None] | None = None,
+                 language: str = "id") -> None:
+        self.section = section
+        self.language = language
+        self.on_shutdown_start = on_shutdown_start   # called just before the shutdown command runs
+        self._lock = threading.Lock()
+        self._wrapup: threading.Thread | None = None
+        self._shutdown: _Shutdown | None = None
+        self._shutdown_thread: threading.Thread | None = None
+
+    def shutdown_argv(self) -> list[str]:
+        """The configured ``shutdown_command``, else the OS's own clean shutdown."""
+        return list(self.section.shutdown_command) or default_shutdown_argv()
+
+    @property
+    def shutdown_requested(self) -> bool:
+        """True from a shutdown until it is cancelled: waiting out its grace, or already running."""
+        p = self._shutdown
+        return p is not None and not p.cancelled.is_set()
+
+    @property
+    def shutdown_pending(self) -> bool:
+        """True while a shutdown waits out its grace (and can still be cancelled)."""
+        p = self._shutdown
+        return p is not None and not p.started and not p.cancelled.is_set()
+
+    def wrapup(self, on_obs: Callable[[ObsResult], None] | None = None) -> str:
+        """Start the wrap-up unless one runs; returns what happened, for the ack.
+
+        With ``[agent.obs]`` the recording is stopped first and ``on_obs`` gets how that went
+        (the wrap-up ack waits for it); ``wrapup_command`` runs after it."""
+        argv = list(self.section.wrapup_command)
+        if not argv and self.section.obs is None:
+            logger.info("wrap-up: no agent.wrapup_command configured, nothing to run")
+            return "no wrapup_command configured"
+        with self._lock:
+            if self._wrapup is not None and self._wrapup.is_alive():
+                logger.info("wrap-up: the wrap-up still runs; not starting another")
+                return "wrap-up already running"
+            self._wrapup = threading.Thread(target=self._wrapup_steps, name="wrapup", daemon=True,
+                                            args=(argv, on_obs))
+            self._wrapup.start()
+        return "wrap-up started"
+
+    def _wrapup_steps(self, argv: list[str], on_obs: Callable[[ObsResult], None] | None) -> None:
+        if self.section.obs is not None:
+            # Imported here: only PCs with [agent.obs] pay for websockets and msgpack.
+            from agent.obs import stop_recording
+            result = stop_recording(self.section.obs, self.language)
+            if on_obs is not None:
+                try:
+                    on_obs(result)
+                except Exception:  # noqa: BLE001 - wrapup_command must still run
+                    logger.exception("reporting the OBS wrap-up failed")
+        if argv:
+            run_argv(argv, self.section.command_timeout_s, "wrap-up")
+
+    def _wrapup_budget_s(self) -> float:
+        """The longest a wrap-up can take: OBS's wait, then wrapup_command's timeout."""
+        obs = self.section.obs
+        return self.section.command_timeout_s + (obs.timeout_s + 5 if obs is not None else 0)
+
+    def shutdown(self, grace_s: float) -> str:
+        """Shut the PC down after ``grace_s`` unless cancelled; returns a line for the ack."""
+        with self._lock:
+            if self.shutdown_pending or (self._shutdown is not None and self._shutdown.started):
+                return "shutdown already pending"
+            pending = self._shutdown = _Shutdown()
+            self._shutdown_thread = threading.Thread(
+                target=self._shutdown_after, args=(pending, grace_s), name="shutdown", daemon=True)
+            self._shutdown_thread.start()
+        logger.warning("shutdown of this PC in %g s unless power comes back", grace_s)
+        return f"shutdown in {grace_s:g} s"
+
+    def cancel(self, why: str = "power is back") -> bool:
+        """Stop a pending shutdown; False when none was pending (or it already started)."""
+        with self._lock:
+            p = self._shutdown
+            if p is None or p.started or p.cancelled.is_set():
+                return False
+            p.cancelled.set()
+        logger.warning("shutdown cancelled: %s", why)
+        return True
+
+    def _shutdown_after(self, pending: _Shutdown, grace_s: float) -> None:
+        if pending.cancelled.wait(grace_s):
+            return
+        wrapup = self._wrapup
+        if wrapup is not None and wrapup.is_alive():
+            logger.info("shutdown waits for the wrap-up to finish")
+            deadline = time.monotonic() + self._wrapup_budget_s() + 10
+            while wrapup.is_alive() and time.monotonic() < deadline:
+                if pending.cancelled.wait(0.2):
+                    return
+        with self._lock:
+            if pending.cancelled.is_set():
+                return
+            pending.started = True
+        if self.on_shutdown_start is not None:
+            try:
+                self.on_shutdown_start()
+            except Exception:  # noqa: BLE001 - nothing may keep the PC from shutting down
+                logger.exception("before the shutdown")
+        argv = self.shutdown_argv()
+        logger.warning("shutting this PC down: %s", " ".join(argv))
+        ok, detail = run_argv(argv, self.section.command_timeout_s, "shutdown")
+        if not ok:  # the PC is still up: a later shutdown command must be able to try again
+            logger.error("the PC did not shut down (%s); the next shutdown command tries again", detail)
+            with self._lock:
+                if self._shutdown is pending:
+                    self._shutdown = None
+
+    def stop(self) -> None:
+        """The agent stops: a pending shutdown must not fire after it."""
+        self.cancel("the agent stops")

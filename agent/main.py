@@ -1,0 +1,293 @@
+"""`siaga agent -c FILE`: the meeting-PC agent (CONTRACT.md §2 agent file, §3 PC topics).
+
+It publishes the PC's telemetry (retained, every ``interval_s``, with an ``online``/``offline``
+availability), and obeys the edge's commands: the ack goes out at once from the MQTT thread,
+then a worker thread shows the banner and starts the wrap-up or the shutdown. Handled command
+ids are kept in the state file (``agent.state_file``; default ``<config name>-state.json`` next
+to the config file), so a command resent after a reconnect or a restart is acked but not
+acted on again. A shutdown waiting out its grace is kept there too: an agent restarted inside the
+grace (an update, a crash) goes on with it, unless its command has expired or the PC has
+restarted since.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import logging.handlers
+import queue
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from agent.actions import Actions
+from agent.banner import Banner
+from agent.banner_only import BannerOnly
+from agent.commands import HandledIds, judge
+from agent.telemetry import Telemetry
+from agent.texts import banner_view
+from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
+from protocol.config import AgentConfig, ConfigError, load_agent_config
+from protocol.messages import Ack, PcCommand, Topics, to_json
+from protocol.mqtt import MqttLink
+
+logger = logging.getLogger(__name__)
+
+BROKER_WARN_AFTER_S = 10.0
+RESUME_MIN_S = 10.0        # a shutdown resumed after a restart waits this at least (for a cancel)
+
+
+def state_path(config: AgentConfig) -> Path:
+    """Where handled command ids are kept: ``agent.state_file`` (relative to the config file)."""
+    base = Path(config.path).resolve().parent
+    if config.agent.state_file:
+        path = Path(config.agent.state_file).expanduser()
+        return path if path.is_absolute() else base / path
+    return base / f"{Path(config.path).stem}-state.json"
+
+
+class Agent:
+    """The agent's parts wired together; ``start`` returns at once, ``stop`` ends it cleanly."""
+
+    def __init__(self, config: AgentConfig, *, banner: Banner | None = None,
+                 restored_close_s: float = RESTORED_CLOSE_S,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.pc_id = config.agent.pc_id
+        self.topics = Topics(config.mqtt.topic_prefix, config.site.id)
+        self.banner = banner or Banner(config.agent.banner)
+        self.actions = Actions(config.agent, language=config.site.language,
+                               on_shutdown_start=lambda: self.handled.set_shutdown(None))
+        self.handled = HandledIds(state_path(config))
+        self.telemetry = Telemetry(self.pc_id, config.agent)
+        self.restored_close_s = restored_close_s
+        self.clock = clock
+        self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
+        self._ack_later: set[str] = set()   # OBS wrap-ups: acked once OBS has saved the file
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.link = MqttLink(
+            config.mqtt, f"siaga-agent-{config.site.id}-{self.pc_id}",
+            availability_topic=self.topic("availability"), subscriptions=(self.topic("command"),),
+            on_message=self._on_message, on_connected=self._wake.set)
+
+    def topic(self, leaf: str) -> str:
+        """``P/pc/{pc_id}/{leaf}`` of this PC."""
+        return self.topics.pc(self.pc_id, leaf)
+
+    def start(self) -> None:
+        """Connect and start the telemetry and action threads."""
+        self.link.start()
+        for target, name in ((self._telemetry_loop, "telemetry"), (self._act_loop, "actions")):
+            thread = threading.Thread(target=target, name=f"agent-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop the threads, forget a pending shutdown, close the banner, say offline."""
+        self._stop.set()
+        self._wake.set()
+        self._inbox.put(None)
+        for thread in self._threads:
+            thread.join(5)
+        self.actions.stop()
+        self.banner.stop()
+        self.link.stop()
+        self.handled.save()
+
+    def publish_status(self) -> None:
+        """Publish the PC's telemetry now (retained)."""
+        status = self.telemetry.collect()
+        self.link.publish(self.topic("status"), to_json(status), retain=True)
+
+    def _telemetry_loop(self) -> None:
+        interval = self.config.agent.interval_s
+        started = next_at = time.monotonic()
+        warned = False
+        while not self._stop.is_set():
+            if self.link.connected.is_set():
+                warned = False
+                try:
+                    self.publish_status()
+                except Exception:  # noqa: BLE001 - one bad reading must not end the telemetry
+                    logger.exception("telemetry failed; trying again in %g s", interval)
+            elif not warned and time.monotonic() - started > BROKER_WARN_AFTER_S:
+                logger.warning("MQTT broker %s:%s not reachable yet; still trying",
+                               self.config.mqtt.host, self.config.mqtt.port)
+                warned = True
+            next_at += interval
+            now = time.monotonic()
+            if next_at <= now:  # fell behind (a slow scan, a suspended PC): no burst to catch up
+                next_at = now + interval
+            if self._wake.wait(next_at - now):  # (re)connected: report now, count from now
+                self._wake.clear()
+                next_at = time.monotonic() - interval
+
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        """A command arrived (paho's thread): judge it, ack at once, queue the action."""
+        if topic != self.topic("command"):
+            return
+        now = self.clock()
+        fresh = bool(self.link.expiry_left)   # the broker vouches: within its 120 s life
+        verdict = judge(payload, now, self.handled, self.config.agent.command_key, fresh)
+        if not verdict.act and verdict.command is not None and verdict.command.id in self._ack_later:
+            # A resend while OBS saves: an "already handled" ack now would be journaled instead
+            # of the saved file's name, which follows.
+            logger.info("wrap-up %s resent while OBS saves the recording; its ack follows",
+                        verdict.command.id)
+            return
+        if not verdict.act:
+            if verdict.ack is not None:
+                self._ack(verdict.ack)
+            repeat = verdict.ack is not None and verdict.ack.ok
+            logger.log(logging.INFO if repeat else logging.WARNING, "command ignored: %s",
+                       verdict.reason)
+            return
+        cmd = verdict.command
+        if cmd.kind == "wrapup" and self.config.agent.obs is not None:
+            self._ack_later.add(cmd.id)
+        else:
+            self._ack(dataclasses.replace(verdict.ack, detail=self._plan(cmd)))
+        self.handled.add(cmd.id, cmd.expires, now, save=False)   # the file is written by the worker
+        logger.info("command %s received (id %s)", cmd.kind, cmd.id)
+        self._inbox.put(cmd)
+
+    def _ack(self, ack: Ack) -> None:
+        self.link.publish(self.topic("ack"), to_json(ack))
+
+    def _plan(self, cmd: PcCommand) -> str:
+        """What the agent is about to do, in a few words for the ack's ``detail``."""
+        banner = "banner" if self.banner.available else \
+            ("no display" if self.banner.enabled else "banner off") + ": logged only"
+        if cmd.kind == "shutdown":
+            if self.actions.shutdown_pending:
+                return "shutdown already pending"
+            return f"shutdown in {self.grace_s(cmd):g} s"
+        if cmd.kind == "wrapup":
+            return "wrap-up command started" if self.config.agent.wrapup_command else \
+                "no wrapup_command configured"
+        if cmd.kind == "cancel":
+            return "shutdown cancelled" if self.actions.shutdown_pending else "nothing to cancel"
+        return banner
+
+    def grace_s(self, cmd: PcCommand) -> float:
+        """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
+        return shutdown_grace_s(self.config.agent, cmd)
+
+    def _act_loop(self) -> None:
+        try:
+            self._resume_shutdown()
+        except Exception:  # noqa: BLE001 - the commands must still be handled
+            logger.exception("resuming the pending shutdown failed")
+        while (cmd := self._inbox.get()) is not None:
+            try:
+                self.handled.save()
+                self._act(cmd)
+            except Exception:  # noqa: BLE001 - the next command must still be handled
+                logger.exception("acting on the %s command %s failed", cmd.kind, cmd.id)
+
+    def _act(self, cmd: PcCommand) -> None:
+        if cmd.kind == "shutdown":
+            if self.actions.shutdown_requested:
+                return
+            grace = self.grace_s(cmd)
+            now = self.clock()
+            self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
+                                       "until": max(cmd.expires, now + grace)})
+            self.actions.shutdown(grace)
+        elif cmd.kind == "wrapup":
+            self._wrapup(cmd)
+        elif cmd.kind == "cancel":
+            self.actions.cancel()
+            self.handled.set_shutdown(None)
+        self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
+                                      self.restored_close_s))
+
+    def _wrapup(self, cmd: PcCommand) -> None:
+        """Start the wrap-up; with OBS its ack says where the recording was saved, or why not."""
+        if cmd.id not in self._ack_later:
+            self.actions.wrapup()
+            return
+
+        def ack(ok: bool, detail: str) -> None:
+            self._ack_later.discard(cmd.id)
+            self._ack(Ack(cmd.id, cmd.kind, ok, self.clock(), detail))
+
+        started = self.actions.wrapup(on_obs=lambda result: ack(result.ok, result.detail))
+        if started != "wrap-up started":
+            ack(True, started)
+
+    def _resume_shutdown(self) -> None:
+        """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
+        record = self.handled.shutdown
+        if record is None:
+            return
+        now = self.clock()
+        try:
+            cid = str(record["id"])
+            since, at, until = (float(record[k]) for k in ("since", "at", "until"))
+            fresh = now < until and since > self.telemetry.boot_time
+        except (KeyError, TypeError, ValueError):
+            fresh = False
+        if not fresh:
+            logger.info("the shutdown pending when the agent stopped is over (expired, or the PC "
+                        "has restarted since): dropped")
+            self.handled.set_shutdown(None)
+            return
+        grace = max(at - now, RESUME_MIN_S)
+        logger.warning("shutdown %s was waiting out its grace when the agent stopped; going on", cid)
+        self.actions.shutdown(grace)
+        cmd = PcCommand(id=cid, ts=since, expires=until, kind="shutdown")
+        self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
+
+
+def _log_to_file_when_no_console(config_path: str, suffix: str = "") -> bool:
+    """Under pythonw.exe (no console) the log goes to agent.log next to the config file."""
+    if sys.stderr is not None:
+        return False
+    path = Path(config_path).resolve()
+    try:
+        handler = logging.handlers.RotatingFileHandler(
+            path.with_name(f"{path.stem}{suffix}.log"), maxBytes=1_000_000, backupCount=3,
+            encoding="utf-8")
+    except OSError:
+        return False   # its folder is missing or read-only: there is nowhere to say anything
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return True
+
+
+def run(path: str, mode: str = "all") -> int:
+    """Run the agent until SIGTERM or Ctrl+C; a bad config raises ConfigError (exit 2).
+
+    ``mode``: "all" (everything), "service" (everything but the banner: Windows' SYSTEM task) or
+    "banner" (only the banner, in the user's session: Windows' logon task)."""
+    to_file = _log_to_file_when_no_console(path, "-banner" if mode == "banner" else "")
+    try:
+        config = load_agent_config(path)
+    except ConfigError as exc:
+        if to_file:   # under pythonw nobody sees stderr: the log file is the only place to say it
+            logger.error("%s", exc)
+        raise
+    stop = threading.Event()
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: stop.set())
+    if mode == "service":
+        config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, banner=False))
+    program: Agent | BannerOnly = BannerOnly(config) if mode == "banner" else Agent(config)
+    program.start()
+    logger.info("siaga agent%s for PC %s of site %s started; broker %s:%s",
+                {"service": " (no banner)", "banner": " (banner only)"}.get(mode, ""),
+                config.agent.pc_id, config.site.id, config.mqtt.host, config.mqtt.port)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        program.stop()
+        logger.info("siaga agent stopped")
+    return 0

@@ -1,0 +1,140 @@
+"""The PC's telemetry with psutil: CPU, memory, the recordings disk, uptime, meeting apps.
+
+The process scan is the only part that could cost much (hundreds of processes every few
+seconds), so it reads one attribute (the name) and only for processes it has not seen before.
+On POSIX a process can change its name when it execs: a process caught between fork and exec
+shows its parent's name, so a new process's name is read once more on the next scan, and the
+whole table is read again once a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import socket
+import time
+from pathlib import Path
+from typing import Iterable
+
+import psutil
+
+from protocol.config import AgentSection
+from protocol.messages import AgentStatus
+
+logger = logging.getLogger(__name__)
+
+FULL_SCAN_AFTER_S = 60.0
+GB = 1024 ** 3
+
+
+def normalize(name: str) -> str:
+    """A process name as we compare it: lower case, without a trailing '.exe'."""
+    name = name.strip().lower()
+    return name[:-4] if name.endswith(".exe") else name
+
+
+class ProcessScanner:
+    """Which of some process names run now; remembers the names of the PIDs it has seen."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._names: dict[int, str] = {}
+        self._young: set[int] = set()   # first seen on the last scan: read their name again
+        self._clock = clock
+        self._full_scan_at = float("-inf")
+        self.name_reads = 0  # how many names were read from the OS (for tests and the bench)
+
+    def running(self) -> set[str]:
+        """The normalized names of every process now running."""
+        now = self._clock()
+        full = now - self._full_scan_at >= FULL_SCAN_AFTER_S
+        if full:
+            self._names.clear()
+            self._full_scan_at = now
+        pids = set(psutil.pids())
+        for gone in self._names.keys() - pids:
+            del self._names[gone]
+        new = pids - self._names.keys()
+        for pid in new | (self._young & pids):
+            self._names[pid] = self._read_name(pid)
+        self._young = set() if full else new
+        return set(self._names.values()) - {""}
+
+    def _read_name(self, pid: int) -> str:
+        self.name_reads += 1
+        try:
+            return normalize(psutil.Process(pid).name())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            return ""
+
+
+def any_running(wanted: Iterable[str], running: set[str]) -> bool:
+    """True when one of ``wanted`` (matched case-insensitively, '.exe' optional) runs."""
+    return any(normalize(w) in running for w in wanted if w.strip())
+
+
+def os_name() -> str:
+    """'Windows 11', 'Debian GNU/Linux 12 (bookworm)', ...: what a person calls this OS."""
+    system = platform.system()
+    if system == "Windows":
+        build = platform.version().split(".")[-1]
+        release = "11" if build.isdigit() and int(build) >= 22000 else platform.release()
+        return f"Windows {release}"
+    if system == "Linux":
+        try:
+            return platform.freedesktop_os_release().get("PRETTY_NAME", "Linux")
+        except OSError:
+            return "Linux"
+    return f"{system} {platform.release()}".strip()
+
+
+def disk_path(recordings_dir: str) -> Path:
+    """The nearest existing folder of ``recordings_dir`` (the home folder when empty)."""
+    path = Path(recordings_dir).expanduser() if recordings_dir else Path.home()
+    for candidate in (path, *path.parents):
+        if candidate.is_dir():
+            return candidate
+    return Path.home()
+
+
+class Telemetry:
+    """Builds one AgentStatus per call; cheap enough to call every few seconds."""
+
+    def __init__(self, pc_id: str, section: AgentSection) -> None:
+        self.pc_id = pc_id
+        self.section = section
+        self.scanner = ProcessScanner()
+        self.hostname = socket.gethostname()
+        self.os = os_name()
+        self.boot_time = psutil.boot_time()
+        self.disk = disk_path(section.recordings_dir)
+        self._disk_failed = False
+        if section.recordings_dir and self.disk != Path(section.recordings_dir).expanduser():
+            logger.warning("agent.recordings_dir %s does not exist; watching the disk of %s",
+                           section.recordings_dir, self.disk)
+        psutil.cpu_percent(interval=None)  # the first call only starts the measurement
+
+    def collect(self) -> AgentStatus:
+        """The PC's status now."""
+        now = time.time()
+        running = self.scanner.running()
+        free, total = self._disk()
+        return AgentStatus(
+            pc=self.pc_id, ts=now, hostname=self.hostname, os=self.os,
+            cpu_pct=round(psutil.cpu_percent(interval=None), 1),
+            mem_pct=round(psutil.virtual_memory().percent, 1),
+            disk_free_gb=free, disk_total_gb=total,
+            uptime_s=round(max(0.0, now - self.boot_time)),
+            meeting_app=any_running(self.section.meeting_apps, running),
+            converting=any_running(self.section.converter_processes, running))
+
+    def _disk(self) -> tuple[float | None, float | None]:
+        try:
+            usage = psutil.disk_usage(os.fspath(self.disk))
+        except OSError as exc:
+            if not self._disk_failed:
+                logger.warning("cannot read the disk of %s: %s", self.disk, exc)
+            self._disk_failed = True
+            return None, None
+        self._disk_failed = False
+        return round(usage.free / GB, 1), round(usage.total / GB, 1)

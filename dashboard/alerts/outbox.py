@@ -1,0 +1,186 @@
+"""Alerts to IT (CONTRACT §5.5): the rules' alerts go through an outbox in SQLite to Apprise.
+
+Two threads. The watcher takes what the store hears (``hear``: events, states), runs the pure
+rules (dashboard/alerts/rules.py) and writes each alert to the outbox before anything is sent.
+The sender sends the outbox in order, per URL, and retries a URL that failed with a growing
+wait (the uplink is often down exactly while the power is). A row remembers which URLs took
+it, so a retry or a restart never sends it twice where it already arrived; a crash between
+the receiver's answer and that write is the one case that can repeat an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind, Rules, Stale,
+                                    Tick, held, react, seed)
+from dashboard.alerts.targets import Target, send
+from dashboard.alerts.texts import late_title, render
+from dashboard.store.database import Database
+from protocol.config import Config
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 1.0
+SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
+KEEP_SENT_S = 90 * 86400
+BATCH = 500
+
+
+def backoff_s(failures: int, most: float) -> float:
+    """Seconds to wait after ``failures`` failures in a row: 1, 2, 4, ... up to ``most``."""
+    return min(most, 2.0 ** min(failures - 1, 30))
+
+
+class Alerter:
+    """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
+
+    def __init__(self, config: Config, db: Database, targets: list[Target],
+                 entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time):
+        self.settings, self.site = config.alerts, config.site
+        self.zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
+        self.public_url = config.dashboard.public_url
+        self.rules = Rules(min_room=config.alerts.min_room)
+        self.db, self.targets, self.entries, self.clock = db, targets, entries, clock
+        self.db.open_outbox()
+        self.memory = seed(db.last_alerts(clock() - SEED_LOOKBACK_S))
+        self._inbox: queue.Queue[Any] = queue.Queue()
+        self._stop, self._wake = threading.Event(), threading.Event()
+        self._failures: dict[str, int] = {}
+        self._retry_at: dict[str, float] = {}
+        self._threads: list[threading.Thread] = []
+
+    def hear(self, item: Any) -> None:
+        """What the store just took (a new journal event or a state); called on the MQTT thread."""
+        self._inbox.put(item)
+
+    def start(self) -> None:
+        """Start the watcher and the sender."""
+        for name, run in (("siaga-alerts-watch", self._watch), ("siaga-alerts-send", self._send)):
+            thread = threading.Thread(target=run, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop both threads (a send in progress is finished); unsent alerts stay in the outbox."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def queue_test(self, by: str) -> int | None:
+        """Queue a test alert to every URL; its outbox id."""
+        alert = Alert(self.site.id, AlertKind.TEST, self.site.name or self.site.id,
+                      detail={"by": by}, at=self.clock())
+        return self.queue(alert)
+
+    def queue(self, alert: Alert) -> int | None:
+        """Write one alert to the outbox (unless a repeat is held back) and wake the sender."""
+        now = self.clock()
+        title, body = render(alert, self.settings.language, self.zone, self.public_url, now)
+        quiet = self.settings.quiet_repeat_s
+        alert_id = self.db.add_alert(alert.site, alert.kind.value, now, title, body, quiet,
+                                     lambda last: held(last, now, quiet, alert.kind))
+        if alert_id is None:
+            logger.info("alert %s for %s held back: the same went out less than %g s ago",
+                        alert.kind.value, alert.site, quiet)
+            return None
+        logger.info("alert %d queued: %s for %s", alert_id, alert.kind.value, alert.site)
+        self._wake.set()
+        return alert_id
+
+    # ---- the watcher ------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        ticked = 0.0
+        while not self._stop.is_set():
+            try:
+                self.take(self._inbox.get(timeout=TICK_S))
+            except queue.Empty:
+                pass
+            except Exception:  # a bug in one rule must not end alerting for every site
+                logger.exception("alert rules failed; the item was skipped")
+            if time.monotonic() - ticked >= TICK_S:
+                ticked = time.monotonic()
+                self.tick()
+
+    def take(self, item: Any) -> None:
+        """Run the rules on one item and queue what they say."""
+        self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
+        for alert in alerts:
+            self.queue(alert)
+
+    def tick(self) -> None:
+        """Timers, and sites that went stale or fresh."""
+        self.take(Tick())
+        for entry in self.entries():
+            known = self.memory.get(entry.site)
+            if known is None or known.stale != entry.stale:
+                self.take(Stale(entry.site, entry.stale))
+
+    # ---- the sender -------------------------------------------------------------------------
+
+    def _send(self) -> None:
+        next_prune, sent = 0.0, 1
+        while not self._stop.is_set():
+            if not sent:  # after a busy pass, straight on: a backlog drains without pauses
+                self._wake.wait(TICK_S)
+            self._wake.clear()
+            try:
+                sent = self.send_due()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + 3600
+                    self.db.prune_alerts(self.clock() - KEEP_SENT_S)
+            except Exception:  # the database or Apprise failing in a way we did not foresee
+                logger.exception("sending alerts failed; trying again")
+                sent = 0
+
+    def send_due(self) -> int:
+        """Send what is due, oldest first per URL; the number of deliveries that succeeded.
+
+        Each URL has its own queue (the rows it has not taken): a URL that stays broken holds up
+        only itself, however many alerts wait for it."""
+        count = 0
+        for target in self.targets:
+            if self._retry_at.get(target.key, 0.0) > time.monotonic():
+                continue
+            for row in self.db.unsent_alerts(target.key, BATCH):
+                if self._stop.is_set():
+                    return count
+                error = self._deliver(target, self._title(row), row[5], row[2])
+                done = set(row[9].split()) | ({target.key} if error is None else set())
+                complete = all(t.key in done for t in self.targets)
+                self.db.alert_tried(row[0], " ".join(sorted(done)),
+                                    self.clock() if complete else None, error)
+                if error is not None:
+                    break
+                count += 1
+        return count
+
+    def _title(self, row: tuple) -> str:
+        """The stored title; marked late when the alert waited in the outbox (the body already
+        says when it happened)."""
+        waited = self.clock() - row[3] > LATE_AFTER_S
+        return late_title(row[4], self.settings.language) if waited else row[4]
+
+    def _deliver(self, target: Target, title: str, body: str, kind: str) -> str | None:
+        """Send to one URL: None when it arrived, else why not; a failure delays that URL."""
+        reason = send(target.notifier, title, body, NOTIFY_TYPES.get(kind, "info"))
+        where = f"line {target.line} ({target.scheme})"
+        if reason is None:
+            if self._failures.pop(target.key, 0):
+                logger.info("alerts reach URL %s again", where)
+            self._retry_at.pop(target.key, None)
+            return None
+        failures = self._failures[target.key] = self._failures.get(target.key, 0) + 1
+        self._retry_at[target.key] = time.monotonic() + backoff_s(failures,
+                                                                  self.settings.retry_max_s)
+        if failures == 1:
+            logger.warning("alert not sent to URL %s: %s; retrying with growing waits", where, reason)
+        return f"{where}: {reason}"

@@ -1,0 +1,293 @@
+"""Which alerts IT gets (CONTRACT §5.5): a pure function of journal events, states and time.
+
+``react(memory, item, now, rules)`` takes what the dashboard just heard about one site (a journal
+event, a state snapshot, the site going stale or fresh, or the clock ticking) and returns the new
+memory and the alerts to queue. No I/O, the time is passed in: table-tested in
+tests/test_alert_rules.py.
+
+An outage's alerts (lost, wrap-up, shutdown, PC off, restored) go out once per outage, never
+held back by ``alerts.quiet_repeat_s``: that guard (``held``, applied by the outbox in
+dashboard/alerts/outbox.py) is for IT chores only (CONTRACT §5.5 v1.2). Each alert carries the time
+its event happened; one that reaches us late (a replay, a dashboard start) says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Union
+
+from protocol.messages import EventKind, JournalEvent, Room, StateSnapshot
+
+UNREACHABLE_ALERT_AFTER_S = 60.0
+# An event older than this when it reaches the rules (replayed after an uplink cut, or heard
+# at a dashboard's start) is late: it still goes out, once, marked late with its own time.
+LATE_AFTER_S = 180.0
+# Older than this it is history (a dashboard's first start on a journal of months): it updates
+# what we know about the site but pages nobody.
+HISTORY_AFTER_S = 86400.0
+ROOM_ORDER = {room.value: i for i, room in enumerate(Room)}
+
+
+class AlertKind(str, Enum):
+    """What an alert says happened; ``room`` is the mildest ``alerts.min_room`` that lets it out."""
+
+    room: str
+
+    def __new__(cls, value: str, room: str) -> "AlertKind":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.room = room
+        return member
+
+    POWER_LOST = "power_lost", Room.ON_BATTERY.value
+    WRAPUP = "wrapup", Room.WRAPUP.value
+    SHUTDOWN = "shutdown", Room.SHUTDOWN.value
+    PC_OFF = "pc_off", Room.SHUTDOWN.value
+    POWER_RESTORED = "power_restored", Room.READY.value   # made only when its outage paged IT
+    UPS_UNREACHABLE = "ups_unreachable", Room.FAULT.value
+    REPLACE_BATTERY = "replace_battery", Room.ATTENTION.value
+    SITE_STALE = "site_stale", Room.FAULT.value
+    # A booked meeting starts within policy.ready_before_s and the room is not ready (§6.3):
+    # IT has minutes to act, so it goes out with the default min_room, like a power cut.
+    NOT_READY = "not_ready", Room.ON_BATTERY.value
+    TEST = "test", Room.READY.value
+
+
+OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
+                AlertKind.POWER_RESTORED)
+STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
+# The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
+CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
+                         AlertKind.SITE_STALE.value})
+# Apprise's notification type by stage (apprise.NotifyType's values).
+NOTIFY_TYPES = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
+                AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
+                AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
+                AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
+                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info"}
+# The last meetings whose not_ready went out, per site (an edge restarted inside ready_before_s
+# journals it again; IT hears of each meeting once).
+NOT_READY_MEMORY = 16
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The [alerts] keys the rules need."""
+
+    min_room: str = Room.ON_BATTERY.value
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert to send: which site, what happened, and the values the text needs."""
+
+    site: str
+    kind: AlertKind
+    name: str = ""
+    runtime_s: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: float | None = None     # when it happened (the event's own time)
+    late: bool = False          # it reached the rules LATE_AFTER_S or more after ``at``
+
+
+@dataclass(frozen=True)
+class SiteMemory:
+    """What the rules remember about one site between calls."""
+
+    name: str = ""
+    runtime_s: float | None = None
+    stale: bool | None = None               # None: not looked at yet (no alert on first sight)
+    outage_alerted: bool = False            # an alert of the running outage went out
+    stages: frozenset[str] = frozenset()    # outage alerts already made for the running outage
+    down_since: tuple[tuple[str, float], ...] = ()   # (ups, since) not readable
+    down_alerted: frozenset[str] = frozenset()
+    pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
+    pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
+    not_ready: tuple[float, ...] = ()       # starts of the meetings IT was told were not ready
+
+
+@dataclass(frozen=True)
+class Stale:
+    """The dashboard marked ``site`` stale (True) or fresh again (False)."""
+
+    site: str
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed: timers (a UPS unreadable for 60 s) are looked at."""
+
+
+Item = Union[JournalEvent, StateSnapshot, Stale, Tick]
+Memory = dict[str, SiteMemory]
+
+
+def passes(kind: AlertKind, rules: Rules) -> bool:
+    """True when ``alerts.min_room`` lets this kind of alert out."""
+    return kind.room == Room.READY or ROOM_ORDER[kind.room] >= ROOM_ORDER.get(rules.min_room, 2)
+
+
+def held(last_created: float | None, now: float, quiet_repeat_s: float, kind: str) -> bool:
+    """True when the same chore alert for the same site went into the outbox too recently to
+    repeat; an outage's alerts and the test alert never are (each outage pages in full)."""
+    if kind not in CHORE_KINDS or last_created is None:
+        return False
+    return 0 <= now - last_created < quiet_repeat_s
+
+
+def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory, list[Alert]]:
+    """The new memory and the alerts ``item`` causes, in the order they are to be sent."""
+    if isinstance(item, Tick):
+        return _tick(memory, now, rules)
+    site = item.site
+    old = memory.get(site, SiteMemory())
+    if isinstance(item, StateSnapshot):
+        new, alerts = _state(old, item, now)
+    elif isinstance(item, Stale):
+        new, alerts = dataclasses.replace(old, stale=item.stale), []
+        # A Pi that said it powers off at the end of an outage falls silent as planned: the
+        # outage's own alerts told IT; "the room is silent, call IT" would be false.
+        if item.stale and old.stale is False and not old.pi_off:
+            alerts = [_alert(site, AlertKind.SITE_STALE, new, now)]
+    else:
+        new, alerts = _event(old, item, now)
+    new, alerts = _filter(new, alerts, rules)
+    return {**memory, site: new}, alerts
+
+
+def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMemory, list[Alert]]:
+    """Drop what ``min_room`` does not want; note that the outage has paged IT."""
+    kept = [a for a in alerts if passes(a.kind, rules)]
+    if any(a.kind.value in STAGE_KINDS for a in kept):
+        mem = dataclasses.replace(mem, outage_alerted=True)
+    return mem, kept
+
+
+def _alert(site: str, kind: AlertKind, mem: SiteMemory, at: float, **detail: Any) -> Alert:
+    return Alert(site, kind, mem.name or site, mem.runtime_s, detail, at)
+
+
+def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemory, list[Alert]]:
+    """Keep the name and runtime; a UPS named unreadable in ``reasons`` starts its timer too
+    (the state is retained and repeated, so a lost ``ups_unreachable`` event is made up for)."""
+    down = {r.split(":", 1)[1] for r in state.reasons if r.startswith("ups_unreachable:")}
+    since = tuple((u, t) for u, t in old.down_since if u in down)
+    since += tuple((u, now) for u in sorted(down - {u for u, _ in since}))
+    new = dataclasses.replace(old, name=state.name.strip() or state.site,
+                              runtime_s=state.power.runtime_s, down_since=since,
+                              down_alerted=old.down_alerted & down)
+    return new, []
+
+
+def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory, list[Alert]]:
+    detail, kind, at = event.detail, event.kind, event.ts
+    runtime = _number(detail.get("runtime_s"))
+    mem = old if runtime is None else dataclasses.replace(old, runtime_s=runtime)
+    pc = str(detail.get("pc", ""))
+    if kind == EventKind.POWER_RESTORED:
+        new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset())
+        alerts = [_alert(event.site, AlertKind.POWER_RESTORED, new, at,
+                         duration_s=_number(detail.get("duration_s")),
+                         pcs_off=sorted(mem.pcs_off))] if old.outage_alerted else []
+    elif kind == EventKind.POWER_LOST:  # a new outage, even when the last restore was lost
+        new, alerts = dataclasses.replace(mem, stages=frozenset()), []
+    elif kind in (EventKind.NOTICE_SENT, EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT):
+        new, alerts = _stage(mem, event)
+    elif kind == EventKind.PC_OFF:
+        new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
+        alerts = [_alert(event.site, AlertKind.PC_OFF, new, at, pc=pc)]
+    elif kind in (EventKind.PI_POWEROFF, EventKind.EDGE_STARTED):
+        new, alerts = dataclasses.replace(mem, pi_off=kind == EventKind.PI_POWEROFF), []
+    elif kind == EventKind.PC_ONLINE:
+        new, alerts = dataclasses.replace(mem, pcs_off=mem.pcs_off - {pc}), []
+    elif kind == EventKind.NOT_READY:
+        new, alerts = _not_ready(mem, event)
+    elif kind == EventKind.REPLACE_BATTERY:
+        new, alerts = mem, [_alert(event.site, AlertKind.REPLACE_BATTERY, mem, at,
+                                   ups=str(detail.get("ups", "")))]
+    else:
+        new, alerts = _ups_watch(mem, event, now), []
+    return new, _timely(alerts, now - at)
+
+
+def _not_ready(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
+    """Once per meeting: the title, its start and the problems (machine codes; texts word them)."""
+    start = _number(event.detail.get("start"))
+    if start is None or start in mem.not_ready:
+        return mem, []
+    problems = [str(p) for p in event.detail.get("problems") or () if isinstance(p, str)]
+    new = dataclasses.replace(mem, not_ready=(*mem.not_ready, start)[-NOT_READY_MEMORY:])
+    return new, [_alert(event.site, AlertKind.NOT_READY, new, event.ts,
+                        meeting=str(event.detail.get("meeting", "")), start=start,
+                        problems=problems)]
+
+
+def _timely(alerts: list[Alert], age: float) -> list[Alert]:
+    """News as it is; a late event marked late (it keeps its own time); history dropped."""
+    if age > HISTORY_AFTER_S:
+        return []
+    if age > LATE_AFTER_S:
+        return [dataclasses.replace(a, late=True) for a in alerts]
+    return alerts
+
+
+def _stage(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
+    """Power lost once the flicker guard has passed (``notice_sent``), or at once with
+    ``shutdown_sent``; then wrap-up and shutdown, each once per outage."""
+    wanted = {EventKind.NOTICE_SENT: (AlertKind.POWER_LOST,),
+              EventKind.WRAPUP_SENT: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
+              EventKind.SHUTDOWN_SENT: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}[event.kind]
+    fresh = [k for k in wanted if k.value not in mem.stages]
+    new = dataclasses.replace(mem, stages=mem.stages | {k.value for k in fresh})
+    return new, [_alert(event.site, k, new, event.ts) for k in fresh]
+
+
+def _ups_watch(mem: SiteMemory, event: JournalEvent, now: float) -> SiteMemory:
+    """Start or stop the 60 s timer of a UPS that cannot be read."""
+    ups = str(event.detail.get("ups", ""))
+    since = tuple((u, t) for u, t in mem.down_since if u != ups)
+    if event.kind == EventKind.UPS_UNREACHABLE:
+        kept = dict(mem.down_since).get(ups, now)
+        return dataclasses.replace(mem, down_since=(*since, (ups, kept)))
+    if event.kind == EventKind.UPS_REACHABLE:
+        return dataclasses.replace(mem, down_since=since, down_alerted=mem.down_alerted - {ups})
+    return mem
+
+
+def _tick(memory: Memory, now: float, rules: Rules) -> tuple[Memory, list[Alert]]:
+    new, alerts = dict(memory), []
+    for site, mem in memory.items():
+        due = [u for u, t in mem.down_since
+               if now - t >= UNREACHABLE_ALERT_AFTER_S and u not in mem.down_alerted]
+        if due:
+            mem = dataclasses.replace(mem, down_alerted=mem.down_alerted | set(due))
+            found = [_alert(site, AlertKind.UPS_UNREACHABLE, mem, t, ups=u)   # since when
+                     for u, t in mem.down_since if u in due]
+            new[site], kept = _filter(mem, found, rules)
+            alerts += kept
+    return new, alerts
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def seed(last: list[tuple[str, str, float]]) -> Memory:
+    """The memory after a restart, from the newest alert of each (site, kind) in the outbox: an
+    outage that paged IT before the restart still gets its "power restored"."""
+    newest: dict[str, dict[str, float]] = {}
+    for site, kind, created in last:
+        newest.setdefault(site, {})[kind] = created
+    memory = {}
+    for site, kinds in newest.items():
+        restored = kinds.get(AlertKind.POWER_RESTORED.value, float("-inf"))
+        open_kinds = {k for k, t in kinds.items() if t > restored and k in STAGE_KINDS}
+        if open_kinds:
+            stages = frozenset(open_kinds - {AlertKind.PC_OFF.value})
+            memory[site] = SiteMemory(outage_alerted=True, stages=stages)
+    return memory
+

@@ -1,0 +1,86 @@
+"""The whole needs report as one JSON-ready dict (CONTRACT §5.8 plus the needs sections). Pure.
+
+Sites are reduced one at a time (their events are an iterator, read lazily by the caller), so a
+year of 500 rooms is never in memory as events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from dashboard.report import needs
+from dashboard.report.facts import Ev, SiteFacts, Totals, Window, numbers, site_facts
+
+
+@dataclass
+class SiteInput:
+    """One site as a reader hands it in; ``samples`` is None when there is no history source."""
+
+    site: str
+    name: str
+    events: Iterable[Ev]
+    state: dict[str, Any] | None = None
+    samples: list[needs.Sample] | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The two policy keys the report reads from the ``-c`` file."""
+
+    wrapup_at_runtime_s: float = 300.0
+    disk_low_gb: float = 5.0
+
+
+def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
+    """The report: office totals over every input site, and the same keys per site."""
+    per_site: dict[str, dict[str, Any]] = {}
+    totals = Totals()
+    for inp in inputs:
+        f = site_facts(inp.site, inp.events, win)
+        per_site[inp.site] = _site(inp, f, zone, policy)
+        totals.add(f)     # the site's spans are dropped here: the office keeps arrays of times
+    office = numbers(totals, zone, policy.wrapup_at_runtime_s)
+    office["ups"].update(_office_ups(per_site))
+    office["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
+    free = [s["pc"]["disk_free_gb"] for s in per_site.values() if s["pc"]["disk_free_gb"] is not None]
+    office["pc"] = {"disk_free_gb": min(free, default=None), "days_left": None}
+    report = {"v": 1, "from": win.first.isoformat(), "to": win.last.isoformat(),
+              "sites": per_site, **office,
+              "events": sum(s["events"] for s in per_site.values())}
+    report["buy"] = needs.buy_list(report, per_site, policy.disk_low_gb)
+    return report
+
+
+def _site(inp: SiteInput, f: SiteFacts, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
+    s = numbers(Totals().add(f), zone, policy.wrapup_at_runtime_s)
+    s["ups"].update(needs.ups_health(f, inp.state, inp.samples, zone))
+    s["power_quality"] = needs.power_quality(inp.samples)
+    s["pc"] = needs.pc_disk(inp.state)
+    s["name"] = inp.name or inp.site
+    s["events"] = f.events
+    s["selftests"] = [{"ts": ts, "ok": ok, "detail": detail} for ts, ok, detail in f.selftests[-5:]]
+    return s
+
+
+def _office_ups(per_site: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ups = [s["ups"] for s in per_site.values()]
+    loads = [u["load_pct"] for u in ups if u["load_pct"] is not None]
+    return {"load_pct": max(loads, default=None),
+            "replace_battery": sum(u["replace_battery"] for u in ups),
+            "selftests": sum(u["selftests"] for u in ups),
+            "selftests_failed": sum(u["selftests_failed"] for u in ups),
+            "short_rooms": sorted(site for site, s in per_site.items()
+                                  if s["ups"]["runtime_needed_s"] is not None
+                                  and (s["ups"]["runtime_now_s"] is None
+                                       or s["ups"]["runtime_now_s"] < s["ups"]["runtime_needed_s"]))}
+
+
+def _office_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    known = [p for p in parts if p["known"]]
+    if not known:
+        return needs.power_quality(None)
+    return {"known": True, "min_v": min(p["min_v"] for p in known),
+            "max_v": max(p["max_v"] for p in known),
+            "sags": sum(p["sags"] for p in known), "swells": sum(p["swells"] for p in known)}

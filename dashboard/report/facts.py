@@ -1,0 +1,383 @@
+"""The needs report (CONTRACT §5.8): journal events -> outages, meetings, conversions. Pure.
+
+No I/O here: the readers (dashboard/report/data.py) hand in each site's events, oldest first, and
+the window; the time zone is passed in. One site is reduced at a time to a small ``SiteFacts``
+(a year of 500 rooms never sits in memory as events), and ``office`` adds the facts up.
+
+The rules, each printed beside its number by the report:
+- only events inside the window count; a span still open at the window's end is cut there;
+- an outage is a ``power_lost`` and the next ``power_restored``; its length is
+  ``power_restored.detail.duration_s``. When a second ``power_lost`` comes first (the restore was
+  never journaled), the first outage ends at its last journaled step (notice, wrap-up, shutdown,
+  ...), or at its start when it has none, and counts as ``unended``;
+- a meeting (conversion) runs from ``meeting_started`` (``conversion_started``) to the ``_ended``
+  of the same PC, or to that PC going offline; a second start while one runs is the same meeting;
+- a booked meeting (CONTRACT §6.3) is a ``booking`` event, which the edge journals when a
+  booking from the room's calendar begins (``detail``: meeting, start, end); the same meeting
+  journaled twice (an edge restarted during it) counts once; ``not_ready`` counts meetings once.
+  The dashboard never reads calendars: what the edge journaled is what was booked.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Any, Iterable, NamedTuple
+from zoneinfo import ZoneInfo
+
+from protocol.messages import EventKind as K
+
+# Plain strings of the kinds (.value): comparing with an Enum member is 4x slower, and this loop
+# sees every event of a year of 500 rooms.
+POWER_LOST, POWER_RESTORED = K.POWER_LOST.value, K.POWER_RESTORED.value
+SHUTDOWN_SENT, UPS_SELFTEST = K.SHUTDOWN_SENT.value, K.UPS_SELFTEST.value
+REPLACE_BATTERY = K.REPLACE_BATTERY.value
+BOOKING, NOT_READY = K.BOOKING.value, K.NOT_READY.value
+# The steps of an outage: the last one journaled is where an outage without its restore ends.
+OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT,
+                                           K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
+                                           K.RUNTIME_ESTIMATED))
+PC_GONE = frozenset({K.PC_OFFLINE.value, K.PC_OFF.value})
+SPAN_KINDS = {K.MEETING_STARTED.value: ("meeting", True), K.MEETING_ENDED.value: ("meeting", False),
+              K.CONVERSION_STARTED.value: ("conversion", True),
+              K.CONVERSION_ENDED.value: ("conversion", False)}
+
+
+class Ev(NamedTuple):
+    """One journal event as the report needs it (``detail`` may be {} for kinds it ignores)."""
+
+    ts: float
+    kind: str
+    pc: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in Unix seconds: local midnight of ``first`` to the midnight after ``last``."""
+
+    first: dt.date
+    last: dt.date
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """One outage inside the window."""
+
+    start: float
+    end: float
+    length: float
+    shutdown: bool
+    unended: bool
+    load_pct: float | None
+    runtime_s: float | None
+
+
+class Span(NamedTuple):
+    """One meeting or conversion on one PC (a tuple: a year of 500 rooms makes 700,000)."""
+
+    pc: str
+    start: float
+    end: float
+
+
+@dataclass
+class SiteFacts:
+    """What one site's events say, small enough to keep for 500 sites."""
+
+    site: str
+    outages: list[Outage] = field(default_factory=list)
+    meetings: list[Span] = field(default_factory=list)
+    conversions: list[Span] = field(default_factory=list)
+    delayed: int = 0
+    during: int = 0                  # outages that overlap a meeting of this site
+    busy: list[tuple[float, float]] = field(default_factory=list)   # meeting time, merged
+    has_meeting_events: bool = False
+    selftests: list[tuple[float, bool, str]] = field(default_factory=list)
+    replace_battery: int = 0
+    events: int = 0
+    bookings: dict[tuple[float, str], float] = field(default_factory=dict)  # (start, title) -> end
+    not_ready: set[float] = field(default_factory=set)                       # meeting starts
+
+
+def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
+    """The window of local days ``first``..``last``; it never reaches past ``now``."""
+    start = dt.datetime.combine(first, dt.time(), zone).timestamp()
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    return Window(first, last, start, max(start, min(end, now)))
+
+
+def number(value: Any) -> float | None:
+    """A JSON number as float; None for anything else (bools, strings, NaN)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+class _Reader:
+    """Walks one site's events in order and collects its spans."""
+
+    def __init__(self, site: str, win: Window) -> None:
+        self.win = win
+        self.facts = SiteFacts(site)
+        self.outage: dict[str, Any] | None = None
+        self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
+
+    def span(self, ts: float, pc: str, what: str, starts: bool) -> None:
+        """A meeting or conversion starts or ends on ``pc``."""
+        self.facts.has_meeting_events = True
+        running = self.open[what]
+        if not starts:
+            self._end(what, pc, ts)
+        elif pc not in running:
+            running[pc] = ts
+            if what == "meeting" and pc in self.open["conversion"]:
+                self.facts.delayed += 1
+
+    def other(self, ts: float, kind: str, pc: str, detail: dict[str, Any]) -> None:
+        """Any other event: the outages, PCs going away, the UPS's own reports."""
+        if kind == POWER_LOST:
+            if self.outage is not None:
+                self._close_outage(self.outage["last"], None, unended=True)
+            self.outage = {"start": ts, "last": ts, "shutdown": False,
+                           "load": number(detail.get("load_pct")),
+                           "runtime": number(detail.get("runtime_s"))}
+        elif kind == POWER_RESTORED:
+            if self.outage is not None:
+                self._close_outage(ts, number(detail.get("duration_s")), unended=False)
+        elif kind in PC_GONE:
+            for what in self.open:
+                self._end(what, pc, ts)
+        elif kind == UPS_SELFTEST:
+            self.facts.selftests.append((ts, detail.get("ok") is True, str(detail.get("detail", ""))))
+        elif kind == REPLACE_BATTERY:
+            self.facts.replace_battery += 1
+        elif kind in (BOOKING, NOT_READY):
+            self._booked(kind, detail)
+        if self.outage is not None and kind in OUTAGE_STEPS:
+            self.outage["last"] = ts
+            self.outage["shutdown"] |= kind == SHUTDOWN_SENT
+
+    def _booked(self, kind: str, detail: dict[str, Any]) -> None:
+        """A booked meeting began (cut at the window's end), or was not ready."""
+        start, end = number(detail.get("start")), number(detail.get("end"))
+        if start is None:
+            return
+        if kind == NOT_READY:
+            self.facts.not_ready.add(start)
+        elif end is not None and end >= start:
+            key = (start, str(detail.get("meeting", "")))
+            self.facts.bookings.setdefault(key, min(end, self.win.end))
+
+    def _end(self, what: str, pc: str, ts: float) -> None:
+        started = self.open[what].pop(pc, None)
+        if started is not None:
+            spans = self.facts.meetings if what == "meeting" else self.facts.conversions
+            spans.append(Span(pc, started, ts))
+
+    def _close_outage(self, end: float, duration: float | None, unended: bool) -> None:
+        o, self.outage = self.outage, None
+        length = duration if duration is not None and duration >= 0 else end - o["start"]
+        self.facts.outages.append(Outage(o["start"], end, length, o["shutdown"], unended,
+                                         o["load"], o["runtime"]))
+
+    def finish(self) -> SiteFacts:
+        """Cut whatever is still open at the window's end."""
+        cut = self.win.end
+        if self.outage is not None:
+            self._close_outage(cut, cut - self.outage["start"], unended=False)
+        for what, running in self.open.items():
+            for pc in sorted(running):
+                self._end(what, pc, cut)
+        self.facts.meetings.sort(key=lambda s: s.start)
+        self.facts.conversions.sort(key=lambda s: s.start)
+        self.facts.busy = merged(self.facts.meetings)
+        self.facts.during = sum(overlaps(o, self.facts.busy) for o in self.facts.outages)
+        return self.facts
+
+
+def site_facts(site: str, events: Iterable[tuple[float, str, str, dict[str, Any]]],
+               win: Window) -> SiteFacts:
+    """Reduce one site's events (oldest first; Ev or plain (ts, kind, pc, detail) tuples) to its
+    outages, meetings and conversions. The loop is this plain because it sees 1.7 M events for a
+    year of 500 rooms: meetings and conversions, most of them, take the short way."""
+    reader = _Reader(site, win)
+    start, end, spans, count = win.start, win.end, SPAN_KINDS, 0
+    for ts, kind, pc, detail in events:
+        if not start <= ts < end:
+            continue
+        count += 1
+        span = spans.get(kind)
+        if span is not None:
+            reader.span(ts, pc, *span)
+        else:
+            reader.other(ts, kind, pc, detail)
+    reader.facts.events = count
+    return reader.finish()
+
+
+def p90(values: list[float]) -> float | None:
+    """The nearest-rank 90th percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+def median(values: list[float]) -> float | None:
+    """The median (the mean of the middle two for an even count); None for no values."""
+    if not values:
+        return None
+    ordered, mid = sorted(values), len(values) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def merged(spans: list[Span]) -> list[tuple[float, float]]:
+    """The time covered by ``spans`` (sorted by start) as sorted, disjoint (start, end) pairs."""
+    out: list[tuple[float, float]] = []
+    for s in spans:
+        if out and s.start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], s.end))
+        else:
+            out.append((s.start, s.end))
+    return out
+
+
+def covered(ts: float, busy: list[tuple[float, float]]) -> bool:
+    """True when ``ts`` falls inside one of the merged spans (start included, end not)."""
+    i = bisect.bisect_right(busy, (ts, math.inf)) - 1
+    return i >= 0 and busy[i][0] <= ts < busy[i][1]
+
+
+def overlaps(o: Outage, busy: list[tuple[float, float]]) -> bool:
+    """True when the outage and meeting time share a moment (an instant outage inside one counts).
+
+    ``busy`` is merged meeting time: one bisection per outage, not a scan of every meeting.
+    """
+    if covered(o.start, busy):
+        return True
+    i = bisect.bisect_right(busy, (o.start, math.inf))     # the first span starting after o.start
+    return o.end > o.start and i < len(busy) and busy[i][0] < o.end
+
+
+def peak_concurrent(starts: Iterable[float], ends: Iterable[float]) -> int:
+    """The most spans running at one moment; one ending when another starts do not overlap.
+
+    Starts and ends sorted apart and swept together: no per-span objects, for 500 rooms x 1 year.
+    """
+    starts, ends = sorted(starts), sorted(ends)
+    running = peak = j = 0
+    for start in starts:
+        while j < len(ends) and ends[j] <= start:
+            running, j = running - 1, j + 1
+        running += 1
+        peak = max(peak, running)
+    return peak
+
+
+@dataclass
+class Totals:
+    """The facts of one or many sites, added up compactly (arrays of floats, not spans)."""
+
+    outages: list[Outage] = field(default_factory=list)
+    during: int = 0
+    delayed: int = 0
+    known: bool = False
+    starts: array = field(default_factory=lambda: array("d"))
+    ends: array = field(default_factory=lambda: array("d"))
+    conversions: array = field(default_factory=lambda: array("d"))
+    booked_starts: array = field(default_factory=lambda: array("d"))
+    booked_ends: array = field(default_factory=lambda: array("d"))
+    back_to_back: int | None = None    # None: no site had a conversion time to compare with
+    not_ready: int = 0
+
+    def add(self, f: SiteFacts) -> "Totals":
+        """Add one site's facts; returns self."""
+        self.booked_starts.extend(start for start, _ in f.bookings)
+        self.booked_ends.extend(f.bookings.values())
+        close = back_to_back(sorted((s, e) for (s, _), e in f.bookings.items()),
+                             median([c.end - c.start for c in f.conversions]))
+        if close is not None:
+            self.back_to_back = (self.back_to_back or 0) + close
+        self.not_ready += len(f.not_ready)
+        self.outages += f.outages
+        self.during += f.during
+        self.delayed += f.delayed
+        self.known |= f.has_meeting_events
+        self.starts.extend(m.start for m in f.meetings)
+        self.ends.extend(m.end for m in f.meetings)
+        self.conversions.extend(c.end - c.start for c in f.conversions)
+        return self
+
+
+def back_to_back(bookings: list[tuple[float, float]], conversion_s: float | None) -> int | None:
+    """Bookings (sorted (start, end) of one room) that start less than ``conversion_s`` after
+    the one before ends (or overlap it): the PC is still converting the last recording. None
+    without a conversion time to compare with."""
+    if conversion_s is None:
+        return None
+    return sum(1 for (_, end), (start, _) in zip(bookings, bookings[1:]) if start - end < conversion_s)
+
+
+def schedule_numbers(t: Totals) -> dict[str, Any]:
+    """The ``schedule`` object (CONTRACT §6.3): what the calendars booked, beside ``meetings``
+    (what the PCs really held)."""
+    hours = (sum(t.booked_ends) - sum(t.booked_starts)) / 3600
+    return {"booked": {"count": len(t.booked_starts), "hours": round(hours, 2)},
+            "peak_booked": peak_concurrent(t.booked_starts, t.booked_ends),
+            "back_to_back": t.back_to_back, "not_ready": t.not_ready}
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def outage_numbers(outages: list[Outage], during: int, zone: ZoneInfo) -> dict[str, Any]:
+    """The ``outages`` object of the contract, plus ``unended`` and ``by_hour``."""
+    lengths = [o.length for o in outages]
+    shutdowns = sum(o.shutdown for o in outages)
+    by_hour = [0] * 24
+    for o in outages:
+        by_hour[dt.datetime.fromtimestamp(o.start, zone).hour] += 1
+    return {"count": len(outages), "during_meetings": during, "total_s": round(sum(lengths), 1),
+            "longest_s": _seconds(max(lengths, default=None)), "p90_s": _seconds(p90(lengths)),
+            "shutdowns": shutdowns, "bridged": len(outages) - shutdowns,
+            "unended": sum(o.unended for o in outages), "by_hour": by_hour}
+
+
+def meeting_numbers(t: Totals) -> dict[str, Any]:
+    """The ``meetings`` object; ``known`` is False when the journal has no meeting events."""
+    hours = (sum(t.ends) - sum(t.starts)) / 3600
+    return {"count": len(t.starts), "hours": round(hours, 2),
+            "peak_concurrent": peak_concurrent(t.starts, t.ends), "known": t.known}
+
+
+def conversion_numbers(t: Totals) -> dict[str, Any]:
+    """The ``conversion`` object, plus ``longest_s``."""
+    lengths = list(t.conversions)
+    return {"count": len(lengths), "median_s": _seconds(median(lengths)),
+            "longest_s": _seconds(max(lengths, default=None)), "delayed_meetings": t.delayed,
+            "known": t.known}
+
+
+def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float | None:
+    """``p90_s`` + the wrap-up margin; None without outages."""
+    p = outages["p90_s"]
+    return None if p is None else round(p + wrapup_at_runtime_s, 1)
+
+
+def numbers(t: Totals, zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, Any]:
+    """The four sections of the contract over ``t`` (one site or the whole office)."""
+    out = outage_numbers(t.outages, t.during, zone)
+    return {
+        "outages": out,
+        "ups": {"runtime_needed_s": runtime_needed(out, wrapup_at_runtime_s)},
+        "meetings": meeting_numbers(t),
+        "conversion": conversion_numbers(t),
+        "schedule": schedule_numbers(t),
+    }

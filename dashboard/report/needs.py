@@ -1,0 +1,160 @@
+"""The needs report beyond the contract's four sections: UPS health, power quality, the PC, and
+the "what to buy" list. Pure: facts (dashboard/report/facts.py), the latest state and history samples in.
+
+Every item of the buy list is derived from a number the report prints, with the rule beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from dashboard.report.facts import SiteFacts, covered, median, number
+from protocol.durations import Span, whole_minutes
+
+SAG_V = 198.0      # PLN 220 V -10 %
+SWELL_V = 231.0    # PLN 220 V +5 %
+MAINS_MIN_V = 100.0  # below this a UPS on battery reports no input, not a sag
+SAGS_FOR_AVR = 3   # this many sags in the range argue for an online UPS or an AVR
+COMPARABLE_LOAD_PCT = 10.0  # runtimes within this many load points of the usual load compare
+
+
+class Sample(NamedTuple):
+    """One history bucket of a site (dashboard database only): the load and runtime are the
+    bucket's last values, the voltage its lowest and highest (a sag inside a minute counts)."""
+
+    ts: float
+    load: float | None
+    voltage_min: float | None
+    voltage_max: float | None
+    runtime: float | None
+    on_battery: bool
+
+
+def _ups_views(state: dict[str, Any] | None) -> list[dict[str, Any]]:
+    ups = (state or {}).get("ups")
+    return [u for u in ups if isinstance(u, dict)] if isinstance(ups, list) else []
+
+
+def _nominal_w(state: dict[str, Any] | None) -> float | None:
+    """The UPS's rated real power where the snapshot carries it (W = VA x 0.6 when only VA)."""
+    for u in _ups_views(state):
+        watts = number(u.get("realpower_nominal"))
+        if watts:
+            return watts
+        va = number(u.get("power_nominal"))
+        if va:
+            return va * 0.6
+    return None
+
+
+def ups_health(facts: SiteFacts, state: dict[str, Any] | None, samples: list[Sample] | None,
+               zone: ZoneInfo) -> dict[str, Any]:
+    """Load during meetings, runtime now, battery flags, self-tests, runtime by month."""
+    loads = [o.load_pct for o in facts.outages if o.load_pct is not None]
+    loads += [s.load for s in samples or () if s.load is not None and covered(s.ts, facts.busy)]
+    load = median(loads)
+    nominal = _nominal_w(state)
+    power = (state or {}).get("power") or {}
+    reasons = (state or {}).get("reasons") or []
+    dates = [u.get("battery_date") for u in _ups_views(state) if isinstance(u.get("battery_date"), str)]
+    failed = [t for t in facts.selftests if not t[1]]
+    return {
+        "load_pct": None if load is None else round(load, 1),
+        "load_max_pct": None if not loads else round(max(loads), 1),
+        "load_w": None if load is None or nominal is None else round(load / 100 * nominal),
+        "runtime_now_s": number(power.get("runtime_s")) if isinstance(power, dict) else None,
+        "battery_date": dates[0] if dates else None,
+        "replace_battery": facts.replace_battery,
+        "replace_battery_now": any(str(r).startswith("replace_battery") for r in reasons),
+        "selftests": len(facts.selftests), "selftests_failed": len(failed),
+        "runtime_by_month": runtime_by_month(facts, load, zone),
+    }
+
+
+def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The median runtime reported when power was lost, per month, at loads near the usual one.
+
+    A falling line at the same load is a tired battery.
+    """
+    months: dict[str, list[float]] = {}
+    for o in facts.outages:
+        if o.runtime_s is None or (load is not None and o.load_pct is not None
+                                   and abs(o.load_pct - load) > COMPARABLE_LOAD_PCT):
+            continue
+        month = dt.datetime.fromtimestamp(o.start, zone).strftime("%Y-%m")
+        months.setdefault(month, []).append(o.runtime_s)
+    return [{"month": m, "runtime_s": round(median(v), 1), "n": len(v)}
+            for m, v in sorted(months.items())]
+
+
+def power_quality(samples: list[Sample] | None) -> dict[str, Any]:
+    """Input voltage min/max and the number of sags (< 198 V) and swells (> 231 V), each a run
+    of consecutive samples; ``known`` False when there is no voltage history."""
+    mains = [s for s in samples or () if not s.on_battery and s.voltage_min is not None
+             and s.voltage_max is not None and s.voltage_max >= MAINS_MIN_V]
+    # Below MAINS_MIN_V is the cut itself (an outage, journaled as one), not a sag.
+    lows = [s.voltage_min for s in mains if s.voltage_min >= MAINS_MIN_V]
+    highs = [s.voltage_max for s in mains]
+    if not mains:
+        return {"known": False, "min_v": None, "max_v": None, "sags": 0, "swells": 0}
+    return {"known": True, "min_v": round(min(lows), 1) if lows else None, "max_v": round(max(highs), 1),
+            "sags": _runs(lows, lambda v: v < SAG_V), "swells": _runs(highs, lambda v: v > SWELL_V)}
+
+
+def _runs(values: list[float], hit: Any) -> int:
+    count, inside = 0, False
+    for v in values:
+        now = hit(v)
+        count += now and not inside
+        inside = now
+    return count
+
+
+def pc_disk(state: dict[str, Any] | None) -> dict[str, Any]:
+    """The recording disk free now, per PC (the snapshot); days left needs a disk history."""
+    pcs = (state or {}).get("pcs")
+    free = {p.get("id"): number(p.get("disk_free_gb")) for p in pcs or () if isinstance(p, dict)}
+    free = {k: v for k, v in free.items() if isinstance(k, str) and v is not None}
+    return {"disk_free_gb": min(free.values()) if free else None, "per_pc": free, "days_left": None}
+
+
+def buy_list(office: dict[str, Any], per_site: dict[str, dict[str, Any]],
+             disk_low_gb: float) -> list[dict[str, Any]]:
+    """What to buy, each item {"item", "reason", numbers...}, derived only from the numbers."""
+    items: list[dict[str, Any]] = []
+    for site, s in per_site.items():
+        items += _ups_items(site, s)
+    if office["power_quality"]["sags"] >= SAGS_FOR_AVR:
+        items.append({"item": "avr", "sags": office["power_quality"]["sags"]})
+    delayed = office["conversion"]["delayed_meetings"]
+    if delayed:
+        items.append({"item": "faster_pc", "delayed": delayed,
+                      "meetings": office["meetings"]["count"]})
+    if office["meetings"]["count"]:
+        items.append({"item": "licences", "peak": office["meetings"]["peak_concurrent"]})
+    for site, s in per_site.items():
+        free = s["pc"]["disk_free_gb"]
+        if free is not None and free < 2 * disk_low_gb:
+            items.append({"item": "disk", "site": site, "free_gb": free, "limit_gb": 2 * disk_low_gb})
+    return items
+
+
+def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
+    """A new UPS, a new battery, or nothing, for one room."""
+    need, ups = s["ups"]["runtime_needed_s"], s["ups"]
+    items = []
+    if ups["replace_battery"] or ups["replace_battery_now"]:
+        items.append({"item": "battery", "site": site, "flags": ups["replace_battery"]})
+    if need is None:
+        items.append({"item": "ups_no_data", "site": site})
+    elif ups["runtime_now_s"] is not None and ups["runtime_now_s"] >= need:
+        items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
+                      "have_min": whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
+    else:
+        items.append({"item": "ups_buy", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
+                      "load_w": ups["load_w"], "load_pct": ups["load_pct"],
+                      "have_min": None if ups["runtime_now_s"] is None
+                      else whole_minutes(ups["runtime_now_s"], Span.AVAILABLE)})
+    return items

@@ -1,0 +1,238 @@
+"""The needs report as people read it: HTML (A4, printable), PDF (WeasyPrint, from the same
+HTML) and CSV. The numbers come from dashboard/report/build.py; this module only words them.
+
+The HTML is rendered by its own Jinja environment (not Flask's), so `siaga report` and the
+dashboard's /report page produce the same document; the page adds only a form and a print button.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dashboard.report.data import ReportError
+from dashboard.report.texts import battery_age, day, num, row, text
+from protocol.durations import Span, duration
+
+HERE = Path(__file__).resolve().parent.parent   # dashboard/: templates/, static/
+CSS_FILE = HERE / "static" / "report.css"
+_ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
+                   autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+CHART_W, CHART_H, CHART_TOP, CHART_BASE = 480, 86, 12, 70
+
+
+# Row kinds that are durations, and how each is rounded (protocol/durations.py).
+SPANS = {"s": Span.ELAPSED, "need": Span.NEEDED, "have": Span.AVAILABLE}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a number table."""
+
+    value: str
+    meaning: str
+    rule: str
+    wraps: bool = False       # a value in words (the battery's date and age) may take lines
+
+
+def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values: Any) -> list[Row]:
+    """Rows for ``keys`` ("section.key", kind): kind "n" count, "s" seconds that passed, "need"
+    seconds needed, "have" seconds available, "h" hours, ..."""
+    rows = []
+    for key, kind in keys:
+        section, name = key.split(".")
+        value = part[section].get(name)
+        rows.append(Row(_format(value, kind, lang), *row(lang, key, **values), wraps=kind == "age"))
+    return rows
+
+
+def _format(value: Any, kind: str, lang: str) -> str:
+    if value is None:
+        return text(lang, "no_data")
+    if kind in SPANS:
+        return duration(value, lang, SPANS[kind])
+    if kind == "h":
+        return num(value, lang, 1)
+    if kind == "pct":
+        return f"{num(value, lang)} %"
+    if kind == "w":
+        return f"{num(value, lang)} W"
+    if kind == "v":
+        return f"{num(value, lang)} V"
+    if kind == "gb":
+        return f"{num(value, lang, 1)} GB"
+    if kind == "age":
+        return battery_age(value, lang)
+    return str(value) if isinstance(value, str) else num(value, lang)
+
+
+def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str, Any]]:
+    """The titled tables of one page (the office or one room)."""
+    out, ups, pq = part["outages"], part["ups"], part["power_quality"]
+    outage_keys = [("outages.count", "n"), ("outages.during_meetings", "n"),
+                   ("outages.total_s", "s"), ("outages.longest_s", "s"), ("outages.p90_s", "s"),
+                   ("outages.shutdowns", "n"), ("outages.bridged", "n")]
+    if out.get("unended"):
+        outage_keys.append(("outages.unended", "n"))
+    ups_keys = _ups_keys(ups)
+    meetings_known = part["meetings"].get("known", True)
+    return [
+        {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
+         "chart": hour_chart(out["by_hour"])},
+        {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
+         "rows": _rows(lang, part, ups_keys, wrapup=duration(wrapup_s, lang, Span.NEEDED),
+                       failed=ups.get("selftests_failed", 0))},
+        {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
+         "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
+                                    ("power_quality.sags", "n"), ("power_quality.swells", "n")])},
+        {"title": text(lang, "sec_meetings"), "no_data": not meetings_known,
+         "rows": _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h"),
+                                    ("meetings.peak_concurrent", "n")])},
+        {"title": text(lang, "sec_schedule"), "no_data": not part["schedule"]["booked"]["count"],
+         "rows": _rows(lang, {"schedule": _flat_schedule(part["schedule"])}, [
+             ("schedule.booked_count", "n"), ("schedule.booked_hours", "h"),
+             ("schedule.peak_booked", "n"), ("schedule.back_to_back", "n"),
+             ("schedule.not_ready", "n")])},
+        {"title": text(lang, "sec_pc"),
+         "rows": ([] if not meetings_known else _rows(lang, part, [
+             ("conversion.count", "n"), ("conversion.median_s", "s"), ("conversion.longest_s", "s"),
+             ("conversion.delayed_meetings", "n")])) +
+         _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
+    ]
+
+
+def _flat_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
+    """The schedule section with ``booked`` spread out into two rows."""
+    booked = schedule["booked"]
+    return {**schedule, "booked_count": booked["count"], "booked_hours": booked["hours"]}
+
+
+def _months(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
+    """The runtime-by-month table: "Sep 2026", "31 mnt", number of outages."""
+    return [{"month": day(f"{r['month']}-01", lang).split(" ", 1)[1],
+             "runtime": duration(r["runtime_s"], lang, Span.AVAILABLE), "n": str(r["n"])}
+            for r in rows or ()]
+
+
+def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
+    """The UPS rows: per room more than for the office (runtime now, watts, battery date)."""
+    keys = [("ups.runtime_needed_s", "need")]
+    keys += [("ups.runtime_now_s", "have")] if "runtime_now_s" in ups else []
+    keys += [("ups.load_pct", "pct")] + ([("ups.load_w", "w")] if "load_w" in ups else [])
+    keys += [("ups.replace_battery", "n"), ("ups.selftests", "n")]
+    return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
+
+
+def hour_chart(by_hour: list[int]) -> dict[str, Any]:
+    """Bars of outages per hour of day, as SVG geometry (no script needed to draw it)."""
+    top = max(by_hour, default=0) or 1
+    step = CHART_W / 24
+    bars = []
+    for hour, count in enumerate(by_hour):
+        height = (CHART_BASE - CHART_TOP) * count / top
+        bars.append({"x": round(hour * step + 2, 1), "y": round(CHART_BASE - height, 1),
+                     "w": round(step - 4, 1), "h": round(height, 1), "count": count, "hour": hour})
+    return {"w": CHART_W, "h": CHART_H, "base": CHART_BASE, "bars": bars, "step": step}
+
+
+def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
+    """The "what to buy" list in plain words."""
+    lines = []
+    for item in report["buy"]:
+        site = report["sites"].get(item.get("site", ""), {})
+        values = {**item, "room": site.get("name", item.get("site", ""))}
+        if item["item"] == "ups_buy":
+            load = (f"{num(item['load_w'], lang)} W" if item["load_w"] is not None
+                    else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
+            load = text(lang, "ups_at", load=load) if load else ""
+            have = "" if item["have_min"] is None else text(lang, "ups_have",
+                                                            have=_minutes(item["have_min"], lang))
+            values.update(need=_minutes(item["need_min"], lang), load=load, have=have,
+                          p90=duration(site["outages"]["p90_s"], lang, Span.ELAPSED),
+                          wrapup=duration(wrapup_s, lang, Span.NEEDED))
+        elif item["item"] == "ups_ok":
+            values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))
+        elif item["item"] == "disk":
+            values.update(free=f"{num(item['free_gb'], lang, 1)} GB",
+                          limit=f"{num(item['limit_gb'], lang)} GB")
+        lines.append(text(lang, _buy_key(item), **values))
+    return lines
+
+
+# Buy items whose English inflects by a count: item -> the count ("1 meeting host licence").
+COUNTED = {"licences": "peak", "battery": "flags"}
+
+
+def _buy_key(item: dict[str, Any]) -> str:
+    """The text key of a buy item: its singular form when its count is 1."""
+    count = COUNTED.get(item["item"])
+    return f"{item['item']}_one" if count and item.get(count) == 1 else item["item"]
+
+
+def _minutes(whole: int, lang: str) -> str:
+    """Minutes the buy list already rounded (report_needs: needed up, available down), in words."""
+    return duration(whole * 60, lang, Span.AVAILABLE)  # whole minutes: nothing left to round
+
+
+def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float,
+         per_room: bool = False, web: dict[str, Any] | None = None) -> str:
+    """The report as one HTML document: the office page, then one page per room when asked.
+
+    ``web`` (the dashboard's page) adds the range form and the print button and links the CSS
+    instead of inlining it; there ``report`` may be None (bad input: the form and the error only).
+    """
+    values: dict[str, Any] = {"report": report, "rooms": [], "buy": [], "office": None}
+    if report is not None:
+        values.update(
+            office={"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s)},
+            rooms=[{"title": f"{text(lang, 'room')}: {s['name']}",
+                    "sections": sections(s, lang, wrapup_s)}
+                   for s in report["sites"].values()] if per_room else [],
+            buy=buy_lines(report, lang, wrapup_s),
+            names=", ".join(s["name"] for s in report["sites"].values()),
+            first=day(report["from"], lang), last=day(report["to"], lang))
+    return _ENV.get_template("report.html").render(
+        lang=lang, t=lambda key, **kw: text(lang, key, **kw), zone=zone, web=web,
+        css=None if web else CSS_FILE.read_text(encoding="utf-8"), **values)
+
+
+def pdf(document: str) -> bytes:
+    """The HTML report as PDF (WeasyPrint, imported only here: it is heavy)."""
+    for name in ("weasyprint", "fontTools"):   # their INFO lines are progress, not news for a user
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:    # OSError: the Pango libraries are missing
+        raise ReportError(f"PDF needs WeasyPrint and Pango (pip install 'siaga[pi]'; "
+                          f"apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
+    return weasyprint.HTML(string=document, base_url=str(HERE)).write_pdf()
+
+
+CSV_FIELDS = [("outages", "count"), ("outages", "during_meetings"), ("outages", "total_s"),
+              ("outages", "longest_s"), ("outages", "p90_s"), ("outages", "shutdowns"),
+              ("outages", "bridged"), ("ups", "runtime_needed_s"), ("meetings", "count"),
+              ("meetings", "hours"), ("meetings", "peak_concurrent"), ("conversion", "count"),
+              ("conversion", "median_s"), ("conversion", "delayed_meetings")]
+
+
+def csv_text(report: dict[str, Any]) -> str:
+    """One row per room plus the office total; columns named section.key as in the JSON."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["site", "name", "from", "to"] + [f"{a}.{b}" for a, b in CSV_FIELDS])
+    parts = [(site, s["name"], s) for site, s in report["sites"].items()] + [("*", "total", report)]
+    for site, name, part in parts:
+        cells = ["" if part[a][b] is None else part[a][b] for a, b in CSV_FIELDS]
+        w.writerow([site, _cell(name), report["from"], report["to"]] + cells)
+    return buf.getvalue()
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet must not run a room name as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

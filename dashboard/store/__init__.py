@@ -1,0 +1,1 @@
+"""The dashboard's memory: the MQTT feed in, the latest states, and SQLite (events, history)."""

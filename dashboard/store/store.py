@@ -1,0 +1,298 @@
+"""The dashboard's memory: the latest state of every site, and events plus history in SQLite.
+
+The feed (dashboard/store/feed.py) puts decoded messages in; pages and the API read. The latest states
+live in memory (the overview and /api/sites never touch the disk); events, the charts' history
+(dashboard/store/history.py) and the last known state of each site are kept in SQLite so a restart
+does not forget a silent site.
+Every change bumps a version number, which is what the pages poll to update themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+from dashboard.store import history
+from dashboard.store.database import Database
+from dashboard.store.entry import SiteEntry
+from protocol.messages import BadMessage, JournalEvent, StateSnapshot, from_dict, to_dict
+
+logger = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 3600
+MINUTES_KEEP_S = 8 * 86400   # minutes serve the charts up to 7 days
+HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
+EVENTS_KEEP_S = 400 * 86400
+MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
+
+
+class Store:
+    """Latest state per site in memory, events and history in SQLite; safe across threads."""
+
+    def __init__(self, database: str, *, stale_after_s: float = 90.0,
+                 sites: str | tuple[str, ...] = "+", clock: Callable[[], float] = time.time) -> None:
+        self.stale_after_s = stale_after_s
+        self.sites_filter = sites
+        self.clock = clock
+        self.db = Database(database)
+        self.stats: dict[str, int] = dict.fromkeys(
+            ("state", "event", "availability", "bad", "duplicate", "ignored"), 0)
+        self._lock = threading.RLock()
+        self._entries: dict[str, SiteEntry] = {}
+        self._availability: dict[str, str] = {}
+        self._minutes: dict[str, history.Minute] = {}     # each site's current minute
+        self._battery: dict[str, tuple[float, float]] = {}  # open on-battery span: (start, last seen)
+        self._removed: dict[str, int] = {}
+        self._version = 0
+        self._writes = 0          # every new state, even one that only repeats (its ts is new)
+        self._pruned = 0.0
+        self._pending: list[Callable[[], None]] = []   # writes made after the lock is released
+        self._full_logged = False
+        # Called with each new state and each newly kept event (the alerts listen); they run
+        # under the store's lock, so they must only hand the item on.
+        self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
+        self._load()
+
+    def _load(self) -> None:
+        self._battery = {site: (start, start) for site, start in self.db.open_battery_spans().items()}
+        for site, raw in self.db.latest_states():
+            try:
+                state = from_dict(StateSnapshot, json.loads(raw))
+            except (BadMessage, ValueError) as exc:
+                logger.warning("saved state of %s cannot be read (%s); skipped", site, exc)
+                continue
+            if self.wants(site) and state.site == site:
+                self._version += 1
+                self._entries[site] = SiteEntry(state, to_dict(state), None, self._version)
+        self.sweep()
+
+    def wants(self, site: str) -> bool:
+        """True when dashboard.sites includes ``site``."""
+        return self.sites_filter == "+" or site in self.sites_filter
+
+    def count(self, what: str) -> None:
+        """Count one message of a kind (state, event, bad, ...) for /metrics."""
+        with self._lock:
+            self.stats[what] = self.stats.get(what, 0) + 1
+
+    def counters(self) -> dict[str, int]:
+        """A copy of the message counters."""
+        with self._lock:
+            return dict(self.stats)
+
+    def put_state(self, state: StateSnapshot) -> bool:
+        """Take a new snapshot; False when it was dropped (too many sites)."""
+        now = self.clock()
+        with self._lock:
+            old = self._entries.get(state.site)
+            if old is None and len(self._entries) >= MAX_SITES:
+                if not self._full_logged:
+                    logger.warning("more than %d sites: states of new sites are dropped", MAX_SITES)
+                    self._full_logged = True
+                return False
+            self.count("state")
+            changed = old is None or old.stale or _differs(old.state, state)
+            if changed:
+                self._version += 1
+            version = self._version if changed or old is None else old.version
+            self._removed.pop(state.site, None)
+            entry = SiteEntry(state, to_dict(state), self._availability.get(state.site), version)
+            entry.stale = self._is_stale(entry, now)
+            self._entries[state.site] = entry
+            self._writes += 1
+            self._record(entry, room_changed=old is None or old.state.room != state.room)
+            self._prune(now)
+            self._tell(state)
+        self._write_pending()
+        return True
+
+    def _later(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Do a database write once the store's lock is released: the pages and /api/sites
+        wait for that lock, and a write (or SQLite's WAL checkpoint) can take milliseconds."""
+        self._pending.append(lambda: write(*args, **kwargs))
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            todo, self._pending = self._pending, []
+        for write in todo:     # in order; the database has its own lock for its writer
+            write()
+
+    def put_event(self, event: JournalEvent) -> bool:
+        """Keep one journal event; False when (site, seq) was already kept."""
+        self.count("event")
+        if not self.db.add_event(event):     # outside the store's lock (see _later)
+            self.count("duplicate")
+            return False
+        with self._lock:
+            entry = self._entries.get(event.site)
+            if entry is not None:
+                self._version += 1
+                entry.version = self._version
+            self._tell(event)
+        return True
+
+    def _tell(self, item: StateSnapshot | JournalEvent) -> None:
+        for listener in self.listeners:
+            listener(item)
+
+    def put_availability(self, site: str, value: str | None) -> None:
+        """The edge's retained ``online``/``offline``; None when the retained message was cleared."""
+        with self._lock:
+            self.count("availability")
+            if value is None:
+                self._availability.pop(site, None)
+            else:
+                self._availability[site] = value
+            entry = self._entries.get(site)
+            if entry is not None and entry.availability != value:
+                entry.availability = value
+                self._version += 1
+                entry.version = self._version
+                entry.stale = self._is_stale(entry, self.clock())
+
+    def forget(self, site: str) -> None:
+        """Drop a site from the overview (its retained state was cleared); events stay."""
+        with self._lock:
+            if self._entries.pop(site, None) is not None:
+                self._version += 1
+                self._removed[site] = self._version
+                self.db.forget_state(site)
+                logger.info("site %s removed: its retained state was cleared", site)
+
+    def sweep(self) -> None:
+        """Mark sites stale or fresh as time passes; a flip counts as a change."""
+        now = self.clock()
+        with self._lock:
+            for entry in self._entries.values():
+                stale = self._is_stale(entry, now)
+                if stale != entry.stale:
+                    entry.stale = stale
+                    self._version += 1
+                    entry.version = self._version
+
+    def _is_stale(self, entry: SiteEntry, now: float) -> bool:
+        return entry.availability == "offline" or now - entry.state.ts > self.stale_after_s
+
+    def entries(self) -> list[SiteEntry]:
+        """Every site, by id, with its stale flag up to date."""
+        self.sweep()
+        with self._lock:
+            return [self._entries[k] for k in sorted(self._entries)]
+
+    def entry(self, site: str) -> SiteEntry | None:
+        """One site, or None when it has never sent a state."""
+        self.sweep()
+        with self._lock:
+            return self._entries.get(site)
+
+    def changes(self, since: int, site: str | None = None) -> tuple[int, list[str], bool]:
+        """(version now, sites changed after ``since``, reload): what a page must redraw."""
+        self.sweep()
+        with self._lock:
+            if since > self._version or since < 0:
+                return self._version, [], True
+            changed = [s for s, e in self._entries.items() if e.version > since]
+            changed += [s for s, v in self._removed.items() if v > since]
+            if site is not None:
+                changed = [s for s in changed if s == site]
+            return self._version, sorted(changed), False
+
+    @property
+    def freshness(self) -> tuple[int, int]:
+        """(version, states taken): changes when anything /api/sites shows may have changed."""
+        return self._version, self._writes
+
+    @property
+    def version(self) -> int:
+        """The number of changes so far."""
+        return self._version
+
+    def has_site(self, site: str) -> bool:
+        """True when the site has a state or at least one stored event."""
+        with self._lock:
+            if site in self._entries:
+                return True
+        return self.db.has_events(site)
+
+    def events(self, site: str, limit: int = 50, before: int | None = None) -> list[JournalEvent]:
+        """Events of a site, newest first."""
+        return self.db.events(site, limit, before)
+
+    def iter_events(self, site: str) -> Iterator[JournalEvent]:
+        """Every stored event of a site, oldest first (for CSV)."""
+        return self.db.iter_events(site)
+
+    def history(self, site: str, range_name: str) -> dict[str, Any]:
+        """The charts' data of ``site`` over ``range_name`` (6h, 24h, 7d, 30d): CONTRACT §5.6."""
+        now = self.clock()
+        with self._lock:
+            live = self._minutes.get(site)
+            live = None if live is None else history.Minute(site, live.start, dict(live.stats))
+        first = self.db.first_data(site)
+        if live is not None and (first is None or live.start < first):
+            first = live.start
+        start, bucket_s, count = history.window(range_name, now, first)
+        end = start + bucket_s * count
+        rows = self.db.history_rows(site, start, end, bucket_s)
+        if live is not None:
+            rows.append(live.row()[1:])
+        buckets = history.merge_buckets(rows, start, bucket_s, count)
+        spans = self.db.battery_spans(site, start, end)
+        cuts = self.db.cut_spans(site, start, end, spans)
+        return history.as_json(range_name, start, bucket_s, buckets, spans, now, cuts)
+
+    def secret_key(self) -> str:
+        """The key that signs login cookies; made once, kept in the database."""
+        return self.db.secret_key()
+
+    def close(self) -> None:
+        """Write the minutes in progress and close the database."""
+        self._write_pending()
+        with self._lock:
+            for minute in self._minutes.values():
+                self.db.add_minute(minute)
+            self._minutes.clear()
+        self.db.close()
+
+    def _record(self, entry: SiteEntry, room_changed: bool) -> None:
+        """Sum the state into its minute; keep it as the last known state once a minute and at
+        every room change; open or close the on-battery span."""
+        state = entry.state
+        start = history.floor_to(state.ts, history.MINUTE)
+        minute = self._minutes.get(state.site)
+        if minute is not None and minute.start != start:
+            self._later(self.db.add_minute, minute)
+            minute = None
+        if minute is None:
+            minute = self._minutes[state.site] = history.Minute(state.site, start)
+        if minute.stats == dict.fromkeys(history.METRICS) or room_changed:
+            self._later(self.db.save_state, state.site, json.dumps(entry.data, separators=(",", ":")))
+        minute.add(history.values_of(state))
+        self._track_battery(state)
+
+    def _track_battery(self, state: StateSnapshot) -> None:
+        span = self._battery.get(state.site)
+        if history.on_battery(state):
+            # The outage's own start when the edge says it; else from the first state on battery.
+            start = state.outage.started if state.outage is not None else span[0] if span else state.ts
+            if span is None or start > span[0] + 1:   # a new outage (the end of the last one was missed)
+                self._later(self.db.battery_span, state.site, start=start, stop=span[1] if span else None)
+                span = (start, start)
+            self._battery[state.site] = (span[0], max(span[1], state.ts))
+        elif span is not None:
+            self._later(self.db.battery_span, state.site, stop=state.ts)
+            del self._battery[state.site]
+
+    def _prune(self, now: float) -> None:
+        if now - self._pruned >= PRUNE_EVERY_S:
+            self._pruned = now
+            self._later(self.db.prune, now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
+
+
+def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:
+    """True when more than the timestamp changed (the edge repeats its state every 30 s)."""
+    return dataclasses.replace(old, ts=0.0) != dataclasses.replace(new, ts=0.0)

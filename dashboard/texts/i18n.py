@@ -1,0 +1,124 @@
+"""What the status page says, in Bahasa Indonesia and English, and how it writes numbers and times.
+
+A small catalogue (dashboard/texts/page.py) instead of gettext: one dict per language, keyed by
+an English name. A key missing in a language falls back to English, then to the key itself, so a
+gap never crashes a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.texts import (page as catalogue, journal as catalogue_events,
+                             overview as catalogue_overview)
+from protocol import durations
+from protocol.durations import Span, duration as duration_text
+
+LANGUAGES = ("id", "en")
+
+EN = {**catalogue.EN, **catalogue_events.EN, **catalogue_overview.EN}
+ID = {**catalogue.ID, **catalogue_events.ID, **catalogue_overview.ID}
+CATALOGUE = {"en": EN, "id": ID}
+
+
+def pick_language(requested: str | None, cookie: str | None, default: str) -> str:
+    """The page language: ?lang= first, then the cookie, then site.language."""
+    for choice in (requested, cookie):
+        if choice in LANGUAGES:
+            return choice
+    return default if default in LANGUAGES else "id"
+
+
+def translate(lang: str, key: str, **values: Any) -> str:
+    """The text of ``key`` in ``lang`` with ``{name}`` placeholders filled in."""
+    text = CATALOGUE.get(lang, ID).get(key) or EN.get(key) or key
+    return text.format(**values) if values else text
+
+
+def plural(lang: str, key: str, n: int, **values: Any) -> str:
+    """``key_one`` or ``key_other`` by ``n`` ("1 room", "2 rooms"; Indonesian does not inflect)."""
+    form = "one" if n == 1 else "other"
+    return translate(lang, f"{key}_{form}", n=number(n, lang), **values)
+
+
+def has_text(key: str) -> bool:
+    """True when the catalogue knows ``key``."""
+    return key in EN
+
+
+def number(value: float | None, lang: str, digits: int = 0) -> str:
+    """``12.5`` as "12,5" (id) or "12.5" (en); None as a dash."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    if lang == "id":
+        text = text.translate(str.maketrans({",": ".", ".": ","}))
+    return text
+
+
+def whole_minutes(seconds: float, span: Span = Span.AVAILABLE) -> int:
+    """The whole minutes ``minutes`` shows (protocol/durations.py's rounding for ``span``)."""
+    return durations.whole_minutes(seconds, span)
+
+
+def minutes(seconds: float | None, lang: str) -> str:
+    """A runtime left, "8 mnt" (protocol/durations.py: rounded down, "< 1 mnt" under a minute)."""
+    return duration_text(seconds, lang, Span.AVAILABLE)
+
+
+def minutes_long(seconds: float | None, lang: str) -> str:
+    """A runtime left in a sentence: the same words as ``minutes`` (one number, one way)."""
+    return duration_text(seconds, lang, Span.AVAILABLE)
+
+
+def percent(value: float | None, lang: str) -> str:
+    """"38 %"; a dash when unknown."""
+    return "–" if value is None else f"{number(value, lang)} %"
+
+
+def duration(seconds: float | None, lang: str) -> str:
+    """How long something lasted: "3 mnt 20 dtk", "1 jam 5 mnt" (protocol/durations.py)."""
+    return duration_text(seconds, lang, Span.ELAPSED)
+
+
+def local(ts: float, zone: ZoneInfo) -> dt.datetime | None:
+    """A Unix time in the site's time zone; None for a time no calendar can show."""
+    try:
+        return dt.datetime.fromtimestamp(ts, zone)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def when(ts: float | None, zone: ZoneInfo, now: float) -> str:
+    """"10:32:05" today, "27/11 10:32" on another day, in the site's time zone."""
+    moment = None if ts is None else local(ts, zone)
+    today = local(now, zone)
+    if moment is None or today is None:
+        return "–"
+    if moment.date() == today.date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%d/%m/%Y %H:%M") if moment.year != today.year else moment.strftime("%d/%m %H:%M")
+
+
+def full_time(ts: float | None, zone: ZoneInfo) -> str:
+    """"2025-11-27 10:32:05 WIB": for tooltips."""
+    moment = None if ts is None else local(ts, zone)
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def iso_time(ts: float, zone: ZoneInfo) -> str:
+    """"2025-11-27T10:32:05+07:00": for exports; "" for an impossible time."""
+    moment = local(ts, zone)
+    return "" if moment is None else moment.isoformat(timespec="seconds")
+
+
+def meeting_span(start: float, end: float, zone: ZoneInfo, now: float) -> str:
+    """A booking's time in the room's zone: "09:00–10:00 WIB" today, "08/12 09:00–10:00 WIB"
+    on another day; a dash for a time no calendar can show."""
+    first, last, today = local(start, zone), local(end, zone), local(now, zone)
+    if first is None or last is None or today is None:
+        return "–"
+    day = "" if first.date() == today.date() else first.strftime("%d/%m ")
+    return f"{day}{first:%H:%M}–{last:%H:%M} {first:%Z}"

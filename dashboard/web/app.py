@@ -1,0 +1,184 @@
+"""The status page (`siaga dashboard`): a Flask app fed only by MQTT, never by NUT or GPIO.
+
+``create_app(config)`` builds everything (store, MQTT feed, pages, API); tests pass their own
+``store`` (and ``feed``) instead. Pages are in ``site.language``, the other language with ``?lang=``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, g, render_template, request, url_for
+from prometheus_client import CollectorRegistry
+from werkzeug.exceptions import HTTPException
+
+from dashboard.alerts.outbox import Alerter
+from dashboard.alerts.targets import load_targets
+from dashboard.store.feed import Feed
+from dashboard.store.store import Store
+from dashboard.texts import events as event_texts, i18n
+from dashboard.web import present, resources, security
+from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
+from dashboard.web.metrics import SiagaCollector
+from dashboard.web.openapi import bp as openapi_bp
+from dashboard.web.overview import Groups
+from dashboard.web.resources import get_siaga
+from protocol.config import Config, ConfigError
+
+logger = logging.getLogger(__name__)
+
+LANG_COOKIE = "siaga_lang"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                               "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@dataclass
+class Siaga:
+    """What create_app makes; views reach it through dashboard/web/resources.py."""
+
+    config: Config
+    store: Store
+    feed: Feed | None
+    zone: ZoneInfo
+    limiter: RateLimiter
+    registry: CollectorRegistry
+    card_cache: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
+    alerter: Alerter | None = None
+    groups: Groups = field(default_factory=lambda: Groups({}))
+    sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
+
+
+def open_store(config: Config) -> Store:
+    """The store at ``dashboard.database``; ConfigError naming the key when it cannot be opened."""
+    try:
+        return Store(config.dashboard.database, stale_after_s=config.dashboard.stale_after_s,
+                     sites=config.dashboard.sites)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{Path(config.path).name}: dashboard.database: cannot open "
+                          f"{config.dashboard.database}: {exc}") from None
+
+
+def create_app(config: Config, store: Store | None = None, feed: Feed | None = None) -> Flask:
+    """The dashboard app; without ``store`` it opens the database and starts its MQTT feed."""
+    zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
+    pwhash = config.dashboard.admin_password_hash
+    if pwhash and not valid_hash(pwhash):
+        raise ConfigError(f"{Path(config.path).name}: dashboard.admin_password_hash: not a hash "
+                          "made by `siaga passwd`")
+    targets = load_targets(config) if config.alerts.urls_file else None
+    if store is None:
+        store = open_store(config)
+        feed = feed or Feed(config, store)
+        feed.start()
+    alerter = None
+    if targets is not None:  # alerts on: every new event and state also goes to the alerter
+        alerter = Alerter(config, store.db, targets, store.entries)
+        store.listeners.append(alerter.hear)
+        alerter.start()
+    app = Flask("dashboard")   # dashboard/templates and static: the report renders them too
+    app.config.update(SECRET_KEY=store.secret_key(), SESSION_COOKIE_NAME="siaga_session",
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+                      MAX_CONTENT_LENGTH=64 * 1024)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
+    app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry,
+                                    alerter=alerter, groups=Groups(config.dashboard.groups))
+    from dashboard.web import alerts as alerts_api, api, auth, pages
+    for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
+        app.register_blueprint(blueprint)
+    from dashboard.web.report import bp as report_bp   # the needs report (CONTRACT §5.6)
+    app.register_blueprint(report_bp)
+    app.register_blueprint(openapi_bp)
+    security.init_app(app, config.dashboard.behind_proxy)
+    app.before_request(_pick_language)
+    app.after_request(_finish_response)
+    app.context_processor(_template_globals)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def stop_app(app: Flask) -> None:
+    """Stop what ``create_app`` started beside the pages (the alerts' threads)."""
+    alerter = app.extensions["siaga"].alerter
+    if alerter is not None:
+        alerter.stop()
+
+
+def _pick_language() -> None:
+    config = get_siaga().config
+    g.lang = i18n.pick_language(request.args.get("lang"), request.cookies.get(LANG_COOKIE),
+                                config.site.language)
+
+
+def _finish_response(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    asked = request.args.get("lang")
+    if asked in i18n.LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
+    """JSON for the API, a page in the reader's language for people."""
+    code = exc.code or 500
+    if request.path.startswith(("/api/", "/healthz", "/metrics")):
+        return {"error": exc.description or exc.name}, code
+    if "lang" not in g:
+        g.lang = get_siaga().config.site.language
+    title = {404: "not_found", 400: "bad_request"}.get(code, "error")
+    return render_template("error.html", code=code, title=title, name=exc.name), code
+
+
+def _template_globals() -> dict[str, Any]:
+    siaga, lang, now = get_siaga(), g.get("lang", "id"), time.time()
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "id" else "id",
+        "t": lambda key, **kw: i18n.translate(lang, key, **kw),
+        "lang_url": _lang_url,
+        "now": now,
+        "when": lambda ts: i18n.when(ts, siaga.zone, now),
+        "full_time": lambda ts: i18n.full_time(ts, siaga.zone),
+        "meeting_time": lambda m: i18n.meeting_span(m.start, m.end, siaga.zone, now),
+        "num": lambda v, digits=0: i18n.number(v, lang, digits),
+        "pct": lambda v: i18n.percent(v, lang),
+        "minutes": lambda s: i18n.minutes(s, lang),
+        "plural": lambda key, n, **kw: i18n.plural(lang, key, n, **kw),
+        "event_rows": lambda events: event_texts.rows(events, lang),
+        "stage_answers": lambda events, started: event_texts.stage_answers(events, started, lang),
+        "duration": lambda s: i18n.duration(s, lang),
+        "present": present,
+        "header_led": lambda: present.worst(siaga.store.entries()),
+        "logged_in": logged_in,
+        "login_enabled": bool(siaga.config.dashboard.admin_password_hash),
+        "token_enabled": bool(siaga.config.dashboard.api_token),
+        "csrf_token": csrf_token,
+        "mqtt_connected": resources.mqtt_connected(),
+        "alerts_enabled": siaga.alerter is not None,
+        "sop_site": siaga.config.site.id,    # the room whose siaga.toml this is: its SOP link
+    }
+
+
+def _lang_url(lang: str) -> str:
+    """This page in ``lang``."""
+    if request.endpoint is None or request.endpoint == "static":
+        return url_for("pages.overview", lang=lang)
+    # Query keys starting with "_" would reach url_for's own options (_method, _scheme, ...).
+    query = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    args = {**query, **(request.view_args or {}), "lang": lang}
+    return url_for(request.endpoint, **args)

@@ -1,0 +1,133 @@
+"""The overview at fleet size: groups of sites (CONTRACT §5.6), search, filters and counts.
+
+Pure functions over the store's entries; dashboard/web/pages.py reads the query and renders. Filters
+are plain query parameters (``?q=&state=&group=&view=``), so they work without JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard.store.entry import SiteEntry
+from dashboard.web import present
+
+VIEWS = ("cards", "table")
+PROBLEMS = "problems"          # the state filter "every room that is not ready"
+STATES = tuple(sorted(present.RANK, key=present.RANK.get))   # worst first: the order of counts
+MAX_QUERY = 100
+# Rooms on one page unless ?all=1. CONTRACT §4 promises one card per site on GET /, which holds
+# up to 2,000 rooms (issue 10's size: p95 ~175 ms measured); a larger fleet gets its problems
+# first (the rooms left out are the mildest) and a search or filter reaches any room.
+PAGE_ROOMS = 2000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the reader asked the overview to show."""
+
+    q: str = ""
+    state: str = ""            # "" = every state, "problems", or one of STATES
+    group: str = ""            # "" = every group
+    view: str = "cards"
+    all: str = ""              # "1" = every matching room, not only the first PAGE_ROOMS
+
+    def query(self, **change: str) -> dict[str, str]:
+        """These filters as query parameters (only the ones set), with ``change`` applied."""
+        values = {"q": self.q, "state": self.state, "group": self.group, "view": self.view,
+                  "all": self.all, **change}
+        return {k: v for k, v in values.items() if v and not (k == "view" and v == "cards")}
+
+
+def read_filters(args: Mapping[str, str], group: str = "") -> Filters:
+    """Filters from the query; unknown states and views fall back to all and cards."""
+    state = args.get("state", "")
+    view = args.get("view", "cards")
+    return Filters(q=" ".join(args.get("q", "").split())[:MAX_QUERY],
+                   state=state if state in STATES or state == PROBLEMS else "",
+                   group=group or args.get("group", "")[:MAX_QUERY],
+                   view=view if view in VIEWS else "cards",
+                   all="1" if args.get("all") == "1" else "")
+
+
+def member(pattern: str, site: str) -> bool:
+    """True when ``site`` is ``pattern`` or starts with its prefix (``kominfo-*``)."""
+    return site.startswith(pattern[:-1]) if pattern.endswith("*") else site == pattern
+
+
+class Groups:
+    """dashboard.groups with each site's groups remembered (the ids of a fleet rarely change)."""
+
+    def __init__(self, groups: Mapping[str, tuple[str, ...]]) -> None:
+        self.names = tuple(groups)
+        self._patterns = dict(groups)
+        self._of: dict[str, frozenset[str]] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._patterns
+
+    def of(self, site: str) -> frozenset[str]:
+        """The groups ``site`` belongs to."""
+        hit = self._of.get(site)
+        if hit is None:
+            if len(self._of) > 20000:   # ids of sites long gone
+                self._of.clear()
+            hit = self._of[site] = frozenset(
+                name for name, patterns in self._patterns.items()
+                if any(member(p, site) for p in patterns))
+        return hit
+
+
+def in_group(entries: list[SiteEntry], groups: Groups, group: str) -> list[SiteEntry]:
+    """The entries of ``group``; all of them for ""."""
+    return entries if not group else [e for e in entries if group in groups.of(e.site)]
+
+
+def matches(entry: SiteEntry, filters: Filters) -> bool:
+    """True when the entry passes the search and the state filter."""
+    status = present.status(entry)
+    if filters.state == PROBLEMS and status == "ready":
+        return False
+    if filters.state not in ("", PROBLEMS) and status != filters.state:
+        return False
+    if filters.q:
+        needle = filters.q.lower()
+        return needle in entry.site or needle in present.display_name(entry.state).lower()
+    return True
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the overview shows: the group's rooms, how many pass the filters, the ones shown."""
+
+    scope: list[SiteEntry]
+    matching: int
+    shown: list[SiteEntry]
+
+
+def select(entries: list[SiteEntry], groups: Groups, filters: Filters) -> Selection:
+    """The rooms passing ``filters``, problems first, the first PAGE_ROOMS unless ``all``."""
+    scope = in_group(entries, groups, filters.group)
+    passing = present.sort_for_overview([e for e in scope if matches(e, filters)])
+    # Problems come first: the rooms left out are the calmest ones.
+    shown = passing if filters.all else passing[:PAGE_ROOMS]
+    return Selection(scope, len(passing), shown)
+
+
+def counts(entries: list[SiteEntry]) -> dict[str, int]:
+    """Rooms per state (only the states that occur), worst first."""
+    found: dict[str, int] = {}
+    for entry in entries:
+        status = present.status(entry)
+        found[status] = found.get(status, 0) + 1
+    return {s: found[s] for s in STATES if s in found}
+
+
+def count_rows(entries: list[SiteEntry], groups: Groups, only: str = "") -> list[dict[str, Any]]:
+    """One row of counts per group (``only`` that one), after one for every room without ``only``."""
+    rows = [] if only else [{"group": "", "total": len(entries), "counts": counts(entries)}]
+    for name in ([only] if only else groups.names):
+        members = in_group(entries, groups, name)
+        rows.append({"group": name, "total": len(members), "counts": counts(members)})
+    return rows

@@ -1,0 +1,80 @@
+"""A three-room office's journal, by hand, with the numbers the report must give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dashboard.report.build import Policy, SiteInput, build
+from dashboard.report.facts import Ev, window
+
+ZONE = ZoneInfo("Asia/Jakarta")
+FIRST, LAST = dt.date(2026, 11, 1), dt.date(2026, 11, 3)
+T0 = dt.datetime(2026, 11, 1, tzinfo=ZONE).timestamp()
+NOW = T0 + 10 * 86400
+
+
+def at(day: int, hh: int, mm: int = 0, ss: int = 0) -> float:
+    """Local time on day ``day`` (1 = 1 Nov) as Unix seconds."""
+    return T0 + (day - 1) * 86400 + hh * 3600 + mm * 60 + ss
+
+
+def ev(ts: float, kind: str, pc: str = "", **detail) -> Ev:
+    return Ev(ts, kind, pc, {**detail, **({"pc": pc} if pc else {})})
+
+
+def office_events() -> dict[str, list[Ev]]:
+    rr1 = [
+        ev(at(1, 0) - 3600, "power_lost", load_pct=30),            # before the window: not counted
+        ev(at(1, 0, 10), "power_restored", duration_s=4200),       # its restore alone: ignored
+        ev(at(1, 9), "meeting_started", "pc1"),                    # A 09:00-11:00
+        ev(at(1, 10), "power_lost", load_pct=40.0, runtime_s=1800, charge_pct=100),  # o1
+        ev(at(1, 10, 0, 5), "notice_sent", pcs=["pc1"]),
+        ev(at(1, 10, 10), "power_restored", duration_s=600.0),     # o1: 600 s, during A
+        ev(at(1, 11), "meeting_ended", "pc1"),
+        ev(at(1, 11), "conversion_started", "pc1"),                # 11:00-11:30
+        ev(at(1, 11, 15), "meeting_started", "pc1"),               # B 11:15-12:15: delayed
+        ev(at(1, 11, 30), "conversion_ended", "pc1"),
+        ev(at(1, 12, 15), "meeting_ended", "pc1"),
+        ev(at(1, 23, 50), "power_lost", load_pct=20.0, runtime_s=2000),  # o2 across midnight
+        ev(at(2, 0, 20), "shutdown_sent", pcs=["pc1"]),
+        ev(at(2, 0, 30), "power_restored", duration_s=2400.0),     # o2: 2400 s, a shutdown
+    ]
+    rr2 = [
+        ev(at(1, 10, 30), "meeting_started", "pc2"),               # C 10:30-11:30
+        ev(at(1, 11, 30), "meeting_ended", "pc2"),
+        ev(at(1, 15), "power_lost"),                               # o3: its restore is missing
+        ev(at(1, 15, 0, 5), "notice_sent", pcs=["pc2"]),
+        ev(at(1, 15, 20), "wrapup_sent", pcs=["pc2"]),             # o3 ends here: 1200 s
+        ev(at(1, 16), "power_lost"),                               # o4
+        ev(at(1, 16, 5), "power_restored", duration_s=300),        # o4: 300 s
+    ]
+    aula = [
+        ev(at(1, 10, 45), "meeting_started", "pc3"),               # D 10:45-11:20
+        ev(at(1, 11, 20), "meeting_ended", "pc3"),
+        ev(at(3, 22), "meeting_started", "pc3"),                   # E 22:00-(cut at 24:00)
+        ev(at(3, 23), "power_lost", load_pct=50.0),                # o5, cut at 24:00: 3600 s
+        ev(at(3, 23, 0, 5), "wrapup_sent", pcs=["pc3"]),
+        ev(at(4, 0, 30), "power_restored", duration_s=5400),       # after the window
+        ev(at(4, 1), "meeting_started", "pc3"),                    # after the window
+    ]
+    return {"rr1": rr1, "rr2": rr2, "aula": aula}
+
+
+def make(events: dict[str, list[Ev]], **states) -> dict:
+    win = window(FIRST, LAST, ZONE, NOW)
+    inputs = [SiteInput(site, site, iter(evs), states.get(site)) for site, evs in events.items()]
+    return build(inputs, win, ZONE, Policy(wrapup_at_runtime_s=300))
+
+
+def contract(part: dict) -> dict:
+    """Only the contract's keys of one part (office or site)."""
+    keys = {"outages": ("count", "during_meetings", "total_s", "longest_s", "p90_s", "shutdowns",
+                        "bridged"),
+            "ups": ("runtime_needed_s",), "meetings": ("count", "hours", "peak_concurrent"),
+            "conversion": ("count", "median_s", "delayed_meetings")}
+    return {s: {k: part[s][k] for k in ks} for s, ks in keys.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
