@@ -22,12 +22,15 @@ from dataclasses import replace
 
 from edge import sdnotify
 from edge.bus import EdgeBus
+from edge.calendar import RoomCalendar
 from edge.clock import wall
 from edge.homeassistant import Discovery, start_discovery
 from edge.indicator import Indicator, IndicatorError
 from edge.journal import Journal
 from edge.pcs import ACTIVITY_KINDS
 from edge.powerdown import PowerdownFlag
+from edge.readiness import WATCH_KINDS
+from edge.readiness import resume as resume_meetings
 from edge.replay import Replayer
 from edge.runtime_learner import Learning, learned_counts, learned_runtimes, observe
 from edge.runtime_store import load_models, save_models, store_path
@@ -73,6 +76,9 @@ class Edge:
         self.replayer = Replayer(self.journal, self.bus.publish_event, self.record)
         self.bus.on_replay = self.replayer.take
         self.homeassistant: Discovery | None = None
+        site = config.site
+        self.calendar = RoomCalendar(site.calendar, site.calendar_refresh_s, site.timezone) \
+            if site.calendar else None
         self.stopping = asyncio.Event()
         self.state: RoomState | None = None
         self._published: tuple[dict, float] | None = None
@@ -152,9 +158,10 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
+        bookings = self.calendar.bookings() if self.calendar else ()
         inputs = Inputs(now=wall(), ups=tuple(readings), pcs=pcs, acks=acks, commands=commands,
                         button=pressed, mono=mono, learned=learned,
-                        learned_from=learned_counts(self.learning))
+                        learned_from=learned_counts(self.learning), bookings=bookings)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in [*effects.events, *learned_events]:  # power_restored, then learned
             self.record(kind, detail, inputs.now)
@@ -194,6 +201,10 @@ class Edge:
         now = wall()
         self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
                             time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
+        spoken = resume_meetings(self.journal.latest(WATCH_KINDS, 200))   # each meeting once
+        self.state = replace(self.state, meetings=spoken)
+        if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
+            self.calendar.start()
         self.homeassistant = start_discovery(self.config)
         if self.config.homeassistant.discovery:   # old configs go before the state changes shape
             await asyncio.to_thread(self.homeassistant.cleared.wait, DISCOVERY_CLEAR_WAIT_S)
@@ -223,6 +234,8 @@ class Edge:
         """Say offline, release the pins, close the journal."""
         sdnotify.notify("STOPPING=1")
         self.replayer.stop()
+        if self.calendar is not None:
+            self.calendar.stop()
         if self.homeassistant is not None:
             self.homeassistant.stop()
         self.bus.stop()

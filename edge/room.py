@@ -14,14 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from edge.bookings import Booking
 from edge.pcs import PcReport, PcWatch, watch_pcs
 from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, estimates, judge,
                         last_runtimes, ob_ol_charges, power as _power)
+from edge.readiness import MeetingWatch, RoomFacts, check as check_readiness
 from edge.stages import Outage, advance, make_command, track_outage
 from protocol.config import PolicyConfig
-from protocol.looks import Buzz, LOOKS, Led, PC_OFF, Pattern
-from protocol.messages import (Ack, EdgeCommand, EdgeCommandKind, EventKind, PcCommand,
-                               PcCommandKind, Room)
+from protocol.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
+from protocol.messages import (Ack, EdgeCommand, EdgeCommandKind, EventKind, NextMeeting,
+                               PcCommand, PcCommandKind, Room)
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
            "Effects", "Sent", "Outage", "step", "make_command", "verdicts_of", "Led", "Pattern",
@@ -51,6 +53,7 @@ class Inputs:
     mono: float | None = None                  # monotonic clock; None: the wall clock serves
     learned: dict[str, float] = field(default_factory=dict)  # UPS -> learned runtime (§6.1)
     learned_from: dict[str, int] = field(default_factory=dict)  # UPS -> discharges learned from
+    bookings: tuple[Booking, ...] = ()         # the room's calendar, sorted by start
 
     @property
     def clock(self) -> float:
@@ -88,6 +91,8 @@ class RoomState:
     last_runtime: dict[str, tuple[float, float]] = field(default_factory=dict)  # (s, mono)
     restored_at: float | None = None          # monotonic
     first: bool = True
+    meetings: MeetingWatch = MeetingWatch()   # bookings already spoken of (edge.readiness)
+    next_meeting: NextMeeting | None = None
 
     @property
     def pcs_online(self) -> frozenset[str]:
@@ -149,6 +154,13 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     pending += tuple(Sent(pc=pc, command=c, last_sent=inp.clock,
                           expires_at=inp.clock + rules.command_ttl_s) for pc, c in sends)
     reasons = _reasons(inp, rules, verdicts, pcs)
+    facts = RoomFacts(reasons, tuple((r.name, r.charge_pct) for r in inp.ups if r.powers_pc and r.reachable),
+                      power.runtime_s, pcs.converting)
+    p = rules.policy
+    meetings, next_meeting, unready = check_readiness(
+        prev.meetings, inp.bookings, inp.now, facts, p.ready_before_s, p.ready_min_charge_pct,
+        p.wrapup_at_runtime_s, events)
+    reasons = tuple(dict.fromkeys(reasons + unready))   # not ready for the next meeting: amber
     room = _room(outage, inp.ups, reasons)
     since = prev.since if room == prev.room and not prev.first else inp.now
     silenced = _silenced(prev, room, inp, events)
@@ -156,7 +168,7 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
                       outage=outage, silenced=silenced, pending=pending, pcs=pcs,
                       ups_down=ups_down, battery_bad=battery_bad, fsd_on_mains=fsd,
                       charge_ob_ol=charges, last_runtime=last, restored_at=restored_at,
-                      first=False)
+                      first=False, meetings=meetings, next_meeting=next_meeting)
     led, pattern, buzz = _look(state, inp.clock)
     actions = tuple(c for c in inp.commands if c.kind in DAEMON_ACTIONS)
     powerdown = outage is not None and outage.pi_off is not None

@@ -100,6 +100,7 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
                                 buzzer=effects.buzzer.value, silenced=state.silenced),
         outage=None if o is None else OutageView(**{s.field: getattr(o, s.field)
                                                     for s in OUTAGE_STAGES}),
+        next_meeting=state.next_meeting,
     )
 
 

@@ -148,6 +148,11 @@ class EventKind(str, Enum):
     REPLAYED = "replayed", ("from_seq", "to_seq", "by")
     RUNTIME_LEARNED = "runtime_learned", ("ups", "rate_pct_per_min", "load_pct", "discharges")
     PI_POWEROFF = "pi_poweroff"
+    # The schedule (CONTRACT §6.3): a booked meeting is ready_before_s away and the room is not
+    # ready; it is ready again before its start; a booked meeting began (the report's bookings).
+    NOT_READY = "not_ready", ("meeting", "start", "problems")
+    READY_AGAIN = "ready_again", ("meeting", "start")
+    BOOKING = "booking", ("meeting", "start", "end")
 
 T = TypeVar("T")
 
@@ -316,6 +321,17 @@ class OutageView:
 
 
 @dataclass(frozen=True)
+class NextMeeting:
+    """The room's next (or running) booked meeting and whether the room is ready (§6.3)."""
+
+    title: str
+    start: float
+    end: float
+    ready: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class StateSnapshot:
     """The room's whole state, retained on `P/edge/state`."""
 
@@ -331,6 +347,7 @@ class StateSnapshot:
     indicator: IndicatorView = field(default_factory=IndicatorView)
     outage: OutageView | None = None
     seq: int | None = None        # the journal's last seq when the snapshot was made (§5.2)
+    next_meeting: NextMeeting | None = None   # from the room's calendar (§6.3)
     v: int = VERSION
 
     def __post_init__(self) -> None:

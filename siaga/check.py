@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from edge.calendar import describe as describe_calendar
 from edge.indicator import Indicator, IndicatorError
 from edge.room import UpsReading
 from edge.ups import UpsReader, reading_summary
@@ -64,6 +65,10 @@ def run(path: str) -> int:
     if lan is not None:
         print_result(lan)
         passed = passed and lan[0]
+    if config.site.calendar:
+        result = check_calendar(config)
+        print_result(result)
+        passed = passed and result[0]
     bridge = check_bridge(config.mqtt)   # only for a room bridged to a central broker
     if bridge is not None:
         print_result(bridge)
@@ -209,6 +214,13 @@ def _expiry(check: str, what: str, ends: list[tuple[str, float]], now: float | N
     if days < EXPIRY_WARN_DAYS:
         return False, check, what, f"{name} expires on {until}, in {days} days: renew it"
     return True, check, what, f"certificates valid until {until}"
+
+
+def check_calendar(config: Config) -> Result:
+    """Read [site] calendar once: how many bookings ahead and the next, or why it cannot be read."""
+    site = config.site
+    ok, detail = describe_calendar(site.calendar, site.calendar_refresh_s, site.timezone)
+    return ok, "agenda", site.calendar, detail
 
 
 def check_gpio(gpio: GpioConfig) -> Result:

@@ -15,7 +15,7 @@ DEFAULT_CONFIG = "/etc/siaga/siaga.toml"
 
 # What `pip install "siaga[pi]"` adds; the meeting PC's plain `pip install siaga` lacks them.
 PI_MODULES = frozenset({"aionut", "gpiozero", "flask", "werkzeug", "waitress", "prometheus_client",
-                        "apprise", "weasyprint"})
+                        "apprise", "weasyprint", "icalendar", "recurring_ical_events"})
 
 
 class MissingExtra(Exception):
@@ -128,6 +128,12 @@ def _report(args: argparse.Namespace) -> int:
     return run(args)
 
 
+@_needs_pi
+def _sop(args: argparse.Namespace) -> int:
+    from dashboard.report.sop import run
+    return run(args)
+
+
 def _report_options(s: argparse.ArgumentParser) -> None:
     """The options of `siaga report` (CONTRACT §5.8); here, so that the parser imports nothing."""
     s.add_argument("--from", dest="first", metavar="YYYY-MM-DD", help="first day (default: 90 days ago)")
@@ -165,6 +171,13 @@ def parser() -> argparse.ArgumentParser:
             split.add_argument("--banner-only", action="store_true",
                                help="only the banner, in the user's session (Windows: at logon)")
     _report_options(sub.choices["report"])
+    s = sub.add_parser("sop", help="this room's procedure on one A4 page (PDF or HTML)")
+    s.add_argument("-c", "--config", default=DEFAULT_CONFIG,
+                   help=f"config file (default {DEFAULT_CONFIG})")
+    s.add_argument("--lang", choices=("id", "en"), help="language (default: site.language)")
+    s.add_argument("--format", choices=("pdf", "html"), default="pdf")
+    s.add_argument("-o", "--output", metavar="FILE", help="write it here (default: stdout)")
+    s.set_defaults(func=_sop)
     s = sub.add_parser("demo", help="everything on this machine, simulated")
     s.add_argument("action", nargs="*", help="'power off|low|on' for a running demo")
     s.add_argument("--homeassistant", action="store_true",

@@ -32,7 +32,9 @@ SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "ups": "meeting"
                  "code": "banner", "args": {},
                  "reason": "data_stale", "status": "OL CHRG", "by": "button", "room": "on_battery",
                  "from_s": 900, "from_seq": 120, "to_seq": 180, "runtime_learned_s": 660,
-                 "rate_pct_per_min": 8.2, "discharges": 3, "app": "meet-browser"}
+                 "rate_pct_per_min": 8.2, "discharges": 3, "app": "meet-browser",
+                 "meeting": "Rapat anggaran", "start": 1796695200.0, "end": 1796698800.0,
+                 "problems": ["battery_low:meeting:62"]}
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",

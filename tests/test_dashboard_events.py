@@ -28,7 +28,8 @@ def full(kind: EventKind, seq: int = 1) -> JournalEvent:
 def dumps_a_key(text: str) -> str | None:
     """The first detail key name the text shows ("charge_pct: 92" or a bare "runtime_s")."""
     for field in FIELDS:
-        if re.search(rf"(?<![\w-]){field}\s*[:=]", text) or ("_" in field and field in text):
+        # "UPS meeting:" names the sample UPS, not the key "meeting" (of not_ready, booking)
+        if re.search(rf"(?<![\w-])(?<!UPS ){field}\s*[:=]", text) or ("_" in field and field in text):
             return field
     return None
 

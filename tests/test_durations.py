@@ -71,6 +71,9 @@ def _page(key: str, lang: str, seconds: float) -> str:
         return events.sentence(_event(EventKind.POWER_LOST, runtime_s=seconds), lang)
     if key == "too_many_attempts":
         return i18n.translate(lang, key, minutes=duration(seconds, lang, Span.NEEDED))
+    if key == "sop_step_wrapup":   # the SOP's policy marks: to the second (dashboard/report/sop.py)
+        from dashboard.report.sop import minutes as sop_minutes
+        return i18n.translate(lang, key, wrapup=sop_minutes(seconds, lang))
     raise AssertionError(f"the page's text {key!r} has a duration nobody checks: add it here")
 
 
@@ -85,7 +88,8 @@ def _alert(key: str, lang: str, seconds: float) -> str:
 
 
 # The span each catalogue's placeholder stands for; the test fails for a new one.
-PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "too_many_attempts": Span.NEEDED}
+PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "too_many_attempts": Span.NEEDED,
+              "sop_step_wrapup": Span.ELAPSED}
 ALERT_SPANS = {"power_restored": Span.ELAPSED}
 
 

@@ -52,6 +52,9 @@ class AlertKind(str, Enum):
     UPS_UNREACHABLE = "ups_unreachable", Room.FAULT.value
     REPLACE_BATTERY = "replace_battery", Room.ATTENTION.value
     SITE_STALE = "site_stale", Room.FAULT.value
+    # A booked meeting starts within policy.ready_before_s and the room is not ready (§6.3):
+    # IT has minutes to act, so it goes out with the default min_room, like a power cut.
+    NOT_READY = "not_ready", Room.ON_BATTERY.value
     TEST = "test", Room.READY.value
 
 
@@ -70,7 +73,10 @@ NOTIFY_TYPES = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
                 AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
                 AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
                 AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
-                AlertKind.TEST: "info"}
+                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info"}
+# The last meetings whose not_ready went out, per site (an edge restarted inside ready_before_s
+# journals it again; IT hears of each meeting once).
+NOT_READY_MEMORY = 16
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class SiteMemory:
     down_alerted: frozenset[str] = frozenset()
     pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
     pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
+    not_ready: tuple[float, ...] = ()       # starts of the meetings IT was told were not ready
 
 
 @dataclass(frozen=True)
@@ -204,12 +211,26 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
         new, alerts = dataclasses.replace(mem, pi_off=kind == EventKind.PI_POWEROFF), []
     elif kind == EventKind.PC_ONLINE:
         new, alerts = dataclasses.replace(mem, pcs_off=mem.pcs_off - {pc}), []
+    elif kind == EventKind.NOT_READY:
+        new, alerts = _not_ready(mem, event)
     elif kind == EventKind.REPLACE_BATTERY:
         new, alerts = mem, [_alert(event.site, AlertKind.REPLACE_BATTERY, mem, at,
                                    ups=str(detail.get("ups", "")))]
     else:
         new, alerts = _ups_watch(mem, event, now), []
     return new, _timely(alerts, now - at)
+
+
+def _not_ready(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
+    """Once per meeting: the title, its start and the problems (machine codes; texts word them)."""
+    start = _number(event.detail.get("start"))
+    if start is None or start in mem.not_ready:
+        return mem, []
+    problems = [str(p) for p in event.detail.get("problems") or () if isinstance(p, str)]
+    new = dataclasses.replace(mem, not_ready=(*mem.not_ready, start)[-NOT_READY_MEMORY:])
+    return new, [_alert(event.site, AlertKind.NOT_READY, new, event.ts,
+                        meeting=str(event.detail.get("meeting", "")), start=start,
+                        problems=problems)]
 
 
 def _timely(alerts: list[Alert], age: float) -> list[Alert]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.alerts.rules import Alert, AlertKind
 from dashboard.texts.i18n import duration, local, minutes
+from dashboard.web.present import fix_text, reason_text
 
 TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "power_lost": ("Listrik padam: UPS menanggung PC rapat",
@@ -70,6 +71,11 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "todo": ("Yang perlu dilakukan TI: {action}", "What IT should do: {action}"),
     "link": ("Halaman ruangan: {url}", "Room page: {url}"),
     "title": ("Siaga {room}: {what}", "Siaga {room}: {what}"),
+    "not_ready": ("Belum siap untuk rapat \"{meeting}\" pukul {start}",
+                  "Not ready for the meeting \"{meeting}\" at {start}"),
+    "problems": ("Masalahnya: {problems}.", "What is wrong: {problems}."),
+    "do_not_ready": ("Perbaiki sebelum rapat dimulai: {fixes}",
+                     "Fix it before the meeting starts: {fixes}"),
 }
 
 CATALOGUE = {"id": {key: pair[0] for key, pair in TEXTS.items()},
@@ -80,13 +86,13 @@ WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
         AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
         AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
         AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
-        AlertKind.TEST: "test"}
+        AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test"}
 TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
         AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
         AlertKind.POWER_RESTORED: "do_power_restored",
         AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
         AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
-        AlertKind.TEST: "do_test"}
+        AlertKind.NOT_READY: "do_not_ready", AlertKind.TEST: "do_test"}
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 
 
@@ -116,8 +122,11 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
            now: float | None = None) -> tuple[str, str]:
     """(title, body) of an alert in ``lang`` ("id" or "en"); times in ``zone``."""
     texts = CATALOGUE.get(lang, ID)
-    values = {"pc": "", "ups": "", **{k: str(v) for k, v in alert.detail.items()},
+    values = {"pc": "", "ups": "", "meeting": "", **{k: str(v) for k, v in alert.detail.items()},
               "duration": duration(alert.detail.get("duration_s"), lang)}
+    problems = [str(p) for p in alert.detail.get("problems") or ()]
+    if alert.kind is AlertKind.NOT_READY:
+        values["start"] = clock_time(_number(alert.detail.get("start")), zone, now)
     what = texts[WHAT[alert.kind]].format(**values)
     room = alert.name or alert.site
     lines = [f"{room}: {what}."]
@@ -126,10 +135,14 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     pcs_off = list(alert.detail.get("pcs_off") or ())
     if pcs_off:
         lines.append(texts["pcs_still_off"].format(pcs=", ".join(map(str, pcs_off))))
-    if alert.kind is not AlertKind.TEST:
+    if problems:
+        words = "; ".join(reason_text(p, lang) for p in problems)
+        lines.append(texts["problems"].format(problems=words))
+    if alert.kind not in (AlertKind.TEST, AlertKind.NOT_READY):   # on mains: no time left to tell
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
-    lines.append(texts["todo"].format(action=texts[_action(alert)]))
+    fixes = " ".join(dict.fromkeys(fix_text(p, lang) for p in problems))
+    lines.append(texts["todo"].format(action=texts[_action(alert)].format(fixes=fixes)))
     link = room_link(public_url, alert.site)
     if link:
         lines.append(texts["link"].format(url=link))
@@ -142,3 +155,8 @@ def _action(alert: Alert) -> str:
     if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
         return "do_power_restored_pc_off"
     return TODO[alert.kind]
+
+
+def _number(value: object) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None

@@ -19,6 +19,10 @@ The rules, each printed beside its number by the report:
 - a conversion's speed is the length of the meeting that ended on its PC just before it
   (within ``RECORDING_GAP_S``) over the conversion's length: minutes of meeting converted per
   minute.
+- a booked meeting (CONTRACT §6.3) is a ``booking`` event, which the edge journals when a
+  booking from the room's calendar begins (``detail``: meeting, start, end); the same meeting
+  journaled twice (an edge restarted during it) counts once; ``not_ready`` counts meetings once.
+  The dashboard never reads calendars: what the edge journaled is what was booked.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from protocol.messages import EventKind as K
 POWER_LOST, POWER_RESTORED = K.POWER_LOST.value, K.POWER_RESTORED.value
 SHUTDOWN_SENT, UPS_SELFTEST = K.SHUTDOWN_SENT.value, K.UPS_SELFTEST.value
 REPLACE_BATTERY, RUNTIME_LEARNED = K.REPLACE_BATTERY.value, K.RUNTIME_LEARNED.value
+BOOKING, NOT_READY = K.BOOKING.value, K.NOT_READY.value
 # The steps of an outage: the last one journaled is where an outage without its restore ends.
 OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPUP_SENT,
                                            K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
@@ -111,6 +116,8 @@ class SiteFacts:
     replace_battery: int = 0
     events: int = 0
     learned: list[tuple[float, dict[str, Any]]] = field(default_factory=list)  # runtime_learned
+    bookings: dict[tuple[float, str], float] = field(default_factory=dict)  # (start, title) -> end
+    not_ready: set[float] = field(default_factory=set)                       # meeting starts
 
 
 def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
@@ -175,9 +182,22 @@ class _Reader:
             self.facts.replace_battery += 1
         elif kind == RUNTIME_LEARNED:
             self.facts.learned.append((ts, detail))
+        elif kind in (BOOKING, NOT_READY):
+            self._booked(kind, detail)
         if self.outage is not None and kind in OUTAGE_STEPS:
             self.outage["last"] = ts
             self.outage["shutdown"] |= kind == SHUTDOWN_SENT
+
+    def _booked(self, kind: str, detail: dict[str, Any]) -> None:
+        """A booked meeting began (cut at the window's end), or was not ready."""
+        start, end = number(detail.get("start")), number(detail.get("end"))
+        if start is None:
+            return
+        if kind == NOT_READY:
+            self.facts.not_ready.add(start)
+        elif end is not None and end >= start:
+            key = (start, str(detail.get("meeting", "")))
+            self.facts.bookings.setdefault(key, min(end, self.win.end))
 
     def _end(self, what: str, pc: str, ts: float) -> None:
         started = self.open[what].pop(pc, None)
@@ -327,9 +347,20 @@ class Totals:
     by_app: dict[str, list[float]] = field(default_factory=dict)   # app -> [count, seconds]
     conversions: array = field(default_factory=lambda: array("d"))
     speeds: array = field(default_factory=lambda: array("d"))
+    booked_starts: array = field(default_factory=lambda: array("d"))
+    booked_ends: array = field(default_factory=lambda: array("d"))
+    back_to_back: int | None = None    # None: no site had a conversion time to compare with
+    not_ready: int = 0
 
     def add(self, f: SiteFacts) -> "Totals":
         """Add one site's facts; returns self."""
+        self.booked_starts.extend(start for start, _ in f.bookings)
+        self.booked_ends.extend(f.bookings.values())
+        close = back_to_back(sorted((s, e) for (s, _), e in f.bookings.items()),
+                             median([c.end - c.start for c in f.conversions]))
+        if close is not None:
+            self.back_to_back = (self.back_to_back or 0) + close
+        self.not_ready += len(f.not_ready)
         self.outages += f.outages
         self.during += f.during
         self.delayed += f.delayed
@@ -346,6 +377,24 @@ class Totals:
         self.conversions.extend(c.end - c.start for c in f.conversions)
         self.speeds.extend(f.speeds)
         return self
+
+
+def back_to_back(bookings: list[tuple[float, float]], conversion_s: float | None) -> int | None:
+    """Bookings (sorted (start, end) of one room) that start less than ``conversion_s`` after
+    the one before ends (or overlap it): the PC is still converting the last recording. None
+    without a conversion time to compare with."""
+    if conversion_s is None:
+        return None
+    return sum(1 for (_, end), (start, _) in zip(bookings, bookings[1:]) if start - end < conversion_s)
+
+
+def schedule_numbers(t: Totals) -> dict[str, Any]:
+    """The ``schedule`` object (CONTRACT §6.3): what the calendars booked, beside ``meetings``
+    (what the PCs really held)."""
+    hours = (sum(t.booked_ends) - sum(t.booked_starts)) / 3600
+    return {"booked": {"count": len(t.booked_starts), "hours": round(hours, 2)},
+            "peak_booked": peak_concurrent(t.booked_starts, t.booked_ends),
+            "back_to_back": t.back_to_back, "not_ready": t.not_ready}
 
 
 def _seconds(value: float | None) -> float | None:
@@ -399,4 +448,5 @@ def numbers(t: Totals, zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, 
         "ups": {"runtime_needed_s": runtime_needed(out, wrapup_at_runtime_s)},
         "meetings": meeting_numbers(t),
         "conversion": conversion_numbers(t),
+        "schedule": schedule_numbers(t),
     }

@@ -98,12 +98,23 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
                                     ("power_quality.sags", "n"), ("power_quality.swells", "n")])},
         {"title": text(lang, "sec_meetings"), "no_data": not meetings_known,
          "rows": _meeting_rows(part, lang)},
+        {"title": text(lang, "sec_schedule"), "no_data": not part["schedule"]["booked"]["count"],
+         "rows": _rows(lang, {"schedule": _flat_schedule(part["schedule"])}, [
+             ("schedule.booked_count", "n"), ("schedule.booked_hours", "h"),
+             ("schedule.peak_booked", "n"), ("schedule.back_to_back", "n"),
+             ("schedule.not_ready", "n")])},
         {"title": text(lang, "sec_pc"),
          "rows": ([] if not meetings_known else _rows(lang, part, [
              ("conversion.count", "n"), ("conversion.median_s", "s"), ("conversion.longest_s", "s"),
              ("conversion.speed", "x"), ("conversion.delayed_meetings", "n")])) +
          _rows(lang, part, [("pc.disk_free_gb", "gb"), ("pc.days_left", "n")])},
     ]
+
+
+def _flat_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
+    """The schedule section with ``booked`` spread out into two rows."""
+    booked = schedule["booked"]
+    return {**schedule, "booked_count": booked["count"], "booked_hours": booked["hours"]}
 
 
 def _months(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:

@@ -42,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sec_quality": ("Kualitas listrik PLN", "Mains power quality"),
     "sec_meetings": ("Rapat", "Meetings"),
     "sec_pc": ("PC rapat dan rekaman", "Meeting PC and recordings"),
+    "sec_schedule": ("Jadwal (dari kalender ruangan)", "Schedule (from the rooms' calendars)"),
     "by_hour": ("Pemadaman menurut jam mulai (waktu setempat)", "Outages by hour of start (local time)"),
     "by_month": ("Runtime UPS saat listrik padam, per bulan, pada beban serupa",
                  "UPS runtime when the power failed, per month, at comparable load"),
@@ -133,6 +134,16 @@ MEANING: dict[str, tuple[str, str]] = {
                            "sama: jumlah lisensi host yang dibutuhkan.",
                            "live meetings (microphone or camera) at most at the same moment: the "
                            "host licences needed."),
+    'schedule.booked_count': ('rapat terjadwal.',
+        'booked meetings.'),
+    'schedule.booked_hours': ('jam rapat terjadwal.',
+        'hours booked.'),
+    'schedule.peak_booked': ('rapat terjadwal paling banyak pada saat yang sama: lisensi host yang diminta jadwal.',
+        'bookings at most at one moment: the host licences the schedule asks for.'),
+    'schedule.back_to_back': ('rapat terjadwal terlalu rapat dengan rapat sebelumnya.',
+        'bookings too close to the one before.'),
+    'schedule.not_ready': ('rapat terjadwal yang ruangannya belum siap.',
+        'booked meetings the room was not ready for.'),
 }
 # ... and the rule that produced it (CONTRACT §5.8), by the same key.
 RULE: dict[str, tuple[str, str]] = {
@@ -226,6 +237,16 @@ RULE: dict[str, tuple[str, str]] = {
                            "aplikasi rapat yang dibiarkan terbuka tidak dihitung.",
                            "Only meetings seen by their microphone or camera; a meeting app left "
                            "open is not counted."),
+    'schedule.booked_count': ('Pemesanan dari kalender ruangan yang dimulai dalam periode ini (dicatat Pi ruangan saat rapat dimulai).',
+        "Bookings from the room's calendar that began in the period (journaled by the room's Pi when each began)."),
+    'schedule.booked_hours': ('Jumlah lama pemesanan; yang melewati akhir periode dipotong di sana.',
+        "The bookings' lengths added up; one past the end of the period is cut there."),
+    'schedule.peak_booked': ('Di ruang-ruang yang dipilih; bandingkan dengan rapat yang benar-benar berlangsung di atas.',
+        'Across the chosen rooms; compare with the meetings really held above.'),
+    'schedule.back_to_back': ('Dimulai kurang dari lama konversi biasa (median) setelah rapat sebelumnya di ruangan yang sama selesai: PC masih mengonversi.',
+        'Starting less than the usual (median) conversion time after the one before ends in the same room: the PC is still converting.'),
+    'schedule.not_ready': ('not_ready: saat pemeriksaan sebelum rapat ada masalah (baterai, PC, konversi, disk).',
+        'not_ready: the check before the meeting found a problem (battery, PC, conversion, disk).'),
 }
 # Both, as (meaning id, meaning en, rule id, rule en).
 ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) for key in MEANING}

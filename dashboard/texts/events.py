@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from dashboard.texts import keys
 from dashboard.texts.i18n import duration, minutes_long, number, percent, translate
-from dashboard.web.present import ups_status
+from dashboard.web.present import reason_text, ups_status
 from protocol.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
 from protocol.outage_stages import COMMAND_STAGES
 from protocol.texts import ack_sentence, size_parts
@@ -182,6 +182,9 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
         "rate": number(_num(d.get("rate_pct_per_min")), lang, 1),
         "load": percent(_num(d.get("load_pct")), lang), "discharges": clip(d.get("discharges", "?")),
+        "meeting": clip(d.get("meeting", "?")),
+        "problems": clip("; ".join(reason_text(str(p), lang) for p in d.get("problems") or ())
+                         if isinstance(d.get("problems"), list) else "?"),
     }
 
 

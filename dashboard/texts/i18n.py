@@ -115,3 +115,13 @@ def iso_time(ts: float, zone: ZoneInfo) -> str:
     """"2025-11-27T10:32:05+07:00": for exports; "" for an impossible time."""
     moment = local(ts, zone)
     return "" if moment is None else moment.isoformat(timespec="seconds")
+
+
+def meeting_span(start: float, end: float, zone: ZoneInfo, now: float) -> str:
+    """A booking's time in the room's zone: "09:00–10:00 WIB" today, "08/12 09:00–10:00 WIB"
+    on another day; a dash for a time no calendar can show."""
+    first, last, today = local(start, zone), local(end, zone), local(now, zone)
+    if first is None or last is None or today is None:
+        return "–"
+    day = "" if first.date() == today.date() else first.strftime("%d/%m ")
+    return f"{day}{first:%H:%M}–{last:%H:%M} {first:%Z}"

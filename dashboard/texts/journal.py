@@ -150,4 +150,10 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "ups_flag_ALARM": ("alarm", "alarm"),
     "ups_flag_TEST": ("uji mandiri", "self-test"),
     "ups_flag_WAIT": ("menunggu driver", "waiting for its driver"),
+    'ev_not_ready': ('Belum siap untuk rapat terjadwal "{meeting}": {problems}.',
+        'Not ready for the booked meeting "{meeting}": {problems}.'),
+    'ev_ready_again': ('Sudah siap lagi untuk rapat terjadwal "{meeting}".',
+        'Ready again for the booked meeting "{meeting}".'),
+    'ev_booking': ('Rapat terjadwal "{meeting}" dimulai.',
+        'The booked meeting "{meeting}" begins.'),
 }

@@ -43,7 +43,12 @@ REASON = {"pc_offline": "reason_pc_offline", "replace_battery": "reason_replace_
           "ups_unreachable": "reason_ups_unreachable", "overload": "reason_overload",
           "low_charge": "reason_low_charge", "disk_low": "reason_disk_low",
           "on_battery": "reason_on_battery", "low_battery": "reason_low_battery",
-          "fsd_on_mains": "reason_fsd_on_mains", "self_test": "reason_self_test"}
+          "fsd_on_mains": "reason_fsd_on_mains", "self_test": "reason_self_test",
+          "battery_low": "reason_battery_low", "runtime_low": "reason_runtime_low",
+          "converting": "reason_converting"}
+# What staff or IT do about a problem before a booked meeting (readiness, CONTRACT §6.3).
+FIX = {"battery_low": "fix_battery_low", "runtime_low": "fix_runtime_low",
+       "converting": "fix_converting", "pc_offline": "fix_pc_offline", "disk_low": "fix_disk_low"}
 # NUT's ups.status flags in words.
 UPS_FLAG = {"OL": "ups_flag_OL", "OB": "ups_flag_OB", "LB": "ups_flag_LB", "HB": "ups_flag_HB",
             "RB": "ups_flag_RB", "CHRG": "ups_flag_CHRG", "DISCHRG": "ups_flag_DISCHRG",
@@ -88,6 +93,8 @@ EVENT = {
     EventKind.CONVERSION_ENDED: "ev_conversion_ended", EventKind.SHUTDOWN_HELD: "ev_shutdown_held",
     EventKind.RUNTIME_ESTIMATED: "ev_runtime_estimated", EventKind.REPLAYED: "ev_replayed",
     EventKind.PI_POWEROFF: "ev_pi_poweroff", EventKind.RUNTIME_LEARNED: "ev_runtime_learned",
+    EventKind.NOT_READY: "ev_not_ready", EventKind.READY_AGAIN: "ev_ready_again",
+    EventKind.BOOKING: "ev_booking",
 }
 EDGE_STARTED = {(False, False): "ev_edge_started", (True, False): "ev_edge_started_resumed",
                 (False, True): "ev_edge_started_unsynced",
@@ -97,7 +104,8 @@ CANCEL_SENT_OFF = "ev_cancel_sent_off"
 # The page's plurals: (one, other).
 PLURAL = {"summary_all": ("summary_all_one", "summary_all_other"),
           "summary_problems": ("summary_problems_one", "summary_problems_other"),
-          "cuts": ("cuts_one", "cuts_other")}
+          "cuts": ("cuts_one", "cuts_other"),
+          "meeting_problems": ("meeting_problems_one", "meeting_problems_other")}
 
 
 def key(table: dict, word: object) -> str:

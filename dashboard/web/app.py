@@ -154,6 +154,7 @@ def _template_globals() -> dict[str, Any]:
         "now": now,
         "when": lambda ts: i18n.when(ts, siaga.zone, now),
         "full_time": lambda ts: i18n.full_time(ts, siaga.zone),
+        "meeting_time": lambda m: i18n.meeting_span(m.start, m.end, siaga.zone, now),
         "num": lambda v, digits=0: i18n.number(v, lang, digits),
         "pct": lambda v: i18n.percent(v, lang),
         "minutes": lambda s: i18n.minutes(s, lang),
@@ -170,6 +171,7 @@ def _template_globals() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "mqtt_connected": resources.mqtt_connected(),
         "alerts_enabled": siaga.alerter is not None,
+        "sop_site": siaga.config.site.id,    # the room whose siaga.toml this is: its SOP link
     }
 
 

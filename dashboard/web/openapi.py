@@ -88,6 +88,12 @@ SCHEMAS: dict[str, Any] = {
             "seq": {"type": "integer", "nullable": True,
                     "description": "the journal's last seq when the snapshot was made (§5.2)"},
             "stale": {"type": "boolean", "description": "no news from the Pi for too long"},
+            "next_meeting": {
+                "type": "object", "nullable": True,
+                "description": "the room's running or next booked meeting (CONTRACT §6.3)",
+                "properties": {"title": {"type": "string"}, "start": {"type": "number"},
+                               "end": {"type": "number"}, "ready": {"type": "boolean"},
+                               "problems": {"type": "array", "items": {"type": "string"}}}},
         },
     },
     "Event": {
@@ -123,6 +129,14 @@ PATHS: dict[str, Any] = {
     "/report": {"get": {"summary": "the needs report as a printable page (A4)",
                         "parameters": [*REPORT_QUERY, LANG],
                         "responses": {"200": _html("the report"), "400": _html("bad dates")}}},
+    "/sop": {"get": {
+        "summary": "this room's procedure on one A4 page (`siaga sop`), from the dashboard's own "
+                   "siaga.toml (CONTRACT §6.3)",
+        "parameters": [_query("format", {"type": "string", "enum": ["html", "pdf"]},
+                              "pdf for the printed page (default: html)"), LANG],
+        "responses": {"200": {"description": "the procedure", "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}},
     "/api/sites": {"get": {"summary": "every site's latest state", "responses": {"200": _json(
         {"type": "object", "required": ["sites"],
          "properties": {"sites": {"type": "array", "items": _ref("State")}}}, "the sites")}}},

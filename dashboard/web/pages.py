@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
 from markupsafe import Markup
 
 from dashboard.store.entry import SiteEntry
@@ -102,6 +102,22 @@ def site(site: str) -> str:
     """One room: the UPS, the PCs, the current outage, charts and events."""
     version = get_store().version
     return render_template("site.html", **_site_context(_entry(site)), version=version)
+
+
+@bp.get("/sop")
+def sop() -> Response:
+    """This room's procedure (`siaga sop`) from the dashboard's own siaga.toml: on a room's Pi,
+    the room's file. ``?format=pdf`` for the printed page."""
+    import time
+
+    from dashboard.report import sop as sop_doc
+    config = get_siaga().config
+    html = sop_doc.document(config, g.lang, time.time())
+    if request.args.get("format") != "pdf":
+        return Response(html, mimetype="text/html")
+    from dashboard.report.render import pdf
+    return Response(pdf(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="sop-{config.site.id}.pdf"'})
 
 
 @bp.get("/partials/sites/<site>")

@@ -88,9 +88,18 @@ def ups_status(status: str, lang: str) -> str:
 
 
 def reason_text(reason: str, lang: str) -> str:
-    """``pc_offline:meeting-pc`` as a sentence; an unknown reason as it is."""
+    """``pc_offline:meeting-pc`` (or ``battery_low:meeting:62``) as a sentence; an unknown
+    reason as it is."""
     code, _, subject = reason.partition(":")
-    return translate(lang, keys.REASON[code], x=subject) if code in keys.REASON else reason
+    x, _, y = subject.partition(":")
+    if code == "runtime_low":   # seconds, in the one duration format
+        x = minutes_long(float(x), lang) if x.replace(".", "", 1).isdigit() else x
+    return translate(lang, keys.REASON[code], x=x, y=y) if code in keys.REASON else reason
+
+
+def fix_text(problem: str, lang: str) -> str:
+    """What staff or IT do about a problem before a meeting (else: tell IT)."""
+    return translate(lang, keys.FIX.get(problem.partition(":")[0], "fix_other"))
 
 
 def top_reason(entry: SiteEntry, lang: str) -> str:

@@ -26,6 +26,12 @@ class SiteConfig:
     timezone: str = key("Asia/Jakarta", "Time zone for times shown to people (notices, reports).",
                         check=time_zone, note="Asia/Jakarta (WIB), Asia/Makassar (WITA) or "
                         "Asia/Jayapura (WIT).")
+    calendar: str = key("", "The room's bookings: an iCalendar (ICS) URL or file; \"\" = no schedule.",
+                        note="Google Calendar, Outlook and Nextcloud each export one. A file is "
+                        "relative to this file. Read by the Pi only.")
+    calendar_refresh_s: float = key(300, "Seconds between two reads of the calendar.", low=30,
+                                    high=86400)
+    contact: str = key("", "Whom staff call about this room (printed on the SOP).")
 
 
 @section("mqtt")

@@ -115,6 +115,10 @@ class PolicyConfig:
                                           "(the battery is not charging well).")
     disk_low_gb: float = key(5, "A PC whose recordings disk has less free space than this (GB): "
                              "`attention`.")
+    ready_before_s: float = key(900, "Readiness is checked this many seconds before a booked "
+                                "meeting (site.calendar).")
+    ready_min_charge_pct: float = key(80, "A booked meeting is not ready while a UPS's charge is "
+                                      "below this (%).", high=100)
     shutdown_grace_s: float = key(30, "grace_s sent with the shutdown command: the agent waits "
                                   "this long (a cancel inside it stops the shutdown).")
     resend_after_s: float = key(5, "A command the PC has not acknowledged is sent again after "
@@ -178,6 +182,18 @@ SIAGA_FILE = (SiteConfig, MqttConfig, UpsConfig, EdgeConfig, PolicyConfig, GpioC
 LED_PINS = {"rgb": 3, "traffic": 3, "single": 1}
 
 
+def _calendar_path(r: Reader, site: SiteConfig) -> SiteConfig:
+    """``site`` with a calendar file made absolute (relative to the config file); a URL as is.
+    A file that is missing now is not an error: the edge says so and works without it."""
+    if not site.calendar or "://" in site.calendar:
+        return site
+    try:
+        return dataclasses.replace(site, calendar=str(r.relative(site.calendar)))
+    except BadPath as exc:
+        r.error("site.calendar", str(exc), show=False)
+        return site
+
+
 def load_config(path: str | Path, read_files: bool = True) -> Config:
     """Read siaga.toml; raise ConfigError naming every bad key.
 
@@ -186,6 +202,7 @@ def load_config(path: str | Path, read_files: bool = True) -> Config:
     r = parse(path)
     r.sections(SIAGA_FILE)
     site, mqtt = read_common(r, read_files)
+    site = _calendar_path(r, site)
     ups = read_ups(r, read_files)
     policy = r.section(PolicyConfig)
     if policy.shutdown_at_runtime_s > policy.wrapup_at_runtime_s:

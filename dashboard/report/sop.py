@@ -1,0 +1,131 @@
+"""`siaga sop`: this room's standard operating procedure on one A4 page (CONTRACT §6.3).
+
+Generated from the room's siaga.toml, never written by hand: what each LED look means and what
+staff do (the one looks table, protocol/looks.py, and the page's own words for each room state), what
+the host does at the notice (the chat text the PC offers) and at the wrap-up, the minutes of this
+room's policy (protocol/durations.py, the one formatter), whom to call (``site.contact``), the checks
+before a meeting, and the date and file it was made from. WeasyPrint prints it, as the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import sys
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dashboard.texts import keys
+from dashboard.texts.i18n import translate
+from dashboard.report.data import ReportError
+from protocol.config import Config, load_config
+from protocol.durations import Span, duration
+from protocol.looks import LOOKS, PC_OFF
+from protocol.messages import Room
+from protocol.texts import command_texts
+
+# The looks in the order staff meet them: fine, a chore, then an outage's stages, then a fault.
+ORDER = (Room.READY.value, Room.ATTENTION.value, Room.ON_BATTERY.value, Room.WRAPUP.value,
+         Room.SHUTDOWN.value, PC_OFF, Room.FAULT.value)
+CSS = """@page { size: A4; margin: 12mm 14mm; }
+body { font: 9.6pt/1.32 "DejaVu Sans", sans-serif; color: #111; margin: 0; }
+h1 { font-size: 15pt; margin: 0 0 1mm; } h2 { font-size: 11pt; margin: 3.2mm 0 1mm; }
+p { margin: .6mm 0; } .muted { color: #555; font-size: 8.4pt; }
+table { border-collapse: collapse; width: 100%; } td, th { border: .3mm solid #999; padding: 1mm 1.6mm;
+vertical-align: top; text-align: left; } th { background: #eee; }
+.dot { display: inline-block; width: 3.2mm; height: 3.2mm; border-radius: 50%; margin-right: 1.4mm;
+vertical-align: -.4mm; border: .2mm solid #333; } .led-green { background: #16a34a; }
+.led-amber { background: #f59e0b; } .led-red { background: #dc2626; } .led-off { background: #ccc; }
+.chat { border-left: 1mm solid #1d4ed8; padding: 1mm 2mm; background: #f3f6ff; font-style: italic; }
+ol { margin: .5mm 0; padding-left: 5mm; } li { margin: .3mm 0; }
+.contact { font-size: 11pt; font-weight: bold; }"""
+
+
+def minutes(seconds: float, lang: str) -> str:
+    """A policy mark in the one duration format, exact to the second ("2 mnt 30 dtk"): a mark
+    is a setting, neither a need to round up nor a runtime to round down."""
+    return duration(seconds, lang, Span.ELAPSED)
+
+
+def document(config: Config, lang: str, made: float) -> str:
+    """The SOP as one HTML document (A4, print CSS inlined)."""
+    t = lambda key, **kw: escape(translate(lang, key, **kw))   # noqa: E731 - the page's words
+    p, site = config.policy, config.site
+    place = site.name or site.id
+    marks = {"notice": minutes(p.notice_after_s, lang), "wrapup": minutes(p.wrapup_at_runtime_s, lang),
+             "shutdown": minutes(p.shutdown_at_runtime_s, lang), "grace": minutes(p.shutdown_grace_s, lang),
+             "ready": minutes(p.ready_before_s, lang), "charge": f"{p.ready_min_charge_pct:g}"}
+    chat = command_texts("notice", lang, place, None, p.shutdown_grace_s)[2]
+    wrapup_chat = command_texts("wrapup", lang, place, p.wrapup_at_runtime_s, p.shutdown_grace_s)[2]
+    origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
+               digest=_digest(config.path))
+    parts = [f'<h1>{t("sop_title", place=place)}</h1>',
+             f'<p class="muted">{t("sop_intro")}</p>',
+             f'<h2>{t("sop_leds")}</h2>', _looks_table(lang, t),
+             f'<h2>{t("sop_outage")}</h2><ol>',
+             f'<li>{t("sop_step_notice", notice=marks["notice"])}</li>',
+             f'<li>{t("sop_step_chat")}<div class="chat">{escape(chat)}</div></li>',
+             f'<li>{t("sop_step_wrapup", wrapup=marks["wrapup"])}'
+             f'<div class="chat">{escape(wrapup_chat)}</div></li>',
+             f'<li>{t("sop_step_shutdown", shutdown=marks["shutdown"], grace=marks["grace"])}</li>',
+             f'<li>{t("sop_step_back")}</li></ol>',
+             f'<h2>{t("sop_before")}</h2><ol>',
+             f'<li>{t("sop_check_auto", ready=marks["ready"], charge=marks["charge"])}</li>',
+             f'<li>{t("sop_check_led")}</li><li>{t("sop_check_pc")}</li>',
+             f'<li>{t("sop_check_recording")}</li></ol>',
+             f'<h2>{t("sop_call")}</h2>',
+             f'<p class="contact">{escape(site.contact) if site.contact else t("sop_no_contact")}</p>',
+             f'<p>{t("sop_it_alerted")}</p>',
+             f'<p class="muted">{origin}</p>']
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<title>{t("sop_title", place=place)}</title><style>{CSS}</style></head>'
+            f'<body>{"".join(parts)}</body></html>')
+
+
+def _looks_table(lang: str, t) -> str:
+    """One row per look of the one looks table: LED, buzzer, what it means, what staff do."""
+    rows = [f'<tr><th>{t("led")}</th><th>{t("buzzer")}</th><th>{t("sop_means")}</th>'
+            f'<th>{t("sop_staff_do")}</th></tr>']
+    for state in ORDER:
+        led, pattern, buzz = LOOKS[state]
+        shown = t(keys.LED[led]) + ("" if led.value == "off" else ", " + t(keys.PATTERN[pattern]))
+        rows.append(f'<tr><td><span class="dot led-{led.value}"></span>{shown}</td>'
+                    f'<td>{t(keys.BUZZ[buzz])}</td><td>{t(keys.key(keys.ROOM, state))}</td>'
+                    f'<td>{t(keys.key(keys.TODO, state))}</td></tr>')
+    return f'<table>{"".join(rows)}</table>'
+
+
+def _made(ts: float, zone: str) -> str:
+    return dt.datetime.fromtimestamp(ts, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _digest(path: str) -> str:
+    """The first 12 hex digits of the config file's SHA-256: which version it was made from."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "?"
+
+
+def run(args: argparse.Namespace, now: float | None = None) -> int:
+    """`siaga sop [--lang id|en] [--format pdf|html] [-o FILE]`; bad output: one line, status 2."""
+    import time
+    from dashboard.report.render import pdf
+    config = load_config(args.config)
+    lang = args.lang or config.site.language
+    html = document(config, lang, time.time() if now is None else now)
+    try:
+        data = pdf(html) if args.format == "pdf" else html.encode()
+        if args.output:
+            Path(args.output).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+    except ReportError as exc:
+        print(f"siaga sop: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"siaga sop: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return 0

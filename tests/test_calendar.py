@@ -1,0 +1,100 @@
+"""The calendar fetched from a real HTTP server on 127.0.0.1 (or a file): conditional requests,
+the last good copy kept, one log line per problem, never waiting on a slow server."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from edge.calendar import RoomCalendar
+from tests.calendar_support import CalendarServer, calendar, event, weekly_with_exceptions
+
+
+@pytest.fixture
+def server():
+    running = []
+
+    def start(body: bytes = b"", delay_s: float = 0.0) -> CalendarServer:
+        running.append(CalendarServer(body, delay_s))
+        return running[-1]
+
+    yield start
+    for s in running:
+        s.close()
+
+
+def test_reads_bookings_then_asks_only_for_a_change(server) -> None:
+    now = time.time()
+    srv = server(weekly_with_exceptions(now + 3600))
+    cal = RoomCalendar(srv.url)
+    cal.refresh()
+    assert [b.title for b in cal.bookings()][:2] == ["Rapat mingguan", "Tokyo call"]
+    cal.refresh()
+    assert srv.requests[1].get("If-None-Match") and srv.not_modified == 1
+    assert len(cal.bookings()) == 3 and cal.problem is None   # week 3 is past the 8-day horizon
+
+
+def test_unreachable_keeps_the_last_good_copy_and_says_so_once(server, caplog) -> None:
+    now = time.time()
+    srv = server(calendar(event("a@x", "Rapat", now + 3600, now + 7200)))
+    cal = RoomCalendar(srv.url)
+    cal.refresh()
+    srv.close()
+    caplog.set_level(logging.INFO, logger="edge.calendar")
+    for _ in range(3):
+        cal.refresh()
+    assert [b.title for b in cal.bookings()] == ["Rapat"]
+    assert cal.problem
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "keeping the last good copy" in warnings[0]
+
+
+def test_not_icalendar_and_a_404_are_one_line_each(server, caplog) -> None:
+    srv = server(b"<html><body>Please sign in</body></html>")
+    caplog.set_level(logging.WARNING, logger="edge.calendar")
+    cal = RoomCalendar(srv.url)
+    cal.refresh()
+    cal.refresh()
+    missing = RoomCalendar(srv.url.replace("127.0.0.1:", "127.0.0.1:1") + "x")
+    missing.refresh()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert "not an iCalendar file" in lines[0] and "without a schedule" in lines[0]
+    assert cal.bookings() == () and missing.bookings() == ()
+
+
+def test_a_file_is_read_again_only_when_it_changed(tmp_path) -> None:
+    now = time.time()
+    path = tmp_path / "room.ics"
+    path.write_bytes(calendar(event("a@x", "Satu", now + 60, now + 120)))
+    cal = RoomCalendar(str(path))
+    cal.refresh()
+    path.write_bytes(calendar(event("a@x", "Dua", now + 60, now + 120)))
+    cal.refresh()
+    assert [b.title for b in cal.bookings()] == ["Dua"]
+    path.unlink()
+    cal.refresh()
+    assert [b.title for b in cal.bookings()] == ["Dua"] and "No such file" in cal.problem
+
+
+def test_a_slow_server_never_holds_up_the_reader(server) -> None:
+    """A 30 s answer: start() returns at once and bookings() answers meanwhile."""
+    srv = server(calendar(event("a@x", "Rapat", time.time() + 60, time.time() + 120)), delay_s=30)
+    cal = RoomCalendar(srv.url)
+    began = time.monotonic()
+    cal.start()
+    assert cal.bookings() == ()
+    assert time.monotonic() - began < 1.0
+    cal.stop()
+
+
+def test_five_thousand_events_keep_the_next_days_only(server) -> None:
+    now = time.time()
+    body = calendar(*(event(f"e{i}@x", f"Rapat {i}", now + i * 6300, now + i * 6300 + 3600)
+                      for i in range(5000)))
+    cal = RoomCalendar(server(body).url)
+    cal.refresh()
+    starts = [b.start for b in cal.bookings()]
+    assert 100 < len(starts) < 120 and starts == sorted(starts)

@@ -1,0 +1,149 @@
+"""Ready before the meeting, end to end: a calendar served on 127.0.0.1, the edge on a real upsd
++ dummy-ups and mosquitto with mock pins, the dashboard alerting a real receiver.
+
+A booking 10 min ahead (inside ready_before_s = 15 min) with the UPS at 60 %: the room turns
+amber, the state says what is wrong, IT gets one alert; the UPS charges to 95 %: ready again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from protocol.config import load_config
+from edge.daemon import Edge
+from siaga.servers import free_port, stop_process
+from tests.alert_receiver import Receiver
+from tests.calendar_support import CalendarServer, weekly_with_exceptions
+from tests.observer import Observer
+from tests.dashboard_support import start_dashboard, write_config
+
+SITE = "rr1"
+
+
+class Dash:
+    """`siaga dashboard` with alerts to ``receiver`` (Apprise json://), on a free port."""
+
+    def __init__(self, tmp_path: Path, broker_port: int, receiver: Receiver) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        (tmp_path / "alerts.urls").write_text(receiver.url + "\n")
+        config = write_config(tmp_path, mqtt_port=broker_port, listen=f"127.0.0.1:{port}",
+                              dashboard='\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n')
+        self.proc = start_dashboard(config, self.url, tmp_path / "dashboard.log")
+
+    def shows(self, site: str) -> bool:
+        """The dashboard has the room's state (so alerts carry its name)."""
+        with urllib.request.urlopen(self.url + "/api/sites", timeout=5) as answer:
+            return any(s["site"] == site for s in json.load(answer)["sites"])
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def edge_config(tmp_path: Path, upsd, broker, calendar_url: str) -> Path:
+    path = tmp_path / "edge.toml"
+    path.write_text(f"""
+[site]
+id = "{SITE}"
+name = "Ruang Rapat 1"
+calendar = "{calendar_url}"
+[mqtt]
+port = {broker.port}
+[[ups]]
+name = "meeting"
+port = {upsd.port}
+[edge]
+poll_interval_s = 0.25
+journal = "{tmp_path / 'journal.sqlite3'}"
+pcs = []
+[policy]
+ready_before_s = 900
+ready_min_charge_pct = 80
+[gpio]
+pin_factory = "mock"
+""")
+    return path
+
+
+def led(factory) -> tuple[float, ...]:
+    return tuple(round(float(factory.pin(n).state), 2) for n in (17, 27, 22))
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver(free_port()).start()
+    yield receiver
+    receiver.stop()
+
+
+def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, broker, receiver,
+                                                               mock_factory):
+    start = float(int(time.time()) + 600)   # iCalendar times are whole seconds
+    cal = CalendarServer(weekly_with_exceptions(start))
+    dash = Dash(tmp_path, broker.port, receiver)
+    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+    thread.start()
+    try:
+        watch.wait(lambda: (s := watch.state()) and s.get("next_meeting") and s["room"] == "ready",
+                   20, "ready, with the booking known")
+        watch.wait(lambda: dash.shows(SITE), 10, "the dashboard showing the room")
+        upsd.set(battery_charge="60")
+        state = watch.wait(lambda: (s := watch.state()) and s.get("next_meeting")
+                           and s["room"] == "attention" and s, 20, "not ready")
+        assert state["next_meeting"] == {"title": "Rapat mingguan", "start": start,
+                                         "end": start + 3600, "ready": False,
+                                         "problems": ["battery_low:meeting:60"]}
+        assert "battery_low:meeting:60" in state["reasons"]
+        assert state["indicator"]["led"] == "amber" and led(mock_factory)[1] > 0   # not green alone
+        watch.wait(lambda: len(receiver.messages()) >= 1, 20, "the alert")
+        alert = receiver.messages()[0]
+        assert alert["title"].startswith('Siaga Ruang Rapat 1: Belum siap untuk rapat "Rapat mingguan"')
+        assert "baru terisi 60 %" in alert["message"]
+
+        upsd.set(battery_charge="95")
+        state = watch.wait(lambda: (s := watch.state()) and s["room"] == "ready" and s, 20, "ready")
+        assert state["next_meeting"]["ready"] is True and state["next_meeting"]["problems"] == []
+        watch.wait(lambda: "ready_again" in watch.event_kinds(), 10, "ready_again")
+        assert watch.event_kinds().count("not_ready") == 1
+        assert led(mock_factory) == (0, 1, 0)
+        time.sleep(2)   # a second alert would be here by now
+        assert [m["title"] for m in receiver.messages()] == [alert["title"]]
+    finally:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        watch.close()
+        dash.stop()
+        cal.close()
+
+
+def test_a_calendar_server_taking_30_s_never_delays_the_ups_polls(tmp_path, upsd, broker,
+                                                                   mock_factory):
+    cal = CalendarServer(weekly_with_exceptions(time.time() + 600), delay_s=30)
+    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+    thread.start()
+    try:
+        watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] == 100.0, 10, "state")
+        assert cal.requests, "the edge never asked for its calendar"
+        changed = time.monotonic()
+        upsd.set(battery_charge="70")
+        state = watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] == 70.0 and s,
+                           10, "the new charge while the calendar server still answers")
+        assert time.monotonic() - changed < 5 and state["next_meeting"] is None
+    finally:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        watch.close()
+        cal.close()

@@ -1,0 +1,96 @@
+"""`siaga sop`: this room's procedure on one A4 page, from its own siaga.toml, in both languages.
+
+Read back as a user would: the PDF through pdftotext (this room's minutes and contact, the
+chat text the host pastes), pdfinfo (one page), pdftoppm (the printed look; PNGs in tmp_path).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboard.web.app import create_app
+from dashboard.store.store import Store
+from protocol.config import load_config
+from tests.dashboard_support import snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTACT = "TI Bappeda: Pak Budi, 0812-3456-7890"
+
+
+def write(tmp_path: Path) -> Path:
+    path = tmp_path / "siaga.toml"
+    path.write_text(f"""
+[site]
+id = "bappeda-rr1"
+name = "Bappeda - Ruang Rapat 1"
+contact = "{CONTACT}"
+[[ups]]
+name = "meeting"
+[policy]
+notice_after_s = 10
+wrapup_at_runtime_s = 420
+shutdown_at_runtime_s = 150
+ready_before_s = 1200
+ready_min_charge_pct = 85
+[dashboard]
+database = "{tmp_path / 'dash.sqlite3'}"
+[gpio]
+pin_factory = "mock"
+""")
+    return path
+
+
+def tool(name: str) -> str:
+    found = subprocess.run(["which", name], capture_output=True, text=True).stdout.strip()
+    if not found:
+        pytest.fail(f"{name} not found: install poppler-utils (make test does)")
+    return found
+
+
+EXPECTED = {
+    "id": ["Prosedur: Bappeda - Ruang Rapat 1", "Setelah 10 dtk memakai baterai",
+           "Saat sisa daya UPS 7 mnt", "Saat sisa daya UPS 2 mnt 30 dtk", "20 mnt sebelum setiap rapat",
+           "paling sedikit 85 %", "listrik di Bappeda - Ruang Rapat 1 sedang padam", CONTACT],
+    "en": ["Procedure: Bappeda - Ruang Rapat 1", "After 10 s on battery", "When the UPS has 7 min left",
+           "When the UPS has 2 min 30 s left", "20 min before each meeting", "at least 85 %",
+           "mains power at Bappeda - Ruang Rapat 1 is out", CONTACT],
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_pdf_is_one_page_with_this_rooms_minutes_and_contact(tmp_path, lang) -> None:
+    config = write(tmp_path)
+    out = tmp_path / f"sop-{lang}.pdf"
+    done = subprocess.run([sys.executable, "-m", "edge.cli", "sop", "-c", str(config), "--lang", lang,
+                           "-o", str(out)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    info = subprocess.run([tool("pdfinfo"), str(out)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and "(A4)" in info
+    text = " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True,
+                                   text=True).stdout.split())
+    for words in EXPECTED[lang]:
+        assert words in text, (words, text)
+    assert f"from {config}" in text or f"dari {config}" in text
+    subprocess.run([tool("pdftoppm"), "-png", "-r", "60", str(out), str(tmp_path / f"sop-{lang}")],
+                   check=True)
+    assert (tmp_path / f"sop-{lang}-1.png").stat().st_size > 10_000
+
+
+def test_the_room_page_links_its_sop_and_the_link_prints(tmp_path) -> None:
+    config = load_config(write(tmp_path))
+    store = Store(config.dashboard.database)
+    store.put_state(snapshot("bappeda-rr1", name="Bappeda - Ruang Rapat 1"))
+    store.put_state(snapshot("kominfo-utama"))
+    client = create_app(config, store).test_client()
+    page = client.get("/sites/bappeda-rr1?lang=en").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">Procedure for this room \(SOP, printable\)</a>', page)
+    assert link, "the room page has no SOP link"
+    assert "SOP" not in client.get("/sites/kominfo-utama").get_data(as_text=True)  # not its file
+    answer = client.get(link.group(1).replace("&amp;", "&"))
+    assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
+    store.close()
