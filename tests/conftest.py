@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,14 @@ SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_m
                 "test_install_pi", "test_install_tls", "test_homeassistant_real"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test `servers`, `browser` or `slow` from its fixtures and its file."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `servers`, `browser` or `slow` from its fixtures and its file; leave out
+    the tests of `make ha` (marked `ha_full`) unless SIAGA_HA_FULL=1."""
+    if os.environ.get("SIAGA_HA_FULL") != "1":
+        left_out = [item for item in items if item.get_closest_marker("ha_full")]
+        if left_out:
+            items[:] = [item for item in items if not item.get_closest_marker("ha_full")]
+            config.hook.pytest_deselected(items=left_out)
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
