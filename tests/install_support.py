@@ -51,3 +51,15 @@ def _connects(port: int, user: str, password: str) -> str:
 def _as_done(out: str) -> list[str]:
     """The run's lines with a dry run's "[dry-run] " written as a real run's "+ "."""
     return [re.sub(r"^\[dry-run\] ", "+ ", line) for line in out.splitlines()]
+
+
+def shipped_nut_files(nut: Path, port: int) -> dict[str, str]:
+    """Siaga's NUT files from ``nut`` made runnable by a private upsd on ``port``: dummy-ups for
+    the USB UPS (without usbhid's delays), upsd listening on 127.0.0.1 only."""
+    ups_conf = (nut / "ups.conf").read_text().split("# ----")[0]
+    ups_conf = ups_conf.replace("driver = usbhid-ups", "driver = dummy-ups")
+    ups_conf = ups_conf.replace("port = auto", "port = meeting.dev")
+    ups_conf = re.sub(r"^\s*(offdelay|ondelay)\s*=.*$", "", ups_conf, flags=re.M)  # usbhid-only
+    upsd_conf = re.sub(r"^LISTEN .*$", "", (nut / "upsd.conf").read_text(), flags=re.M)
+    return {"ups.conf": ups_conf, "upsd.users": (nut / "upsd.users").read_text(),
+            "upsd.conf": f"{upsd_conf}\nLISTEN 127.0.0.1 {port}\n"}

@@ -17,6 +17,7 @@ import pytest
 from protocol import config as cfg
 from siaga.servers import DEFAULT_UPS, Mosquitto, Upsd, find_program
 from tests.broker_support import FIRMWARE, Client
+from tests.install_support import shipped_nut_files
 
 SITE = "bappeda-rr1"
 
@@ -161,13 +162,7 @@ def test_nut_examples_start_upsd_with_the_siaga_user(tmp_path: Path,
     request.addfinalizer(server.stop)
     server.directory.mkdir()
     server.write_values("meeting", DEFAULT_UPS)
-    ups_conf = (nut / "ups.conf").read_text().split("# ----")[0]
-    ups_conf = ups_conf.replace("driver = usbhid-ups", "driver = dummy-ups")
-    ups_conf = ups_conf.replace("port = auto", "port = meeting.dev")
-    ups_conf = re.sub(r"^\s*(offdelay|ondelay)\s*=.*$", "", ups_conf, flags=re.M)  # usbhid-only
-    upsd_conf = re.sub(r"^LISTEN .*$", "", (nut / "upsd.conf").read_text(), flags=re.M)
-    for name, text in [("ups.conf", ups_conf), ("upsd.users", (nut / "upsd.users").read_text()),
-                       ("upsd.conf", f"{upsd_conf}\nLISTEN 127.0.0.1 {server.port}\n")]:
+    for name, text in shipped_nut_files(nut, server.port).items():
         (server.directory / name).write_text(text)
     server.start_driver("meeting")
     server.start_upsd()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 
 from siaga.servers import DEFAULT_UPS, NUT_BIN, Upsd, find_program, stop_process
+from tests.install_support import shipped_nut_files
 from tests.observer import Observer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,17 +52,10 @@ def private_nut(etc: Path, server: Upsd, flag: Path, ran: Path) -> None:
     nut = etc / "nut"
     server.directory.mkdir()
     server.write_values("meeting", DEFAULT_UPS)
-    ups_conf = (nut / "ups.conf").read_text().split("# ----")[0]
-    ups_conf = ups_conf.replace("driver = usbhid-ups", "driver = dummy-ups")
-    ups_conf = ups_conf.replace("port = auto", "port = meeting.dev")
-    ups_conf = re.sub(r"^\s*(offdelay|ondelay)\s*=.*$", "", ups_conf, flags=re.M)  # usbhid-only
-    upsd_conf = re.sub(r"^LISTEN .*$", "", (nut / "upsd.conf").read_text(), flags=re.M)
     upsmon = (nut / "upsmon.conf").read_text().replace("@localhost ", f"@127.0.0.1:{server.port} ")
     upsmon = re.sub(r"^(SHUTDOWNCMD|POWERDOWNFLAG)\s.*$", "", upsmon, flags=re.M)
     upsmon += f'\nSHUTDOWNCMD "touch {ran}"\nPOWERDOWNFLAG {flag}\n'
-    for name, text in [("ups.conf", ups_conf), ("upsd.users", (nut / "upsd.users").read_text()),
-                       ("upsd.conf", f"{upsd_conf}\nLISTEN 127.0.0.1 {server.port}\n"),
-                       ("upsmon.conf", upsmon)]:
+    for name, text in {**shipped_nut_files(nut, server.port), "upsmon.conf": upsmon}.items():
         (server.directory / name).write_text(text)
         (server.directory / name).chmod(0o600)
 
