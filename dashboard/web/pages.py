@@ -115,8 +115,13 @@ def sop() -> Response:
     html = sop_doc.document(config, g.lang, time.time())
     if request.args.get("format") != "pdf":
         return Response(html, mimetype="text/html")
+    from dashboard.report.data import ReportError
     from dashboard.report.render import pdf
-    return Response(pdf(html), mimetype="application/pdf",
+    try:
+        body = pdf(html)
+    except ReportError as exc:     # the renderer is missing or crashed: one line, the page lives on
+        return Response(f"{exc}\n", status=503, mimetype="text/plain")
+    return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="sop-{config.site.id}.pdf"'})
 
 
