@@ -230,6 +230,7 @@ def register(layout: Layout, wanted: list[wintasks.Task], lang: str) -> int:
         if delete(name, lang):
             made.remove(name)
             write_manifest(layout, made, lang)
+    schtasks("/End", "/TN", wanted[0].name)   # an update: the running agent has the old code
     schtasks("/Run", "/TN", wanted[0].name)
     return 0
 

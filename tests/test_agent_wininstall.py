@@ -162,7 +162,7 @@ class Pc:
             encoding="utf-8")
 
     def run(self, *args: str, acls: tuple[str, ...] = ("locked-agent-folder.txt",),
-            windows: bool = True) -> subprocess.CompletedProcess[str]:
+            windows: bool = True, module: str = "siaga") -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
                "SIAGA_FAKE_SCHTASKS": str(self.state), "SIAGA_FAKE_DRIVE": str(self.drive),
                "SIAGA_FAKE_ICACLS": os.pathsep.join(
@@ -172,7 +172,7 @@ class Pc:
         if windows:
             env.update(PUBLIC=str(self.drive / "Users" / "Public"),
                        USERPROFILE=str(self.drive / "Users" / "Administrator"))
-        return subprocess.run([sys.executable, "-m", "siaga", "agent", *args, "--venv",
+        return subprocess.run([sys.executable, "-m", module, "agent", *args, "--venv",
                                str(self.venv)], cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=120)
 
@@ -215,7 +215,8 @@ def test_install_registers_the_agent_and_the_banner_and_starts_the_agent(pc):
     assert windows_argv(find(agent, "Actions/Exec/Arguments"))[-2:] == [
         "-c", str(pc.folder / "agent.toml")]
     assert find(agent, "Actions/Exec/WorkingDirectory") == str(pc.folder)
-    assert pc.calls()[-1] == ["/Run", "/TN", "\\Siaga\\Agent"]
+    assert pc.calls()[-2:] == [["/End", "/TN", "\\Siaga\\Agent"],   # an update: the new code
+                               ["/Run", "/TN", "\\Siaga\\Agent"]]
     assert "Task registered: \\Siaga\\Agent" in done.stdout and done.stderr == ""
 
 
@@ -316,3 +317,10 @@ def test_off_windows_install_says_it_is_for_windows(pc):
     done = pc.run("install", windows=False)
     assert done.returncode == 1 and pc.calls() == []
     assert done.stderr.count("\n") == 1 and "hanya untuk Windows" in done.stderr
+
+
+def test_the_old_edge_cli_entry_installs_too(pc):
+    """Tasks of before the move run `python -m edge.cli agent`: the same command behind it."""
+    done = pc.run("install", module="edge.cli")
+    assert done.returncode == 0, done.stderr
+    assert sorted(pc.tasks()) == ["\\Siaga\\Agent", "\\Siaga\\Banner"]

@@ -39,7 +39,7 @@ def main(args: list[str]) -> int:
             print("ERROR: Cannot create a file when that file already exists.", file=sys.stderr)
             return 1
         tasks[name] = raw.decode("utf-16")
-    elif verb in ("/DELETE", "/RUN", "/QUERY"):
+    elif verb in ("/DELETE", "/RUN", "/END", "/QUERY"):
         if name not in tasks:
             print("ERROR: The system cannot find the file specified.", file=sys.stderr)
             return 1
