@@ -38,7 +38,11 @@ _ACE = re.compile(r"^(?P<who>[^()]+?):(?P<spec>(?:\([A-Z,]+\))+)$")
 
 
 class IcaclsError(Exception):
-    """icacls could not be run, failed, or printed something this module cannot read."""
+    """icacls failed for a path, or printed something this module cannot read."""
+
+
+class IcaclsMissing(IcaclsError):
+    """icacls itself could not be run (no path can be checked)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def query(path: str) -> list[Ace]:
     try:
         done = subprocess.run([_icacls(), path], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise IcaclsError(f"cannot run icacls: {exc}") from None
+        raise IcaclsMissing(f"cannot run icacls: {exc}") from None
     encoding = "oem" if os.name == "nt" else "utf-8"   # console programs write the OEM code page
     out = done.stdout.decode(encoding, errors="replace")
     if done.returncode != 0:

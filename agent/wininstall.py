@@ -126,6 +126,8 @@ def acl_problems(items: list[tuple[Path, bool]], lang: str) -> list[str]:
             aces = winacl.query(str(path))
         except winacl.IcaclsError as exc:
             problems.append(say(lang, "unreadable", path=path, error=exc))
+            if isinstance(exc, winacl.IcaclsMissing):
+                break   # once, not once per path
             continue
         for ace in winacl.dangerous(aces, inside):
             key = (str(path).casefold(), ace.who.casefold())

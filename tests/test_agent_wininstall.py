@@ -279,6 +279,13 @@ def test_an_agent_folder_users_can_write_is_refused(pc, acls, who, rights):
                      "SYSTEM may, because SYSTEM runs it"]
 
 
+def test_one_file_users_can_write_in_a_locked_folder_is_refused(pc):
+    lines = _refused(pc, pc.run("install", acls=("locked-agent-folder.txt",
+                                                  "pyvenv-writable.txt")))
+    assert lines == [f"{pc.venv / 'pyvenv.cfg'}: BUILTIN\\Users can change it (F); only "
+                     "Administrators and SYSTEM may, because SYSTEM runs it"]
+
+
 def test_a_wrapup_script_everyone_can_write_is_refused(pc):
     script = pc.drive / "Skrip" / "wrapup.cmd"
     script.parent.mkdir()
@@ -324,3 +331,9 @@ def test_the_old_edge_cli_entry_installs_too(pc):
     done = pc.run("install", module="edge.cli")
     assert done.returncode == 0, done.stderr
     assert sorted(pc.tasks()) == ["\\Siaga\\Agent", "\\Siaga\\Banner"]
+
+
+def test_without_icacls_nothing_is_registered_and_it_is_said_once(pc):
+    (pc.bin / "icacls").unlink()
+    lines = _refused(pc, pc.run("install"))
+    assert len(lines) == 1 and ": cannot read its permissions: cannot run icacls" in lines[0]
