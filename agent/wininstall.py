@@ -64,6 +64,11 @@ def system_program(*parts: str) -> str:
     return parts[-1].removesuffix(".exe")
 
 
+def powershell() -> str:
+    """Windows PowerShell 5.1, which every Windows 10/11 has."""
+    return system_program("WindowsPowerShell", "v1.0", "powershell.exe")
+
+
 def profiles_dir() -> Path | None:
     """The folder holding the users' profiles (C:\\Users), from Windows' own variables."""
     for name in ("PUBLIC", "USERPROFILE"):
@@ -175,6 +180,9 @@ def check(layout: Layout, zoom_user: str | None) -> tuple[str, list[str]]:
         roots += [f.parent for f in files]
     if zoom_user:
         leaves.append(layout.folder / ZOOM_SCRIPT)
+        if os.path.isabs(powershell()):   # Windows: System32's, checked like a command
+            leaves.append(Path(powershell()))
+            roots.append(Path(powershell()).parent)
     return lang, problems + acl_problems(objects(leaves, roots), lang)
 
 
@@ -183,8 +191,7 @@ def tasks(layout: Layout, zoom_user: str | None) -> list[wintasks.Task]:
     made = [wintasks.agent_task(layout.pythonw, layout.config, layout.folder),
             wintasks.banner_task(layout.pythonw, layout.config, layout.folder)]
     if zoom_user:
-        powershell = system_program("WindowsPowerShell", "v1.0", "powershell.exe")
-        made.append(wintasks.zoom_task(powershell, layout.folder / ZOOM_SCRIPT, zoom_user,
+        made.append(wintasks.zoom_task(powershell(), layout.folder / ZOOM_SCRIPT, zoom_user,
                                        layout.folder))
     return made
 
@@ -216,7 +223,7 @@ def write_manifest(layout: Layout, names: list[str], lang: str) -> None:
 
 def register(layout: Layout, wanted: list[wintasks.Task], lang: str) -> int:
     """Create the tasks, drop those of the last install no longer wanted, start the agent."""
-    made = [name for name in read_manifest(layout)]
+    made = read_manifest(layout)
     with tempfile.TemporaryDirectory(prefix="siaga-tasks-") as tmp:
         for task in wanted:
             xml = Path(tmp) / "task.xml"
