@@ -97,6 +97,7 @@ SERVER_MODULES = {
     # issue 21's: Home Assistant's Python (schema), Home Assistant itself, install-pi.sh
     "test_homeassistant", "test_homeassistant_bridge", "test_homeassistant_real",
     "test_calendar", "test_check_calendar", "test_sop",   # issue 20's: an ICS server, siaga sop
+    "test_agent_wininstall",   # issue 22's: siaga agent install with a fake schtasks and icacls
 }
 # Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).
 SLOW_MODULES = {"test_agent_install", "test_backup", "test_demo", "test_faults_matrix",
