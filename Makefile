@@ -66,9 +66,12 @@ ha-venv: $(HA_VENV)/bin/hass
 # a second time with the machine 18 h away from it (UTC-11), so a test that reads the machine's
 # date or zone fails here at any hour, not only when CI happens to run in the evening.
 TZ_TESTS := tests/test_report*.py tests/test_alert*.py
+# Most tests wait on real servers (upsd, mosquitto, Chromium) rather than compute: the whole suite
+# is about 3 CPU-minutes, so four workers overlap those waits even on a 2-core machine.
+WORKERS ?= 4
 test: apt-test venv $(AXE) ha-venv
-	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
-	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n 2 $(TZ_TESTS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
+	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n $(WORKERS) $(TZ_TESTS)
 
 # The loop while working (under a minute): lint, then the tests that start no server and no
 # browser (markers in pyproject.toml, given in tests/conftest.py).
