@@ -13,7 +13,7 @@ from agent.main import RESUME_MIN_S
 from siaga.servers import Mosquitto, Upsd
 from tests.dashboard_support import LOOK
 from edge.runtime_store import VERSION, load_models
-from tests.faults import (AGENT_GRACE_S, CALENDAR_FAULTS, CALENDAR_REFRESH_S, CALENDAR_SLOW_S,
+from tests.faults import (AGENT_GRACE_S, AUDIO_FAULTS, CALENDAR_FAULTS, CALENDAR_REFRESH_S, CALENDAR_SLOW_S,
                           HOLD_S, RUNTIME_FAULTS, RUNTIME_WORDS, SENT_KINDS, UPS_FAULTS, Expect,
                           Rig, clear, drive, expect, inject)
 from tests.waiting import wait_until
@@ -111,6 +111,12 @@ def fault_problems(rig: Rig, fault: str, before: dict | None, during: dict | Non
         if problem or not rig.runtime_file.exists() or "meeting" not in models:
             problems.append(f"no fresh learned-runtime file (version {VERSION}) after the "
                             f"restart: {problem or 'missing or without the UPS'}")
+    if fault in AUDIO_FAULTS:
+        kinds = [r[2] for r in rig.journal_rows()]
+        meetings = (kinds.count("meeting_started"), kinds.count("meeting_ended"))
+        if meetings != (1, 1):
+            problems.append(f"meeting_started {meetings[0]}x and meeting_ended {meetings[1]}x, "
+                            "expected once each (the audio server's restart is no meeting's end)")
     if fault in CALENDAR_FAULTS:
         failed = calendar_lines(log, CALENDAR_FAILED)
         if len(failed) != 1:
@@ -156,7 +162,8 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
     rig = Rig(tmp, upsd, broker)
     want, during, problems = expect(fault, phase), "-", []
     try:
-        rig.start(with_disk=fault == "journal_full", with_calendar=fault in CALENDAR_FAULTS)
+        rig.start(with_disk=fault == "journal_full", with_calendar=fault in CALENDAR_FAULTS,
+                  with_meeting=fault in AUDIO_FAULTS)
         drive(rig, phase)
         before, requests = rig.room(), len(rig.calendar.requests) if rig.calendar else 0
         inject(rig, fault)
@@ -189,6 +196,11 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
             if len(rig.watch.messages) == hung_at:
                 problems.append("nothing was published while the calendar fetch hung")
         clear(rig, fault)
+        if fault in AUDIO_FAULTS:         # the meeting ends for real: once
+            rig.leave_meeting()
+            wait_until(lambda: "meeting_ended" in [r[2] for r in rig.journal_rows()], 15,
+                       what="meeting_ended")
+            time.sleep(2.0)               # a second start or end would come now
         if fault in CALENDAR_FAULTS:      # read again at the next refresh
             wait_until(lambda: calendar_lines(rig.edge_log_since_fault().split(CALENDAR_FAILED, 1)[-1],
                                               " read: "), CALENDAR_REFRESH_S + 15,

@@ -157,6 +157,29 @@ def test_events_that_arrive_out_of_order_reach_the_rules_in_journal_order(tmp_pa
     db.close()
 
 
+def test_a_new_dashboard_that_hears_a_live_event_before_the_replay_judges_them_in_order(tmp_path):
+    """Started while an outage ran: it hears the end of that outage and the next one's start live,
+    the outage's start by replay (seen in bench/soak.py: the first outage's restore was lost and
+    the second outage's power-lost and wrap-up alerts went to the first)."""
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = Database(config.dashboard.database)
+    alerter = Alerter(config, db, [])
+    now = time.time()
+
+    def event(seq: int, kind: str, **detail) -> JournalEvent:
+        return JournalEvent(site="a", seq=seq, ts=now + seq, kind=kind, detail=detail)
+    journal = [event(1, "power_lost"), event(2, "notice_sent", runtime_s=900.0),
+               event(3, "wrapup_sent", runtime_s=200.0), event(4, "power_restored", duration_s=9.0),
+               event(5, "power_lost"), event(6, "notice_sent", runtime_s=900.0),
+               event(7, "wrapup_sent", runtime_s=200.0), event(8, "power_restored", duration_s=9.0)]
+    for n in (3, 4, 0, 1, 2, 5, 6, 7):   # 4 and 5 live, 1-3 by the replay the dashboard asked
+        alerter.offer(journal[n])
+    kinds = [a[2] for a in reversed(db.alert_list(10))]
+    assert kinds == ["power_lost", "wrapup", "power_restored"] * 2
+    db.close()
+
+
 def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_path):
     from protocol.messages import JournalEvent
     config = make_config(tmp_path, [], "quiet_repeat_s = 0")

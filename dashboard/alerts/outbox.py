@@ -47,20 +47,22 @@ class InOrder:
     dashboard hears it as the network delivers it: an event lost live (an edge SIGKILLed with a
     publish in flight, a broker restart) comes later by replay, after newer ones. An event after
     a gap is held until the gap is filled, or for ``wait_s`` at most (an event that never comes
-    must not hold up the alerts). One that comes after its turn (waited out, or from before the
-    dashboard started) goes on at once, as before."""
+    must not hold up the alerts). ``last``: each site's highest seq the database held when the
+    dashboard started (those were judged before); a site never heard of starts at seq 1, so a
+    new dashboard that hears a live event before the replay of the outage before it judges them
+    in order too. An event that comes after its turn (waited out) goes on at once."""
 
-    def __init__(self, wait_s: float) -> None:
+    def __init__(self, wait_s: float, last: dict[str, int] | None = None) -> None:
         self.wait_s = wait_s
-        self.next: dict[str, int] = {}                       # site -> the seq expected next
+        self.next = {site: seq + 1 for site, seq in (last or {}).items()}   # the seq expected next
         self.held: dict[str, dict[int, tuple[JournalEvent, float]]] = {}
 
     def put(self, event: JournalEvent, mono: float) -> list[JournalEvent]:
         """The events to hand the rules now, in order."""
-        want = self.next.get(event.site)
-        if want is not None and event.seq < want:
+        want = self.next.get(event.site, 1)
+        if event.seq < want:
             return [event]
-        if want is not None and event.seq > want:
+        if event.seq > want:
             self.held.setdefault(event.site, {})[event.seq] = (event, mono)
             return []
         self.next[event.site] = event.seq + 1
@@ -104,7 +106,7 @@ class Alerter:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._threads: list[threading.Thread] = []
-        self.in_order = InOrder(GAP_WAIT_S)
+        self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
         self.monotonic = monotonic
 
     def hear(self, item: Any) -> None:
