@@ -109,9 +109,10 @@ reliability: apt-test venv
 	  $(BIN)/python scripts/reliability_table.py $(FAULT_RESULTS) docs/reliability.md && exit $$status
 
 # Compressed outages with random faults (bench/soak.py); SOAK_OUTAGES=1000 for the issue's figure.
+# SOAK_ARGS="--doc docs/reliability.md" writes its figures (with date and commit) into the document.
 SOAK_OUTAGES ?= 100
 soak: apt-test venv
-	$(BIN)/python bench/soak.py --outages $(SOAK_OUTAGES)
+	$(BIN)/python bench/soak.py --outages $(SOAK_OUTAGES) $(SOAK_ARGS)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py
