@@ -65,6 +65,15 @@ if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+# How the units are handled: "root" (--root: every systemctl printed and skipped), "running"
+# (enabled and started now), "offline" (systemctl but no running systemd: a chroot, a container,
+# an SD card image being built; enabled only, they start at the next boot), "absent" (no
+# systemctl: the units are only put in place). /run/systemd/system exists only while systemd runs.
+if [ -n "$ROOT" ]; then SYSTEMD=root
+elif ! command -v systemctl >/dev/null; then SYSTEMD=absent
+elif [ -d /run/systemd/system ]; then SYSTEMD=running
+else SYSTEMD=offline; fi
+
 CHANGED=0      # anything done in this run
 NUT_CHANGED=0 MQTT_CHANGED=0 UNITS_CHANGED=0
 
@@ -229,7 +238,7 @@ step_venv() {
     else
         do_file "$venv/bin/pip" install -q --upgrade pip
         do_file "$venv/bin/pip" install -q "$REPO[pi]"
-        [ "${LGPIO_FROM_PIP:-0}" = 0 ] || do_file "$venv/bin/pip" install -q lgpio
+        [ "${LGPIO_FROM_PIP:-0}" = 0 ] || lgpio_from_pip "$venv"
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
         UNITS_CHANGED=1   # new code: restart the services below
     fi
@@ -240,6 +249,16 @@ step_venv() {
         do_file ln -s /opt/siaga/venv/bin/siaga "$ROOT/usr/local/bin/siaga"
         planned made "$ROOT/usr/local/bin/siaga"
     fi
+}
+
+# lgpio from the package index where apt has no python3-lgpio (Debian without the Pi's
+# repository). Only a wheel: its source needs swig and the lgpio C library, and 0.0.0.2, the one
+# release with a wheel for every Python, is an empty placeholder. The wheels are for Python
+# 3.9-3.12; without one gpiozero falls back to its native pin factory (Pi 1-4, not a Pi 5).
+lgpio_from_pip() {
+    do_file "$1/bin/pip" install -q --only-binary=lgpio "lgpio>=0.2" && return 0
+    say "note: no lgpio wheel for this Python ($(python3 -V 2>&1)): gpiozero uses its native pin" \
+        "factory (Raspberry Pi 1-4; a Pi 5 needs lgpio: Raspberry Pi OS has python3-lgpio)"
 }
 
 step_siaga_config() {
@@ -513,13 +532,23 @@ step_units() {
             say "note: /etc/systemd/system/$unit overrides Siaga's $UNIT_DIR/$unit; kept as it is"
         fi
     done
-    [ "$UNITS_CHANGED" = 0 ] || do_system systemctl daemon-reload
+    case "$SYSTEMD" in
+    absent)
+        say "note: this system has no systemctl: the units are in $UNIT_DIR, not enabled or" \
+            "started (start what their ExecStart says yourself)"
+        return ;;
+    offline)
+        say "note: systemd is not running here (a chroot or a container?): the units are" \
+            "enabled, not started; they start at the next boot" ;;
+    esac
+    [ "$UNITS_CHANGED" = 0 ] || [ "$SYSTEMD" = offline ] || do_system systemctl daemon-reload
     local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS siaga-poweroff.path"
     local u
     for u in $enable; do
         if [ -z "$ROOT" ] && systemctl is-enabled --quiet "$u" 2>/dev/null; then say "ok: $u enabled"
         else do_system systemctl enable "$u"; fi
     done
+    [ "$SYSTEMD" != offline ] || return 0
     [ "$NUT_CHANGED" = 0 ] || do_system systemctl restart nut-driver-enumerator.service nut-server.service nut-monitor.service
     [ "$MQTT_CHANGED" = 0 ] || do_system systemctl restart mosquitto.service
     [ "$UNITS_CHANGED" = 0 ] || do_system systemctl restart $UNITS
