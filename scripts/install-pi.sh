@@ -65,15 +65,6 @@ if [ -z "$ROOT" ] && [ "$DRY" = 0 ] && [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# How the units are handled: "root" (--root: every systemctl printed and skipped), "running"
-# (enabled and started now), "offline" (systemctl but no running systemd: a chroot, a container,
-# an SD card image being built; enabled only, they start at the next boot), "absent" (no
-# systemctl: the units are only put in place). /run/systemd/system exists only while systemd runs.
-if [ -n "$ROOT" ]; then SYSTEMD=root
-elif ! command -v systemctl >/dev/null; then SYSTEMD=absent
-elif [ -d /run/systemd/system ]; then SYSTEMD=running
-else SYSTEMD=offline; fi
-
 CHANGED=0      # anything done in this run
 NUT_CHANGED=0 MQTT_CHANGED=0 UNITS_CHANGED=0
 
@@ -520,8 +511,21 @@ step_command_keys() {
     say "note: copy each /etc/siaga/keys/<pc_id>.key to its PC as agent.command_key_file (docs/security.md)"
 }
 
+# How the units are handled: "root" (--root: every systemctl printed and skipped), "running"
+# (enabled and started now), "offline" (systemctl but no running systemd: a chroot, a container,
+# an SD card image being built; enabled only, they start at the next boot), "absent" (no
+# systemctl: the units are only put in place). /run/systemd/system exists only while systemd
+# runs. Asked here, after the packages (they may bring systemctl).
+systemd_state() {
+    if [ -n "$ROOT" ]; then echo root
+    elif ! command -v systemctl >/dev/null; then echo absent
+    elif [ -d /run/systemd/system ]; then echo running
+    else echo offline; fi
+}
+
 step_units() {
     say "== systemd units"
+    local SYSTEMD; SYSTEMD=$(systemd_state)
     local unit
     for unit in $UNITS $POWEROFF_UNITS; do
         if [ ! -f "$REPO/systemd/$unit" ]; then say "note: $REPO/systemd/$unit missing, skipped"; continue; fi
