@@ -19,8 +19,9 @@ DRY=0
 VENV_STEP=1
 RESTORE=""
 CENTRAL=""
-# Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them.
-APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+# Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them. passwd
+# (useradd, groupadd, usermod) is on every Raspberry Pi OS but not on a minimal Debian 13.
+APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core passwd"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Powers the Pi off when the edge writes NUT's POWERDOWNFLAG (after a real outage, the PCs first).
 # The .service is only ever started by the .path: never enabled, started or restarted here.

@@ -62,6 +62,8 @@ DIFFERENCES = (
     "runs as upsdrvctl would start it (dummy-ups -a meeting, in the foreground); upsmon (it "
     "only watches) is not started",
     "no meeting PC: edge.pcs = [] (a PC's agent is not part of the Pi install)",
+    "pi's `sudo ...` commands are started as root (a setuid sudo keeps pi's uid under qemu-user "
+    "without binfmt_misc's C flag); sudo still resets the environment as for pi",
     "the CPU is emulated (qemu-user): times are not a Pi's",
 )
 
@@ -148,7 +150,7 @@ class Root:
             # pip trusts its own bundle, not the system's: point it at the system's (which now
             # holds this machine's CAs too), as this machine's own pip is.
             (self.path / "etc/pip.conf").write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
-        self.root_cmd("useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "pi")
+        self.add_pi()
         sudoers = self.path / "etc/sudoers.d/010_pi-nopasswd"   # as Raspberry Pi OS has it
         sudoers.write_text("pi ALL=(ALL) NOPASSWD: ALL\n")
         sudoers.chmod(0o440)
@@ -157,6 +159,27 @@ class Root:
         keep.write_text('Defaults env_keep += "http_proxy https_proxy no_proxy HTTP_PROXY '
                         'HTTPS_PROXY NO_PROXY"\n')
         keep.chmod(0o440)
+
+    def add_pi(self) -> None:
+        """User pi (uid 1000) in group sudo. A minimal Debian 13 has no useradd (package
+        passwd; Raspberry Pi OS has it): then written into the files as useradd would."""
+        if (self.path / "usr/sbin/useradd").exists():
+            self.root_cmd("useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", "pi")
+            return
+        etc = self.path / "etc"
+        with open(etc / "passwd", "a") as f:
+            f.write("pi:x:1000:1000::/home/pi:/bin/bash\n")
+        with open(etc / "shadow", "a") as f:
+            f.write("pi:!:20000:0:99999:7:::\n")
+        groups = (etc / "group").read_text().splitlines()
+        groups = [g + ("pi" if g.endswith(":") else ",pi") if g.startswith("sudo:") else g for g in groups]
+        (etc / "group").write_text("\n".join(groups + ["pi:x:1000:"]) + "\n")
+        if (etc / "gshadow").exists():
+            with open(etc / "gshadow", "a") as f:
+                f.write("pi:!::\n")
+        home = self.path / PI_HOME.lstrip("/")
+        shutil.copytree(etc / "skel", home, dirs_exist_ok=True)
+        self.root_cmd("chown", "-R", "1000:1000", PI_HOME)
 
     def mount(self) -> None:
         for fs, target, args in (("proc", "proc", ["-t", "proc", "proc"]),
@@ -187,12 +210,16 @@ class Root:
         return run("chroot", str(self.path), *self.env(), *argv, **kw)
 
     def as_pi(self, command: str, logname: str, check: bool = True) -> tuple[int, float, str]:
-        """``command`` as user pi in ~/siaga (a login-like shell); its exit code, seconds, output."""
+        """``command`` typed by user pi in ~/siaga; its exit code, seconds, output. A command
+        with sudo is started as root: sudo is setuid, and under qemu-user a setuid program
+        keeps the caller's uid unless binfmt_misc's entry has the C flag (Debian's has not);
+        sudo then runs it as it would for pi (its environment reset, its secure_path)."""
         start = time.monotonic()
         out_path = self.logs / f"{logname}.log"
+        user = [] if command.startswith("sudo ") else ["runuser", "-u", "pi", "--"]
         with open(out_path, "w") as out:
             done = run("chroot", str(self.path), *self.env(PI_HOME), "USER=pi", "LOGNAME=pi",
-                       "runuser", "-u", "pi", "--", "bash", "-c", f"cd {SRC} && {command}",
+                       *user, "bash", "-c", f"cd {SRC} && {command}",
                        stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
         seconds = time.monotonic() - start
         text = out_path.read_text(errors="replace")
