@@ -524,7 +524,9 @@ def try_suite(suite: str, keep: bool, budget: bool) -> dict:
         step("sudo scripts/install-pi.sh")
         _, seconds, out = root.as_pi("sudo scripts/install-pi.sh", "install")
         result["install_s"] = round(seconds)
-        result["notes"] = [line for line in out.splitlines() if line.startswith("note:")]
+        # What install-pi.sh says about this system (not the routine notes every install has).
+        result["notes"] = [line for line in out.splitlines() if line.startswith("note:")
+                           and re.search(r"lgpio|systemd|systemctl", line)]
         log("\n".join("   " + line for line in result["notes"]))
         step(f"installed in {seconds:.0f} s")
         _, seconds, out = root.as_pi("sudo scripts/install-pi.sh", "install-again")
