@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -210,3 +211,21 @@ def test_without_a_running_systemd_units_are_never_started(tmp_path: Path, syste
         assert started and not [line for line in lines if "systemd is not running" in line]
     assert "[dry-run] write /usr/local/lib/systemd/system/siaga-edge.service (mode 0644)" in lines \
         or "ok: /usr/local/lib/systemd/system/siaga-edge.service is up to date" in lines
+
+
+def test_make_pi_arm64_reads_the_shipped_units_as_systemd_does() -> None:
+    """make pi-arm64 starts what each unit says without systemd (scripts/pi_arm64.py): its
+    reading of the shipped units (user, groups, command, environment, directories) is theirs."""
+    spec = importlib.util.spec_from_file_location("pi_arm64", REPO / "scripts/pi_arm64.py")
+    pi_arm64 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pi_arm64)
+    edge = pi_arm64.unit_fields(REPO / "systemd/siaga-edge.service")
+    assert (edge["User"], edge["Group"], edge["SupplementaryGroups"]) == (["siaga"], ["siaga"], ["gpio"])
+    assert pi_arm64.exec_line(edge["ExecStart"][-1]) == (
+        ["/opt/siaga/venv/bin/siaga", "edge", "-c", "/etc/siaga/siaga.toml"], True)
+    assert edge["Environment"] == ["LG_WD=/run/siaga"] and edge["RuntimeDirectory"] == ["siaga"]
+    assert edge["WorkingDirectory"] == ["/var/lib/siaga"] and edge["StateDirectory"] == ["siaga"]
+    dashboard = pi_arm64.unit_fields(REPO / "systemd/siaga-dashboard.service")
+    assert pi_arm64.exec_line(dashboard["ExecStart"][-1])[0][1] == "dashboard"
+    assert "Description" not in dashboard   # [Unit], not [Service]
+    assert pi_arm64.exec_line("-/bin/mkdir -m 740 -p /run/x") == (["/bin/mkdir", "-m", "740", "-p", "/run/x"], False)
