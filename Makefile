@@ -15,7 +15,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root ha ha-venv
+.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root ha ha-venv pi-arm64
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -122,6 +122,14 @@ bench: apt-test venv
 # CI's `.ci/run` inside. FRESH_PYTEST_ARGS="tests/test_x.py" runs a sample instead of the suite.
 fresh-root:
 	bash scripts/fresh-root.sh
+
+# The Pi install on the Pi's architecture (as root; not part of make test): arm64 roots of Debian 12
+# and 13 made with mmdebstrap (cached in .cache/pi-arm64) run by qemu-user-static, the README's
+# install commands as user pi, the installed units' ExecStart as their User= (no systemd in a
+# chroot), `siaga check` and a power cut on dummy-ups to the page. Emulated pip installs: most of
+# an hour for both. PI_ARM64_ARGS="--suite trixie --keep --budget"; results in docs/pi.md.
+pi-arm64:
+	nice -n 10 $(PYTHON) scripts/pi_arm64.py $(PI_ARM64_ARGS)
 
 # On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units.
 install:
