@@ -14,7 +14,7 @@ from dashboard.alerts.rules import Alert, AlertKind
 from dashboard.alerts.targets import load_targets
 from dashboard.store.database import Database
 from dashboard.store.store import Store
-from dashboard.web.app import create_app, stop_app
+from dashboard.web.app import create_app, start_app, stop_app
 from protocol.config import load_config
 from siaga.servers import free_port
 from tests.alert_receiver import Receiver
@@ -112,6 +112,7 @@ def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
     config = make_config(tmp_path, [live.url])
     store = Store(config.dashboard.database)
     app = create_app(config, store)
+    start_app(app)
     client = app.test_client()
     try:
         assert "Kirim peringatan uji" not in client.get("/").get_data(as_text=True)
