@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from dashboard.store.database import Database  # noqa: E402
+from dashboard.store.database import SqliteDatabase as Database  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Jakarta")
 FIRST = dt.date(2025, 11, 1)

@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 from dashboard.alerts.outbox import Alerter, backoff_s
 from dashboard.alerts.rules import Alert, AlertKind
 from dashboard.alerts.targets import load_targets
-from dashboard.store.database import Database
+from dashboard.store.database import SqliteDatabase as Database
 from dashboard.store.store import Store
 from dashboard.web.app import create_app, start_app, stop_app
 from protocol.config import load_config

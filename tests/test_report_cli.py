@@ -19,7 +19,7 @@ import pytest
 from zoneinfo import ZoneInfo
 
 from dashboard.store import history
-from dashboard.store.database import Database
+from dashboard.store.database import SqliteDatabase as Database
 from edge.journal import Journal
 from protocol.messages import JournalEvent
 from tests.report_support import contract, office_events

@@ -21,7 +21,7 @@ from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind
                                     Tick, held, react, seed)
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render
-from dashboard.store.database import Database
+from dashboard.store.engine import Engine
 from protocol.config import Config
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def backoff_s(failures: int, most: float) -> float:
 class Alerter:
     """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
 
-    def __init__(self, config: Config, db: Database, targets: list[Target],
+    def __init__(self, config: Config, db: Engine, targets: list[Target],
                  entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time):
         self.settings, self.site = config.alerts, config.site
         self.zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
@@ -56,11 +56,14 @@ class Alerter:
         self._threads: list[threading.Thread] = []
 
     def hear(self, item: Any) -> None:
-        """What the store just took (a new journal event or a state); called on the MQTT thread."""
-        self._inbox.put(item)
+        """What the store just took (a new journal event or a state); called on the MQTT thread.
+        On a shared database only the dashboard that leads runs the rules: the others drop it."""
+        if self.db.leading():
+            self._inbox.put(item)
 
     def start(self) -> None:
         """Start the watcher and the sender."""
+        self.db.lead_alerts()
         for name, run in (("siaga-alerts-watch", self._watch), ("siaga-alerts-send", self._send)):
             thread = threading.Thread(target=run, name=name, daemon=True)
             thread.start()
@@ -98,8 +101,15 @@ class Alerter:
     # ---- the watcher ------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        ticked = 0.0
+        ticked, led = 0.0, True
         while not self._stop.is_set():
+            leads = self.db.leading()
+            if leads and not led:   # another dashboard led until now: take up where the outbox is
+                self.memory = seed(self.db.last_alerts(self.clock() - SEED_LOOKBACK_S))
+            led = leads
+            if not leads:
+                self._stop.wait(TICK_S)
+                continue
             try:
                 self.take(self._inbox.get(timeout=TICK_S))
             except queue.Empty:

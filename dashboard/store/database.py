@@ -1,4 +1,4 @@
-"""The dashboard's SQLite file: journal events, the charts' history, the last state of each site.
+"""The dashboard's SQLite file (the default engine, dashboard/store/engine.py): journal events, the charts' history, the last state of each site.
 
 One connection writes (the MQTT thread, under a lock); each web server thread reads through its
 own connection. WAL lets readers and the writer work at the same time.
@@ -42,11 +42,14 @@ CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, crea
 ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done"
 
 
-class Database:
-    """The SQLite file at ``path``; raises sqlite3.Error when it cannot be opened."""
+class SqliteDatabase:
+    """The SQLite file at ``path`` (the Engine of dashboard/store/engine.py for one dashboard);
+    raises sqlite3.Error when it cannot be opened."""
+
+    shared = False     # one process: nothing to claim, nothing to hear from others
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = self.location = path
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -181,6 +184,20 @@ class Database:
             self._writer.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_key', ?)",
                                  (secrets.token_hex(32),))
             return self._writer.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()[0]
+
+    def claim_replay(self, site: str, from_seq: int, attempt: int) -> bool:
+        """Always True: no other dashboard could ask instead."""
+        return True
+
+    def lead_alerts(self) -> None:
+        """Nothing to stand for: this dashboard runs the alert rules."""
+
+    def leading(self) -> bool:
+        """Always True: this dashboard runs the alert rules."""
+        return True
+
+    def flush(self) -> None:
+        """Nothing to wait for: every write is made when it is asked for."""
 
     def close(self) -> None:
         """Close every connection."""

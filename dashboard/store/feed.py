@@ -12,7 +12,7 @@ import socket
 import time
 import uuid
 
-from dashboard.store.gaps import Gaps, KNOWN_WINDOW
+from dashboard.store.gaps import MAX_SITES as GAP_SITES, Gaps, KNOWN_WINDOW
 from dashboard.store.store import Store
 from protocol.config import Config, ID_PATTERN
 from protocol.messages import (AVAILABILITY, BadMessage, EdgeCommand, EdgeCommandKind, JournalEvent,
@@ -22,8 +22,18 @@ from protocol.mqtt import MqttLink
 logger = logging.getLogger(__name__)
 
 LEAVES = ("state", "event", "availability")
+SHARE = "$share/siaga-dashboard/"   # MQTT v5 shared subscription of the dashboards on PostgreSQL
 LOG_AGAIN_AFTER_S = 60.0
 MAX_SEQ = 2**63 - 1      # SQLite's largest integer
+
+
+def subscriptions(prefix: str, shared: bool) -> tuple[str, ...]:
+    """The feed's topic filters. Shared (several dashboards on PostgreSQL, CONTRACT §6.5): the
+    broker hands each state and event to one of them; availability (rare, retained, kept in
+    memory only) still reaches every dashboard."""
+    share = SHARE if shared else ""
+    return (f"{share}{prefix}/+/edge/state", f"{share}{prefix}/+/edge/event",
+            f"{prefix}/+/edge/availability")
 
 
 class Feed:
@@ -35,11 +45,18 @@ class Feed:
         self._logged: dict[str, float] = {}
         client_id = client_id or f"siaga-dashboard-{socket.gethostname()}-{os.getpid()}"
         self.link = MqttLink(config.mqtt, client_id[:64],
-                             subscriptions=tuple(f"{self.prefix}/+/edge/{leaf}" for leaf in LEAVES),
+                             subscriptions=subscriptions(self.prefix, store.shared),
                              on_message=self.on_message)
-        self.gaps = Gaps(lambda site, first: self.send_command(site, EdgeCommandKind.REPLAY,
-                                                                   "dashboard", first)
-                         is not None, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)])
+        self.gaps = Gaps(self._ask_replay, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)],
+                         max_sites=max(GAP_SITES, store.max_sites))
+        store.event_hooks.append(self.gaps.saw_event)   # events the other dashboards stored
+
+    def _ask_replay(self, site: str, first: int) -> bool:
+        """Ask ``site`` to replay from ``first``; on a shared database only the dashboard that
+        claims this gap (and this attempt) asks, the others count it as asked."""
+        if not self.store.db.claim_replay(site, first, self.gaps.attempts(site) + 1):
+            return True
+        return self.send_command(site, EdgeCommandKind.REPLAY, "dashboard", first) is not None
 
     def start(self) -> None:
         """Connect in the background."""

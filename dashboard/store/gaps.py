@@ -76,8 +76,10 @@ def start_from(known: list[int], heard: int) -> SiteSeq:
 class Gaps:
     """Tracks every site's seqs and sends replay commands for the gaps that stay."""
 
-    def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic,
+                 max_sites: int | None = None) -> None:
         self.send = send
+        self.max_sites = max_sites or MAX_SITES
         self.known = known
         self.clock = clock
         self._sites: dict[str, SiteSeq] = {}
@@ -99,7 +101,7 @@ class Gaps:
     def _see(self, site: str, seq: int, held: bool) -> None:
         with self._lock:
             seqs = self._sites.get(site)
-        if seqs is None and len(self._sites) >= MAX_SITES:
+        if seqs is None and len(self._sites) >= self.max_sites:
             return
         if seqs is None:  # read the store outside the lock: it is a query
             seqs = start_from(sorted(self.known(site), reverse=True), seq)
@@ -112,6 +114,12 @@ class Gaps:
                 seqs.latest = max(seqs.latest, seq)
             if seqs.gap_since is None and seqs.first_missing is not None:
                 seqs.gap_since = self.clock()
+
+    def attempts(self, site: str) -> int:
+        """How often the current gap of ``site`` was asked for."""
+        with self._lock:
+            seqs = self._sites.get(site)
+            return 0 if seqs is None else seqs.attempts
 
     def contiguous(self, site: str) -> int | None:
         """The highest seq of ``site`` up to which every event is held."""

@@ -5,6 +5,10 @@ live in memory (the overview and /api/sites never touch the disk); events, the c
 (dashboard/store/history.py) and the last known state of each site are kept in SQLite so a restart
 does not forget a silent site.
 Every change bumps a version number, which is what the pages poll to update themselves.
+
+On PostgreSQL (dashboard/store/engine.py) several dashboards share the database: each writes
+every state it hears as the site's last one, and takes the states and events the others stored
+(``_heard``), so every dashboard's memory holds every site.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from dashboard.store import history
-from dashboard.store.database import Database
+from dashboard.store.engine import Engine, open_engine
 from dashboard.store.entry import SiteEntry
 from protocol.messages import (Availability, BadMessage, JournalEvent, StateSnapshot, from_dict,
                                to_dict)
@@ -29,17 +33,20 @@ MINUTES_KEEP_S = 8 * 86400   # minutes serve the charts up to 7 days
 HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
 EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
+SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
 
 
 class Store:
     """Latest state per site in memory, events and history in SQLite; safe across threads."""
 
-    def __init__(self, database: str, *, stale_after_s: float = 90.0,
+    def __init__(self, database: str | Engine, *, stale_after_s: float = 90.0,
                  sites: str | tuple[str, ...] = "+", clock: Callable[[], float] = time.time) -> None:
         self.stale_after_s = stale_after_s
         self.sites_filter = sites
         self.clock = clock
-        self.db = Database(database)
+        self.db: Engine = open_engine(database) if isinstance(database, str) else database
+        self.shared = self.db.shared
+        self.max_sites = SHARED_MAX_SITES if self.shared else MAX_SITES
         self.stats: dict[str, int] = dict.fromkeys(
             ("state", "event", "availability", "bad", "duplicate", "ignored"), 0)
         self._lock = threading.RLock()
@@ -56,7 +63,12 @@ class Store:
         # Called with each new state and each newly kept event (the alerts listen); they run
         # under the store's lock, so they must only hand the item on.
         self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
+        # Called with (site, seq) of each event another dashboard stored (the replays' gaps).
+        self.event_hooks: list[Callable[[str, int], None]] = []
         self._load()
+        if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
+            self.db.on_heard = self._heard
+            self.db.want_events = lambda: bool(self.listeners) and self.db.leading()
 
     def _load(self) -> None:
         self._battery = {site: (start, start) for site, start in self.db.open_battery_spans().items()}
@@ -91,27 +103,66 @@ class Store:
         now = self.clock()
         with self._lock:
             old = self._entries.get(state.site)
-            if old is None and len(self._entries) >= MAX_SITES:
-                if not self._full_logged:
-                    logger.warning("more than %d sites: states of new sites are dropped", MAX_SITES)
-                    self._full_logged = True
+            entry = self._take(state, old, now)
+            if entry is None:
                 return False
             self.count("state")
-            changed = old is None or old.stale or _differs(old.state, state)
-            if changed:
-                self._version += 1
-            version = self._version if changed or old is None else old.version
-            self._removed.pop(state.site, None)
-            entry = SiteEntry(state=state, data=to_dict(state),
-                              availability=self._availability.get(state.site), version=version)
-            entry.stale = self._is_stale(entry, now)
-            self._entries[state.site] = entry
-            self._writes += 1
             self._record(entry, room_changed=old is None or old.state.room != state.room)
             self._prune(now)
             self._tell(state)
         self._write_pending()
         return True
+
+    def _take(self, state: StateSnapshot, old: SiteEntry | None, now: float) -> SiteEntry | None:
+        """Make ``state`` the site's entry (under the lock); None when there are too many sites."""
+        if old is None and len(self._entries) >= self.max_sites:
+            if not self._full_logged:
+                logger.warning("more than %d sites: states of new sites are dropped", self.max_sites)
+                self._full_logged = True
+            return None
+        changed = old is None or old.stale or _differs(old.state, state)
+        if changed:
+            self._version += 1
+        version = self._version if changed or old is None else old.version
+        self._removed.pop(state.site, None)
+        entry = SiteEntry(state=state, data=to_dict(state),
+                          availability=self._availability.get(state.site), version=version)
+        entry.stale = self._is_stale(entry, now)
+        self._entries[state.site] = entry
+        self._writes += 1
+        return entry
+
+    def _heard(self, heard: Any) -> None:
+        """What other dashboards stored (a shared engine's Heard): their states become entries
+        here, their events change the cards; the listeners (the alerts) hear both."""
+        now = self.clock()
+        states = []
+        for site, raw in heard.states:
+            try:
+                state = from_dict(StateSnapshot, json.loads(raw))
+            except (BadMessage, ValueError):
+                continue
+            if self.wants(site) and state.site == site:
+                states.append(state)
+        with self._lock:
+            for site in heard.forgotten:
+                if self._entries.pop(site, None) is not None:
+                    self._version += 1
+                    self._removed[site] = self._version
+            for state in states:
+                old = self._entries.get(state.site)
+                if (old is None or old.state.ts <= state.ts) and self._take(state, old, now):
+                    self._tell(state)
+            for site in {site for site, _ in heard.events}:
+                entry = self._entries.get(site)
+                if entry is not None:
+                    self._version += 1
+                    entry.version = self._version
+            for event in heard.full:
+                self._tell(event)
+        for site, seq in heard.events:
+            for hook in self.event_hooks:
+                hook(site, seq)
 
     def _later(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Do a database write once the store's lock is released: the pages and /api/sites
@@ -125,18 +176,26 @@ class Store:
             write()
 
     def put_event(self, event: JournalEvent) -> bool:
-        """Keep one journal event; False when (site, seq) was already kept."""
+        """Keep one journal event; False when (site, seq) was already kept. On a shared engine
+        the event goes with the next burst's transaction: True, and a duplicate is counted then."""
         self.count("event")
+        if self.shared:
+            self.db.queue_event(event, self._kept, lambda e: self.count("duplicate"))
+            return True
         if not self.db.add_event(event):     # outside the store's lock (see _later)
             self.count("duplicate")
             return False
+        self._kept(event)
+        return True
+
+    def _kept(self, event: JournalEvent) -> None:
+        """A new event is stored: its site's card changes; the listeners hear of it."""
         with self._lock:
             entry = self._entries.get(event.site)
             if entry is not None:
                 self._version += 1
                 entry.version = self._version
             self._tell(event)
-        return True
 
     def _tell(self, item: StateSnapshot | JournalEvent) -> None:
         for listener in self.listeners:
@@ -252,6 +311,11 @@ class Store:
         """The key that signs login cookies; made once, kept in the database."""
         return self.db.secret_key()
 
+    def flush(self) -> None:
+        """Wait until every write asked for so far is in the database (a shared engine batches)."""
+        self._write_pending()
+        self.db.flush()
+
     def close(self) -> None:
         """Write the minutes in progress and close the database."""
         self._write_pending()
@@ -272,7 +336,8 @@ class Store:
             minute = None
         if minute is None:
             minute = self._minutes[state.site] = history.Minute(state.site, start)
-        if minute.stats == dict.fromkeys(history.METRICS) or room_changed:
+        # Shared: every state, the other dashboards show what this one heard (and when).
+        if minute.stats == dict.fromkeys(history.METRICS) or room_changed or self.shared:
             self._later(self.db.save_state, state.site, json.dumps(entry.data, separators=(",", ":")))
         minute.add(history.values_of(state))
         self._track_battery(state)

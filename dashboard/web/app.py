@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.targets import load_targets
+from dashboard.store import engine
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from dashboard.texts import events as event_texts, i18n, keys
@@ -48,9 +48,10 @@ def open_store(config: Config) -> Store:
     try:
         return Store(config.dashboard.database, stale_after_s=config.dashboard.stale_after_s,
                      sites=config.dashboard.sites)
-    except sqlite3.Error as exc:
+    except engine.errors(config.dashboard.database) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"{Path(config.path).name}: dashboard.database: cannot open "
-                          f"{config.dashboard.database}: {exc}") from None
+                          f"{engine.shown(config.dashboard.database)}: {reason}") from None
 
 
 def create_app(config: Config, store: Store | None = None, feed: Feed | None = None) -> Flask:
