@@ -23,11 +23,14 @@ from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render
 from dashboard.store.engine import Engine
 from protocol.config import Config
+from protocol.messages import JournalEvent
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
 SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
+TAKEOVER_LOOKBACK_S = 600        # events a dashboard taking over the rules goes through again
+SEEN_EVENTS = 100_000            # (site, seq) remembered so an event is never judged twice
 KEEP_SENT_S = 90 * 86400
 BATCH = 500
 
@@ -54,6 +57,7 @@ class Alerter:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._threads: list[threading.Thread] = []
+        self._seen: dict[tuple[str, int], None] = {}   # insertion-ordered: the oldest goes first
 
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
@@ -104,8 +108,8 @@ class Alerter:
         ticked, led = 0.0, True
         while not self._stop.is_set():
             leads = self.db.leading()
-            if leads and not led:   # another dashboard led until now: take up where the outbox is
-                self.memory = seed(self.db.last_alerts(self.clock() - SEED_LOOKBACK_S))
+            if leads and not led:   # another dashboard led until now: take up where it stopped
+                self.take_over()
             led = leads
             if not leads:
                 self._stop.wait(TICK_S)
@@ -120,8 +124,30 @@ class Alerter:
                 ticked = time.monotonic()
                 self.tick()
 
+    def take_over(self) -> None:
+        """Run the rules from where the dashboard that led before stopped (shared database): the
+        memory from the outbox, then the recent events newer than each site's newest alert (the
+        ones the old leader may have heard but not judged when it died)."""
+        last = self.db.last_alerts(self.clock() - SEED_LOOKBACK_S)
+        self.memory = seed(last)
+        newest: dict[str, float] = {}
+        for site, _, created in last:
+            newest[site] = max(created, newest.get(site, created))
+        events = self.db.recent_events(self.clock() - TAKEOVER_LOOKBACK_S)
+        todo = [e for e in events if e.ts > newest.get(e.site, float("-inf"))]
+        logger.info("this dashboard runs the alert rules now; %d recent events judged again", len(todo))
+        for event in todo:
+            self.take(event)
+
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""
+        if isinstance(item, JournalEvent):
+            key = (item.site, item.seq)
+            if key in self._seen:
+                return
+            self._seen[key] = None
+            if len(self._seen) > SEEN_EVENTS:
+                self._seen.pop(next(iter(self._seen)))
         self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
         for alert in alerts:
             self.queue(alert)

@@ -189,6 +189,12 @@ class SqliteDatabase:
         """Always True: no other dashboard could ask instead."""
         return True
 
+    def recent_events(self, since: float) -> list[JournalEvent]:
+        """Every site's events from ``since`` on, in time order."""
+        rows = self._reader().execute("SELECT site, seq, ts, kind, detail FROM events WHERE ts >= ? "
+                                      "ORDER BY ts, seq", (since,))
+        return [event_from_row(*row) for row in rows]
+
     def lead_alerts(self) -> None:
         """Nothing to stand for: this dashboard runs the alert rules."""
 

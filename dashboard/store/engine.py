@@ -85,6 +85,8 @@ class Engine(Protocol):
         """(site, kind, newest created) of the alerts queued after ``since``."""
     def prune_alerts(self, before: float) -> None:
         """Forget sent alerts older than ``before``."""
+    def recent_events(self, since: float) -> list[JournalEvent]:
+        """Every site's events from ``since`` on, in time order."""
     def lead_alerts(self) -> None:
         """Stand for running the alert rules (a shared engine gives them to one dashboard)."""
     def leading(self) -> bool:

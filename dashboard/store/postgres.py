@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS events (
     site TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL,
     detail TEXT NOT NULL, PRIMARY KEY (site, seq));
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE TABLE IF NOT EXISTS latest (site TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS latest (site TEXT PRIMARY KEY, state TEXT NOT NULL,
+    ts DOUBLE PRECISION NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS minutes ({_BUCKET});
 CREATE INDEX IF NOT EXISTS minutes_start ON minutes (start);
@@ -86,8 +87,10 @@ MERGE = {"minutes": _merge_sql("minutes"), "hours": _merge_sql("hours")}
 INSERT_EVENTS = ("INSERT INTO events (site, seq, ts, kind, detail) SELECT * FROM unnest("
                  "%s::text[], %s::bigint[], %s::float8[], %s::text[], %s::text[]) "
                  "ON CONFLICT DO NOTHING RETURNING site, seq")
-UPSERT_LATEST = ("INSERT INTO latest (site, state) SELECT * FROM unnest(%s::text[], %s::text[]) "
-                 "ON CONFLICT (site) DO UPDATE SET state = excluded.state")
+# Two dashboards may write one site's states out of order: the newer state (its ts) stays.
+UPSERT_LATEST = ("INSERT INTO latest (site, state, ts) SELECT * FROM unnest(%s::text[], %s::text[], "
+                 "%s::float8[]) ON CONFLICT (site) DO UPDATE SET state = excluded.state, "
+                 "ts = excluded.ts WHERE latest.ts <= excluded.ts")
 
 
 @dataclass
@@ -104,7 +107,7 @@ class Heard:
 @dataclass
 class _Batch:
     events: list[tuple[JournalEvent, Callable, Callable]] = field(default_factory=list)
-    states: dict[str, str] = field(default_factory=dict)
+    states: dict[str, tuple[str, float]] = field(default_factory=dict)   # site -> (JSON, ts)
     statements: list[tuple[str, tuple]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     count: int = 0
@@ -171,7 +174,12 @@ class PostgresDatabase:
 
     def save_state(self, site: str, state_json: str) -> None:
         """Keep the state as the site's last known state (the other dashboards hear of it)."""
-        self._queue(lambda b: b.states.__setitem__(site, state_json))
+        ts = _state_ts(state_json)
+
+        def add(b: _Batch) -> None:
+            if site not in b.states or b.states[site][1] <= ts:
+                b.states[site] = (state_json, ts)
+        self._queue(add)
 
     def forget_state(self, site: str) -> None:
         """Forget the last known state of a site."""
@@ -255,7 +263,8 @@ class PostgresDatabase:
                     [json.dumps(e.detail, ensure_ascii=False, separators=(",", ":")) for e in events]))
                 new = {(site, seq) for site, seq in cur.fetchall()}
             if batch.states:
-                cur.execute(UPSERT_LATEST, (list(batch.states), list(batch.states.values())))
+                cur.execute(UPSERT_LATEST, (list(batch.states), [j for j, _ in batch.states.values()],
+                                            [ts for _, ts in batch.states.values()]))
             if batch.forgotten:
                 cur.execute("DELETE FROM latest WHERE site = ANY(%s)", (batch.forgotten,))
             for sql, params in batch.statements:
@@ -469,6 +478,12 @@ class PostgresDatabase:
         with self.pool.connection() as conn:
             conn.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < %s", (before,))
 
+    def recent_events(self, since: float) -> list[JournalEvent]:
+        """Every site's events from ``since`` on, in time order."""
+        rows = self._all("SELECT site, seq, ts, kind, detail FROM events WHERE ts >= %s "
+                         "ORDER BY ts, seq", (since,))
+        return [event_from_row(*row) for row in rows]
+
     def lead_alerts(self) -> None:
         """Stand for running the alert rules: ``leading`` says when this dashboard got the lock."""
         self._want_lead = True
@@ -516,6 +531,15 @@ class PostgresDatabase:
         if self._leader is not None:
             self._leader.close()
         self.pool.close()
+
+
+def _state_ts(state_json: str) -> float:
+    """The ``ts`` of a state's JSON (0 when it has none)."""
+    try:
+        ts = json.loads(state_json).get("ts", 0.0)
+    except (ValueError, AttributeError):
+        return 0.0
+    return float(ts) if isinstance(ts, (int, float)) else 0.0
 
 
 def _notices(origin: str, states: list[str], events: list[tuple[str, int]],
