@@ -19,8 +19,9 @@ from dashboard.store.history import RANGES
 from dashboard.texts.events import command_outcome as command_result
 from dashboard.texts.i18n import iso_time, translate
 from dashboard.web.auth import command_actor
-from dashboard.web.resources import (get_cache, get_feed, get_metrics, get_store, get_zone,
-                                     mqtt_connected)
+from dashboard.web.overview import in_group
+from dashboard.web.resources import (get_cache, get_feed, get_groups, get_metrics, get_store,
+                                     get_zone, mqtt_connected)
 from protocol.config import ID_PATTERN
 from protocol.messages import USER_COMMAND_KINDS, to_dict
 
@@ -68,19 +69,24 @@ def healthz() -> Response:
 
 @bp.get("/api/sites")
 def sites() -> Response:
-    """Every site's latest state, each with ``stale``."""
-    return Response(_sites_body(), mimetype="application/json")
+    """Every site's latest state, each with ``stale``; ``?group=`` only one group's sites."""
+    group = request.args.get("group", "")
+    if group and group not in get_groups():
+        abort(404, description="unknown group")
+    return Response(_sites_body(group), mimetype="application/json")
 
 
-def _sites_body() -> bytes:
-    """The body of /api/sites, made again only after a state, event or stale flag came in."""
+def _sites_body(group: str) -> bytes:
+    """The body of /api/sites (of one group), made again only after a state, event or stale
+    flag came in."""
     cache, store = get_cache(), get_store()
     store.sweep()
-    key = store.freshness        # read before the entries: a change meanwhile is made again
+    key = (store.freshness, group)   # read before the entries: a change meanwhile is made again
     cached = cache.sites_body
     if cached is not None and cached[0] == key:
         return cached[1]
-    body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in store.entries()) + b"]}"
+    entries = in_group(store.entries(), get_groups(), group)
+    body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in entries) + b"]}"
     cache.sites_body = (key, body)
     return body
 
