@@ -143,6 +143,13 @@ class SqliteDatabase:
             "ORDER BY seq DESC LIMIT ?", (site, before if before is not None else 2**63 - 1, limit))
         return [event_from_row(*row) for row in rows]
 
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first."""
+        conn = self._reader()
+        return {site: [r[0] for r in conn.execute(
+            "SELECT seq FROM events WHERE site = ? ORDER BY seq DESC LIMIT ?", (site, window))]
+            for site in sites}
+
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every event of ``site``, oldest first, read in chunks.
 

@@ -49,11 +49,18 @@ class Feed:
                              on_message=self.on_message)
         self.gaps = Gaps(self._ask_replay, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)],
                          max_sites=max(GAP_SITES, store.max_sites))
-        store.event_hooks.append(self.gaps.saw_event)   # events the other dashboards stored
+        store.event_hooks.append(lambda keys: self.gaps.saw_events(
+            keys, lambda sites: store.recent_seqs(sites, KNOWN_WINDOW)))   # the others' events
 
     def _ask_replay(self, site: str, first: int) -> bool:
         """Ask ``site`` to replay from ``first``; on a shared database only the dashboard that
-        claims this gap (and this attempt) asks, the others count it as asked."""
+        claims this gap (and this attempt) asks, the others count it as asked. Shared, the gap is
+        looked for in the database first: another dashboard may have stored it meanwhile."""
+        if self.store.shared:
+            held = [seq for seq in self.store.recent_seqs([site], KNOWN_WINDOW)[site] if seq >= first]
+            if first in held:
+                self.gaps.saw_events([(site, seq) for seq in held], lambda sites: {})
+                return True
         if not self.store.db.claim_replay(site, first, self.gaps.attempts(site) + 1):
             return True
         return self.send_command(site, EdgeCommandKind.REPLAY, "dashboard", first) is not None

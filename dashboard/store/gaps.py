@@ -93,6 +93,25 @@ class Gaps:
         """An event of ``site`` is now stored (or was already)."""
         self._see(site, seq, held=True)
 
+    def saw_events(self, keys: list[tuple[str, int]],
+                   known_many: Callable[[list[str]], dict[str, list[int]]]) -> None:
+        """Many events stored at once (by other dashboards); the seqs already stored of the
+        sites seen for the first time are read with one query (``known_many``)."""
+        with self._lock:
+            new = sorted({site for site, _ in keys if site not in self._sites})
+        room = max(0, self.max_sites - len(self._sites))
+        if new and room:
+            stored = known_many(new[:room])
+            first = {}
+            for site, seq in keys:
+                first.setdefault(site, seq)
+            with self._lock:
+                for site in new[:room]:
+                    self._sites.setdefault(site, start_from(sorted(stored.get(site, ()), reverse=True),
+                                                            first[site]))
+        for site, seq in keys:
+            self._see(site, seq, held=True)
+
     def saw_state(self, site: str, seq: int | None) -> None:
         """A state of ``site`` says its journal reached ``seq`` (None: an older edge)."""
         if seq is not None:

@@ -369,6 +369,16 @@ class PostgresDatabase:
                          (site, before if before is not None else 2**63 - 1, limit))
         return [event_from_row(*row) for row in rows]
 
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first (one query)."""
+        rows = self._all("SELECT site, seq FROM (SELECT site, seq, row_number() OVER (PARTITION BY "
+                         "site ORDER BY seq DESC) AS n FROM events WHERE site = ANY(%s)) AS r "
+                         "WHERE n <= %s ORDER BY site, seq DESC", (sites, window))
+        out: dict[str, list[int]] = {site: [] for site in sites}
+        for site, seq in rows:
+            out[site].append(seq)
+        return out
+
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every event of ``site``, oldest first, through a server-side cursor."""
         with psycopg.connect(self.location) as conn, conn.cursor(name="siaga_events") as cur:

@@ -63,8 +63,8 @@ class Store:
         # Called with each new state and each newly kept event (the alerts listen); they run
         # under the store's lock, so they must only hand the item on.
         self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
-        # Called with (site, seq) of each event another dashboard stored (the replays' gaps).
-        self.event_hooks: list[Callable[[str, int], None]] = []
+        # Called with the (site, seq) of the events other dashboards stored (the replays' gaps).
+        self.event_hooks: list[Callable[[list[tuple[str, int]]], None]] = []
         self._load()
         if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
             self.db.on_heard = self._heard
@@ -160,9 +160,9 @@ class Store:
                     entry.version = self._version
             for event in heard.full:
                 self._tell(event)
-        for site, seq in heard.events:
+        if heard.events:
             for hook in self.event_hooks:
-                hook(site, seq)
+                hook(heard.events)
 
     def _later(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Do a database write once the store's lock is released: the pages and /api/sites
@@ -283,6 +283,10 @@ class Store:
     def events(self, site: str, limit: int = 50, before: int | None = None) -> list[JournalEvent]:
         """Events of a site, newest first."""
         return self.db.events(site, limit, before)
+
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first (one query for many sites)."""
+        return self.db.recent_seqs(sites, window)
 
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every stored event of a site, oldest first (for CSV)."""
