@@ -93,7 +93,7 @@ def first_round(rooms: Rooms, sites: list[str], bases: list[str], seconds: float
         if delay > 0:
             time.sleep(delay)
         rooms.state(site)
-    done = wait_for(lambda: all(all_on_battery(b)[1] >= len(sites) for b in bases), 300, 2.0)
+    done = wait_for(lambda: all(all_on_battery(b)[1] >= len(sites) for b in bases), 300, 5.0)
     return done
 
 

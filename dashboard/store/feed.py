@@ -48,9 +48,12 @@ class Feed:
                              subscriptions=subscriptions(self.prefix, store.shared),
                              on_message=self.on_message)
         self.gaps = Gaps(self._ask_replay, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)],
-                         max_sites=max(GAP_SITES, store.max_sites))
-        store.event_hooks.append(lambda keys: self.gaps.saw_events(
-            keys, lambda sites: store.recent_seqs(sites, KNOWN_WINDOW)))   # the others' events
+                         max_sites=max(GAP_SITES, store.max_sites),
+                         known_many=lambda sites: store.recent_seqs(sites, KNOWN_WINDOW))
+        for_gaps = self.gaps.note if store.shared else None   # shared: queued, read in batches
+        self._saw_event = (lambda s, q: for_gaps(s, q, True)) if for_gaps else self.gaps.saw_event
+        self._saw_state = (lambda s, q: for_gaps(s, q, False)) if for_gaps else self.gaps.saw_state
+        store.event_hooks.append(lambda keys: [self.gaps.note(s, q, True) for s, q in keys])
 
     def _ask_replay(self, site: str, first: int) -> bool:
         """Ask ``site`` to replay from ``first``; on a shared database only the dashboard that
@@ -107,7 +110,7 @@ class Feed:
         if state.site != site:
             raise BadMessage(f"site {state.site!r} in the payload differs from the topic")
         if self.store.put_state(state):
-            self.gaps.saw_state(site, state.seq)
+            self._saw_state(site, state.seq)
 
     def _event(self, site: str, payload: bytes) -> None:
         event = decode(JournalEvent, payload)
@@ -116,7 +119,7 @@ class Feed:
         if not 0 <= event.seq <= MAX_SEQ:
             raise BadMessage(f"seq: must be >= 0 and <= {MAX_SEQ}, got {event.seq}")
         self.store.put_event(event)
-        self.gaps.saw_event(site, event.seq)
+        self._saw_event(site, event.seq)
 
     def _availability(self, site: str, payload: bytes) -> None:
         value = payload.decode("utf-8", "replace").strip()

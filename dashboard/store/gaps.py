@@ -77,8 +77,11 @@ class Gaps:
     """Tracks every site's seqs and sends replay commands for the gaps that stay."""
 
     def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic,
-                 max_sites: int | None = None) -> None:
+                 max_sites: int | None = None,
+                 known_many: Callable[[list[str]], dict[str, list[int]]] | None = None) -> None:
         self.send = send
+        self.known_many = known_many or (lambda sites: {s: list(known(s)) for s in sites})
+        self._notes: list[tuple[str, int, bool]] = []
         self.max_sites = max_sites or MAX_SITES
         self.known = known
         self.clock = clock
@@ -93,10 +96,26 @@ class Gaps:
         """An event of ``site`` is now stored (or was already)."""
         self._see(site, seq, held=True)
 
+    def note(self, site: str, seq: int | None, held: bool) -> None:
+        """An event stored (``held``) or a state's seq, taken in the next ``ask`` with the others
+        (a shared database: the MQTT thread never waits for the query a new site needs)."""
+        if seq is not None:
+            with self._lock:
+                self._notes.append((site, seq, held))
+
+    def _take_notes(self) -> None:
+        with self._lock:
+            notes, self._notes = self._notes, []
+        if notes:
+            self.saw_events([(site, seq) for site, seq, _ in notes], self.known_many,
+                            held=[held for _, _, held in notes])
+
     def saw_events(self, keys: list[tuple[str, int]],
-                   known_many: Callable[[list[str]], dict[str, list[int]]]) -> None:
+                   known_many: Callable[[list[str]], dict[str, list[int]]],
+                   held: list[bool] | None = None) -> None:
         """Many events stored at once (by other dashboards); the seqs already stored of the
-        sites seen for the first time are read with one query (``known_many``)."""
+        sites seen for the first time are read with one query (``known_many``). ``held``: per
+        key, False for a state's seq."""
         with self._lock:
             new = sorted({site for site, _ in keys if site not in self._sites})
         room = max(0, self.max_sites - len(self._sites))
@@ -109,8 +128,8 @@ class Gaps:
                 for site in new[:room]:
                     self._sites.setdefault(site, start_from(sorted(stored.get(site, ()), reverse=True),
                                                             first[site]))
-        for site, seq in keys:
-            self._see(site, seq, held=True)
+        for n, (site, seq) in enumerate(keys):
+            self._see(site, seq, held=True if held is None else held[n])
 
     def saw_state(self, site: str, seq: int | None) -> None:
         """A state of ``site`` says its journal reached ``seq`` (None: an older edge)."""
@@ -171,6 +190,7 @@ class Gaps:
 
     def ask(self) -> int:
         """Send the replays that are due, within the rate limit; the number sent."""
+        self._take_notes()
         sent = 0
         for site, first in self.due():
             if not self._take_token():

@@ -109,6 +109,7 @@ class _Batch:
     events: list[tuple[JournalEvent, Callable, Callable]] = field(default_factory=list)
     states: dict[str, tuple[str, float]] = field(default_factory=dict)   # site -> (JSON, ts)
     statements: list[tuple[str, tuple]] = field(default_factory=list)
+    merges: dict[str, list[tuple]] = field(default_factory=lambda: {"minutes": [], "hours": []})
     forgotten: list[str] = field(default_factory=list)
     count: int = 0
 
@@ -191,9 +192,12 @@ class PostgresDatabase:
     def add_minute(self, minute: history.Minute) -> None:
         """A finished minute of one site's chart values."""
         row = minute.row()
-        self._queue(lambda b: b.statements.extend([
-            (MERGE["minutes"], row),
-            (MERGE["hours"], (row[0], history.floor_to(row[1], history.HOUR), *row[2:]))]))
+        hour = (row[0], history.floor_to(row[1], history.HOUR), *row[2:])
+
+        def add(b: _Batch) -> None:
+            b.merges["minutes"].append(row)
+            b.merges["hours"].append(hour)
+        self._queue(add)
 
     def battery_span(self, site: str, start: float | None = None, stop: float | None = None) -> None:
         """Open the site's on-battery span at ``start``, or close its open one at ``stop``."""
@@ -267,8 +271,11 @@ class PostgresDatabase:
                                             [ts for _, ts in batch.states.values()]))
             if batch.forgotten:
                 cur.execute("DELETE FROM latest WHERE site = ANY(%s)", (batch.forgotten,))
-            for sql, params in batch.statements:
-                cur.execute(sql, params)
+            for table, rows in batch.merges.items():     # min/max merges: any order will do
+                if rows:
+                    cur.executemany(MERGE[table], rows)
+            for sql, rows in _runs(batch.statements):   # executemany: pipelined, not a round trip each
+                cur.executemany(sql, rows)
             for payload in _notices(self.origin, list(batch.states), sorted(new), batch.forgotten):
                 cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
         return new
@@ -541,6 +548,20 @@ class PostgresDatabase:
         if self._leader is not None:
             self._leader.close()
         self.pool.close()
+
+
+def _runs(statements: list[tuple[str, tuple]]) -> Iterator[tuple[str, list[tuple]]]:
+    """Consecutive statements with the same SQL, grouped: (sql, [params, ...]) in order."""
+    run: list[tuple] = []
+    last = ""
+    for sql, params in statements:
+        if run and sql != last:
+            yield last, run
+            run = []
+        last = sql
+        run.append(params)
+    if run:
+        yield last, run
 
 
 def _state_ts(state_json: str) -> float:
