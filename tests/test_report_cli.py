@@ -220,3 +220,18 @@ def test_sites_are_ids_prefixes_or_groups(wanted, sites):
     from dashboard.report.data import choose_sites
     groups = {"bappeda": ["rr1", "aula"]}
     assert choose_sites(["aula", "kominfo-a", "rr1"], wanted, groups) == sites
+
+
+def test_the_report_from_postgresql_is_the_report_from_sqlite(office, tmp_path, pg_url):
+    """The same office in the dashboards' PostgreSQL (copied with --migrate-from): the same JSON."""
+    config, database = office
+    from siaga.cli import main
+    (tmp_path / "pg").mkdir()
+    pg_config = write_config(tmp_path / "pg", pg_url)
+    assert main(["dashboard", "-c", str(pg_config), "--migrate-from", str(database)]) == 0
+    sqlite_json = siaga("-c", str(config), *RANGE, "--format", "json")
+    pg_json = siaga("-c", str(pg_config), *RANGE, "--format", "json")
+    assert pg_json.returncode == 0, pg_json.stderr.decode()
+    assert json.loads(pg_json.stdout) == json.loads(sqlite_json.stdout)
+    done = siaga("-c", str(pg_config), *RANGE, "--sites", "nowhere")
+    assert done.returncode == 2 and done.stderr.decode().startswith('siaga report: --sites: unknown site "nowhere"')

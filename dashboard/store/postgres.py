@@ -304,7 +304,7 @@ class PostgresDatabase:
                         self._hear(Heard(states=self.latest_states(), resync=True))
                     resync = True
                     while not self._stop.is_set():
-                        notices = list(conn.notifies(timeout=0.5, stop_after=200))
+                        notices = list(conn.notifies(timeout=0.2, stop_after=100))
                         if notices:
                             self._hear(self._gather(n.payload for n in notices))
             except psycopg.Error as exc:

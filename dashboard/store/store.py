@@ -13,7 +13,6 @@ every state it hears as the site's last one, and takes the states and events the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -34,6 +33,7 @@ HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
 EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
 SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
+HEARD_CHUNK = 500            # others' states taken per hold of the store's lock
 
 
 class Store:
@@ -113,22 +113,26 @@ class Store:
         self._write_pending()
         return True
 
-    def _take(self, state: StateSnapshot, old: SiteEntry | None, now: float) -> SiteEntry | None:
-        """Make ``state`` the site's entry (under the lock); None when there are too many sites."""
+    def _take(self, state: StateSnapshot | None, old: SiteEntry | None, now: float,
+              data: dict[str, Any] | None = None, raw: str | None = None) -> SiteEntry | None:
+        """Make ``state`` the site's entry (under the lock); None when there are too many sites.
+        A state another dashboard stored comes as ``data`` (and its JSON): not built until asked."""
         if old is None and len(self._entries) >= self.max_sites:
             if not self._full_logged:
                 logger.warning("more than %d sites: states of new sites are dropped", self.max_sites)
                 self._full_logged = True
             return None
-        changed = old is None or old.stale or _differs(old.state, state)
+        data = to_dict(state) if data is None else data
+        changed = old is None or old.stale or _data_differs(old.data, data)
         if changed:
             self._version += 1
         version = self._version if changed or old is None else old.version
-        self._removed.pop(state.site, None)
-        entry = SiteEntry(state=state, data=to_dict(state),
-                          availability=self._availability.get(state.site), version=version)
+        site = data["site"]
+        self._removed.pop(site, None)
+        entry = SiteEntry(state=state, data=data, availability=self._availability.get(site),
+                          version=version, raw=raw)
         entry.stale = self._is_stale(entry, now)
-        self._entries[state.site] = entry
+        self._entries[site] = entry
         self._writes += 1
         return entry
 
@@ -137,22 +141,29 @@ class Store:
         here, their events change the cards; the listeners (the alerts) hear both."""
         now = self.clock()
         states = []
-        for site, raw in heard.states:
+        for site, raw in heard.states:    # written by a dashboard that checked it: JSON only
             try:
-                state = from_dict(StateSnapshot, json.loads(raw))
-            except (BadMessage, ValueError):
+                data = json.loads(raw)
+            except ValueError:
                 continue
-            if self.wants(site) and state.site == site:
-                states.append(state)
+            if (self.wants(site) and isinstance(data, dict) and data.get("site") == site
+                    and isinstance(data.get("ts"), (int, float))):
+                states.append((data, raw))
+        tell = bool(self.listeners) and self.db.want_events()   # the alerts' rules run here
+        for start in range(0, len(states), HEARD_CHUNK):   # the pages wait for the lock: let them in
+            with self._lock:
+                for data, raw in states[start:start + HEARD_CHUNK]:
+                    old = self._entries.get(data["site"])
+                    if old is not None and old.ts > data["ts"]:
+                        continue
+                    entry = self._take(None, old, now, data=data, raw=raw)
+                    if entry is not None and tell:
+                        self._heard_state(entry)
         with self._lock:
             for site in heard.forgotten:
                 if self._entries.pop(site, None) is not None:
                     self._version += 1
                     self._removed[site] = self._version
-            for state in states:
-                old = self._entries.get(state.site)
-                if (old is None or old.state.ts <= state.ts) and self._take(state, old, now):
-                    self._tell(state)
             for site in {site for site, _ in heard.events}:
                 entry = self._entries.get(site)
                 if entry is not None:
@@ -197,6 +208,14 @@ class Store:
                 entry.version = self._version
             self._tell(event)
 
+    def _heard_state(self, entry: SiteEntry) -> None:
+        try:
+            state = entry.state
+        except BadMessage as exc:
+            logger.warning("a state another dashboard stored cannot be read (%s)", exc)
+            return
+        self._tell(state)
+
     def _tell(self, item: StateSnapshot | JournalEvent) -> None:
         for listener in self.listeners:
             listener(item)
@@ -237,7 +256,7 @@ class Store:
                     entry.version = self._version
 
     def _is_stale(self, entry: SiteEntry, now: float) -> bool:
-        return entry.availability == Availability.OFFLINE or now - entry.state.ts > self.stale_after_s
+        return entry.availability == Availability.OFFLINE or now - entry.ts > self.stale_after_s
 
     def entries(self) -> list[SiteEntry]:
         """Every site, by id, with its stale flag up to date."""
@@ -365,6 +384,6 @@ class Store:
             self._later(self.db.prune, now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
 
 
-def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:
+def _data_differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """True when more than the timestamp changed (the edge repeats its state every 30 s)."""
-    return dataclasses.replace(old, ts=0.0) != dataclasses.replace(new, ts=0.0)
+    return {**old, "ts": 0} != {**new, "ts": 0}
