@@ -34,6 +34,7 @@ EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
 SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
 HEARD_CHUNK = 500            # others' states taken per hold of the store's lock
+SWEEP_EVERY_S = 0.25         # stale flags looked at no more often than this
 
 
 class Store:
@@ -65,6 +66,9 @@ class Store:
         self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
         # Called with the (site, seq) of the events other dashboards stored (the replays' gaps).
         self.event_hooks: list[Callable[[list[tuple[str, int]]], None]] = []
+        self._order: list[str] | None = None   # sorted site ids, made again when sites change
+        self.roster = 0                         # bumped whenever a site comes or goes
+        self._swept = float("-inf")
         self._load()
         if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
             self.db.on_heard = self._heard
@@ -80,6 +84,7 @@ class Store:
                 continue
             if self.wants(site) and state.site == site:
                 self._version += 1
+                self._new_roster()
                 self._entries[site] = SiteEntry(state=state, data=to_dict(state), availability=None,
                                                 version=self._version)
         self.sweep()
@@ -132,6 +137,8 @@ class Store:
         entry = SiteEntry(state=state, data=data, availability=self._availability.get(site),
                           version=version, raw=raw)
         entry.stale = self._is_stale(entry, now)
+        if old is None:
+            self._new_roster()
         self._entries[site] = entry
         self._writes += 1
         return entry
@@ -162,6 +169,7 @@ class Store:
         with self._lock:
             for site in heard.forgotten:
                 if self._entries.pop(site, None) is not None:
+                    self._new_roster()
                     self._version += 1
                     self._removed[site] = self._version
             for site in {site for site, _ in heard.events}:
@@ -239,14 +247,24 @@ class Store:
         """Drop a site from the overview (its retained state was cleared); events stay."""
         with self._lock:
             if self._entries.pop(site, None) is not None:
+                self._new_roster()
                 self._version += 1
                 self._removed[site] = self._version
                 self.db.forget_state(site)
                 logger.info("site %s removed: its retained state was cleared", site)
 
+    def _new_roster(self) -> None:
+        """A site came or went (under the lock): the sorted ids are made again when asked."""
+        self._order = None
+        self.roster += 1
+
     def sweep(self) -> None:
-        """Mark sites stale or fresh as time passes; a flip counts as a change."""
+        """Mark sites stale or fresh as time passes; a flip counts as a change. At most every
+        SWEEP_EVERY_S: every page and API call sweeps, and at 30,000 rooms a sweep is a loop."""
         now = self.clock()
+        if 0 <= now - self._swept < SWEEP_EVERY_S:
+            return
+        self._swept = now
         with self._lock:
             for entry in self._entries.values():
                 stale = self._is_stale(entry, now)
@@ -262,7 +280,15 @@ class Store:
         """Every site, by id, with its stale flag up to date."""
         self.sweep()
         with self._lock:
-            return [self._entries[k] for k in sorted(self._entries)]
+            if self._order is None:
+                self._order = sorted(self._entries)
+            return [self._entries[k] for k in self._order]
+
+    def entries_of(self, sites: list[str]) -> list[SiteEntry]:
+        """The entries of ``sites`` (in that order) that exist, stale flags up to date."""
+        self.sweep()
+        with self._lock:
+            return [self._entries[s] for s in sites if s in self._entries]
 
     def entry(self, site: str) -> SiteEntry | None:
         """One site, or None when it has never sent a state."""

@@ -85,7 +85,15 @@ def _sites_body(group: str) -> bytes:
     cached = cache.sites_body
     if cached is not None and cached[0] == key:
         return cached[1]
-    entries = in_group(store.entries(), get_groups(), group)
+    if group:   # the group's members, found again only when a site came or went
+        members = cache.members.get(group)
+        if members is None or members[0] != store.roster:
+            roster = store.roster
+            members = cache.members[group] = (roster, [e.site for e in in_group(
+                store.entries(), get_groups(), group)])
+        entries = store.entries_of(members[1])
+    else:
+        entries = store.entries()
     body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in entries) + b"]}"
     cache.sites_body = (key, body)
     return body

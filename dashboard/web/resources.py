@@ -33,6 +33,7 @@ class PageCache:
 
     cards: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
     sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
+    members: dict[str, tuple[int, list[str]]] = field(default_factory=dict)   # group -> (roster, ids)
 
 
 def install(app: Flask, **resources: Any) -> None:
