@@ -62,7 +62,7 @@ class Alerter:
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
         On a shared database only the dashboard that leads runs the rules: the others drop it."""
-        if self.db.leading():
+        if self.db.leading(look=False):
             self._inbox.put(item)
 
     def start(self) -> None:

@@ -205,7 +205,7 @@ class SqliteDatabase:
     def lead_alerts(self) -> None:
         """Nothing to stand for: this dashboard runs the alert rules."""
 
-    def leading(self) -> bool:
+    def leading(self, look: bool = True) -> bool:
         """Always True: this dashboard runs the alert rules."""
         return True
 

@@ -91,8 +91,9 @@ class Engine(Protocol):
         """Every site's events from ``since`` on, in time order."""
     def lead_alerts(self) -> None:
         """Stand for running the alert rules (a shared engine gives them to one dashboard)."""
-    def leading(self) -> bool:
-        """True while this process runs the alert rules (always, on an unshared engine)."""
+    def leading(self, look: bool = True) -> bool:
+        """True while this process runs the alert rules (always, on an unshared engine);
+        ``look=False``: the last answer, without asking the server."""
 
 
 def errors(location: str) -> tuple[type[BaseException], ...]:

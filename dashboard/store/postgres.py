@@ -505,11 +505,14 @@ class PostgresDatabase:
         """Stand for running the alert rules: ``leading`` says when this dashboard got the lock."""
         self._want_lead = True
 
-    def leading(self) -> bool:
+    def leading(self, look: bool = True) -> bool:
         """True while this dashboard holds the rules' lock (its session ends with the process);
-        looked at most once a second."""
+        looked at most once a second, and only by the caller that says ``look`` (the rules'
+        thread): the MQTT and listening threads read the last answer, never wait for a server."""
         if not self._want_lead:
             return False
+        if not look:
+            return self._leader is not None
         now = time.monotonic()
         with self._lead_lock:
             if now - self._lead_checked < 1.0:

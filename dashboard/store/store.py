@@ -72,7 +72,7 @@ class Store:
         self._load()
         if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
             self.db.on_heard = self._heard
-            self.db.want_events = lambda: bool(self.listeners) and self.db.leading()
+            self.db.want_events = lambda: bool(self.listeners) and self.db.leading(look=False)
 
     def _load(self) -> None:
         self._battery = {site: (start, start) for site, start in self.db.open_battery_spans().items()}
