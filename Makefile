@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 APT_TEST := nut-server nut-client mosquitto mosquitto-clients python3-venv xvfb xauth python3-tk xclip chromium imagemagick xdotool tesseract-ocr \
             libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils obs-studio ffmpeg openssl \
             e2fsprogs libatomic1 tzdata \
-            pulseaudio pulseaudio-utils
+            pulseaudio pulseaudio-utils \
+            postgresql
 APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).

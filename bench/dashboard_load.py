@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard.store import history  # noqa: E402
-from dashboard.store.database import Database  # noqa: E402
+from dashboard.store.database import SqliteDatabase as Database  # noqa: E402
 from dashboard.web.overview import PAGE_ROOMS  # noqa: E402
 from protocol.messages import JournalEvent, to_json  # noqa: E402
 from siaga.servers import Mosquitto, free_port, stop_process  # noqa: E402

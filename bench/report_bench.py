@@ -3,6 +3,7 @@ dashboard database; the wall time and peak memory (RSS) of the report as JSON an
 
 Target (issue 8): under 10 s and 300 MB each on the 2-core test machine.
 Usage: python bench/report_bench.py [--rooms 500] [--days 365] [--db PATH (kept, reused)] [--pdf]
+       [--postgres]   (the same database copied into a PostgreSQL started here: the national view)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from dashboard.store.database import Database  # noqa: E402
+from dashboard.store.database import SqliteDatabase as Database  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Jakarta")
 FIRST = dt.date(2025, 11, 1)
@@ -88,6 +89,8 @@ def main() -> None:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--db", help="database to build once and reuse")
     p.add_argument("--pdf", action="store_true", help="also the PDF of the office page")
+    p.add_argument("--postgres", action="store_true",
+                   help="copy the database into a PostgreSQL started here and report from that")
     a = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="siaga-report-bench-"))
     db = Path(a.db) if a.db else work / "dashboard.sqlite3"
@@ -96,9 +99,23 @@ def main() -> None:
         n = make_database(db, a.rooms, a.days)
         print(f"built {db}: {n:,} events, {a.rooms} rooms x {a.days} days "
               f"in {time.perf_counter() - started:.1f} s, {db.stat().st_size / 1e6:.0f} MB")
+    server = None
+    location = str(db)
+    if a.postgres:
+        from dashboard.store.migrate import migrate
+        from dashboard.store.postgres import PostgresDatabase
+        from tests.postgres_support import start_postgres
+        server = start_postgres(settings=())
+        location = server.new_database("report")
+        started = time.perf_counter()
+        target = PostgresDatabase(location)
+        counts = migrate(str(db), target)
+        target.close()
+        print(f"copied into PostgreSQL: {counts['events']:,} events in "
+              f"{time.perf_counter() - started:.1f} s")
     config = work / "siaga.toml"
     config.write_text(f'[site]\nid = "bench"\n\n[[ups]]\nname = "meeting"\n\n'
-                      f'[dashboard]\ndatabase = "{db}"\n')
+                      f'[dashboard]\ndatabase = "{location}"\n')
     runs = [("json", "--format", "json"), ("html (office page)", "--format", "html"),
             ("html (+ a page per room)", "--format", "html", "--rooms"), ("csv", "--format", "csv")]
     if a.pdf:
@@ -111,6 +128,8 @@ def main() -> None:
             print(f"{name:26s} {seconds:6.2f} s  peak RSS {rss:6.1f} MB  "
                   f"output {size / 1e3:8.1f} kB  [{verdict}]", flush=True)
     finally:
+        if server is not None:
+            server.stop()
         shutil.rmtree(work)     # the database too, unless it was given with --db
 
 

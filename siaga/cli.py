@@ -76,6 +76,9 @@ def _agent(args: argparse.Namespace) -> int:
 
 @_needs_pi
 def _dashboard(args: argparse.Namespace) -> int:
+    if args.migrate_from:
+        from dashboard.store.cli import migrate_from
+        return migrate_from(args.config, args.migrate_from)
     from dashboard.web.serve import run
     return run(args.config)
 
@@ -183,6 +186,10 @@ def parser() -> argparse.ArgumentParser:
         if name == "edge":
             s.add_argument("--forget-runtime", metavar="UPS",
                            help="forget what was learned of this UPS's runtime (new battery)")
+        if name == "dashboard":
+            s.add_argument("--migrate-from", metavar="OLD.sqlite3",
+                           help="copy a dashboard's SQLite file into the PostgreSQL of "
+                           "dashboard.database, then exit (again copies only what is new)")
         if name == "agent":
             split = s.add_mutually_exclusive_group()
             split.add_argument("--no-banner", action="store_true",

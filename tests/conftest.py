@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.broker_support",
     "tests.browser_support",
     "tests.edge_support",
+    "tests.postgres_support",
     "tests.pulse",
     "tests.xvfb",
 ]
@@ -80,7 +81,8 @@ def no_os_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Markers (pyproject.toml) by what a test uses, so that `make check` can run the pure tests alone.
 # A fixture that starts a real program marks every test that uses it, even through other fixtures.
-SERVER_FIXTURES = {"upsd", "broker", "room_broker", "fleet", "display", "pulse"}
+SERVER_FIXTURES = {"upsd", "broker", "room_broker", "fleet", "display", "pulse", "postgres_server",
+                   "pg_url"}
 BROWSER_FIXTURES = {"chromium"}
 # Test files that start real programs themselves (upsd, mosquitto, Xvfb, OBS, `siaga ...`,
 # install-pi.sh, pip, an HTTP receiver) rather than through one of those fixtures.

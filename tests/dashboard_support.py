@@ -38,9 +38,10 @@ SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "ups": "meeting"
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",
-                 language: str = "id", dashboard: str = "") -> Path:
-    """A siaga.toml for the dashboard in ``directory``."""
+                 language: str = "id", dashboard: str = "", database: str = "") -> Path:
+    """A siaga.toml for the dashboard in ``directory`` (its database there, or ``database``)."""
     path = directory / "siaga.toml"
+    database = database or str(directory / "dashboard.sqlite3")
     path.write_text(f"""
 [site]
 id = "dashboard-test"
@@ -55,7 +56,7 @@ name = "meeting"
 
 [dashboard]
 listen = "{listen}"
-database = "{directory / 'dashboard.sqlite3'}"
+database = "{database}"
 {dashboard}
 """)
     return path

@@ -1,5 +1,6 @@
-"""The outbox (dashboard/alerts/outbox.py) on a real SQLite file and real HTTP receivers: order per URL,
-a dead URL that does not hold up a live one, never twice, repeats held; and the page's button."""
+"""The outbox (dashboard/alerts/outbox.py) on a real SQLite file and a real PostgreSQL, with real
+HTTP receivers: order per URL, a dead URL that does not hold up a live one, never twice, repeats
+held; rows claimed by one of several dashboards; and the page's button."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from werkzeug.security import generate_password_hash
 from dashboard.alerts.outbox import Alerter, backoff_s
 from dashboard.alerts.rules import Alert, AlertKind
 from dashboard.alerts.targets import load_targets
-from dashboard.store.database import Database
+from dashboard.store.engine import open_engine
+from dashboard.store.postgres import LEASE_S, PostgresDatabase
 from dashboard.store.store import Store
-from dashboard.web.app import create_app, stop_app
+from dashboard.web.app import create_app, start_app, stop_app
 from protocol.config import load_config
 from siaga.servers import free_port
 from tests.alert_receiver import Receiver
@@ -40,16 +42,24 @@ def make_config(tmp_path, urls: list[str], extra: str = ""):
         f'retry_max_s = 1\n{extra}')))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.servers)])
+def location(request, tmp_path):
+    """The outbox's database: the SQLite file or a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "dash.sqlite3")
+
+
 def alert(site: str, kind: AlertKind) -> Alert:
     return Alert(site, kind, NAME, 600.0)
 
 
 def test_each_url_gets_every_alert_in_order_once_and_a_dead_one_holds_up_nothing(
-        tmp_path, receivers, monkeypatch):
+        tmp_path, receivers, monkeypatch, location):
     monkeypatch.setattr("dashboard.alerts.outbox.BATCH", 2)   # more waiting for the dead URL than a batch
     live, dead = receivers
     config = make_config(tmp_path, [live.url, dead.url], "quiet_repeat_s = 0")
-    db = Database(config.dashboard.database)
+    db = open_engine(location)
     alerter = Alerter(config, db, load_targets(config))
     for n in range(5):
         alerter.queue(alert(f"site-{n}", AlertKind.POWER_LOST))
@@ -69,9 +79,9 @@ def test_each_url_gets_every_alert_in_order_once_and_a_dead_one_holds_up_nothing
     db.close()
 
 
-def test_a_chore_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_path, receivers):
+def test_a_chore_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_path, receivers, location):
     config = make_config(tmp_path, [receivers[0].url], "quiet_repeat_s = 3600")
-    db = Database(config.dashboard.database)
+    db = open_engine(location)
     alerter = Alerter(config, db, load_targets(config))
     assert alerter.queue(alert("a", AlertKind.REPLACE_BATTERY)) is not None
     assert alerter.queue(alert("a", AlertKind.REPLACE_BATTERY)) is None       # held
@@ -88,10 +98,11 @@ def test_a_chore_repeat_for_the_same_site_is_held_back_for_quiet_repeat_s(tmp_pa
     (60, f"Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
     (181, f"[Terlambat] Siaga {NAME}: Listrik padam: UPS menanggung PC rapat"),
 ])
-def test_an_alert_that_waited_in_the_outbox_is_marked_late(tmp_path, receivers, waited, title):
+def test_an_alert_that_waited_in_the_outbox_is_marked_late(tmp_path, receivers, waited, title,
+                                                            location):
     live = receivers[0]
     config = make_config(tmp_path, [live.url])
-    db = Database(config.dashboard.database)
+    db = open_engine(location)
     now = time.time()
     Alerter(config, db, []).queue(Alert("a", AlertKind.POWER_LOST, NAME, 600.0, at=now))
     assert Alerter(config, db, load_targets(config), clock=lambda: now + waited).send_due() == 1
@@ -112,6 +123,7 @@ def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
     config = make_config(tmp_path, [live.url])
     store = Store(config.dashboard.database)
     app = create_app(config, store)
+    start_app(app)
     client = app.test_client()
     try:
         assert "Kirim peringatan uji" not in client.get("/").get_data(as_text=True)
@@ -141,7 +153,7 @@ def test_events_that_arrive_out_of_order_reach_the_rules_in_journal_order(tmp_pa
     the rules must see the journal's order."""
     from protocol.messages import JournalEvent
     config = make_config(tmp_path, [], "quiet_repeat_s = 0")
-    db = Database(config.dashboard.database)
+    db = open_engine(config.dashboard.database)
     alerter = Alerter(config, db, [])
     now = time.time()
 
@@ -163,7 +175,7 @@ def test_a_new_dashboard_that_hears_a_live_event_before_the_replay_judges_them_i
     the second outage's power-lost and wrap-up alerts went to the first)."""
     from protocol.messages import JournalEvent
     config = make_config(tmp_path, [], "quiet_repeat_s = 0")
-    db = Database(config.dashboard.database)
+    db = open_engine(config.dashboard.database)
     alerter = Alerter(config, db, [])
     now = time.time()
 
@@ -183,7 +195,7 @@ def test_a_new_dashboard_that_hears_a_live_event_before_the_replay_judges_them_i
 def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_path):
     from protocol.messages import JournalEvent
     config = make_config(tmp_path, [], "quiet_repeat_s = 0")
-    db = Database(config.dashboard.database)
+    db = open_engine(config.dashboard.database)
     mono = [100.0]
     alerter = Alerter(config, db, [], monotonic=lambda: mono[0])
     now = time.time()
@@ -198,3 +210,49 @@ def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_p
     alerter.tick()                            # it did not: the rules go on without it
     assert [a[2] for a in db.alert_list(10)] == ["power_lost"]
     db.close()
+
+
+def test_on_postgresql_a_row_is_claimed_by_one_dashboard_and_retaken_after_its_lease(
+        tmp_path, receivers, pg_url):
+    """Two dashboards on one database: a row claimed by one is not sent by the other; a claim
+    whose dashboard died (never tried, never released) is free again once the lease is over."""
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    now = [time.time()]
+    first, second = (PostgresDatabase(pg_url, clock=lambda: now[0]) for _ in range(2))
+    try:
+        Alerter(config, first, []).queue(alert("a", AlertKind.POWER_LOST))
+        key = load_targets(config)[0].key
+        assert [row[1] for row in first.unsent_alerts(key)] == ["a"]   # claimed, then it "dies"
+        assert second.unsent_alerts(key) == []
+        assert Alerter(config, second, load_targets(config)).send_due() == 0
+        now[0] += LEASE_S + 1
+        assert Alerter(config, second, load_targets(config), clock=lambda: now[0]).send_due() == 1
+        assert [m["title"].split(": ", 1)[1] for m in live.messages()] == [
+            "Listrik padam: UPS menanggung PC rapat"]
+        assert first.unsent_alerts(key) == [] and first.alert_row(1)[6] is not None
+    finally:
+        first.close()
+        second.close()
+
+
+def test_on_postgresql_two_senders_send_every_alert_once(tmp_path, receivers, pg_url):
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    first, second = PostgresDatabase(pg_url), PostgresDatabase(pg_url)
+    try:
+        queuer = Alerter(config, first, [])
+        for n in range(60):
+            queuer.queue(Alert(f"site-{n}", AlertKind.POWER_LOST, f"Ruang {n}", 600.0))
+        senders = [Alerter(config, db, load_targets(config)) for db in (first, second)]
+        for sender in senders:
+            sender.start()
+        wait_until(lambda: len(live.messages()) >= 60, 20, what="60 alerts at the receiver")
+        time.sleep(1.5)
+        for sender in senders:
+            sender.stop()
+        bodies = [m["message"] for m in live.messages()]
+        assert len(bodies) == 60 and len(set(bodies)) == 60
+    finally:
+        first.close()
+        second.close()

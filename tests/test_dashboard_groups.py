@@ -178,3 +178,16 @@ def test_api_sites_shows_a_repeated_state_with_its_new_time(client, store):
 def test_the_needs_report_takes_a_group_name(client):
     report = client.get("/api/report?sites=kominfo").json
     assert sorted(report["sites"]) == ["kominfo-rr2", "kominfo-utama"]
+
+
+def test_api_sites_of_one_group(client):
+    def ids(url: str) -> list[str]:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        return [s["site"] for s in answer.get_json()["sites"]]
+    assert ids("/api/sites?group=kominfo") == ["kominfo-rr2", "kominfo-utama"]
+    assert ids("/api/sites?group=bappeda") == ["bappeda-aula", "bappeda-rr1"]
+    assert len(ids("/api/sites")) == 5 and ids("/api/sites?group=") == ids("/api/sites")
+    assert ids("/api/sites?group=kominfo") == ["kominfo-rr2", "kominfo-utama"]   # not the cached body of another
+    answer = client.get("/api/sites?group=dinkes")
+    assert answer.status_code == 404 and answer.get_json() == {"error": "unknown group"}

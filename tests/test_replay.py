@@ -250,3 +250,16 @@ def test_the_tracker_does_not_grow_without_bound(monkeypatch) -> None:
     for i in range(10):
         gaps.saw_event(f"junk-{i}", 1)
     assert [gaps.contiguous(f"junk-{i}") for i in (0, 2, 3)] == [1, 1, None]
+
+
+def test_events_stored_by_other_dashboards_are_learned_with_one_query_for_new_sites() -> None:
+    asked: list[list[str]] = []
+
+    def known_many(sites: list[str]) -> dict[str, list[int]]:
+        asked.append(sites)
+        return {"a": [3, 2, 1]}
+    gaps = Gaps(lambda site, first: True, lambda site: [], Clock())
+    gaps.saw_events([("a", 4), ("b", 1), ("a", 5), ("b", 2)], known_many)
+    gaps.saw_events([("a", 6)], known_many)
+    assert asked == [["a", "b"]]
+    assert (gaps.contiguous("a"), gaps.contiguous("b")) == (6, 2)

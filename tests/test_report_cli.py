@@ -19,7 +19,7 @@ import pytest
 from zoneinfo import ZoneInfo
 
 from dashboard.store import history
-from dashboard.store.database import Database
+from dashboard.store.database import SqliteDatabase as Database
 from edge.journal import Journal
 from protocol.messages import JournalEvent
 from tests.report_support import contract, office_events
@@ -243,3 +243,18 @@ def test_the_pdf_renderer_crashing_every_time_is_one_line(monkeypatch):
                                               "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
     with pytest.raises(ReportError, match=r"crashed 2 times \(signal 11\); --format html"):
         render.pdf("<html></html>")
+
+
+def test_the_report_from_postgresql_is_the_report_from_sqlite(office, tmp_path, pg_url):
+    """The same office in the dashboards' PostgreSQL (copied with --migrate-from): the same JSON."""
+    config, database = office
+    from siaga.cli import main
+    (tmp_path / "pg").mkdir()
+    pg_config = write_config(tmp_path / "pg", pg_url)
+    assert main(["dashboard", "-c", str(pg_config), "--migrate-from", str(database)]) == 0
+    sqlite_json = siaga("-c", str(config), *RANGE, "--format", "json")
+    pg_json = siaga("-c", str(pg_config), *RANGE, "--format", "json")
+    assert pg_json.returncode == 0, pg_json.stderr.decode()
+    assert json.loads(pg_json.stdout) == json.loads(sqlite_json.stdout)
+    done = siaga("-c", str(pg_config), *RANGE, "--sites", "nowhere")
+    assert done.returncode == 2 and done.stderr.decode().startswith('siaga report: --sites: unknown site "nowhere"')

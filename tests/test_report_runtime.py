@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from dashboard.report import render
 from dashboard.report.build import Policy, SiteInput, build
 from dashboard.report.facts import Ev, window
-from dashboard.store.database import Database
+from dashboard.store.database import SqliteDatabase as Database
 from edge.journal import Journal
 from protocol.messages import JournalEvent
 

@@ -21,9 +21,9 @@ from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind
                                     Tick, held, react, seed)
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render
-from dashboard.store.database import Database
-from protocol.messages import JournalEvent
+from dashboard.store.engine import Engine
 from protocol.config import Config
+from protocol.messages import JournalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ TICK_S = 1.0
 # replays them within seconds) before the rules go on without them.
 GAP_WAIT_S = 30.0
 SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
+TAKEOVER_LOOKBACK_S = 600        # events a dashboard taking over the rules goes through again
+SEEN_EVENTS = 100_000            # (site, seq) remembered so an event is never judged twice
 KEEP_SENT_S = 90 * 86400
 BATCH = 500
 
@@ -91,7 +93,7 @@ class InOrder:
 class Alerter:
     """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
 
-    def __init__(self, config: Config, db: Database, targets: list[Target],
+    def __init__(self, config: Config, db: Engine, targets: list[Target],
                  entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic):
         self.settings, self.site = config.alerts, config.site
@@ -108,13 +110,17 @@ class Alerter:
         self._threads: list[threading.Thread] = []
         self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
         self.monotonic = monotonic
+        self._seen: dict[tuple[str, int], None] = {}   # insertion-ordered: the oldest goes first
 
     def hear(self, item: Any) -> None:
-        """What the store just took (a new journal event or a state); called on the MQTT thread."""
-        self._inbox.put(item)
+        """What the store just took (a new journal event or a state); called on the MQTT thread.
+        On a shared database only the dashboard that leads runs the rules: the others drop it."""
+        if self.db.leading(look=False):
+            self._inbox.put(item)
 
     def start(self) -> None:
         """Start the watcher and the sender."""
+        self.db.lead_alerts()
         for name, run in (("siaga-alerts-watch", self._watch), ("siaga-alerts-send", self._send)):
             thread = threading.Thread(target=run, name=name, daemon=True)
             thread.start()
@@ -152,8 +158,15 @@ class Alerter:
     # ---- the watcher ------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        ticked = 0.0
+        ticked, led = 0.0, True
         while not self._stop.is_set():
+            leads = self.db.leading()
+            if leads and not led:   # another dashboard led until now: take up where it stopped
+                self.take_over()
+            led = leads
+            if not leads:
+                self._stop.wait(TICK_S)
+                continue
             try:
                 self.offer(self._inbox.get(timeout=TICK_S))
             except queue.Empty:
@@ -164,8 +177,33 @@ class Alerter:
                 ticked = time.monotonic()
                 self.tick()
 
+    def take_over(self) -> None:
+        """Run the rules from where the dashboard that led before stopped (shared database): the
+        memory from the outbox, then the recent events newer than each site's newest alert (the
+        ones the old leader may have heard but not judged when it died)."""
+        last = self.db.last_alerts(self.clock() - SEED_LOOKBACK_S)
+        self.memory = seed(last)
+        newest: dict[str, float] = {}
+        for site, _, created in last:
+            newest[site] = max(created, newest.get(site, created))
+        events = self.db.recent_events(self.clock() - TAKEOVER_LOOKBACK_S)
+        todo = [e for e in events if e.ts > newest.get(e.site, float("-inf"))]
+        logger.info("this dashboard runs the alert rules now; %d recent events judged again", len(todo))
+        for event in todo:
+            self.take(event)
+        # While another led, this one dropped what it heard: expect each site's next seq after
+        # what the database holds now, or every site's next event would wait out GAP_WAIT_S.
+        self.in_order = InOrder(GAP_WAIT_S, self.db.last_seqs())
+
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""
+        if isinstance(item, JournalEvent):
+            key = (item.site, item.seq)
+            if key in self._seen:
+                return
+            self._seen[key] = None
+            if len(self._seen) > SEEN_EVENTS:
+                self._seen.pop(next(iter(self._seen)))
         self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
         for alert in alerts:
             self.queue(alert)

@@ -21,6 +21,7 @@ from dashboard.report.build import Policy, build
 from dashboard.report.data import ReportError
 from dashboard.report.facts import window
 from protocol.config import Config, load_config
+from protocol.config.dashboard import is_postgres
 
 DEFAULT_DAYS = 90
 
@@ -50,6 +51,8 @@ def make_report(config: Config, path: str, first: str | None, last: str | None,
     now = time.time() if now is None else now
     start, end = parse_range(first, last, dt.datetime.fromtimestamp(now, zone).date())
     win = window(start, end, zone, now)
+    if is_postgres(path):
+        return _from_postgres(config, path, sites, win, zone), zone
     conn = data.open_readonly(path)
     try:
         chosen = data.choose_sites(data.site_ids(conn), sites, getattr(config.dashboard, "groups", None))
@@ -57,6 +60,23 @@ def make_report(config: Config, path: str, first: str | None, last: str | None,
         return build(data.site_inputs(conn, chosen, win), win, zone, policy), zone
     except sqlite3.Error as exc:
         raise ReportError(f"{path}: cannot read: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _from_postgres(config: Config, url: str, sites: str | None, win: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """The report from the dashboards' PostgreSQL (dashboard/report/pgdata.py)."""
+    import psycopg
+
+    from dashboard.report import pgdata
+    from dashboard.store.engine import shown
+    conn = pgdata.open_readonly(url)
+    try:
+        chosen = data.choose_sites(pgdata.site_ids(conn), sites, getattr(config.dashboard, "groups", None))
+        policy = Policy(config.policy.wrapup_at_runtime_s, config.policy.disk_low_gb)
+        return build(pgdata.site_inputs(conn, chosen, win), win, zone, policy)
+    except psycopg.Error as exc:
+        raise ReportError(f"{shown(url)}: cannot read: {str(exc).strip().splitlines()[0]}") from None
     finally:
         conn.close()
 

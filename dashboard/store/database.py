@@ -1,4 +1,4 @@
-"""The dashboard's SQLite file: journal events, the charts' history, the last state of each site.
+"""The dashboard's SQLite file (the default engine, dashboard/store/engine.py): journal events, the charts' history, the last state of each site.
 
 One connection writes (the MQTT thread, under a lock); each web server thread reads through its
 own connection. WAL lets readers and the writer work at the same time.
@@ -42,11 +42,14 @@ CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, crea
 ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done"
 
 
-class Database:
-    """The SQLite file at ``path``; raises sqlite3.Error when it cannot be opened."""
+class SqliteDatabase:
+    """The SQLite file at ``path`` (the Engine of dashboard/store/engine.py for one dashboard);
+    raises sqlite3.Error when it cannot be opened."""
+
+    shared = False     # one process: nothing to claim, nothing to hear from others
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = self.location = path
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -144,6 +147,13 @@ class Database:
             "ORDER BY seq DESC LIMIT ?", (site, before if before is not None else 2**63 - 1, limit))
         return [event_from_row(*row) for row in rows]
 
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first."""
+        conn = self._reader()
+        return {site: [r[0] for r in conn.execute(
+            "SELECT seq FROM events WHERE site = ? ORDER BY seq DESC LIMIT ?", (site, window))]
+            for site in sites}
+
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every event of ``site``, oldest first, read in chunks.
 
@@ -185,6 +195,26 @@ class Database:
             self._writer.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_key', ?)",
                                  (secrets.token_hex(32),))
             return self._writer.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()[0]
+
+    def claim_replay(self, site: str, from_seq: int, attempt: int) -> bool:
+        """Always True: no other dashboard could ask instead."""
+        return True
+
+    def recent_events(self, since: float) -> list[JournalEvent]:
+        """Every site's events from ``since`` on, in time order."""
+        rows = self._reader().execute("SELECT site, seq, ts, kind, detail FROM events WHERE ts >= ? "
+                                      "ORDER BY ts, seq", (since,))
+        return [event_from_row(*row) for row in rows]
+
+    def lead_alerts(self) -> None:
+        """Nothing to stand for: this dashboard runs the alert rules."""
+
+    def leading(self, look: bool = True) -> bool:
+        """Always True: this dashboard runs the alert rules."""
+        return True
+
+    def flush(self) -> None:
+        """Nothing to wait for: every write is made when it is asked for."""
 
     def close(self) -> None:
         """Close every connection."""

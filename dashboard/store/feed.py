@@ -12,7 +12,7 @@ import socket
 import time
 import uuid
 
-from dashboard.store.gaps import Gaps, KNOWN_WINDOW
+from dashboard.store.gaps import MAX_SITES as GAP_SITES, Gaps, KNOWN_WINDOW
 from dashboard.store.store import Store
 from protocol.config import Config, ID_PATTERN
 from protocol.messages import (AVAILABILITY, BadMessage, EdgeCommand, EdgeCommandKind, JournalEvent,
@@ -22,8 +22,18 @@ from protocol.mqtt import MqttLink
 logger = logging.getLogger(__name__)
 
 LEAVES = ("state", "event", "availability")
+SHARE = "$share/siaga-dashboard/"   # MQTT v5 shared subscription of the dashboards on PostgreSQL
 LOG_AGAIN_AFTER_S = 60.0
 MAX_SEQ = 2**63 - 1      # SQLite's largest integer
+
+
+def subscriptions(prefix: str, shared: bool) -> tuple[str, ...]:
+    """The feed's topic filters. Shared (several dashboards on PostgreSQL, CONTRACT §6.5): the
+    broker hands each state and event to one of them; availability (rare, retained, kept in
+    memory only) still reaches every dashboard."""
+    share = SHARE if shared else ""
+    return (f"{share}{prefix}/+/edge/state", f"{share}{prefix}/+/edge/event",
+            f"{prefix}/+/edge/availability")
 
 
 class Feed:
@@ -35,11 +45,28 @@ class Feed:
         self._logged: dict[str, float] = {}
         client_id = client_id or f"siaga-dashboard-{socket.gethostname()}-{os.getpid()}"
         self.link = MqttLink(config.mqtt, client_id[:64],
-                             subscriptions=tuple(f"{self.prefix}/+/edge/{leaf}" for leaf in LEAVES),
+                             subscriptions=subscriptions(self.prefix, store.shared),
                              on_message=self.on_message)
-        self.gaps = Gaps(lambda site, first: self.send_command(site, EdgeCommandKind.REPLAY,
-                                                                   "dashboard", first)
-                         is not None, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)])
+        self.gaps = Gaps(self._ask_replay, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)],
+                         max_sites=max(GAP_SITES, store.max_sites),
+                         known_many=lambda sites: store.recent_seqs(sites, KNOWN_WINDOW))
+        for_gaps = self.gaps.note if store.shared else None   # shared: queued, read in batches
+        self._saw_event = (lambda s, q: for_gaps(s, q, True)) if for_gaps else self.gaps.saw_event
+        self._saw_state = (lambda s, q: for_gaps(s, q, False)) if for_gaps else self.gaps.saw_state
+        store.event_hooks.append(lambda keys: [self.gaps.note(s, q, True) for s, q in keys])
+
+    def _ask_replay(self, site: str, first: int) -> bool:
+        """Ask ``site`` to replay from ``first``; on a shared database only the dashboard that
+        claims this gap (and this attempt) asks, the others count it as asked. Shared, the gap is
+        looked for in the database first: another dashboard may have stored it meanwhile."""
+        if self.store.shared:
+            held = [seq for seq in self.store.recent_seqs([site], KNOWN_WINDOW)[site] if seq >= first]
+            if first in held:
+                self.gaps.saw_events([(site, seq) for seq in held], lambda sites: {})
+                return True
+        if not self.store.db.claim_replay(site, first, self.gaps.attempts(site) + 1):
+            return True
+        return self.send_command(site, EdgeCommandKind.REPLAY, "dashboard", first) is not None
 
     def start(self) -> None:
         """Connect in the background."""
@@ -83,7 +110,7 @@ class Feed:
         if state.site != site:
             raise BadMessage(f"site {state.site!r} in the payload differs from the topic")
         if self.store.put_state(state):
-            self.gaps.saw_state(site, state.seq)
+            self._saw_state(site, state.seq)
 
     def _event(self, site: str, payload: bytes) -> None:
         event = decode(JournalEvent, payload)
@@ -92,7 +119,7 @@ class Feed:
         if not 0 <= event.seq <= MAX_SEQ:
             raise BadMessage(f"seq: must be >= 0 and <= {MAX_SEQ}, got {event.seq}")
         self.store.put_event(event)
-        self.gaps.saw_event(site, event.seq)
+        self._saw_event(site, event.seq)
 
     def _availability(self, site: str, payload: bytes) -> None:
         value = payload.decode("utf-8", "replace").strip()

@@ -76,8 +76,13 @@ def start_from(known: list[int], heard: int) -> SiteSeq:
 class Gaps:
     """Tracks every site's seqs and sends replay commands for the gaps that stay."""
 
-    def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic,
+                 max_sites: int | None = None,
+                 known_many: Callable[[list[str]], dict[str, list[int]]] | None = None) -> None:
         self.send = send
+        self.known_many = known_many or (lambda sites: {s: list(known(s)) for s in sites})
+        self._notes: list[tuple[str, int, bool]] = []
+        self.max_sites = max_sites or MAX_SITES
         self.known = known
         self.clock = clock
         self._sites: dict[str, SiteSeq] = {}
@@ -91,6 +96,41 @@ class Gaps:
         """An event of ``site`` is now stored (or was already)."""
         self._see(site, seq, held=True)
 
+    def note(self, site: str, seq: int | None, held: bool) -> None:
+        """An event stored (``held``) or a state's seq, taken in the next ``ask`` with the others
+        (a shared database: the MQTT thread never waits for the query a new site needs)."""
+        if seq is not None:
+            with self._lock:
+                self._notes.append((site, seq, held))
+
+    def _take_notes(self) -> None:
+        with self._lock:
+            notes, self._notes = self._notes, []
+        if notes:
+            self.saw_events([(site, seq) for site, seq, _ in notes], self.known_many,
+                            held=[held for _, _, held in notes])
+
+    def saw_events(self, keys: list[tuple[str, int]],
+                   known_many: Callable[[list[str]], dict[str, list[int]]],
+                   held: list[bool] | None = None) -> None:
+        """Many events stored at once (by other dashboards); the seqs already stored of the
+        sites seen for the first time are read with one query (``known_many``). ``held``: per
+        key, False for a state's seq."""
+        with self._lock:
+            new = sorted({site for site, _ in keys if site not in self._sites})
+        room = max(0, self.max_sites - len(self._sites))
+        if new and room:
+            stored = known_many(new[:room])
+            first = {}
+            for site, seq in keys:
+                first.setdefault(site, seq)
+            with self._lock:
+                for site in new[:room]:
+                    self._sites.setdefault(site, start_from(sorted(stored.get(site, ()), reverse=True),
+                                                            first[site]))
+        for n, (site, seq) in enumerate(keys):
+            self._see(site, seq, held=True if held is None else held[n])
+
     def saw_state(self, site: str, seq: int | None) -> None:
         """A state of ``site`` says its journal reached ``seq`` (None: an older edge)."""
         if seq is not None:
@@ -99,7 +139,7 @@ class Gaps:
     def _see(self, site: str, seq: int, held: bool) -> None:
         with self._lock:
             seqs = self._sites.get(site)
-        if seqs is None and len(self._sites) >= MAX_SITES:
+        if seqs is None and len(self._sites) >= self.max_sites:
             return
         if seqs is None:  # read the store outside the lock: it is a query
             seqs = start_from(sorted(self.known(site), reverse=True), seq)
@@ -112,6 +152,12 @@ class Gaps:
                 seqs.latest = max(seqs.latest, seq)
             if seqs.gap_since is None and seqs.first_missing is not None:
                 seqs.gap_since = self.clock()
+
+    def attempts(self, site: str) -> int:
+        """How often the current gap of ``site`` was asked for."""
+        with self._lock:
+            seqs = self._sites.get(site)
+            return 0 if seqs is None else seqs.attempts
 
     def contiguous(self, site: str) -> int | None:
         """The highest seq of ``site`` up to which every event is held."""
@@ -144,6 +190,7 @@ class Gaps:
 
     def ask(self) -> int:
         """Send the replays that are due, within the rate limit; the number sent."""
+        self._take_notes()
         sent = 0
         for site, first in self.due():
             if not self._take_token():

@@ -5,11 +5,14 @@ live in memory (the overview and /api/sites never touch the disk); events, the c
 (dashboard/store/history.py) and the last known state of each site are kept in SQLite so a restart
 does not forget a silent site.
 Every change bumps a version number, which is what the pages poll to update themselves.
+
+On PostgreSQL (dashboard/store/engine.py) several dashboards share the database: each writes
+every state it hears as the site's last one, and takes the states and events the others stored
+(``_heard``), so every dashboard's memory holds every site.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -17,7 +20,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from dashboard.store import history
-from dashboard.store.database import Database
+from dashboard.store.engine import Engine, open_engine
 from dashboard.store.entry import SiteEntry
 from protocol.messages import (Availability, BadMessage, JournalEvent, StateSnapshot, from_dict,
                                to_dict)
@@ -29,17 +32,22 @@ MINUTES_KEEP_S = 8 * 86400   # minutes serve the charts up to 7 days
 HOURS_KEEP_S = 31 * 86400    # hours serve the 30-day chart
 EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
+SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
+HEARD_CHUNK = 500            # others' states taken per hold of the store's lock
+SWEEP_EVERY_S = 0.25         # stale flags looked at no more often than this
 
 
 class Store:
     """Latest state per site in memory, events and history in SQLite; safe across threads."""
 
-    def __init__(self, database: str, *, stale_after_s: float = 90.0,
+    def __init__(self, database: str | Engine, *, stale_after_s: float = 90.0,
                  sites: str | tuple[str, ...] = "+", clock: Callable[[], float] = time.time) -> None:
         self.stale_after_s = stale_after_s
         self.sites_filter = sites
         self.clock = clock
-        self.db = Database(database)
+        self.db: Engine = open_engine(database) if isinstance(database, str) else database
+        self.shared = self.db.shared
+        self.max_sites = SHARED_MAX_SITES if self.shared else MAX_SITES
         self.stats: dict[str, int] = dict.fromkeys(
             ("state", "event", "availability", "bad", "duplicate", "ignored"), 0)
         self._lock = threading.RLock()
@@ -56,7 +64,15 @@ class Store:
         # Called with each new state and each newly kept event (the alerts listen); they run
         # under the store's lock, so they must only hand the item on.
         self.listeners: list[Callable[[StateSnapshot | JournalEvent], None]] = []
+        # Called with the (site, seq) of the events other dashboards stored (the replays' gaps).
+        self.event_hooks: list[Callable[[list[tuple[str, int]]], None]] = []
+        self._order: list[str] | None = None   # sorted site ids, made again when sites change
+        self.roster = 0                         # bumped whenever a site comes or goes
+        self._swept = float("-inf")
         self._load()
+        if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
+            self.db.on_heard = self._heard
+            self.db.want_events = lambda: bool(self.listeners) and self.db.leading(look=False)
 
     def _load(self) -> None:
         self._battery = {site: (start, start) for site, start in self.db.open_battery_spans().items()}
@@ -68,6 +84,7 @@ class Store:
                 continue
             if self.wants(site) and state.site == site:
                 self._version += 1
+                self._new_roster()
                 self._entries[site] = SiteEntry(state=state, data=to_dict(state), availability=None,
                                                 version=self._version)
         self.sweep()
@@ -91,27 +108,80 @@ class Store:
         now = self.clock()
         with self._lock:
             old = self._entries.get(state.site)
-            if old is None and len(self._entries) >= MAX_SITES:
-                if not self._full_logged:
-                    logger.warning("more than %d sites: states of new sites are dropped", MAX_SITES)
-                    self._full_logged = True
+            entry = self._take(state, old, now)
+            if entry is None:
                 return False
             self.count("state")
-            changed = old is None or old.stale or _differs(old.state, state)
-            if changed:
-                self._version += 1
-            version = self._version if changed or old is None else old.version
-            self._removed.pop(state.site, None)
-            entry = SiteEntry(state=state, data=to_dict(state),
-                              availability=self._availability.get(state.site), version=version)
-            entry.stale = self._is_stale(entry, now)
-            self._entries[state.site] = entry
-            self._writes += 1
             self._record(entry, room_changed=old is None or old.state.room != state.room)
             self._prune(now)
             self._tell(state)
         self._write_pending()
         return True
+
+    def _take(self, state: StateSnapshot | None, old: SiteEntry | None, now: float,
+              data: dict[str, Any] | None = None, raw: str | None = None) -> SiteEntry | None:
+        """Make ``state`` the site's entry (under the lock); None when there are too many sites.
+        A state another dashboard stored comes as ``data`` (and its JSON): not built until asked."""
+        if old is None and len(self._entries) >= self.max_sites:
+            if not self._full_logged:
+                logger.warning("more than %d sites: states of new sites are dropped", self.max_sites)
+                self._full_logged = True
+            return None
+        data = to_dict(state) if data is None else data
+        changed = old is None or old.stale or _data_differs(old.data, data)
+        if changed:
+            self._version += 1
+        version = self._version if changed or old is None else old.version
+        site = data["site"]
+        self._removed.pop(site, None)
+        entry = SiteEntry(state=state, data=data, availability=self._availability.get(site),
+                          version=version, raw=raw)
+        entry.stale = self._is_stale(entry, now)
+        if old is None:
+            self._new_roster()
+        self._entries[site] = entry
+        self._writes += 1
+        return entry
+
+    def _heard(self, heard: Any) -> None:
+        """What other dashboards stored (a shared engine's Heard): their states become entries
+        here, their events change the cards; the listeners (the alerts) hear both."""
+        now = self.clock()
+        states = []
+        for site, raw in heard.states:    # written by a dashboard that checked it: JSON only
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if (self.wants(site) and isinstance(data, dict) and data.get("site") == site
+                    and isinstance(data.get("ts"), (int, float))):
+                states.append((data, raw))
+        tell = bool(self.listeners) and self.db.want_events()   # the alerts' rules run here
+        for start in range(0, len(states), HEARD_CHUNK):   # the pages wait for the lock: let them in
+            with self._lock:
+                for data, raw in states[start:start + HEARD_CHUNK]:
+                    old = self._entries.get(data["site"])
+                    if old is not None and old.ts > data["ts"]:
+                        continue
+                    entry = self._take(None, old, now, data=data, raw=raw)
+                    if entry is not None and tell:
+                        self._heard_state(entry)
+        with self._lock:
+            for site in heard.forgotten:
+                if self._entries.pop(site, None) is not None:
+                    self._new_roster()
+                    self._version += 1
+                    self._removed[site] = self._version
+            for site in {site for site, _ in heard.events}:
+                entry = self._entries.get(site)
+                if entry is not None:
+                    self._version += 1
+                    entry.version = self._version
+            for event in heard.full:
+                self._tell(event)
+        if heard.events:
+            for hook in self.event_hooks:
+                hook(heard.events)
 
     def _later(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
         """Do a database write once the store's lock is released: the pages and /api/sites
@@ -125,18 +195,34 @@ class Store:
             write()
 
     def put_event(self, event: JournalEvent) -> bool:
-        """Keep one journal event; False when (site, seq) was already kept."""
+        """Keep one journal event; False when (site, seq) was already kept. On a shared engine
+        the event goes with the next burst's transaction: True, and a duplicate is counted then."""
         self.count("event")
+        if self.shared:
+            self.db.queue_event(event, self._kept, lambda e: self.count("duplicate"))
+            return True
         if not self.db.add_event(event):     # outside the store's lock (see _later)
             self.count("duplicate")
             return False
+        self._kept(event)
+        return True
+
+    def _kept(self, event: JournalEvent) -> None:
+        """A new event is stored: its site's card changes; the listeners hear of it."""
         with self._lock:
             entry = self._entries.get(event.site)
             if entry is not None:
                 self._version += 1
                 entry.version = self._version
             self._tell(event)
-        return True
+
+    def _heard_state(self, entry: SiteEntry) -> None:
+        try:
+            state = entry.state
+        except BadMessage as exc:
+            logger.warning("a state another dashboard stored cannot be read (%s)", exc)
+            return
+        self._tell(state)
 
     def _tell(self, item: StateSnapshot | JournalEvent) -> None:
         for listener in self.listeners:
@@ -161,14 +247,24 @@ class Store:
         """Drop a site from the overview (its retained state was cleared); events stay."""
         with self._lock:
             if self._entries.pop(site, None) is not None:
+                self._new_roster()
                 self._version += 1
                 self._removed[site] = self._version
                 self.db.forget_state(site)
                 logger.info("site %s removed: its retained state was cleared", site)
 
+    def _new_roster(self) -> None:
+        """A site came or went (under the lock): the sorted ids are made again when asked."""
+        self._order = None
+        self.roster += 1
+
     def sweep(self) -> None:
-        """Mark sites stale or fresh as time passes; a flip counts as a change."""
+        """Mark sites stale or fresh as time passes; a flip counts as a change. At most every
+        SWEEP_EVERY_S: every page and API call sweeps, and at 30,000 rooms a sweep is a loop."""
         now = self.clock()
+        if 0 <= now - self._swept < SWEEP_EVERY_S:
+            return
+        self._swept = now
         with self._lock:
             for entry in self._entries.values():
                 stale = self._is_stale(entry, now)
@@ -178,13 +274,21 @@ class Store:
                     entry.version = self._version
 
     def _is_stale(self, entry: SiteEntry, now: float) -> bool:
-        return entry.availability == Availability.OFFLINE or now - entry.state.ts > self.stale_after_s
+        return entry.availability == Availability.OFFLINE or now - entry.ts > self.stale_after_s
 
     def entries(self) -> list[SiteEntry]:
         """Every site, by id, with its stale flag up to date."""
         self.sweep()
         with self._lock:
-            return [self._entries[k] for k in sorted(self._entries)]
+            if self._order is None:
+                self._order = sorted(self._entries)
+            return [self._entries[k] for k in self._order]
+
+    def entries_of(self, sites: list[str]) -> list[SiteEntry]:
+        """The entries of ``sites`` (in that order) that exist, stale flags up to date."""
+        self.sweep()
+        with self._lock:
+            return [self._entries[s] for s in sites if s in self._entries]
 
     def entry(self, site: str) -> SiteEntry | None:
         """One site, or None when it has never sent a state."""
@@ -225,6 +329,10 @@ class Store:
         """Events of a site, newest first."""
         return self.db.events(site, limit, before)
 
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first (one query for many sites)."""
+        return self.db.recent_seqs(sites, window)
+
     def iter_events(self, site: str) -> Iterator[JournalEvent]:
         """Every stored event of a site, oldest first (for CSV)."""
         return self.db.iter_events(site)
@@ -252,6 +360,11 @@ class Store:
         """The key that signs login cookies; made once, kept in the database."""
         return self.db.secret_key()
 
+    def flush(self) -> None:
+        """Wait until every write asked for so far is in the database (a shared engine batches)."""
+        self._write_pending()
+        self.db.flush()
+
     def close(self) -> None:
         """Write the minutes in progress and close the database."""
         self._write_pending()
@@ -272,7 +385,8 @@ class Store:
             minute = None
         if minute is None:
             minute = self._minutes[state.site] = history.Minute(state.site, start)
-        if minute.stats == dict.fromkeys(history.METRICS) or room_changed:
+        # Shared: every state, the other dashboards show what this one heard (and when).
+        if minute.stats == dict.fromkeys(history.METRICS) or room_changed or self.shared:
             self._later(self.db.save_state, state.site, json.dumps(entry.data, separators=(",", ":")))
         minute.add(history.values_of(state))
         self._track_battery(state)
@@ -296,6 +410,6 @@ class Store:
             self._later(self.db.prune, now - MINUTES_KEEP_S, now - HOURS_KEEP_S, now - EVENTS_KEEP_S)
 
 
-def _differs(old: StateSnapshot, new: StateSnapshot) -> bool:
+def _data_differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """True when more than the timestamp changed (the edge repeats its state every 30 s)."""
-    return dataclasses.replace(old, ts=0.0) != dataclasses.replace(new, ts=0.0)
+    return {**old, "ts": 0} != {**new, "ts": 0}

@@ -4,20 +4,16 @@ All need what commands need (dashboard/web/auth.py): a login, or the bearer toke
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
 
 from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.texts import clock_time
 from dashboard.texts.i18n import translate
 from dashboard.web.api import REFUSALS, _int_arg, _json
 from dashboard.web.auth import command_actor, logged_in
+from dashboard.web.resources import get_alerter
 
 bp = Blueprint("alerts", __name__)
-
-
-def get_alerter() -> Alerter | None:
-    """The app's alerter; None when ``alerts.urls_file`` is empty (alerts off)."""
-    return current_app.extensions["siaga"].alerter
 
 
 def _refusal(status: int) -> Response:

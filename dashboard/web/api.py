@@ -19,7 +19,9 @@ from dashboard.store.history import RANGES
 from dashboard.texts.events import command_outcome as command_result
 from dashboard.texts.i18n import iso_time, translate
 from dashboard.web.auth import command_actor
-from dashboard.web.resources import get_feed, get_siaga, get_store, mqtt_connected
+from dashboard.web.overview import in_group
+from dashboard.web.resources import (get_cache, get_feed, get_groups, get_metrics, get_store,
+                                     get_zone, mqtt_connected)
 from protocol.config import ID_PATTERN
 from protocol.messages import USER_COMMAND_KINDS, to_dict
 
@@ -67,20 +69,33 @@ def healthz() -> Response:
 
 @bp.get("/api/sites")
 def sites() -> Response:
-    """Every site's latest state, each with ``stale``."""
-    return Response(_sites_body(), mimetype="application/json")
+    """Every site's latest state, each with ``stale``; ``?group=`` only one group's sites."""
+    group = request.args.get("group", "")
+    if group and group not in get_groups():
+        abort(404, description="unknown group")
+    return Response(_sites_body(group), mimetype="application/json")
 
 
-def _sites_body() -> bytes:
-    """The body of /api/sites, made again only after a state, event or stale flag came in."""
-    siaga, store = get_siaga(), get_store()
+def _sites_body(group: str) -> bytes:
+    """The body of /api/sites (of one group), made again only after a state, event or stale
+    flag came in."""
+    cache, store = get_cache(), get_store()
     store.sweep()
-    key = store.freshness        # read before the entries: a change meanwhile is made again
-    cached = siaga.sites_body
+    key = (store.freshness, group)   # read before the entries: a change meanwhile is made again
+    cached = cache.sites_body
     if cached is not None and cached[0] == key:
         return cached[1]
-    body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in store.entries()) + b"]}"
-    siaga.sites_body = (key, body)
+    if group:   # the group's members, found again only when a site came or went
+        members = cache.members.get(group)
+        if members is None or members[0] != store.roster:
+            roster = store.roster
+            members = cache.members[group] = (roster, [e.site for e in in_group(
+                store.entries(), get_groups(), group)])
+        entries = store.entries_of(members[1])
+    else:
+        entries = store.entries()
+    body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in entries) + b"]}"
+    cache.sites_body = (key, body)
     return body
 
 
@@ -117,7 +132,7 @@ def history(site: str) -> Response:
 def events_csv(site: str) -> Response:
     """Every stored event as CSV: seq,ts,iso_time,kind,detail."""
     _known_site(site)
-    store, zone = get_store(), get_siaga().zone
+    store, zone = get_store(), get_zone()
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
@@ -185,5 +200,5 @@ def command_outcome(site: str, kind: str, command_id: str) -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format."""
-    registry = get_siaga().registry
+    registry = get_metrics()
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.targets import load_targets
+from dashboard.store import engine
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from dashboard.texts import events as event_texts, i18n, keys
@@ -29,7 +28,7 @@ from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.web.metrics import SiagaCollector
 from dashboard.web.openapi import bp as openapi_bp
 from dashboard.web.overview import Groups
-from dashboard.web.resources import get_siaga
+from dashboard.web.resources import get_alerter, get_config, get_store, get_zone
 from protocol.config import Config, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -44,34 +43,21 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class Siaga:
-    """What create_app makes; views reach it through dashboard/web/resources.py."""
-
-    config: Config
-    store: Store
-    feed: Feed | None
-    zone: ZoneInfo
-    limiter: RateLimiter
-    registry: CollectorRegistry
-    card_cache: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
-    alerter: Alerter | None = None
-    groups: Groups = field(default_factory=lambda: Groups({}))
-    sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
-
-
 def open_store(config: Config) -> Store:
     """The store at ``dashboard.database``; ConfigError naming the key when it cannot be opened."""
     try:
         return Store(config.dashboard.database, stale_after_s=config.dashboard.stale_after_s,
                      sites=config.dashboard.sites)
-    except sqlite3.Error as exc:
+    except engine.errors(config.dashboard.database) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"{Path(config.path).name}: dashboard.database: cannot open "
-                          f"{config.dashboard.database}: {exc}") from None
+                          f"{engine.shown(config.dashboard.database)}: {reason}") from None
 
 
 def create_app(config: Config, store: Store | None = None, feed: Feed | None = None) -> Flask:
-    """The dashboard app; without ``store`` it opens the database and starts its MQTT feed."""
+    """The dashboard app, wired but not running: ``start_app`` starts its threads.
+
+    Without ``store`` it opens the database and makes the MQTT feed; tests pass their own."""
     zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
     pwhash = config.dashboard.admin_password_hash
     if pwhash and not valid_hash(pwhash):
@@ -81,12 +67,10 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     if store is None:
         store = open_store(config)
         feed = feed or Feed(config, store)
-        feed.start()
     alerter = None
     if targets is not None:  # alerts on: every new event and state also goes to the alerter
         alerter = Alerter(config, store.db, targets, store.entries)
         store.listeners.append(alerter.hear)
-        alerter.start()
     app = Flask("dashboard")   # dashboard/templates and static: the report renders them too
     app.config.update(SECRET_KEY=store.secret_key(), SESSION_COOKIE_NAME="siaga_session",
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
@@ -94,8 +78,9 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       MAX_CONTENT_LENGTH=64 * 1024)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
-    app.extensions["siaga"] = Siaga(config, store, feed, zone, RateLimiter(), registry,
-                                    alerter=alerter, groups=Groups(config.dashboard.groups))
+    resources.install(app, config=config, store=store, feed=feed, alerter=alerter, zone=zone,
+                      metrics=registry, groups=Groups(config.dashboard.groups),
+                      limiter=RateLimiter(), cache=resources.PageCache())
     from dashboard.web import alerts as alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
         app.register_blueprint(blueprint)
@@ -110,15 +95,26 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     return app
 
 
+def start_app(app: Flask) -> None:
+    """Start what runs beside the pages: the MQTT feed (with its replays) and the alerts."""
+    feed, alerter = resources.resource(app, "feed"), resources.resource(app, "alerter")
+    if feed is not None:
+        feed.start()
+    if alerter is not None:
+        alerter.start()
+
+
 def stop_app(app: Flask) -> None:
-    """Stop what ``create_app`` started beside the pages (the alerts' threads)."""
-    alerter = app.extensions["siaga"].alerter
+    """Stop what ``start_app`` started (the feed first: nothing new reaches the alerts)."""
+    feed, alerter = resources.resource(app, "feed"), resources.resource(app, "alerter")
+    if feed is not None:
+        feed.stop()
     if alerter is not None:
         alerter.stop()
 
 
 def _pick_language() -> None:
-    config = get_siaga().config
+    config = get_config()
     g.lang = i18n.pick_language(request.args.get("lang"), request.cookies.get(LANG_COOKIE),
                                 config.site.language)
 
@@ -139,22 +135,22 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
     if request.path.startswith(("/api/", "/healthz", "/metrics")):
         return {"error": exc.description or exc.name}, code
     if "lang" not in g:
-        g.lang = get_siaga().config.site.language
+        g.lang = get_config().site.language
     title = {404: "not_found", 400: "bad_request"}.get(code, "error")
     return render_template("error.html", code=code, title=title, name=exc.name), code
 
 
 def _template_globals() -> dict[str, Any]:
-    siaga, lang, now = get_siaga(), g.get("lang", "id"), time.time()
+    config, zone, lang, now = get_config(), get_zone(), g.get("lang", "id"), time.time()
     return {
         "lang": lang,
         "other_lang": "en" if lang == "id" else "id",
         "t": lambda key, **kw: i18n.translate(lang, key, **kw),
         "lang_url": _lang_url,
         "now": now,
-        "when": lambda ts: i18n.when(ts, siaga.zone, now),
-        "full_time": lambda ts: i18n.full_time(ts, siaga.zone),
-        "meeting_time": lambda m: i18n.meeting_span(m.start, m.end, siaga.zone, now),
+        "when": lambda ts: i18n.when(ts, zone, now),
+        "full_time": lambda ts: i18n.full_time(ts, zone),
+        "meeting_time": lambda m: i18n.meeting_span(m.start, m.end, zone, now),
         "num": lambda v, digits=0: i18n.number(v, lang, digits),
         "pct": lambda v: i18n.percent(v, lang),
         "minutes": lambda s: i18n.minutes(s, lang),
@@ -164,14 +160,14 @@ def _template_globals() -> dict[str, Any]:
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
         "keys": keys,
-        "header_led": lambda: present.worst(siaga.store.entries()),
+        "header_led": lambda: present.worst(get_store().entries()),
         "logged_in": logged_in,
-        "login_enabled": bool(siaga.config.dashboard.admin_password_hash),
-        "token_enabled": bool(siaga.config.dashboard.api_token),
+        "login_enabled": bool(config.dashboard.admin_password_hash),
+        "token_enabled": bool(config.dashboard.api_token),
         "csrf_token": csrf_token,
         "mqtt_connected": resources.mqtt_connected(),
-        "alerts_enabled": siaga.alerter is not None,
-        "sop_site": siaga.config.site.id,    # the room whose siaga.toml this is: its SOP link
+        "alerts_enabled": get_alerter() is not None,
+        "sop_site": config.site.id,    # the room whose siaga.toml this is: its SOP link
     }
 
 

@@ -19,7 +19,7 @@ from flask import (Blueprint, Response, abort, g, redirect, render_template, req
                    session, url_for)
 from werkzeug.security import check_password_hash
 
-from dashboard.web.resources import get_siaga
+from dashboard.web.resources import get_config, get_limiter
 from protocol.durations import Span, duration
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def logged_in() -> bool:
 
 def limiter() -> RateLimiter:
     """The app's rate limiter of failed logins and tokens."""
-    return get_siaga().limiter
+    return get_limiter()
 
 
 def command_actor() -> tuple[str | None, int]:
@@ -118,7 +118,7 @@ def _bearer(header: str) -> tuple[str | None, int]:
     if limiter().wait_s(client):
         return None, 429
     scheme, _, token = header.partition(" ")
-    expected = get_siaga().config.dashboard.api_token
+    expected = get_config().dashboard.api_token
     if scheme.lower() == "bearer" and expected and hmac.compare_digest(
             token.strip().encode(), expected.encode()):
         return "api", 0
@@ -130,7 +130,7 @@ def _bearer(header: str) -> tuple[str | None, int]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     """The admin login form."""
-    pwhash = get_siaga().config.dashboard.admin_password_hash
+    pwhash = get_config().dashboard.admin_password_hash
     if not pwhash:
         return render_template("login.html", disabled=True), 404
     target = _safe_next(request.values.get("next", ""))

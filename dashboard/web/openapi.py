@@ -140,9 +140,14 @@ PATHS: dict[str, Any] = {
             "503": {"description": "the PDF could not be made (WeasyPrint missing or crashed): "
                                    "one line saying why", "content": {
                 "text/plain": {"schema": {"type": "string"}}}}}}},
-    "/api/sites": {"get": {"summary": "every site's latest state", "responses": {"200": _json(
-        {"type": "object", "required": ["sites"],
-         "properties": {"sites": {"type": "array", "items": _ref("State")}}}, "the sites")}}},
+    "/api/sites": {"get": {
+        "summary": "every site's latest state, or one group's (`?group=`)",
+        "parameters": [_query("group", {"type": "string"},
+                              "only the sites of this group (`dashboard.groups`)")],
+        "responses": {"200": _json(
+            {"type": "object", "required": ["sites"],
+             "properties": {"sites": {"type": "array", "items": _ref("State")}}}, "the sites"),
+            "404": _json(_ref("Error"), "unknown group")}}},
     "/api/sites/{site}": {"get": {
         "summary": "one site's state and its newest events (up to 50)", "parameters": [SITE],
         "responses": {"200": _json({"type": "object", "required": ["state", "events"], "properties": {

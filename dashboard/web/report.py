@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from dashboard.report import render
 from dashboard.report.cli import make_report
 from dashboard.report.data import ReportError
+from dashboard.web.resources import get_config, get_store, get_zone
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +24,13 @@ bp = Blueprint("report", __name__)
 
 def _database() -> str:
     """The file the dashboard writes (the store's, which tests may point elsewhere)."""
-    siaga = current_app.extensions["siaga"]
-    return getattr(getattr(siaga.store, "db", None), "path", None) or siaga.config.dashboard.database
+    return getattr(getattr(get_store(), "db", None), "path", None) or get_config().dashboard.database
 
 
 def _report() -> dict[str, Any]:
     """The report for ``?from=&to=&sites=``; ReportError on bad input."""
     args = request.args
-    config = current_app.extensions["siaga"].config
+    config = get_config()
     report, _ = make_report(config, _database(), args.get("from") or None, args.get("to") or None,
                             args.get("sites") or None)
     return report
@@ -48,16 +48,16 @@ def api_report() -> Response | tuple[Response, int]:
 @bp.get("/report")
 def page() -> tuple[str, int]:
     """The report as a printable page, with the range form; the form and the error on bad input."""
-    siaga = current_app.extensions["siaga"]
-    lang = g.get("lang", siaga.config.site.language)
+    config = get_config()
+    lang = g.get("lang", config.site.language)
     try:
         report, error = _report(), ""
     except ReportError as exc:
         report, error = None, str(exc)
     web = _form(report, lang, error)
-    body = render.html(report, lang, zone=str(siaga.zone), web=web,
+    body = render.html(report, lang, zone=str(get_zone()), web=web,
                        per_room=bool(request.args.get("rooms")),
-                       wrapup_s=siaga.config.policy.wrapup_at_runtime_s)
+                       wrapup_s=config.policy.wrapup_at_runtime_s)
     return body, 400 if error else 200
 
 

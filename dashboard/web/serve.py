@@ -11,7 +11,7 @@ from types import FrameType
 from waitress.server import create_server
 
 from dashboard.store.feed import Feed
-from dashboard.web.app import create_app, open_store, stop_app
+from dashboard.web.app import create_app, open_store, start_app, stop_app
 from protocol.config import Config, ConfigError, load_config
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def run(path: str) -> int:
             print(f"siaga dashboard: cannot listen on {config.dashboard.listen}: "
                   f"{exc.strerror or exc}", file=sys.stderr)
             return 1
-        feed.start()
+        start_app(app)
         signal.signal(signal.SIGTERM, _stop)
         logger.info("status page on http://%s:%d/ (MQTT %s:%d, prefix %s)", host if ":" not in host
                     else f"[{host}]", port, config.mqtt.host, config.mqtt.port,
@@ -56,7 +56,6 @@ def run(path: str) -> int:
         server.run()
         return 0
     finally:
-        feed.stop()
         if app is not None:
             stop_app(app)
         store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -10,6 +11,35 @@ from typing import Any
 
 from .declare import ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter, table
 from .reader import Reader, key_name, show_value
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def database_location(v: Any) -> str | None:
+    """An SQLite file path or a ``postgresql://`` URL (its host, user and database are checked
+    when the dashboard connects)."""
+    wrong = 'must be a file path or a URL such as "postgresql://siaga@db.example.go.id/siaga"'
+    if not isinstance(v, str) or not v.strip():
+        return wrong
+    scheme, sep, rest = v.partition("://")
+    if not sep:
+        return None                      # a file
+    if scheme.lower() not in POSTGRES_SCHEMES or not rest.strip("/"):
+        return wrong
+    parts = urllib.parse.urlsplit(v)
+    try:
+        parts.port                       # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return wrong
+    if not parts.hostname and "host=" not in parts.query:
+        return wrong
+    return None
+
+
+def is_postgres(location: str) -> bool:
+    """True when ``dashboard.database`` names a PostgreSQL server."""
+    return location.partition("://")[0].lower() in POSTGRES_SCHEMES and "://" in location
+
 
 ROOM_STATES = ("attention", "on_battery", "wrapup", "shutdown", "fault")
 
@@ -22,7 +52,10 @@ class DashboardConfig:
     listen: str = key("127.0.0.1:8080", "Where the status page listens (address:port).",
                       note='127.0.0.1 = only on the Pi itself; "0.0.0.0:8080" = the whole office '
                       "LAN can open http://<pi-address>:8080/.")
-    database: str = key("/var/lib/siaga/dashboard.sqlite3", "The dashboard's own database.")
+    database: str = key("/var/lib/siaga/dashboard.sqlite3", "The dashboard's own database: an "
+                        'SQLite file, or a PostgreSQL URL ("postgresql://user@host/siaga") shared '
+                        "by several dashboards.", check=database_location,
+                        note="PostgreSQL: the national view, docs/fleet.md (CONTRACT §6.5).")
     sites: str | tuple[str, ...] = key("+", 'The rooms shown: "+" = every site seen on the '
                                        'broker, or a list of site ids.', check=sites_filter)
     admin_password_hash: str = key("", 'Login for the command buttons: the output of `siaga '

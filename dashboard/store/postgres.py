@@ -1,0 +1,598 @@
+"""The dashboard's database on a PostgreSQL server, shared by several dashboards (CONTRACT §6.5).
+
+The same tables as the SQLite file (dashboard/store/database.py), plus what several processes
+need: ``replay_asks`` (a gap is asked for by one dashboard), a claim with a lease on each outbox
+row (sent by one dashboard; a row whose claimer died is taken again when the lease ends), and an
+advisory lock that makes one dashboard at a time run the alert rules.
+
+Writes are queued and one writer thread commits each burst as one transaction (psycopg 3,
+``unnest`` arrays and ``executemany``): one round trip and one commit per burst, not per
+message. The transaction ends with ``pg_notify``, so every other dashboard hears, in commit
+order, which states changed and which events arrived, and reads them from the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from dashboard.store import history
+from dashboard.store.database import ALERT_COLUMNS, _duration
+from protocol.messages import JournalEvent, event_from_row
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SCHEMA_LOCK = 7_344_001      # pg_advisory_xact_lock while the schema is made or migrated
+LEADER_LOCK = 7_344_002      # pg_try_advisory_lock held by the dashboard running the alert rules
+CHANNEL = "siaga_changes"
+NOTIFY_BYTES = 7000          # pg_notify's payload must stay under 8000 bytes
+BATCH = 2000                 # queued writes per transaction at most
+LEASE_S = 120.0              # an outbox row claimed by a dashboard that died is free again after this
+CLAIM = 50                   # outbox rows claimed at once (each is sent well within the lease)
+
+_BUCKET = ("site TEXT NOT NULL, start DOUBLE PRECISION NOT NULL, "
+           + ", ".join(f"{c} DOUBLE PRECISION" for c in history.COLUMNS) + ", PRIMARY KEY (site, start)")
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS events (
+    site TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL,
+    detail TEXT NOT NULL, PRIMARY KEY (site, seq));
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE TABLE IF NOT EXISTS latest (site TEXT PRIMARY KEY, state TEXT NOT NULL,
+    ts DOUBLE PRECISION NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS minutes ({_BUCKET});
+CREATE INDEX IF NOT EXISTS minutes_start ON minutes (start);
+CREATE TABLE IF NOT EXISTS hours ({_BUCKET});
+CREATE INDEX IF NOT EXISTS hours_start ON hours (start);
+CREATE TABLE IF NOT EXISTS battery (
+    site TEXT NOT NULL, start DOUBLE PRECISION NOT NULL, stop DOUBLE PRECISION,
+    PRIMARY KEY (site, start));
+CREATE TABLE IF NOT EXISTS alert_outbox (
+    id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+    sent DOUBLE PRECISION, tries INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    done TEXT NOT NULL DEFAULT '', claimed_by TEXT, claimed_until DOUBLE PRECISION);
+CREATE INDEX IF NOT EXISTS alert_outbox_unsent ON alert_outbox (id) WHERE sent IS NULL;
+CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, created);
+CREATE TABLE IF NOT EXISTS replay_asks (
+    site TEXT NOT NULL, from_seq BIGINT NOT NULL, attempt INTEGER NOT NULL,
+    asked_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (site, from_seq, attempt));
+"""
+
+
+def _merge_sql(table: str) -> str:
+    """An upsert that widens a stored bucket by a new one (LEAST/GREATEST skip NULLs)."""
+    sets = []
+    for m in history.METRICS:
+        lo, hi, last = f"{m}_min", f"{m}_max", f"{m}_last"
+        sets += [f"{lo} = LEAST({table}.{lo}, excluded.{lo})",
+                 f"{hi} = GREATEST({table}.{hi}, excluded.{hi})",
+                 f"{last} = COALESCE(excluded.{last}, {table}.{last})"]
+    marks = ", ".join(["%s"] * (len(history.COLUMNS) + 2))
+    return (f"INSERT INTO {table} (site, start, {', '.join(history.COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT (site, start) DO UPDATE SET {', '.join(sets)}")
+
+
+MERGE = {"minutes": _merge_sql("minutes"), "hours": _merge_sql("hours")}
+INSERT_EVENTS = ("INSERT INTO events (site, seq, ts, kind, detail) SELECT * FROM unnest("
+                 "%s::text[], %s::bigint[], %s::float8[], %s::text[], %s::text[]) "
+                 "ON CONFLICT DO NOTHING RETURNING site, seq")
+# Two dashboards may write one site's states out of order: the newer state (its ts) stays.
+UPSERT_LATEST = ("INSERT INTO latest (site, state, ts) SELECT * FROM unnest(%s::text[], %s::text[], "
+                 "%s::float8[]) ON CONFLICT (site) DO UPDATE SET state = excluded.state, "
+                 "ts = excluded.ts WHERE latest.ts <= excluded.ts")
+
+
+@dataclass
+class Heard:
+    """What the other dashboards committed, as one notification batch tells it."""
+
+    states: list[tuple[str, str]] = field(default_factory=list)     # (site, state JSON)
+    events: list[tuple[str, int]] = field(default_factory=list)     # (site, seq) newly stored
+    full: list[JournalEvent] = field(default_factory=list)          # those events, when wanted
+    forgotten: list[str] = field(default_factory=list)
+    resync: bool = False           # the listener reconnected: ``states`` is every site
+
+
+@dataclass
+class _Batch:
+    events: list[tuple[JournalEvent, Callable, Callable]] = field(default_factory=list)
+    states: dict[str, tuple[str, float]] = field(default_factory=dict)   # site -> (JSON, ts)
+    statements: list[tuple[str, tuple]] = field(default_factory=list)
+    merges: dict[str, list[tuple]] = field(default_factory=lambda: {"minutes": [], "hours": []})
+    forgotten: list[str] = field(default_factory=list)
+    count: int = 0
+
+
+class PostgresDatabase:
+    """The Engine of dashboard/store/engine.py on PostgreSQL; raises psycopg.Error when the
+    server cannot be reached or refuses."""
+
+    shared = True
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        self.location, self.clock = url, clock
+        self.origin = uuid.uuid4().hex[:12]
+        self.on_heard: Callable[[Heard], None] | None = None   # set by the store
+        self.want_events: Callable[[], bool] = lambda: False
+        self._make_schema()
+        self.pool = ConnectionPool(url, min_size=1, max_size=8, open=True, timeout=30,
+                                   kwargs={"autocommit": True}, name="siaga")
+        self._cond = threading.Condition()
+        self._batch = _Batch()
+        self._queued = self._committed = 0
+        self._stop = threading.Event()
+        self._leader: psycopg.Connection | None = None
+        self._want_lead = False
+        self._lead_lock = threading.Lock()
+        self._lead_checked = 0.0
+        self._threads = [threading.Thread(target=self._write_loop, name="siaga-pg-writer", daemon=True),
+                         threading.Thread(target=self._listen_loop, name="siaga-pg-listen", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    def _make_schema(self) -> None:
+        with psycopg.connect(self.location, connect_timeout=10) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is not None and int(row[0]) >= SCHEMA_VERSION:
+                return
+            conn.execute(SCHEMA)
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', %s) ON CONFLICT "
+                         "(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
+
+    # ---- writes: queued, one transaction per burst ------------------------------------------
+
+    def _queue(self, add: Callable[[_Batch], None]) -> None:
+        with self._cond:
+            add(self._batch)
+            self._batch.count += 1
+            self._queued += 1
+            self._cond.notify()
+
+    def queue_event(self, event: JournalEvent, kept: Callable[[JournalEvent], None],
+                    duplicate: Callable[[JournalEvent], None]) -> None:
+        """Store ``event`` with the next burst; ``kept`` or ``duplicate`` is called after commit."""
+        self._queue(lambda b: b.events.append((event, kept, duplicate)))
+
+    def add_event(self, event: JournalEvent) -> bool:
+        """Store an event now; False when (site, seq) is already there."""
+        new: list[bool] = []
+        self.queue_event(event, lambda e: new.append(True), lambda e: new.append(False))
+        self.flush()
+        return bool(new and new[0])
+
+    def save_state(self, site: str, state_json: str) -> None:
+        """Keep the state as the site's last known state (the other dashboards hear of it)."""
+        ts = _state_ts(state_json)
+
+        def add(b: _Batch) -> None:
+            if site not in b.states or b.states[site][1] <= ts:
+                b.states[site] = (state_json, ts)
+        self._queue(add)
+
+    def forget_state(self, site: str) -> None:
+        """Forget the last known state of a site."""
+        def add(b: _Batch) -> None:
+            b.states.pop(site, None)
+            b.forgotten.append(site)
+        self._queue(add)
+
+    def add_minute(self, minute: history.Minute) -> None:
+        """A finished minute of one site's chart values."""
+        row = minute.row()
+        hour = (row[0], history.floor_to(row[1], history.HOUR), *row[2:])
+
+        def add(b: _Batch) -> None:
+            b.merges["minutes"].append(row)
+            b.merges["hours"].append(hour)
+        self._queue(add)
+
+    def battery_span(self, site: str, start: float | None = None, stop: float | None = None) -> None:
+        """Open the site's on-battery span at ``start``, or close its open one at ``stop``."""
+        todo = []
+        if stop is not None:
+            todo.append(("UPDATE battery SET stop = GREATEST(start, %s) WHERE site = %s "
+                         "AND stop IS NULL", (stop, site)))
+        if start is not None:
+            todo.append(("INSERT INTO battery (site, start, stop) VALUES (%s, %s, NULL) "
+                         "ON CONFLICT (site, start) DO UPDATE SET stop = NULL", (site, start)))
+        self._queue(lambda b: b.statements.extend(todo))
+
+    def prune(self, minutes_before: float, hours_before: float, events_before: float) -> None:
+        """Delete chart minutes, chart hours, events and old replay asks."""
+        self._queue(lambda b: b.statements.extend([
+            ("DELETE FROM minutes WHERE start < %s", (minutes_before,)),
+            ("DELETE FROM hours WHERE start < %s", (hours_before,)),
+            ("DELETE FROM battery WHERE stop IS NOT NULL AND stop < %s", (hours_before,)),
+            ("DELETE FROM events WHERE ts < %s", (events_before,)),
+            ("DELETE FROM replay_asks WHERE asked_at < %s", (minutes_before,))]))
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every write queued so far is committed."""
+        with self._cond:
+            target = self._queued
+            self._cond.wait_for(lambda: self._committed >= target or self._stop.is_set(), timeout)
+
+    def _write_loop(self) -> None:
+        conn: psycopg.Connection | None = None
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._batch.count or self._stop.is_set(), 1.0)
+                if not self._batch.count and self._stop.is_set():
+                    if conn is not None:
+                        conn.close()
+                    return
+                batch, self._batch = self._batch, _Batch()
+            kept: set[tuple[str, int]] | None = None
+            while True:
+                try:
+                    conn = conn if conn is not None and not conn.closed else psycopg.connect(self.location)
+                    kept = self._commit(conn, batch)
+                    break
+                except psycopg.Error as exc:  # the server restarts, the network drops: try again
+                    logger.warning("writing to PostgreSQL failed (%s); trying again", str(exc).strip())
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    if self._stop.wait(1.0):
+                        logger.error("PostgreSQL unreachable while stopping: %d writes lost", batch.count)
+                        kept = None
+                        break
+            if kept is not None:
+                self._after(batch, kept)
+            with self._cond:
+                self._committed += batch.count
+                self._cond.notify_all()
+
+    def _commit(self, conn: psycopg.Connection, batch: _Batch) -> set[tuple[str, int]]:
+        new: set[tuple[str, int]] = set()
+        with conn.transaction(), conn.cursor() as cur:
+            if batch.events:
+                events = [e for e, _, _ in batch.events]
+                cur.execute(INSERT_EVENTS, (
+                    [e.site for e in events], [e.seq for e in events], [e.ts for e in events],
+                    [e.kind for e in events],
+                    [json.dumps(e.detail, ensure_ascii=False, separators=(",", ":")) for e in events]))
+                new = {(site, seq) for site, seq in cur.fetchall()}
+            if batch.states:
+                cur.execute(UPSERT_LATEST, (list(batch.states), [j for j, _ in batch.states.values()],
+                                            [ts for _, ts in batch.states.values()]))
+            if batch.forgotten:
+                cur.execute("DELETE FROM latest WHERE site = ANY(%s)", (batch.forgotten,))
+            for table, rows in batch.merges.items():     # min/max merges: any order will do
+                if rows:
+                    cur.executemany(MERGE[table], rows)
+            for sql, rows in _runs(batch.statements):   # executemany: pipelined, not a round trip each
+                cur.executemany(sql, rows)
+            for payload in _notices(self.origin, list(batch.states), sorted(new), batch.forgotten):
+                cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        return new
+
+    def _after(self, batch: _Batch, new: set[tuple[str, int]]) -> None:
+        for event, kept, duplicate in batch.events:
+            key = (event.site, event.seq)
+            try:
+                if key in new:
+                    new.discard(key)    # the same event twice in one burst: the second is a duplicate
+                    kept(event)
+                else:
+                    duplicate(event)
+            except Exception:  # noqa: BLE001 - one listener's bug must not stop the writer
+                logger.exception("handling a stored event failed")
+
+    # ---- what the other dashboards wrote ----------------------------------------------------
+
+    def _listen_loop(self) -> None:
+        resync = False
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.location, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    if resync:
+                        self._hear(Heard(states=self.latest_states(), resync=True))
+                    resync = True
+                    while not self._stop.is_set():
+                        notices = list(conn.notifies(timeout=0.2, stop_after=100))
+                        if notices:
+                            self._hear(self._gather(n.payload for n in notices))
+            except psycopg.Error as exc:
+                if not self._stop.is_set():
+                    logger.warning("listening to PostgreSQL failed (%s); again in 1 s", str(exc).strip())
+                    self._stop.wait(1.0)
+
+    def _gather(self, payloads: Iterator[str] | Any) -> Heard:
+        heard, sites = Heard(), set()
+        for payload in payloads:
+            try:
+                notice = json.loads(payload)
+            except ValueError:
+                continue
+            if notice.get("o") == self.origin:
+                continue
+            sites.update(notice.get("s", ()))
+            heard.events += [(site, int(seq)) for site, seq in notice.get("e", ())]
+            heard.forgotten += notice.get("f", ())
+        if sites:
+            with self.pool.connection() as conn:
+                heard.states = conn.execute("SELECT site, state FROM latest WHERE site = ANY(%s)",
+                                            (sorted(sites),)).fetchall()
+        if heard.events and self.want_events():
+            heard.full = self._events_of(heard.events)
+        return heard
+
+    def _events_of(self, keys: list[tuple[str, int]]) -> list[JournalEvent]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT e.site, e.seq, e.ts, e.kind, e.detail FROM events e JOIN unnest("
+                "%s::text[], %s::bigint[]) AS k(site, seq) ON e.site = k.site AND e.seq = k.seq "
+                "ORDER BY e.ts, e.seq", ([s for s, _ in keys], [q for _, q in keys])).fetchall()
+        return [event_from_row(*row) for row in rows]
+
+    def _hear(self, heard: Heard) -> None:
+        if self.on_heard is not None:
+            try:
+                self.on_heard(heard)
+            except Exception:  # noqa: BLE001 - the listener must outlive one bad batch
+                logger.exception("taking what other dashboards stored failed")
+
+    # ---- reads ------------------------------------------------------------------------------
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: tuple = ()) -> tuple | None:
+        with self.pool.connection() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def open_battery_spans(self) -> dict[str, float]:
+        """site -> start of the on-battery span left open."""
+        return dict(self._all("SELECT site, MAX(start) FROM battery WHERE stop IS NULL GROUP BY site"))
+
+    def latest_states(self) -> list[tuple[str, str]]:
+        """(site, state JSON) of every site kept."""
+        return self._all("SELECT site, state FROM latest")
+
+    def has_events(self, site: str) -> bool:
+        """True when at least one event of ``site`` is stored."""
+        return self._one("SELECT 1 FROM events WHERE site = %s LIMIT 1", (site,)) is not None
+
+    def events(self, site: str, limit: int, before: int | None = None) -> list[JournalEvent]:
+        """Up to ``limit`` events of ``site`` below seq ``before``, newest first."""
+        rows = self._all("SELECT site, seq, ts, kind, detail FROM events WHERE site = %s AND "
+                         "seq < %s ORDER BY seq DESC LIMIT %s",
+                         (site, before if before is not None else 2**63 - 1, limit))
+        return [event_from_row(*row) for row in rows]
+
+    def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
+        """site -> its newest ``window`` stored seqs, newest first (one query)."""
+        rows = self._all("SELECT site, seq FROM (SELECT site, seq, row_number() OVER (PARTITION BY "
+                         "site ORDER BY seq DESC) AS n FROM events WHERE site = ANY(%s)) AS r "
+                         "WHERE n <= %s ORDER BY site, seq DESC", (sites, window))
+        out: dict[str, list[int]] = {site: [] for site in sites}
+        for site, seq in rows:
+            out[site].append(seq)
+        return out
+
+    def iter_events(self, site: str) -> Iterator[JournalEvent]:
+        """Every event of ``site``, oldest first, through a server-side cursor."""
+        with psycopg.connect(self.location) as conn, conn.cursor(name="siaga_events") as cur:
+            cur.itersize = 500
+            cur.execute("SELECT site, seq, ts, kind, detail FROM events WHERE site = %s "
+                        "ORDER BY seq", (site,))
+            for row in cur:
+                yield event_from_row(*row)
+
+    def history_rows(self, site: str, start: float, end: float, bucket_s: float) -> list[tuple]:
+        """Stored minutes (hours for buckets of an hour or more) of ``site`` in [start, end)."""
+        table = "hours" if bucket_s >= history.HOUR else "minutes"
+        return self._all(f"SELECT start, {', '.join(history.COLUMNS)} FROM {table} WHERE site = %s "
+                         "AND start >= %s AND start < %s ORDER BY start", (site, start, end))
+
+    def cut_spans(self, site: str, start: float, end: float,
+                  seen: list[tuple[float, float | None]]) -> list[tuple[float, float | None]]:
+        """The journal's cuts of ``site`` (power_lost to power_restored) overlapping [start, end)."""
+        rows = self._all(
+            "SELECT ts, kind, detail FROM events WHERE site = %s AND kind IN ('power_lost', "
+            "'power_restored') AND ts < %s AND ts >= coalesce((SELECT max(ts) FROM events WHERE "
+            "site = %s AND kind = 'power_lost' AND ts < %s), %s) ORDER BY ts, seq",
+            (site, end, site, start, start))
+        return history.cut_spans(((ts, kind, _duration(detail)) for ts, kind, detail in rows),
+                                 start, end, seen)
+
+    def battery_spans(self, site: str, start: float, end: float) -> list[tuple[float, float | None]]:
+        """On-battery spans of ``site`` overlapping [start, end)."""
+        return self._all("SELECT start, stop FROM battery WHERE site = %s AND start < %s AND "
+                         "(stop IS NULL OR stop > %s) ORDER BY start", (site, end, start))
+
+    def first_data(self, site: str) -> float | None:
+        """When the stored history of ``site`` starts (minutes are exact, hours reach further)."""
+        row = self._one("SELECT (SELECT MIN(start) FROM minutes WHERE site = %s), "
+                        "(SELECT MIN(start) FROM hours WHERE site = %s)", (site, site))
+        minute, hour = row if row else (None, None)
+        if minute is not None and (hour is None or hour > minute - history.HOUR):
+            return minute
+        return hour
+
+    def secret_key(self) -> str:
+        """A random key made on first use and kept (the same for every dashboard)."""
+        with self.pool.connection() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('secret_key', %s) ON CONFLICT "
+                         "DO NOTHING", (secrets.token_hex(32),))
+            return conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()[0]
+
+    def claim_replay(self, site: str, from_seq: int, attempt: int) -> bool:
+        """True for the one dashboard that is to ask ``site`` to replay (this attempt)."""
+        return self._one("INSERT INTO replay_asks (site, from_seq, attempt, asked_at) VALUES "
+                         "(%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+                         (site, from_seq, attempt, self.clock())) is not None
+
+    # ---- the alerts' outbox -----------------------------------------------------------------
+
+    def open_outbox(self) -> None:
+        """The outbox is part of the schema already."""
+
+    def add_alert(self, site: str, kind: str, created: float, title: str, body: str,
+                  quiet_s: float, held: Callable[[float | None], bool]) -> int | None:
+        """Queue an alert; None when ``held(last created)`` says it repeats. The check and the
+        insert hold a lock on (site, kind), so two dashboards cannot both queue a repeat."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"alert/{site}/{kind}",))
+            last = conn.execute("SELECT MAX(created) FROM alert_outbox WHERE site = %s AND "
+                                "kind = %s AND created > %s", (site, kind, created - quiet_s)).fetchone()[0]
+            if held(last):
+                return None
+            return conn.execute("INSERT INTO alert_outbox (site, kind, created, title, body) "
+                                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                                (site, kind, created, title, body)).fetchone()[0]
+
+    def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
+        """The oldest rows the URL ``key`` has not taken, claimed by this dashboard for LEASE_S
+        (rows another dashboard holds are skipped, not waited for)."""
+        now = self.clock()
+        rows = self._all(
+            f"UPDATE alert_outbox SET claimed_by = %s, claimed_until = %s WHERE id IN ("
+            "SELECT id FROM alert_outbox WHERE sent IS NULL AND NOT (%s = ANY(string_to_array(done, ' '))) "
+            "AND (claimed_until IS NULL OR claimed_until < %s OR claimed_by = %s) "
+            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {ALERT_COLUMNS}",
+            (self.origin, now + LEASE_S, key, now, self.origin, min(limit, CLAIM)))
+        return sorted(rows)
+
+    def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
+        """Record one try and give up the claim."""
+        with self.pool.connection() as conn:
+            conn.execute("UPDATE alert_outbox SET tries = tries + 1, done = %s, sent = %s, "
+                         "last_error = COALESCE(%s, last_error), claimed_by = NULL, "
+                         "claimed_until = NULL WHERE id = %s", (done, sent, error, alert_id))
+
+    def alert_list(self, limit: int) -> list[tuple]:
+        """The newest ``limit`` rows, newest first (ALERT_COLUMNS)."""
+        return self._all(f"SELECT {ALERT_COLUMNS} FROM alert_outbox ORDER BY id DESC LIMIT %s", (limit,))
+
+    def alert_row(self, alert_id: int) -> tuple | None:
+        """One outbox row (ALERT_COLUMNS), or None."""
+        return self._one(f"SELECT {ALERT_COLUMNS} FROM alert_outbox WHERE id = %s", (alert_id,))
+
+    def last_alerts(self, since: float) -> list[tuple[str, str, float]]:
+        """(site, kind, newest created) of the alerts queued after ``since``."""
+        return self._all("SELECT site, kind, MAX(created) FROM alert_outbox WHERE created > %s "
+                         "GROUP BY site, kind", (since,))
+
+    def prune_alerts(self, before: float) -> None:
+        """Forget sent alerts older than ``before``."""
+        with self.pool.connection() as conn:
+            conn.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < %s", (before,))
+
+    def last_seqs(self) -> dict[str, int]:
+        """Each site's highest journal seq kept."""
+        return dict(self._all("SELECT site, MAX(seq) FROM events GROUP BY site", ()))
+
+    def recent_events(self, since: float) -> list[JournalEvent]:
+        """Every site's events from ``since`` on, in time order."""
+        rows = self._all("SELECT site, seq, ts, kind, detail FROM events WHERE ts >= %s "
+                         "ORDER BY ts, seq", (since,))
+        return [event_from_row(*row) for row in rows]
+
+    def lead_alerts(self) -> None:
+        """Stand for running the alert rules: ``leading`` says when this dashboard got the lock."""
+        self._want_lead = True
+
+    def leading(self, look: bool = True) -> bool:
+        """True while this dashboard holds the rules' lock (its session ends with the process);
+        looked at most once a second, and only by the caller that says ``look`` (the rules'
+        thread): the MQTT and listening threads read the last answer, never wait for a server."""
+        if not self._want_lead:
+            return False
+        if not look:
+            return self._leader is not None
+        now = time.monotonic()
+        with self._lead_lock:
+            if now - self._lead_checked < 1.0:
+                return self._leader is not None
+            self._lead_checked = now
+            return self._check_lead()
+
+    def _check_lead(self) -> bool:
+        try:
+            if self._leader is None or self._leader.closed:
+                self._leader = psycopg.connect(self.location, autocommit=True, connect_timeout=5)
+                got = self._leader.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
+                if not got[0]:
+                    self._leader.close()
+                    self._leader = None
+                    return False
+                logger.info("this dashboard now runs the alert rules")
+            else:
+                self._leader.execute("SELECT 1")
+            return True
+        except psycopg.Error as exc:
+            logger.warning("the alert rules' lock is lost (%s)", str(exc).strip())
+            if self._leader is not None:
+                self._leader.close()
+            self._leader = None
+            return False
+
+    def close(self) -> None:
+        """Commit what is queued, stop the threads, close every connection."""
+        self.flush()
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(5)
+        if self._leader is not None:
+            self._leader.close()
+        self.pool.close()
+
+
+def _runs(statements: list[tuple[str, tuple]]) -> Iterator[tuple[str, list[tuple]]]:
+    """Consecutive statements with the same SQL, grouped: (sql, [params, ...]) in order."""
+    run: list[tuple] = []
+    last = ""
+    for sql, params in statements:
+        if run and sql != last:
+            yield last, run
+            run = []
+        last = sql
+        run.append(params)
+    if run:
+        yield last, run
+
+
+def _state_ts(state_json: str) -> float:
+    """The ``ts`` of a state's JSON (0 when it has none)."""
+    try:
+        ts = json.loads(state_json).get("ts", 0.0)
+    except (ValueError, AttributeError):
+        return 0.0
+    return float(ts) if isinstance(ts, (int, float)) else 0.0
+
+
+def _notices(origin: str, states: list[str], events: list[tuple[str, int]],
+             forgotten: list[str]) -> Iterator[str]:
+    """The payloads telling the other dashboards what one transaction wrote, each short enough
+    for pg_notify."""
+    items = [("s", s) for s in states] + [("e", list(k)) for k in events] + [("f", s) for s in forgotten]
+    notice: dict[str, list] = {}
+    size = 0
+    for key, value in items:
+        cost = len(json.dumps(value)) + 1
+        if notice and size + cost > NOTIFY_BYTES:
+            yield json.dumps({"o": origin, **notice}, separators=(",", ":"))
+            notice, size = {}, 0
+        notice.setdefault(key, []).append(value)
+        size += cost
+    if notice:
+        yield json.dumps({"o": origin, **notice}, separators=(",", ":"))
