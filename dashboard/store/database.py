@@ -76,6 +76,10 @@ class SqliteDatabase:
                 self._readers.append(conn)
         return conn
 
+    def last_seqs(self) -> dict[str, int]:
+        """Each site's highest journal seq kept."""
+        return dict(self._reader().execute("SELECT site, MAX(seq) FROM events GROUP BY site"))
+
     def add_event(self, event: JournalEvent) -> bool:
         """Store an event; False when (site, seq) is already there."""
         detail = json.dumps(event.detail, ensure_ascii=False, separators=(",", ":"))
