@@ -16,7 +16,7 @@ APT_DEMO := nut-server nut-client mosquitto mosquitto-clients python3-venv
 # axe-core (npm) checks the status page for WCAG 2 AA in Chromium (tests/test_dashboard_browser.py).
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root ha ha-venv
+.PHONY: demo test check venv apt-test apt-demo bench install clean axe reliability soak fresh-root ha ha-venv pi-arm64
 
 $(BIN)/siaga: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -67,9 +67,12 @@ ha-venv: $(HA_VENV)/bin/hass
 # a second time with the machine 18 h away from it (UTC-11), so a test that reads the machine's
 # date or zone fails here at any hour, not only when CI happens to run in the evening.
 TZ_TESTS := tests/test_report*.py tests/test_alert*.py
+# Most tests wait on real servers (upsd, mosquitto, Chromium) rather than compute: the whole suite
+# is about 3 CPU-minutes, so four workers overlap those waits even on a 2-core machine.
+WORKERS ?= 4
 test: apt-test venv $(AXE) ha-venv
-	$(BIN)/python -m pytest -q -n 2 --durations=15 $(PYTEST_ARGS)
-	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n 2 $(TZ_TESTS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
+	TZ=Pacific/Pago_Pago $(BIN)/python -m pytest -q -n $(WORKERS) $(TZ_TESTS)
 
 # The loop while working (under a minute): lint, then the tests that start no server and no
 # browser (markers in pyproject.toml, given in tests/conftest.py).
@@ -107,9 +110,10 @@ reliability: apt-test venv
 	  $(BIN)/python scripts/reliability_table.py $(FAULT_RESULTS) docs/reliability.md && exit $$status
 
 # Compressed outages with random faults (bench/soak.py); SOAK_OUTAGES=1000 for the issue's figure.
+# SOAK_ARGS="--doc docs/reliability.md" writes its figures (with date and commit) into the document.
 SOAK_OUTAGES ?= 100
 soak: apt-test venv
-	$(BIN)/python bench/soak.py --outages $(SOAK_OUTAGES)
+	$(BIN)/python bench/soak.py --outages $(SOAK_OUTAGES) $(SOAK_ARGS)
 
 bench: apt-test venv
 	$(BIN)/python bench/run_all.py
@@ -119,6 +123,14 @@ bench: apt-test venv
 # CI's `.ci/run` inside. FRESH_PYTEST_ARGS="tests/test_x.py" runs a sample instead of the suite.
 fresh-root:
 	bash scripts/fresh-root.sh
+
+# The Pi install on the Pi's architecture (as root; not part of make test): arm64 roots of Debian 12
+# and 13 made with mmdebstrap (cached in .cache/pi-arm64) run by qemu-user-static, the README's
+# install commands as user pi, the installed units' ExecStart as their User= (no systemd in a
+# chroot), `siaga check` and a power cut on dummy-ups to the page. Emulated pip installs: most of
+# an hour for both. PI_ARM64_ARGS="--suite trixie --keep --budget"; results in docs/pi.md.
+pi-arm64:
+	nice -n 10 $(PYTHON) scripts/pi_arm64.py $(PI_ARM64_ARGS)
 
 # On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units.
 install:

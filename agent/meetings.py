@@ -8,8 +8,9 @@ running browser then does not (it is open all day on every PC).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from agent.captures import MICROPHONE, Capture, CaptureReading, normalize
 from protocol.messages import MeetingNow
@@ -19,6 +20,15 @@ BY_PROCESS = "process"
 APP_NAMES = {"zoom": "zoom", "zoom.us": "zoom", "teams": "teams", "ms-teams": "teams",
              "msteams": "teams"}
 MEET_MARKS = ("meet - ", "meet.google.com", "google meet")
+# The audio server restarting (PulseAudio or PipeWire after an update, or a crash that systemd
+# restarts) hides every capture for a moment, and the app reopens its stream only after the
+# server is back; a restart can also fall between two readings, so that all the agent sees is
+# the stream gone (a browser switching microphones looks the same). A meeting seen through its
+# captures is kept while no capture can be seen (up to BLIND_HOLD_S) and while its app runs
+# for REOPEN_S after its stream was last seen (or the captures could be seen again): a restart
+# is neither the meeting's end nor a second meeting, and a real end is told REOPEN_S late.
+BLIND_HOLD_S = 120.0
+REOPEN_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,16 +80,42 @@ def worth_a_look(names: dict[int, str], meeting_apps: Iterable[str],
 
 
 class MeetingTracker:
-    """Keeps ``since`` while a meeting goes on; a new app in the same call keeps it too."""
+    """Keeps ``since`` while a meeting goes on; a new app in the same call keeps it too, and so
+    does a restart of the audio server (BLIND_HOLD_S, REOPEN_S)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.since: float | None = None
+        self.current: MeetingNow | None = None
+        self.clock = clock
+        self._seen_at: float | None = None    # clock: the last reading that showed the meeting
+        self._blind = False                   # the last reading could not see captures
+        self._back_at: float | None = None    # clock: captures visible again after a blind spell
 
-    def update(self, detected: Detected | None, now: float) -> MeetingNow | None:
-        """The status's ``meeting`` field for this reading."""
+    def update(self, detected: Detected | None, now: float, visible: bool = True,
+               closed: bool = False) -> MeetingNow | None:
+        """The status's ``meeting`` field for this reading (``visible``: could the captures be
+        seen; ``closed``: no meeting app nor browser runs, so a meeting has ended for sure;
+        ``now``: the wall clock, for ``since``)."""
+        mono = self.clock()
+        if not visible:
+            self._blind, self._back_at = True, None
+        elif self._blind:
+            self._blind, self._back_at = False, mono
+        if not closed and self._held(detected, visible, mono):
+            return self.current
         if detected is None:
-            self.since = None
+            self.since = self.current = self._seen_at = None
             return None
         if self.since is None:
             self.since = now
-        return MeetingNow(app=detected.app, since=self.since, by=detected.by)
+        self._seen_at = mono
+        self.current = MeetingNow(app=detected.app, since=self.since, by=detected.by)
+        return self.current
+
+    def _held(self, detected: Detected | None, visible: bool, mono: float) -> bool:
+        """A meeting seen by its captures goes on through an audio server's restart."""
+        if self.current is None or self.current.by == BY_PROCESS or self._seen_at is None:
+            return False
+        if not visible:   # nothing can be seen: what was seen goes on (not "by process")
+            return mono - self._seen_at <= BLIND_HOLD_S
+        return detected is None and mono - max(self._seen_at, self._back_at or 0.0) <= REOPEN_S

@@ -163,14 +163,14 @@ class Telemetry:
         """The meeting live now (None: none), from the captures or the process names."""
         pids = worth_a_look(self.scanner.pids(), self.section.meeting_apps, self.section.browsers)
         if not pids:   # no meeting app nor browser runs: nothing to ask the OS (idle PCs pay 0)
-            return self.meetings.update(None, now)
+            return self.meetings.update(None, now, closed=True)
         try:
             reading = self.captures.read(pids)
         except Exception as exc:  # noqa: BLE001 - a backend failure means: cannot see captures
             reading = CaptureReading(False, (), f"{type(exc).__name__}: {exc}")
         self._say_visibility(reading)
         found = detect(reading, running, self.section.meeting_apps, self.section.browsers)
-        return self.meetings.update(found, now)
+        return self.meetings.update(found, now, reading.visible)
 
     def _say_visibility(self, reading: CaptureReading, starting: bool = False) -> None:
         """Log once when captures cannot be seen (or only through a fallback), once when they can."""

@@ -19,8 +19,9 @@ DRY=0
 VENV_STEP=1
 RESTORE=""
 CENTRAL=""
-# Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them.
-APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+# Pango, HarfBuzz and a font: WeasyPrint writes the PDF of `siaga report` with them. passwd
+# (useradd, groupadd, usermod) is on every Raspberry Pi OS but not on a minimal Debian 13.
+APT_PACKAGES="nut-server nut-client mosquitto openssl python3-venv python3-lgpio libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core passwd"
 UNITS="siaga-edge.service siaga-dashboard.service"
 # Powers the Pi off when the edge writes NUT's POWERDOWNFLAG (after a real outage, the PCs first).
 # The .service is only ever started by the .path: never enabled, started or restarted here.
@@ -229,7 +230,7 @@ step_venv() {
     else
         do_file "$venv/bin/pip" install -q --upgrade pip
         do_file "$venv/bin/pip" install -q "$REPO[pi]"
-        [ "${LGPIO_FROM_PIP:-0}" = 0 ] || do_file "$venv/bin/pip" install -q lgpio
+        [ "${LGPIO_FROM_PIP:-0}" = 0 ] || lgpio_from_pip "$venv"
         [ "$DRY" = 1 ] || echo "$want" >"$venv/.siaga-source"
         UNITS_CHANGED=1   # new code: restart the services below
     fi
@@ -240,6 +241,16 @@ step_venv() {
         do_file ln -s /opt/siaga/venv/bin/siaga "$ROOT/usr/local/bin/siaga"
         planned made "$ROOT/usr/local/bin/siaga"
     fi
+}
+
+# lgpio from the package index where apt has no python3-lgpio (Debian without the Pi's
+# repository). Only a wheel: its source needs swig and the lgpio C library, and 0.0.0.2, the one
+# release with a wheel for every Python, is an empty placeholder. The wheels are for Python
+# 3.9-3.12; without one gpiozero falls back to its native pin factory (Pi 1-4, not a Pi 5).
+lgpio_from_pip() {
+    do_file "$1/bin/pip" install -q --only-binary=lgpio "lgpio>=0.2" && return 0
+    say "note: no lgpio wheel for this Python ($(python3 -V 2>&1)): gpiozero uses its native pin" \
+        "factory (Raspberry Pi 1-4; a Pi 5 needs lgpio: Raspberry Pi OS has python3-lgpio)"
 }
 
 step_siaga_config() {
@@ -501,8 +512,21 @@ step_command_keys() {
     say "note: copy each /etc/siaga/keys/<pc_id>.key to its PC as agent.command_key_file (docs/security.md)"
 }
 
+# How the units are handled: "root" (--root: every systemctl printed and skipped), "running"
+# (enabled and started now), "offline" (systemctl but no running systemd: a chroot, a container,
+# an SD card image being built; enabled only, they start at the next boot), "absent" (no
+# systemctl: the units are only put in place). /run/systemd/system exists only while systemd
+# runs. Asked here, after the packages (they may bring systemctl).
+systemd_state() {
+    if [ -n "$ROOT" ]; then echo root
+    elif ! command -v systemctl >/dev/null; then echo absent
+    elif [ -d /run/systemd/system ]; then echo running
+    else echo offline; fi
+}
+
 step_units() {
     say "== systemd units"
+    local SYSTEMD; SYSTEMD=$(systemd_state)
     local unit
     for unit in $UNITS $POWEROFF_UNITS; do
         if [ ! -f "$REPO/systemd/$unit" ]; then say "note: $REPO/systemd/$unit missing, skipped"; continue; fi
@@ -513,13 +537,23 @@ step_units() {
             say "note: /etc/systemd/system/$unit overrides Siaga's $UNIT_DIR/$unit; kept as it is"
         fi
     done
-    [ "$UNITS_CHANGED" = 0 ] || do_system systemctl daemon-reload
+    case "$SYSTEMD" in
+    absent)
+        say "note: this system has no systemctl: the units are in $UNIT_DIR, not enabled or" \
+            "started (start what their ExecStart says yourself)"
+        return ;;
+    offline)
+        say "note: systemd is not running here (a chroot or a container?): the units are" \
+            "enabled, not started; they start at the next boot" ;;
+    esac
+    [ "$UNITS_CHANGED" = 0 ] || [ "$SYSTEMD" = offline ] || do_system systemctl daemon-reload
     local enable="nut.target nut-driver.target nut-server.service nut-monitor.service mosquitto.service $UNITS siaga-poweroff.path"
     local u
     for u in $enable; do
         if [ -z "$ROOT" ] && systemctl is-enabled --quiet "$u" 2>/dev/null; then say "ok: $u enabled"
         else do_system systemctl enable "$u"; fi
     done
+    [ "$SYSTEMD" != offline ] || return 0
     [ "$NUT_CHANGED" = 0 ] || do_system systemctl restart nut-driver-enumerator.service nut-server.service nut-monitor.service
     [ "$MQTT_CHANGED" = 0 ] || do_system systemctl restart mosquitto.service
     [ "$UNITS_CHANGED" = 0 ] || do_system systemctl restart $UNITS

@@ -8,13 +8,15 @@ what lies between the MATRIX markers of the document; the rest of it is left as 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from tests.faults import FAULTS, PHASES, expect  # noqa: E402
+from tests.faults import FAULTS, PHASES, cells as planned, expect, phases_of  # noqa: E402
 
 BEGIN, END = "<!-- MATRIX BEGIN (scripts/reliability_table.py) -->", "<!-- MATRIX END -->"
 
@@ -29,24 +31,40 @@ def load(path: Path) -> dict[tuple[str, str], dict]:
     return cells
 
 
+def commit() -> str:
+    """The commit the run was made on, and whether the tree differed from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                                "--untracked-files=no", "--", ".", ":!docs/reliability.md"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit (not a git checkout)"
+    return f"commit `{head}`" + (" **with uncommitted changes**" if dirty else "")
+
+
 def table(cells: dict[tuple[str, str], dict]) -> str:
-    """The matrix: one row per fault, one column per phase; then the expectations in words."""
+    """The matrix: one row per fault, one column per phase (a phase where the fault does not
+    matter: "-"); then the expectations in words."""
     passed = sum(r["ok"] for r in cells.values())
-    lines = [f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    lines = [f"Run finished {when} on {commit()} (`make reliability`): "
              f"**{passed} of {len(cells)} cells pass** "
-             f"({len(FAULTS) * len(PHASES) - len(cells)} not run).", "",
+             f"({len(set(planned()) - set(cells))} not run).", "",
              "| fault | " + " | ".join(PHASES) + " |", "|---" * (len(PHASES) + 1) + "|"]
     for fault in FAULTS:
         row = []
         for phase in PHASES:
             r = cells.get((fault, phase))
-            row.append("not run" if r is None else
+            row.append("-" if phase not in phases_of(fault) else "not run" if r is None else
                        f"{'pass' if r['ok'] else '**FAIL**'} ({r['seconds']:.0f} s): {r['seen']}")
         lines.append(f"| {fault} | " + " | ".join(row) + " |")
     lines += ["", "Expected, per cell (written before the run, `tests/faults.py` `expect`):", "",
               "| fault | " + " | ".join(PHASES) + " |", "|---" * (len(PHASES) + 1) + "|"]
     for fault in FAULTS:
-        lines.append(f"| {fault} | " + " | ".join(expect(fault, p).row() for p in PHASES) + " |")
+        lines.append(f"| {fault} | " + " | ".join(expect(fault, p).row() if p in phases_of(fault)
+                                                  else "-" for p in PHASES) + " |")
     failures = [r for r in cells.values() if not r["ok"]]
     if failures:
         lines += ["", "Failures:", ""]

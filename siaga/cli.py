@@ -63,8 +63,15 @@ def _forget_runtime(path: str, ups: str) -> int:
 
 
 def _agent(args: argparse.Namespace) -> int:
+    if args.action == "install":
+        from agent.wininstall import install
+        return install(args.venv, args.config, args.zoom_user)
+    if args.action == "uninstall":
+        from agent.wininstall import uninstall
+        return uninstall(args.venv)
     from agent.main import run
-    return run(args.config, "service" if args.no_banner else "banner" if args.banner_only else "all")
+    return run(args.config or "agent.toml",
+               "service" if args.no_banner else "banner" if args.banner_only else "all")
 
 
 @_needs_pi
@@ -149,6 +156,17 @@ def _report_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--rooms", action="store_true", help="HTML/PDF: one more page per room")
 
 
+def _agent_install_options(s: argparse.ArgumentParser) -> None:
+    """`siaga agent install|uninstall` (Windows): the scheduled tasks of docs/agent.md."""
+    s.add_argument("action", nargs="?", choices=("install", "uninstall"),
+                   help="Windows: register (or remove) the agent's scheduled tasks; -c defaults "
+                        "to agent.toml beside the venv")
+    s.add_argument("--venv", metavar="DIR",
+                   help="install/uninstall: the agent's venv (default: the one running this)")
+    s.add_argument("--zoom-user", metavar="USER",
+                   help="install: also the task pressing Alt+R in this user's Zoom meeting")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `siaga`."""
     p = argparse.ArgumentParser(prog="siaga", description="Siaga power and meeting-room monitor")
@@ -162,7 +180,8 @@ def parser() -> argparse.ArgumentParser:
         ("report", _report, "the needs report (outages, UPS, PC, licences)", DEFAULT_CONFIG),
     ]:
         s = sub.add_parser(name, help=helptext)
-        s.add_argument("-c", "--config", default=default, help=f"config file (default {default})")
+        s.add_argument("-c", "--config", default=None if name == "agent" else default,
+                       help=f"config file (default {default})")
         s.set_defaults(func=func)
         if name == "edge":
             s.add_argument("--forget-runtime", metavar="UPS",
@@ -177,6 +196,7 @@ def parser() -> argparse.ArgumentParser:
                                help="everything but the banner (Windows: the SYSTEM task at startup)")
             split.add_argument("--banner-only", action="store_true",
                                help="only the banner, in the user's session (Windows: at logon)")
+            _agent_install_options(s)
     _report_options(sub.choices["report"])
     s = sub.add_parser("sop", help="this room's procedure on one A4 page (PDF or HTML)")
     s.add_argument("-c", "--config", default=DEFAULT_CONFIG,

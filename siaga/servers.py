@@ -19,6 +19,8 @@ from pathlib import Path
 
 NUT_BIN = Path("/lib/nut")
 UPSD_USER, UPSD_PASSWORD = "siaga", "siaga-test"
+# What upsd answers while a driver is not (yet) giving it data: worth asking again.
+NOT_YET_READY = ("DATA-STALE", "DRIVER-NOT-CONNECTED")
 
 DEFAULT_UPS = {
     "ups.status": "OL",
@@ -148,9 +150,20 @@ class Upsd:
         upsrw = find_program("upsrw", "nut-client")
         for key, value in values.items():
             var = key.replace("_", ".")
-            subprocess.run([upsrw, "-s", f"{var}={value}", "-u", UPSD_USER, "-p", UPSD_PASSWORD,
-                            f"{name}@127.0.0.1:{self.port}"], check=True, capture_output=True,
-                           timeout=10)
+            command = [upsrw, "-s", f"{var}={value}", "-u", UPSD_USER, "-p", UPSD_PASSWORD,
+                       f"{name}@127.0.0.1:{self.port}"]
+            # A driver just started, restarted or thawed (SIGCONT) is refused for a moment
+            # (ERR DATA-STALE / DRIVER-NOT-CONNECTED until its next dump): ask again for up to 10 s.
+            deadline = time.monotonic() + 10
+            while True:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+                if done.returncode == 0:
+                    break
+                if time.monotonic() > deadline or not any(
+                        word in done.stdout + done.stderr for word in NOT_YET_READY):
+                    raise subprocess.CalledProcessError(done.returncode, command, done.stdout,
+                                                        done.stderr)
+                time.sleep(0.2)
 
     def read(self, name: str = "meeting") -> dict[str, str]:
         """``upsc`` of one UPS; {} when upsd cannot answer."""

@@ -68,10 +68,13 @@ def weekly_with_exceptions(first: float) -> bytes:
 
 
 class CalendarServer:
-    """Serves ``body`` at /room.ics on a free loopback port; counts requests and 304s."""
+    """Serves ``body`` at /room.ics on a free loopback port; counts requests and 304s.
+    ``html`` set: answers 200 with a web page instead (a login page, a moved calendar);
+    ``close`` then ``start`` again: the server down and back on the same port."""
 
     def __init__(self, body: bytes = b"", delay_s: float = 0.0) -> None:
         self.body, self.delay_s = body, delay_s
+        self.html = False
         self.requests: list[dict[str, str]] = []
         self.not_modified = 0
         self.modified = formatdate(usegmt=True)
@@ -82,6 +85,14 @@ class CalendarServer:
                 server.requests.append(dict(self.headers))
                 if server.delay_s:
                     threading.Event().wait(server.delay_s)
+                if server.html:
+                    page = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 etag = '"' + hashlib.sha256(server.body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     server.not_modified += 1
@@ -99,9 +110,16 @@ class CalendarServer:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.handler = Handler
+        self.port = 0
+        self.start()
+        self.url = f"http://127.0.0.1:{self.port}/room.ics"
+
+    def start(self) -> None:
+        """Listen (on the same port after a ``close``)."""
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}/room.ics"
+        self.port = self.httpd.server_port
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ broker. Policy times are short so that a cell takes seconds.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -22,18 +23,46 @@ from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
 from siaga.servers import Upsd, Mosquitto, stop_process
-from tests.agent_helpers import PC, SITE, marker_argv, write_agent_config
+from edge.runtime_store import store_path
+from tests.agent_helpers import PC, SITE, fake_program, marker_argv, write_agent_config
+from tests.calendar_support import CalendarServer, event
+from tests.calendar_support import calendar as calendar_body
 from tests.dashboard_support import write_config as dashboard_config
 from tests.faults_disk import JournalDisk, make_read_only, make_writable
 from tests.observer import Observer
+from tests.pulse import PulseAudio
 from tests.edge_support import run_edge_process, write_config
 from tests.waiting import wait_until
 
 PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown_grace",
           "after_restore")
+RUNTIME_FAULTS = ("runtime_missing", "runtime_truncated", "runtime_old_version")
+CALENDAR_FAULTS = ("calendar_down", "calendar_slow", "calendar_html")
+AUDIO_FAULTS = ("audio_restarted",)
 FAULTS = ("upsd_killed", "driver_killed", "driver_frozen", "broker_killed", "broker_restarted",
           "agent_killed", "agent_restarted", "edge_sigkill", "journal_full", "journal_readonly",
-          "clock_forward_1h", "clock_back_1h")
+          "clock_forward_1h", "clock_back_1h", *RUNTIME_FAULTS, *CALENDAR_FAULTS, *AUDIO_FAULTS)
+# The phases where a fault matters (the rest of its row is left out, not "not run"): the learned
+# runtimes are read when the edge starts, in any phase; the calendar matters to a room on mains
+# (the next meeting, its readiness) and to one on battery (the page still shows the next meeting).
+CALENDAR_PHASES = ("on_mains", "before_notice", "after_notice")
+# The PC's audio server matters while a meeting runs: on mains, and on battery until the wrap-up
+# (a meeting goes on through a cut: the notice only tells the people in it).
+AUDIO_PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup")
+
+
+def phases_of(fault: str) -> tuple[str, ...]:
+    """The phases the matrix runs ``fault`` in."""
+    return (CALENDAR_PHASES if fault in CALENDAR_FAULTS else
+            AUDIO_PHASES if fault in AUDIO_FAULTS else PHASES)
+
+
+def cells() -> list[tuple[str, str]]:
+    """Every (fault, phase) of the matrix."""
+    return [(f, p) for f in FAULTS for p in phases_of(f)]
+
+
+
 STAGES = ("on_battery", "wrapup", "shutdown")
 SENT_KINDS = ("notice_sent", "wrapup_sent", "shutdown_sent")
 BASE_ROOM = {"on_mains": "ready", "before_notice": "on_battery", "after_notice": "on_battery",
@@ -43,6 +72,10 @@ AGENT_GRACE_S = 3.0
 POLICY = {"notice_after_s": 2, "pc_offline_after_s": 4, "resend_after_s": 1,
           "unreadable_wrapup_after_s": 3}
 HOLD_S = {"driver_frozen": 8.0, "broker_killed": 4.0, "agent_killed": 6.0}  # others: 3 s
+CALENDAR_REFRESH_S = 30        # site.calendar_refresh_s's lowest value: a fault is seen within it
+CALENDAR_SLOW_S = 30.0         # the slow server answers after this (the edge gives up after 20 s)
+AUDIO_REJOIN_S = 2.0           # how long a browser takes to reopen its microphone (two readings)
+RUNTIME_WORDS = ("starting fresh", "no learned runtimes yet")   # the edge's one line about the file
 
 
 @dataclass(frozen=True)
@@ -81,6 +114,22 @@ def expect(fault: str, phase: str) -> Expect:
     if fault == "agent_restarted":
         return Expect(frozenset({base}), shutdowns,
                       "stage kept; a shutdown waiting out its grace survives an agent restart")
+    if fault in RUNTIME_FAULTS:
+        what = {"runtime_missing": "missing", "runtime_truncated": "truncated",
+                "runtime_old_version": "of an older version"}[fault]
+        return Expect(frozenset({base}), shutdowns, f"learned-runtime file {what} at the edge's "
+                      "restart: resumes the outage, says so once in its log, writes a fresh "
+                      "file (learns again); no traceback")
+    if fault in AUDIO_FAULTS:
+        return Expect(frozenset({base}), shutdowns, "the PC's audio server restarted mid-meeting "
+                      "(a Meet in Chrome, which reopens its microphone): the meeting neither ends "
+                      "nor starts again (one meeting_started; one meeting_ended, when it ends)")
+    if fault in CALENDAR_FAULTS:
+        what = {"calendar_down": "down", "calendar_slow": f"answering after {CALENDAR_SLOW_S:.0f} s",
+                "calendar_html": "answering a web page"}[fault]
+        return Expect(frozenset({base}), shutdowns, f"calendar {what}: the room keeps its last "
+                      "good bookings (next meeting unchanged), says so once in the log, reads it "
+                      "again when it is back; the loop never waits for it")
     if fault == "broker_killed":
         return Expect(frozenset({"-"}), shutdowns, "room runs on unseen (power comes back while "
                       "the broker is down); state republished and events replayed after")
@@ -107,14 +156,31 @@ class Rig:
     agent: subprocess.Popen | None = None
     ups_values: dict[str, str] = field(default_factory=lambda: {"ups.status": "OL"})
     edge_starts: int = 0
+    calendar: CalendarServer | None = None
+    log_mark: int = 0            # edge.log's length when the fault was made
+    pulse: PulseAudio | None = None
+    browser: subprocess.Popen | None = None
+    microphone: subprocess.Popen | None = None
 
-    def start(self, with_disk: bool = False) -> "Rig":
-        """Edge, agent, dashboard and a watcher, all on the servers given."""
+    def start(self, with_disk: bool = False, with_calendar: bool = False,
+              with_meeting: bool = False) -> "Rig":
+        """Edge, agent, dashboard and a watcher, all on the servers given; with_calendar: the
+        room's bookings from a real HTTP server (one meeting tomorrow); with_meeting: the PC
+        runs a real PulseAudio and a Meet in Chrome holds its microphone (meeting_started)."""
         if with_disk:
             self.disk = JournalDisk(self.tmp / "disk")
         self.config = write_config(self.disk.directory if self.disk else self.tmp, self.upsd,
                                    self.broker, site=SITE, **POLICY)
+        if with_calendar:
+            tomorrow = time.time() + 86400
+            self.calendar = CalendarServer(calendar_body(event(
+                "rapat@siaga", "Rapat koordinasi", tomorrow, tomorrow + 3600)))
+            text = self.config.read_text().replace(
+                "[site]\n", f'[site]\ncalendar = "{self.calendar.url}"\n'
+                             f"calendar_refresh_s = {CALENDAR_REFRESH_S}\n", 1)
+            self.config.write_text(text)
         self.journal = (self.disk.directory if self.disk else self.tmp) / "journal.sqlite3"
+        self.runtime_file = store_path(self.journal)
         self.clock_file = self.tmp / "clock-offset"
         self.clock_file.write_text("0")
         self.marker = self.tmp / "shutdown.marker"
@@ -127,9 +193,25 @@ class Rig:
         self.feed.start()
         self.start_edge()
         self.watch.wait(lambda: (s := self.watch.state()) and s["room"] == "ready", 20, "ready")
+        if self.calendar is not None:
+            self.watch.wait(lambda: (self.room().get("next_meeting") or {}).get("title"), 20,
+                            "the next meeting from the calendar")
+        if with_meeting:
+            self.pulse = PulseAudio(self.tmp / "pulse").start()
+            self.browser = fake_program(self.pulse.directory, "chrome")   # open all day
         self.start_agent()
         self.watch.wait(lambda: "pc_online" in self.watch.event_kinds(), 20, "pc_online")
+        if with_meeting:
+            self.join_meeting()
+            self.wait_kind("meeting_started")
         return self
+
+    def join_meeting(self) -> None:
+        """Chrome opens (or reopens) the microphone for a Meet call."""
+        self.microphone = self.pulse.record("chrome", "Google Chrome", "Meet - abc-defg-hij")
+
+    def leave_meeting(self) -> None:
+        stop_process(self.microphone)
 
     def start_edge(self) -> None:
         """`siaga edge` with the test clock seam (edge/clock.py) pointed at our offset file."""
@@ -145,9 +227,11 @@ class Rig:
         agent_dir.mkdir(exist_ok=True)
         config = write_agent_config(agent_dir, self.broker.port, shutdown_grace_s=AGENT_GRACE_S,
                                     shutdown_command=marker_argv(self.marker, "shutdown\n"))
+        env = {**os.environ, **self.pulse.env} if self.pulse else None
         with open(agent_dir / "agent.log", "ab") as log:
             self.agent = subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c",
-                                           str(config)], stdout=subprocess.DEVNULL, stderr=log)
+                                           str(config)], stdout=subprocess.DEVNULL, stderr=log,
+                                          env=env)
 
     def silence(self) -> None:
         """The dashboard's "silence" edge command: journaled as `command` in any room state."""
@@ -204,6 +288,13 @@ class Rig:
     def held(self) -> list[tuple]:
         return [(e.seq, e.ts, e.kind, e.detail) for e in reversed(self.store.events(SITE, 100000))]
 
+    def edge_log(self) -> str:
+        path = self.tmp / "edge.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def edge_log_since_fault(self) -> str:
+        return self.edge_log()[self.log_mark:]
+
     def logs(self) -> str:
         text = (self.tmp / "edge.log").read_text(errors="replace") if (self.tmp / "edge.log").exists() else ""
         agent = self.tmp / "agent" / "agent.log"
@@ -221,6 +312,12 @@ class Rig:
         if self.disk:
             self.disk.free()
             self.disk.close()
+        if self.calendar is not None:
+            self.calendar.delay_s = 0
+            self.calendar.close()
+        if self.pulse is not None:
+            stop_process(self.browser)
+            self.pulse.stop()
 
 
 # --- phases --------------------------------------------------------------------------------
@@ -252,8 +349,21 @@ def drive(rig: Rig, phase: str) -> None:
 
 
 # --- faults --------------------------------------------------------------------------------
+def spoil_runtime(path: Path, fault: str) -> None:
+    """The learned-runtime file as an office finds it: gone (an SD card restored from an old
+    image), cut short (a card that lost its last blocks), or written by an older Siaga."""
+    if fault == "runtime_missing":
+        path.unlink(missing_ok=True)
+    elif fault == "runtime_truncated":
+        whole = path.read_bytes() if path.exists() else b'{"version": 1, "ups": {"meeting": {}}}'
+        path.write_bytes(whole[: max(1, len(whole) // 2)])
+    else:
+        path.write_text(json.dumps({"version": 0, "models": {"meeting": {"k": 1.0}}}))
+
+
 def inject(rig: Rig, fault: str) -> None:
     """Make the fault happen, for real."""
+    rig.log_mark = len(rig.edge_log())
     if fault == "upsd_killed":
         rig.upsd.upsd.kill()
     elif fault == "driver_killed":
@@ -282,6 +392,21 @@ def inject(rig: Rig, fault: str) -> None:
         make_read_only(rig.journal)
     elif fault.startswith("clock_"):
         rig.clock_file.write_text("3600" if "forward" in fault else "-3600")
+    elif fault in RUNTIME_FAULTS:   # the edge dies (a power cut on the Pi) and finds the file so
+        rig.edge.kill()
+        rig.edge.wait()
+        spoil_runtime(rig.runtime_file, fault)
+        rig.start_edge()
+    elif fault == "audio_restarted":   # systemctl --user restart pulseaudio: the capture stream
+        rig.pulse.restart()             # dies with it; Chrome reopens the microphone a moment later
+        time.sleep(AUDIO_REJOIN_S)
+        rig.join_meeting()
+    elif fault == "calendar_down":
+        rig.calendar.close()
+    elif fault == "calendar_slow":
+        rig.calendar.delay_s = CALENDAR_SLOW_S
+    elif fault == "calendar_html":
+        rig.calendar.html = True
     else:
         raise ValueError(fault)
 
@@ -301,3 +426,9 @@ def clear(rig: Rig, fault: str) -> None:
         rig.disk.free()
     elif fault == "journal_readonly":
         make_writable(rig.journal)
+    elif fault == "calendar_down":
+        rig.calendar.start()
+    elif fault == "calendar_slow":
+        rig.calendar.delay_s = 0
+    elif fault == "calendar_html":
+        rig.calendar.html = False

@@ -12,8 +12,10 @@ from pathlib import Path
 from agent.main import RESUME_MIN_S
 from siaga.servers import Mosquitto, Upsd
 from tests.dashboard_support import LOOK
-from tests.faults import (AGENT_GRACE_S, HOLD_S, SENT_KINDS, UPS_FAULTS, Expect, Rig, clear, drive,
-                          expect, inject)
+from edge.runtime_store import VERSION, load_models
+from tests.faults import (AGENT_GRACE_S, AUDIO_FAULTS, CALENDAR_FAULTS, CALENDAR_REFRESH_S, CALENDAR_SLOW_S,
+                          HOLD_S, RUNTIME_FAULTS, RUNTIME_WORDS, SENT_KINDS, UPS_FAULTS, Expect,
+                          Rig, clear, drive, expect, inject)
 from tests.waiting import wait_until
 
 
@@ -77,6 +79,59 @@ def check(rig: Rig, want: Expect, during: str, phase: str) -> list[str]:
     return problems
 
 
+CALENDAR_FAILED = "cannot be read"
+
+
+def calendar_lines(log: str, words: str) -> list[str]:
+    return [line for line in log.splitlines() if "calendar " in line and words in line]
+
+
+def wait_calendar_fault(rig: Rig, fault: str, requests_before: int) -> None:
+    """Until the edge has met the fault: its next refresh (every CALENDAR_REFRESH_S) failed, or,
+    for the slow server, a request is hanging on it."""
+    if fault == "calendar_slow":
+        wait_until(lambda: len(rig.calendar.requests) > requests_before, CALENDAR_REFRESH_S + 15,
+                   what="the edge's next calendar request")
+        return
+    wait_until(lambda: calendar_lines(rig.edge_log_since_fault(), CALENDAR_FAILED),
+               CALENDAR_REFRESH_S + 15, what="the edge saying the calendar cannot be read")
+
+
+def fault_problems(rig: Rig, fault: str, before: dict | None, during: dict | None) -> list[str]:
+    """The checks of the new parts' own faults (runtime file, calendar)."""
+    problems = []
+    log = rig.edge_log_since_fault()
+    if fault in RUNTIME_FAULTS:
+        said = [line for line in log.splitlines()
+                if "runtime" in line and any(w in line for w in RUNTIME_WORDS)]
+        if len(said) != 1:
+            problems.append(f"the edge said {len(said)} times that the learned runtimes were "
+                            f"unusable, expected once: {said[:3]}")
+        models, problem = load_models(rig.runtime_file)
+        if problem or not rig.runtime_file.exists() or "meeting" not in models:
+            problems.append(f"no fresh learned-runtime file (version {VERSION}) after the "
+                            f"restart: {problem or 'missing or without the UPS'}")
+    if fault in AUDIO_FAULTS:
+        kinds = [r[2] for r in rig.journal_rows()]
+        meetings = (kinds.count("meeting_started"), kinds.count("meeting_ended"))
+        if meetings != (1, 1):
+            problems.append(f"meeting_started {meetings[0]}x and meeting_ended {meetings[1]}x, "
+                            "expected once each (the audio server's restart is no meeting's end)")
+    if fault in CALENDAR_FAULTS:
+        failed = calendar_lines(log, CALENDAR_FAILED)
+        if len(failed) != 1:
+            problems.append(f"the edge said {len(failed)} times that the calendar cannot be "
+                            f"read, expected once: {failed[:3]}")
+        if not calendar_lines(log.split(failed[0], 1)[1] if failed else "", " read: "):
+            problems.append("the edge never said the calendar was read again")
+        kept = (during or {}).get("next_meeting") or {}
+        was = (before or {}).get("next_meeting") or {}
+        if (kept.get("title"), kept.get("start")) != (was.get("title"), was.get("start")) \
+                or not was.get("title"):
+            problems.append(f"the next meeting changed during the fault: {was} -> {kept}")
+    return problems
+
+
 def outage_problems(kinds: list[str]) -> list[str]:
     """Per outage in the journal (from a power_lost to the next): restored, at most one of each
     command, a cancel when the PC was told anything."""
@@ -107,9 +162,14 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
     rig = Rig(tmp, upsd, broker)
     want, during, problems = expect(fault, phase), "-", []
     try:
-        rig.start(with_disk=fault == "journal_full")
+        rig.start(with_disk=fault == "journal_full", with_calendar=fault in CALENDAR_FAULTS,
+                  with_meeting=fault in AUDIO_FAULTS)
         drive(rig, phase)
+        before, requests = rig.room(), len(rig.calendar.requests) if rig.calendar else 0
         inject(rig, fault)
+        if fault in CALENDAR_FAULTS:
+            wait_calendar_fault(rig, fault, requests)
+            hung_at = len(rig.watch.messages)
         if not fault.startswith("broker_"):  # something to journal while the fault holds
             rig.silence()
         hold = HOLD_S.get(fault, 3.0)
@@ -120,6 +180,7 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         if fault == "broker_restarted":   # back at once: the room is seen again once republished
             rig.fresh_state(time.time() - hold, 45)
             rig.silence()                 # (our watcher is connected again: it saw the state)
+        seen_during = rig.room()
         if fault != "broker_killed":      # (while the broker is down nobody sees the room)
             during = rig.room().get("room", "?")
             led = rig.room().get("indicator", {}).get("led")
@@ -129,11 +190,26 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
                 and rig.ups_values["ups.status"] != "OL":
             rig.ups(ups_status="OL CHRG", battery_runtime="1800")   # power back, fault or not
             time.sleep(2.0)
+        if fault == "calendar_slow":      # the room went on while the fetch hung; now it gives up
+            wait_until(lambda: calendar_lines(rig.edge_log_since_fault(), CALENDAR_FAILED),
+                       CALENDAR_SLOW_S, what="the edge giving up on the slow calendar")
+            if len(rig.watch.messages) == hung_at:
+                problems.append("nothing was published while the calendar fetch hung")
         clear(rig, fault)
+        if fault in AUDIO_FAULTS:         # the meeting ends for real: once
+            rig.leave_meeting()
+            wait_until(lambda: "meeting_ended" in [r[2] for r in rig.journal_rows()], 15,
+                       what="meeting_ended")
+            time.sleep(2.0)               # a second start or end would come now
+        if fault in CALENDAR_FAULTS:      # read again at the next refresh
+            wait_until(lambda: calendar_lines(rig.edge_log_since_fault().split(CALENDAR_FAILED, 1)[-1],
+                                              " read: "), CALENDAR_REFRESH_S + 15,
+                       what="the edge reading the calendar again")
         if fault == "broker_killed":
             rig.fresh_state(time.time(), 45)
         finish(rig)
         problems += check(rig, want, during, phase)
+        problems += fault_problems(rig, fault, before, seen_during)
         rig.edge.send_signal(signal.SIGTERM)
         if rig.edge.wait(15) != 0:
             problems.append(f"the edge exited {rig.edge.returncode} on SIGTERM")

@@ -73,6 +73,12 @@ class PulseAudio:
         return subprocess.run(["pactl", "list", "source-outputs"], env={**os.environ, **self.env},
                               capture_output=True, text=True).stdout
 
+    def restart(self) -> None:
+        """The server stopped and started again (a user's `systemctl --user restart`): the
+        recorders lose their streams and exit, as pacat does."""
+        stop_process(self.proc)
+        self.start()
+
     def stop(self) -> None:
         """Stop the recorders, then the server."""
         for proc in self.recorders:

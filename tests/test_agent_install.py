@@ -14,6 +14,11 @@ from tests.agent_helpers import write_agent_config
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The module's first test also waits for the fixture's `pip install` (a minute on a quiet
+# machine; over two when the machine is busy, as a CI box can be): more than the suite's
+# 120 s per test, which is for the tests themselves.
+pytestmark = pytest.mark.timeout(480)
+
 
 @pytest.fixture(scope="module")
 def pc_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:

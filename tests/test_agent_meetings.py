@@ -56,8 +56,54 @@ def test_since_holds_while_the_meeting_goes_on_and_resets_after():
     assert tracker.update(Detected("browser", MIC), 100.0) == MeetingNow("browser", 100.0, MIC)
     # the tab's title changes to Meet within the same call: same meeting, same start
     assert tracker.update(Detected("meet-browser", MIC), 105.0) == MeetingNow("meet-browser", 100.0, MIC)
-    assert tracker.update(None, 110.0) is None
+    assert tracker.update(None, 110.0, closed=True) is None
     assert tracker.update(Detected("zoom", MIC), 115.0).since == 115.0
+
+
+def test_a_restart_of_the_audio_server_neither_ends_the_meeting_nor_starts_another():
+    clock = [0.0]
+    tracker = MeetingTracker(clock=lambda: clock[0])
+    meet = MeetingNow("meet-browser", 100.0, MIC)
+    assert tracker.update(Detected("meet-browser", MIC), 100.0) == meet
+    clock[0] = 5.0   # the server is gone: captures cannot be seen; a browser is no fallback
+    assert tracker.update(None, 105.0, visible=False) == meet
+    clock[0] = 6.0   # back, and Chrome has not reopened the microphone yet
+    assert tracker.update(None, 106.0) == meet
+    clock[0] = 8.0   # it has
+    assert tracker.update(Detected("meet-browser", MIC), 108.0) == meet
+    clock[0] = 9.0   # the call ends for real: told REOPEN_S after the stream was last seen
+    assert tracker.update(None, 109.0) == meet
+    clock[0] = 18.5
+    assert tracker.update(None, 118.5) is None
+
+
+def test_a_restart_between_two_readings_is_no_end_but_a_closed_browser_is():
+    clock = [0.0]
+    tracker = MeetingTracker(clock=lambda: clock[0])
+    meet = MeetingNow("meet-browser", 100.0, MIC)
+    tracker.update(Detected("meet-browser", MIC), 100.0)
+    clock[0] = 5.0   # the server restarted between two readings: only the stream is gone
+    assert tracker.update(None, 105.0) == meet
+    clock[0] = 7.0
+    assert tracker.update(Detected("meet-browser", MIC), 107.0) == meet
+    clock[0] = 8.0   # Chrome closed: no browser runs, the meeting is over now
+    assert tracker.update(None, 108.0, closed=True) is None
+
+
+def test_a_meeting_not_reopened_after_the_restart_ends_and_zoom_keeps_its_capture_meeting():
+    clock = [0.0]
+    tracker = MeetingTracker(clock=lambda: clock[0])
+    tracker.update(Detected("zoom", MIC), 100.0)
+    clock[0] = 2.0   # blind: the process rule says zoom; the meeting stays the one by microphone
+    assert tracker.update(Detected("zoom", "process"), 102.0, visible=False) == MeetingNow("zoom", 100.0, MIC)
+    clock[0] = 3.0
+    assert tracker.update(None, 103.0) == MeetingNow("zoom", 100.0, MIC)   # reopening
+    clock[0] = 3.0 + 10.5   # REOPEN_S later no capture came back: the meeting had ended
+    assert tracker.update(None, 113.5) is None
+    clock[0] = 20.0
+    tracker.update(Detected("zoom", MIC), 120.0)
+    clock[0] = 20.0 + 121   # blind for longer than BLIND_HOLD_S: no longer trusted
+    assert tracker.update(None, 241.0, visible=False) is None
 
 
 PACTL_TEXT = '''Source Output #3

@@ -146,6 +146,72 @@ def test_an_admin_sends_a_test_alert_from_the_overview(tmp_path, receivers):
         store.close()
 
 
+def test_events_that_arrive_out_of_order_reach_the_rules_in_journal_order(tmp_path):
+    """A dashboard that missed the end of one outage and the start of the next (an edge SIGKILLed
+    with events in flight, the broker restarted) hears the next notice first and the rest by
+    replay. Judged in arrival order, the next outage never paged IT (found by bench/soak.py):
+    the rules must see the journal's order."""
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    alerter = Alerter(config, db, [])
+    now = time.time()
+
+    def event(seq: int, kind: str, **detail) -> JournalEvent:
+        return JournalEvent(site="a", seq=seq, ts=now + seq, kind=kind, detail=detail)
+    journal = [event(1, "power_lost"), event(2, "notice_sent", runtime_s=900.0),
+               event(3, "power_restored", duration_s=60.0), event(4, "power_lost"),
+               event(5, "notice_sent", runtime_s=900.0), event(6, "power_restored", duration_s=30.0)]
+    for n in (0, 1, 4, 2, 3, 5):   # 3 and 4 replayed after 5
+        alerter.offer(journal[n])
+    kinds = [a[2] for a in reversed(db.alert_list(10))]
+    assert kinds == ["power_lost", "power_restored", "power_lost", "power_restored"]
+    db.close()
+
+
+def test_a_new_dashboard_that_hears_a_live_event_before_the_replay_judges_them_in_order(tmp_path):
+    """Started while an outage ran: it hears the end of that outage and the next one's start live,
+    the outage's start by replay (seen in bench/soak.py: the first outage's restore was lost and
+    the second outage's power-lost and wrap-up alerts went to the first)."""
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    alerter = Alerter(config, db, [])
+    now = time.time()
+
+    def event(seq: int, kind: str, **detail) -> JournalEvent:
+        return JournalEvent(site="a", seq=seq, ts=now + seq, kind=kind, detail=detail)
+    journal = [event(1, "power_lost"), event(2, "notice_sent", runtime_s=900.0),
+               event(3, "wrapup_sent", runtime_s=200.0), event(4, "power_restored", duration_s=9.0),
+               event(5, "power_lost"), event(6, "notice_sent", runtime_s=900.0),
+               event(7, "wrapup_sent", runtime_s=200.0), event(8, "power_restored", duration_s=9.0)]
+    for n in (3, 4, 0, 1, 2, 5, 6, 7):   # 4 and 5 live, 1-3 by the replay the dashboard asked
+        alerter.offer(journal[n])
+    kinds = [a[2] for a in reversed(db.alert_list(10))]
+    assert kinds == ["power_lost", "wrapup", "power_restored"] * 2
+    db.close()
+
+
+def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_path):
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    mono = [100.0]
+    alerter = Alerter(config, db, [], monotonic=lambda: mono[0])
+    now = time.time()
+    alerter.offer(JournalEvent(site="a", seq=1, ts=now, kind="power_lost", detail={}))
+    alerter.offer(JournalEvent(site="a", seq=3, ts=now + 2, kind="notice_sent",
+                               detail={"runtime_s": 900.0}))
+    assert db.alert_list(10) == []            # seq 2 may still come (a replay)
+    mono[0] += 29
+    alerter.tick()
+    assert db.alert_list(10) == []
+    mono[0] += 2
+    alerter.tick()                            # it did not: the rules go on without it
+    assert [a[2] for a in db.alert_list(10)] == ["power_lost"]
+    db.close()
+
+
 def test_on_postgresql_a_row_is_claimed_by_one_dashboard_and_retaken_after_its_lease(
         tmp_path, receivers, pg_url):
     """Two dashboards on one database: a row claimed by one is not sent by the other; a claim

@@ -172,7 +172,7 @@ def test_two_cuts_within_the_hour_both_reach_it_in_full(tmp_path, broker, receiv
         times = publish_events(edge, "bappeda-rr1", OUTAGE, seq=1)
         wait_until(lambda: len(receiver.messages()) >= 5, 15, what="the first cut's alerts",
                    context=dash.log.read_text)
-        times += publish_events(edge, "bappeda-rr1", OUTAGE, seq=100)
+        times += publish_events(edge, "bappeda-rr1", OUTAGE, seq=len(OUTAGE) + 1)
         for _ in range(2):
             request = urllib.request.Request(dash.url + "/alerts/test", method="POST",
                                              headers={"Authorization": f"Bearer {TOKEN}"})
@@ -211,7 +211,7 @@ def test_a_replayed_cut_is_marked_late_and_does_not_silence_the_next(tmp_path, b
         publish_room(edge, "bappeda-rr1", dash)
         old = time.time() - 1200
         publish_events(edge, "bappeda-rr1", OUTAGE, seq=1, ts=old)
-        publish_events(edge, "bappeda-rr1", OUTAGE, seq=100)
+        publish_events(edge, "bappeda-rr1", OUTAGE, seq=len(OUTAGE) + 1)
         wait_until(lambda: len(receiver.messages()) >= 10, 15, what="ten alerts",
                    context=lambda: str([m["title"] for m in receiver.messages()]))
         time.sleep(1.5)

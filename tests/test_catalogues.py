@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from agent import install_texts
 from dashboard.alerts import texts as alert_texts
 from dashboard.report import texts as report_texts
 from dashboard.texts import i18n
@@ -28,6 +29,7 @@ CATALOGUES = {
     "report": {**report_texts.TEXT, **report_texts.BUY},
     "report rows": report_texts.MEANING,
     "report rules": report_texts.RULE,
+    "agent install": install_texts.TEXTS,
 }
 # The dict literals that define a catalogue: their lines are the definition, not a use.
 DEFINITIONS = {"TEXTS", "PC_TEXTS", "ACK_TEXTS", "TEXT", "BUY", "MEANING", "RULE"}

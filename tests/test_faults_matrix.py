@@ -13,13 +13,15 @@ import os
 
 import pytest
 
-from tests.faults import FAULTS, PHASES
+from tests.faults import cells
 from tests.faults_cell import run_cell
 
 SAMPLE = [("broker_restarted", "after_notice"), ("edge_sigkill", "shutdown_grace"),
-          ("driver_frozen", "before_notice"), ("journal_readonly", "after_notice")]
-CELLS = ([(f, p) for f in FAULTS for p in PHASES] if os.environ.get("SIAGA_FAULT_MATRIX") == "full"
-         else SAMPLE)
+          ("driver_frozen", "before_notice"), ("journal_readonly", "after_notice"),
+          # the new parts (issue 24): one fixed cell each
+          ("runtime_truncated", "after_notice"), ("calendar_html", "on_mains"),
+          ("audio_restarted", "after_notice")]
+CELLS = cells() if os.environ.get("SIAGA_FAULT_MATRIX") == "full" else SAMPLE
 
 
 @pytest.mark.parametrize("fault, phase", CELLS)

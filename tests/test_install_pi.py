@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -172,3 +174,58 @@ def test_an_earlier_upsmon_conf_is_replaced_and_an_edited_one_gets_a_note(tmp_pa
     out = install("--root", str(root), "--no-venv").stdout
     assert "POWERDOWNFLAG /etc/killpower" in conf.read_text()
     assert "upsmon.conf lets upsmon shut this Pi down" in out
+
+
+def _path_without(program: str, bin_dir: Path) -> str:
+    """A PATH to every program of this one's but ``program`` (links in ``bin_dir``)."""
+    bin_dir.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for found in Path(directory).glob("*") if Path(directory).is_dir() else ():
+            link = bin_dir / found.name
+            if found.name != program and not link.exists() and os.access(found, os.X_OK):
+                link.symlink_to(found)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize("systemctl", ["here", "absent"])
+def test_without_a_running_systemd_units_are_never_started(tmp_path: Path, systemctl: str) -> None:
+    """This system, not --root: in a chroot or a container without systemd (no
+    /run/systemd/system: make pi-arm64's arm64 root) the units are enabled and the run says once
+    that they start at the next boot; with no systemctl at all they are only put in place. A dry
+    run, so nothing changes here."""
+    env = {**os.environ}
+    if systemctl == "absent":
+        env["PATH"] = _path_without("systemctl", tmp_path / "bin")
+    done = subprocess.run(["bash", str(SCRIPT), "--dry-run"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    started = [line for line in lines if re.match(r"\[dry-run\] systemctl (restart|start|daemon-reload)", line)]
+    if systemctl == "absent":
+        assert not [line for line in lines if line.startswith("[dry-run] systemctl")]
+        assert sum("has no systemctl" in line for line in lines) == 1
+    elif not Path("/run/systemd/system").is_dir():
+        assert not started, started
+        assert sum("systemd is not running here" in line for line in lines) == 1
+    else:   # a machine that runs systemd: what a Pi does
+        assert started and not [line for line in lines if "systemd is not running" in line]
+    assert "[dry-run] write /usr/local/lib/systemd/system/siaga-edge.service (mode 0644)" in lines \
+        or "ok: /usr/local/lib/systemd/system/siaga-edge.service is up to date" in lines
+
+
+def test_make_pi_arm64_reads_the_shipped_units_as_systemd_does() -> None:
+    """make pi-arm64 starts what each unit says without systemd (scripts/pi_arm64.py): its
+    reading of the shipped units (user, groups, command, environment, directories) is theirs."""
+    spec = importlib.util.spec_from_file_location("pi_arm64", REPO / "scripts/pi_arm64.py")
+    pi_arm64 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pi_arm64)
+    edge = pi_arm64.unit_fields(REPO / "systemd/siaga-edge.service")
+    assert (edge["User"], edge["Group"], edge["SupplementaryGroups"]) == (["siaga"], ["siaga"], ["gpio"])
+    assert pi_arm64.exec_line(edge["ExecStart"][-1]) == (
+        ["/opt/siaga/venv/bin/siaga", "edge", "-c", "/etc/siaga/siaga.toml"], True)
+    assert edge["Environment"] == ["LG_WD=/run/siaga"] and edge["RuntimeDirectory"] == ["siaga"]
+    assert edge["WorkingDirectory"] == ["/var/lib/siaga"] and edge["StateDirectory"] == ["siaga"]
+    dashboard = pi_arm64.unit_fields(REPO / "systemd/siaga-dashboard.service")
+    assert pi_arm64.exec_line(dashboard["ExecStart"][-1])[0][1] == "dashboard"
+    assert "Description" not in dashboard   # [Unit], not [Service]
+    assert pi_arm64.exec_line("-/bin/mkdir -m 740 -p /run/x") == (["/bin/mkdir", "-m", "740", "-p", "/run/x"], False)

@@ -222,6 +222,29 @@ def test_sites_are_ids_prefixes_or_groups(wanted, sites):
     assert choose_sites(["aula", "kominfo-a", "rr1"], wanted, groups) == sites
 
 
+def test_the_pdf_renderer_crashing_once_still_gives_the_pdf(tmp_path, monkeypatch):
+    """A crash of the renderer's process (signal 11) is tried once more, then the PDF is there."""
+    from dashboard.report import render
+    marker = tmp_path / "crashed-once"
+    once = ("import os, runpy, signal, sys\n"
+            f"marker = {str(marker)!r}\n"
+            "if not os.path.exists(marker):\n"
+            "    open(marker, 'w').close(); os.kill(os.getpid(), signal.SIGSEGV)\n"
+            "runpy.run_module('dashboard.report.pdf_child', run_name='__main__')\n")
+    monkeypatch.setattr(render, "PDF_CHILD", [sys.executable, "-c", once])
+    body = render.pdf("<html><body><h1>Laporan</h1></body></html>")
+    assert marker.exists() and body.startswith(b"%PDF")
+
+
+def test_the_pdf_renderer_crashing_every_time_is_one_line(monkeypatch):
+    from dashboard.report import render
+    from dashboard.report.data import ReportError
+    monkeypatch.setattr(render, "PDF_CHILD", [sys.executable, "-c",
+                                              "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"])
+    with pytest.raises(ReportError, match=r"crashed 2 times \(signal 11\); --format html"):
+        render.pdf("<html></html>")
+
+
 def test_the_report_from_postgresql_is_the_report_from_sqlite(office, tmp_path, pg_url):
     """The same office in the dashboards' PostgreSQL (copied with --migrate-from): the same JSON."""
     config, database = office

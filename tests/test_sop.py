@@ -94,3 +94,21 @@ def test_the_room_page_links_its_sop_and_the_link_prints(tmp_path) -> None:
     answer = client.get(link.group(1).replace("&amp;", "&"))
     assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
     store.close()
+
+
+def test_a_crashing_pdf_renderer_is_one_line_and_the_dashboard_serves_on(tmp_path, monkeypatch) -> None:
+    """WeasyPrint's C libraries once died with signal 11 in CI: that must end its own process,
+    not the dashboard IT is watching."""
+    from dashboard.report import render
+    segfault = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    monkeypatch.setattr(render, "PDF_CHILD", segfault)
+    config = load_config(write(tmp_path))
+    store = Store(config.dashboard.database)
+    store.put_state(snapshot("bappeda-rr1", name="Bappeda - Ruang Rapat 1"))
+    client = create_app(config, store).test_client()
+    answer = client.get("/sop?format=pdf&lang=en")
+    assert answer.status_code == 503
+    said = answer.get_data(as_text=True)
+    assert said.count("\n") == 1 and "crashed 2 times (signal 11)" in said, said
+    assert client.get("/sites/bappeda-rr1").status_code == 200
+    store.close()

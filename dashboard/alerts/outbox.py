@@ -28,6 +28,9 @@ from protocol.messages import JournalEvent
 logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
+# An event heard after a gap in its site's seq waits this long for the missing ones (the edge
+# replays them within seconds) before the rules go on without them.
+GAP_WAIT_S = 30.0
 SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
 TAKEOVER_LOOKBACK_S = 600        # events a dashboard taking over the rules goes through again
 SEEN_EVENTS = 100_000            # (site, seq) remembered so an event is never judged twice
@@ -40,11 +43,59 @@ def backoff_s(failures: int, most: float) -> float:
     return min(most, 2.0 ** min(failures - 1, 30))
 
 
+class InOrder:
+    """Each site's journal events in seq order. The rules keep an outage's story (which stages
+    paged IT, whether its end is news), so they must hear it as the journal tells it; the
+    dashboard hears it as the network delivers it: an event lost live (an edge SIGKILLed with a
+    publish in flight, a broker restart) comes later by replay, after newer ones. An event after
+    a gap is held until the gap is filled, or for ``wait_s`` at most (an event that never comes
+    must not hold up the alerts). ``last``: each site's highest seq the database held when the
+    dashboard started (those were judged before); a site never heard of starts at seq 1, so a
+    new dashboard that hears a live event before the replay of the outage before it judges them
+    in order too. An event that comes after its turn (waited out) goes on at once."""
+
+    def __init__(self, wait_s: float, last: dict[str, int] | None = None) -> None:
+        self.wait_s = wait_s
+        self.next = {site: seq + 1 for site, seq in (last or {}).items()}   # the seq expected next
+        self.held: dict[str, dict[int, tuple[JournalEvent, float]]] = {}
+
+    def put(self, event: JournalEvent, mono: float) -> list[JournalEvent]:
+        """The events to hand the rules now, in order."""
+        want = self.next.get(event.site, 1)
+        if event.seq < want:
+            return [event]
+        if event.seq > want:
+            self.held.setdefault(event.site, {})[event.seq] = (event, mono)
+            return []
+        self.next[event.site] = event.seq + 1
+        return [event] + self._release(event.site)
+
+    def _release(self, site: str) -> list[JournalEvent]:
+        out, held = [], self.held.get(site, {})
+        while self.next[site] in held:
+            out.append(held.pop(self.next[site])[0])
+            self.next[site] += 1
+        if not held:
+            self.held.pop(site, None)
+        return out
+
+    def due(self, mono: float) -> list[JournalEvent]:
+        """Held events whose wait is over, with those behind them, in order (the gap skipped)."""
+        out = []
+        for site in list(self.held):
+            held = self.held[site]
+            if min(at for _, at in held.values()) <= mono - self.wait_s:
+                self.next[site] = min(held)
+                out += self._release(site)
+        return out
+
+
 class Alerter:
     """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
 
     def __init__(self, config: Config, db: Engine, targets: list[Target],
-                 entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time):
+                 entries: Callable[[], list[Any]] = list, clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.settings, self.site = config.alerts, config.site
         self.zone = ZoneInfo(config.site.timezone)   # checked when the config was loaded
         self.public_url = config.dashboard.public_url
@@ -57,6 +108,8 @@ class Alerter:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._threads: list[threading.Thread] = []
+        self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
+        self.monotonic = monotonic
         self._seen: dict[tuple[str, int], None] = {}   # insertion-ordered: the oldest goes first
 
     def hear(self, item: Any) -> None:
@@ -115,7 +168,7 @@ class Alerter:
                 self._stop.wait(TICK_S)
                 continue
             try:
-                self.take(self._inbox.get(timeout=TICK_S))
+                self.offer(self._inbox.get(timeout=TICK_S))
             except queue.Empty:
                 pass
             except Exception:  # a bug in one rule must not end alerting for every site
@@ -138,6 +191,9 @@ class Alerter:
         logger.info("this dashboard runs the alert rules now; %d recent events judged again", len(todo))
         for event in todo:
             self.take(event)
+        # While another led, this one dropped what it heard: expect each site's next seq after
+        # what the database holds now, or every site's next event would wait out GAP_WAIT_S.
+        self.in_order = InOrder(GAP_WAIT_S, self.db.last_seqs())
 
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""
@@ -152,8 +208,19 @@ class Alerter:
         for alert in alerts:
             self.queue(alert)
 
+    def offer(self, item: Any) -> None:
+        """An item as heard: a journal event goes to the rules in its site's seq order (see
+        InOrder); anything else at once."""
+        if not isinstance(item, JournalEvent):
+            self.take(item)
+            return
+        for event in self.in_order.put(item, self.monotonic()):
+            self.take(event)
+
     def tick(self) -> None:
-        """Timers, and sites that went stale or fresh."""
+        """Timers, events that waited long enough for a gap, sites that went stale or fresh."""
+        for event in self.in_order.due(self.monotonic()):
+            self.take(event)
         self.take(Tick())
         for entry in self.entries():
             known = self.memory.get(entry.site)

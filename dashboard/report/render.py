@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ HERE = Path(__file__).resolve().parent.parent   # dashboard/: templates/, static
 CSS_FILE = HERE / "static" / "report.css"
 _ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+log = logging.getLogger(__name__)
 CHART_W, CHART_H, CHART_TOP, CHART_BASE = 480, 86, 12, 70
 
 
@@ -265,16 +269,33 @@ def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float
         css=None if web else CSS_FILE.read_text(encoding="utf-8"), **values)
 
 
+# The renderer's process (dashboard/report/pdf_child.py); tests put a command that crashes here.
+PDF_CHILD = [sys.executable, "-m", "dashboard.report.pdf_child"]
+PDF_TRIES = 2
+PDF_TIMEOUT_S = 120
+
+
 def pdf(document: str) -> bytes:
-    """The HTML report as PDF (WeasyPrint, imported only here: it is heavy)."""
-    for name in ("weasyprint", "fontTools"):   # their INFO lines are progress, not news for a user
-        logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:    # OSError: the Pango libraries are missing
-        raise ReportError(f"PDF needs WeasyPrint and Pango (pip install 'siaga[pi]'; "
-                          f"apt-get install libpango-1.0-0 libpangoft2-1.0-0): {exc}") from None
-    return weasyprint.HTML(string=document, base_url=str(HERE)).write_pdf()
+    """The HTML report as PDF, made by WeasyPrint in a child process (pdf_child.py says why):
+    a crash there is tried once more, then told in one line; it never ends the caller."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
+    for _ in range(PDF_TRIES):
+        try:
+            done = subprocess.run([*PDF_CHILD, str(HERE)], input=document.encode("utf-8"),
+                                  capture_output=True, env=env, timeout=PDF_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"the PDF took longer than {PDF_TIMEOUT_S} s to make; "
+                              "--format html gives the same report as a page") from None
+        if done.returncode == 0:
+            return done.stdout
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        if done.returncode > 0:      # it said why (WeasyPrint or Pango missing): no use retrying
+            raise ReportError(said[-1] if said else f"the PDF renderer failed ({done.returncode})")
+        log.warning("PDF renderer ended by signal %d; %s", -done.returncode,
+                    "trying again" if _ + 1 < PDF_TRIES else "giving up")
+    raise ReportError(f"the PDF renderer (WeasyPrint) crashed {PDF_TRIES} times (signal "
+                      f"{-done.returncode}); --format html gives the same report as a page")
 
 
 CSV_FIELDS = [("outages", "count"), ("outages", "during_meetings"), ("outages", "total_s"),

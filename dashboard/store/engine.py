@@ -49,6 +49,8 @@ class Engine(Protocol):
         """True when at least one event of ``site`` is stored."""
     def events(self, site: str, limit: int, before: int | None = None) -> list[JournalEvent]:
         """Up to ``limit`` events of ``site`` below seq ``before``, newest first."""
+    def last_seqs(self) -> dict[str, int]:
+        """Each site's highest journal seq kept."""
     def recent_seqs(self, sites: list[str], window: int) -> dict[str, list[int]]:
         """site -> its newest ``window`` stored seqs, newest first."""
     def iter_events(self, site: str) -> Iterator[JournalEvent]:

@@ -499,6 +499,10 @@ class PostgresDatabase:
         with self.pool.connection() as conn:
             conn.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < %s", (before,))
 
+    def last_seqs(self) -> dict[str, int]:
+        """Each site's highest journal seq kept."""
+        return dict(self._all("SELECT site, MAX(seq) FROM events GROUP BY site", ()))
+
     def recent_events(self, since: float) -> list[JournalEvent]:
         """Every site's events from ``since`` on, in time order."""
         rows = self._all("SELECT site, seq, ts, kind, detail FROM events WHERE ts >= %s "

@@ -136,7 +136,10 @@ PATHS: dict[str, Any] = {
                               "pdf for the printed page (default: html)"), LANG],
         "responses": {"200": {"description": "the procedure", "content": {
             "text/html": {"schema": {"type": "string"}},
-            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+            "503": {"description": "the PDF could not be made (WeasyPrint missing or crashed): "
+                                   "one line saying why", "content": {
+                "text/plain": {"schema": {"type": "string"}}}}}}},
     "/api/sites": {"get": {
         "summary": "every site's latest state, or one group's (`?group=`)",
         "parameters": [_query("group", {"type": "string"},

@@ -7,6 +7,7 @@ Each page also has a partial (the part that changes), which the page's script fe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
@@ -104,6 +105,15 @@ def site(site: str) -> str:
     return render_template("site.html", **_site_context(_entry(site)), version=version)
 
 
+@functools.lru_cache(maxsize=4)
+def _sop_pdf(html: str) -> bytes:
+    """The procedure's PDF, made once per text (a language, a day): each one is a WeasyPrint
+    process of a second or more, and a phone asks twice when the print button is tapped twice.
+    A renderer that failed raises, which is not cached."""
+    from dashboard.report.render import pdf
+    return pdf(html)
+
+
 @bp.get("/sop")
 def sop() -> Response:
     """This room's procedure (`siaga sop`) from the dashboard's own siaga.toml: on a room's Pi,
@@ -115,8 +125,12 @@ def sop() -> Response:
     html = sop_doc.document(config, g.lang, time.time())
     if request.args.get("format") != "pdf":
         return Response(html, mimetype="text/html")
-    from dashboard.report.render import pdf
-    return Response(pdf(html), mimetype="application/pdf",
+    from dashboard.report.data import ReportError
+    try:
+        body = _sop_pdf(html)
+    except ReportError as exc:     # the renderer is missing or crashed: one line, the page lives on
+        return Response(f"{exc}\n", status=503, mimetype="text/plain")
+    return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="sop-{config.site.id}.pdf"'})
 
 

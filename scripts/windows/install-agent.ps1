@@ -1,158 +1,119 @@
 <#
 .SYNOPSIS
-    Sets up the Siaga agent on a Windows meeting PC: a task at startup (SYSTEM) and one at logon.
+    Puts the Siaga agent on a Windows meeting PC: a locked folder, a venv in it, Siaga, and then
+    `siaga agent install`, which checks the permissions and registers the scheduled tasks.
 
 .DESCRIPTION
-    Why two tasks (docs/agent.md, "Start on Windows"): a PC that boots after a power cut sits at
-    the login screen, and an agent that starts at logon would leave the Pi blind and the PC
-    without a clean shutdown until someone logs on. So:
+    This script only finds Python and prepares the folder; everything else is in Python
+    (agent/wininstall.py), tested on Linux with a fake schtasks and recorded ACLs:
+      1. finds a Python 3.11+ installed for all users (HKLM), never one in a user's profile:
+         SYSTEM will run it, so no user may be able to replace it (or give -Python);
+      2. creates -InstallDir and locks it: Administrators and SYSTEM full control, Users read
+         and run, nothing inherited;
+      3. makes the venv there and pip-installs Siaga into it (-Wheels: offline, from a folder);
+      4. runs `siaga agent install` (or `uninstall` with -Uninstall), which refuses, one line
+         per problem, anything a non-administrator could change, and registers nothing then.
+    Run it again at any time: it replaces the tasks. docs/agent.md, "Install on Windows".
 
-      "Siaga\Agent"   at startup, as SYSTEM: `siaga agent --no-banner`: telemetry, commands,
-                      the OBS wrap-up, wrapup_command and the shutdown. No desktop, so no banner.
-      "Siaga\Banner"  at the logon of any user, in that user's session: `siaga agent
-                      --banner-only`: shows the banners; never acks or acts.
-      "Siaga\Zoom stop recording" (only with -ZoomUser): presses Alt+R in that user's Zoom
-                      meeting window when started; the SYSTEM agent starts it as its
-                      wrapup_command (a SYSTEM process cannot press keys on a user's desktop).
-
-    SYSTEM runs the Python and the agent.toml in -InstallDir, so the folder is locked down:
-    Administrators and SYSTEM may change it, Users may only read it (otherwise any user could
-    put a program of their choice into shutdown_command and have SYSTEM run it).
-
-    Run it again at any time: it replaces the tasks and resets the folder's permissions
-    (idempotent). -WhatIf shows what it would do and changes nothing. -Uninstall removes the tasks.
-
-    UNTESTED ON REAL WINDOWS: written from Microsoft's documentation of the ScheduledTasks
-    module and icacls; the agent's --no-banner/--banner-only split is tested on Linux only.
+    NOT YET RUN ON REAL WINDOWS: docs/agent.md has the checklist of what a person must try.
 
 .EXAMPLE
-    # As Administrator, after the venv and agent.toml are in place (docs/agent.md):
-    powershell -ExecutionPolicy Bypass -File install-agent.ps1 -WhatIf
-    powershell -ExecutionPolicy Bypass -File install-agent.ps1 -ZoomUser rapat
+    # In PowerShell as Administrator, from the repository's scripts\windows folder:
+    powershell -ExecutionPolicy Bypass -File .\install-agent.ps1
+    powershell -ExecutionPolicy Bypass -File .\install-agent.ps1 -ZoomUser rapat
+    powershell -ExecutionPolicy Bypass -File .\install-agent.ps1 -Uninstall
 #>
-[CmdletBinding(SupportsShouldProcess = $true)]
 param(
-    # Folder holding venv\ and agent.toml (and mqtt.password, obs.password).
+    # The agent's folder: venv\, agent.toml, mqtt.password; locked to Administrators and SYSTEM.
     [string]$InstallDir = (Join-Path $env:ProgramData "Siaga"),
+    # What to pip install: the repository (default: the one this script is in) or a wheel.
+    [string]$Source = (Split-Path -Parent (Split-Path -Parent $PSScriptRoot)),
+    # A folder of wheels (pip wheel -w wheels ...) for a PC without internet.
+    [string]$Wheels = "",
+    # python.exe to use instead of the newest all-users Python (e.g. an embeddable Python
+    # unpacked inside -InstallDir).
+    [string]$Python = "",
     # The meeting account whose Zoom the wrap-up stops with Alt+R; "" = no Zoom task.
     [string]$ZoomUser = "",
-    # Remove the Siaga tasks (and the old per-user "Siaga agent" task) and stop.
+    # Remove the tasks `siaga agent install` made, and nothing else.
     [switch]$Uninstall
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = "Stop"
 
-$TaskPath = "\Siaga\"
-# Well-known SIDs (as Task Scheduler itself writes them in a task's XML): names are localised
-# ("Pengguna" on an Indonesian Windows), SIDs are not.
-$SidSystem = "S-1-5-18"
-$SidAdmins = "S-1-5-32-544"
-$SidUsers = "S-1-5-32-545"
-
 function Fail([string]$Message) {
     Write-Host "install-agent.ps1: $Message" -ForegroundColor Red
     exit 1
 }
 
-function Remove-SiagaTasks {
-    foreach ($task in @(Get-ScheduledTask -TaskPath $TaskPath -ErrorAction SilentlyContinue)) {
-        if ($PSCmdlet.ShouldProcess("$TaskPath$($task.TaskName)", "Unregister scheduled task")) {
-            Unregister-ScheduledTask -TaskName $task.TaskName -TaskPath $TaskPath -Confirm:$false
-        }
+function Find-AllUsersPython {
+    # python.org's "Install for all users" registers under HKLM (PEP 514); a per-user install
+    # registers under HKCU and is never taken.
+    $found = @()
+    foreach ($key in @(Get-ChildItem "HKLM:\SOFTWARE\Python\PythonCore" -ErrorAction SilentlyContinue)) {
+        # "3.12"; not "3.12-32" (32-bit) nor "3.13t" (free-threaded)
+        if ($key.PSChildName -notmatch '^\d+\.\d+$') { continue }
+        $version = [version]$key.PSChildName
+        if ($version -lt [version]"3.11") { continue }
+        $folder = (Get-Item (Join-Path $key.PSPath "InstallPath") -ErrorAction SilentlyContinue)
+        if ($null -eq $folder -or -not $folder.GetValue("")) { continue }
+        $exe = Join-Path $folder.GetValue("") "python.exe"
+        if (Test-Path $exe) { $found += [pscustomobject]@{ Version = $version; Exe = $exe } }
     }
-    # The logon-only task of the first install instructions (docs/agent.md before v1.1).
-    if (Get-ScheduledTask -TaskName "Siaga agent" -TaskPath "\" -ErrorAction SilentlyContinue) {
-        if ($PSCmdlet.ShouldProcess("\Siaga agent", "Unregister the old logon-only task")) {
-            Unregister-ScheduledTask -TaskName "Siaga agent" -TaskPath "\" -Confirm:$false
-        }
-    }
+    $best = $found | Sort-Object Version -Descending | Select-Object -First 1
+    if ($null -eq $best) { return "" }
+    return $best.Exe
 }
 
-function New-SiagaSettings {
-    # Never stopped for running on battery: Windows may see a USB-connected UPS as one, and the
-    # default would stop the agent exactly during a power cut. Restarted if it ever exits.
-    New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries `
-        -StartWhenAvailable -ExecutionTimeLimit ([TimeSpan]::Zero) -MultipleInstances IgnoreNew `
-        -RestartCount 999 -RestartInterval (New-TimeSpan -Minutes 1)
+function Lock-Folder([string]$Folder) {
+    # Well-known SIDs, not names: "Users" is "Pengguna" on some Windows.
+    & icacls.exe $Folder /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" `
+        "*S-1-5-32-545:(OI)(CI)RX" /T /C /Q | Out-Null
+    if ($LASTEXITCODE -ne 0) { Fail "icacls could not lock $Folder" }
 }
 
-function New-OneShotSettings {
-    # The Zoom key press: never retried (a late Alt+R would START a recording), one minute at most.
-    New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries `
-        -ExecutionTimeLimit (New-TimeSpan -Minutes 1) -MultipleInstances IgnoreNew
-}
-
-function Register-SiagaTask([string]$Name, $Action, $Trigger, $Principal, [string]$What,
-                            $Settings = (New-SiagaSettings)) {
-    if ($PSCmdlet.ShouldProcess("$TaskPath$Name", "Register scheduled task ($What)")) {
-        $params = @{ TaskName = $Name; TaskPath = $TaskPath; Action = $Action
-                     Principal = $Principal; Settings = $Settings; Force = $true
-                     Description = "Siaga: $What" }
-        if ($null -ne $Trigger) { $params.Trigger = $Trigger }
-        Register-ScheduledTask @params | Out-Null
-    }
-}
-
-function Set-InstallDirAcl {
-    # Inheritance off; full control for SYSTEM and Administrators, read and run for Users.
-    if ($PSCmdlet.ShouldProcess($InstallDir, "Set permissions (Users: read only)")) {
-        & icacls.exe $InstallDir /inheritance:r /grant:r "*${SidSystem}:(OI)(CI)F" `
-            "*${SidAdmins}:(OI)(CI)F" "*${SidUsers}:(OI)(CI)RX" /T /C /Q | Out-Null
-        if ($LASTEXITCODE -ne 0) { Fail "icacls could not set the permissions of $InstallDir" }
-    }
-}
-
-# ---- checks -------------------------------------------------------------------------------
-$principalNow = New-Object Security.Principal.WindowsPrincipal(
+$principal = New-Object Security.Principal.WindowsPrincipal(
     [Security.Principal.WindowsIdentity]::GetCurrent())
-if (-not $principalNow.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
     Fail "run it in a PowerShell opened as Administrator"
 }
+$venvPython = Join-Path $InstallDir "venv\Scripts\python.exe"
+
 if ($Uninstall) {
-    Remove-SiagaTasks
-    Write-Host "Siaga tasks removed. $InstallDir is left as it is."
-    exit 0
+    if (-not (Test-Path $venvPython)) { Fail "$venvPython not found: nothing was installed there" }
+    & $venvPython -I -m siaga agent uninstall --venv (Join-Path $InstallDir "venv")
+    exit $LASTEXITCODE
 }
-$pythonw = Join-Path $InstallDir "venv\Scripts\pythonw.exe"
+
+if (-not $Python) { $Python = Find-AllUsersPython }
+if (-not $Python) {
+    Fail ("no Python 3.11+ installed for all users: install it from python.org with " +
+          "`"Install Python for all users`" ticked (and tcl/tk), or give -Python")
+}
+Write-Host "Python: $Python"
+
+New-Item -ItemType Directory -Force -Path $InstallDir | Out-Null
+Lock-Folder $InstallDir
+if (-not (Test-Path $venvPython)) {
+    & $Python -m venv (Join-Path $InstallDir "venv")
+    if ($LASTEXITCODE -ne 0) { Fail "python -m venv failed" }
+}
+$pipArgs = @("-I", "-m", "pip", "install", "--upgrade")
+if ($Wheels) { $pipArgs += @("--no-index", "--find-links", $Wheels, "siaga") } else { $pipArgs += $Source }
+& $venvPython @pipArgs
+if ($LASTEXITCODE -ne 0) { Fail "pip install failed (see above)" }
+
 $config = Join-Path $InstallDir "agent.toml"
-if (-not (Test-Path $pythonw)) { Fail "$pythonw not found: create the venv first (docs/agent.md)" }
-if (-not (Test-Path $config)) { Fail "$config not found: copy and edit firmware_config/agent.toml" }
-& (Join-Path $InstallDir "venv\Scripts\python.exe") -c "import agent.main" 2>$null
-if ($LASTEXITCODE -ne 0) { Fail "Siaga is not installed in $InstallDir\venv (pip install siaga)" }
-
-# ---- folder, old tasks, new tasks ---------------------------------------------------------
-Set-InstallDirAcl
-Remove-SiagaTasks
-
-$agentArgs = "-m siaga agent --no-banner -c `"$config`""
-Register-SiagaTask -Name "Agent" -What "UPS telemetry, recording wrap-up and clean shutdown" `
-    -Action (New-ScheduledTaskAction -Execute $pythonw -Argument $agentArgs -WorkingDirectory $InstallDir) `
-    -Trigger (New-ScheduledTaskTrigger -AtStartup) `
-    -Principal (New-ScheduledTaskPrincipal -UserId $SidSystem -LogonType ServiceAccount -RunLevel Highest)
-
-$bannerArgs = "-m siaga agent --banner-only -c `"$config`""
-Register-SiagaTask -Name "Banner" -What "power-cut banner on the desktop" `
-    -Action (New-ScheduledTaskAction -Execute $pythonw -Argument $bannerArgs -WorkingDirectory $InstallDir) `
-    -Trigger (New-ScheduledTaskTrigger -AtLogOn) `
-    -Principal (New-ScheduledTaskPrincipal -GroupId $SidUsers -RunLevel Limited)
-
+if (-not (Test-Path $config)) {
+    Copy-Item (Join-Path $Source "firmware_config\agent.toml") $config
+    Fail "$config was missing: the example is there now; set site.id, mqtt.host and agent.pc_id, then run this again"
+}
+$installArgs = @("-I", "-m", "siaga", "agent", "install", "--venv", (Join-Path $InstallDir "venv"))
 if ($ZoomUser) {
-    $script = Join-Path $PSScriptRoot "zoom-stop-recording.ps1"
-    if (-not (Test-Path $script)) { Fail "$script not found (it ships beside this script)" }
-    $target = Join-Path $InstallDir "zoom-stop-recording.ps1"
-    if ($PSCmdlet.ShouldProcess($target, "Copy the Zoom Alt+R script")) { Copy-Item $script $target -Force }
-    $zoomArgs = "-NoProfile -ExecutionPolicy Bypass -WindowStyle Hidden -File `"$target`""
-    Register-SiagaTask -Name "Zoom stop recording" -What "Alt+R in the Zoom meeting window" `
-        -Action (New-ScheduledTaskAction -Execute "powershell.exe" -Argument $zoomArgs) -Trigger $null `
-        -Settings (New-OneShotSettings) -Principal (New-ScheduledTaskPrincipal -UserId $ZoomUser -LogonType Interactive -RunLevel Limited)
-    Write-Host 'In agent.toml set: wrapup_command = ["schtasks.exe", "/Run", "/TN", "\\Siaga\\Zoom stop recording"]'
+    Copy-Item (Join-Path $PSScriptRoot "zoom-stop-recording.ps1") (Join-Path $InstallDir "zoom-stop-recording.ps1") -Force
+    $installArgs += @("--zoom-user", $ZoomUser)
 }
-
-if (-not $WhatIfPreference) {
-    if ($PSCmdlet.ShouldProcess("$($TaskPath)Agent", "Start now")) {
-        Start-ScheduledTask -TaskName "Agent" -TaskPath $TaskPath
-    }
-    Write-Host "Done. The agent runs now and at every startup; the banner starts at the next logon."
-    Write-Host "Logs: $InstallDir\agent.log (agent), the banner's only if its user may write there."
-}
+Lock-Folder $InstallDir   # again: pip and the copies wrote new files
+& $venvPython @installArgs
+exit $LASTEXITCODE
