@@ -27,8 +27,6 @@ class Engine(Protocol):
     shared: bool     # several dashboards write beside this one
 
     # -- the store ---------------------------------------------------------------------------
-    def last_seqs(self) -> dict[str, int]:
-        """Each site's highest journal seq kept."""
     def add_event(self, event: JournalEvent) -> bool:
         """Store an event now; False when (site, seq) is already there."""
     def add_minute(self, minute: history.Minute) -> None:

@@ -357,10 +357,6 @@ class PostgresDatabase:
         with self.pool.connection() as conn:
             return conn.execute(sql, params).fetchone()
 
-    def last_seqs(self) -> dict[str, int]:
-        """Each site's highest journal seq kept."""
-        return dict(self._all("SELECT site, MAX(seq) FROM events GROUP BY site"))
-
     def open_battery_spans(self) -> dict[str, float]:
         """site -> start of the on-battery span left open."""
         return dict(self._all("SELECT site, MAX(start) FROM battery WHERE stop IS NULL GROUP BY site"))
