@@ -293,3 +293,10 @@ def test_a_noisy_sender_is_logged_once_a_minute(feed, caplog):
         for _ in range(100):
             feed.on_message("siaga/rr1/edge/state", b"junk", False)
     assert len(caplog.records) == 1 and feed.store.counters()["bad"] == 100
+
+
+def test_each_sites_highest_seq_is_known(store):
+    for site, seq in (("rr1", 3), ("rr1", 9), ("rr2", 4)):
+        store.put_event(JournalEvent(site=site, seq=seq, ts=T0, kind="pc_online"))
+    store.flush()
+    assert store.db.last_seqs() == {"rr1": 9, "rr2": 4}
