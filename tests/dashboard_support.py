@@ -194,7 +194,8 @@ def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "siaga", "dashboard", "-c", str(config)],
                                 stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 15
+    # Ready in 1-2 s on a quiet machine; a CI box running four workers can take many times that.
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"siaga dashboard exited with {proc.returncode}:\n{log.read_text()}")
@@ -206,7 +207,8 @@ def start_dashboard(config: Path, url: str, log: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    raise AssertionError(f"siaga dashboard did not answer:\n{log.read_text()}")
+    proc.wait()     # reaped here, or a later test fails on its ResourceWarning
+    raise AssertionError(f"siaga dashboard did not answer in 60 s:\n{log.read_text()}")
 
 
 PASSWORD = "rahasia-rapat-1"
