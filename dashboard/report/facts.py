@@ -260,10 +260,11 @@ def speeds(meetings: list[Span], conversions: list[Span], cut: float) -> list[fl
     ends: dict[str, list[Span]] = {}
     for m in sorted(meetings, key=lambda m: m.end):
         ends.setdefault(m.pc, []).append(m)
+    times = {pc: [m.end for m in done] for pc, done in ends.items()}   # once, not per conversion
     out = []
     for c in conversions:
         done = ends.get(c.pc, [])
-        i = bisect.bisect_right([m.end for m in done], c.start) - 1
+        i = bisect.bisect_right(times.get(c.pc, []), c.start) - 1
         if c.end >= cut or c.end <= c.start or i < 0 or c.start - done[i].end > RECORDING_GAP_S:
             continue
         out.append((done[i].end - done[i].start) / (c.end - c.start))
