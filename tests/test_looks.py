@@ -57,17 +57,27 @@ def _room(name: str):
 
 
 def _wall(indicator: Indicator, mock_factory, fx) -> tuple[str, str]:
-    """(colour, rhythm) the RGB LED shows on the mock pins after the Pi's ``show``."""
+    """(colour, rhythm) the RGB LED shows on the mock pins after the Pi's ``show``.
+
+    Read from each mock pin's own record of its changes (gpiozero stamps every change with the
+    time since the one before), not by sampling: on a busy machine a sampler misses edges and a
+    fast blink looked like a slow one."""
+    pins = [mock_factory.pin(p) for p in RGB.led_pins]
+    for pin in pins:
+        pin.clear_states()
     indicator.show(fx.led, fx.pattern, fx.buzzer)
-    seen, deadline = [], time.monotonic() + 1.2
-    while time.monotonic() < deadline:
-        seen.append(tuple(1 if mock_factory.pin(p).state > 0 else 0 for p in RGB.led_pins))
-        time.sleep(0.01)
-    lit = {s for s in seen if any(s)}
-    colour = COLOURS[lit.pop()] if len(lit) == 1 else "off" if not lit else "mixed"
-    edges = sum(1 for a, b in zip(seen, seen[1:]) if any(a) != any(b))
-    rhythm = "solid" if edges == 0 else "fast_blink" if edges >= 6 else "blink"
-    return colour, "off" if colour == "off" else rhythm
+    time.sleep(1.2)
+    records = [list(pin.states) for pin in pins]
+    ever = tuple(1 if any(s.state > 0 for s in record) else 0 for record in records)
+    colour = COLOURS.get(ever, "mixed")
+    if colour == "off":
+        return colour, "off"
+    changes = records[ever.index(1)][1:]        # the first lit pin's changes after show()
+    gaps = sorted(s.timestamp for s in changes[1:])   # its on and off times
+    if len(changes) <= 1:
+        return colour, "solid"
+    # ~0.125 s on/off is the fast blink, ~0.5 s the slow one: the middle gap tells them apart.
+    return colour, "fast_blink" if gaps and gaps[len(gaps) // 2] < 0.3 else "blink"
 
 
 @pytest.mark.parametrize("name", [r.value for r in Room] + [PC_OFF])
