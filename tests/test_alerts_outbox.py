@@ -256,3 +256,26 @@ def test_on_postgresql_two_senders_send_every_alert_once(tmp_path, receivers, pg
     finally:
         first.close()
         second.close()
+
+
+def test_on_postgresql_a_dead_dashboards_claim_is_free_after_seconds_not_the_lease(
+        tmp_path, receivers, pg_url):
+    """A dashboard SIGKILLed between claiming and sending has no session left: its rows go
+    out from another dashboard DEAD_CLAIM_S after the claim, not two minutes later."""
+    from dashboard.store.postgres import DEAD_CLAIM_S
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    now = [time.time()]
+    first, second = (PostgresDatabase(pg_url, clock=lambda: now[0]) for _ in range(2))
+    try:
+        Alerter(config, first, []).queue(alert("a", AlertKind.POWER_LOST))
+        key = load_targets(config)[0].key
+        assert [row[1] for row in first.unsent_alerts(key)] == ["a"]
+        sender = Alerter(config, second, load_targets(config), clock=lambda: now[0])
+        now[0] += DEAD_CLAIM_S + 1
+        assert sender.send_due() == 0            # its claimer lives: the claim holds
+        first.close()                            # ... and now it has no session left
+        assert sender.send_due() == 1
+        assert len(live.messages()) == 1
+    finally:
+        second.close()

@@ -38,6 +38,8 @@ CHANNEL = "siaga_changes"
 NOTIFY_BYTES = 7000          # pg_notify's payload must stay under 8000 bytes
 BATCH = 2000                 # queued writes per transaction at most
 LEASE_S = 120.0              # an outbox row claimed by a dashboard that died is free again after this
+DEAD_CLAIM_S = 10.0          # ... or this long after its claim, once no session bears the claimer's name
+APP_NAME = "siaga-dashboard-"
 CLAIM = 50                   # outbox rows claimed at once (each is sent well within the lease)
 
 _BUCKET = ("site TEXT NOT NULL, start DOUBLE PRECISION NOT NULL, "
@@ -126,8 +128,12 @@ class PostgresDatabase:
         self.on_heard: Callable[[Heard], None] | None = None   # set by the store
         self.want_events: Callable[[], bool] = lambda: False
         self._make_schema()
+        # The pool always keeps a connection, named after this dashboard: while it lives, its
+        # name is in pg_stat_activity, so the others can tell a claim of the dead (unsent_alerts).
         self.pool = ConnectionPool(url, min_size=1, max_size=8, open=True, timeout=30,
-                                   kwargs={"autocommit": True}, name="siaga")
+                                   kwargs={"autocommit": True,
+                                           "application_name": APP_NAME + self.origin},
+                                   name="siaga")
         self._cond = threading.Condition()
         self._batch = _Batch()
         self._queued = self._committed = 0
@@ -460,14 +466,19 @@ class PostgresDatabase:
 
     def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
         """The oldest rows the URL ``key`` has not taken, claimed by this dashboard for LEASE_S
-        (rows another dashboard holds are skipped, not waited for)."""
+        (rows another dashboard holds are skipped, not waited for). A claim whose dashboard has
+        no session left (SIGKILLed mid-send) is taken DEAD_CLAIM_S after it was made, not after
+        the whole lease: the grace lets a living dashboard reconnect after a PostgreSQL restart."""
         now = self.clock()
         rows = self._all(
             f"UPDATE alert_outbox SET claimed_by = %s, claimed_until = %s WHERE id IN ("
             "SELECT id FROM alert_outbox WHERE sent IS NULL AND NOT (%s = ANY(string_to_array(done, ' '))) "
-            "AND (claimed_until IS NULL OR claimed_until < %s OR claimed_by = %s) "
+            "AND (claimed_until IS NULL OR claimed_until < %s OR claimed_by = %s "
+            "     OR (claimed_until < %s AND NOT EXISTS (SELECT 1 FROM pg_stat_activity "
+            "         WHERE application_name = %s || claimed_by))) "
             f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {ALERT_COLUMNS}",
-            (self.origin, now + LEASE_S, key, now, self.origin, min(limit, CLAIM)))
+            (self.origin, now + LEASE_S, key, now, self.origin, now + LEASE_S - DEAD_CLAIM_S,
+             APP_NAME, min(limit, CLAIM)))
         return sorted(rows)
 
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
