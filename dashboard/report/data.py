@@ -118,21 +118,26 @@ def latest_state(conn: sqlite3.Connection, site: str) -> dict[str, Any] | None:
 
 
 def samples(conn: sqlite3.Connection, site: str, win: Window) -> list[Sample] | None:
-    """The site's history buckets in the window (dashboard/store/history.py: per-minute rows for the
-    last days, per-hour rows before); None when the file has no history we can read."""
-    cols = "start, load_last, voltage_min, voltage_max, runtime_last"
+    """The site's history buckets in the window; None when the file has no history we can read."""
     try:
-        minutes = conn.execute(f"SELECT {cols} FROM minutes WHERE site = ? AND start >= ? "
-                               "AND start < ? ORDER BY start", (site, win.start, win.end)).fetchall()
-        first = minutes[0][0] if minutes else win.end
-        hours = conn.execute(f"SELECT {cols} FROM hours WHERE site = ? AND start >= ? "
-                             "AND start < ? ORDER BY start", (site, win.start, first)).fetchall()
-        spans = conn.execute("SELECT start, coalesce(stop, ?) FROM battery WHERE site = ? "
-                             "AND coalesce(stop, ?) >= ? AND start < ?",
-                             (win.end, site, win.end, win.start, win.end)).fetchall()
+        return history_samples(conn, site, win, "?")
     except sqlite3.Error as exc:
         logger.debug("no history for the report: %s", exc)
         return None
+
+
+def history_samples(conn: Any, site: str, win: Window, mark: str) -> list[Sample]:
+    """The site's history buckets in the window (dashboard/store/history.py: per-minute rows for
+    the last days, per-hour rows before), from SQLite (``mark`` "?") or PostgreSQL ("%s"); the
+    driver's error when it cannot read them."""
+    cols = "start, load_last, voltage_min, voltage_max, runtime_last"
+    where = f"WHERE site = {mark} AND start >= {mark} AND start < {mark} ORDER BY start"
+    minutes = conn.execute(f"SELECT {cols} FROM minutes {where}", (site, win.start, win.end)).fetchall()
+    first = minutes[0][0] if minutes else win.end
+    hours = conn.execute(f"SELECT {cols} FROM hours {where}", (site, win.start, first)).fetchall()
+    spans = conn.execute(f"SELECT start, coalesce(stop, {mark}) FROM battery WHERE site = {mark} "
+                         f"AND coalesce(stop, {mark}) >= {mark} AND start < {mark}",
+                         (win.end, site, win.end, win.start, win.end)).fetchall()
     return [Sample(ts=ts, load=load, voltage_min=vmin, voltage_max=vmax, runtime=runtime,
                    on_battery=any(a <= ts < b for a, b in spans))
             for ts, load, vmin, vmax, runtime in hours + minutes]

@@ -13,7 +13,7 @@ import json
 from typing import Any, Iterator
 
 from dashboard.report.build import SiteInput
-from dashboard.report.data import DETAIL_KINDS, NO_DETAIL, ReportError, Row
+from dashboard.report.data import DETAIL_KINDS, NO_DETAIL, ReportError, Row, history_samples
 from dashboard.report.facts import Window
 from dashboard.report.needs import Sample
 
@@ -71,18 +71,7 @@ def latest_state(conn: Any, site: str) -> dict[str, Any] | None:
 
 def samples(conn: Any, site: str, win: Window) -> list[Sample]:
     """The site's history buckets in the window (minutes for the last days, hours before)."""
-    cols = "start, load_last, voltage_min, voltage_max, runtime_last"
-    minutes = conn.execute(f"SELECT {cols} FROM minutes WHERE site = %s AND start >= %s AND "
-                           "start < %s ORDER BY start", (site, win.start, win.end)).fetchall()
-    first = minutes[0][0] if minutes else win.end
-    hours = conn.execute(f"SELECT {cols} FROM hours WHERE site = %s AND start >= %s AND start < %s "
-                         "ORDER BY start", (site, win.start, first)).fetchall()
-    spans = conn.execute("SELECT start, coalesce(stop, %s) FROM battery WHERE site = %s AND "
-                         "coalesce(stop, %s) >= %s AND start < %s",
-                         (win.end, site, win.end, win.start, win.end)).fetchall()
-    return [Sample(ts=ts, load=load, voltage_min=vmin, voltage_max=vmax, runtime=runtime,
-                   on_battery=any(a <= ts < b for a, b in spans))
-            for ts, load, vmin, vmax, runtime in hours + minutes]
+    return history_samples(conn, site, win, "%s")
 
 
 def site_inputs(conn: Any, sites: list[str], win: Window) -> Iterator[SiteInput]:
