@@ -20,15 +20,18 @@ from tests.observer import Observer
 PREFIX = "siaga/rr1"
 
 
-def write_config(tmp_path: Path, upsd, broker, site: str = "rr1", **policy) -> Path:
-    """A siaga.toml for the test servers; fast polling so the suite stays quick."""
+def write_config(tmp_path: Path, upsd, broker, site: str = "rr1", *, name: str = "siaga.toml",
+                 calendar: str = "", pcs: tuple[str, ...] = ("meeting-pc",), **policy) -> Path:
+    """A siaga.toml for the test servers; fast polling so the suite stays quick. ``name`` for a
+    test that writes a dashboard's siaga.toml beside it; ``calendar``: the room's bookings URL."""
     rules = {"notice_after_s": 1, "pc_offline_after_s": 4, "resend_after_s": 1,
              "unreadable_wrapup_after_s": 3, **policy}
-    path = tmp_path / "siaga.toml"
+    path = tmp_path / name
     path.write_text(f"""
 [site]
 id = "{site}"
 name = "Ruang Rapat 1"
+{f'calendar = "{calendar}"' if calendar else ""}
 [mqtt]
 port = {broker.port}
 [[ups]]
@@ -37,7 +40,7 @@ port = {upsd.port}
 [edge]
 poll_interval_s = 0.25
 journal = "{tmp_path / 'journal.sqlite3'}"
-pcs = ["meeting-pc"]
+pcs = {json.dumps(list(pcs))}
 [policy]
 {chr(10).join(f'{k} = {v}' for k, v in rules.items())}
 [gpio]

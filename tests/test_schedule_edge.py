@@ -23,6 +23,7 @@ from tests.alert_receiver import Receiver
 from tests.calendar_support import CalendarServer, weekly_with_exceptions
 from tests.observer import Observer
 from tests.dashboard_support import start_dashboard, write_config
+from tests.edge_support import write_config as edge_toml
 
 SITE = "rr1"
 
@@ -48,28 +49,9 @@ class Dash:
 
 
 def edge_config(tmp_path: Path, upsd, broker, calendar_url: str) -> Path:
-    path = tmp_path / "edge.toml"
-    path.write_text(f"""
-[site]
-id = "{SITE}"
-name = "Ruang Rapat 1"
-calendar = "{calendar_url}"
-[mqtt]
-port = {broker.port}
-[[ups]]
-name = "meeting"
-port = {upsd.port}
-[edge]
-poll_interval_s = 0.25
-journal = "{tmp_path / 'journal.sqlite3'}"
-pcs = []
-[policy]
-ready_before_s = 900
-ready_min_charge_pct = 80
-[gpio]
-pin_factory = "mock"
-""")
-    return path
+    """The room's siaga.toml (edge.toml: the dashboard's siaga.toml is beside it), no PC."""
+    return edge_toml(tmp_path, upsd, broker, SITE, name="edge.toml", calendar=calendar_url, pcs=(),
+                     ready_before_s=900, ready_min_charge_pct=80)
 
 
 def led(factory) -> tuple[float, ...]:
