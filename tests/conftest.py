@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -113,9 +114,56 @@ PROPERTY_MODULES = {"test_openapi", "test_property_config", "test_property_decod
 RELIABILITY_TIMEOUT_S = 3600
 
 
+# The report and alert tests count days and say times in the site's zone (Asia/Jakarta): each
+# runs twice, once in the machine's own zone and once with the machine 18 h away from Jakarta
+# (UTC-11), so that a test reading the machine's date or zone fails at any hour, not only when
+# CI happens to run in the evening. Both runs are in the one `make test` session (the second
+# used to be a pytest run of its own, with its own start-up and its own tail).
+ZONE_MODULE_PREFIXES = ("test_report", "test_alert")
+FAR_ZONE = "Pacific/Pago_Pago"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if module.startswith(ZONE_MODULE_PREFIXES) and "machine_zone" in metafunc.fixturenames:
+        metafunc.parametrize("machine_zone", ["machine-zone", FAR_ZONE], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def machine_zone(request: pytest.FixtureRequest):
+    """The machine's zone for this test (``TZ`` for it and every program it starts), when the
+    test is one of the zone-sensitive ones; otherwise nothing changes."""
+    zone = getattr(request, "param", "machine-zone")
+    if zone == "machine-zone":
+        yield None
+        return
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield zone
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+# The order tests start in. pytest-xdist hands the first quarter of the list out in turn and the
+# rest to whichever worker is free: the tests that take tens of seconds start first, so that the
+# short ones fill the gaps beside them instead of one long test running alone at the end.
+def _start_order(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow"):
+        return 0
+    if item.get_closest_marker("browser"):
+        return 1
+    return 2 if item.get_closest_marker("servers") else 3
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test `servers`, `browser` or `slow` from its fixtures and its file; leave out
-    the tests of `make ha` (marked `ha_full`) unless SIAGA_HA_FULL=1."""
+    the tests of `make ha` (marked `ha_full`) unless SIAGA_HA_FULL=1; longest first."""
     if os.environ.get("SIAGA_HA_FULL") != "1":
         left_out = [item for item in items if item.get_closest_marker("ha_full")]
         if left_out:
@@ -132,3 +180,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if module in PROPERTY_MODULES and os.environ.get("SIAGA_HYPOTHESIS_PROFILE") == "reliability":
             item.add_marker(pytest.mark.timeout(RELIABILITY_TIMEOUT_S))
+    items.sort(key=_start_order)   # stable: a file's tests stay together and in order

@@ -26,7 +26,7 @@ def pc_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("pcinstall")
     source = base / "siaga"   # a copy: the build must not leave build/ or egg-info in the worktree
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "tests", "bench", "*.egg-info", "build", "__pycache__", "node_modules"))
+        ".venv", ".git", ".cache", "tests", "bench", "*.egg-info", "build", "__pycache__", "node_modules"))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(source)],
