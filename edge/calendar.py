@@ -134,6 +134,8 @@ class RoomCalendar:
         return f" ({' and '.join(parts)} left out: not meeting bookings)" if parts else ""
 
     def _failed(self, why: str) -> None:
+        if self._stop.is_set():   # a fetch that outlived the edge's stop: nobody to tell
+            return
         if why != self.problem:
             kept = "keeping the last good copy" if self._source is not None else \
                 "the room works without a schedule"
