@@ -63,6 +63,7 @@ class Rooms(threading.Thread):
         self.lock = threading.Lock()
         self.sent = self.acked = self.refused = 0   # QoS 1 messages handed to paho / PUBACKed / refused
         self.acked_at = 0.0                          # time.monotonic() of the newest PUBACK
+        self.watch, self.watched_at = 0, 0.0         # when the broker had acked the first ``watch``
         self._room_for = threading.Condition()
         client.on_publish = self._on_publish
 
@@ -71,6 +72,8 @@ class Rooms(threading.Thread):
         with self._room_for:
             self.acked += 1
             self.acked_at = time.monotonic()
+            if self.watch and self.acked >= self.watch and not self.watched_at:
+                self.watched_at = self.acked_at    # one connection: PUBACKs come in order
             self._room_for.notify_all()
 
     def publish(self, topic: str, payload: str, retain: bool = False) -> None:
