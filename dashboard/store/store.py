@@ -284,6 +284,11 @@ class Store:
                 self._order = sorted(self._entries)
             return [self._entries[k] for k in self._order]
 
+    @property
+    def site_count(self) -> int:
+        """How many sites have a state."""
+        return len(self._entries)
+
     def entries_of(self, sites: list[str]) -> list[SiteEntry]:
         """The entries of ``sites`` (in that order) that exist, stale flags up to date."""
         self.sweep()
