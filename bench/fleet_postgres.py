@@ -183,7 +183,12 @@ def run_setup(tmp: Path, label: str, location: str, dashboards: int, sites_n: in
               f"{took and round(took, 1)} s after it ended")
         rooms.start()
         time.sleep(args.settle_s)
+        cpu = [psutil.Process(p.pid).cpu_times() for p in procs]
+        t = time.monotonic()
         blackout(rooms, sites, groups, bases, args.blackout_s)
+        used = [sum(psutil.Process(p.pid).cpu_times()[:2]) - sum(c[:2]) for p, c in zip(procs, cpu)]
+        print(f"  CPU of each dashboard from the blackout's start until every page showed it "
+              f"({time.monotonic() - t:.0f} s): {', '.join(f'{u:.1f} s' for u in used)}")
         time.sleep(5)
         total, distinct = stored(location)
         expected = 2 * len(sites)
