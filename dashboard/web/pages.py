@@ -60,6 +60,8 @@ def fleet_led() -> tuple[str, str]:
     """(colour, pattern) of the room that needs IT most, of every room: the header's dot. Each
     room's state is kept between requests and looked at again only when the room changed
     (store.changes), not every room of the country on every page of one group."""
+    if "fleet_led" in g:        # the header and the live part of one page ask both
+        return g.fleet_led
     store, fleet = get_store(), get_cache().fleet
     with fleet.lock:
         version, changed, reload = store.changes(fleet.version)
@@ -73,7 +75,8 @@ def fleet_led() -> tuple[str, str]:
         for entry in entries:
             fleet.put(entry.site, present.status(entry))
         fleet.version = version
-        return present.worst_of(fleet.counts)
+        g.fleet_led = present.worst_of(fleet.counts)
+        return g.fleet_led
 
 
 def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, Any]:
