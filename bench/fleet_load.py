@@ -44,6 +44,13 @@ REGION = ("region-bench", "region-pw")
 REGION_ACL = f"user {REGION[0]}\ntopic write siaga/+/edge/#\ntopic read siaga/+/edge/command"
 
 
+# paho numbers QoS 1 messages with 16-bit ids: with 65,535 unacknowledged in one client, a new
+# publish() finds its id taken and is refused (rc MQTT_ERR_QUEUE_SIZE, nothing sent). A 30,000-room
+# blackout is 90,000 messages from this one simulator, so it waits below this many (on site every
+# room has its own client and its bridge its own queue).
+MAX_OUTSTANDING = 50000
+
+
 class Rooms(threading.Thread):
     """Every room's state once per ``period`` s (spread evenly), with its journal's seq."""
 
@@ -54,18 +61,48 @@ class Rooms(threading.Thread):
         self.room = dict.fromkeys(sites, "ready")
         self.stop = threading.Event()
         self.lock = threading.Lock()
+        self.sent = self.acked = self.refused = 0   # QoS 1 messages handed to paho / PUBACKed / refused
+        self.acked_at = 0.0                          # time.monotonic() of the newest PUBACK
+        self.watch, self.watched_at = 0, 0.0         # when the broker had acked the first ``watch``
+        self._room_for = threading.Condition()
+        client.on_publish = self._on_publish
+
+    def _on_publish(self, client: paho.Client, userdata: object, mid: int, reason: object,
+                    properties: object) -> None:
+        with self._room_for:
+            self.acked += 1
+            self.acked_at = time.monotonic()
+            if self.watch and self.acked >= self.watch and not self.watched_at:
+                self.watched_at = self.acked_at    # one connection: PUBACKs come in order
+            self._room_for.notify_all()
+
+    def publish(self, topic: str, payload: str, retain: bool = False) -> None:
+        """Publish at QoS 1, waiting while MAX_OUTSTANDING are unacknowledged; a refusal is counted."""
+        with self._room_for:
+            self._room_for.wait_for(lambda: self.sent - self.acked < MAX_OUTSTANDING, 60)
+            self.sent += 1
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            with self._room_for:
+                self.sent -= 1
+                self.refused += 1
+
+    def drained(self, timeout: float) -> bool:
+        """Wait until the broker has acknowledged every message handed over; False on timeout."""
+        with self._room_for:
+            return self._room_for.wait_for(lambda: self.acked >= self.sent, timeout)
 
     def event(self, site: str, kind: str) -> None:
         """One journal event of ``site`` with its next seq."""
         with self.lock:
             self.seq[site] += 1
             event = JournalEvent(site=site, seq=self.seq[site], ts=time.time(), kind=kind)
-        self.client.publish(f"siaga/{site}/edge/event", to_json(event), qos=1)
+        self.publish(f"siaga/{site}/edge/event", to_json(event))
 
     def state(self, site: str) -> None:
         """The room's state now."""
         state = replace(snapshot(site, self.room[site], name=f"Kantor {site}"), seq=self.seq[site])
-        self.client.publish(f"siaga/{site}/edge/state", to_json(state), qos=1, retain=True)
+        self.publish(f"siaga/{site}/edge/state", to_json(state), retain=True)
 
     def run(self) -> None:
         start, step, n = time.monotonic(), self.period / len(self.sites), 0

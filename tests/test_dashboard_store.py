@@ -98,6 +98,33 @@ def test_a_repeated_state_is_not_a_change_but_a_new_room_is(store, clock):
     assert store.changes(version)[1] == ["rr1"]
 
 
+def test_each_room_falls_silent_when_its_own_time_comes(store, clock):
+    """A sweep looks only at the rooms whose state has come due: a room renewed meanwhile stays
+    fresh, one that went offline and back is watched again, a forgotten one is gone, and a
+    clock set back makes the stale fresh again."""
+    for n, site in enumerate(("rr1", "rr2", "rr3", "rr4", "rr5")):
+        store.put_state(snapshot(site, now=T0 + n))
+    stale = lambda: [e.site for e in store.entries() if e.stale]  # noqa: E731
+    clock.now = T0 + 60
+    store.put_state(snapshot("rr2", now=clock.now))          # renewed before its time
+    store.put_availability("rr3", "offline")
+    assert stale() == ["rr3"]
+    store.put_availability("rr3", "online")
+    store.forget("rr5")
+    clock.now = T0 + 92.5                                   # rr1 (T0) and rr3 (T0 + 2) are due
+    assert stale() == ["rr1", "rr3"]
+    clock.now = T0 + 93.5
+    assert stale() == ["rr1", "rr3", "rr4"]
+    clock.now = T0 + 149
+    assert stale() == ["rr1", "rr3", "rr4"]
+    clock.now = T0 + 151
+    assert stale() == ["rr1", "rr2", "rr3", "rr4"]
+    clock.now = T0 + 30                                    # the clock was set back
+    assert stale() == []
+    clock.now = T0 + 151.5
+    assert stale() == ["rr1", "rr2", "rr3", "rr4"]
+
+
 def test_going_stale_is_a_change_the_pages_see(store, clock):
     store.put_state(snapshot("rr1", now=T0))
     version = store.version

@@ -13,6 +13,7 @@ every state it hears as the site's last one, and takes the states and events the
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -35,6 +36,7 @@ MAX_SITES = 5000             # a broker full of junk site ids must not exhaust m
 SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
 HEARD_CHUNK = 500            # others' states taken per hold of the store's lock
 SWEEP_EVERY_S = 0.25         # stale flags looked at no more often than this
+FULL_SWEEP_S = 30.0          # ... and every room's, whatever its due time, this often
 
 
 class Store:
@@ -68,7 +70,11 @@ class Store:
         self.event_hooks: list[Callable[[list[tuple[str, int]]], None]] = []
         self._order: list[str] | None = None   # sorted site ids, made again when sites change
         self.roster = 0                         # bumped whenever a site comes or goes
-        self._swept = float("-inf")
+        self._swept = self._swept_all = float("-inf")
+        # When each fresh site's state turns stale, earliest first (a site's state may have been
+        # renewed since: looked at when due). A sweep pops only the due ones, not every room.
+        self._due: list[tuple[float, str]] = []
+        self._watched: set[str] = set()
         self._load()
         if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
             self.db.on_heard = self._heard
@@ -140,6 +146,7 @@ class Store:
         if old is None:
             self._new_roster()
         self._entries[site] = entry
+        self._watch(site, entry)
         self._writes += 1
         return entry
 
@@ -242,6 +249,7 @@ class Store:
                 self._version += 1
                 entry.version = self._version
                 entry.stale = self._is_stale(entry, self.clock())
+                self._watch(site, entry)
 
     def forget(self, site: str) -> None:
         """Drop a site from the overview (its retained state was cleared); events stay."""
@@ -260,18 +268,42 @@ class Store:
 
     def sweep(self) -> None:
         """Mark sites stale or fresh as time passes; a flip counts as a change. At most every
-        SWEEP_EVERY_S: every page and API call sweeps, and at 30,000 rooms a sweep is a loop."""
+        SWEEP_EVERY_S (every page and API call sweeps), and only the sites whose state has come
+        due: at 30,000 rooms a look at every room is a loop of some 30 ms, done every
+        FULL_SWEEP_S (or when the clock went back) to catch anything else."""
         now = self.clock()
         if 0 <= now - self._swept < SWEEP_EVERY_S:
             return
         self._swept = now
         with self._lock:
-            for entry in self._entries.values():
-                stale = self._is_stale(entry, now)
-                if stale != entry.stale:
-                    entry.stale = stale
-                    self._version += 1
-                    entry.version = self._version
+            if not 0 <= now - self._swept_all < FULL_SWEEP_S:
+                self._swept_all = now
+                for site, entry in self._entries.items():
+                    self._flip(entry, now)
+                    self._watch(site, entry)
+                return
+            due = self._due
+            while due and due[0][0] < now:
+                _, site = heapq.heappop(due)
+                self._watched.discard(site)
+                entry = self._entries.get(site)
+                if entry is not None and not entry.stale and not self._flip(entry, now):
+                    self._watch(site, entry)    # a newer state came meanwhile: due later
+
+    def _flip(self, entry: SiteEntry, now: float) -> bool:
+        """Set the entry's stale flag for ``now`` (under the lock); True when it is stale."""
+        stale = self._is_stale(entry, now)
+        if stale != entry.stale:
+            entry.stale = stale
+            self._version += 1
+            entry.version = self._version
+        return stale
+
+    def _watch(self, site: str, entry: SiteEntry) -> None:
+        """Look at a fresh site again when its state turns stale (under the lock)."""
+        if not entry.stale and site not in self._watched:
+            self._watched.add(site)
+            heapq.heappush(self._due, (max(entry.ts + self.stale_after_s, self._swept), site))
 
     def _is_stale(self, entry: SiteEntry, now: float) -> bool:
         return entry.availability == Availability.OFFLINE or now - entry.ts > self.stale_after_s
@@ -283,6 +315,11 @@ class Store:
             if self._order is None:
                 self._order = sorted(self._entries)
             return [self._entries[k] for k in self._order]
+
+    @property
+    def site_count(self) -> int:
+        """How many sites have a state."""
+        return len(self._entries)
 
     def entries_of(self, sites: list[str]) -> list[SiteEntry]:
         """The entries of ``sites`` (in that order) that exist, stale flags up to date."""

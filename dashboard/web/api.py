@@ -19,7 +19,7 @@ from dashboard.store.history import RANGES
 from dashboard.texts.events import command_outcome as command_result
 from dashboard.texts.i18n import iso_time, translate
 from dashboard.web.auth import command_actor
-from dashboard.web.overview import in_group
+from dashboard.web.overview import members
 from dashboard.web.resources import (get_cache, get_feed, get_groups, get_metrics, get_store,
                                      get_zone, mqtt_connected)
 from protocol.config import ID_PATTERN
@@ -86,12 +86,7 @@ def _sites_body(group: str) -> bytes:
     if cached is not None and cached[0] == key:
         return cached[1]
     if group:   # the group's members, found again only when a site came or went
-        members = cache.members.get(group)
-        if members is None or members[0] != store.roster:
-            roster = store.roster
-            members = cache.members[group] = (roster, [e.site for e in in_group(
-                store.entries(), get_groups(), group)])
-        entries = store.entries_of(members[1])
+        entries = members(store, cache, get_groups(), group)
     else:
         entries = store.entries()
     body = b'{"sites":[' + b",".join(entry.api_bytes() for entry in entries) + b"]}"

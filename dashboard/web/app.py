@@ -28,7 +28,7 @@ from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.web.metrics import SiagaCollector
 from dashboard.web.openapi import bp as openapi_bp
 from dashboard.web.overview import Groups
-from dashboard.web.resources import get_alerter, get_config, get_store, get_zone
+from dashboard.web.resources import get_alerter, get_config, get_zone
 from protocol.config import Config, ConfigError
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
 
 
 def _template_globals() -> dict[str, Any]:
+    from dashboard.web.pages import fleet_led    # pages imports from this package's modules
     config, zone, lang, now = get_config(), get_zone(), g.get("lang", "id"), time.time()
     return {
         "lang": lang,
@@ -160,7 +161,7 @@ def _template_globals() -> dict[str, Any]:
         "duration": lambda s: i18n.duration(s, lang),
         "present": present,
         "keys": keys,
-        "header_led": lambda: present.worst(get_store().entries()),
+        "header_led": fleet_led,
         "logged_in": logged_in,
         "login_enabled": bool(config.dashboard.admin_password_hash),
         "token_enabled": bool(config.dashboard.api_token),

@@ -94,7 +94,7 @@ def matches(entry: SiteEntry, filters: Filters) -> bool:
         return False
     if filters.q:
         needle = filters.q.lower()
-        return needle in entry.site or needle in present.display_name(entry.state).lower()
+        return needle in entry.site or needle in present.entry_name(entry).lower()
     return True
 
 
@@ -107,9 +107,19 @@ class Selection:
     shown: list[SiteEntry]
 
 
-def select(entries: list[SiteEntry], groups: Groups, filters: Filters) -> Selection:
-    """The rooms passing ``filters``, problems first, the first PAGE_ROOMS unless ``all``."""
-    scope = in_group(entries, groups, filters.group)
+def members(store: Any, cache: Any, groups: Groups, group: str) -> list[SiteEntry]:
+    """The entries of ``group``, by id; its members' ids are found again only when a site came
+    or went (``store.roster``), not by looking at every room of the country on each request."""
+    known = cache.members.get(group)
+    if known is None or known[0] != store.roster:
+        roster = store.roster    # read first: a site coming meanwhile makes them again next time
+        known = cache.members[group] = (roster, [e.site for e in in_group(store.entries(), groups, group)])
+    return store.entries_of(known[1])
+
+
+def select(scope: list[SiteEntry], filters: Filters) -> Selection:
+    """The rooms of ``scope`` (every room, or the group's) passing ``filters``, problems first,
+    the first PAGE_ROOMS unless ``all``."""
     passing = present.sort_for_overview([e for e in scope if matches(e, filters)])
     # Problems come first: the rooms left out are the calmest ones.
     shown = passing if filters.all else passing[:PAGE_ROOMS]
@@ -126,9 +136,20 @@ def counts(entries: list[SiteEntry]) -> dict[str, int]:
 
 
 def count_rows(entries: list[SiteEntry], groups: Groups, only: str = "") -> list[dict[str, Any]]:
-    """One row of counts per group (``only`` that one), after one for every room without ``only``."""
-    rows = [] if only else [{"group": "", "total": len(entries), "counts": counts(entries)}]
-    for name in ([only] if only else groups.names):
-        members = in_group(entries, groups, name)
-        rows.append({"group": name, "total": len(members), "counts": counts(members)})
-    return rows
+    """One row of counts per group, after one for every room; with ``only``, ``entries`` are
+    that group's rooms and its row is the only one."""
+    if only:
+        return [{"group": only, "total": len(entries), "counts": counts(entries)}]
+    per: dict[str, dict[str, int]] = {name: {} for name in groups.names}
+    totals = dict.fromkeys(groups.names, 0)
+    every: dict[str, int] = {}
+    for entry in entries:      # one pass: a status once per room, not once per room and group
+        status = present.status(entry)
+        every[status] = every.get(status, 0) + 1
+        for name in groups.of(entry.site):
+            found = per[name]
+            found[status] = found.get(status, 0) + 1
+            totals[name] += 1
+    ordered = lambda found: {s: found[s] for s in STATES if s in found}  # noqa: E731
+    return ([{"group": "", "total": len(entries), "counts": ordered(every)}]
+            + [{"group": name, "total": totals[name], "counts": ordered(per[name])} for name in groups.names])

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from dashboard.store.entry import SiteEntry
 from dashboard.store.history import RANGES
-from dashboard.web import charts, overview as ov
+from dashboard.web import charts, overview as ov, present
 from dashboard.web.resources import get_cache, get_config, get_groups, get_store, get_zone
 from protocol.config import ID_PATTERN
 
@@ -56,18 +56,42 @@ def _overview_page(filters: ov.Filters, fixed_group: bool = False) -> str:
                            fixed_group=fixed_group)
 
 
+def fleet_led() -> tuple[str, str]:
+    """(colour, pattern) of the room that needs IT most, of every room: the header's dot. Each
+    room's state is kept between requests and looked at again only when the room changed
+    (store.changes), not every room of the country on every page of one group."""
+    if "fleet_led" in g:        # the header and the live part of one page ask both
+        return g.fleet_led
+    store, fleet = get_store(), get_cache().fleet
+    with fleet.lock:
+        version, changed, reload = store.changes(fleet.version)
+        if reload:
+            fleet.clear()
+            entries = store.entries()
+        else:
+            entries = store.entries_of(changed)
+            for site in set(changed) - {e.site for e in entries}:   # gone
+                fleet.drop(site)
+        for entry in entries:
+            fleet.put(entry.site, present.status(entry))
+        fleet.version = version
+        g.fleet_led = present.worst_of(fleet.counts)
+        return g.fleet_led
+
+
 def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, Any]:
-    groups = get_groups()
-    entries = get_store().entries()
-    chosen = ov.select(entries, groups, filters)
+    groups, store = get_groups(), get_store()
+    scope = ov.members(store, get_cache(), groups, filters.group) if filters.group else store.entries()
+    chosen = ov.select(scope, filters)
     shown = chosen.shown
     if ids is not None:
         wanted = set(ids.split(",")[:MAX_IDS])
         shown = [e for e in shown if e.site in wanted]
     return {"items": _items(shown, filters.view), "shown": len(chosen.shown),
             "matching": chosen.matching, "scope": len(chosen.scope), "scope_entries": chosen.scope,
-            "limit": ov.PAGE_ROOMS, "all_entries": entries, "filters": filters,
-            "count_rows": ov.count_rows(entries, groups, filters.group),
+            "limit": ov.PAGE_ROOMS, "any_sites": bool(scope) or store.site_count > 0,
+            "fleet_led": fleet_led(), "filters": filters,
+            "count_rows": ov.count_rows(scope, groups, filters.group),
             "group_names": groups.names, "states": ov.STATES,
             "filter_url": lambda **change: _filter_url(filters, **change)}
 
@@ -160,6 +184,6 @@ def _site_context(entry: SiteEntry) -> dict[str, Any]:
         "ranges": tuple(RANGES),
         "charts": [charts.build(m, data, zone, g.lang) for m in charts.METRICS],
         "events": get_store().events(entry.site, RECENT_EVENTS),
-        "all_entries": get_store().entries(),
+        "fleet_led": fleet_led(),
         "alerts_inbox": get_config().alerts.inbox_url,
     }

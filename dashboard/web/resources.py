@@ -8,6 +8,7 @@ process that serves (dashboard/web/serve.py) starts and stops the threads with `
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,39 @@ class PageCache:
     cards: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
     sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
     members: dict[str, tuple[int, list[str]]] = field(default_factory=dict)   # group -> (roster, ids)
+    fleet: FleetStates = field(default_factory=lambda: FleetStates())   # the header's dot
+
+
+class FleetStates:
+    """Each room's state (present.status) and how many rooms are in each, as of the store's
+    ``version``: the worst state of the country without looking at every room on every request."""
+
+    def __init__(self) -> None:
+        self.version = -1          # never filled: the store's changes say "reload"
+        self.status: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()   # the pages are served from several threads
+
+    def clear(self) -> None:
+        """Forget every room."""
+        self.status.clear()
+        self.counts.clear()
+
+    def put(self, site: str, status: str) -> None:
+        """``site`` is now in ``status``."""
+        if self.status.get(site) == status:
+            return
+        self.drop(site)
+        self.status[site] = status
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    def drop(self, site: str) -> None:
+        """``site`` is gone."""
+        old = self.status.pop(site, None)
+        if old is not None:
+            self.counts[old] -= 1
+            if not self.counts[old]:
+                del self.counts[old]
 
 
 def install(app: Flask, **resources: Any) -> None:
