@@ -379,7 +379,7 @@ def report_inputs(conn: Any, sites: list[str], win: Window) -> tuple[list[SiteIn
     samples = _samples(conn, sites, win)
     try:
         found, office = fold(conn, sites, win)
-    except psycopg.errors.DataException:
+    except psycopg.DataError:
         conn.rollback()
         return site_inputs(conn, sites, win, states, samples), None
     with_samples = [s for s in sites if any(x.load is not None for x in samples[s])]
