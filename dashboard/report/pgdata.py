@@ -42,6 +42,9 @@ from dashboard.report.needs import Sample
 from protocol.messages import EventKind as K
 
 
+WORK_MEM = "256MB"   # the sorts of a year of every room stay in memory (PostgreSQL's default: 4 MB)
+
+
 def _in(kinds: Any) -> str:
     """An SQL list of kind names (the enum's own values: no quoting needed, none given by users)."""
     return ", ".join(f"'{k}'" for k in sorted(kinds))
@@ -61,31 +64,33 @@ def _num(j: str) -> str:
 
 
 # The window's events of the chosen sites; every CTE below reads it once.
-_EV = "SELECT site, seq, ts, kind, detail FROM events WHERE site = ANY(%(sites)s) AND ts >= %(start)s AND ts < %(end)s"
+_EV = "SELECT site COLLATE \"C\" AS site, seq, ts, kind, detail FROM events WHERE site = ANY(%(sites)s) AND ts >= %(start)s AND ts < %(end)s"
 
-# Meetings ('m') and conversions ('c') of each (site, pc), paired in SQL.
+# Meetings ('m') and conversions ('c') of each (site, pc), paired in SQL. The two windows share
+# one sort (C collation: byte order is enough for grouping); a PC going away ends both kinds.
+_PC = ("CASE WHEN jsonb_typeof(detail::jsonb -> 'pc') = 'string' THEN detail::jsonb ->> 'pc' "
+       "ELSE '' END")
 _SPANS_CTE = f"""
 tok AS (
-  SELECT e.site, e.seq, e.ts, v.w, e.kind = v.w_start AS s, e.pc, e.app, e.live
-  FROM (SELECT site, seq, ts, kind,
-               CASE WHEN jsonb_typeof(detail::jsonb -> 'pc') = 'string' THEN detail::jsonb ->> 'pc'
-                    ELSE '' END AS pc,
-               CASE WHEN kind = 'meeting_started' AND jsonb_typeof(detail::jsonb -> 'app') = 'string'
-                    THEN detail::jsonb ->> 'app' ELSE '' END AS app,
-               kind = 'meeting_started' AND coalesce((detail::jsonb ->> 'by') IN
-                    ({_in(facts.LIVE_BY)}), false) AS live
-        FROM ev WHERE kind IN ({SPANS}, {GONE})) e
-  JOIN (VALUES ('m', 'meeting_started', 'meeting_ended'),
-               ('c', 'conversion_started', 'conversion_ended')) AS v(w, w_start, w_end)
-    ON e.kind IN (v.w_start, v.w_end, {GONE})
+  SELECT site, seq, ts, {_PC} COLLATE "C" AS pc,
+         CASE WHEN kind IN ('meeting_started', 'meeting_ended') THEN 'm' ELSE 'c' END AS w,
+         kind IN ('meeting_started', 'conversion_started') AS s,
+         CASE WHEN kind = 'meeting_started' AND jsonb_typeof(detail::jsonb -> 'app') = 'string'
+              THEN detail::jsonb ->> 'app' ELSE '' END AS app,
+         kind = 'meeting_started' AND coalesce((detail::jsonb ->> 'by') IN ({_in(facts.LIVE_BY)}),
+                                               false) AS live
+  FROM ev WHERE kind IN ({SPANS})
+  UNION ALL
+  SELECT site, seq, ts, {_PC} COLLATE "C", w, false, '', false
+  FROM ev CROSS JOIN (VALUES ('m'), ('c')) AS v(w) WHERE kind IN ({GONE})
 ),
-eff AS (   -- a start while none runs, an end while one runs: they alternate per (site, pc, w)
-  SELECT * FROM (SELECT *, lag(s) OVER (PARTITION BY site, pc, w ORDER BY seq) AS ps FROM tok) t
-  WHERE s <> coalesce(ps, false)
-),
-span AS (
-  SELECT site, pc, w, seq, ts AS start, coalesce(nts, %(end)s) AS stop, app, live FROM (
-    SELECT *, lead(ts) OVER (PARTITION BY site, pc, w ORDER BY seq) AS nts FROM eff) t
+span AS (   -- a start while none runs, an end while one runs: they alternate per (site, pc, w)
+  SELECT site, pc, w, seq, start, coalesce(stop, %(end)s) AS stop, stop_seq, app, live FROM (
+    SELECT site, pc, w, seq, ts AS start, s, app, live,
+           lead(ts) OVER (PARTITION BY site, pc, w ORDER BY seq) AS stop,
+           lead(seq) OVER (PARTITION BY site, pc, w ORDER BY seq) AS stop_seq
+    FROM (SELECT *, lag(s) OVER (PARTITION BY site, pc, w ORDER BY seq) AS ps FROM tok) t
+    WHERE s <> coalesce(ps, false)) u
   WHERE s
 )"""
 
@@ -142,7 +147,7 @@ def _row(tag: str, site: str = "site", g: str = "NULL", n: tuple = (), f: tuple 
 
 
 _FOLD_SQL = f"""
-WITH ev AS ({_EV}),
+WITH ev AS NOT MATERIALIZED ({_EV}),
 {_SPANS_CTE},
 {_OUTAGES_CTE},
 during AS (   -- an outage overlaps a meeting: one covers its start, or one starts inside it
@@ -187,12 +192,14 @@ peaks AS (
                sum(d) FILTER (WHERE live) OVER (ORDER BY x, o ROWS UNBOUNDED PRECEDING) AS live_run
         FROM steps) s
 ),
-delayed AS (   -- a meeting started on a PC still converting
+delayed AS (   -- a meeting started on a PC still converting (a conversion started before it,
+               -- ending after it in the journal's order, or not yet)
   SELECT site, count(*) AS n FROM (
-    SELECT site, w, s, sum(CASE WHEN w = 'c' THEN CASE WHEN s THEN 1 ELSE -1 END ELSE 0 END)
-             OVER (PARTITION BY site, pc ORDER BY seq, w ROWS UNBOUNDED PRECEDING) AS converting
-    FROM eff) t
-  WHERE w = 'm' AND s AND converting > 0 GROUP BY GROUPING SETS ((site), ())
+    SELECT site, w, seq, max(CASE WHEN w = 'c' THEN coalesce(stop_seq, 9223372036854775807) END)
+             OVER (PARTITION BY site, pc ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+             AS converting_until
+    FROM span) t
+  WHERE w = 'm' AND converting_until > seq GROUP BY GROUPING SETS ((site), ())
 ),
 speed AS (   -- a conversion's speed: the meeting that ended last on its PC before it started
   SELECT site, (last[1] - last[2]) / (stop - start) AS v FROM (
@@ -225,7 +232,7 @@ _COUNT_SQL = (f"SELECT site, count(*), count(*) FILTER (WHERE kind IN ({SPANS}))
 _ONE_BY_ONE_SQL = (f"SELECT site, ts, kind, detail FROM ({_EV}) ev WHERE kind IN ({ONE_BY_ONE}) "
                    "ORDER BY site, seq")
 _BUSY_SQL = f"""
-WITH ev AS ({_EV}),
+WITH ev AS NOT MATERIALIZED ({_EV}),
 {_SPANS_CTE}
 SELECT site, min(start), max(stop) FROM (
   SELECT site, start, stop, count(*) FILTER (WHERE start > before) OVER (PARTITION BY site ORDER BY
@@ -325,6 +332,7 @@ def _middle(n: Any, lo: float | None, hi: float | None) -> float | None:
 def fold(conn: Any, sites: list[str], win: Window) -> tuple[dict[str, SiteFacts], SpanSums]:
     """Every chosen site's facts and the office's span numbers, added up by the database."""
     params = {"sites": sites, "start": win.start, "end": win.end}
+    conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     found = {site: SiteFacts(site, meetings=None, conversions=None, speeds=None) for site in sites}
     office = SpanSums()
     for site, count, spans in conn.execute(_COUNT_SQL, params):
