@@ -333,6 +333,7 @@ def fold(conn: Any, sites: list[str], win: Window) -> tuple[dict[str, SiteFacts]
     """Every chosen site's facts and the office's span numbers, added up by the database."""
     params = {"sites": sites, "start": win.start, "end": win.end}
     conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    conn.execute("SET LOCAL jit = off")   # compiling this query took longer than running it
     found = {site: SiteFacts(site, meetings=None, conversions=None, speeds=None) for site in sites}
     office = SpanSums()
     for site, count, spans in conn.execute(_COUNT_SQL, params):
