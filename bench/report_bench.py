@@ -150,6 +150,7 @@ def main() -> None:
                    help="with --postgres: make the year inside PostgreSQL (generate_series)")
     p.add_argument("--keep", action="store_true", help="leave the PostgreSQL running; print its URL")
     p.add_argument("--url", help="report from this PostgreSQL database (made before) instead")
+    p.add_argument("--only", help="only these formats, e.g. json,csv (a run at 5,000 rooms is long)")
     a = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="siaga-report-bench-"))
     db = Path(a.db) if a.db else work / "dashboard.sqlite3"
@@ -189,6 +190,8 @@ def main() -> None:
             ("html (+ a page per room)", "--format", "html", "--rooms"), ("csv", "--format", "csv")]
     if a.pdf:
         runs.append(("pdf (office page)", "--format", "pdf"))
+    if a.only:
+        runs = [r for r in runs if r[2] in a.only.split(",") and (r[2] != "html" or "--rooms" not in r)]
     try:
         for name, *args in runs:
             out = work / f"report.{args[1]}"
