@@ -304,15 +304,16 @@ def _samples(conn: Any, sites: list[str], win: Window) -> dict[str, list[Sample]
     minutes: dict[str, list[tuple]] = defaultdict(list)
     hours: dict[str, list[tuple]] = defaultdict(list)
     spans: dict[str, list[tuple]] = defaultdict(list)
-    for site, *row in conn.execute(f"SELECT {cols} FROM minutes {where}", (sites, win.start, win.end)):
+    # fetchall: psycopg's row-by-row iteration costs about 12 us a row (900,000 outages at 5,000 rooms)
+    for site, *row in conn.execute(f"SELECT {cols} FROM minutes {where}", (sites, win.start, win.end)).fetchall():
         minutes[site].append(row)
-    for site, *row in conn.execute(f"SELECT {cols} FROM hours {where}", (sites, win.start, win.end)):
+    for site, *row in conn.execute(f"SELECT {cols} FROM hours {where}", (sites, win.start, win.end)).fetchall():
         first = minutes[site][0][0] if minutes.get(site) else win.end
         if row[0] < first:
             hours[site].append(row)
     for site, a, b in conn.execute(
             "SELECT site, start, coalesce(stop, %s) FROM battery WHERE site = ANY(%s) AND "
-            "coalesce(stop, %s) >= %s AND start < %s", (win.end, sites, win.end, win.start, win.end)):
+            "coalesce(stop, %s) >= %s AND start < %s", (win.end, sites, win.end, win.start, win.end)).fetchall():
         spans[site].append((a, b))
     out = {}
     for site in sites:
@@ -336,11 +337,11 @@ def fold(conn: Any, sites: list[str], win: Window) -> tuple[dict[str, SiteFacts]
     conn.execute("SET LOCAL jit = off")   # compiling this query took longer than running it
     found = {site: SiteFacts(site, meetings=None, conversions=None, speeds=None) for site in sites}
     office = SpanSums()
-    for site, count, spans in conn.execute(_COUNT_SQL, params):
+    for site, count, spans in conn.execute(_COUNT_SQL, params).fetchall():
         found[site].events = count
         found[site].spans.known = spans > 0
     office.known = any(f.spans.known for f in found.values())
-    for tag, site, _g, n1, n2, n3, f1, f2, f3, f4, f5, f6, f7, b1, b2, b3, t in conn.execute(_FOLD_SQL, params):
+    for tag, site, _g, n1, n2, n3, f1, f2, f3, f4, f5, f6, f7, b1, b2, b3, t in conn.execute(_FOLD_SQL, params).fetchall():
         if tag == "o":
             f = found[site]
             f.outages.append(Outage(start=f1, end=f2, length=f3, shutdown=b1, unended=b2,
@@ -361,7 +362,7 @@ def fold(conn: Any, sites: list[str], win: Window) -> tuple[dict[str, SiteFacts]
             sums.delayed = int(n1)
         elif tag == "v":
             sums.speed = _middle(n1, f1, f2)
-    for site, ts, kind, text in conn.execute(_ONE_BY_ONE_SQL, params):
+    for site, ts, kind, text in conn.execute(_ONE_BY_ONE_SQL, params).fetchall():
         f = found[site]
         reader = facts._Reader(site, win)
         reader.facts = f
@@ -374,7 +375,7 @@ def busy(conn: Any, sites: list[str], win: Window) -> dict[str, list[tuple[float
     out: dict[str, list[tuple[float, float]]] = defaultdict(list)
     if sites:
         for site, start, stop in conn.execute(_BUSY_SQL, {"sites": sites, "start": win.start,
-                                                          "end": win.end}):
+                                                          "end": win.end}).fetchall():
             out[site].append((start, stop))
     return out
 
