@@ -7,7 +7,7 @@ details that are not JSON or not objects, events without a ``pc``.
 
 from __future__ import annotations
 
-import datetime as dt
+import difflib
 import json
 import sqlite3
 from pathlib import Path
@@ -147,12 +147,8 @@ def same_report(both, history: dict, minutes: list = ()) -> bytes:
     write_postgres(url, history, list(minutes))
     from_sqlite = report_bytes(directory, str(path))
     from_postgres = report_bytes(directory, url)
-    if from_postgres != from_sqlite:
-        import difflib
-        print(history, list(minutes))
-        print("".join(difflib.unified_diff(from_sqlite.decode().splitlines(True),
-                                           from_postgres.decode().splitlines(True), n=4)))
-    assert from_postgres == from_sqlite
+    assert from_postgres == from_sqlite, "".join(difflib.unified_diff(
+        from_sqlite.decode().splitlines(True), from_postgres.decode().splitlines(True), n=4))
     return from_sqlite
 
 

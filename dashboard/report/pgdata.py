@@ -150,16 +150,22 @@ _FOLD_SQL = f"""
 WITH ev AS NOT MATERIALIZED ({_EV}),
 {_SPANS_CTE},
 {_OUTAGES_CTE},
+swept AS (   -- each room's meeting starts (o 2) and ends (o 0) and its outages' ends (o 1) and
+             -- starts (o 3) in time order, one sort for the room's peak and the outages' overlaps
+  SELECT site, x, o, d, live, og,
+         sum(d) OVER w AS run, sum(d) FILTER (WHERE live) OVER w AS live_run,
+         count(*) FILTER (WHERE o = 2) OVER w AS starts, max(mstop) OVER w AS before_stop
+  FROM (SELECT site, start AS x, 2 AS o, 1 AS d, live, NULL::bigint AS og, stop AS mstop
+        FROM span WHERE w = 'm'
+        UNION ALL SELECT site, stop, 0, -1, live, NULL, NULL FROM span WHERE w = 'm'
+        UNION ALL SELECT site, stop, 1, 0, false, g, NULL FROM outage
+        UNION ALL SELECT site, start, 3, 0, false, g, NULL FROM outage) u
+  WINDOW w AS (PARTITION BY site ORDER BY x, o ROWS UNBOUNDED PRECEDING)
+),
 during AS (   -- an outage overlaps a meeting: one covers its start, or one starts inside it
-  SELECT site, og FROM (
-    SELECT site, og, k, ostop,
-           max(mstop) OVER (PARTITION BY site ORDER BY k, t ROWS UNBOUNDED PRECEDING) AS before_stop,
-           min(mstart) OVER (PARTITION BY site ORDER BY k DESC, t DESC ROWS UNBOUNDED PRECEDING) AS next_start
-    FROM (SELECT site, start AS k, 0 AS t, start AS mstart, stop AS mstop, NULL::bigint AS og,
-                 NULL::float8 AS ostop FROM span WHERE w = 'm'
-          UNION ALL
-          SELECT site, start, 1, NULL, NULL, g, stop FROM outage) u) x
-  WHERE og IS NOT NULL AND (before_stop > k OR next_start < ostop)
+  SELECT site, og FROM swept WHERE og IS NOT NULL GROUP BY site, og
+  HAVING bool_or(o = 3 AND before_stop > x)
+      OR max(starts) FILTER (WHERE o = 1) > max(starts) FILTER (WHERE o = 3)
 ),
 sums AS (
   SELECT site, count(*) FILTER (WHERE w = 'm') AS meetings,
@@ -175,22 +181,15 @@ apps AS (
          sum(round((stop - start) * 1000000::float8)::bigint) AS us
   FROM span WHERE w = 'm' GROUP BY GROUPING SETS ((site, 2), (2))
 ),
-steps AS (
-  SELECT site, start AS x, 1 AS d, 1 AS o, live FROM span WHERE w = 'm'
-  UNION ALL SELECT site, stop, -1, 0, live FROM span WHERE w = 'm'
-),
 peaks AS (
-  SELECT site, max(run) FILTER (WHERE d = 1) AS peak, max(live_run) FILTER (WHERE d = 1 AND live) AS peak_live
-  FROM (SELECT site, d, live,
-               sum(d) OVER (PARTITION BY site ORDER BY x, o ROWS UNBOUNDED PRECEDING) AS run,
-               sum(d) FILTER (WHERE live) OVER (PARTITION BY site ORDER BY x, o ROWS UNBOUNDED PRECEDING)
-                 AS live_run
-        FROM steps) s GROUP BY site
+  SELECT site, max(run) FILTER (WHERE o = 2) AS peak, max(live_run) FILTER (WHERE o = 2 AND live) AS peak_live
+  FROM swept GROUP BY site
   UNION ALL
   SELECT NULL, max(run) FILTER (WHERE d = 1), max(live_run) FILTER (WHERE d = 1 AND live)
-  FROM (SELECT d, live, sum(d) OVER (ORDER BY x, o ROWS UNBOUNDED PRECEDING) AS run,
-               sum(d) FILTER (WHERE live) OVER (ORDER BY x, o ROWS UNBOUNDED PRECEDING) AS live_run
-        FROM steps) s
+  FROM (SELECT d, live, sum(d) OVER w AS run, sum(d) FILTER (WHERE live) OVER w AS live_run
+        FROM (SELECT start AS x, 1 AS o, 1 AS d, live FROM span WHERE w = 'm'
+              UNION ALL SELECT stop, 0, -1, live FROM span WHERE w = 'm') steps
+        WINDOW w AS (ORDER BY x, o ROWS UNBOUNDED PRECEDING)) s
 ),
 delayed AS (   -- a meeting started on a PC still converting (a conversion started before it,
                -- ending after it in the journal's order, or not yet)
