@@ -15,16 +15,18 @@ What runs in SQL, over every chosen site at once (``site = ANY(...)``, the windo
 - per site: the number of events, and whether any meeting or conversion event was journaled.
 
 What Python still folds, from rows the database selected: the kinds the report reads one by one
-(ups_selftest, replace_battery, runtime_learned, booking, not_ready: a few per room and month,
-through the same code as the SQLite reader), and the outages' own numbers (by hour, by month,
+(ups_selftest, replace_battery, runtime_learned: a few per room and month; booking, not_ready:
+one per booked meeting; through the same code as the SQLite reader), and the outages' own numbers (by hour, by month,
 medians near the usual load). The merged meeting time (``busy``) is fetched only for the sites
 that have history samples to compare with it.
 
 The numbers do not depend on where they were added up: every float that reaches the report is
 either selected as stored or made by the same single IEEE operation in both places, and sums
-over many rows are integers (microseconds). A database whose ``detail`` is not JSON everywhere
-makes PostgreSQL's JSON cast fail: then the report folds every chosen site's events in Python,
-as the SQLite reader does (slower, same numbers). A read-only transaction: a report never
+over many rows are integers (microseconds). A ``detail`` that is not JSON on an event the SQL
+reads (a meeting, conversion, PC or power event) makes PostgreSQL's JSON cast fail: then the
+report folds every chosen site's events in Python, as the SQLite reader does (slower, same
+numbers). Not covered: JSON that Python reads and PostgreSQL does not (NaN, ``\u0000``) goes the
+same way; a number written ``-0.0`` loses its sign in PostgreSQL. A read-only transaction: a report never
 changes the database.
 """
 
