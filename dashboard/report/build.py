@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from dashboard.report import needs
-from dashboard.report.facts import Ev, SiteFacts, Totals, Window, numbers, site_facts
+from dashboard.report.facts import Ev, SiteFacts, SpanSums, Totals, Window, numbers, site_facts
 from dashboard.report.runtime import office_runtime, runtime_numbers
 
 
@@ -24,6 +24,7 @@ class SiteInput:
     events: Iterable[Ev]
     state: dict[str, Any] | None = None
     samples: list[needs.Sample] | None = None
+    facts: SiteFacts | None = None   # the site already reduced by its reader (pgdata): no events
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,14 @@ class Policy:
     disk_low_gb: float = 5.0
 
 
-def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
-    """The report: office totals over every input site, and the same keys per site."""
+def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Policy,
+          office: SpanSums | None = None) -> dict[str, Any]:
+    """The report: office totals over every input site, and the same keys per site. ``office``:
+    the spans' numbers over every site when the reader added them up (pgdata)."""
     per_site: dict[str, dict[str, Any]] = {}
-    totals = Totals()
+    totals = Totals(spans=office)
     for inp in inputs:
-        f = site_facts(inp.site, inp.events, win)
+        f = inp.facts if inp.facts is not None else site_facts(inp.site, inp.events, win)
         per_site[inp.site] = _site(inp, f, zone, policy)
         totals.add(f)     # the site's spans are dropped here: the office keeps arrays of times
     office = numbers(totals, zone, policy.wrapup_at_runtime_s)
@@ -57,7 +60,7 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
 
 
 def _site(inp: SiteInput, f: SiteFacts, zone: ZoneInfo, policy: Policy) -> dict[str, Any]:
-    s = numbers(Totals().add(f), zone, policy.wrapup_at_runtime_s)
+    s = numbers(Totals(spans=f.spans).add(f), zone, policy.wrapup_at_runtime_s)
     s["ups"].update(needs.ups_health(f, inp.state, inp.samples, zone))
     s["ups"].update(runtime_numbers(f.outages, f.learned, s["ups"]["runtime_needed_s"], zone))
     if s["ups"]["load_w"] is None:   # no rating in the last state: the edge's measured watts

@@ -74,7 +74,8 @@ def _from_postgres(config: Config, url: str, sites: str | None, win: Any, zone: 
     try:
         chosen = data.choose_sites(pgdata.site_ids(conn), sites, getattr(config.dashboard, "groups", None))
         policy = Policy(config.policy.wrapup_at_runtime_s, config.policy.disk_low_gb)
-        return build(pgdata.site_inputs(conn, chosen, win), win, zone, policy)
+        inputs, office = pgdata.report_inputs(conn, chosen, win)
+        return build(inputs, win, zone, policy, office)
     except psycopg.Error as exc:
         raise ReportError(f"{shown(url)}: cannot read: {str(exc).strip().splitlines()[0]}") from None
     finally:

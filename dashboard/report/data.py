@@ -25,8 +25,9 @@ from protocol.messages import EventKind as K
 logger = logging.getLogger(__name__)
 
 # Kinds whose detail the report reads beyond "pc"; the rest are not parsed (speed at 1.8 M rows).
+# meeting_started: its app and whether the microphone or camera saw it (by_app, peak_from "live").
 DETAIL_KINDS = (K.POWER_LOST.value, K.POWER_RESTORED.value, K.UPS_SELFTEST.value,
-                K.RUNTIME_LEARNED.value, K.BOOKING.value, K.NOT_READY.value)
+                K.RUNTIME_LEARNED.value, K.BOOKING.value, K.NOT_READY.value, K.MEETING_STARTED.value)
 _EVENTS_SQL = (
     "SELECT ts, kind, CASE WHEN json_valid(detail) THEN json_extract(detail, '$.pc') END, "
     f"CASE WHEN kind IN ({', '.join('?' * len(DETAIL_KINDS))}) THEN detail END "

@@ -100,18 +100,43 @@ class Span(NamedTuple):
 
 
 @dataclass
+class SpanSums:
+    """What the report prints of meetings and conversions, for one site or the office: the
+    same numbers whether the Python fold made them (``sums``) or the database (pgdata)."""
+
+    known: bool = False              # the journal has meeting or conversion events
+    meetings: int = 0
+    meeting_us: int = 0              # sum of each meeting's length in whole microseconds
+    by_app: dict[str, list[int]] = field(default_factory=dict)   # app -> [count, microseconds]
+    peak: int = 0                    # peak_concurrent over every meeting
+    live: int = 0                    # meetings seen by the microphone or camera
+    peak_live: int = 0
+    conversions: int = 0
+    conversion_median: float | None = None
+    conversion_longest: float | None = None
+    speed: float | None = None       # the median of the conversions' speeds
+    delayed: int = 0
+
+
+def micros(seconds: float) -> int:
+    """A length in whole microseconds (half to even, as PostgreSQL's round(float8)): added up
+    as integers, the total does not depend on the order the rows come in."""
+    return round(seconds * 1e6)
+
+
+@dataclass
 class SiteFacts:
     """What one site's events say, small enough to keep for 500 sites."""
 
     site: str
     outages: list[Outage] = field(default_factory=list)
-    meetings: list[Span] = field(default_factory=list)
-    conversions: list[Span] = field(default_factory=list)
-    speeds: list[float] = field(default_factory=list)   # meeting minutes per conversion minute
-    delayed: int = 0
+    # The spans themselves: the Python fold only (pgdata hands in ``spans`` alone).
+    meetings: list[Span] | None = field(default_factory=list)
+    conversions: list[Span] | None = field(default_factory=list)
+    speeds: list[float] | None = field(default_factory=list)   # meeting minutes per conversion minute
+    spans: SpanSums = field(default_factory=SpanSums)
     during: int = 0                  # outages that overlap a meeting of this site
     busy: list[tuple[float, float]] = field(default_factory=list)   # meeting time, merged
-    has_meeting_events: bool = False
     selftests: list[tuple[float, bool, str]] = field(default_factory=list)
     replace_battery: int = 0
     events: int = 0
@@ -140,13 +165,14 @@ class _Reader:
     def __init__(self, site: str, win: Window) -> None:
         self.win = win
         self.facts = SiteFacts(site)
+        self.delayed, self.known = 0, False
         self.outage: dict[str, Any] | None = None
         self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
         self.how: dict[str, tuple[str, bool]] = {}   # pc -> (app, live) of its open meeting
 
     def span(self, ts: float, pc: str, what: str, starts: bool, detail: dict[str, Any]) -> None:
         """A meeting or conversion starts or ends on ``pc``."""
-        self.facts.has_meeting_events = True
+        self.known = True
         running = self.open[what]
         if not starts:
             self._end(what, pc, ts)
@@ -156,7 +182,7 @@ class _Reader:
                 app = detail.get("app")
                 self.how[pc] = (app if isinstance(app, str) else "", detail.get("by") in LIVE_BY)
             if what == "meeting" and pc in self.open["conversion"]:
-                self.facts.delayed += 1
+                self.delayed += 1
 
     def other(self, ts: float, kind: str, pc: str, detail: dict[str, Any]) -> None:
         """Any other event: the outages, PCs going away, the UPS's own reports."""
@@ -229,6 +255,8 @@ class _Reader:
         self.facts.speeds = speeds(self.facts.meetings, self.facts.conversions, cut)
         self.facts.busy = merged(self.facts.meetings)
         self.facts.during = sum(overlaps(o, self.facts.busy) for o in self.facts.outages)
+        self.facts.spans = sums(self.facts.meetings, self.facts.conversions, self.facts.speeds,
+                                self.delayed, self.known)
         return self.facts
 
 
@@ -250,6 +278,25 @@ def site_facts(site: str, events: Iterable[tuple[float, str, str, dict[str, Any]
             reader.other(ts, kind, pc, detail)
     reader.facts.events = count
     return reader.finish()
+
+
+def sums(meetings: list[Span], conversions: list[Span], speeds: list[float], delayed: int,
+         known: bool) -> SpanSums:
+    """One site's spans as the numbers the report prints."""
+    by_app: dict[str, list[int]] = {}
+    for m in meetings:
+        app = by_app.setdefault(m.app or UNKNOWN_APP, [0, 0])
+        app[0] += 1
+        app[1] += micros(m.end - m.start)
+    live = [m for m in meetings if m.live]
+    lengths = [c.end - c.start for c in conversions]
+    return SpanSums(known=known, meetings=len(meetings),
+                    meeting_us=sum(micros(m.end - m.start) for m in meetings), by_app=by_app,
+                    peak=peak_concurrent([m.start for m in meetings], [m.end for m in meetings]),
+                    live=len(live), peak_live=peak_concurrent([m.start for m in live], [m.end for m in live]),
+                    conversions=len(lengths), conversion_median=median(lengths),
+                    conversion_longest=max(lengths, default=None), speed=median(speeds),
+                    delayed=delayed)
 
 
 def speeds(meetings: list[Span], conversions: list[Span], cut: float) -> list[float]:
@@ -335,17 +382,18 @@ UNKNOWN_APP = "unknown"   # meetings journaled before the agent said which app
 
 @dataclass
 class Totals:
-    """The facts of one or many sites, added up compactly (arrays of floats, not spans)."""
+    """The facts of one or many sites, added up compactly. The spans' numbers are ``spans`` when
+    the reader gave them (pgdata: the database added every site up); else the Python fold's
+    spans are kept as arrays of floats and added up here."""
 
+    spans: SpanSums | None = None
     outages: list[Outage] = field(default_factory=list)
     during: int = 0
-    delayed: int = 0
-    known: bool = False
+    sites: list[SpanSums] = field(default_factory=list)
     starts: array = field(default_factory=lambda: array("d"))
     ends: array = field(default_factory=lambda: array("d"))
     live_starts: array = field(default_factory=lambda: array("d"))
     live_ends: array = field(default_factory=lambda: array("d"))
-    by_app: dict[str, list[float]] = field(default_factory=dict)   # app -> [count, seconds]
     conversions: array = field(default_factory=lambda: array("d"))
     speeds: array = field(default_factory=lambda: array("d"))
     booked_starts: array = field(default_factory=lambda: array("d"))
@@ -358,26 +406,47 @@ class Totals:
         self.booked_starts.extend(start for start, _ in f.bookings)
         self.booked_ends.extend(f.bookings.values())
         close = back_to_back(sorted((s, e) for (s, _), e in f.bookings.items()),
-                             median([c.end - c.start for c in f.conversions]))
+                             f.spans.conversion_median)
         if close is not None:
             self.back_to_back = (self.back_to_back or 0) + close
         self.not_ready += len(f.not_ready)
         self.outages += f.outages
         self.during += f.during
-        self.delayed += f.delayed
-        self.known |= f.has_meeting_events
+        if self.spans is not None:
+            return self
+        self.sites.append(f.spans)
         self.starts.extend(m.start for m in f.meetings)
         self.ends.extend(m.end for m in f.meetings)
         for m in f.meetings:
             if m.live:
                 self.live_starts.append(m.start)
                 self.live_ends.append(m.end)
-            app = self.by_app.setdefault(m.app or UNKNOWN_APP, [0, 0.0])
-            app[0] += 1
-            app[1] += m.end - m.start
         self.conversions.extend(c.end - c.start for c in f.conversions)
         self.speeds.extend(f.speeds)
         return self
+
+    def span_sums(self) -> SpanSums:
+        """The spans' numbers over every site added."""
+        if self.spans is not None:
+            return self.spans
+        if len(self.sites) == 1:
+            return self.sites[0]
+        by_app: dict[str, list[int]] = {}
+        for site in self.sites:
+            for app, (n, us) in site.by_app.items():
+                total = by_app.setdefault(app, [0, 0])
+                total[0] += n
+                total[1] += us
+        lengths = list(self.conversions)
+        return SpanSums(known=any(s.known for s in self.sites),
+                        meetings=sum(s.meetings for s in self.sites),
+                        meeting_us=sum(s.meeting_us for s in self.sites), by_app=by_app,
+                        peak=peak_concurrent(self.starts, self.ends),
+                        live=sum(s.live for s in self.sites),
+                        peak_live=peak_concurrent(self.live_starts, self.live_ends),
+                        conversions=len(lengths), conversion_median=median(lengths),
+                        conversion_longest=max(lengths, default=None),
+                        speed=median(list(self.speeds)), delayed=sum(s.delayed for s in self.sites))
 
 
 def back_to_back(bookings: list[tuple[float, float]], conversion_s: float | None) -> int | None:
@@ -415,24 +484,25 @@ def outage_numbers(outages: list[Outage], during: int, zone: ZoneInfo) -> dict[s
             "unended": sum(o.unended for o in outages), "by_hour": by_hour}
 
 
-def meeting_numbers(t: Totals) -> dict[str, Any]:
+US_PER_HOUR = 3_600_000_000
+
+
+def meeting_numbers(t: SpanSums) -> dict[str, Any]:
     """The ``meetings`` object; ``known`` is False when the journal has no meeting events."""
-    hours = (sum(t.ends) - sum(t.starts)) / 3600
-    live = len(t.live_starts) > 0
-    peak = peak_concurrent(t.live_starts, t.live_ends) if live else peak_concurrent(t.starts, t.ends)
-    by_app = {app: {"count": int(n), "hours": round(seconds / 3600, 2)}
-              for app, (n, seconds) in sorted(t.by_app.items(), key=lambda kv: (-kv[1][1], kv[0]))}
-    return {"count": len(t.starts), "hours": round(hours, 2), "peak_concurrent": peak,
-            "peak_from": "live" if live else ("process" if t.starts else None), "by_app": by_app, "known": t.known}
+    live = t.live > 0
+    by_app = {app: {"count": int(n), "hours": round(us / US_PER_HOUR, 2)}
+              for app, (n, us) in sorted(t.by_app.items(), key=lambda kv: (-kv[1][1], kv[0]))}
+    return {"count": t.meetings, "hours": round(t.meeting_us / US_PER_HOUR, 2),
+            "peak_concurrent": t.peak_live if live else t.peak,
+            "peak_from": "live" if live else ("process" if t.meetings else None), "by_app": by_app,
+            "known": t.known}
 
 
-def conversion_numbers(t: Totals) -> dict[str, Any]:
+def conversion_numbers(t: SpanSums) -> dict[str, Any]:
     """The ``conversion`` object, plus ``longest_s``."""
-    lengths = list(t.conversions)
-    speed = median(list(t.speeds))
-    return {"count": len(lengths), "median_s": _seconds(median(lengths)),
-            "longest_s": _seconds(max(lengths, default=None)), "delayed_meetings": t.delayed,
-            "speed": None if speed is None else round(speed, 1), "known": t.known}
+    return {"count": t.conversions, "median_s": _seconds(t.conversion_median),
+            "longest_s": _seconds(t.conversion_longest), "delayed_meetings": t.delayed,
+            "speed": None if t.speed is None else round(t.speed, 1), "known": t.known}
 
 
 def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float | None:
@@ -444,10 +514,11 @@ def runtime_needed(outages: dict[str, Any], wrapup_at_runtime_s: float) -> float
 def numbers(t: Totals, zone: ZoneInfo, wrapup_at_runtime_s: float) -> dict[str, Any]:
     """The four sections of the contract over ``t`` (one site or the whole office)."""
     out = outage_numbers(t.outages, t.during, zone)
+    spans = t.span_sums()
     return {
         "outages": out,
         "ups": {"runtime_needed_s": runtime_needed(out, wrapup_at_runtime_s)},
-        "meetings": meeting_numbers(t),
-        "conversion": conversion_numbers(t),
+        "meetings": meeting_numbers(spans),
+        "conversion": conversion_numbers(spans),
         "schedule": schedule_numbers(t),
     }
