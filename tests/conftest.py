@@ -153,12 +153,18 @@ def machine_zone(request: pytest.FixtureRequest):
 # The order tests start in. pytest-xdist hands the first quarter of the list out in turn and the
 # rest to whichever worker is free: the tests that take tens of seconds start first, so that the
 # short ones fill the gaps beside them instead of one long test running alone at the end.
+# The property tests start no server but run for seconds each (the OpenAPI fuzzing renders pages
+# fifty times): they start with the browser tests.
 def _start_order(item: pytest.Item) -> int:
     if item.get_closest_marker("slow"):
         return 0
-    if item.get_closest_marker("browser"):
+    if item.get_closest_marker("browser") or _module(item) in PROPERTY_MODULES:
         return 1
     return 2 if item.get_closest_marker("servers") else 3
+
+
+def _module(item: pytest.Item) -> str:
+    return item.module.__name__.rpartition(".")[2] if item.module else ""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -171,7 +177,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=left_out)
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
-        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        module = _module(item)
         if used & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
         if used & SERVER_FIXTURES or module in SERVER_MODULES:

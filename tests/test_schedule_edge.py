@@ -103,6 +103,8 @@ def test_not_ready_turns_amber_alerts_it_once_then_ready_again(tmp_path, upsd, b
     finally:
         loop.call_soon_threadsafe(edge.stopping.set)
         thread.join(10)
+        edge.close()   # as `siaga edge` does after run(): its calendar and MQTT threads stop
+        loop.close()
         watch.close()
         dash.stop()
         cal.close()
@@ -127,5 +129,7 @@ def test_a_calendar_server_taking_30_s_never_delays_the_ups_polls(tmp_path, upsd
     finally:
         loop.call_soon_threadsafe(edge.stopping.set)
         thread.join(10)
+        edge.close()   # as `siaga edge` does after run(): its calendar and MQTT threads stop
+        loop.close()
         watch.close()
         cal.close()
