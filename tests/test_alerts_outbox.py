@@ -212,6 +212,57 @@ def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_p
     db.close()
 
 
+def test_an_event_heard_again_is_judged_once_and_remembering_that_costs_no_memory_per_event(tmp_path):
+    """A replay or a redelivery brings events the rules have judged: none pages IT twice, the
+    late event of a gap still pages once. What is remembered for that stays a few numbers a site
+    (the 1,000-outage soak saw the dashboard's RSS grow by ~190 bytes an event before)."""
+    import tracemalloc
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    alerter = Alerter(config, db, [])
+    now = time.time()
+
+    def event(site: str, seq: int, kind: str) -> JournalEvent:
+        detail = {"runtime_s": 900.0} if kind == "notice_sent" else {}
+        return JournalEvent(site=site, seq=seq, ts=now + seq, kind=kind, detail=detail)
+    for seq, kind in ((1, "power_lost"), (2, "notice_sent"), (4, "power_restored")):
+        alerter.take(event("a", seq, kind))
+    for seq, kind in ((2, "notice_sent"), (1, "power_lost"), (4, "power_restored")):
+        alerter.take(event("a", seq, kind))   # heard again: nothing
+    alerter.take(event("a", 3, "pc_off"))        # the gap's event, late: judged once
+    alerter.take(event("a", 3, "pc_off"))
+    kinds = [a[2] for a in reversed(db.alert_list(10))]
+    assert kinds == ["power_lost", "power_restored", "pc_off"]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for seq in range(5, 20005):   # 20,000 events of 4 rooms (an event no rule cares about)
+            for site in ("a", "b", "c", "d"):
+                alerter.take(JournalEvent(site=f"{site}", seq=seq, ts=now, kind="pc_online",
+                                          detail={"pc": "meeting-pc"}))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 100_000, f"{grown} bytes kept for 80,000 judged events"
+    db.close()
+
+
+def test_every_sqlite_connection_of_the_dashboard_has_a_bounded_page_cache(tmp_path):
+    """SQLite's default page cache is 2 MB a connection, filled as the file grows: with the
+    writer and a reader per web thread that was most of the dashboard's growth in the soak."""
+    import threading
+    from dashboard.store.database import CACHE_KIB, SqliteDatabase
+    db = SqliteDatabase(str(tmp_path / "dash.sqlite3"))
+    sizes = [db._writer.execute("PRAGMA cache_size").fetchone()[0]]
+    reader = threading.Thread(target=lambda: sizes.append(
+        db._reader().execute("PRAGMA cache_size").fetchone()[0]))
+    reader.start()
+    reader.join()
+    db.close()
+    assert sizes == [-CACHE_KIB, -CACHE_KIB] and CACHE_KIB <= 1024
+
+
 def test_on_postgresql_a_row_is_claimed_by_one_dashboard_and_retaken_after_its_lease(
         tmp_path, receivers, pg_url):
     """Two dashboards on one database: a row claimed by one is not sent by the other; a claim

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -90,6 +91,57 @@ class InOrder:
         return out
 
 
+class Judged:
+    """The (site, seq) of the events already judged, so none is judged twice.
+
+    Per site a run of seqs [low, high] and the few judged outside it (after a gap, before the
+    replay fills it): events come in seq order, so this stays a few numbers a site however long
+    the dashboard runs (a set of every (site, seq) grew by ~190 bytes an event). At most
+    ``limit`` seqs outside the runs are kept; past that the lowest is forgotten."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.runs: dict[str, list[int]] = {}        # site -> [low, high]
+        self.outside: dict[str, set[int]] = {}
+        self.count = 0                              # seqs in the sets of ``outside``
+
+    def add(self, site: str, seq: int) -> bool:
+        """Note the event; False when it was judged already."""
+        run = self.runs.get(site)
+        if run is None:
+            self.runs[sys.intern(site)] = [seq, seq]
+            return True
+        extra = self.outside.get(site, set())
+        if run[0] <= seq <= run[1] or seq in extra:
+            return False
+        if seq == run[1] + 1:
+            run[1] = seq
+        elif seq == run[0] - 1:
+            run[0] = seq
+        else:
+            self.outside.setdefault(sys.intern(site), extra).add(seq)
+            self.count += 1
+            if self.count > self.limit:
+                self._forget()
+            return True
+        while run[1] + 1 in extra or run[0] - 1 in extra:   # the run has reached some of them
+            near = run[1] + 1 if run[1] + 1 in extra else run[0] - 1
+            extra.discard(near)
+            self.count -= 1
+            run[0], run[1] = min(run[0], near), max(run[1], near)
+        if site in self.outside and not extra:
+            del self.outside[site]
+        return True
+
+    def _forget(self) -> None:
+        site = max(self.outside, key=lambda s: len(self.outside[s]))
+        extra = self.outside[site]
+        extra.discard(min(extra))
+        self.count -= 1
+        if not extra:
+            del self.outside[site]
+
+
 class Alerter:
     """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
 
@@ -110,7 +162,7 @@ class Alerter:
         self._threads: list[threading.Thread] = []
         self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
         self.monotonic = monotonic
-        self._seen: dict[tuple[str, int], None] = {}   # insertion-ordered: the oldest goes first
+        self._seen = Judged(SEEN_EVENTS)
 
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
@@ -198,12 +250,8 @@ class Alerter:
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""
         if isinstance(item, JournalEvent):
-            key = (item.site, item.seq)
-            if key in self._seen:
+            if not self._seen.add(item.site, item.seq):
                 return
-            self._seen[key] = None
-            if len(self._seen) > SEEN_EVENTS:
-                self._seen.pop(next(iter(self._seen)))
         self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
         for alert in alerts:
             self.queue(alert)
