@@ -331,3 +331,42 @@ def test_on_postgresql_a_dead_dashboards_claim_is_free_after_seconds_not_the_lea
         assert len(live.messages()) == 1
     finally:
         second.close()
+
+
+@pytest.mark.servers
+def test_an_alert_made_while_postgresql_restarts_is_queued_once_and_said_in_one_line(
+        tmp_path, receivers, caplog):
+    """PostgreSQL stopped for maintenance while a room loses power: the alert the rules make then
+    waits for the server and goes out once; the dashboard says so in one warning line, no
+    traceback (each thread used to log every retry, with psycopg's hint lines)."""
+    import logging
+    import threading
+    from tests.postgres_support import start_postgres
+    server = start_postgres()
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    db = PostgresDatabase(server.new_database())
+    alerter = Alerter(config, db, load_targets(config))
+    try:
+        alerter.start()
+        caplog.set_level(logging.INFO)
+        server.pg_ctl("stop", "-m", "fast")
+        queued = []
+        making = threading.Thread(target=lambda: queued.append(
+            alerter.queue(alert("a", AlertKind.POWER_LOST))))
+        making.start()
+        time.sleep(3.0)        # the writer, the listener, the sender and the rules all meet it
+        assert not queued      # waiting for the server, not given up
+        server.pg_ctl("start")
+        making.join(30)
+        wait_until(lambda: len(live.messages()) == 1, 20, what="the alert at the receiver")
+        time.sleep(2.0)        # a second delivery would come now
+        assert len(live.messages()) == 1 and queued and queued[0] is not None
+        said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and "cannot be reached" in said[0].getMessage(), \
+            [r.getMessage() for r in said]
+        assert "\n" not in said[0].getMessage() and not any(r.exc_info for r in caplog.records)
+    finally:
+        alerter.stop()
+        db.close()
+        server.stop()

@@ -22,7 +22,7 @@ from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind
                                     Tick, held, react, seed)
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render
-from dashboard.store.engine import Engine
+from dashboard.store.engine import DatabaseUnavailable, Engine
 from protocol.config import Config
 from protocol.messages import JournalEvent
 
@@ -197,8 +197,9 @@ class Alerter:
         now = self.clock()
         title, body = render(alert, self.settings.language, self.zone, self.public_url, now)
         quiet = self.settings.quiet_repeat_s
-        alert_id = self.db.add_alert(alert.site, alert.kind.value, now, title, body, quiet,
-                                     lambda last: held(last, now, quiet, alert.kind))
+        alert_id = self.stored(lambda: self.db.add_alert(
+            alert.site, alert.kind.value, now, title, body, quiet,
+            lambda last: held(last, now, quiet, alert.kind)))
         if alert_id is None:
             logger.info("alert %s for %s held back: the same went out less than %g s ago",
                         alert.kind.value, alert.site, quiet)
@@ -207,6 +208,17 @@ class Alerter:
         self._wake.set()
         return alert_id
 
+    def stored(self, write: Callable[[], Any]) -> Any:
+        """``write()``, again every second while the database is away (PostgreSQL restarting):
+        an alert the rules made, or a delivery made, must not be lost or sent twice for it.
+        DatabaseUnavailable only when the dashboard stops meanwhile."""
+        while True:
+            try:
+                return write()
+            except DatabaseUnavailable:
+                if self._stop.wait(1.0):
+                    raise
+
     # ---- the watcher ------------------------------------------------------------------------
 
     def _watch(self) -> None:
@@ -214,7 +226,10 @@ class Alerter:
         while not self._stop.is_set():
             leads = self.db.leading()
             if leads and not led:   # another dashboard led until now: take up where it stopped
-                self.take_over()
+                try:
+                    self.take_over()
+                except DatabaseUnavailable:   # gone again: taken over at the next look
+                    leads = False
             led = leads
             if not leads:
                 self._stop.wait(TICK_S)
@@ -222,6 +237,8 @@ class Alerter:
             try:
                 self.offer(self._inbox.get(timeout=TICK_S))
             except queue.Empty:
+                pass
+            except DatabaseUnavailable:   # (only while stopping: ``stored`` waits for it)
                 pass
             except Exception:  # a bug in one rule must not end alerting for every site
                 logger.exception("alert rules failed; the item was skipped")
@@ -288,6 +305,9 @@ class Alerter:
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + 3600
                     self.db.prune_alerts(self.clock() - KEEP_SENT_S)
+            except DatabaseUnavailable:   # the engine said so; the rows wait in the outbox
+                sent = 0
+                self._stop.wait(TICK_S)
             except Exception:  # the database or Apprise failing in a way we did not foresee
                 logger.exception("sending alerts failed; trying again")
                 sent = 0
@@ -307,8 +327,9 @@ class Alerter:
                 error = self._deliver(target, self._title(row), row[5], row[2])
                 done = set(row[9].split()) | ({target.key} if error is None else set())
                 complete = all(t.key in done for t in self.targets)
-                self.db.alert_tried(row[0], " ".join(sorted(done)),
-                                    self.clock() if complete else None, error)
+                # Sent but not recorded would be sent again: recorded once the database is back.
+                self.stored(lambda: self.db.alert_tried(row[0], " ".join(sorted(done)),
+                                                        self.clock() if complete else None, error))
                 if error is not None:
                     break
                 count += 1
