@@ -370,3 +370,18 @@ def test_an_alert_made_while_postgresql_restarts_is_queued_once_and_said_in_one_
         alerter.stop()
         db.close()
         server.stop()
+
+
+@pytest.mark.servers
+def test_on_postgresql_an_alert_written_again_after_a_lost_answer_is_one_row(tmp_path, pg_url):
+    """PostgreSQL ended the session after committing the alert but before answering: the rules
+    write it again once the server is back; the outbox keeps one row, so IT gets it once."""
+    db = PostgresDatabase(pg_url)
+    try:
+        first = db.add_alert("a", "power_lost", 1000.0, "t", "b", 0, lambda last: False)
+        again = db.add_alert("a", "power_lost", 1000.0, "t", "b", 0, lambda last: False)
+        later = db.add_alert("a", "power_lost", 1001.0, "t", "b", 0, lambda last: False)
+        assert again == first and later != first
+        assert [r[0] for r in db.alert_list(10)] == [later, first]
+    finally:
+        db.close()

@@ -91,6 +91,10 @@ class InOrder:
         return out
 
 
+class LeadLost(Exception):
+    """This dashboard no longer runs the alert rules (``Alerter.stored``)."""
+
+
 class Judged:
     """The (site, seq) of the events already judged, so none is judged twice.
 
@@ -163,6 +167,7 @@ class Alerter:
         self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
         self.monotonic = monotonic
         self._seen = Judged(SEEN_EVENTS)
+        self._retake = False   # an alert was left to the next leader: take over even if it is us
 
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
@@ -192,14 +197,25 @@ class Alerter:
                       detail={"by": by}, at=self.clock())
         return self.queue(alert)
 
-    def queue(self, alert: Alert) -> int | None:
-        """Write one alert to the outbox (unless a repeat is held back) and wake the sender."""
+    def queue(self, alert: Alert, judged: bool = False) -> int | None:
+        """Write one alert to the outbox (unless a repeat is held back) and wake the sender.
+        ``judged``: made by the rules. On a shared database, when it cannot be written because
+        the server went away and this dashboard lost the rules' lock with it, it is left to the
+        dashboard that leads next (``take_over`` judges the event again): written by both, it
+        would go out twice."""
         now = self.clock()
         title, body = render(alert, self.settings.language, self.zone, self.public_url, now)
         quiet = self.settings.quiet_repeat_s
-        alert_id = self.stored(lambda: self.db.add_alert(
-            alert.site, alert.kind.value, now, title, body, quiet,
-            lambda last: held(last, now, quiet, alert.kind)))
+        lead = (lambda: self.db.leading()) if judged and self.db.shared else None
+        try:
+            alert_id = self.stored(lambda: self.db.add_alert(
+                alert.site, alert.kind.value, now, title, body, quiet,
+                lambda last: held(last, now, quiet, alert.kind)), lead)
+        except LeadLost:
+            logger.info("alert %s for %s left to the dashboard that runs the rules next",
+                        alert.kind.value, alert.site)
+            self._retake = True
+            return None
         if alert_id is None:
             logger.info("alert %s for %s held back: the same went out less than %g s ago",
                         alert.kind.value, alert.site, quiet)
@@ -208,14 +224,17 @@ class Alerter:
         self._wake.set()
         return alert_id
 
-    def stored(self, write: Callable[[], Any]) -> Any:
+    def stored(self, write: Callable[[], Any], lead: Callable[[], bool] | None = None) -> Any:
         """``write()``, again every second while the database is away (PostgreSQL restarting):
-        an alert the rules made, or a delivery made, must not be lost or sent twice for it.
-        DatabaseUnavailable only when the dashboard stops meanwhile."""
+        an alert the rules made, or a delivery made, must not be lost or sent twice for it (the
+        engine's writes are idempotent for a retry). DatabaseUnavailable only when the dashboard
+        stops meanwhile; LeadLost when ``lead()`` says this dashboard no longer runs the rules."""
         while True:
             try:
                 return write()
             except DatabaseUnavailable:
+                if lead is not None and not lead():
+                    raise LeadLost() from None
                 if self._stop.wait(1.0):
                     raise
 
@@ -225,7 +244,8 @@ class Alerter:
         ticked, led = 0.0, True
         while not self._stop.is_set():
             leads = self.db.leading()
-            if leads and not led:   # another dashboard led until now: take up where it stopped
+            if leads and (not led or self._retake):   # another led until now: take up from there
+                self._retake = False
                 try:
                     self.take_over()
                 except DatabaseUnavailable:   # gone again: taken over at the next look
@@ -258,6 +278,7 @@ class Alerter:
         events = self.db.recent_events(self.clock() - TAKEOVER_LOOKBACK_S)
         todo = [e for e in events if e.ts > newest.get(e.site, float("-inf"))]
         logger.info("this dashboard runs the alert rules now; %d recent events judged again", len(todo))
+        self._seen = Judged(SEEN_EVENTS)   # judged here before, their alerts maybe never written
         for event in todo:
             self.take(event)
         # While another led, this one dropped what it heard: expect each site's next seq after
@@ -271,7 +292,7 @@ class Alerter:
                 return
         self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
         for alert in alerts:
-            self.queue(alert)
+            self.queue(alert, judged=True)
 
     def offer(self, item: Any) -> None:
         """An item as heard: a journal event goes to the rules in its site's seq order (see

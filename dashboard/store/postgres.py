@@ -288,16 +288,19 @@ class PostgresDatabase:
                 batch, self._batch = self._batch, _Batch()
             kept: set[tuple[str, int]] | None = None
             while True:
+                fresh = conn is None or conn.closed
                 try:
-                    conn = conn if conn is not None and not conn.closed else psycopg.connect(self.location)
+                    conn = conn if not fresh else psycopg.connect(self.location)
                     kept = self._commit(conn, batch)
                     self.reach.back()
                     break
                 except psycopg.OperationalError as exc:  # the server restarts, the network drops
-                    self.reach.lost(exc)
                     if conn is not None:
                         conn.close()
                     conn = None
+                    if not fresh:     # a connection the restart ended: a new one at once
+                        continue
+                    self.reach.lost(exc)
                     if self._stop.wait(1.0):
                         logger.error("PostgreSQL unreachable while stopping: %d writes lost", batch.count)
                         kept = None
@@ -358,8 +361,10 @@ class PostgresDatabase:
     def _listen_loop(self) -> None:
         resync = False
         while not self._stop.is_set():
+            connected = False
             try:
                 with psycopg.connect(self.location, autocommit=True) as conn:
+                    connected = True
                     conn.execute(f"LISTEN {CHANNEL}")
                     if resync:
                         self.reach.back()
@@ -370,7 +375,11 @@ class PostgresDatabase:
                         if notices:
                             self._hear(self._gather(n.payload for n in notices))
             except psycopg.OperationalError as exc:
-                if not self._stop.is_set():
+                if self._stop.is_set():
+                    continue
+                if connected:             # a session the restart ended: a new one at once
+                    self._stop.wait(0.1)
+                else:
                     self.reach.lost(exc)
                     self._stop.wait(1.0)
             except psycopg.Error as exc:
@@ -531,6 +540,10 @@ class PostgresDatabase:
                                 "kind = %s AND created > %s", (site, kind, created - quiet_s)).fetchone()[0]
             if held(last):
                 return None
+            again = conn.execute("SELECT id FROM alert_outbox WHERE site = %s AND kind = %s AND "
+                                 "created = %s", (site, kind, created)).fetchone()
+            if again is not None:   # a retry whose first try was committed, its answer lost
+                return again[0]
             return conn.execute("INSERT INTO alert_outbox (site, kind, created, title, body) "
                                 "VALUES (%s, %s, %s, %s, %s) RETURNING id",
                                 (site, kind, created, title, body)).fetchone()[0]
@@ -606,7 +619,8 @@ class PostgresDatabase:
             self._lead_checked = now
             return self._check_lead()
 
-    def _check_lead(self) -> bool:
+    def _check_lead(self, again: bool = True) -> bool:
+        fresh = self._leader is None or self._leader.closed
         try:
             if self._leader is None or self._leader.closed:
                 self._leader = psycopg.connect(self.location, autocommit=True, connect_timeout=5)
@@ -620,13 +634,15 @@ class PostgresDatabase:
                 self._leader.execute("SELECT 1")
             return True
         except psycopg.Error as exc:
-            if isinstance(exc, psycopg.OperationalError):
-                self.reach.lost(exc)     # said once; the lock is taken again when it is back
-            else:
-                logger.warning("the alert rules' lock is lost (%s)", _first_line(exc))
             if self._leader is not None:
                 self._leader.close()
             self._leader = None
+            if isinstance(exc, psycopg.OperationalError):
+                if not fresh and again:   # a session the restart ended: a new one at once
+                    return self._check_lead(again=False)
+                self.reach.lost(exc)     # said once; the lock is taken again when it is back
+            else:
+                logger.warning("the alert rules' lock is lost (%s)", _first_line(exc))
             return False
 
     def close(self) -> None:
