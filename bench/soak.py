@@ -122,8 +122,9 @@ class Soak:
         self.wait_count("notice_sent", i)
         self.maybe_fault("notice", plan)
         if depth >= 1:
-            self.rig.ups(battery_runtime="250")
-            self.wait_count("wrapup_sent", self.jkinds().count("wrapup_sent") + 1)
+            wrapups = self.jkinds().count("wrapup_sent")   # before the UPS says so: the edge may
+            self.rig.ups(battery_runtime="250")             # journal it before we could count
+            self.wait_count("wrapup_sent", wrapups + 1)
         if depth >= 2:
             self.rig.ups(ups_status="OB DISCHRG LB")
             self.wait_count("shutdown_sent", self.told_shutdown + 1)
