@@ -37,7 +37,7 @@ from tests.agent_helpers import SITE  # noqa: E402
 from tests.alert_receiver import Receiver  # noqa: E402
 from tests.dashboard_support import write_config as dashboard_config  # noqa: E402
 from tests.faults import CALENDAR_FAULTS, Rig, clear, inject  # noqa: E402
-from tests.faults_cell import outage_problems  # noqa: E402
+from tests.faults_cell import expected_alerts, outage_problems  # noqa: E402
 from tests.waiting import wait_until  # noqa: E402
 
 SOAK_FAULTS = ("upsd_killed", "driver_killed", "broker_restarted", "agent_restarted",
@@ -46,32 +46,6 @@ SOAK_FAULTS = ("upsd_killed", "driver_killed", "broker_restarted", "agent_restar
                "calendar_down", "calendar_slow", "calendar_html")
 SOAK_POLICY_NOTICE_S = 1
 WARMUP = 100       # RSS drift is judged after this many outages (caches, first imports)
-# Which alert each journal event makes (dashboard/alerts/rules.py): per outage, power_lost once
-# when the PC was told anything, wrapup and shutdown once each, power_restored once when the
-# outage paged IT, pc_off for each PC that went off.
-STAGE_ALERT = {"notice_sent": "power_lost", "wrapup_sent": "wrapup", "shutdown_sent": "shutdown"}
-
-
-def expected_alerts(kinds: list[str]) -> dict[str, int]:
-    """The outage alerts the journal's events call for, per alert kind."""
-    want = {"power_lost": 0, "wrapup": 0, "shutdown": 0, "pc_off": 0, "power_restored": 0}
-    stages: set[str] = set()
-    for kind in kinds:
-        if kind == "power_lost":
-            stages = set()
-        elif kind in STAGE_ALERT:
-            fresh = {"power_lost", STAGE_ALERT[kind]} - stages
-            for alert in fresh:
-                want[alert] += 1
-            stages |= fresh
-        elif kind == "pc_off":
-            want["pc_off"] += 1
-        elif kind == "power_restored":
-            want["power_restored"] += 1 if stages else 0
-            stages = set()
-    return want
-
-
 class Soak:
     """The rig plus a `siaga dashboard` process, and the bookkeeping of one run."""
 
@@ -148,8 +122,9 @@ class Soak:
         self.wait_count("notice_sent", i)
         self.maybe_fault("notice", plan)
         if depth >= 1:
-            self.rig.ups(battery_runtime="250")
-            self.wait_count("wrapup_sent", self.jkinds().count("wrapup_sent") + 1)
+            wrapups = self.jkinds().count("wrapup_sent")   # before the UPS says so: the edge may
+            self.rig.ups(battery_runtime="250")             # journal it before we could count
+            self.wait_count("wrapup_sent", wrapups + 1)
         if depth >= 2:
             self.rig.ups(ups_status="OB DISCHRG LB")
             self.wait_count("shutdown_sent", self.told_shutdown + 1)

@@ -22,14 +22,17 @@ from pathlib import Path
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
-from siaga.servers import Upsd, Mosquitto, stop_process
+from siaga.servers import Upsd, Mosquitto, free_port, stop_process
 from edge.runtime_store import store_path
 from tests.agent_helpers import PC, SITE, fake_program, marker_argv, write_agent_config
 from tests.calendar_support import CalendarServer, event
 from tests.calendar_support import calendar as calendar_body
+from tests.alert_receiver import Receiver
+from tests.dashboard_support import start_dashboard
 from tests.dashboard_support import write_config as dashboard_config
 from tests.faults_disk import JournalDisk, make_read_only, make_writable
 from tests.observer import Observer
+from tests.postgres_support import Postgres, start_postgres
 from tests.pulse import PulseAudio
 from tests.edge_support import run_edge_process, write_config
 from tests.waiting import wait_until
@@ -39,9 +42,13 @@ PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup", "shutdown
 RUNTIME_FAULTS = ("runtime_missing", "runtime_truncated", "runtime_old_version")
 CALENDAR_FAULTS = ("calendar_down", "calendar_slow", "calendar_html")
 AUDIO_FAULTS = ("audio_restarted",)
+# The dashboards on a shared PostgreSQL (CONTRACT §6.5): the server restarted, one of two
+# `siaga dashboard` processes SIGKILLed.
+DASHBOARD_FAULTS = ("postgres_restarted", "dashboard_sigkill")
 FAULTS = ("upsd_killed", "driver_killed", "driver_frozen", "broker_killed", "broker_restarted",
           "agent_killed", "agent_restarted", "edge_sigkill", "journal_full", "journal_readonly",
-          "clock_forward_1h", "clock_back_1h", *RUNTIME_FAULTS, *CALENDAR_FAULTS, *AUDIO_FAULTS)
+          "clock_forward_1h", "clock_back_1h", *RUNTIME_FAULTS, *CALENDAR_FAULTS, *AUDIO_FAULTS,
+          *DASHBOARD_FAULTS)
 # The phases where a fault matters (the rest of its row is left out, not "not run"): the learned
 # runtimes are read when the edge starts, in any phase; the calendar matters to a room on mains
 # (the next meeting, its readiness) and to one on battery (the page still shows the next meeting).
@@ -49,12 +56,18 @@ CALENDAR_PHASES = ("on_mains", "before_notice", "after_notice")
 # The PC's audio server matters while a meeting runs: on mains, and on battery until the wrap-up
 # (a meeting goes on through a cut: the notice only tells the people in it).
 AUDIO_PHASES = ("on_mains", "before_notice", "after_notice", "after_wrapup")
+# The dashboards' database and processes matter while an outage makes events and alerts: from
+# the power lost (its alert waits for the notice) to the power back (its own alert). On mains
+# nothing is journaled but the fault's silence command, and nothing pages IT.
+DASHBOARD_PHASES = ("before_notice", "after_notice", "after_wrapup", "shutdown_grace",
+                    "after_restore")
 
 
 def phases_of(fault: str) -> tuple[str, ...]:
     """The phases the matrix runs ``fault`` in."""
     return (CALENDAR_PHASES if fault in CALENDAR_FAULTS else
-            AUDIO_PHASES if fault in AUDIO_FAULTS else PHASES)
+            AUDIO_PHASES if fault in AUDIO_FAULTS else
+            DASHBOARD_PHASES if fault in DASHBOARD_FAULTS else PHASES)
 
 
 def cells() -> list[tuple[str, str]]:
@@ -130,6 +143,14 @@ def expect(fault: str, phase: str) -> Expect:
         return Expect(frozenset({base}), shutdowns, f"calendar {what}: the room keeps its last "
                       "good bookings (next meeting unchanged), says so once in the log, reads it "
                       "again when it is back; the loop never waits for it")
+    if fault == "postgres_restarted":
+        return Expect(frozenset({base}), shutdowns, "PostgreSQL stopped mid-outage and started "
+                      "3 s later: every journal event in it once, every outage alert sent once, "
+                      "each dashboard answers throughout and says so in one log line")
+    if fault == "dashboard_sigkill":
+        return Expect(frozenset({base}), shutdowns, "the dashboard running the alert rules, one "
+                      "of two on PostgreSQL, SIGKILLed mid-outage (restarted 3 s later): every "
+                      "journal event stored once, every outage alert sent once")
     if fault == "broker_killed":
         return Expect(frozenset({"-"}), shutdowns, "room runs on unseen (power comes back while "
                       "the broker is down); state republished and events replayed after")
@@ -161,12 +182,17 @@ class Rig:
     pulse: PulseAudio | None = None
     browser: subprocess.Popen | None = None
     microphone: subprocess.Popen | None = None
+    postgres: Postgres | None = None
+    dashboards: list = field(default_factory=list)   # `siaga dashboard` processes on PostgreSQL
+    receiver: Receiver | None = None                 # IT's webhook behind them
 
     def start(self, with_disk: bool = False, with_calendar: bool = False,
-              with_meeting: bool = False) -> "Rig":
+              with_meeting: bool = False, with_postgres: bool = False) -> "Rig":
         """Edge, agent, dashboard and a watcher, all on the servers given; with_calendar: the
         room's bookings from a real HTTP server (one meeting tomorrow); with_meeting: the PC
-        runs a real PulseAudio and a Meet in Chrome holds its microphone (meeting_started)."""
+        runs a real PulseAudio and a Meet in Chrome holds its microphone (meeting_started);
+        with_postgres: two `siaga dashboard` processes on a PostgreSQL of their own too, their
+        alerts to a real HTTP receiver (the first started runs the alert rules)."""
         if with_disk:
             self.disk = JournalDisk(self.tmp / "disk")
         self.config = write_config(self.disk.directory if self.disk else self.tmp, self.upsd,
@@ -191,6 +217,8 @@ class Rig:
         self.feed = Feed(load_config(dashboard_config(dash, mqtt_port=self.broker.port)),
                          self.store, client_id=f"dash-{self.tmp.name}")
         self.feed.start()
+        if with_postgres:
+            self.start_postgres()
         self.start_edge()
         self.watch.wait(lambda: (s := self.watch.state()) and s["room"] == "ready", 20, "ready")
         if self.calendar is not None:
@@ -205,6 +233,50 @@ class Rig:
             self.join_meeting()
             self.wait_kind("meeting_started")
         return self
+
+    def start_postgres(self) -> None:
+        self.postgres = start_postgres()
+        self.pg_url = self.postgres.new_database()
+        self.receiver = Receiver(free_port()).start()
+        self.dashboards, self.dashboard_ports = [None, None], [free_port(), free_port()]
+        for n in range(2):
+            self.start_dashboard(n)
+            time.sleep(1.0)    # the first holds the alert rules' lock
+
+    def start_dashboard(self, n: int) -> None:
+        """`siaga dashboard` number ``n`` (0 or 1) on the rig's PostgreSQL; waits until it answers."""
+        directory = self.tmp / f"pgdash-{n}"
+        directory.mkdir(exist_ok=True)
+        (directory / "alerts.urls").write_text(self.receiver.url + "\n")
+        config = dashboard_config(directory, mqtt_port=self.broker.port,
+                                  listen=f"127.0.0.1:{self.dashboard_ports[n]}",
+                                  database=self.pg_url, dashboard='\n[alerts]\n'
+                                  'urls_file = "alerts.urls"\nretry_max_s = 2\n')
+        self.dashboards[n] = start_dashboard(config, self.dashboard_url(n), directory / "dashboard.log")
+
+    def dashboard_url(self, n: int) -> str:
+        return f"http://127.0.0.1:{self.dashboard_ports[n]}"
+
+    def dashboard_logs(self) -> list[str]:
+        out = []
+        for n in range(len(self.dashboards)):
+            path = self.tmp / f"pgdash-{n}" / "dashboard.log"
+            out.append(path.read_text(errors="replace") if path.exists() else "")
+        return out
+
+    def pg_events(self) -> list[tuple]:
+        """The events the dashboards stored in PostgreSQL, every row (a duplicate shows)."""
+        import psycopg
+        with psycopg.connect(self.pg_url, connect_timeout=5) as conn:
+            rows = conn.execute("SELECT seq, ts, kind, detail FROM events WHERE site = %s "
+                                "ORDER BY seq", (SITE,)).fetchall()
+        return [(s, t, k, json.loads(d)) for s, t, k, d in rows]
+
+    def pg_outbox(self) -> list[tuple]:
+        """(kind, body, sent) of every outbox row, in order."""
+        import psycopg
+        with psycopg.connect(self.pg_url, connect_timeout=5) as conn:
+            return conn.execute("SELECT kind, body, sent FROM alert_outbox ORDER BY id").fetchall()
 
     def join_meeting(self) -> None:
         """Chrome opens (or reopens) the microphone for a Meet call."""
@@ -306,6 +378,12 @@ class Rig:
             make_writable(self.journal)
         for proc in (self.agent, self.edge):
             stop_process(proc, 10)
+        for proc in self.dashboards:
+            stop_process(proc)
+        if self.receiver is not None:
+            self.receiver.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
         self.feed.stop()
         self.store.close()
         self.watch.close()
@@ -401,6 +479,11 @@ def inject(rig: Rig, fault: str) -> None:
         rig.pulse.restart()             # dies with it; Chrome reopens the microphone a moment later
         time.sleep(AUDIO_REJOIN_S)
         rig.join_meeting()
+    elif fault == "postgres_restarted":   # stopped (fast: sessions ended) for the hold, then started
+        rig.postgres.pg_ctl("stop", "-m", "fast")
+    elif fault == "dashboard_sigkill":     # the one running the alert rules
+        rig.dashboards[0].kill()
+        rig.dashboards[0].wait()
     elif fault == "calendar_down":
         rig.calendar.close()
     elif fault == "calendar_slow":
@@ -426,6 +509,10 @@ def clear(rig: Rig, fault: str) -> None:
         rig.disk.free()
     elif fault == "journal_readonly":
         make_writable(rig.journal)
+    elif fault == "postgres_restarted":
+        rig.postgres.pg_ctl("start")
+    elif fault == "dashboard_sigkill":     # systemd starts it again
+        rig.start_dashboard(0)
     elif fault == "calendar_down":
         rig.calendar.start()
     elif fault == "calendar_slow":

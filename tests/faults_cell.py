@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from agent.main import RESUME_MIN_S
 from siaga.servers import Mosquitto, Upsd
 from tests.dashboard_support import LOOK
 from edge.runtime_store import VERSION, load_models
-from tests.faults import (AGENT_GRACE_S, AUDIO_FAULTS, CALENDAR_FAULTS, CALENDAR_REFRESH_S, CALENDAR_SLOW_S,
+from tests.faults import (AGENT_GRACE_S, AUDIO_FAULTS, CALENDAR_FAULTS, DASHBOARD_FAULTS, CALENDAR_REFRESH_S, CALENDAR_SLOW_S,
                           HOLD_S, RUNTIME_FAULTS, RUNTIME_WORDS, SENT_KINDS, UPS_FAULTS, Expect,
                           Rig, clear, drive, expect, inject)
 from tests.waiting import wait_until
@@ -132,6 +135,88 @@ def fault_problems(rig: Rig, fault: str, before: dict | None, during: dict | Non
     return problems
 
 
+# Which alert each journal event makes (dashboard/alerts/rules.py): per outage, power_lost once
+# when the PC was told anything, wrapup and shutdown once each, power_restored once when the
+# outage paged IT, pc_off for each PC that went off.
+STAGE_ALERT = {"notice_sent": "power_lost", "wrapup_sent": "wrapup", "shutdown_sent": "shutdown"}
+
+
+def expected_alerts(kinds: list[str]) -> dict[str, int]:
+    """The outage alerts the journal's events call for, per alert kind."""
+    want = {"power_lost": 0, "wrapup": 0, "shutdown": 0, "pc_off": 0, "power_restored": 0}
+    stages: set[str] = set()
+    for kind in kinds:
+        if kind == "power_lost":
+            stages = set()
+        elif kind in STAGE_ALERT:
+            fresh = {"power_lost", STAGE_ALERT[kind]} - stages
+            for alert in fresh:
+                want[alert] += 1
+            stages |= fresh
+        elif kind == "pc_off":
+            want["pc_off"] += 1
+        elif kind == "power_restored":
+            want["power_restored"] += 1 if stages else 0
+            stages = set()
+    return want
+
+
+def serves(url: str) -> bool:
+    """The dashboard answers /api/sites with the room."""
+    try:
+        with urllib.request.urlopen(url + "/api/sites", timeout=5) as answer:
+            return any(s.get("site") for s in json.load(answer)["sites"])
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def dashboard_problems(rig: Rig, fault: str, served: list[bool], marks: list[int]) -> list[str]:
+    """The dashboards on PostgreSQL: every journal event stored once, every outage alert sent
+    once, no traceback; after a PostgreSQL restart each said so in one log line and served on."""
+    problems = []
+    rows = rig.journal_rows()
+    try:
+        wait_until(lambda: rig.pg_events() == rows, 60, what="PostgreSQL equals the journal")
+    except AssertionError:
+        held = rig.pg_events()
+        seqs = Counter(r[0] for r in held)
+        problems.append(f"PostgreSQL holds {len(held)} event rows for {len(rows)} journal events: "
+                        f"missing {sorted({r[0] for r in rows} - set(seqs))}, twice "
+                        f"{sorted(s for s, n in seqs.items() if n > 1)}")
+    want = expected_alerts([r[2] for r in rows])
+
+    def queued() -> dict[str, int]:
+        kinds = Counter(r[0] for r in rig.pg_outbox())
+        return {k: kinds[k] for k in want}
+    try:
+        wait_until(lambda: queued() == want and all(r[2] is not None for r in rig.pg_outbox()
+                                                    if r[0] in want), 60,
+                   what="every outage alert queued and sent")
+    except AssertionError:
+        pass
+    time.sleep(3.0)    # an alert sent twice would arrive by now
+    outbox = [r for r in rig.pg_outbox() if r[0] in want]
+    got = Counter(m.get("message", "") for m in rig.receiver.messages())
+    sent = Counter(r[1] for r in outbox)
+    twice = sum(max(0, got[b] - n) for b, n in sent.items())
+    never = sum(max(0, n - got[b]) for b, n in sent.items())
+    if queued() != want or twice or never:
+        problems.append(f"alerts: the journal calls for {want}, queued {queued()}; delivered "
+                        f"twice {twice}, never {never}")
+    for n, log in enumerate(rig.dashboard_logs()):
+        since = log[marks[n]:] if n < len(marks) else log
+        if "Traceback" in log:
+            problems.append(f"a traceback in dashboard {n}'s log")
+        if fault == "postgres_restarted":
+            said = [line for line in since.splitlines() if " WARNING " in line or " ERROR " in line]
+            if len(said) != 1:
+                problems.append(f"dashboard {n} said {len(said)} lines about the restart, "
+                                f"expected one: {said[:4]}")
+    if not all(served):
+        problems.append(f"a dashboard did not answer /api/sites while PostgreSQL was down: {served}")
+    return problems
+
+
 def outage_problems(kinds: list[str]) -> list[str]:
     """Per outage in the journal (from a power_lost to the next): restored, at most one of each
     command, a cancel when the PC was told anything."""
@@ -163,9 +248,10 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
     want, during, problems = expect(fault, phase), "-", []
     try:
         rig.start(with_disk=fault == "journal_full", with_calendar=fault in CALENDAR_FAULTS,
-                  with_meeting=fault in AUDIO_FAULTS)
+                  with_meeting=fault in AUDIO_FAULTS, with_postgres=fault in DASHBOARD_FAULTS)
         drive(rig, phase)
         before, requests = rig.room(), len(rig.calendar.requests) if rig.calendar else 0
+        marks = [len(log) for log in rig.dashboard_logs()]
         inject(rig, fault)
         if fault in CALENDAR_FAULTS:
             wait_calendar_fault(rig, fault, requests)
@@ -177,6 +263,8 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
             # agent resumes a pending shutdown with at least RESUME_MIN_S left
             hold = max(hold, (RESUME_MIN_S if fault == "agent_restarted" else AGENT_GRACE_S) + 1.5)
         time.sleep(hold)
+        served = [serves(rig.dashboard_url(n)) for n in range(len(rig.dashboards))
+                  if fault == "postgres_restarted"]
         if fault == "broker_restarted":   # back at once: the room is seen again once republished
             rig.fresh_state(time.time() - hold, 45)
             rig.silence()                 # (our watcher is connected again: it saw the state)
@@ -210,6 +298,8 @@ def run_cell(tmp: Path, fault: str, phase: str) -> Result:
         finish(rig)
         problems += check(rig, want, during, phase)
         problems += fault_problems(rig, fault, before, seen_during)
+        if fault in DASHBOARD_FAULTS:
+            problems += dashboard_problems(rig, fault, served, marks)
         rig.edge.send_signal(signal.SIGTERM)
         if rig.edge.wait(15) != 0:
             problems.append(f"the edge exited {rig.edge.returncode} on SIGTERM")

@@ -57,13 +57,18 @@ class Postgres:
         subprocess.run(_as_server_user([str(BIN / "initdb"), "-D", str(self.data), "-A", "trust",
                                         "-U", "postgres", "--no-sync", "-E", "UTF8"]),
                        check=True, capture_output=True)
+        self.pg_ctl("start")
+        self.started = True
+        return self
+
+    def pg_ctl(self, action: str, *args: str) -> None:
+        """``pg_ctl start`` (on the same port and settings) or ``stop``/``restart`` with ``args``
+        (``-m fast``), waiting until it is done."""
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 " + " ".join(
             f"-c {s}" for s in self.settings)
         subprocess.run(_as_server_user([str(BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "30",
                                         "-l", str(self.directory / "postgres.log"), "-o", options,
-                                        "start"]), check=True, capture_output=True)
-        self.started = True
-        return self
+                                        *args, action]), check=True, capture_output=True)
 
     def url(self, database: str = "postgres") -> str:
         """The URL of ``database`` on this server."""

@@ -212,6 +212,57 @@ def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_p
     db.close()
 
 
+def test_an_event_heard_again_is_judged_once_and_remembering_that_costs_no_memory_per_event(tmp_path):
+    """A replay or a redelivery brings events the rules have judged: none pages IT twice, the
+    late event of a gap still pages once. What is remembered for that stays a few numbers a site
+    (the 1,000-outage soak saw the dashboard's RSS grow by ~190 bytes an event before)."""
+    import tracemalloc
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    alerter = Alerter(config, db, [])
+    now = time.time()
+
+    def event(site: str, seq: int, kind: str) -> JournalEvent:
+        detail = {"runtime_s": 900.0} if kind == "notice_sent" else {}
+        return JournalEvent(site=site, seq=seq, ts=now + seq, kind=kind, detail=detail)
+    for seq, kind in ((1, "power_lost"), (2, "notice_sent"), (4, "power_restored")):
+        alerter.take(event("a", seq, kind))
+    for seq, kind in ((2, "notice_sent"), (1, "power_lost"), (4, "power_restored")):
+        alerter.take(event("a", seq, kind))   # heard again: nothing
+    alerter.take(event("a", 3, "pc_off"))        # the gap's event, late: judged once
+    alerter.take(event("a", 3, "pc_off"))
+    kinds = [a[2] for a in reversed(db.alert_list(10))]
+    assert kinds == ["power_lost", "power_restored", "pc_off"]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for seq in range(5, 20005):   # 20,000 events of 4 rooms (an event no rule cares about)
+            for site in ("a", "b", "c", "d"):
+                alerter.take(JournalEvent(site=f"{site}", seq=seq, ts=now, kind="pc_online",
+                                          detail={"pc": "meeting-pc"}))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 100_000, f"{grown} bytes kept for 80,000 judged events"
+    db.close()
+
+
+def test_every_sqlite_connection_of_the_dashboard_has_a_bounded_page_cache(tmp_path):
+    """SQLite's default page cache is 2 MB a connection, filled as the file grows: with the
+    writer and a reader per web thread that was most of the dashboard's growth in the soak."""
+    import threading
+    from dashboard.store.database import CACHE_KIB, SqliteDatabase
+    db = SqliteDatabase(str(tmp_path / "dash.sqlite3"))
+    sizes = [db._writer.execute("PRAGMA cache_size").fetchone()[0]]
+    reader = threading.Thread(target=lambda: sizes.append(
+        db._reader().execute("PRAGMA cache_size").fetchone()[0]))
+    reader.start()
+    reader.join()
+    db.close()
+    assert sizes == [-CACHE_KIB, -CACHE_KIB] and CACHE_KIB <= 1024
+
+
 def test_on_postgresql_a_row_is_claimed_by_one_dashboard_and_retaken_after_its_lease(
         tmp_path, receivers, pg_url):
     """Two dashboards on one database: a row claimed by one is not sent by the other; a claim
@@ -280,3 +331,57 @@ def test_on_postgresql_a_dead_dashboards_claim_is_free_after_seconds_not_the_lea
         assert len(live.messages()) == 1
     finally:
         second.close()
+
+
+@pytest.mark.servers
+def test_an_alert_made_while_postgresql_restarts_is_queued_once_and_said_in_one_line(
+        tmp_path, receivers, caplog):
+    """PostgreSQL stopped for maintenance while a room loses power: the alert the rules make then
+    waits for the server and goes out once; the dashboard says so in one warning line, no
+    traceback (each thread used to log every retry, with psycopg's hint lines)."""
+    import logging
+    import threading
+    from tests.postgres_support import start_postgres
+    server = start_postgres()
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    db = PostgresDatabase(server.new_database())
+    alerter = Alerter(config, db, load_targets(config))
+    try:
+        alerter.start()
+        caplog.set_level(logging.INFO)
+        server.pg_ctl("stop", "-m", "fast")
+        queued = []
+        making = threading.Thread(target=lambda: queued.append(
+            alerter.queue(alert("a", AlertKind.POWER_LOST))))
+        making.start()
+        time.sleep(3.0)        # the writer, the listener, the sender and the rules all meet it
+        assert not queued      # waiting for the server, not given up
+        server.pg_ctl("start")
+        making.join(30)
+        wait_until(lambda: len(live.messages()) == 1, 20, what="the alert at the receiver")
+        time.sleep(2.0)        # a second delivery would come now
+        assert len(live.messages()) == 1 and queued and queued[0] is not None
+        said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and "cannot be reached" in said[0].getMessage(), \
+            [r.getMessage() for r in said]
+        assert "\n" not in said[0].getMessage() and not any(r.exc_info for r in caplog.records)
+    finally:
+        alerter.stop()
+        db.close()
+        server.stop()
+
+
+@pytest.mark.servers
+def test_on_postgresql_an_alert_written_again_after_a_lost_answer_is_one_row(tmp_path, pg_url):
+    """PostgreSQL ended the session after committing the alert but before answering: the rules
+    write it again once the server is back; the outbox keeps one row, so IT gets it once."""
+    db = PostgresDatabase(pg_url)
+    try:
+        first = db.add_alert("a", "power_lost", 1000.0, "t", "b", 0, lambda last: False)
+        again = db.add_alert("a", "power_lost", 1000.0, "t", "b", 0, lambda last: False)
+        later = db.add_alert("a", "power_lost", 1001.0, "t", "b", 0, lambda last: False)
+        assert again == first and later != first
+        assert [r[0] for r in db.alert_list(10)] == [later, first]
+    finally:
+        db.close()

@@ -26,7 +26,7 @@ from protocol.messages import EdgeCommand, decode, to_json
 from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
 from tests.dashboard_support import snapshot, start_dashboard, wait_until, write_config
-from dashboard.web.app import open_store
+from dashboard.web.app import create_app, open_store
 
 
 class Rooms:
@@ -200,3 +200,33 @@ def test_one_of_two_dashboards_killed_mid_burst_loses_no_event_and_sends_no_aler
         for name in ("a", "b"):     # pytest shows this only when the test failed
             path = tmp_path / name / "dashboard.log"
             print(f"----- dashboard {name} -----\n" + (path.read_text()[-4000:] if path.exists() else ""))
+
+
+@pytest.mark.servers
+def test_while_postgresql_restarts_the_room_list_answers_and_a_page_that_needs_it_says_503(
+        tmp_path, caplog):
+    """The rooms' states are in memory: /api/sites answers while PostgreSQL is away; a room's
+    events are read from it: 503, one clear answer, no traceback in the log (was: 500 and a
+    traceback per request)."""
+    import logging
+    from tests.postgres_support import start_postgres
+    server = start_postgres()
+    config = load_config(write_config(tmp_path, database=server.new_database()))
+    store = Store(config.dashboard.database)
+    try:
+        store.put_state(snapshot("kantor-01", "on_battery", name="Kantor 1"))
+        store.db.flush()
+        client = create_app(config, store).test_client()
+        caplog.set_level(logging.INFO)
+        server.pg_ctl("stop", "-m", "fast")
+        rooms = client.get("/api/sites")
+        events = client.get("/api/sites/kantor-01/events")
+        assert rooms.status_code == 200 and [s["site"] for s in rooms.json["sites"]] == ["kantor-01"]
+        assert events.status_code == 503 and events.json["error"]
+        assert not any(r.exc_info for r in caplog.records)
+        server.pg_ctl("start")
+        wait_until(lambda: client.get("/api/sites/kantor-01/events").status_code == 200, 30,
+                   what="the events again once PostgreSQL is back")
+    finally:
+        store.close()
+        server.stop()

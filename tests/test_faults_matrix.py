@@ -20,7 +20,9 @@ SAMPLE = [("broker_restarted", "after_notice"), ("edge_sigkill", "shutdown_grace
           ("driver_frozen", "before_notice"), ("journal_readonly", "after_notice"),
           # the new parts (issue 24): one fixed cell each
           ("runtime_truncated", "after_notice"), ("calendar_html", "on_mains"),
-          ("audio_restarted", "after_notice")]
+          ("audio_restarted", "after_notice"),
+          # the dashboards on PostgreSQL (issue 24)
+          ("postgres_restarted", "before_notice"), ("dashboard_sigkill", "after_notice")]
 CELLS = cells() if os.environ.get("SIAGA_FAULT_MATRIX") == "full" else SAMPLE
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -21,7 +22,7 @@ from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind
                                     Tick, held, react, seed)
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render
-from dashboard.store.engine import Engine
+from dashboard.store.engine import DatabaseUnavailable, Engine
 from protocol.config import Config
 from protocol.messages import JournalEvent
 
@@ -90,6 +91,61 @@ class InOrder:
         return out
 
 
+class LeadLost(Exception):
+    """This dashboard no longer runs the alert rules (``Alerter.stored``)."""
+
+
+class Judged:
+    """The (site, seq) of the events already judged, so none is judged twice.
+
+    Per site a run of seqs [low, high] and the few judged outside it (after a gap, before the
+    replay fills it): events come in seq order, so this stays a few numbers a site however long
+    the dashboard runs (a set of every (site, seq) grew by ~190 bytes an event). At most
+    ``limit`` seqs outside the runs are kept; past that the lowest is forgotten."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.runs: dict[str, list[int]] = {}        # site -> [low, high]
+        self.outside: dict[str, set[int]] = {}
+        self.count = 0                              # seqs in the sets of ``outside``
+
+    def add(self, site: str, seq: int) -> bool:
+        """Note the event; False when it was judged already."""
+        run = self.runs.get(site)
+        if run is None:
+            self.runs[sys.intern(site)] = [seq, seq]
+            return True
+        extra = self.outside.get(site, set())
+        if run[0] <= seq <= run[1] or seq in extra:
+            return False
+        if seq == run[1] + 1:
+            run[1] = seq
+        elif seq == run[0] - 1:
+            run[0] = seq
+        else:
+            self.outside.setdefault(sys.intern(site), extra).add(seq)
+            self.count += 1
+            if self.count > self.limit:
+                self._forget()
+            return True
+        while run[1] + 1 in extra or run[0] - 1 in extra:   # the run has reached some of them
+            near = run[1] + 1 if run[1] + 1 in extra else run[0] - 1
+            extra.discard(near)
+            self.count -= 1
+            run[0], run[1] = min(run[0], near), max(run[1], near)
+        if site in self.outside and not extra:
+            del self.outside[site]
+        return True
+
+    def _forget(self) -> None:
+        site = max(self.outside, key=lambda s: len(self.outside[s]))
+        extra = self.outside[site]
+        extra.discard(min(extra))
+        self.count -= 1
+        if not extra:
+            del self.outside[site]
+
+
 class Alerter:
     """The outbox and its two threads; ``entries`` gives the sites (for the stale check)."""
 
@@ -110,7 +166,8 @@ class Alerter:
         self._threads: list[threading.Thread] = []
         self.in_order = InOrder(GAP_WAIT_S, db.last_seqs())
         self.monotonic = monotonic
-        self._seen: dict[tuple[str, int], None] = {}   # insertion-ordered: the oldest goes first
+        self._seen = Judged(SEEN_EVENTS)
+        self._retake = False   # an alert was left to the next leader: take over even if it is us
 
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
@@ -140,13 +197,25 @@ class Alerter:
                       detail={"by": by}, at=self.clock())
         return self.queue(alert)
 
-    def queue(self, alert: Alert) -> int | None:
-        """Write one alert to the outbox (unless a repeat is held back) and wake the sender."""
+    def queue(self, alert: Alert, judged: bool = False) -> int | None:
+        """Write one alert to the outbox (unless a repeat is held back) and wake the sender.
+        ``judged``: made by the rules. On a shared database, when it cannot be written because
+        the server went away and this dashboard lost the rules' lock with it, it is left to the
+        dashboard that leads next (``take_over`` judges the event again): written by both, it
+        would go out twice."""
         now = self.clock()
         title, body = render(alert, self.settings.language, self.zone, self.public_url, now)
         quiet = self.settings.quiet_repeat_s
-        alert_id = self.db.add_alert(alert.site, alert.kind.value, now, title, body, quiet,
-                                     lambda last: held(last, now, quiet, alert.kind))
+        lead = (lambda: self.db.leading()) if judged and self.db.shared else None
+        try:
+            alert_id = self.stored(lambda: self.db.add_alert(
+                alert.site, alert.kind.value, now, title, body, quiet,
+                lambda last: held(last, now, quiet, alert.kind)), lead)
+        except LeadLost:
+            logger.info("alert %s for %s left to the dashboard that runs the rules next",
+                        alert.kind.value, alert.site)
+            self._retake = True
+            return None
         if alert_id is None:
             logger.info("alert %s for %s held back: the same went out less than %g s ago",
                         alert.kind.value, alert.site, quiet)
@@ -155,14 +224,32 @@ class Alerter:
         self._wake.set()
         return alert_id
 
+    def stored(self, write: Callable[[], Any], lead: Callable[[], bool] | None = None) -> Any:
+        """``write()``, again every second while the database is away (PostgreSQL restarting):
+        an alert the rules made, or a delivery made, must not be lost or sent twice for it (the
+        engine's writes are idempotent for a retry). DatabaseUnavailable only when the dashboard
+        stops meanwhile; LeadLost when ``lead()`` says this dashboard no longer runs the rules."""
+        while True:
+            try:
+                return write()
+            except DatabaseUnavailable:
+                if lead is not None and not lead():
+                    raise LeadLost() from None
+                if self._stop.wait(1.0):
+                    raise
+
     # ---- the watcher ------------------------------------------------------------------------
 
     def _watch(self) -> None:
         ticked, led = 0.0, True
         while not self._stop.is_set():
             leads = self.db.leading()
-            if leads and not led:   # another dashboard led until now: take up where it stopped
-                self.take_over()
+            if leads and (not led or self._retake):   # another led until now: take up from there
+                self._retake = False
+                try:
+                    self.take_over()
+                except DatabaseUnavailable:   # gone again: taken over at the next look
+                    leads = False
             led = leads
             if not leads:
                 self._stop.wait(TICK_S)
@@ -170,6 +257,8 @@ class Alerter:
             try:
                 self.offer(self._inbox.get(timeout=TICK_S))
             except queue.Empty:
+                pass
+            except DatabaseUnavailable:   # (only while stopping: ``stored`` waits for it)
                 pass
             except Exception:  # a bug in one rule must not end alerting for every site
                 logger.exception("alert rules failed; the item was skipped")
@@ -189,6 +278,7 @@ class Alerter:
         events = self.db.recent_events(self.clock() - TAKEOVER_LOOKBACK_S)
         todo = [e for e in events if e.ts > newest.get(e.site, float("-inf"))]
         logger.info("this dashboard runs the alert rules now; %d recent events judged again", len(todo))
+        self._seen = Judged(SEEN_EVENTS)   # judged here before, their alerts maybe never written
         for event in todo:
             self.take(event)
         # While another led, this one dropped what it heard: expect each site's next seq after
@@ -198,15 +288,11 @@ class Alerter:
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""
         if isinstance(item, JournalEvent):
-            key = (item.site, item.seq)
-            if key in self._seen:
+            if not self._seen.add(item.site, item.seq):
                 return
-            self._seen[key] = None
-            if len(self._seen) > SEEN_EVENTS:
-                self._seen.pop(next(iter(self._seen)))
         self.memory, alerts = react(self.memory, item, self.clock(), self.rules)
         for alert in alerts:
-            self.queue(alert)
+            self.queue(alert, judged=True)
 
     def offer(self, item: Any) -> None:
         """An item as heard: a journal event goes to the rules in its site's seq order (see
@@ -240,6 +326,9 @@ class Alerter:
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + 3600
                     self.db.prune_alerts(self.clock() - KEEP_SENT_S)
+            except DatabaseUnavailable:   # the engine said so; the rows wait in the outbox
+                sent = 0
+                self._stop.wait(TICK_S)
             except Exception:  # the database or Apprise failing in a way we did not foresee
                 logger.exception("sending alerts failed; trying again")
                 sent = 0
@@ -259,8 +348,9 @@ class Alerter:
                 error = self._deliver(target, self._title(row), row[5], row[2])
                 done = set(row[9].split()) | ({target.key} if error is None else set())
                 complete = all(t.key in done for t in self.targets)
-                self.db.alert_tried(row[0], " ".join(sorted(done)),
-                                    self.clock() if complete else None, error)
+                # Sent but not recorded would be sent again: recorded once the database is back.
+                self.stored(lambda: self.db.alert_tried(row[0], " ".join(sorted(done)),
+                                                        self.clock() if complete else None, error))
                 if error is not None:
                     break
                 count += 1

@@ -20,6 +20,12 @@ from protocol.config.dashboard import is_postgres
 from protocol.messages import JournalEvent
 
 
+class DatabaseUnavailable(Exception):
+    """The database server cannot be reached right now (PostgreSQL restarting, the network
+    down). The engine has said so in the log already (once per outage of the server); the caller
+    tries again later instead of logging it again."""
+
+
 class Engine(Protocol):
     """The dashboard's database: journal events, chart history, last states, alerts' outbox."""
 

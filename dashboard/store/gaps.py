@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from dashboard.store.engine import DatabaseUnavailable
+
 logger = logging.getLogger(__name__)
 
 GRACE_S = 2.0                # a gap younger than this may still fill by itself
@@ -219,6 +221,8 @@ class Gaps:
             while not self._stop.wait(every_s):
                 try:
                     self.ask()
+                except DatabaseUnavailable:   # (the engine said so) looked for again next pass
+                    pass
                 except Exception:  # noqa: BLE001 - the gap watch must outlive any one failure
                     logger.exception("looking for missing events failed")
 

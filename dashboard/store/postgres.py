@@ -19,17 +19,22 @@ import secrets
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from dashboard.store import history
 from dashboard.store.database import ALERT_COLUMNS, _duration
+from dashboard.store.engine import DatabaseUnavailable
 from protocol.messages import JournalEvent, event_from_row
 
 logger = logging.getLogger(__name__)
+# The pool's own warnings (each failed reconnect, each broken connection it drops) would repeat
+# every second while the server restarts: Reach says it once instead.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 SCHEMA_VERSION = 1
 SCHEMA_LOCK = 7_344_001      # pg_advisory_xact_lock while the schema is made or migrated
@@ -40,6 +45,7 @@ BATCH = 2000                 # queued writes per transaction at most
 LEASE_S = 120.0              # an outbox row claimed by a dashboard that died is free again after this
 DEAD_CLAIM_S = 10.0          # ... or this long after its claim, once no session bears the claimer's name
 APP_NAME = "siaga-dashboard-"
+POOL_WAIT_S = 5.0            # a read waits this long for a connection while the server is away
 CLAIM = 50                   # outbox rows claimed at once (each is sent well within the lease)
 
 _BUCKET = ("site TEXT NOT NULL, start DOUBLE PRECISION NOT NULL, "
@@ -95,6 +101,43 @@ UPSERT_LATEST = ("INSERT INTO latest (site, state, ts) SELECT * FROM unnest(%s::
                  "ts = excluded.ts WHERE latest.ts <= excluded.ts")
 
 
+class Reach:
+    """Whether the server answers, said in the log once when it stops (one WARNING line, whichever
+    thread meets it first) and once when it is back (INFO), not at every retry."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.down_since: float | None = None
+        self._lock = threading.Lock()
+
+    def lost(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.down_since is not None:
+                return
+            self.down_since = time.monotonic()
+        logger.warning("PostgreSQL at %s cannot be reached (%s); the dashboard serves what it "
+                       "holds, keeps what it hears and writes it when the server is back",
+                       self.where, _first_line(exc))
+
+    def back(self) -> None:
+        if self.down_since is None:
+            return
+        with self._lock:
+            since, self.down_since = self.down_since, None
+        if since is not None:
+            logger.info("PostgreSQL at %s is back after %.0f s", self.where, time.monotonic() - since)
+
+
+def _first_line(exc: BaseException) -> str:
+    """psycopg's message without its hint lines ("Is the server running on that host...")."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _where(url: str) -> str:
+    """host:port/database of a URL, without the user and password."""
+    return url.split("@", 1)[-1].split("?", 1)[0].removeprefix("postgresql://")
+
+
 @dataclass
 class Heard:
     """What the other dashboards committed, as one notification batch tells it."""
@@ -125,12 +168,14 @@ class PostgresDatabase:
     def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
         self.location, self.clock = url, clock
         self.origin = uuid.uuid4().hex[:12]
+        self.reach = Reach(_where(url))
         self.on_heard: Callable[[Heard], None] | None = None   # set by the store
         self.want_events: Callable[[], bool] = lambda: False
         self._make_schema()
         # The pool always keeps a connection, named after this dashboard: while it lives, its
         # name is in pg_stat_activity, so the others can tell a claim of the dead (unsent_alerts).
         self.pool = ConnectionPool(url, min_size=1, max_size=8, open=True, timeout=30,
+                                   check=ConnectionPool.check_connection,
                                    kwargs={"autocommit": True,
                                            "application_name": APP_NAME + self.origin},
                                    name="siaga")
@@ -243,12 +288,25 @@ class PostgresDatabase:
                 batch, self._batch = self._batch, _Batch()
             kept: set[tuple[str, int]] | None = None
             while True:
+                fresh = conn is None or conn.closed
                 try:
-                    conn = conn if conn is not None and not conn.closed else psycopg.connect(self.location)
+                    conn = conn if not fresh else psycopg.connect(self.location)
                     kept = self._commit(conn, batch)
+                    self.reach.back()
                     break
-                except psycopg.Error as exc:  # the server restarts, the network drops: try again
-                    logger.warning("writing to PostgreSQL failed (%s); trying again", str(exc).strip())
+                except psycopg.OperationalError as exc:  # the server restarts, the network drops
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    if not fresh:     # a connection the restart ended: a new one at once
+                        continue
+                    self.reach.lost(exc)
+                    if self._stop.wait(1.0):
+                        logger.error("PostgreSQL unreachable while stopping: %d writes lost", batch.count)
+                        kept = None
+                        break
+                except psycopg.Error as exc:  # refused (a constraint, a full disk): try again
+                    logger.warning("writing to PostgreSQL failed (%s); trying again", _first_line(exc))
                     if conn is not None:
                         conn.close()
                     conn = None
@@ -303,19 +361,30 @@ class PostgresDatabase:
     def _listen_loop(self) -> None:
         resync = False
         while not self._stop.is_set():
+            connected = False
             try:
                 with psycopg.connect(self.location, autocommit=True) as conn:
+                    connected = True
                     conn.execute(f"LISTEN {CHANNEL}")
                     if resync:
+                        self.reach.back()
                         self._hear(Heard(states=self.latest_states(), resync=True))
                     resync = True
                     while not self._stop.is_set():
                         notices = list(conn.notifies(timeout=0.2, stop_after=100))
                         if notices:
                             self._hear(self._gather(n.payload for n in notices))
+            except psycopg.OperationalError as exc:
+                if self._stop.is_set():
+                    continue
+                if connected:             # a session the restart ended: a new one at once
+                    self._stop.wait(0.1)
+                else:
+                    self.reach.lost(exc)
+                    self._stop.wait(1.0)
             except psycopg.Error as exc:
                 if not self._stop.is_set():
-                    logger.warning("listening to PostgreSQL failed (%s); again in 1 s", str(exc).strip())
+                    logger.warning("listening to PostgreSQL failed (%s); again in 1 s", _first_line(exc))
                     self._stop.wait(1.0)
 
     def _gather(self, payloads: Iterator[str] | Any) -> Heard:
@@ -331,7 +400,7 @@ class PostgresDatabase:
             heard.events += [(site, int(seq)) for site, seq in notice.get("e", ())]
             heard.forgotten += notice.get("f", ())
         if sites:
-            with self.pool.connection() as conn:
+            with self._connection() as conn:
                 heard.states = conn.execute("SELECT site, state FROM latest WHERE site = ANY(%s)",
                                             (sorted(sites),)).fetchall()
         if heard.events and self.want_events():
@@ -339,7 +408,7 @@ class PostgresDatabase:
         return heard
 
     def _events_of(self, keys: list[tuple[str, int]]) -> list[JournalEvent]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 "SELECT e.site, e.seq, e.ts, e.kind, e.detail FROM events e JOIN unnest("
                 "%s::text[], %s::bigint[]) AS k(site, seq) ON e.site = k.site AND e.seq = k.seq "
@@ -355,12 +424,23 @@ class PostgresDatabase:
 
     # ---- reads ------------------------------------------------------------------------------
 
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A connection of the pool; DatabaseUnavailable while the server is away. Not logged
+        here: the listener's connection meets a restart at once and says it (Reach), and the
+        pool may still be waiting out its reconnect backoff a few seconds after the server is back."""
+        try:
+            with self.pool.connection(timeout=POOL_WAIT_S) as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise DatabaseUnavailable(_first_line(exc)) from None
+
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: tuple = ()) -> tuple | None:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute(sql, params).fetchone()
 
     def open_battery_spans(self) -> dict[str, float]:
@@ -434,7 +514,7 @@ class PostgresDatabase:
 
     def secret_key(self) -> str:
         """A random key made on first use and kept (the same for every dashboard)."""
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('secret_key', %s) ON CONFLICT "
                          "DO NOTHING", (secrets.token_hex(32),))
             return conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()[0]
@@ -454,12 +534,16 @@ class PostgresDatabase:
                   quiet_s: float, held: Callable[[float | None], bool]) -> int | None:
         """Queue an alert; None when ``held(last created)`` says it repeats. The check and the
         insert hold a lock on (site, kind), so two dashboards cannot both queue a repeat."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"alert/{site}/{kind}",))
             last = conn.execute("SELECT MAX(created) FROM alert_outbox WHERE site = %s AND "
                                 "kind = %s AND created > %s", (site, kind, created - quiet_s)).fetchone()[0]
             if held(last):
                 return None
+            again = conn.execute("SELECT id FROM alert_outbox WHERE site = %s AND kind = %s AND "
+                                 "created = %s", (site, kind, created)).fetchone()
+            if again is not None:   # a retry whose first try was committed, its answer lost
+                return again[0]
             return conn.execute("INSERT INTO alert_outbox (site, kind, created, title, body) "
                                 "VALUES (%s, %s, %s, %s, %s) RETURNING id",
                                 (site, kind, created, title, body)).fetchone()[0]
@@ -483,7 +567,7 @@ class PostgresDatabase:
 
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try and give up the claim."""
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute("UPDATE alert_outbox SET tries = tries + 1, done = %s, sent = %s, "
                          "last_error = COALESCE(%s, last_error), claimed_by = NULL, "
                          "claimed_until = NULL WHERE id = %s", (done, sent, error, alert_id))
@@ -503,7 +587,7 @@ class PostgresDatabase:
 
     def prune_alerts(self, before: float) -> None:
         """Forget sent alerts older than ``before``."""
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute("DELETE FROM alert_outbox WHERE sent IS NOT NULL AND created < %s", (before,))
 
     def last_seqs(self) -> dict[str, int]:
@@ -535,7 +619,8 @@ class PostgresDatabase:
             self._lead_checked = now
             return self._check_lead()
 
-    def _check_lead(self) -> bool:
+    def _check_lead(self, again: bool = True) -> bool:
+        fresh = self._leader is None or self._leader.closed
         try:
             if self._leader is None or self._leader.closed:
                 self._leader = psycopg.connect(self.location, autocommit=True, connect_timeout=5)
@@ -549,10 +634,15 @@ class PostgresDatabase:
                 self._leader.execute("SELECT 1")
             return True
         except psycopg.Error as exc:
-            logger.warning("the alert rules' lock is lost (%s)", str(exc).strip())
             if self._leader is not None:
                 self._leader.close()
             self._leader = None
+            if isinstance(exc, psycopg.OperationalError):
+                if not fresh and again:   # a session the restart ended: a new one at once
+                    return self._check_lead(again=False)
+                self.reach.lost(exc)     # said once; the lock is taken again when it is back
+            else:
+                logger.warning("the alert rules' lock is lost (%s)", _first_line(exc))
             return False
 
     def close(self) -> None:

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, render_template, request, url_for
 from prometheus_client import CollectorRegistry
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.targets import load_targets
 from dashboard.store import engine
+from dashboard.store.engine import DatabaseUnavailable
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from dashboard.texts import events as event_texts, i18n, keys
@@ -92,6 +93,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     app.after_request(_finish_response)
     app.context_processor(_template_globals)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DatabaseUnavailable, _database_away)
     return app
 
 
@@ -138,6 +140,11 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
         g.lang = get_config().site.language
     title = {404: "not_found", 400: "bad_request"}.get(code, "error")
     return render_template("error.html", code=code, title=title, name=exc.name), code
+
+
+def _database_away(exc: DatabaseUnavailable) -> Response | tuple[Any, int]:
+    """A page that needs PostgreSQL while it restarts: 503, no traceback (the engine said it)."""
+    return _http_error(ServiceUnavailable())
 
 
 def _template_globals() -> dict[str, Any]:
