@@ -67,11 +67,13 @@ ha-venv: $(HA_VENV)/bin/hass
 # in the machine's zone and with the machine 18 h away from the site's (TZ=Pacific/Pago_Pago,
 # UTC-11; tests/conftest.py), so a test that reads the machine's date or zone fails at any hour.
 # Most tests wait on real servers (upsd, mosquitto, Chromium) rather than compute: the whole suite
-# is about 6 CPU-minutes, so four workers overlap those waits even on a 2-core machine; the tests
-# that take tens of seconds start first.
-WORKERS ?= 4
+# is about 7 CPU-minutes, so eight workers overlap those waits even on a 2-core machine. The tests
+# that take tens of seconds come first in the list (tests/conftest.py) and `loadgroup` hands the
+# list out a test (or a file sharing a Chromium or a venv) at a time, in that order, to whichever
+# worker is free: the minute-long ones start at once instead of queueing behind each other.
+WORKERS ?= 8
 test: apt-test venv $(AXE) ha-venv
-	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 # The loop while working (under a minute): lint, then the tests that start no server and no
 # browser (markers in pyproject.toml, given in tests/conftest.py).

@@ -152,6 +152,7 @@ def test_two_dashboards_split_one_stream_and_each_shows_every_site(tmp_path, bro
             rooms.close()
 
 
+@pytest.mark.slow   # a 30-room burst on two dashboards
 def test_one_of_two_dashboards_killed_mid_burst_loses_no_event_and_sends_no_alert_twice(
         tmp_path, broker, pg_url):
     receiver = Receiver(free_port()).start()

@@ -28,6 +28,7 @@ def watch(broker):
     observer.close()
 
 
+@pytest.mark.slow   # half a minute: the estimate walks the stages
 def test_ups_lost_mid_outage_stages_follow_the_estimate(tmp_path, upsd, broker, pc_client, watch,
                                                         start_agent, mock_factory, edge_in_process):
     # Runtime 70 s, wrap-up at 60 s, shutdown at 40 s: with upsd gone, the estimate reaches the
