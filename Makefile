@@ -68,9 +68,10 @@ ha-venv: $(HA_VENV)/bin/hass
 # UTC-11; tests/conftest.py), so a test that reads the machine's date or zone fails at any hour.
 # Most tests wait on real servers (upsd, mosquitto, Chromium) rather than compute: the whole suite
 # is about 7 CPU-minutes, so eight workers overlap those waits even on a 2-core machine. The tests
-# that take tens of seconds come first in the list (tests/conftest.py) and `loadgroup` hands the
-# list out a test (or a file sharing a Chromium or a venv) at a time, in that order, to whichever
-# worker is free: the minute-long ones start at once instead of queueing behind each other.
+# that take tens of seconds come first in the list (tests/conftest.py) and `loadgroup` (with no
+# groups marked: every test its own unit) hands the list out a test at a time, in that order, to
+# whichever worker is free: the minute-long ones start at once instead of queueing behind each
+# other (the default `load` gives each worker a run of consecutive tests first).
 WORKERS ?= 8
 test: apt-test venv $(AXE) ha-venv
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)

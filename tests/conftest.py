@@ -154,22 +154,6 @@ def machine_zone(request: pytest.FixtureRequest):
 # The order tests start in. pytest-xdist hands the first quarter of the list out in turn and the
 # rest to whichever worker is free: the tests that take tens of seconds start first, so that the
 # short ones fill the gaps beside them instead of one long test running alone at the end.
-# Test files whose tests share something costly that lives for the whole file (a Chromium, the
-# PC's fresh venv, Home Assistant, OBS, the NUT driver dumps): each file runs on one worker
-# (`make test` runs `--dist loadgroup`), its two time-zone variants apart, instead of every worker
-# making its own.
-GROUPED_MODULES = {"test_agent_install", "test_agent_obs", "test_homeassistant_real", "test_nut_ddl",
-                   "test_dashboard_fleet_browser"}
-
-
-def _group(item: pytest.Item) -> str | None:
-    module = _module(item)
-    if module not in GROUPED_MODULES and not set(getattr(item, "fixturenames", ())) & BROWSER_FIXTURES:
-        return None
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    return module + ("-far" if params.get("machine_zone") == FAR_ZONE else "")
-
-
 # The property tests start no server but run for seconds each (the OpenAPI fuzzing renders pages
 # fifty times): they start with the browser tests.
 def _start_order(item: pytest.Item) -> int:
@@ -203,7 +187,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
         if module in PROPERTY_MODULES and os.environ.get("SIAGA_HYPOTHESIS_PROFILE") == "reliability":
             item.add_marker(pytest.mark.timeout(RELIABILITY_TIMEOUT_S))
-        group = _group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=_start_order)   # stable: a file's tests stay together and in order

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -22,16 +24,26 @@ pytestmark = pytest.mark.timeout(480)
 
 @pytest.fixture(scope="module")
 def pc_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with `pip install <copy of the repo>`, no extras (pip's cache keeps it fast)."""
-    base = tmp_path_factory.mktemp("pcinstall")
-    source = base / "siaga"   # a copy: the build must not leave build/ or egg-info in the worktree
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", ".cache", "tests", "bench", "*.egg-info", "build", "__pycache__", "node_modules"))
-    venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(source)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    """A fresh venv with `pip install <copy of the repo>`, no extras (pip's cache keeps it fast).
+    Made once per run: the pytest-xdist workers that get this file's tests share it (a lock in
+    the run's temporary directory), instead of each running pip at the same time."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent          # the run's directory, above each worker's own
+    base, venv = root / "pcinstall", root / "pcinstall" / "venv"
+    with open(root / "pcinstall.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "made").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            source = base / "siaga"   # a copy: the build must not leave build/ or egg-info here
+            shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+                ".venv", ".git", ".cache", "tests", "bench", "*.egg-info", "build", "__pycache__",
+                "node_modules"))
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+            done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(source)],
+                                  capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-2000:]
+            (base / "made").touch()
     return venv
 
 
