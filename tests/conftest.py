@@ -151,9 +151,10 @@ def machine_zone(request: pytest.FixtureRequest):
         time.tzset()
 
 
-# The order tests start in. pytest-xdist hands the first quarter of the list out in turn and the
-# rest to whichever worker is free: the tests that take tens of seconds start first, so that the
-# short ones fill the gaps beside them instead of one long test running alone at the end.
+# The order tests start in. `make test` has pytest-xdist hand the list out one test at a time,
+# in this order, to whichever worker is free (Makefile): the tests that take tens of seconds start
+# first, so that the short ones fill the gaps beside them instead of one long test running alone
+# at the end.
 # The property tests start no server but run for seconds each (the OpenAPI fuzzing renders pages
 # fifty times): they start with the browser tests.
 def _start_order(item: pytest.Item) -> int:
