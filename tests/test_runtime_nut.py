@@ -66,8 +66,10 @@ class Discharge:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> "Discharge":
-        self.ups.set(ups_status="OB DISCHRG")
+        # The first values before the status (upsrw writes one variable at a time): a UPS going
+        # on battery still claiming the end of the last cut's runtime (1 s) is shut down at once.
         self.started = time.monotonic()
+        self.ups.set(**self._values(), ups_status="OB DISCHRG")
         self.thread.start()
         return self
 
@@ -77,20 +79,24 @@ class Discharge:
         except Exception as exc:  # noqa: BLE001 - shown by the test, not lost in a thread
             self.error = exc
 
-    def _fall(self) -> None:
-        while not self.stop.is_set():
+    def _values(self, charge: float | None = None) -> dict[str, str]:
+        if charge is None:
             charge = max(LOW - 5, 100 - RATE * (time.monotonic() - self.started))
-            values = {"battery_charge": f"{charge:.0f}"}
-            if self.claim_factor:
-                values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
-            self.ups.set(**values)
-            self.stop.wait(0.5)
+        values = {"battery_charge": f"{charge:.0f}"}
+        if self.claim_factor:
+            values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
+        return values
+
+    def _fall(self) -> None:
+        while not self.stop.wait(0.5):
+            self.ups.set(**self._values())
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join(10)
         assert self.error is None, f"driving the charge failed: {self.error}"
-        self.ups.set(ups_status="OL CHRG", battery_charge="100")
+        # Recharged: the charge and (for a UPS that claims one) the runtime of a full battery.
+        self.ups.set(ups_status="OL CHRG", **self._values(100.0))
 
 
 def config(tmp_path, ups, broker) -> Path:
