@@ -87,6 +87,50 @@ def test_events_are_deduplicated_by_site_and_seq(store):
     assert store.counters()["duplicate"] == 1
 
 
+@pytest.mark.servers
+def test_on_postgresql_events_committed_before_a_lost_answer_still_reach_the_alert_rules(
+        pg_url, clock, monkeypatch):
+    """PostgreSQL commits a burst and the connection dies before its answer arrives: the writer
+    sends the burst again on a new connection, where its events are already stored. They must
+    still reach the listeners (the alert rules) once, or the room's "power lost" is never paged;
+    an event another dashboard stored first is still a duplicate."""
+    import psycopg
+
+    from dashboard.store.postgres import PostgresDatabase
+    real = PostgresDatabase._commit
+    lost: list[int] = []
+
+    def commit_then_lose_the_answer(self, conn, batch):
+        new = real(self, conn, batch)
+        if batch.events and not lost:
+            lost.append(len(new))
+            conn.close()    # what the writer meets when the server's answer to COMMIT is lost
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return new
+    other = Store(pg_url, clock=clock)         # another dashboard, which stored rr2's event first
+    try:
+        other.put_event(JournalEvent(site="rr2", seq=1, ts=T0, kind="power_lost"))
+        other.flush()
+        monkeypatch.setattr(PostgresDatabase, "_commit", commit_then_lose_the_answer)
+        store = Store(pg_url, clock=clock)
+        heard: list[JournalEvent] = []
+        store.listeners.append(lambda item: isinstance(item, JournalEvent) and heard.append(item))
+        try:
+            for event in (JournalEvent(site="rr1", seq=1, ts=T0, kind="power_lost"),
+                          JournalEvent(site="rr1", seq=2, ts=T0 + 1, kind="notice_sent"),
+                          JournalEvent(site="rr2", seq=1, ts=T0, kind="power_lost")):
+                store.put_event(event)
+            store.flush()
+            assert lost == [2]    # the first commit stored rr1's two events, then its answer was lost
+            assert sorted((e.site, e.seq) for e in heard) == [("rr1", 1), ("rr1", 2)]
+            assert store.counters()["duplicate"] == 1
+            assert sorted(e.seq for e in store.events("rr1")) == [1, 2]    # stored once each
+        finally:
+            store.close()
+    finally:
+        other.close()
+
+
 def test_a_repeated_state_is_not_a_change_but_a_new_room_is(store, clock):
     first = snapshot("rr1", now=T0, since=T0 - 60)
     store.put_state(first)

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # every second while the server restarts: Reach says it once instead.
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: events.batch (which writer transaction stored the row)
 SCHEMA_LOCK = 7_344_001      # pg_advisory_xact_lock while the schema is made or migrated
 LEADER_LOCK = 7_344_002      # pg_try_advisory_lock held by the dashboard running the alert rules
 CHANNEL = "siaga_changes"
@@ -53,7 +53,8 @@ _BUCKET = ("site TEXT NOT NULL, start DOUBLE PRECISION NOT NULL, "
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS events (
     site TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL,
-    detail TEXT NOT NULL, PRIMARY KEY (site, seq));
+    detail TEXT NOT NULL, batch TEXT, PRIMARY KEY (site, seq));
+ALTER TABLE events ADD COLUMN IF NOT EXISTS batch TEXT;
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE TABLE IF NOT EXISTS latest (site TEXT PRIMARY KEY, state TEXT NOT NULL,
     ts DOUBLE PRECISION NOT NULL DEFAULT 0);
@@ -92,9 +93,13 @@ def _merge_sql(table: str) -> str:
 
 
 MERGE = {"minutes": _merge_sql("minutes"), "hours": _merge_sql("hours")}
-INSERT_EVENTS = ("INSERT INTO events (site, seq, ts, kind, detail) SELECT * FROM unnest("
-                 "%s::text[], %s::bigint[], %s::float8[], %s::text[], %s::text[]) "
-                 "ON CONFLICT DO NOTHING RETURNING site, seq")
+# A row already there is not new, unless this very batch stored it: a commit whose answer was
+# lost (the connection died after COMMIT) is sent again, and its events must count as new then,
+# or the alert rules would never hear of them. The no-op update touches only such rows.
+INSERT_EVENTS = ("INSERT INTO events (site, seq, ts, kind, detail, batch) SELECT * FROM unnest("
+                 "%s::text[], %s::bigint[], %s::float8[], %s::text[], %s::text[], %s::text[]) "
+                 "ON CONFLICT (site, seq) DO UPDATE SET batch = excluded.batch "
+                 "WHERE events.batch = excluded.batch RETURNING site, seq")
 # Two dashboards may write one site's states out of order: the newer state (its ts) stays.
 UPSERT_LATEST = ("INSERT INTO latest (site, state, ts) SELECT * FROM unnest(%s::text[], %s::text[], "
                  "%s::float8[]) ON CONFLICT (site) DO UPDATE SET state = excluded.state, "
@@ -157,6 +162,7 @@ class _Batch:
     merges: dict[str, list[tuple]] = field(default_factory=lambda: {"minutes": [], "hours": []})
     forgotten: list[str] = field(default_factory=list)
     count: int = 0
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)   # events.batch of its rows
 
 
 class PostgresDatabase:
@@ -324,11 +330,17 @@ class PostgresDatabase:
         new: set[tuple[str, int]] = set()
         with conn.transaction(), conn.cursor() as cur:
             if batch.events:
-                events = [e for e, _, _ in batch.events]
+                # One row per (site, seq): an upsert may not touch a row twice in one statement
+                # (the same event twice in a burst: the first is kept, _after counts the second).
+                unique: dict[tuple[str, int], JournalEvent] = {}
+                for event, _, _ in batch.events:
+                    unique.setdefault((event.site, event.seq), event)
+                events = list(unique.values())
                 cur.execute(INSERT_EVENTS, (
                     [e.site for e in events], [e.seq for e in events], [e.ts for e in events],
                     [e.kind for e in events],
-                    [json.dumps(e.detail, ensure_ascii=False, separators=(",", ":")) for e in events]))
+                    [json.dumps(e.detail, ensure_ascii=False, separators=(",", ":")) for e in events],
+                    [batch.id] * len(events)))
                 new = {(site, seq) for site, seq in cur.fetchall()}
             if batch.states:
                 cur.execute(UPSERT_LATEST, (list(batch.states), [j for j, _ in batch.states.values()],
