@@ -170,13 +170,15 @@ def test_admin_silences_the_buzzer_from_a_phone_and_sees_the_answer(chromium, si
 
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 820}], ids=["phone", "desktop"])
-def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport):
-    """axe-core (npm, `make axe`) in Chromium; the page's CSP would block the injected script."""
+def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport, tmp_path):
+    """axe-core (npm, `make axe`) in Chromium; the page's CSP would block the injected script.
+    Each page is also kept as a screenshot in the test's directory, to look at."""
     assert AXE.exists(), f"{AXE} not found: run `make axe` (make test does)"
     page = chromium.new_context(viewport=viewport, bypass_csp=True).new_page()
     found = {}
-    for path in ("/", "/?lang=en", "/sites/bappeda-rr1", "/sites/bappeda-rr1?lang=en&range=7d",
-                 "/sites/bpkad-rr2", "/login", "/sites/nowhere", "LOGIN", "/sites/bappeda-rr1?lang=en"):
+    for n, path in enumerate(("/", "/?lang=en", "/sites/bappeda-rr1", "/sites/bappeda-rr1?lang=en&range=7d",
+                              "/sites/bpkad-rr2", "/login", "/sites/nowhere", "LOGIN",
+                              "/sites/bappeda-rr1?lang=en")):
         if path == "LOGIN":                 # then the room page with its buttons
             page.goto(site_url + "/login")
             page.fill("#password", PASSWORD)
@@ -185,6 +187,8 @@ def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport):
             continue
         page.goto(site_url + path)
         page.locator("main").wait_for()
+        name = "".join(c if c.isalnum() else "-" for c in path.strip("/")) or "overview"
+        _screenshot(page, tmp_path / f"{n:02d}-{name}.png", full_page=True)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
                                "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
