@@ -19,6 +19,7 @@ class Receiver:
     def __init__(self, port: int) -> None:
         self.port = port
         self.received: list[tuple[float, dict[str, Any]]] = []
+        self.hold_s = 0.0      # keep each body, then answer this much later (a slow webhook)
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
 
@@ -36,6 +37,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
                     receiver.received.append((time.time(), json.loads(body)))
+                time.sleep(receiver.hold_s)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

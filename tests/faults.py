@@ -150,7 +150,8 @@ def expect(fault: str, phase: str) -> Expect:
     if fault == "dashboard_sigkill":
         return Expect(frozenset({base}), shutdowns, "the dashboard running the alert rules, one "
                       "of two on PostgreSQL, SIGKILLed mid-outage (restarted 3 s later): every "
-                      "journal event stored once, every outage alert sent once")
+                      "journal event stored once, every outage alert sent once (the one it "
+                      "was delivering may go again, marked [Mungkin ganda])")
     if fault == "broker_killed":
         return Expect(frozenset({"-"}), shutdowns, "room runs on unseen (power comes back while "
                       "the broker is down); state republished and events replayed after")

@@ -372,6 +372,27 @@ def test_an_alert_made_while_postgresql_restarts_is_queued_once_and_said_in_one_
         server.stop()
 
 
+def test_an_outbox_made_before_the_trying_column_is_read_and_sent_after_an_upgrade(tmp_path, receivers):
+    """A dashboard upgraded with alerts still waiting in its SQLite file sends them."""
+    import sqlite3
+    path = tmp_path / "dash.sqlite3"
+    with sqlite3.connect(path) as old:    # the outbox as v1.1 made it
+        old.executescript(
+            "CREATE TABLE alert_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, "
+            "kind TEXT NOT NULL, created REAL NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
+            "sent REAL, tries INTEGER NOT NULL DEFAULT 0, last_error TEXT, done TEXT NOT NULL "
+            "DEFAULT '');"
+            "INSERT INTO alert_outbox (site, kind, created, title, body) "
+            "VALUES ('a', 'power_lost', 1000.0, 'waiting', 'since v1.1');")
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url])
+    db = open_engine(str(path))
+    alerter = Alerter(config, db, load_targets(config))
+    assert alerter.send_due() == 1
+    assert [(m["title"], m["message"]) for m in live.messages()] == [("[Terlambat] waiting", "since v1.1")]
+    assert db.alert_list(1)[0][6] is not None
+
+
 @pytest.mark.servers
 def test_on_postgresql_an_alert_written_again_after_a_lost_answer_is_one_row(tmp_path, pg_url):
     """PostgreSQL ended the session after committing the alert but before answering: the rules

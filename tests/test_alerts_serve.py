@@ -160,6 +160,41 @@ def test_alerts_wait_out_a_dead_receiver_and_a_sigkill_then_arrive_once(tmp_path
         dash.stop()
 
 
+def test_a_dashboard_killed_while_delivering_sends_that_alert_again_marked_a_possible_duplicate(
+        tmp_path, broker, receiver):
+    """SIGKILL after the receiver took the alert and before it answered: the outbox cannot know
+    whether it arrived, so it goes again (a page twice beats none), and says so in its title;
+    the alerts after it go once, unmarked."""
+    receiver.hold_s = 30.0                 # the webhook has the body and is slow to answer
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", OUTAGE[:2])     # IT is paged once the PC was told
+        wait_until(lambda: len(receiver.messages()) == 1, 15, what="the alert at the receiver",
+                   context=dash.log.read_text)
+        dash.proc.kill()                   # mid-delivery: the answer never gets recorded
+        dash.proc.wait(5)
+        receiver.hold_s = 0.0
+        dash.start()
+        wait_until(lambda: len(receiver.messages()) == 2, 15, what="the alert sent again",
+                   context=dash.log.read_text)
+        publish_events(edge, "bappeda-rr1", OUTAGE[2:], seq=3)
+        wait_until(lambda: len(receiver.messages()) == 6, 15, what="the rest of the outage",
+                   context=lambda: str(receiver.messages()))
+        time.sleep(1.5)                    # anything sent twice more would arrive now
+        first, again, *rest = receiver.messages()
+        assert first["title"] == EXPECTED[0]
+        assert again["title"] == "[Mungkin ganda] " + EXPECTED[0]
+        assert again["message"] == first["message"]
+        assert [m["title"] for m in rest] == EXPECTED[1:]
+        assert all(a["sent"] for a in dash.alerts())
+    finally:
+        edge.close()
+        dash.stop()
+
+
 def test_two_cuts_within_the_hour_both_reach_it_in_full(tmp_path, broker, receiver):
     """The second cut 1 s after the first ended still pages IT for every stage, each alert with
     the room's local time, the room's link, Apprise's type and what IT should do; test alerts

@@ -191,17 +191,20 @@ def test_one_of_two_dashboards_killed_mid_burst_loses_no_event_and_sends_no_aler
                    what="every room on battery on the surviving dashboard")
         wait_until(lambda: len(receiver.messages()) >= 30, 40, what="30 alerts")
         time.sleep(3)                                   # anything sent twice would arrive by now
-        pages = Counter(m["title"].split(": ")[0].removeprefix("Siaga ") for m in receiver.messages())
-        assert set(pages) == set(rooms.sites), pages          # every room paged: none lost
         # Once each, but for at most one alert: the one the killed dashboard was handing to the
-        # receiver when it died (the receiver had it, the outbox had not yet recorded it). The
-        # next dashboard cannot tell it from one never sent, and sends it again: a page twice
-        # rather than none (docs/alerts.md). Only an alert the killed one had queued can be it.
+        # receiver when it died (the receiver may have it, the outbox had not recorded it). The
+        # next dashboard sends it again rather than risk none, marked as a possible duplicate
+        # (docs/alerts.md). Only an alert the killed one had queued can be it.
+        mark = "[Mungkin ganda] "
+        titles = [m["title"] for m in receiver.messages()]
+        room = lambda title: title.removeprefix(mark).split(": ")[0].removeprefix("Siaga ")  # noqa: E731
+        pages = Counter(room(t) for t in titles if not t.startswith(mark))
+        again = [room(t) for t in titles if t.startswith(mark)]
+        assert set(pages) | set(again) == set(rooms.sites), pages    # every room paged: none lost
         killed_queued = set(re.findall(r"alert \d+ queued: \w+ for (\S+)",
                                        (tmp_path / "a" / "dashboard.log").read_text()))
-        twice = {site for site, count in pages.items() if count > 1}
-        assert max(pages.values()) <= 2 and len(twice) <= 1 and twice <= killed_queued, \
-            (pages, killed_queued)
+        assert max(pages.values()) == 1, pages          # no duplicate that does not say so
+        assert len(again) <= 1 and set(again) <= killed_queued, (again, killed_queued)
     finally:
         for proc in procs:
             stop_process(proc)

@@ -4,8 +4,10 @@ Two threads. The watcher takes what the store hears (``hear``: events, states), 
 rules (dashboard/alerts/rules.py) and writes each alert to the outbox before anything is sent.
 The sender sends the outbox in order, per URL, and retries a URL that failed with a growing
 wait (the uplink is often down exactly while the power is). A row remembers which URLs took
-it, so a retry or a restart never sends it twice where it already arrived; a crash between
-the receiver's answer and that write is the one case that can repeat an alert.
+it, so a retry or a restart never sends it twice where it already arrived. A crash between
+the receiver's answer and that write is the one case that can repeat an alert: no outbox can
+know whether a dead sender's request arrived, and a page twice beats none. The row says a
+delivery was under way (``trying``), so the repeat goes out marked "[Mungkin ganda]".
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind, Rules, Stale,
                                     Tick, held, react, seed)
 from dashboard.alerts.targets import Target, send
-from dashboard.alerts.texts import late_title, render
+from dashboard.alerts.texts import late_title, render, repeat_title
 from dashboard.store.engine import DatabaseUnavailable, Engine
 from protocol.config import Config
 from protocol.messages import JournalEvent
@@ -345,7 +347,10 @@ class Alerter:
             for row in self.db.unsent_alerts(target.key, BATCH):
                 if self._stop.is_set():
                     return count
-                error = self._deliver(target, self._title(row), row[5], row[2])
+                # Still being tried to this URL: whoever tried died before recording the answer.
+                repeat = row[10] == target.key
+                self.stored(lambda: self.db.alert_trying(row[0], target.key))
+                error = self._deliver(target, self._title(row, repeat), row[5], row[2])
                 done = set(row[9].split()) | ({target.key} if error is None else set())
                 complete = all(t.key in done for t in self.targets)
                 # Sent but not recorded would be sent again: recorded once the database is back.
@@ -356,11 +361,13 @@ class Alerter:
                 count += 1
         return count
 
-    def _title(self, row: tuple) -> str:
+    def _title(self, row: tuple, repeat: bool = False) -> str:
         """The stored title; marked late when the alert waited in the outbox (the body already
-        says when it happened)."""
+        says when it happened), and as a possible duplicate when it may have arrived before."""
+        lang = self.settings.language
         waited = self.clock() - row[3] > LATE_AFTER_S
-        return late_title(row[4], self.settings.language) if waited else row[4]
+        title = late_title(row[4], lang) if waited else row[4]
+        return repeat_title(title, lang) if repeat else title
 
     def _deliver(self, target: Target, title: str, body: str, kind: str) -> str | None:
         """Send to one URL: None when it arrived, else why not; a failure delays that URL."""

@@ -68,6 +68,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "late": ("Kabar terlambat: kejadiannya pukul {time}, baru sampai ke dasbor sekarang.",
              "Late news: this happened at {time}; it reached the dashboard only now."),
     "late_title": ("[Terlambat] ", "[Late] "),
+    "repeat_title": ("[Mungkin ganda] ", "[Possible duplicate] "),
     "todo": ("Yang perlu dilakukan TI: {action}", "What IT should do: {action}"),
     "link": ("Halaman ruangan: {url}", "Room page: {url}"),
     "title": ("Siaga {room}: {what}", "Siaga {room}: {what}"),
@@ -116,6 +117,12 @@ def late_title(title: str, lang: str) -> str:
     """The title marked late (once): an alert that waited in the outbox is not news."""
     mark = CATALOGUE.get(lang, ID)["late_title"]
     return title if title.startswith(mark) else mark + title
+
+
+def repeat_title(title: str, lang: str) -> str:
+    """The title marked as a possible duplicate: the dashboard that was delivering this alert
+    died before it could record the answer, so the receiver may have it already."""
+    return CATALOGUE.get(lang, ID)["repeat_title"] + title
 
 
 def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: str = "",

@@ -30,16 +30,19 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 # The alerts' outbox (dashboard/alerts/outbox.py): a row is written before anything is sent. ``done``
 # lists the digests of the URLs that took it (space-separated), so a retry never sends twice
-# where it already arrived; ``sent`` is set once every URL took it.
+# where it already arrived; ``sent`` is set once every URL took it. ``trying`` is the URL a
+# delivery was started to and not yet recorded: still set when the row is sent again, the
+# dashboard died mid-delivery, and the alert may have arrived (it goes again, marked as such).
 ALERTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, kind TEXT NOT NULL,
     created REAL NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, sent REAL,
-    tries INTEGER NOT NULL DEFAULT 0, last_error TEXT, done TEXT NOT NULL DEFAULT '');
+    tries INTEGER NOT NULL DEFAULT 0, last_error TEXT, done TEXT NOT NULL DEFAULT '',
+    trying TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS alert_outbox_unsent ON alert_outbox (id) WHERE sent IS NULL;
 CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, created);
 """
-ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done"
+ALERT_COLUMNS = "id, site, kind, created, title, body, sent, tries, last_error, done, trying"
 
 # Each connection's page cache, in KiB. SQLite's default (2,000) fills as the file grows, and
 # the dashboard has a writer and a reader per thread: bench/dashboard_rss.py measured 1,000
@@ -236,6 +239,9 @@ class SqliteDatabase:
         """Create the outbox table when it is not there yet."""
         with self._lock:
             self._writer.executescript(ALERTS_SCHEMA)
+            columns = {row[1] for row in self._writer.execute("PRAGMA table_info(alert_outbox)")}
+            if "trying" not in columns:      # an outbox made before 2026-12 (schema of v1.1)
+                self._writer.execute("ALTER TABLE alert_outbox ADD COLUMN trying TEXT NOT NULL DEFAULT ''")
 
     def add_alert(self, site: str, kind: str, created: float, title: str, body: str,
                   quiet_s: float, held: Callable[[float | None], bool]) -> int | None:
@@ -259,11 +265,16 @@ class SqliteDatabase:
                 "AND instr(' ' || done || ' ', ' ' || ? || ' ') = 0 ORDER BY id LIMIT ?",
                 (key, limit)).fetchall()
 
+    def alert_trying(self, alert_id: int, key: str) -> None:
+        """A delivery to the URL ``key`` starts now (alert_tried ends it)."""
+        with self._lock:
+            self._writer.execute("UPDATE alert_outbox SET trying = ? WHERE id = ?", (key, alert_id))
+
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try: which URLs have it now, when it was sent everywhere, the last error."""
         with self._lock:
             self._writer.execute(
-                "UPDATE alert_outbox SET tries = tries + 1, done = ?, sent = ?, "
+                "UPDATE alert_outbox SET tries = tries + 1, done = ?, sent = ?, trying = '', "
                 "last_error = COALESCE(?, last_error) WHERE id = ?", (done, sent, error, alert_id))
 
     def alert_list(self, limit: int) -> list[tuple]:

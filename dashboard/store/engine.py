@@ -85,8 +85,10 @@ class Engine(Protocol):
         """Queue an alert; None when ``held(last created)`` says it repeats."""
     def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
         """The oldest rows the URL ``key`` has not taken yet, claimed for this process."""
+    def alert_trying(self, alert_id: int, key: str) -> None:
+        """A delivery of the row to the URL ``key`` starts now (alert_tried ends it)."""
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
-        """Record one try and give up this process's claim on the row."""
+        """Record one try (the delivery has ended) and give up this process's claim on the row."""
     def alert_list(self, limit: int) -> list[tuple]:
         """The newest ``limit`` rows, newest first."""
     def alert_row(self, alert_id: int) -> tuple | None:

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # every second while the server restarts: Reach says it once instead.
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-SCHEMA_VERSION = 2          # 2: events.batch (which writer transaction stored the row)
+SCHEMA_VERSION = 3          # 2: events.batch (the writer's burst); 3: alert_outbox.trying
 SCHEMA_LOCK = 7_344_001      # pg_advisory_xact_lock while the schema is made or migrated
 LEADER_LOCK = 7_344_002      # pg_try_advisory_lock held by the dashboard running the alert rules
 CHANNEL = "siaga_changes"
@@ -70,7 +70,9 @@ CREATE TABLE IF NOT EXISTS alert_outbox (
     id BIGSERIAL PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL,
     created DOUBLE PRECISION NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
     sent DOUBLE PRECISION, tries INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-    done TEXT NOT NULL DEFAULT '', claimed_by TEXT, claimed_until DOUBLE PRECISION);
+    done TEXT NOT NULL DEFAULT '', claimed_by TEXT, claimed_until DOUBLE PRECISION,
+    trying TEXT NOT NULL DEFAULT '');
+ALTER TABLE alert_outbox ADD COLUMN IF NOT EXISTS trying TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS alert_outbox_unsent ON alert_outbox (id) WHERE sent IS NULL;
 CREATE INDEX IF NOT EXISTS alert_outbox_repeat ON alert_outbox (site, kind, created);
 CREATE TABLE IF NOT EXISTS replay_asks (
@@ -577,10 +579,15 @@ class PostgresDatabase:
              APP_NAME, min(limit, CLAIM)))
         return sorted(rows)
 
+    def alert_trying(self, alert_id: int, key: str) -> None:
+        """A delivery to the URL ``key`` starts now (alert_tried ends it)."""
+        with self._connection() as conn:
+            conn.execute("UPDATE alert_outbox SET trying = %s WHERE id = %s", (key, alert_id))
+
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try and give up the claim."""
         with self._connection() as conn:
-            conn.execute("UPDATE alert_outbox SET tries = tries + 1, done = %s, sent = %s, "
+            conn.execute("UPDATE alert_outbox SET tries = tries + 1, done = %s, sent = %s, trying = '', "
                          "last_error = COALESCE(%s, last_error), claimed_by = NULL, "
                          "claimed_until = NULL WHERE id = %s", (done, sent, error, alert_id))
 
