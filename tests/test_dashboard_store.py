@@ -16,7 +16,7 @@ from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
 from protocol.messages import JournalEvent, OutageView, to_json
-from tests.dashboard_support import V01_HISTORY, snapshot, write_config
+from tests.dashboard_support import V01_HISTORY, snapshot, wait_until, write_config
 
 T0 = 1764270000.0
 
@@ -128,6 +128,45 @@ def test_on_postgresql_events_committed_before_a_lost_answer_still_reach_the_ale
         finally:
             store.close()
     finally:
+        other.close()
+
+
+@pytest.mark.servers
+def test_on_postgresql_a_notice_whose_read_fails_is_read_again_on_the_next_connection(pg_url):
+    """Another dashboard's notice arrives and the server goes away before this one has read
+    what it names: the listener keeps the notice and reads it on its next connection, and
+    lives on. It used to read through the pool, whose failure (after 5 s) killed the thread,
+    seen in a postgres_restarted cell: the dashboard never again heard what the others stored."""
+    import threading
+
+    import psycopg
+
+    from dashboard.store.postgres import Heard, PostgresDatabase
+    mine, other = PostgresDatabase(pg_url), PostgresDatabase(pg_url)
+    heard: list[Heard] = []
+    failing = [1]
+    real = PostgresDatabase._gather
+
+    def server_gone_once(self, conn, payloads):
+        if failing:
+            failing.pop()
+            conn.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(self, conn, payloads)
+    try:
+        mine._gather = server_gone_once.__get__(mine)
+        mine.on_heard = heard.append
+        mine.want_events = lambda: True
+        other.add_event(JournalEvent(site="rr1", seq=1, ts=T0, kind="power_lost"))
+        wait_until(lambda: any(h.full for h in heard), 15, what="the event heard after the failure")
+        assert not failing                                  # the read did fail once
+        assert [(e.site, e.seq) for h in heard for e in h.full] == [("rr1", 1)]
+        other.add_event(JournalEvent(site="rr1", seq=2, ts=T0 + 1, kind="power_restored"))
+        wait_until(lambda: [e.seq for h in heard for e in h.full] == [1, 2], 15,
+                   what="what the other dashboard stores later")
+        assert any(t.name == "siaga-pg-listen" for t in threading.enumerate())
+    finally:
+        mine.close()
         other.close()
 
 

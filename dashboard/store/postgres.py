@@ -21,7 +21,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -373,7 +373,12 @@ class PostgresDatabase:
     # ---- what the other dashboards wrote ----------------------------------------------------
 
     def _listen_loop(self) -> None:
+        """LISTEN, and read what each notice names through the same connection: a server going
+        away is met there at once (and said once, by Reach), and the notices not yet read are
+        kept for the next connection. (Reading through the pool instead waited up to 5 s for a
+        connection, and its failure killed this thread.)"""
         resync = False
+        pending: list[str] = []   # notices heard, not yet read from the tables
         while not self._stop.is_set():
             connected = False
             try:
@@ -382,12 +387,15 @@ class PostgresDatabase:
                     conn.execute(f"LISTEN {CHANNEL}")
                     if resync:
                         self.reach.back()
-                        self._hear(Heard(states=self.latest_states(), resync=True))
+                        states = conn.execute("SELECT site, state FROM latest").fetchall()
+                        self._hear(Heard(states=states, resync=True))
                     resync = True
                     while not self._stop.is_set():
-                        notices = list(conn.notifies(timeout=0.2, stop_after=100))
-                        if notices:
-                            self._hear(self._gather(n.payload for n in notices))
+                        pending += [n.payload for n in conn.notifies(timeout=0.2, stop_after=100)]
+                        if pending:
+                            heard = self._gather(conn, pending)
+                            pending = []
+                            self._hear(heard)
             except psycopg.OperationalError as exc:
                 if self._stop.is_set():
                     continue
@@ -401,7 +409,7 @@ class PostgresDatabase:
                     logger.warning("listening to PostgreSQL failed (%s); again in 1 s", _first_line(exc))
                     self._stop.wait(1.0)
 
-    def _gather(self, payloads: Iterator[str] | Any) -> Heard:
+    def _gather(self, conn: psycopg.Connection, payloads: list[str]) -> Heard:
         heard, sites = Heard(), set()
         for payload in payloads:
             try:
@@ -414,19 +422,18 @@ class PostgresDatabase:
             heard.events += [(site, int(seq)) for site, seq in notice.get("e", ())]
             heard.forgotten += notice.get("f", ())
         if sites:
-            with self._connection() as conn:
-                heard.states = conn.execute("SELECT site, state FROM latest WHERE site = ANY(%s)",
-                                            (sorted(sites),)).fetchall()
+            heard.states = conn.execute("SELECT site, state FROM latest WHERE site = ANY(%s)",
+                                        (sorted(sites),)).fetchall()
         if heard.events and self.want_events():
-            heard.full = self._events_of(heard.events)
+            heard.full = self._events_of(conn, heard.events)
         return heard
 
-    def _events_of(self, keys: list[tuple[str, int]]) -> list[JournalEvent]:
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT e.site, e.seq, e.ts, e.kind, e.detail FROM events e JOIN unnest("
-                "%s::text[], %s::bigint[]) AS k(site, seq) ON e.site = k.site AND e.seq = k.seq "
-                "ORDER BY e.ts, e.seq", ([s for s, _ in keys], [q for _, q in keys])).fetchall()
+    @staticmethod
+    def _events_of(conn: psycopg.Connection, keys: list[tuple[str, int]]) -> list[JournalEvent]:
+        rows = conn.execute(
+            "SELECT e.site, e.seq, e.ts, e.kind, e.detail FROM events e JOIN unnest("
+            "%s::text[], %s::bigint[]) AS k(site, seq) ON e.site = k.site AND e.seq = k.seq "
+            "ORDER BY e.ts, e.seq", ([s for s, _ in keys], [q for _, q in keys])).fetchall()
         return [event_from_row(*row) for row in rows]
 
     def _hear(self, heard: Heard) -> None:
