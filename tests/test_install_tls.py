@@ -22,6 +22,7 @@ from protocol.mqtt import MqttLink
 from siaga.servers import Mosquitto, find_program, free_port, stop_process
 from tests.agent_helpers import PC, SITE, write_agent_config
 from tests.install_support import _connects, install, snapshot
+from tests.waiting import wait_until
 
 # A plain MQTT 3.1.1 CONNECT (client id "x"): what a PC without TLS would send.
 PLAIN_CONNECT = bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 30, 0, 1]) + b"x"
@@ -81,8 +82,14 @@ def test_installed_broker_takes_a_real_agent_over_tls_and_no_plain_mqtt_from_the
     conf = conf.replace("/etc/mosquitto/", f"{etc}/mosquitto/").replace("/etc/siaga/", f"{etc}/siaga/")
     broker = Mosquitto(tmp_path / "broker", extra=conf).start()
     request.addfinalizer(broker.stop)
-    bound = {c.laddr for c in psutil.Process(broker.proc.pid).net_connections("tcp")
-             if c.status == psutil.CONN_LISTEN}
+    def listening() -> set:
+        return {c.laddr for c in psutil.Process(broker.proc.pid).net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN}
+    # start() waits for the broker's own first listener; mosquitto opens the others after it
+    # (the TLS one loads its certificates first): CI once looked before the LAN one was open.
+    wait_until(lambda: {a.port for a in listening()} >= {local_port, lan_port}, 10,
+               what="both installed listeners open")
+    bound = listening()
     assert {a.ip for a in bound if a.port == local_port} == {"127.0.0.1"}
     assert {a.ip for a in bound if a.port == lan_port} & {"0.0.0.0", "::"}
     assert _plain_answer(lan_port)[:1] != b"\x20", "a plain CONNECT on the LAN listener got a CONNACK"
