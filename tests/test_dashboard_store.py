@@ -170,6 +170,29 @@ def test_on_postgresql_a_notice_whose_read_fails_is_read_again_on_the_next_conne
         other.close()
 
 
+@pytest.mark.servers
+def test_on_postgresql_a_notice_that_is_not_ours_is_ignored_and_the_next_is_heard(pg_url, caplog):
+    """Anything NOTIFYing on the channel (another program, an older dashboard): one line, and the
+    listener goes on to hear the real dashboards."""
+    import psycopg
+
+    from dashboard.store.postgres import CHANNEL, Heard, PostgresDatabase
+    mine, other = PostgresDatabase(pg_url), PostgresDatabase(pg_url)
+    heard: list[Heard] = []
+    try:
+        mine.on_heard = heard.append
+        mine.want_events = lambda: True
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            for junk in ('[1, 2]', '{"e": [["rr9", "x"]]}', '{"e": 5}', 'not json'):
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, junk))
+        other.add_event(JournalEvent(site="rr1", seq=1, ts=T0, kind="power_lost"))
+        wait_until(lambda: any(h.full for h in heard), 15, what="the real notice heard")
+        assert [(e.site, e.seq) for h in heard for e in h.full] == [("rr1", 1)]
+    finally:
+        mine.close()
+        other.close()
+
+
 def test_a_repeated_state_is_not_a_change_but_a_new_room_is(store, clock):
     first = snapshot("rr1", now=T0, since=T0 - 60)
     store.put_state(first)

@@ -414,13 +414,17 @@ class PostgresDatabase:
         for payload in payloads:
             try:
                 notice = json.loads(payload)
-            except ValueError:
+                if notice.get("o") == self.origin:
+                    continue
+                named = ({str(s) for s in notice.get("s", ())},
+                         [(str(site), int(seq)) for site, seq in notice.get("e", ())],
+                         [str(f) for f in notice.get("f", ())])
+            except (ValueError, TypeError, AttributeError):   # not one of ours: the rest still counts
+                logger.warning("a PostgreSQL notice on %s is not a Siaga one; ignored", CHANNEL)
                 continue
-            if notice.get("o") == self.origin:
-                continue
-            sites.update(notice.get("s", ()))
-            heard.events += [(site, int(seq)) for site, seq in notice.get("e", ())]
-            heard.forgotten += notice.get("f", ())
+            sites.update(named[0])
+            heard.events += named[1]
+            heard.forgotten += named[2]
         if sites:
             heard.states = conn.execute("SELECT site, state FROM latest WHERE site = ANY(%s)",
                                         (sorted(sites),)).fetchall()
