@@ -98,16 +98,24 @@ def test_real_dump_on_battery_is_an_outage_not_a_shutdown(dumps, name):
     state, _ = verdict(dumps, name, ticks=2)  # on mains first, as it is in the dump
     dumps.set(name, ups_status=status)
     try:
-        deadline = time.monotonic() + 5
-        while dumps.read(name).get("ups.status") != status:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        served(dumps, name, status)
         _, out = verdict(dumps, name, state=state)
         assert [r for r, _ in out] == [room] * 3
         assert out[0][1] == ["notice"]  # notice_after_s = 0 here: told at once
         assert not any("shutdown" in kinds for _, kinds in out)
     finally:
+        # Back on mains before the next test on this upsd (the edge daemon's test reads every
+        # dump at once: CI once saw it journal power_lost on a UPS this test had left OB).
         dumps.set(name, ups_status=ON_MAINS[name])
+        served(dumps, name, ON_MAINS[name])
+
+
+def served(dumps: Upsd, name: str, status: str) -> None:
+    """Wait until upsd serves ``status`` for the UPS (upsrw returns before the driver has it)."""
+    deadline = time.monotonic() + 5
+    while dumps.read(name).get("ups.status") != status:
+        assert time.monotonic() < deadline, f"{name} still {dumps.read(name).get('ups.status')}"
+        time.sleep(0.1)
 
 
 def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broker, watch,
@@ -120,6 +128,8 @@ def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broke
         path.write_text(f"""[site]\nid = "rr1"\n[mqtt]\nport = {broker.port}\n{ups}
 [edge]\npoll_interval_s = 0.25\njournal = "{tmp_path / 'journal.sqlite3'}"\npcs = ["meeting-pc"]
 [policy]\nnotice_after_s = 0\n[gpio]\npin_factory = "mock"\n""")
+        for name in ON_MAINS:       # as the dumps have them (another test may have just set one)
+            served(dumps, name, ON_MAINS[name])
         edge_in_process(path)
         snap = watch.wait(lambda: (s := watch.state()) and s["pcs"][0]["online"] and s, 10,
                           "state with the PC online")
