@@ -197,7 +197,9 @@ def test_one_of_two_dashboards_killed_mid_burst_loses_no_event_and_sends_no_aler
         # (docs/alerts.md). Only an alert the killed one had queued can be it.
         mark = "[Mungkin ganda] "
         titles = [m["title"] for m in receiver.messages()]
-        room = lambda title: title.removeprefix(mark).split(": ")[0].removeprefix("Siaga ")  # noqa: E731
+
+        def room(title: str) -> str:
+            return title.removeprefix(mark).split(": ")[0].removeprefix("Siaga ")
         pages = Counter(room(t) for t in titles if not t.startswith(mark))
         again = [room(t) for t in titles if t.startswith(mark)]
         assert set(pages) | set(again) == set(rooms.sites), pages    # every room paged: none lost

@@ -21,6 +21,7 @@ from edge.ups import UpsReader
 from protocol.config import PolicyConfig, UpsConfig
 from siaga.servers import Upsd
 from tests.edge_support import FakePc
+from tests.waiting import wait_until
 
 DUMPS_DIR = Path(__file__).parent / "fixtures" / "nut-ddl"
 # UPS name -> (dump, room on mains, ups.status to try on battery or None, room on battery)
@@ -112,10 +113,7 @@ def test_real_dump_on_battery_is_an_outage_not_a_shutdown(dumps, name):
 
 def served(dumps: Upsd, name: str, status: str) -> None:
     """Wait until upsd serves ``status`` for the UPS (upsrw returns before the driver has it)."""
-    deadline = time.monotonic() + 5
-    while dumps.read(name).get("ups.status") != status:
-        assert time.monotonic() < deadline, f"{name} still {dumps.read(name).get('ups.status')}"
-        time.sleep(0.1)
+    wait_until(lambda: dumps.read(name).get("ups.status") == status, 5, what=f"{name} {status}")
 
 
 def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broker, watch,
