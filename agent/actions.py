@@ -68,11 +68,18 @@ def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, st
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
-    """Kill ``proc`` and its children (a child holding the pipe would block us forever)."""
+    """Kill ``proc`` and its children (a child holding the pipe would block us forever). On
+    POSIX the command leads a session of its own: its whole process group goes too, including a
+    child started after the list of children was read."""
     try:
         children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         children = []
+    if os.name != "nt":
+        try:
+            os.killpg(proc.pid, 9)   # SIGKILL (signal.SIGKILL does not exist on Windows)
+        except OSError:
+            pass
     for p in children:
         try:
             p.kill()
@@ -82,9 +89,16 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 
 def _rest_of_output(proc: subprocess.Popen) -> bytes:
+    """What the killed command printed; the command is reaped either way (no zombie left)."""
     try:
         return proc.communicate(timeout=5)[0] or b""
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired:   # something that left the session still holds the pipe
+        if proc.stdout is not None:
+            proc.stdout.close()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            logger.warning("command %s did not end after SIGKILL", proc.pid)
         return b""
 
 

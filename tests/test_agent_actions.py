@@ -64,6 +64,29 @@ def test_run_argv_stops_a_command_that_runs_over_with_its_children(tmp_path):
     wait_until(lambda: not psutil.pid_exists(pid) or _zombie(pid), timeout=5, what="child killed")
 
 
+def test_a_command_that_runs_over_is_reaped_even_when_something_it_left_holds_the_pipe(tmp_path):
+    """A wrap-up that starts a program of its own session and parent (a double fork, as a
+    daemonising helper does) and then hangs: the command is killed and reaped, the agent keeps
+    no zombie; the program that left is not ours to kill."""
+    escaped_pid = tmp_path / "escaped.pid"
+    escape = ("import os, sys, time\n"
+              "if os.fork() == 0:\n"
+              "    os.setsid()\n"
+              "    if os.fork() == 0:\n"
+              f"        open({str(escaped_pid)!r}, 'w').write(str(os.getpid())); time.sleep(60)\n"
+              "    os._exit(0)\n"
+              "time.sleep(60)\n")
+    before = {c.pid for c in psutil.Process().children()}
+    try:
+        ok, detail = run_argv([sys.executable, "-c", escape], 1.5, "wrap-up")
+        assert not ok and detail == "stopped after 1.5 s"
+        left = [c for c in psutil.Process().children() if c.pid not in before]
+        assert [c.pid for c in left if _zombie(c.pid)] == []
+    finally:
+        if escaped_pid.exists():
+            psutil.Process(int(escaped_pid.read_text())).kill()
+
+
 def _zombie(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
