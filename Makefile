@@ -74,12 +74,16 @@ ha-venv: $(HA_VENV)/bin/hass
 # other (the default `load` gives each worker a run of consecutive tests first).
 WORKERS ?= 8
 test: apt-test venv $(AXE) ha-venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
-# The loop while working (under a minute): lint, then the tests that start no server and no
-# browser (markers in pyproject.toml, given in tests/conftest.py).
+# The loop while working (under a minute): lint, the types of the programs ([tool.mypy] in
+# pyproject.toml), then the tests that start no server and no browser (markers in pyproject.toml,
+# given in tests/conftest.py).
 check: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 -m "not servers and not browser and not slow" $(PYTEST_ARGS)
 
 # A current Home Assistant (2026.x needs Python 3.13, which Debian 12 lacks) in a Debian 13 root
