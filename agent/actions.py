@@ -12,9 +12,10 @@ import logging
 import os
 import platform
 import subprocess
+import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import psutil
 
@@ -41,8 +42,11 @@ def default_shutdown_argv(system: str | None = None) -> list[str]:
 
 def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, str]:
     """Run ``argv`` (no shell), wait up to ``timeout_s``; (ok, one-line detail)."""
-    flags = {"creationflags": subprocess.CREATE_NO_WINDOW} if os.name == "nt" else \
-        {"start_new_session": True}
+    flags: dict[str, Any]
+    if sys.platform == "win32":
+        flags = {"creationflags": subprocess.CREATE_NO_WINDOW}
+    else:
+        flags = {"start_new_session": True}
     started = time.monotonic()
     try:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -75,7 +79,7 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         children = []
-    if os.name != "nt":
+    if sys.platform != "win32":
         try:
             os.killpg(proc.pid, 9)   # SIGKILL (signal.SIGKILL does not exist on Windows)
         except OSError:

@@ -112,6 +112,7 @@ class Banner:
             proc = self._ensure()
             if proc is None:
                 return False
+            assert proc.stdin is not None   # started with stdin=PIPE
             try:
                 proc.stdin.write(json.dumps(message) + "\n")
                 proc.stdin.flush()
@@ -130,15 +131,18 @@ class Banner:
             _close(self._proc.stdin)
             self._proc = None
         if not self.enabled:
-            return self._none("agent.banner is false")
+            self._none("agent.banner is false")
+            return None
         if not has_display(self.env):
-            return self._none("no display (DISPLAY is not set)")
+            self._none("no display (DISPLAY is not set)")
+            return None
         if time.monotonic() - self._failed_at < RETRY_AFTER_S:
             return None
         python = tk_python()
         if python is None:
             self._failed_at = time.monotonic()
-            return self._none("no Python with tkinter (on Debian: apt install python3-tk)")
+            self._none("no Python with tkinter (on Debian: apt install python3-tk)")
+            return None
         self._proc = self._start(python)
         return self._proc
 
@@ -146,10 +150,11 @@ class Banner:
         if why != self._said_why:
             logger.info("no banner: %s; the banner is logged only", why)
             self._said_why = why
-        return None
 
     def _start(self, python: str) -> subprocess.Popen | None:
-        flags = {"creationflags": subprocess.CREATE_NO_WINDOW} if os.name == "nt" else {}
+        flags: dict[str, Any] = {}
+        if sys.platform == "win32":
+            flags = {"creationflags": subprocess.CREATE_NO_WINDOW}
         try:
             proc = subprocess.Popen([python, "-u", str(UI_SCRIPT)], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -166,6 +171,7 @@ class Banner:
         return proc
 
     def _read_events(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None   # started with stdout=PIPE
         for line in proc.stdout:
             try:
                 event = json.loads(line)
@@ -182,6 +188,7 @@ class Banner:
             self._failed_at = time.monotonic()
 
     def _read_errors(self, proc: subprocess.Popen) -> None:
+        assert proc.stderr is not None   # started with stderr=PIPE
         for line in proc.stderr:
             if line.strip():
                 logger.warning("banner window: %s", line.rstrip()[:500])

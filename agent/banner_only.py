@@ -65,6 +65,7 @@ class BannerOnly:
         if not verdict.act:
             logger.debug("banner-only: command not shown: %s", verdict.reason)
             return
+        assert verdict.command is not None   # judge() sets it when it acts
         self.handled.add(verdict.command.id, verdict.command.expires, now, save=False)
         self._inbox.put(verdict.command)
 

@@ -86,7 +86,8 @@ class BannerWindow:
         self.runtime.configure(text=view.get("runtime", ""))
         self.copy.configure(text=view.get("copy_label", "Copy"))
         self.close.configure(text=view.get("close_label", "Close"))
-        self.remaining = view.get("countdown_s") if view.get("countdown_s") is not None else -1
+        countdown = view.get("countdown_s")
+        self.remaining = countdown if countdown is not None else -1
         self._layout()
         self._place()
         if self.remaining >= 0:

@@ -18,6 +18,7 @@ tested on Linux with recorded answers (tests/fixtures/windows/).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
@@ -162,7 +163,9 @@ def _owner(pid: int, wanted: set[str]) -> str:
 
 def _consent_entries() -> list[ConsentEntry]:
     """The privacy store of every loaded user hive (the agent may run as SYSTEM)."""
-    import winreg   # Windows only
+    if sys.platform != "win32":   # also tells mypy the rest is Windows code
+        raise NotImplementedError("the privacy store exists on Windows only")
+    import winreg
 
     entries: list[ConsentEntry] = []
     roots = [(winreg.HKEY_CURRENT_USER, CONSENT_KEY)]
@@ -201,6 +204,8 @@ def _consent_apps(winreg, hive, path: str, capability: str) -> list[ConsentEntry
 
 def _window_titles(names: Mapping[int, str]) -> dict[str, list[str]]:
     """Visible top-level window titles of the given processes, by program name."""
+    if sys.platform != "win32":   # also tells mypy the rest is Windows code
+        raise NotImplementedError("window titles are read on Windows only")
     import ctypes
     from ctypes import wintypes
 

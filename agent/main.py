@@ -153,6 +153,7 @@ class Agent:
                        verdict.reason)
             return
         cmd = verdict.command
+        assert cmd is not None and verdict.ack is not None   # judge() sets both when it acts
         if cmd.kind == PcCommandKind.WRAPUP and self.config.agent.obs is not None:
             self._ack_later.add(cmd.id)
         else:

@@ -151,6 +151,7 @@ class Edge:
         # Beside the polls, not before them: a slow answer never delays a reading.
         readings, _ = await asyncio.gather(
             asyncio.gather(*(r.read(wall()) for r in self.readers)), self.refresh_commands())
+        assert self.state is not None   # run() resumes it before the first tick
         mono = time.monotonic()
         learned, learned_events = self.learn(tuple(readings), wall(), mono)
         pcs, acks, commands = self.bus.drain()
@@ -175,11 +176,13 @@ class Edge:
 
     def publish(self, inputs: Inputs, effects: Effects) -> None:
         """The snapshot on every change (ts and last_seen aside) and at least every 30 s."""
+        assert self.state is not None   # tick() has just stepped it
         snap = snapshot(self.state, inputs, effects, self.rules, self.selftest)
         key = to_dict(replace(snap, ts=0, pcs=[replace(p, last_seen=None) for p in snap.pcs]))
         # On the monotonic clock: a wall clock stepped back an hour must not stop the refresh.
-        due = self._published is None or inputs.clock - self._published[1] >= STATE_REFRESH_S
-        if due or key != self._published[0] or self.bus.reconnected.is_set():
+        due = (self._published is None or inputs.clock - self._published[1] >= STATE_REFRESH_S
+               or key != self._published[0])
+        if due or self.bus.reconnected.is_set():
             self.bus.reconnected.clear()
             self.bus.publish_state(replace(snap, seq=self.journal.last_seq()))
             self._published = (key, inputs.clock)

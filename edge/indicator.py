@@ -31,6 +31,7 @@ from protocol.looks import Buzz, Led, Pattern
 logger = logging.getLogger(__name__)
 
 Timing = tuple[float, float] | None  # (on_s, off_s); off_s == 0 is steady on; None is dark
+Colour = float | tuple[float, float, float]  # a gpiozero value: one LED, or (red, amber/green, ...)
 
 # rgb and traffic: the colour says the state, the pattern how urgent it is.
 PATTERN_TIMES: dict[Pattern, Timing] = {
@@ -119,6 +120,7 @@ class _Light:
             raise IndicatorError(f'gpio.led_pins: led_kind "{kind}" needs {need} pin(s), '
                                  f"got {len(pins)}")
         self.kind = kind
+        self.colours: dict[Led, Colour]
         if kind == "rgb":
             self.device, pwm = _rgb(pins, factory)
             amber = (1, 0.25, 0) if pwm else (1, 1, 0)

@@ -60,8 +60,8 @@ def watch_pcs(prev: PcWatch, reports: tuple[PcReport, ...], expected: tuple[str,
         if decided and (pc not in known or is_online != (pc in prev.online)):
             events.append((EventKind.PC_ONLINE if is_online else EventKind.PC_OFFLINE, {"pc": pc}))
             known.add(pc)
-    active = _activity(prev, by_id, expected, frozenset(online), frozenset(known), events)
-    return PcWatch(frozenset(online), frozenset(known), *active,
+    meetings, converting = _activity(prev, by_id, expected, frozenset(online), frozenset(known), events)
+    return PcWatch(frozenset(online), frozenset(known), meetings, converting,
                    heard=tuple((pc, seen, at) for pc, (seen, at) in sorted(heard.items())))
 
 

@@ -208,8 +208,9 @@ def power(readings: tuple[UpsReading, ...], verdicts: dict[str, Verdict],
     feeding = [r for r in readings if r.powers_pc and r.reachable]
     judged = [verdicts[r.name] for r in feeding]
     charges = [r.charge_pct for r in feeding if r.charge_pct is not None]
-    runtimes = [usable_runtime(r, learned.get(r.name)) for r in feeding]
-    runtimes = [(value, source) for value, source in runtimes if value is not None]
+    usable = [usable_runtime(r, learned.get(r.name)) for r in feeding]
+    runtimes: list[tuple[float, str | None]] = [(value, source) for value, source in usable
+                                                if value is not None]
     runtimes += [(g.runtime_s, "estimated") for g in guesses]
     lowest = min(runtimes, key=lambda pair: pair[0]) if runtimes else (None, None)
     measured = [learned[r.name] for r in feeding if r.name in learned]

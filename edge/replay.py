@@ -87,6 +87,7 @@ class Replayer:
         if problem:
             logger.warning("%s; ignored (id %s, by %s)", problem, command.id, command.by or "?")
             return 0
+        assert command.from_seq is not None   # check_replay refuses a replay without one
         events = self.journal.events_from(command.from_seq, MAX_EVENTS)
         for event in events:
             self.publish(event)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from edge.pcs import PcReport, open_activity
 from edge.power import UpsReading, Verdict, estimates, power as _power
@@ -47,6 +48,7 @@ def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | N
 def _resume_sent(outage: Outage, e: JournalEvent, stage: OutageStage, at: float,
                  rules: Rules) -> tuple[Outage, list[Sent]]:
     """A command stage the journal shows sent: the outage reached it; its unacked commands."""
+    assert stage.command is not None   # resume passes command stages only
     pcs = frozenset(p for p in e.detail.get("pcs", []) if isinstance(p, str))
     if STAGES.index(stage.room) > STAGES.index(outage.stage):
         outage = replace(outage, stage=stage.room)
@@ -54,7 +56,8 @@ def _resume_sent(outage: Outage, e: JournalEvent, stage: OutageStage, at: float,
         outage = replace(outage, wrapup_mono=at)
     if stage is SHUTDOWN:
         outage = replace(outage, shutdown_mono=at)
-    outage = replace(outage, told=outage.told | pcs, **{stage.field: e.ts})
+    sent_at: dict[str, Any] = {stage.field: e.ts}   # the stage's own time field
+    outage = replace(outage, told=outage.told | pcs, **sent_at)
     runtime = runtime_of(e.detail)
     return outage, [Sent(pc=pc, command=make_command(stage.command, pc, outage.started, e.ts,
                                                      runtime, rules),

@@ -25,9 +25,12 @@ def estimates_runtime(driver: str) -> bool:
 
 def ups_conf_lines(name: str, model: UpsModel | None) -> list[str]:
     """``runtimecal`` and ``idleload`` lines for ``[name]`` in ups.conf; [] before a discharge."""
-    if model is None or model.rate(100.0) is None:
+    if model is None:
         return []
-    full, half = 100.0 / model.rate(100.0), 100.0 / model.rate(50.0)
+    full_rate, half_rate = model.rate(100.0), model.rate(50.0)
+    if full_rate is None or half_rate is None:   # both known or both not: the same fit
+        return []
+    full, half = 100.0 / full_rate, 100.0 / half_rate
     loads = [d.load_pct for d in model.discharges]
     idle = idle_load(model)
     basis = (f"# Siaga measured {len(loads)} discharge(s) of UPS \"{name}\" at "

@@ -173,12 +173,14 @@ def _send_stages(outage: Outage, power: PowerView, now: float, rules: Rules, pcs
             continue
         if stage is SHUTDOWN and _hold(outage, power, rules, pcs, why):
             return _held(outage, power, now, rules, pcs, events, sends)
+        assert stage.command is not None   # stages_due gives command stages only
         targets = rules.expected_pcs
         sends.extend((pc, make_command(stage.command, pc, outage.started, now, power.runtime_s,
                                        rules)) for pc in targets)
         events.append((stage.event, {"pcs": list(targets), "runtime_s": power.runtime_s,
                                      "charge_pct": power.charge_pct, "why": why}))
-        outage = replace(outage, told=outage.told | set(targets), **{stage.field: now})
+        sent_at: dict[str, Any] = {stage.field: now}   # the stage's own time field
+        outage = replace(outage, told=outage.told | set(targets), **sent_at)
     return outage
 
 

@@ -17,7 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -154,7 +154,13 @@ class EventKind(str, Enum):
     READY_AGAIN = "ready_again", ("meeting", "start")
     BOOKING = "booking", ("meeting", "start", "end")
 
-T = TypeVar("T")
+class DataclassInstance(Protocol):
+    """What every message type is: a dataclass (for the type checker)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+T = TypeVar("T", bound=DataclassInstance)
 
 
 class BadMessage(ValueError):
@@ -395,7 +401,7 @@ def from_dict(cls: type[T], data: Any, where: str = "") -> T:
     if data.get("v", VERSION) != VERSION and not where:
         raise BadMessage(f"unsupported version v={data.get('v')!r}")
     hints = _hints(cls)
-    values = {}
+    values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         path = f"{where}{f.name}"
         value = data.get(f.name)
@@ -441,7 +447,7 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise BadMessage(f"{path}: expected an object")
         return value
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_dict(hint, value, f"{path}.")
     return _scalar(hint, value, path)
 

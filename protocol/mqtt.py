@@ -13,7 +13,7 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -185,7 +185,8 @@ class MqttLink:
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_message:
             self.expiry_left = getattr(msg.properties, "MessageExpiryInterval", None)
-            self.on_message(msg.topic, msg.payload, msg.retain)
+            # paho types the payload bytes | bytearray; a received one is bytes (struct.unpack)
+            self.on_message(msg.topic, cast(bytes, msg.payload), msg.retain)
 
     @staticmethod
     def _guard(callback: Callable[..., None]) -> Callable[..., None]:

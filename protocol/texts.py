@@ -138,12 +138,14 @@ BANNER_TEXTS: dict[str, dict[str, str]] = {
     for i, lang in enumerate(LANGS)}
 
 # The banner's own title and text for a command that carries none, by its kind.
-BANNER_TITLE = {PcCommandKind.NOTICE: "notice.title", PcCommandKind.WRAPUP: "wrapup.title",
-                PcCommandKind.SHUTDOWN: "shutdown.title", PcCommandKind.CANCEL: "cancel.title",
-                PcCommandKind.TEST: "test.title"}
-BANNER_BODY = {PcCommandKind.NOTICE: "notice.text", PcCommandKind.WRAPUP: "wrapup.text",
-               PcCommandKind.SHUTDOWN: "shutdown.text", PcCommandKind.CANCEL: "cancel.text",
-               PcCommandKind.TEST: "test.text"}
+BANNER_TITLE: dict[str, str] = {
+    PcCommandKind.NOTICE: "notice.title", PcCommandKind.WRAPUP: "wrapup.title",
+    PcCommandKind.SHUTDOWN: "shutdown.title", PcCommandKind.CANCEL: "cancel.title",
+    PcCommandKind.TEST: "test.title"}
+BANNER_BODY: dict[str, str] = {
+    PcCommandKind.NOTICE: "notice.text", PcCommandKind.WRAPUP: "wrapup.text",
+    PcCommandKind.SHUTDOWN: "shutdown.text", PcCommandKind.CANCEL: "cancel.text",
+    PcCommandKind.TEST: "test.text"}
 # The kinds whose banner offers the chat-text button.
 COPY_KINDS = (PcCommandKind.NOTICE, PcCommandKind.WRAPUP, PcCommandKind.TEST)
 

@@ -51,8 +51,14 @@ def _client(client_id: str, username: str, password: str) -> paho.Client:
 
 def _connack(client: paho.Client, host: str, port: int, timeout: float) -> Any:
     """Connect and wait for the CONNACK reason; raises OSError/ssl errors from the connect."""
-    answered, outcome = threading.Event(), {}
-    client.on_connect = lambda c, u, f, reason, p: (outcome.__setitem__("r", reason), answered.set())
+    answered = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def on_connect(c: paho.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+        outcome["r"] = reason
+        answered.set()
+
+    client.on_connect = on_connect
     client.connect_timeout = timeout
     client.connect(host, port, keepalive=10)
     client.loop_start()
@@ -108,7 +114,12 @@ def bridge_states(mqtt: MqttConfig, wait_s: float = 1.0) -> dict[str, str]:
     client.on_message = lambda c, u, m: states.__setitem__(m.topic.split("/")[3],
                                                            m.payload.decode(errors="replace"))
     done = threading.Event()
-    client.on_connect = lambda c, u, f, reason, p: (c.subscribe(STATE_TOPIC), done.set())
+
+    def on_connect(c: paho.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+        c.subscribe(STATE_TOPIC)
+        done.set()
+
+    client.on_connect = on_connect
     try:
         if mqtt.tls:
             client.tls_set()

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as paho
@@ -50,8 +50,9 @@ def run(path: str) -> int:
     first: Result = (True, "config", path, "")
     print_result(first)
     passed = True
-    steps = [*((check_ups, u) for u in config.ups), (check_mqtt, config.mqtt),
-             *([(check_tls, config.mqtt)] if config.mqtt.tls else []), (check_gpio, config.gpio)]
+    steps: list[tuple[Callable[[Any], Result], Any]] = [
+        *((check_ups, u) for u in config.ups), (check_mqtt, config.mqtt),
+        *([(check_tls, config.mqtt)] if config.mqtt.tls else []), (check_gpio, config.gpio)]
     for check, section in steps:
         result = check(section)
         print_result(result)
@@ -168,7 +169,8 @@ def check_tls(mqtt: MqttConfig, now: float | None = None) -> Result:
             peer = tls.getpeercert()
     except (OSError, ValueError) as exc:
         return False, "tls", what, connect_error(exc, mqtt.ca_file)
-    ends = [("the broker's certificate", peer)]
+    assert peer is not None   # the default context requires a certificate
+    ends: list[tuple[str, dict[str, Any]]] = [("the broker's certificate", peer)]
     if mqtt.ca_file:
         ends += [(f"the CA in {os.path.basename(mqtt.ca_file)}", ca) for ca in context.get_ca_certs()]
     return _expiry("tls", what, [(n, ssl.cert_time_to_seconds(c["notAfter"])) for n, c in ends],
@@ -247,6 +249,7 @@ def check_alerts(config: Config) -> list[Result]:
     from dashboard.alerts.texts import render
 
     path = urls_path(config)
+    assert path is not None   # None only without alerts.urls_file
     try:
         lines = read_lines(path)
     except (OSError, UnicodeError) as exc:

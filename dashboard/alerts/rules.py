@@ -58,22 +58,24 @@ class AlertKind(str, Enum):
     TEST = "test", Room.READY.value
 
 
-# The alerts each command stage of an outage makes (protocol/outage_stages.py), by its journal event.
-STAGE_ALERTS = {NOTICE.event: (AlertKind.POWER_LOST,),
-                WRAPUP_STAGE.event: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
-                SHUTDOWN_STAGE.event: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}
+# The alerts each command stage of an outage makes (protocol/outage_stages.py), by its journal event
+# (str keys: an EventKind is its own value, and events carry plain strings).
+STAGE_ALERTS: dict[str, tuple[AlertKind, ...]] = {
+    NOTICE.event: (AlertKind.POWER_LOST,),
+    WRAPUP_STAGE.event: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
+    SHUTDOWN_STAGE.event: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}
 OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
                 AlertKind.POWER_RESTORED)
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
 # The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
 CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
                          AlertKind.SITE_STALE.value})
-# Apprise's notification type by stage (apprise.NotifyType's values).
-NOTIFY_TYPES = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
-                AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
-                AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
-                AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
-                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info"}
+# Apprise's notification type by stage (apprise.NotifyType's values), looked up by AlertKind or str.
+NOTIFY_TYPES: dict[str, str] = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
+                                AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
+                                AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
+                                AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
+                                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info"}
 # The last meetings whose not_ready went out, per site (an edge restarted inside ready_before_s
 # journals it again; IT hears of each meeting once).
 NOT_READY_MEMORY = 16

@@ -49,7 +49,8 @@ _apprise_logger.setLevel(logging.WARNING)
 @contextlib.contextmanager
 def apprise_warnings() -> Any:
     """Collect, in a list, what Apprise warns about while the block runs (in this thread)."""
-    _APPRISE_LOG.local.lines = lines = []
+    lines: list[str] = []
+    _APPRISE_LOG.local.lines = lines
     try:
         yield lines
     finally:

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from dashboard.report import needs
-from dashboard.report.facts import Ev, SiteFacts, SpanSums, Totals, Window, numbers, site_facts
+from dashboard.report.facts import SiteFacts, SpanSums, Totals, Window, numbers, site_facts
 from dashboard.report.runtime import office_runtime, runtime_numbers
 
 
@@ -21,7 +21,7 @@ class SiteInput:
 
     site: str
     name: str
-    events: Iterable[Ev]
+    events: Iterable[tuple[float, str, str, dict[str, Any]]]   # facts.Ev or plain tuples
     state: dict[str, Any] | None = None
     samples: list[needs.Sample] | None = None
     facts: SiteFacts | None = None   # the site already reduced by its reader (pgdata): no events
@@ -45,15 +45,15 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
         f = inp.facts if inp.facts is not None else site_facts(inp.site, inp.events, win)
         per_site[inp.site] = _site(inp, f, zone, policy)
         totals.add(f)     # the site's spans are dropped here: the office keeps arrays of times
-    office = numbers(totals, zone, policy.wrapup_at_runtime_s)
-    office["ups"].update(_office_ups(per_site))
-    office["ups"].update(office_runtime([{**s["ups"], "site": site} for site, s in per_site.items()]))
-    office["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
+    whole = numbers(totals, zone, policy.wrapup_at_runtime_s)
+    whole["ups"].update(_office_ups(per_site))
+    whole["ups"].update(office_runtime([{**s["ups"], "site": site} for site, s in per_site.items()]))
+    whole["power_quality"] = _office_quality([s["power_quality"] for s in per_site.values()])
     free = [s["pc"]["disk_free_gb"] for s in per_site.values() if s["pc"]["disk_free_gb"] is not None]
     days = [s["pc"]["days_left"] for s in per_site.values() if s["pc"]["days_left"] is not None]
-    office["pc"] = {"disk_free_gb": min(free, default=None), "days_left": min(days, default=None)}
+    whole["pc"] = {"disk_free_gb": min(free, default=None), "days_left": min(days, default=None)}
     report = {"v": 1, "from": win.first.isoformat(), "to": win.last.isoformat(),
-              "sites": per_site, **office,
+              "sites": per_site, **whole,
               "events": sum(s["events"] for s in per_site.values())}
     report["buy"] = needs.buy_list(report, per_site, policy.disk_low_gb)
     return report

@@ -164,7 +164,9 @@ class _Reader:
 
     def __init__(self, site: str, win: Window) -> None:
         self.win = win
-        self.facts = SiteFacts(site)
+        self.meetings: list[Span] = []      # the facts' own lists (SiteFacts allows None: pgdata)
+        self.conversions: list[Span] = []
+        self.facts = SiteFacts(site, meetings=self.meetings, conversions=self.conversions)
         self.delayed, self.known = 0, False
         self.outage: dict[str, Any] | None = None
         self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
@@ -230,12 +232,13 @@ class _Reader:
         if started is None:
             return
         if what == "meeting":
-            self.facts.meetings.append(Span(pc, started, ts, *self.how.pop(pc, ("", False))))
+            self.meetings.append(Span(pc, started, ts, *self.how.pop(pc, ("", False))))
         else:
-            self.facts.conversions.append(Span(pc, started, ts))
+            self.conversions.append(Span(pc, started, ts))
 
     def _close_outage(self, end: float, duration: float | None, unended: bool) -> None:
         o, self.outage = self.outage, None
+        assert o is not None   # the callers close only an open outage
         length = duration if duration is not None and duration >= 0 else end - o["start"]
         self.facts.outages.append(Outage(start=o["start"], end=end, length=length,
                                          shutdown=o["shutdown"], unended=unended,
@@ -250,13 +253,12 @@ class _Reader:
         for what, running in self.open.items():
             for pc in sorted(running):
                 self._end(what, pc, cut)
-        self.facts.meetings.sort(key=lambda s: s.start)
-        self.facts.conversions.sort(key=lambda s: s.start)
-        self.facts.speeds = speeds(self.facts.meetings, self.facts.conversions, cut)
-        self.facts.busy = merged(self.facts.meetings)
+        self.meetings.sort(key=lambda s: s.start)
+        self.conversions.sort(key=lambda s: s.start)
+        self.facts.speeds = rates = speeds(self.meetings, self.conversions, cut)
+        self.facts.busy = merged(self.meetings)
         self.facts.during = sum(overlaps(o, self.facts.busy) for o in self.facts.outages)
-        self.facts.spans = sums(self.facts.meetings, self.facts.conversions, self.facts.speeds,
-                                self.delayed, self.known)
+        self.facts.spans = sums(self.meetings, self.conversions, rates, self.delayed, self.known)
         return self.facts
 
 
@@ -414,6 +416,8 @@ class Totals:
         self.during += f.during
         if self.spans is not None:
             return self
+        # Only the Python fold's facts come without the office's sums, and it keeps its spans.
+        assert f.meetings is not None and f.conversions is not None and f.speeds is not None
         self.sites.append(f.spans)
         self.starts.extend(m.start for m in f.meetings)
         self.ends.extend(m.end for m in f.meetings)

@@ -89,18 +89,22 @@ def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> li
             continue
         month = dt.datetime.fromtimestamp(o.start, zone).strftime("%Y-%m")
         months.setdefault(month, []).append(o.runtime_s)
-    return [{"month": m, "runtime_s": round(median(v), 1), "n": len(v)}
-            for m, v in sorted(months.items())]
+    out = []
+    for m, v in sorted(months.items()):
+        runtime = median(v)
+        assert runtime is not None   # a month is listed for its outages
+        out.append({"month": m, "runtime_s": round(runtime, 1), "n": len(v)})
+    return out
 
 
 def power_quality(samples: list[Sample] | None) -> dict[str, Any]:
     """Input voltage min/max and the number of sags (< 198 V) and swells (> 231 V), each a run
     of consecutive samples; ``known`` False when there is no voltage history."""
-    mains = [s for s in samples or () if not s.on_battery and s.voltage_min is not None
-             and s.voltage_max is not None and s.voltage_max >= MAINS_MIN_V]
+    mains = [(s.voltage_min, s.voltage_max) for s in samples or () if not s.on_battery
+             and s.voltage_min is not None and s.voltage_max is not None and s.voltage_max >= MAINS_MIN_V]
     # Below MAINS_MIN_V is the cut itself (an outage, journaled as one), not a sag.
-    lows = [s.voltage_min for s in mains if s.voltage_min >= MAINS_MIN_V]
-    highs = [s.voltage_max for s in mains]
+    lows = [low for low, _ in mains if low >= MAINS_MIN_V]
+    highs = [high for _, high in mains]
     if not mains:
         return {"known": False, "min_v": None, "max_v": None, "sags": 0, "swells": 0}
     return {"known": True, "min_v": round(min(lows), 1) if lows else None, "max_v": round(max(highs), 1),
@@ -121,10 +125,10 @@ def pc_disk(state: dict[str, Any] | None) -> dict[str, Any]:
     at the growth the agent measured (``disk_used_gb_day``: CONTRACT §6.2); None while no PC
     has two days of history, or no disk grows."""
     pcs = [p for p in (state or {}).get("pcs") or () if isinstance(p, dict) and isinstance(p.get("id"), str)]
-    free = {p["id"]: number(p.get("disk_free_gb")) for p in pcs}
-    free = {k: v for k, v in free.items() if v is not None}
-    days = [days_left(free.get(p["id"]), number(p.get("disk_used_gb_day"))) for p in pcs]
-    days = [d for d in days if d is not None]
+    found = {p["id"]: number(p.get("disk_free_gb")) for p in pcs}
+    free = {k: v for k, v in found.items() if v is not None}
+    left = [days_left(free.get(p["id"]), number(p.get("disk_used_gb_day"))) for p in pcs]
+    days = [d for d in left if d is not None]
     return {"disk_free_gb": min(free.values()) if free else None, "per_pc": free,
             "days_left": min(days) if days else None}
 

@@ -252,8 +252,10 @@ def open_readonly(url: str) -> Any:
     try:
         conn = psycopg.connect(url, connect_timeout=10)
         conn.read_only = True
-        found = conn.execute("SELECT to_regclass('events') IS NOT NULL AND "
-                             "to_regclass('latest') IS NOT NULL").fetchone()[0]
+        row = conn.execute("SELECT to_regclass('events') IS NOT NULL AND "
+                           "to_regclass('latest') IS NOT NULL").fetchone()
+        assert row is not None   # a SELECT without FROM is one row
+        found = row[0]
     except psycopg.Error as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ReportError(f"{shown(url)}: cannot read: {reason}") from None
@@ -338,6 +340,7 @@ def _middle(n: Any, lo: float | None, hi: float | None) -> float | None:
     """facts.median from the two middle values the database picked."""
     if not n:
         return None
+    assert lo is not None and hi is not None   # n values: the database found both middle ones
     return lo if int(n) % 2 else (lo + hi) / 2
 
 

@@ -192,7 +192,7 @@ BASIS = {"ups_have": {"measured": "ups_have_measured", "claimed": "ups_have_clai
 
 def _basis(key: str, item: dict[str, Any]) -> str:
     """The sentence that says where the runtime came from (measured, claimed, last state)."""
-    return BASIS[key].get(item.get("basis"), key)
+    return BASIS[key].get(item.get("basis", ""), key)
 
 
 # Buy items whose English inflects by a count: item -> (the count, the key of its singular

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from dashboard.report.facts import Outage, median, number
@@ -44,23 +44,39 @@ def _far(load: float | None, usual: float | None) -> bool:
     return load is not None and usual is not None and abs(load - usual) > COMPARABLE_LOAD_PCT
 
 
-def _learned(detail: dict[str, Any]) -> dict[str, float] | None:
+class Learned(TypedDict):
+    """The numbers of one runtime_learned detail the report reads."""
+
+    k: float
+    exponent: float
+    low_pct: float
+    load_pct: float
+    rate_pct_per_min: float
+    discharges: float
+    load_w: float | None
+
+
+def _learned(detail: dict[str, Any]) -> Learned | None:
     """A runtime_learned detail's numbers, or None when it lacks one the report needs."""
-    values = {k: number(detail.get(k)) for k in ("k", "exponent", "low_pct", "load_pct",
-                                                 "rate_pct_per_min", "discharges")}
-    if any(v is None for v in values.values()) or values["k"] <= 0 or values["load_pct"] <= 0 \
+    values: dict[str, float] = {}
+    for key in ("k", "exponent", "low_pct", "load_pct", "rate_pct_per_min", "discharges"):
+        if (value := number(detail.get(key))) is None:
+            return None
+        values[key] = value
+    if values["k"] <= 0 or values["load_pct"] <= 0 \
             or values["rate_pct_per_min"] <= 0 or not 0 <= values["low_pct"] < 100:
         return None
-    values["load_w"] = number(detail.get("load_w"))
-    return values
+    return Learned(k=values["k"], exponent=values["exponent"], low_pct=values["low_pct"],
+                   load_pct=values["load_pct"], rate_pct_per_min=values["rate_pct_per_min"],
+                   discharges=values["discharges"], load_w=number(detail.get("load_w")))
 
 
-def _full(d: dict[str, float], load: float) -> float:
+def _full(d: Learned, load: float) -> float:
     """Seconds from 100 % to the low point at ``load`` by the model in ``d``."""
     return (100.0 - d["low_pct"]) / (d["k"] * load ** d["exponent"])
 
 
-def _own(d: dict[str, float], load: float) -> float:
+def _own(d: Learned, load: float) -> float:
     """The same from this discharge's own rate, carried to ``load`` with the model's exponent."""
     rate = d["rate_pct_per_min"] / 60 * (load / d["load_pct"]) ** d["exponent"]
     return (100.0 - d["low_pct"]) / rate
@@ -72,13 +88,18 @@ def runtime_numbers(outages: list[Outage], learned: list[tuple[float, dict[str, 
     found = [(ts, d) for ts, raw in learned if (d := _learned(raw)) is not None]
     loads = [d["load_pct"] for _, d in found]
     usual = median(loads) if loads else median([o.load_pct for o in outages if o.load_pct is not None])
-    measured = None if not found else round(_full(found[-1][1], usual))
+    measured: int | None = None
+    measured_load: float | None = None
+    months: list[dict[str, Any]] = []
+    if found:
+        assert usual is not None   # the median of the discharges' loads
+        measured, measured_load = round(_full(found[-1][1], usual)), round(usual, 1)
+        months = _by_month(found, usual, zone)
     watts = median([d["load_w"] for _, d in found if d["load_w"]])
-    months = _by_month(found, usual, zone) if found else []
     tired = len(months) >= 2 and months[-1]["runtime_s"] <= TIRED * months[0]["runtime_s"]
     return {"runtime_claimed_s": claimed(outages, usual), "runtime_measured_s": measured,
             "discharges": int(found[-1][1]["discharges"]) if found else 0,
-            "measured_load_pct": None if not found else round(usual, 1),
+            "measured_load_pct": measured_load,
             "measured_load_w": None if watts is None else round(watts),
             "battery_wh_needed": battery_wh(need_s, watts),
             "runtime_measured_by_month": months, "battery_tired": tired}
@@ -92,7 +113,7 @@ def battery_wh(need_s: float | None, watts: float | None) -> float | None:
     return float(math.ceil(wh / WH_STEP) * WH_STEP)
 
 
-def _by_month(found: list[tuple[float, dict[str, float]]], usual: float,
+def _by_month(found: list[tuple[float, Learned]], usual: float,
               zone: ZoneInfo) -> list[dict[str, Any]]:
     """Each month's median measured runtime at the usual load, from discharges near that load."""
     months: dict[str, list[float]] = {}
@@ -100,8 +121,12 @@ def _by_month(found: list[tuple[float, dict[str, float]]], usual: float,
         if not _far(d["load_pct"], usual):
             month = dt.datetime.fromtimestamp(ts, zone).strftime("%Y-%m")
             months.setdefault(month, []).append(_own(d, usual))
-    return [{"month": m, "runtime_s": round(median(v), 1), "n": len(v)}
-            for m, v in sorted(months.items())]
+    out = []
+    for m, v in sorted(months.items()):
+        runtime = median(v)
+        assert runtime is not None   # a month is listed for its discharges
+        out.append({"month": m, "runtime_s": round(runtime, 1), "n": len(v)})
+    return out
 
 
 def office_runtime(rooms: list[dict[str, Any]]) -> dict[str, Any]:

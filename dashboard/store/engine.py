@@ -13,11 +13,14 @@ in the database (an outbox row, a replay, the alert rules' leader).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, TypeGuard
 
 from dashboard.store import history
 from protocol.config.dashboard import is_postgres
 from protocol.messages import JournalEvent
+
+if TYPE_CHECKING:
+    from dashboard.store.postgres import Heard
 
 
 class DatabaseUnavailable(Exception):
@@ -104,6 +107,22 @@ class Engine(Protocol):
     def leading(self, look: bool = True) -> bool:
         """True while this process runs the alert rules (always, on an unshared engine);
         ``look=False``: the last answer, without asking the server."""
+
+
+class SharedEngine(Engine, Protocol):
+    """An engine several dashboards share (``shared`` is True): what only it has."""
+
+    on_heard: Callable[[Heard], None] | None   # given what the other dashboards committed
+    want_events: Callable[[], bool]             # True when the others' events are wanted in full
+
+    def queue_event(self, event: JournalEvent, kept: Callable[[JournalEvent], None],
+                    duplicate: Callable[[JournalEvent], None]) -> None:
+        """Store ``event`` with the next burst; ``kept`` or ``duplicate`` is called after commit."""
+
+
+def is_shared(engine: Engine) -> TypeGuard[SharedEngine]:
+    """True for a shared engine (PostgreSQL)."""
+    return engine.shared
 
 
 def errors(location: str) -> tuple[type[BaseException], ...]:

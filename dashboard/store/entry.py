@@ -19,7 +19,7 @@ class SiteEntry:
     a page needs it. At 30,000 rooms every dashboard hears every state; checking each against
     the message types costs some 0.3 ms, and most are only ever served as JSON."""
 
-    state: StateSnapshot | None  # type: ignore[assignment]   # see the property below
+    state: StateSnapshot   # made with None, read as a snapshot: see the property below
     data: dict[str, Any]             # to_dict(state), made once: the API serves it often
     availability: str | None = None  # the edge's retained online/offline; None = not heard
     version: int = 0

@@ -53,7 +53,12 @@ class Feed:
         for_gaps = self.gaps.note if store.shared else None   # shared: queued, read in batches
         self._saw_event = (lambda s, q: for_gaps(s, q, True)) if for_gaps else self.gaps.saw_event
         self._saw_state = (lambda s, q: for_gaps(s, q, False)) if for_gaps else self.gaps.saw_state
-        store.event_hooks.append(lambda keys: [self.gaps.note(s, q, True) for s, q in keys])
+        store.event_hooks.append(self._saw_stored)
+
+    def _saw_stored(self, keys: list[tuple[str, int]]) -> None:
+        """The (site, seq) of events other dashboards stored."""
+        for site, seq in keys:
+            self.gaps.note(site, seq, True)
 
     def _ask_replay(self, site: str, first: int) -> bool:
         """Ask ``site`` to replay from ``first``; on a shared database only the dashboard that

@@ -123,7 +123,7 @@ class Gaps:
         room = max(0, self.max_sites - len(self._sites))
         if new and room:
             stored = known_many(new[:room])
-            first = {}
+            first: dict[str, int] = {}
             for site, seq in keys:
                 first.setdefault(site, seq)
             with self._lock:

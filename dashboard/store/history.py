@@ -15,7 +15,7 @@ import logging
 import math
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, cast
 
 from protocol.messages import EventKind, StateSnapshot
 from protocol.outage_stages import OUTAGE_ROOMS as OUTAGE_ROOMS_
@@ -84,7 +84,8 @@ class Minute:
         """Take one state's values."""
         for m, v in values.items():
             if v is not None:
-                self.stats[m] = Stat(v, v, v) if self.stats[m] is None else self.stats[m].widen(Stat(v, v, v))
+                old = self.stats[m]
+                self.stats[m] = Stat(v, v, v) if old is None else old.widen(Stat(v, v, v))
 
     def row(self) -> tuple:
         """(site, start, charge_min, charge_max, charge_last, ...) for the tables."""
@@ -289,8 +290,14 @@ def merge_buckets(rows: Iterable[tuple], start: float, bucket_s: float,
                 highs[m][i] = high
             lasts[m][i] = last
     names = list(METRICS)
-    return [{name: None if lows[m][i] is None else Stat(lows[m][i], highs[m][i], lasts[m][i])
-             for m, name in enumerate(names)} for i in range(count)]
+    return [{name: _stat(lows[m][i], highs[m][i], lasts[m][i]) for m, name in enumerate(names)}
+            for i in range(count)]
+
+
+def _stat(low: float | None, high: float | None, last: float | None) -> Stat | None:
+    """A bucket's Stat; None when nothing was measured. A row has a metric's min, max and last
+    all set or all NULL, so a bucket with a low has its high and last too."""
+    return None if low is None else Stat(low, cast(float, high), cast(float, last))
 
 
 # Range -> (span, bucket): 72, 288, 168 and 360 buckets. Buckets are aligned to multiples of their

@@ -21,7 +21,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -138,6 +138,13 @@ class Reach:
 def _first_line(exc: BaseException) -> str:
     """psycopg's message without its hint lines ("Is the server running on that host...")."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _value(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of the one row a query always returns (an aggregate, a RETURNING)."""
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
 
 
 def _where(url: str) -> str:
@@ -260,7 +267,7 @@ class PostgresDatabase:
 
     def battery_span(self, site: str, start: float | None = None, stop: float | None = None) -> None:
         """Open the site's on-battery span at ``start``, or close its open one at ``stop``."""
-        todo = []
+        todo: list[tuple[str, tuple]] = []
         if stop is not None:
             todo.append(("UPDATE battery SET stop = GREATEST(start, %s) WHERE site = %s "
                          "AND stop IS NULL", (stop, site)))
@@ -298,7 +305,8 @@ class PostgresDatabase:
             while True:
                 fresh = conn is None or conn.closed
                 try:
-                    conn = conn if not fresh else psycopg.connect(self.location)
+                    if conn is None or fresh:
+                        conn = psycopg.connect(self.location)
                     kept = self._commit(conn, batch)
                     self.reach.back()
                     break
@@ -542,7 +550,7 @@ class PostgresDatabase:
         with self._connection() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('secret_key', %s) ON CONFLICT "
                          "DO NOTHING", (secrets.token_hex(32),))
-            return conn.execute("SELECT value FROM meta WHERE key = 'secret_key'").fetchone()[0]
+            return _value(conn.execute("SELECT value FROM meta WHERE key = 'secret_key'"))
 
     def claim_replay(self, site: str, from_seq: int, attempt: int) -> bool:
         """True for the one dashboard that is to ask ``site`` to replay (this attempt)."""
@@ -561,17 +569,17 @@ class PostgresDatabase:
         insert hold a lock on (site, kind), so two dashboards cannot both queue a repeat."""
         with self._connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"alert/{site}/{kind}",))
-            last = conn.execute("SELECT MAX(created) FROM alert_outbox WHERE site = %s AND "
-                                "kind = %s AND created > %s", (site, kind, created - quiet_s)).fetchone()[0]
+            last = _value(conn.execute("SELECT MAX(created) FROM alert_outbox WHERE site = %s AND "
+                                       "kind = %s AND created > %s", (site, kind, created - quiet_s)))
             if held(last):
                 return None
             again = conn.execute("SELECT id FROM alert_outbox WHERE site = %s AND kind = %s AND "
                                  "created = %s", (site, kind, created)).fetchone()
             if again is not None:   # a retry whose first try was committed, its answer lost
                 return again[0]
-            return conn.execute("INSERT INTO alert_outbox (site, kind, created, title, body) "
-                                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                                (site, kind, created, title, body)).fetchone()[0]
+            return _value(conn.execute("INSERT INTO alert_outbox (site, kind, created, title, body) "
+                                       "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                                       (site, kind, created, title, body)))
 
     def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
         """The oldest rows the URL ``key`` has not taken, claimed by this dashboard for LEASE_S
@@ -654,8 +662,7 @@ class PostgresDatabase:
         try:
             if self._leader is None or self._leader.closed:
                 self._leader = psycopg.connect(self.location, autocommit=True, connect_timeout=5)
-                got = self._leader.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
-                if not got[0]:
+                if not _value(self._leader.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))):
                     self._leader.close()
                     self._leader = None
                     return False

@@ -18,13 +18,16 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from dashboard.store import history
-from dashboard.store.engine import Engine, open_engine
+from dashboard.store.engine import Engine, is_shared, open_engine
 from dashboard.store.entry import SiteEntry
 from protocol.messages import (Availability, BadMessage, JournalEvent, StateSnapshot, from_dict,
                                to_dict)
+
+if TYPE_CHECKING:
+    from dashboard.store.postgres import Heard
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class Store:
         self._due: list[tuple[float, str]] = []
         self._watched: set[str] = set()
         self._load()
-        if self.shared:   # the other dashboards' states and events (dashboard/store/postgres.py)
+        if is_shared(self.db):   # the other dashboards' states and events (dashboard/store/postgres.py)
             self.db.on_heard = self._heard
             self.db.want_events = lambda: bool(self.listeners) and self.db.leading(look=False)
 
@@ -140,8 +143,8 @@ class Store:
         version = self._version if changed or old is None else old.version
         site = data["site"]
         self._removed.pop(site, None)
-        entry = SiteEntry(state=state, data=data, availability=self._availability.get(site),
-                          version=version, raw=raw)
+        entry = SiteEntry(state=state,  # type: ignore[arg-type]  # None: built from data when read
+                          data=data, availability=self._availability.get(site), version=version, raw=raw)
         entry.stale = self._is_stale(entry, now)
         if old is None:
             self._new_roster()
@@ -150,7 +153,7 @@ class Store:
         self._writes += 1
         return entry
 
-    def _heard(self, heard: Any) -> None:
+    def _heard(self, heard: Heard) -> None:
         """What other dashboards stored (a shared engine's Heard): their states become entries
         here, their events change the cards; the listeners (the alerts) hear both."""
         now = self.clock()
@@ -163,7 +166,8 @@ class Store:
             if (self.wants(site) and isinstance(data, dict) and data.get("site") == site
                     and isinstance(data.get("ts"), (int, float))):
                 states.append((data, raw))
-        tell = bool(self.listeners) and self.db.want_events()   # the alerts' rules run here
+        # The alerts' rules run here (only a shared engine hears of the others' events).
+        tell = bool(self.listeners) and is_shared(self.db) and self.db.want_events()
         for start in range(0, len(states), HEARD_CHUNK):   # the pages wait for the lock: let them in
             with self._lock:
                 for data, raw in states[start:start + HEARD_CHUNK]:
@@ -205,7 +209,7 @@ class Store:
         """Keep one journal event; False when (site, seq) was already kept. On a shared engine
         the event goes with the next burst's transaction: True, and a duplicate is counted then."""
         self.count("event")
-        if self.shared:
+        if is_shared(self.db):
             self.db.queue_event(event, self._kept, lambda e: self.count("duplicate"))
             return True
         if not self.db.add_event(event):     # outside the store's lock (see _later)
@@ -286,9 +290,9 @@ class Store:
             while due and due[0][0] < now:
                 _, site = heapq.heappop(due)
                 self._watched.discard(site)
-                entry = self._entries.get(site)
-                if entry is not None and not entry.stale and not self._flip(entry, now):
-                    self._watch(site, entry)    # a newer state came meanwhile: due later
+                found = self._entries.get(site)
+                if found is not None and not found.stale and not self._flip(found, now):
+                    self._watch(site, found)    # a newer state came meanwhile: due later
 
     def _flip(self, entry: SiteEntry, now: float) -> bool:
         """Set the entry's stale flag for ``now`` (under the lock); True when it is stale."""

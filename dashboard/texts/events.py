@@ -160,7 +160,7 @@ def _why(value: Any, lang: str) -> str:
 
 def _nut_reason(detail: dict[str, Any], lang: str) -> str:
     reason = detail.get("reason")
-    if _known(keys.NUT, reason):
+    if isinstance(reason, str) and reason in keys.NUT:
         return translate(lang, keys.NUT[reason])
     return clip(detail.get("detail") or reason or "?")
 
@@ -282,10 +282,11 @@ def command_outcome(kind: str, command_id: str, events: list[JournalEvent],
     after = oldest_first[at + 1:]
     if kind == EdgeCommandKind.TEST_INDICATOR:
         return "done", translate(lang, "outcome_indicator")
-    wanted = {EdgeCommandKind.SILENCE: lambda e: e.kind == EventKind.SILENCED,
-              EdgeCommandKind.UPS_SELFTEST: lambda e: e.kind == EventKind.UPS_SELFTEST,
-              EdgeCommandKind.TEST_NOTICE: lambda e: e.kind == EventKind.PC_ACK
-              and e.detail.get("kind") == PcCommandKind.TEST}
+    wanted: dict[str, Callable[[JournalEvent], bool]] = {
+        EdgeCommandKind.SILENCE: lambda e: e.kind == EventKind.SILENCED,
+        EdgeCommandKind.UPS_SELFTEST: lambda e: e.kind == EventKind.UPS_SELFTEST,
+        EdgeCommandKind.TEST_NOTICE: lambda e: e.kind == EventKind.PC_ACK
+        and e.detail.get("kind") == PcCommandKind.TEST}
     results = [e for e in after if wanted.get(kind, lambda e: False)(e)]
     if not results:
         return "received", translate(lang, "outcome_received")

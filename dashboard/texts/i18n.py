@@ -57,7 +57,7 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
         return "–"
     text = f"{value:,.{digits}f}"
     if lang == "id":
-        text = text.translate(str.maketrans({",": ".", ".": ","}))
+        text = text.translate(str.maketrans(",.", ".,"))
     return text
 
 

@@ -77,7 +77,8 @@ COMMAND = {PcCommandKind.NOTICE: "cmd_notice", PcCommandKind.WRAPUP: "cmd_wrapup
            EdgeCommandKind.UPS_SELFTEST: "cmd_ups_selftest", EdgeCommandKind.REPLAY: "cmd_replay"}
 # Each journal event kind's sentence (a test walks EventKind), and its variants: (resumed,
 # unsynced) for edge_started, failed for an answer that says so, off for a cancel no PC heard.
-EVENT = {
+# str keys: an EventKind is its own value, and journal events carry plain strings.
+EVENT: dict[str, str] = {
     EventKind.EDGE_STARTED: "ev_edge_started", EventKind.POWER_LOST: "ev_power_lost",
     EventKind.POWER_RESTORED: "ev_power_restored", EventKind.LOW_BATTERY: "ev_low_battery",
     EventKind.NOTICE_SENT: "ev_notice_sent", EventKind.WRAPUP_SENT: "ev_wrapup_sent",

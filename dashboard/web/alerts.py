@@ -5,6 +5,7 @@ All need what commands need (dashboard/web/auth.py): a login, or the bearer toke
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard.alerts.outbox import Alerter
 from dashboard.alerts.texts import clock_time
@@ -52,7 +53,7 @@ def alert_outcome(alert_id: int) -> Response:
         return refusal
     alerter = get_alerter()
     row = alerter.db.alert_row(alert_id) if alerter is not None else None
-    if row is None:
+    if alerter is None or row is None:
         text = translate(g.lang, "alert_unknown")
         return _json({"error": text, "id": alert_id, "state": "failed", "text": text}, 404)
     state, text = _outcome(row, alerter)
@@ -70,7 +71,7 @@ def _outcome(row: tuple, alerter: Alerter) -> tuple[str, str]:
 
 
 @bp.post("/alerts/test")
-def send_test() -> Response:
+def send_test() -> BaseResponse:
     """Queue a test alert: 202 {"id": ...}; from the page's form, back to the overview."""
     actor, refusal = command_actor()
     if actor is None:

@@ -10,9 +10,10 @@ import csv
 import io
 import json
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.store.history import RANGES
@@ -28,6 +29,7 @@ from protocol.messages import USER_COMMAND_KINDS, to_dict
 bp = Blueprint("api", __name__)
 
 MAX_EVENTS = 500
+Default = TypeVar("Default", bound=int | None)   # _int_arg's answer when the argument is absent
 OUTCOME_EVENTS = 200        # a command's outcome is looked for among the room's newest events
 COMMAND_ID = re.compile(r"[0-9a-f]{1,64}")
 REFUSALS = {
@@ -49,7 +51,7 @@ def _known_site(site: str) -> str:
     return site
 
 
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+def _int_arg(name: str, default: Default, low: int, high: int) -> int | Default:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -162,7 +164,7 @@ def changes() -> Response:
 
 
 @bp.post("/api/sites/<site>/commands/<kind>")
-def command(site: str, kind: str) -> Response:
+def command(site: str, kind: str) -> BaseResponse:
     """Send an edge command: 202 {"id": ...}; 401 without a login or token."""
     actor, refusal = command_actor()
     if actor is None:

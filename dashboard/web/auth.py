@@ -18,6 +18,7 @@ from typing import Callable
 from flask import (Blueprint, Response, abort, g, redirect, render_template, request,
                    session, url_for)
 from werkzeug.security import check_password_hash
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard.web.resources import get_config, get_limiter
 from protocol.durations import Span, duration
@@ -128,7 +129,7 @@ def _bearer(header: str) -> tuple[str | None, int]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
+def login() -> BaseResponse | str | tuple[str, int]:
     """The admin login form."""
     pwhash = get_config().dashboard.admin_password_hash
     if not pwhash:
@@ -158,7 +159,7 @@ def login() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout() -> Response:
+def logout() -> BaseResponse:
     """End the admin session."""
     if not csrf_ok():
         abort(400)

@@ -48,7 +48,7 @@ SITE = _path("site", "the site id (`site.id` of its Pi)")
 LANG = _query("lang", {"type": "string", "enum": ["id", "en"]}, "page language")
 ERROR = _json(_ref("Error"), "what is wrong, in one sentence")
 NOT_FOUND = {"404": _json(_ref("Error"), "unknown site")}
-NEEDS_AUTH = [{"bearer": []}, {"session": [], "csrf": []}]
+NEEDS_AUTH: list[dict[str, list[str]]] = [{"bearer": []}, {"session": [], "csrf": []}]
 REFUSED = {
     "401": _json(_ref("Error"), "no login session and no (valid) bearer token"),
     "403": _json(_ref("Error"), "a login session without its CSRF token"),

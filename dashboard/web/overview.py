@@ -16,7 +16,7 @@ from protocol.messages import Room
 
 VIEWS = ("cards", "table")
 PROBLEMS = "problems"          # the state filter "every room that is not ready"
-STATES = tuple(sorted(present.RANK, key=present.RANK.get))   # worst first: the order of counts
+STATES = tuple(sorted(present.RANK, key=present.RANK.__getitem__))   # worst first: the order of counts
 MAX_QUERY = 100
 # Rooms on one page unless ?all=1. CONTRACT §4 promises one card per site on GET /, which holds
 # up to 2,000 rooms (issue 10's size: p95 ~175 ms measured); a larger fleet gets its problems

@@ -98,7 +98,7 @@ def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, 
 
 def _filter_url(filters: ov.Filters, **change: str) -> str:
     """The overview with ``filters`` changed; a group's overview lives at /groups/<group>."""
-    query = filters.query(**change)
+    query: dict[str, Any] = filters.query(**change)   # url_for's values
     group = query.pop("group", "")
     if group:
         return url_for("pages.group", group=group, **query)

@@ -62,7 +62,7 @@ def page() -> tuple[str, int]:
 
 
 def _form(report: dict[str, Any] | None, lang: str, error: str) -> dict[str, Any]:
-    args = {k: v for k, v in request.args.items() if k in ("from", "to", "sites", "rooms")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("from", "to", "sites", "rooms")}
     other = "en" if lang == "id" else "id"
     return {"css_url": url_for("static", filename="report.css"),
             "js_url": url_for("static", filename="report.js"),

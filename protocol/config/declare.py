@@ -134,7 +134,7 @@ def keys(cls: type) -> tuple[Key, ...]:
         if META in f.metadata:
             default: Any = f.default
             if default is dataclasses.MISSING:
-                default = f.default_factory()   # type: ignore[misc,operator]
+                default = f.default_factory()   # type: ignore[operator]
             found.append(dataclasses.replace(f.metadata[META], name=f.name, default=default))
     return tuple(found)
 
