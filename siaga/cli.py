@@ -14,8 +14,8 @@ from protocol.config import ConfigError
 DEFAULT_CONFIG = "/etc/siaga/siaga.toml"
 
 # What `pip install "siaga[pi]"` adds; the meeting PC's plain `pip install siaga` lacks them.
-PI_MODULES = frozenset({"aionut", "gpiozero", "flask", "werkzeug", "waitress", "prometheus_client",
-                        "apprise", "weasyprint", "icalendar", "recurring_ical_events"})
+PI_MODULES = frozenset({"aionut", "gpiozero", "flask", "werkzeug", "waitress", "apprise", "weasyprint",
+                        "icalendar", "recurring_ical_events", "psycopg"})
 
 
 class MissingExtra(Exception):

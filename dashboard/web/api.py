@@ -14,12 +14,12 @@ from typing import Any, Iterator, TypeVar
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.store.history import RANGES
 from dashboard.texts.events import command_outcome as command_result
 from dashboard.texts.i18n import iso_time, translate
 from dashboard.web.auth import command_actor
+from dashboard.web.metrics import CONTENT_TYPE
 from dashboard.web.overview import members
 from dashboard.web.resources import (get_cache, get_feed, get_groups, get_metrics, get_store,
                                      get_zone, mqtt_connected)
@@ -197,5 +197,4 @@ def command_outcome(site: str, kind: str, command_id: str) -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text format."""
-    registry = get_metrics()
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(get_metrics().render(), content_type=CONTENT_TYPE)

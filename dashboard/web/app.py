@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, render_template, request, url_for
-from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from dashboard.alerts.outbox import Alerter
@@ -26,7 +25,7 @@ from dashboard.store.store import Store
 from dashboard.texts import events as event_texts, i18n, keys
 from dashboard.web import present, resources, security
 from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
-from dashboard.web.metrics import SiagaCollector
+from dashboard.web.metrics import Metrics
 from dashboard.web.openapi import bp as openapi_bp
 from dashboard.web.overview import Groups
 from dashboard.web.resources import get_alerter, get_config, get_zone
@@ -77,10 +76,9 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
                       MAX_CONTENT_LENGTH=64 * 1024)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SiagaCollector(store, lambda: feed is not None and feed.connected))
     resources.install(app, config=config, store=store, feed=feed, alerter=alerter, zone=zone,
-                      metrics=registry, groups=Groups(config.dashboard.groups),
+                      metrics=Metrics(store, lambda: feed is not None and feed.connected),
+                      groups=Groups(config.dashboard.groups),
                       limiter=RateLimiter(), cache=resources.PageCache())
     from dashboard.web import alerts as alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):

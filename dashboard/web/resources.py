@@ -16,12 +16,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry
-
     from dashboard.alerts.outbox import Alerter
     from dashboard.store.feed import Feed
     from dashboard.store.store import Store
     from dashboard.web.auth import RateLimiter
+    from dashboard.web.metrics import Metrics
     from dashboard.web.overview import Groups
     from protocol.config import Config
 
@@ -110,8 +109,8 @@ def get_zone() -> ZoneInfo:
     return _get("zone")
 
 
-def get_metrics() -> "CollectorRegistry":
-    """The Prometheus registry behind /metrics."""
+def get_metrics() -> "Metrics":
+    """What /metrics answers."""
     return _get("metrics")
 
 
