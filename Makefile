@@ -80,11 +80,13 @@ test: apt-test venv $(AXE) ha-venv
 
 # The loop while working (under a minute): lint, the types of the programs ([tool.mypy] in
 # pyproject.toml), then the tests that start no server and no browser (markers in pyproject.toml,
-# given in tests/conftest.py).
+# given in tests/conftest.py). Two thirds of those tests' time is waiting (an LED blinking in real
+# time, a command running over its timeout): four workers that steal work from each other overlap
+# the waits (42 s of pytest on the 2-core machine; 56 s with two workers, 85 s with one).
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n 2 -m "not servers and not browser and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 4 --dist worksteal -m "not servers and not browser and not slow" $(PYTEST_ARGS)
 
 # A current Home Assistant (2026.x needs Python 3.13, which Debian 12 lacks) in a Debian 13 root
 # made with mmdebstrap, run there with chroot (scripts/ha-current.sh); for make ha only.
