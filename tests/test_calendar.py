@@ -86,7 +86,7 @@ def test_a_slow_server_never_holds_up_the_reader(server) -> None:
     began = time.monotonic()
     cal.start()
     assert cal.bookings() == ()
-    assert time.monotonic() - began < 1.0
+    assert time.monotonic() - began < 10   # the answer takes 30 s; a loaded machine is slow too
     cal.stop()
 
 

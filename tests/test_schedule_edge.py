@@ -124,8 +124,9 @@ def test_a_calendar_server_taking_30_s_never_delays_the_ups_polls(tmp_path, upsd
         changed = time.monotonic()
         upsd.set(battery_charge="70")
         state = watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] == 70.0 and s,
-                           10, "the new charge while the calendar server still answers")
-        assert time.monotonic() - changed < 5 and state["next_meeting"] is None
+                           20, "the new charge while the calendar server still answers")
+        # Long before the calendar's 30 s answer (a loaded machine takes seconds for the rest).
+        assert time.monotonic() - changed < 20 and state["next_meeting"] is None
     finally:
         loop.call_soon_threadsafe(edge.stopping.set)
         thread.join(10)
