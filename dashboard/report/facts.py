@@ -336,6 +336,17 @@ def median(values: list[float]) -> float | None:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def monthly_runtimes(months: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """Each month's median runtime (seconds, one decimal) and how many it is of, oldest first;
+    every month listed has at least one value."""
+    out = []
+    for month, values in sorted(months.items()):
+        middle = median(values)
+        assert middle is not None
+        out.append({"month": month, "runtime_s": round(middle, 1), "n": len(values)})
+    return out
+
+
 def merged(spans: list[Span]) -> list[tuple[float, float]]:
     """The time covered by ``spans`` (sorted by start) as sorted, disjoint (start, end) pairs."""
     out: list[tuple[float, float]] = []

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.report.facts import SiteFacts, covered, median, number
+from dashboard.report.facts import SiteFacts, covered, median, monthly_runtimes, number
 from protocol.durations import Span, whole_minutes
 
 SAG_V = 198.0      # PLN 220 V -10 %
@@ -89,12 +89,7 @@ def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> li
             continue
         month = dt.datetime.fromtimestamp(o.start, zone).strftime("%Y-%m")
         months.setdefault(month, []).append(o.runtime_s)
-    out = []
-    for m, v in sorted(months.items()):
-        runtime = median(v)
-        assert runtime is not None   # a month is listed for its outages
-        out.append({"month": m, "runtime_s": round(runtime, 1), "n": len(v)})
-    return out
+    return monthly_runtimes(months)
 
 
 def power_quality(samples: list[Sample] | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import math
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
-from dashboard.report.facts import Outage, median, number
+from dashboard.report.facts import Outage, median, monthly_runtimes, number
 
 EFFICIENCY = 0.85          # a line-interactive UPS's inverter turns 85 % of the battery into AC
 DEPTH_OF_DISCHARGE = 0.8   # a lead-acid battery used to 80 % keeps its life; deeper ages it fast
@@ -121,12 +121,7 @@ def _by_month(found: list[tuple[float, Learned]], usual: float,
         if not _far(d["load_pct"], usual):
             month = dt.datetime.fromtimestamp(ts, zone).strftime("%Y-%m")
             months.setdefault(month, []).append(_own(d, usual))
-    out = []
-    for m, v in sorted(months.items()):
-        runtime = median(v)
-        assert runtime is not None   # a month is listed for its discharges
-        out.append({"month": m, "runtime_s": round(runtime, 1), "n": len(v)})
-    return out
+    return monthly_runtimes(months)
 
 
 def office_runtime(rooms: list[dict[str, Any]]) -> dict[str, Any]:
