@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from dashboard.report.facts import number   # a JSON number, as the report reads one
 from dashboard.store.entry import SiteEntry
 from dashboard.store.store import Store
 from protocol.messages import ROOM_STATES
@@ -57,7 +58,7 @@ def exposition(entries: list[SiteEntry], counters: dict[str, int], connected: bo
     for name, text, field, scale in UPS_GAUGES:
         _family(out, name, text, "gauge")
         for site, ups, values in ups_of:
-            value = _number(values.get(field))
+            value = number(values.get(field))
             if value is not None:   # not reported: absent, never a false 0
                 out.append(f'{name}{{site="{site}",ups="{ups}"}} {go_float(value * scale)}\n')
     _family(out, "siaga_ups_reachable", "1 when the UPS can be read", "gauge")
@@ -77,12 +78,12 @@ def exposition(entries: list[SiteEntry], counters: dict[str, int], connected: bo
     out += [f'{stale}{{site="{site}"}} {"1.0" if entry.stale else "0.0"}\n' for entry, _, site in rooms]
     _family(out, ts, ts_text, "gauge")
     for _, data, site in rooms:
-        value = _number(data.get("ts"))
+        value = number(data.get("ts"))
         if value is not None:
             out.append(f'{ts}{{site="{site}"}} {go_float(value)}\n')
     _family(out, started, started_text, "gauge")
     for _, data, site in rooms:
-        value = _number(_object(data.get("outage")).get("started"))
+        value = number(_object(data.get("outage")).get("started"))
         if value is not None:
             out.append(f'{started}{{site="{site}"}} {go_float(value)}\n')
 
@@ -93,7 +94,7 @@ def exposition(entries: list[SiteEntry], counters: dict[str, int], connected: bo
             for site, pc, values in pcs]
     _family(out, "siaga_pc_disk_free_bytes", "Disk free for recordings", "gauge")
     for site, pc, values in pcs:
-        value = _number(values.get("disk_free_gb"))
+        value = number(values.get("disk_free_gb"))
         if value is not None:
             out.append(f'siaga_pc_disk_free_bytes{{pc="{pc}",site="{site}"}} {go_float(value * 1e9)}\n')
 
@@ -132,11 +133,6 @@ def go_float(value: float) -> str:
         mantissa = f"{digits[0]}.{digits[1:]}".rstrip(".")
         return f"{mantissa}e+{point - 1:02d}"
     return text
-
-
-def _number(value: Any) -> float | None:
-    """A JSON number (not a flag), else None."""
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _flag(value: Any) -> str:
