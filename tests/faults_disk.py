@@ -77,13 +77,12 @@ def _chattr(flag: str, path: Path) -> None:
     connection closes, so the WAL may vanish between listing it and changing it (CI once saw
     that, as the edge closed its journal): a file that is gone needs no flag."""
     for name in journal_files(path):
-        prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
-        done = subprocess.run(prefix + ["chattr", flag, name], capture_output=True, text=True)
+        done = as_root(["chattr", flag, name], check=False)
         if done.returncode != 0 and Path(name).exists():
-            raise RuntimeError(f"chattr {flag} {name}: {done.stderr.strip()}")
+            raise RuntimeError(f"chattr {flag} {name}: {done.stderr.decode(errors='replace').strip()}")
 
 
-def as_root(argv: list[str], check: bool = True) -> None:
+def as_root(argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
     """Run ``argv`` as root: directly when we are, else with ``sudo -n`` (fails, never asks)."""
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    subprocess.run(prefix + argv, check=check, capture_output=True)
+    return subprocess.run(prefix + argv, check=check, capture_output=True)
