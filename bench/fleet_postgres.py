@@ -93,6 +93,27 @@ def stored(location: str) -> tuple[int, int]:
         return conn.execute("SELECT COUNT(*), COUNT(DISTINCT site || '/' || seq) FROM events").fetchone()
 
 
+def cpu_s(processes: list[psutil.Process]) -> float:
+    """User and system CPU seconds of ``processes`` and the children they reaped."""
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:   # a PostgreSQL backend that ended: its time went to the postmaster
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def postgres_processes() -> list[psutil.Process]:
+    """The postmaster and every backend of the bench's PostgreSQL (user postgres, started here)."""
+    out = []
+    for proc in psutil.process_iter(["username", "name"]):
+        if proc.info["username"] == "postgres" and (proc.info["name"] or "").startswith("postgres"):
+            out.append(proc)
+    return out
+
+
 def start_dashboards(tmp: Path, broker: Mosquitto, location: str, count: int,
                      groups: dict[str, list[str]], size: int) -> tuple[list, list[str]]:
     """``count`` dashboards on ``location``; (processes, base URLs)."""
@@ -183,12 +204,24 @@ def run_setup(tmp: Path, label: str, location: str, dashboards: int, sites_n: in
               f"{took and round(took, 1)} s after it ended")
         rooms.start()
         time.sleep(args.settle_s)
-        cpu = [psutil.Process(p.pid).cpu_times() for p in procs]
+        others = {"the broker": [psutil.Process(broker.proc.pid)], "the simulator": [psutil.Process()]}
+        if location.startswith("postgresql://"):
+            others["PostgreSQL"] = postgres_processes()
+        cpu = [cpu_s([psutil.Process(p.pid)]) for p in procs]
+        cpu_others = {name: cpu_s(ps) for name, ps in others.items()}
+        machine = psutil.cpu_times()
         t = time.monotonic()
         blackout(rooms, sites, groups, bases, args.blackout_s)
-        used = [sum(psutil.Process(p.pid).cpu_times()[:2]) - sum(c[:2]) for p, c in zip(procs, cpu)]
+        wall = time.monotonic() - t
+        used = [cpu_s([psutil.Process(p.pid)]) - c for p, c in zip(procs, cpu)]
+        after = psutil.cpu_times()
+        busy = sum(after[:3]) - sum(machine[:3])                       # user, nice, system
+        idle = sum(getattr(after, f, 0) - getattr(machine, f, 0) for f in ("idle", "iowait"))
         print(f"  CPU of each dashboard from the blackout's start until every page showed it "
-              f"({time.monotonic() - t:.0f} s): {', '.join(f'{u:.1f} s' for u in used)}")
+              f"({wall:.0f} s): {', '.join(f'{u:.1f} s' for u in used)}; "
+              + ", ".join(f"{name} {cpu_s(ps) - cpu_others[name]:.1f} s" for name, ps in others.items())
+              + f"; the machine's {psutil.cpu_count()} cores were busy {100 * busy / (busy + idle):.0f} % "
+              f"of that time")
         time.sleep(5)
         total, distinct = stored(location)
         expected = 2 * len(sites)
