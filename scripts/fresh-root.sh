@@ -41,6 +41,7 @@ cleanup() {
             true
     done
     umount -lR "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" 2>/dev/null || true
+    umount -lR "$ROOT" 2>/dev/null || true
     if [ -n "${FRESH_KEEP:-}" ]; then echo "The root is kept: $ROOT"; else rm -rf "$WORK"; fi
     step "done, exit status $status"
 }
@@ -60,6 +61,11 @@ if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
     in_root update-ca-certificates >/dev/null
 fi
+# The root is a mount point of its own, private, as / is on a real machine: inside a plain
+# chroot `unshare --mount` cannot make / private ("Invalid argument"), and the upsmon tests'
+# private /run/nut (tests/test_upsmon.py) would silently fall back to the shared one.
+mount --bind "$ROOT" "$ROOT"
+mount --make-private "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount --rbind /sys "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev"

@@ -110,6 +110,10 @@ def flag_set(server: Upsd) -> bool:
     empty.mkdir(exist_ok=True)
     done = subprocess.run(_private_run_nut([program, "-K"], empty), env=server.env,
                           capture_output=True, timeout=10)
+    said = (done.stdout + done.stderr).decode(errors="replace")
+    # Exit status 1 is also a refusal: that must not read as "no flag".
+    assert "A previous upsmon instance is already running" not in said, (
+        f"upsmon -K did not look at the flag: {said.strip()}")
     return done.returncode == 0
 
 
