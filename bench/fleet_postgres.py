@@ -105,13 +105,13 @@ def cpu_s(processes: list[psutil.Process]) -> float:
     return total
 
 
-def postgres_processes() -> list[psutil.Process]:
-    """The postmaster and every backend of the bench's PostgreSQL (user postgres, started here)."""
-    out = []
-    for proc in psutil.process_iter(["username", "name"]):
-        if proc.info["username"] == "postgres" and (proc.info["name"] or "").startswith("postgres"):
-            out.append(proc)
-    return out
+def postgres_processes(data: Path) -> list[psutil.Process]:
+    """The postmaster of the PostgreSQL whose data is in ``data`` (started here), then its
+    backends and helpers."""
+    for proc in psutil.process_iter(["username", "cmdline"]):
+        if proc.info["username"] == "postgres" and str(data) in " ".join(proc.info["cmdline"] or []):
+            return [proc, *proc.children(recursive=True)]
+    return []
 
 
 def start_dashboards(tmp: Path, broker: Mosquitto, location: str, count: int,
@@ -180,8 +180,9 @@ def blackout(rooms: Rooms, sites: list[str], groups: dict[str, list[str]], bases
 
 
 def run_setup(tmp: Path, label: str, location: str, dashboards: int, sites_n: int,
-              args: argparse.Namespace) -> None:
-    """One setup: broker, dashboards, rooms, blackout, figures."""
+              args: argparse.Namespace, postgres_data: Path | None = None) -> None:
+    """One setup: broker, dashboards, rooms, blackout, figures (``postgres_data``: the data
+    directory of the PostgreSQL at ``location``, whose CPU is counted)."""
     print(f"{label}: {sites_n} rooms, {dashboards} dashboard(s), a state every {args.period:g} s "
           f"({sites_n / args.period:.0f} states/s)")
     broker = Mosquitto(tmp / "broker", extra=central_queues()).start()
@@ -204,9 +205,11 @@ def run_setup(tmp: Path, label: str, location: str, dashboards: int, sites_n: in
               f"{took and round(took, 1)} s after it ended")
         rooms.start()
         time.sleep(args.settle_s)
-        others = {"the broker": [psutil.Process(broker.proc.pid)], "the simulator": [psutil.Process()]}
-        if location.startswith("postgresql://"):
-            others["PostgreSQL"] = postgres_processes()
+        assert broker.proc is not None   # started above
+        others = {"the broker": [psutil.Process(broker.proc.pid)],
+                  "this bench (the rooms' simulator, the page checks)": [psutil.Process()]}
+        if postgres_data is not None:
+            others["PostgreSQL"] = postgres_processes(postgres_data)
         cpu = [cpu_s([psutil.Process(p.pid)]) for p in procs]
         cpu_others = {name: cpu_s(ps) for name, ps in others.items()}
         machine = psutil.cpu_times()
@@ -270,9 +273,8 @@ def main() -> None:
         try:
             url = server.new_database("bench")
             (tmp / "pg").mkdir()
-            run_setup(tmp / "pg", "PostgreSQL", url, args.dashboards, args.sites, args)
-            pg = [p for p in psutil.process_iter(["username", "cmdline"])
-                  if p.info["username"] == "postgres" and str(server.data) in " ".join(p.info["cmdline"] or [])]
+            run_setup(tmp / "pg", "PostgreSQL", url, args.dashboards, args.sites, args, server.data)
+            pg = postgres_processes(server.data)
             print(f"  PostgreSQL postmaster RSS {sum(p.memory_info().rss for p in pg[:1]) / 2**20:.0f} MiB")
         finally:
             server.stop()
