@@ -244,6 +244,41 @@ def test_under_the_rate_limit_new_gaps_go_before_retries() -> None:
     assert "late" in sent and second <= 5     # behind the 90 never asked, before any retry
 
 
+def test_on_a_shared_database_gaps_wait_as_long_as_the_other_dashboards_are_behind() -> None:
+    """Several dashboards: a gap is mostly an event another one took and will store. When such
+    gaps took 6 s to fill, a room is not asked for a new one after 2 s (it would send again what
+    it already sent), but after twice that; a gap nobody fills is still asked for."""
+    clock, sent = Clock(), []
+    gaps = Gaps(lambda site, first: sent.append((site, first)) or True, lambda site: [], clock,
+                adaptive=True)
+    gaps.saw_event("a", 1)
+    gaps.saw_event("a", 3)                      # 2 went to another dashboard, stored 6 s later
+    clock.now += 6
+    gaps.saw_events([("a", 2)], lambda sites: {})
+    assert gaps.ask() == 0
+    gaps.saw_event("b", 1)
+    gaps.saw_event("b", 3)
+    clock.now += gaps_module.GRACE_S
+    assert gaps.ask() == 0 and sent == []       # before: asked here, a false replay
+    clock.now += 12 - gaps_module.GRACE_S
+    assert gaps.ask() == 1 and sent == [("b", 2)]
+
+
+def test_the_longer_grace_wears_off_and_one_dashboard_keeps_two_seconds() -> None:
+    clock, sent = Clock(), []
+    shared = Gaps(lambda site, first: sent.append(site) or True, lambda site: [], clock, adaptive=True)
+    alone = Gaps(lambda site, first: sent.append(site) or True, lambda site: [], clock)
+    for gaps in (shared, alone):
+        gaps.saw_event("a", 1)
+        gaps.saw_event("a", 3)
+    clock.now += 20
+    for gaps in (shared, alone):
+        gaps.saw_event("a", 2)                  # filled by itself after 20 s
+    assert shared.grace() == gaps_module.MAX_GRACE_S and alone.grace() == gaps_module.GRACE_S
+    clock.now += gaps_module.FILLS_KEPT_S + 1
+    assert shared.grace() == gaps_module.GRACE_S
+
+
 def test_the_tracker_does_not_grow_without_bound(monkeypatch) -> None:
     monkeypatch.setattr(gaps_module, "MAX_SITES", 3)
     gaps = Gaps(lambda site, first: True, lambda site: [], Clock())

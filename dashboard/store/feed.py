@@ -49,7 +49,8 @@ class Feed:
                              on_message=self.on_message)
         self.gaps = Gaps(self._ask_replay, lambda site: [e.seq for e in store.events(site, KNOWN_WINDOW)],
                          max_sites=max(GAP_SITES, store.max_sites),
-                         known_many=lambda sites: store.recent_seqs(sites, KNOWN_WINDOW))
+                         known_many=lambda sites: store.recent_seqs(sites, KNOWN_WINDOW),
+                         adaptive=store.shared)
         for_gaps = self.gaps.note if store.shared else None   # shared: queued, read in batches
         self._saw_event = (lambda s, q: for_gaps(s, q, True)) if for_gaps else self.gaps.saw_event
         self._saw_state = (lambda s, q: for_gaps(s, q, False)) if for_gaps else self.gaps.saw_state

@@ -7,6 +7,12 @@ little out of order, e.g. while a replay is under way) a ``replay`` from the fir
 is sent; while the gap stays it is asked again, each time waiting longer (a site whose journal
 cannot fill the gap must not be asked every few seconds forever). Sends are rate-limited for
 the whole dashboard, so 5,000 sites coming back at once do not flood the broker.
+
+Several dashboards on one database (``adaptive``): each takes a share of every site's events, so
+a gap here is mostly an event another dashboard took and has not stored yet. Under a burst
+those dashboards fall seconds behind and a 2 s grace asks rooms for events they already sent
+(hundreds in a 30,000-room blackout, docs/fleet.md). There the grace is twice the longest a gap
+took to fill by itself in the last minute, from 2 s up to 30 s.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -22,6 +29,8 @@ from dashboard.store.engine import DatabaseUnavailable
 logger = logging.getLogger(__name__)
 
 GRACE_S = 2.0                # a gap younger than this may still fill by itself
+MAX_GRACE_S = 30.0           # adaptive: the longest a gap waits before it is first asked for
+FILLS_KEPT_S = 60.0          # adaptive: how long a slow fill keeps the grace long
 RETRY_FIRST_S = 10.0         # the same gap is asked again after 10 s, 20 s, 40 s ... 10 min
 RETRY_MAX_S = 600.0
 SENDS_PER_S = 20.0           # replay commands per second, for all sites together
@@ -80,8 +89,11 @@ class Gaps:
 
     def __init__(self, send: Send, known: Known, clock: Callable[[], float] = time.monotonic,
                  max_sites: int | None = None,
-                 known_many: Callable[[list[str]], dict[str, list[int]]] | None = None) -> None:
+                 known_many: Callable[[list[str]], dict[str, list[int]]] | None = None,
+                 adaptive: bool = False) -> None:
         self.send = send
+        self.adaptive = adaptive
+        self._fills: deque[tuple[float, float]] = deque()   # (when, seconds a gap took to fill)
         self.known_many = known_many or (lambda sites: {s: list(known(s)) for s in sites})
         self._notes: list[tuple[str, int, bool]] = []
         self.max_sites = max_sites or MAX_SITES
@@ -154,6 +166,22 @@ class Gaps:
                 seqs.latest = max(seqs.latest, seq)
             if seqs.gap_since is None and seqs.first_missing is not None:
                 seqs.gap_since = self.clock()
+            elif seqs.gap_since is not None and seqs.first_missing is None and seqs.asked_from is None:
+                now = self.clock()    # filled by itself, never asked for: how long that took
+                if self.adaptive:
+                    self._fills.append((now, now - seqs.gap_since))
+                seqs.gap_since = None
+
+    def grace(self) -> float:
+        """How long a new gap waits before it is asked for (see the module's text)."""
+        if not self.adaptive:
+            return GRACE_S
+        now = self.clock()
+        with self._lock:
+            while self._fills and self._fills[0][0] < now - FILLS_KEPT_S:
+                self._fills.popleft()
+            longest = max((took for _, took in self._fills), default=0.0)
+        return min(MAX_GRACE_S, max(GRACE_S, 2 * longest))
 
     def attempts(self, site: str) -> int:
         """How often the current gap of ``site`` was asked for."""
@@ -169,6 +197,7 @@ class Gaps:
 
     def due(self) -> list[tuple[str, int]]:
         """(site, from_seq) of every gap to ask for now (``ask`` marks the ones it sent)."""
+        grace = self.grace()
         now, out = self.clock(), []  # (a retry?, waiting since, site, first missing)
         with self._lock:
             for site, seqs in self._sites.items():
@@ -180,7 +209,7 @@ class Gaps:
                     if seqs.asked_from is not None:
                         seqs.gap_since, seqs.asked_from, seqs.attempts = now, None, 0
                     seqs.gap_since = now if seqs.gap_since is None else seqs.gap_since
-                    if now - seqs.gap_since < GRACE_S:
+                    if now - seqs.gap_since < grace:
                         continue
                 elif now - seqs.asked_at < min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (seqs.attempts - 1)):
                     continue
