@@ -275,7 +275,13 @@ def test_the_longer_grace_wears_off_and_one_dashboard_keeps_two_seconds() -> Non
     for gaps in (shared, alone):
         gaps.saw_event("a", 2)                  # filled by itself after 20 s
     assert shared.grace() == gaps_module.MAX_GRACE_S and alone.grace() == gaps_module.GRACE_S
-    clock.now += gaps_module.FILLS_KEPT_S + 1
+    shared.saw_event("a", 5)
+    clock.now += 4
+    shared.saw_event("a", 4)                    # a faster fill: the slow one still counts
+    assert shared.grace() == gaps_module.MAX_GRACE_S
+    clock.now += gaps_module.FILLS_KEPT_S - 3  # the 20 s fill is over a minute old, the 4 s one not
+    assert shared.grace() == 8
+    clock.now += 5
     assert shared.grace() == gaps_module.GRACE_S
 
 

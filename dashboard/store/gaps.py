@@ -93,7 +93,9 @@ class Gaps:
                  adaptive: bool = False) -> None:
         self.send = send
         self.adaptive = adaptive
-        self._fills: deque[tuple[float, float]] = deque()   # (when, seconds a gap took to fill)
+        # (when, seconds a gap took to fill by itself): the slowest first, each later one faster
+        # than the one before it, so the front is the longest of the last FILLS_KEPT_S
+        self._fills: deque[tuple[float, float]] = deque()
         self.known_many = known_many or (lambda sites: {s: list(known(s)) for s in sites})
         self._notes: list[tuple[str, int, bool]] = []
         self.max_sites = max_sites or MAX_SITES
@@ -169,7 +171,10 @@ class Gaps:
             elif seqs.gap_since is not None and seqs.first_missing is None and seqs.asked_from is None:
                 now = self.clock()    # filled by itself, never asked for: how long that took
                 if self.adaptive:
-                    self._fills.append((now, now - seqs.gap_since))
+                    took = now - seqs.gap_since
+                    while self._fills and self._fills[-1][1] <= took:
+                        self._fills.pop()
+                    self._fills.append((now, took))
                 seqs.gap_since = None
 
     def grace(self) -> float:
@@ -180,7 +185,7 @@ class Gaps:
         with self._lock:
             while self._fills and self._fills[0][0] < now - FILLS_KEPT_S:
                 self._fills.popleft()
-            longest = max((took for _, took in self._fills), default=0.0)
+            longest = self._fills[0][1] if self._fills else 0.0
         return min(MAX_GRACE_S, max(GRACE_S, 2 * longest))
 
     def attempts(self, site: str) -> int:
