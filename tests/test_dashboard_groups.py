@@ -79,8 +79,25 @@ def test_a_bad_group_is_a_one_line_error_naming_the_key(tmp_path, groups, proble
     ("kominfo", set()), ("bappeda-rr10", {"rr1"}), ("setda", set())])
 def test_a_site_is_in_the_groups_that_name_it_or_its_prefix(site, groups):
     table = Groups({"bappeda": ("bappeda-rr1", "bappeda-aula"), "kominfo": ("kominfo-*",),
-                    "rr1": ("bappeda-rr1*",)})
+                    "rr1": ("bappeda-rr1*",)}, max_sites=10)
     assert table.of(site) == groups
+
+
+def test_the_groups_of_30000_rooms_are_found_once_not_on_every_page(monkeypatch):
+    """The national view: each room's groups are worked out once. A bound of 20,000 remembered
+    rooms made a 30,000-room overview work out 10,000-30,000 rooms' groups again on every page
+    (100 groups each: seconds of CPU)."""
+    from dashboard.web import overview
+    looked = []
+    real = overview.member
+    monkeypatch.setattr(overview, "member", lambda p, site: looked.append(site) or real(p, site))
+    table = Groups({f"g{g:03d}": (f"kantor-{g:03d}-*",) for g in range(100)}, max_sites=50000)
+    sites = [f"kantor-{i // 300:03d}-{i % 300:03d}" for i in range(30000)]
+    assert [len(table.of(s)) for s in sites] == [1] * 30000
+    looked.clear()
+    for _ in range(2):                          # two more pages over every room
+        assert all(table.of(s) for s in sites)
+    assert looked == []
 
 
 def test_groups_load_as_a_table_too(tmp_path):

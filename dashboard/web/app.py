@@ -78,7 +78,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       MAX_CONTENT_LENGTH=64 * 1024)
     resources.install(app, config=config, store=store, feed=feed, alerter=alerter, zone=zone,
                       metrics=Metrics(store, lambda: feed is not None and feed.connected),
-                      groups=Groups(config.dashboard.groups),
+                      groups=Groups(config.dashboard.groups, store.max_sites),
                       limiter=RateLimiter(), cache=resources.PageCache())
     from dashboard.web import alerts as alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):

@@ -60,10 +60,11 @@ def member(pattern: str, site: str) -> bool:
 class Groups:
     """dashboard.groups with each site's groups remembered (the ids of a fleet rarely change)."""
 
-    def __init__(self, groups: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, groups: Mapping[str, tuple[str, ...]], max_sites: int) -> None:
         self.names = tuple(groups)
         self._patterns = dict(groups)
         self._of: dict[str, frozenset[str]] = {}
+        self._keep = 2 * max_sites   # the store holds at most max_sites; the rest are gone ids
 
     def __contains__(self, name: object) -> bool:
         return name in self._patterns
@@ -72,7 +73,7 @@ class Groups:
         """The groups ``site`` belongs to."""
         hit = self._of.get(site)
         if hit is None:
-            if len(self._of) > 20000:   # ids of sites long gone
+            if len(self._of) >= self._keep:   # ids of sites long gone
                 self._of.clear()
             hit = self._of[site] = frozenset(
                 name for name, patterns in self._patterns.items()
