@@ -60,6 +60,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "to": ("Sampai", "To"),
     "sites": ("Ruang (kosong = semua)", "Rooms (empty = all)"),
     "per_room": ("Satu halaman per ruang", "One page per room"),
+    # The dashboard's page while a report is being made (dashboard/web/report.py).
+    "making": ("Laporan sedang dibuat, sejak {since} ({elapsed}). Laporan atas ribuan ruang bisa "
+               "makan waktu beberapa menit; halaman ini menampilkannya begitu selesai.",
+               "The report is being made, since {since} ({elapsed}). A report over thousands of "
+               "rooms can take minutes; this page shows it as soon as it is done."),
+    "ahead": ("Laporan lain yang dibuat lebih dulu: {n}.", "Reports made before it: {n}."),
+    "reload": ("Lihat apakah sudah selesai", "See whether it is done"),
+    "busy": ("Terlalu banyak laporan sedang menunggu dibuat; coba lagi beberapa menit lagi.",
+             "Too many reports are waiting to be made; try again in a few minutes."),
     # Meetings by app (CONTRACT §6.2): the row's label, then its meaning and rule.
     "app_zoom": ("Zoom", "Zoom"),
     "app_teams": ("Microsoft Teams", "Microsoft Teams"),

@@ -28,6 +28,7 @@ from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.web.metrics import Metrics
 from dashboard.web.openapi import bp as openapi_bp
 from dashboard.web.overview import Groups
+from dashboard.web.report_jobs import Reports
 from dashboard.web.resources import get_alerter, get_config, get_zone
 from protocol.config import Config, ConfigError
 
@@ -79,7 +80,7 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
     resources.install(app, config=config, store=store, feed=feed, alerter=alerter, zone=zone,
                       metrics=Metrics(store, lambda: feed is not None and feed.connected),
                       groups=Groups(config.dashboard.groups, store.max_sites),
-                      limiter=RateLimiter(), cache=resources.PageCache())
+                      limiter=RateLimiter(), cache=resources.PageCache(), reports=Reports())
     from dashboard.web import alerts as alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):
         app.register_blueprint(blueprint)

@@ -126,9 +126,21 @@ PATHS: dict[str, Any] = {
         "parameters": [_path("group", "a group name", r"^[^/]{1,100}$", "bappeda"),
                        *OVERVIEW_QUERY, LANG],
         "responses": {"200": _html("the group's overview"), "404": _html("unknown group")}}},
-    "/report": {"get": {"summary": "the needs report as a printable page (A4)",
-                        "parameters": [*REPORT_QUERY, LANG],
-                        "responses": {"200": _html("the report"), "400": _html("bad dates")}}},
+    "/report": {"get": {"summary": "the needs report as a printable page (A4); a report not made "
+                                   "within a few seconds is fetched by the page when done",
+                        "parameters": [*REPORT_QUERY, LANG, _query(
+                            "job", {"type": "string"}, "the report being made that this page "
+                            "waits for (set by the page itself)")],
+                        "responses": {"200": _html("the report"), "400": _html("bad dates"),
+                                      "202": _html("the form, and that the report is being made"),
+                                      "503": _html("too many reports are waiting to be made")}}},
+    "/report/job/{job_id}": {"get": {
+        "summary": "whether the report a /report page waits for is made (the page asks)",
+        "parameters": [_path("job_id", "the report's job id, from the page", r"^[A-Za-z0-9_-]{1,64}$",
+                             "q3Zk1x9VbA2m")],
+        "responses": {"200": _json({"type": "object", "required": ["done", "ahead"], "properties": {
+            "done": {"type": "boolean"}, "ahead": {"type": "integer"}}}, "made, or how many first"),
+            "404": _json(_ref("Error"), "no such report being made (expired, or another dashboard's)")}}},
     "/sop": {"get": {
         "summary": "this room's procedure on one A4 page (`siaga sop`), from the dashboard's own "
                    "siaga.toml (CONTRACT §6.3)",
@@ -239,7 +251,8 @@ PATHS: dict[str, Any] = {
     "/api/report": {"get": {
         "summary": "the needs report as JSON (`siaga report --format json`, CONTRACT §5.8)",
         "parameters": REPORT_QUERY,
-        "responses": {"200": _json({"type": "object"}, "the report"), "400": ERROR}}},
+        "responses": {"200": _json({"type": "object"}, "the report"), "400": ERROR,
+                      "503": _json(_ref("Error"), "too many reports are waiting to be made")}}},
     "/metrics": {"get": {"summary": "Prometheus text format (`siaga_` metrics, label `site`)",
                          "responses": {"200": {"description": "metrics", "content": {
                              "text/plain": {"schema": {"type": "string"}}}}}}},

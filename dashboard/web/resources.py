@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dashboard.web.auth import RateLimiter
     from dashboard.web.metrics import Metrics
     from dashboard.web.overview import Groups
+    from dashboard.web.report_jobs import Reports
     from protocol.config import Config
 
 PREFIX = "siaga."     # app.extensions["siaga.store"], ["siaga.config"], ...
@@ -127,6 +128,11 @@ def get_limiter() -> "RateLimiter":
 def get_cache() -> PageCache:
     """The pages' rendered cards and /api/sites body."""
     return _get("cache")
+
+
+def get_reports() -> "Reports":
+    """The reports being made for /report and /api/report (dashboard/web/report_jobs.py)."""
+    return _get("reports")
 
 
 def mqtt_connected() -> bool:
