@@ -39,7 +39,10 @@ WORKERS = 2         # reports made at once
 MAX_WAITING = 8     # reports waiting their turn, at most
 THREADS_WAITING = 4  # page threads (of dashboard/web/serve.py's 8) waiting for a report at once
 KEEP_S = 600.0      # a made report stays fetchable by its id this long
-KEEP_DONE = 8       # ... and at most this many made reports are kept
+# ... and only the last KEEP_DONE made: its page fetches it within seconds (report.js asks every
+# 2 s), and a report is big (5,000 rooms: 15 MB as JSON, several times that in memory). A page
+# that comes back for a report let go meanwhile has it made again.
+KEEP_DONE = 2
 
 
 class Busy(Exception):
