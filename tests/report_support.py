@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,3 +79,21 @@ def contract(part: dict) -> dict:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def one_room_dashboard(directory: Path, broker_port: int, database: str = "") -> tuple[subprocess.Popen, str]:
+    """A running `siaga dashboard` (process, URL) whose database (the SQLite file in
+    ``directory``, or ``database``) holds one room: rr1 of the office above."""
+    from dashboard.store.store import Store
+    from protocol.messages import JournalEvent
+    from siaga.servers import free_port
+    from tests.dashboard_support import snapshot, start_dashboard, write_config
+    port = free_port()
+    config = write_config(directory, mqtt_port=broker_port, listen=f"127.0.0.1:{port}", database=database)
+    store = Store(database or str(directory / "dashboard.sqlite3"))
+    store.put_state(snapshot("rr1", name="Bappeda - Ruang Rapat 1", runtime_s=1500, load=35.0))
+    for seq, e in enumerate(office_events()["rr1"], 1):
+        store.put_event(JournalEvent(site="rr1", seq=seq, ts=e.ts, kind=e.kind, detail=e.detail))
+    store.close()
+    url = f"http://127.0.0.1:{port}"
+    return start_dashboard(config, url, directory / "dashboard.log"), url

@@ -11,26 +11,15 @@ import time
 
 import pytest
 
-from dashboard.store.store import Store
-from protocol.messages import JournalEvent
-from siaga.servers import free_port, stop_process
-from tests.dashboard_support import snapshot, start_dashboard, write_config
+from siaga.servers import stop_process
 from tests.browser_support import DOCS, PHONE, _screenshot
-from tests.report_support import office_events
+from tests.report_support import one_room_dashboard
 
 
 @pytest.fixture
 def report_url(tmp_path, broker):
     """A running dashboard whose database holds one room (rr1 of the known-answer office)."""
-    port = free_port()
-    config = write_config(tmp_path, mqtt_port=broker.port, listen=f"127.0.0.1:{port}")
-    store = Store(str(tmp_path / "dashboard.sqlite3"))
-    store.put_state(snapshot("rr1", name="Bappeda - Ruang Rapat 1", runtime_s=1500, load=35.0))
-    for seq, e in enumerate(office_events()["rr1"], 1):
-        store.put_event(JournalEvent(site="rr1", seq=seq, ts=e.ts, kind=e.kind, detail=e.detail))
-    store.close()
-    url = f"http://127.0.0.1:{port}"
-    proc = start_dashboard(config, url, tmp_path / "dashboard.log")
+    proc, url = one_room_dashboard(tmp_path, broker.port)
     yield f"{url}/report?from=2026-11-01&to=2026-11-03"
     stop_process(proc)
 
