@@ -60,8 +60,10 @@ def fleet_url(tmp_path_factory, broker_module):
     proc = start_dashboard(config, url, tmp / "dashboard.log")
     try:
         publish_fleet(broker_module.port)
-        wait_until(lambda: len(json.load(urllib.request.urlopen(url + "/api/sites", timeout=5))["sites"])
-                   == ROOMS, timeout=20)
+        # A second or two on a quiet machine; CI runs eight workers on two cores (once over 20 s).
+        shown = lambda: len(json.load(urllib.request.urlopen(url + "/api/sites", timeout=10))["sites"])  # noqa: E731
+        wait_until(lambda: shown() == ROOMS, timeout=60, step=0.5, what=f"all {ROOMS} rooms on the dashboard",
+                   context=lambda: f"{shown()} shown; dashboard log: {(tmp / 'dashboard.log').read_text()[-1500:]}")
         yield url
     finally:
         stop_process(proc)
