@@ -52,14 +52,16 @@ def _job() -> Job:
     return get_reports().ask(key, lambda: make_report(config, database, first, last, sites)[0])
 
 
-def _result(job: Job) -> dict[str, Any]:
-    """The report ``job`` made; ReportError on bad input, 500 on anything else."""
+def _result(job: Job) -> tuple[dict[str, Any] | None, str]:
+    """(the report ``job`` made, "") or (None, what is wrong with the request); 500 on a failure
+    that is not the request's. (The exception is not raised again here: several requests may
+    share it, each in its own thread.)"""
     if isinstance(job.error, ReportError):
-        raise job.error
+        return None, str(job.error)
     if job.error is not None:
         logger.error("making the report failed", exc_info=job.error)
         abort(500)
-    return job.result
+    return job.result, ""
 
 
 @bp.get("/api/report")
@@ -71,10 +73,8 @@ def api_report() -> Response | tuple[Response, int]:
         return _busy()
     if get_reports().wait(job, None) is None:    # enough threads wait already: keep the rest free
         return _busy()
-    try:
-        return jsonify(_result(job))
-    except ReportError as exc:
-        return jsonify({"error": str(exc)}), 400
+    report, error = _result(job)
+    return (jsonify({"error": error}), 400) if error else jsonify(report)
 
 
 def _busy() -> tuple[Response, int]:
@@ -105,10 +105,8 @@ def page() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
         error, status = text(lang, "busy"), 503
     else:
         if get_reports().wait(job, PAGE_WAIT_S):   # None (no thread to spare): not waited for
-            try:
-                report = _result(job)
-            except ReportError as exc:
-                error, status = str(exc), 400
+            report, error = _result(job)
+            status = 400 if error else 200
         else:
             wait, status = _waiting(job, lang), 202
     web = _form(report, lang, error, wait)

@@ -57,7 +57,6 @@ class Job:
     make: Callable[[], Any]
     asked: float                         # wall clock, for "started at"
     id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
-    running: bool = False
     result: Any = None
     error: BaseException | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -138,7 +137,6 @@ class Reports:
                 while not self._waiting:
                     self._lock.wait()
                 job = self._waiting.popleft()
-                job.running = True
                 self._running.append(job)
             try:
                 job.result = job.make()
@@ -146,7 +144,7 @@ class Reports:
                 job.error = exc
             finally:
                 with self._lock:
-                    job.running, job.finished = False, self._clock()
+                    job.finished = self._clock()
                     job.make = _made      # the closure holds the request's config: let it go
                     self._running.remove(job)
                     job.done.set()
