@@ -4,7 +4,11 @@ exception (which would kill paho's thread or the poll loop)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import types
+import typing
 from pathlib import Path
 
 from hypothesis import given
@@ -13,8 +17,9 @@ from hypothesis import strategies as st
 from agent.commands import HandledIds, judge
 from edge.bus import decode_incoming
 from edge.ups import parse_reading
+from protocol import messages
 from protocol.messages import (PC_COMMAND_KINDS, Ack, AgentStatus, BadMessage, EdgeCommand,
-                               JournalEvent, PcCommand, StateSnapshot, Topics, decode, to_json)
+                               JournalEvent, PcCommand, StateSnapshot, Topics, decode, to_dict, to_json)
 from tests import hypothesis_profiles  # noqa: F401 - bounded examples here, more in make reliability
 
 MESSAGES = (PcCommand, Ack, AgentStatus, EdgeCommand, JournalEvent, StateSnapshot)
@@ -70,6 +75,111 @@ def test_a_valid_message_with_any_field_changed_decodes_or_is_refused(cls, data)
     message = decodes_or_says_why(cls, json.dumps(payload).encode())
     if message is not None:   # what was accepted writes back to JSON that reads the same
         assert decode(cls, to_json(message)) == message
+
+
+def reference_from_dict(cls, data, where=""):
+    """The reading messages.from_dict did until 2026-12 (every type hint looked at on every
+    message), kept as the oracle for the faster one: the same message or the same reason."""
+    if not isinstance(data, dict):
+        raise BadMessage(f"{where or cls.__name__}: expected an object")
+    if data.get("v", messages.VERSION) != messages.VERSION and not where:
+        raise BadMessage(f"unsupported version v={data.get('v')!r}")
+    hints, values = typing.get_type_hints(cls), {}
+    for f in dataclasses.fields(cls):
+        path, value = f"{where}{f.name}", data.get(f.name)
+        if value is None:
+            if f.name in data and type(None) in typing.get_args(hints[f.name]):
+                values[f.name] = None
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise BadMessage(f"{path}: missing")
+            continue
+        values[f.name] = reference_convert(hints[f.name], value, path)
+    try:
+        return cls(**values)
+    except BadMessage:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise BadMessage(f"{cls.__name__}: {exc}") from None
+
+
+def reference_convert(hint, value, path):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        return reference_convert([a for a in typing.get_args(hint) if a is not type(None)][0], value, path)
+    if origin is list:
+        if not isinstance(value, list) or len(value) > 256:
+            raise BadMessage(f"{path}: expected a list of at most 256 items")
+        return [reference_convert(typing.get_args(hint)[0], v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise BadMessage(f"{path}: expected an object")
+        return value
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return reference_from_dict(hint, value, f"{path}.")
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is str and isinstance(value, str) and len(value) <= messages.MAX_TEXT_CHARS:
+        return value
+    if hint in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if abs(value) <= messages.MAX_NUMBER and math.isfinite(value) and (
+                hint is float or float(value).is_integer()):
+            return hint(value)
+    raise BadMessage(f"{path}: expected {hint.__name__}, got {messages._show(value)}")
+
+
+def outcome(read, cls, data):
+    try:
+        return read(cls, data)
+    except BadMessage as exc:
+        return f"BadMessage: {exc}"
+
+
+@given(cls=st.sampled_from(MESSAGES), data=st.data())
+def test_the_fast_reading_and_writing_give_what_the_generic_ones_gave(cls, data):
+    """from_dict and to_dict work from a plan made once per message type; on any payload near a
+    valid one (nested fields too) they give the message, or the reason, the generic code gave,
+    and the dict dataclasses.asdict gives."""
+    payload = json.loads(json.dumps(VALID[cls]))
+    for name in data.draw(st.lists(st.sampled_from(sorted(payload) + ["extra"]), max_size=3)):
+        payload[name] = data.draw(JSON)
+    for part in ("ups", "pcs"):   # inside a nested message and a list of them
+        if isinstance(payload.get(part), list) and payload[part] and isinstance(payload[part][0], dict):
+            for name in data.draw(st.lists(st.sampled_from(["name", "id", "reachable", "online",
+                                                            "charge_pct", "extra"]), max_size=2)):
+                payload[part][0][name] = data.draw(JSON)
+    fast, generic = outcome(messages.from_dict, cls, payload), outcome(reference_from_dict, cls, payload)
+    assert fast == generic
+    if not isinstance(fast, str):
+        assert to_dict(fast) == dataclasses.asdict(fast)
+
+
+ODD = [None, True, False, 0, -1, 1.5, 2**60, "", "x", "x" * 5000, [], [1], ["a"], [{}], {}, {"a": 1}]
+
+
+def test_every_field_with_every_odd_value_reads_as_the_generic_reading_did():
+    """The same comparison, exhaustively: each field of each message (and of the state's nested
+    parts) set to each of a few odd values."""
+    compared = 0
+    for cls, valid in VALID.items():
+        paths = [(name,) for name in valid] + [
+            (part, *rest) for part in ("power", "indicator", "outage") if part in valid
+            for rest in [(name,) for name in valid[part]]] + [
+            (part, 0, name) for part in ("ups", "pcs") if part in valid for name in valid[part][0]]
+        for path in paths + [("extra",)]:
+            for odd in ODD:
+                payload = json.loads(json.dumps(valid))
+                where = payload
+                for step in path[:-1]:
+                    where = where[step]
+                where[path[-1]] = odd
+                fast = outcome(messages.from_dict, cls, payload)
+                assert fast == outcome(reference_from_dict, cls, payload), (cls.__name__, path, odd)
+                if not isinstance(fast, str):
+                    assert to_dict(fast) == dataclasses.asdict(fast)
+                compared += 1
+    assert compared > 700
 
 
 @given(value=JSON, key=st.none() | st.just(b"k" * 32))
