@@ -112,7 +112,7 @@ class SqliteDatabase:
         with self._lock:
             history.write_minute(self._writer, minute)
 
-    def save_state(self, site: str, state_json: str) -> None:
+    def save_state(self, site: str, state_json: str, ts: float) -> None:
         """Keep the state as the site's last known state (read back after a restart)."""
         with self._lock:
             self._writer.execute("INSERT OR REPLACE INTO latest (site, state) VALUES (?, ?)",

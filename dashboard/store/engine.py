@@ -40,8 +40,8 @@ class Engine(Protocol):
         """Store an event now; False when (site, seq) is already there."""
     def add_minute(self, minute: history.Minute) -> None:
         """A finished minute of one site's chart values."""
-    def save_state(self, site: str, state_json: str) -> None:
-        """Keep the state as the site's last known state."""
+    def save_state(self, site: str, state_json: str, ts: float) -> None:
+        """Keep the state (its JSON, and its ``ts``) as the site's last known state."""
     def battery_span(self, site: str, start: float | None = None, stop: float | None = None) -> None:
         """Open the site's on-battery span at ``start``, or close its open one at ``stop``."""
     def open_battery_spans(self) -> dict[str, float]:

@@ -43,6 +43,10 @@ class SiteEntry:
         self._json_head = (raw or json.dumps(self.data, ensure_ascii=False, separators=(",", ":")))[:-1]
         self._bytes_head = self._json_head.encode()
 
+    def json(self) -> str:
+        """The snapshot as JSON (what is stored as the site's last known state)."""
+        return self._json_head + "}"
+
     def api(self) -> dict[str, Any]:
         """The snapshot as /api/sites shows it: the contract's fields plus ``stale``."""
         return {**self.data, "stale": self.stale, "availability": self.availability}

@@ -239,9 +239,9 @@ class PostgresDatabase:
         self.flush()
         return bool(new and new[0])
 
-    def save_state(self, site: str, state_json: str) -> None:
-        """Keep the state as the site's last known state (the other dashboards hear of it)."""
-        ts = _state_ts(state_json)
+    def save_state(self, site: str, state_json: str, ts: float) -> None:
+        """Keep the state as the site's last known state (the other dashboards hear of it); of
+        two states of a site in one burst the newer ``ts`` is kept."""
 
         def add(b: _Batch) -> None:
             if site not in b.states or b.states[site][1] <= ts:

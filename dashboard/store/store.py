@@ -428,7 +428,7 @@ class Store:
             minute = self._minutes[state.site] = history.Minute(state.site, start)
         # Shared: every state, the other dashboards show what this one heard (and when).
         if minute.stats == dict.fromkeys(history.METRICS) or room_changed or self.shared:
-            self._later(self.db.save_state, state.site, json.dumps(entry.data, separators=(",", ":")))
+            self._later(self.db.save_state, state.site, entry.json(), state.ts)
         minute.add(history.values_of(state))
         self._track_battery(state)
 
