@@ -117,6 +117,14 @@ class Store:
         now = self.clock()
         with self._lock:
             old = self._entries.get(state.site)
+            if self.shared and old is not None and old.ts > state.ts:
+                # Shared subscriptions hand a room's states to several dashboards: this one can
+                # hear (from PostgreSQL) the state another dashboard took, and only then take
+                # the room's state before it from its own queue. The database keeps the newer
+                # (the newest ts wins); so do this page and the alerts, or they would show the
+                # older state until the room's next one (up to a state period: "ready" in a cut).
+                self.count("older")
+                return True
             entry = self._take(state, old, now)
             if entry is None:
                 return False
