@@ -75,11 +75,12 @@ def all_on_battery(base: str) -> tuple[int, int]:
     return sum(s["room"] == "on_battery" for s in sites), len(sites)
 
 
-def events_taken(base: str) -> float:
-    """Events a dashboard took from the broker (/metrics: every room's metrics, slow at 10,000)."""
+def taken(base: str, kind: str) -> float:
+    """Messages of ``kind`` a dashboard took from the broker (/metrics: every room's metrics, slow
+    at 10,000): "event", or "older" (a room's state older than one it held, dropped)."""
     with urllib.request.urlopen(base + "/metrics", timeout=300) as answer:
         for line in answer.read().decode().splitlines():
-            if line.startswith('siaga_dashboard_messages_total{kind="event"}'):
+            if line.startswith(f'siaga_dashboard_messages_total{{kind="{kind}"}}'):
                 return float(line.split()[-1])
     return 0.0
 
@@ -238,10 +239,12 @@ def run_setup(tmp: Path, label: str, location: str, dashboards: int, sites_n: in
         expected = 2 * len(sites)
         print(f"  events: {expected} published, {distinct} landed ({total - distinct} twice); "
               f"rooms asked for a replay: {len(commands.replays)} (the simulator keeps no journal)")
-        taken = sum(events_taken(b) for b in bases)
+        events = sum(taken(b, "event") for b in bases)
+        older = [taken(b, "older") for b in bases]
         dropped = [line for line in (broker.directory / "mosquitto.log").read_text().splitlines()
                    if "dropped" in line]
-        print(f"  events taken by the dashboards (/metrics): {taken:.0f}; publishes refused by the "
+        print(f"  events taken by the dashboards (/metrics): {events:.0f}; states older than the "
+              f"room's current one, dropped: {', '.join(f'{n:.0f}' for n in older)}; publishes refused by the "
               f"simulator's client in all: {rooms.refused}; broker log lines about dropped "
               f"messages: {len(dropped)}{' (' + dropped[0] + ')' if dropped else ''}")
         group = list(groups)[len(groups) // 2]
