@@ -36,3 +36,13 @@ def _screenshot(page, path: Path, copy_to: Path | None = None, full_page: bool =
     if copy_to is not None and os.environ.get("SIAGA_DOCS_SCREENSHOTS") == "1":
         copy_to.parent.mkdir(exist_ok=True)
         shutil.copyfile(path, copy_to)
+
+
+def axe_violations(page) -> dict[str, list]:
+    """axe-core's WCAG 2 A and AA violations on the page now: rule id -> its first three places.
+    The page's context needs bypass_csp=True (the dashboard's CSP blocks the injected script)."""
+    assert AXE.exists(), f"{AXE} not found: run `make axe` (make test does)"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
+                           "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    return {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in result["violations"]}

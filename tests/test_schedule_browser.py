@@ -85,16 +85,11 @@ def _shot(page, path: Path) -> None:
 
 def test_the_meeting_panel_and_card_pass_axe_wcag_2_aa(chromium, dashboard) -> None:
     """axe-core (npm, `make axe`) on the page and the overview with a meeting shown."""
-    from tests.browser_support import AXE
-    assert AXE.exists(), f"{AXE} not found: run `make axe` (make test does)"
+    from tests.browser_support import axe_violations
     page = chromium.new_context(viewport={"width": 390, "height": 900}, bypass_csp=True).new_page()
     found = {}
     for path in ("/sites/rr1", "/sites/rr2?lang=en", "/"):
         page.goto(dashboard + path)
         page.locator("main").wait_for()
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: "
-                               "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
-        for v in result["violations"]:
-            found[f"{path}: {v['id']}"] = [n["target"] for n in v["nodes"]][:3]
+        found.update({f"{path}: {rule}": where for rule, where in axe_violations(page).items()})
     assert found == {}
