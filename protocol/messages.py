@@ -396,10 +396,7 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {_plain(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return type(value)(*[_plain(v) for v in value]) if hasattr(value, "_fields") else \
-            type(value)(_plain(v) for v in value)
-    return copy.deepcopy(value)
+    return copy.deepcopy(value)     # nothing else is in a message; as asdict would
 
 
 def to_json(message: Any) -> bytes:

@@ -25,15 +25,12 @@ asks for one:
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
-
-logger = logging.getLogger(__name__)
 
 WORKERS = 2         # reports made at once
 MAX_WAITING = 8     # reports waiting their turn, at most
@@ -54,11 +51,11 @@ class Job:
     """One report being made (or made): its result or the exception that ended it."""
 
     key: Hashable
-    make: Callable[[], Any]
+    make: Callable[[], Any] | None      # None once made: the closure holds the request's config
     asked: float                         # wall clock, for "started at"
     id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
     result: Any = None
-    error: BaseException | None = None
+    error: Exception | None = None
     done: threading.Event = field(default_factory=threading.Event)
     finished: float = 0.0                # monotonic, for expiry
 
@@ -139,16 +136,14 @@ class Reports:
                 job = self._waiting.popleft()
                 self._running.append(job)
             try:
+                assert job.make is not None     # a job is taken from the queue once
                 job.result = job.make()
             except Exception as exc:  # noqa: BLE001 - handed to every asker, never lost here
                 job.error = exc
             finally:
                 with self._lock:
                     job.finished = self._clock()
-                    job.make = _made      # the closure holds the request's config: let it go
+                    job.make = None
                     self._running.remove(job)
                     job.done.set()
 
-
-def _made() -> Any:
-    raise RuntimeError("a report job is made once")
