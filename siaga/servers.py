@@ -9,6 +9,7 @@ shared/TESTING.md: call /lib/nut/upsd directly (the /sbin wrapper does nothing u
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -39,8 +40,52 @@ class ServerMissing(RuntimeError):
     """A server program is not installed."""
 
 
+# Ports for our servers come from below the kernel's ephemeral range: a port the kernel handed
+# out (bind to 0) is also what it gives every outgoing connection, so between our pick and the
+# server's bind (or a server's restart on its port) any client could take it ("Address already in
+# use"). Each pytest-xdist worker picks from its own slice, so two workers never pick alike.
+PORT_FLOOR = 10000
+PORT_SLICES = 16
+_handed: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_slice() -> range:
+    low = _ephemeral_low()
+    if low - PORT_FLOOR < PORT_SLICES * 100:      # a machine whose ephemeral range starts low
+        return range(0)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    n = int(worker) % PORT_SLICES if worker.isdigit() else 0
+    width = (low - PORT_FLOOR) // PORT_SLICES
+    return range(PORT_FLOOR + n * width, PORT_FLOOR + (n + 1) * width)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    """A TCP port on 127.0.0.1 that nobody uses right now, outside the ephemeral range (no
+    outgoing connection can take it later), never handed out twice by this process."""
+    ports = _port_slice()
+    if ports:
+        start = random.randrange(len(ports))
+        for k in range(len(ports)):
+            port = ports[(start + k) % len(ports)]
+            if port not in _handed and _bindable(port):
+                _handed.add(port)
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
