@@ -79,13 +79,16 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody uses right now, outside the ephemeral range (no
     outgoing connection can take it later), never handed out twice by this process."""
     ports = _port_slice()
-    if ports:
+    for _ in range(2):                 # every port of the slice handed out: start over once
+        if not ports:
+            break
         start = random.randrange(len(ports))
         for k in range(len(ports)):
             port = ports[(start + k) % len(ports)]
             if port not in _handed and _bindable(port):
                 _handed.add(port)
                 return port
+        _handed.difference_update(ports)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -40,3 +40,15 @@ def test_a_port_is_handed_out_once_and_workers_pick_from_their_own_ports():
 
     assert not picks("gw0") & picks("gw1")
 
+
+
+def test_a_process_that_used_every_port_of_its_slice_still_gets_one_outside_the_range():
+    """A long run (a soak, a big bench) may ask for more ports than its slice has: the ports
+    handed out long ago are offered again (if free) rather than an ephemeral one."""
+    code = ("from siaga.servers import free_port, _port_slice\n"
+            "n = len(_port_slice())\n"
+            "print(n, max(free_port() for _ in range(n + 50)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTEST_XDIST_WORKER": "gw5"}, check=True)
+    n, highest = (int(x) for x in out.stdout.split())
+    assert n > 1000 and highest < EPHEMERAL_LOW
