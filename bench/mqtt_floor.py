@@ -23,9 +23,8 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.fleet_load import MAX_OUTSTANDING  # noqa: E402
 from siaga.servers import Mosquitto  # noqa: E402
-
-MAX_OUTSTANDING = 60000   # below paho's 16-bit message ids (bench/fleet_load.py)
 
 
 def messages(sites: int) -> list[tuple[str, bytes, bool]]:
@@ -70,7 +69,7 @@ def subscriber(port: int, count: mp.Value, last: mp.Value, ready: mp.Event) -> N
 
 
 def publisher(port: int, sites: int, seconds: float, started: mp.Value, done: mp.Value,
-              go: mp.Event) -> None:
+              ready: mp.Event, go: mp.Event) -> None:
     import threading
 
     import paho.mqtt.client as paho
@@ -89,6 +88,7 @@ def publisher(port: int, sites: int, seconds: float, started: mp.Value, done: mp
     client.on_publish = on_publish
     client.connect("127.0.0.1", port)
     client.loop_start()
+    ready.set()                 # payloads built, connected: measured from here
     go.wait()
     t = time.monotonic()
     started.value = time.time()
@@ -123,6 +123,7 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="siaga-mqtt-floor-") as tmp:
         broker = Mosquitto(Path(tmp) / "broker").start()
+        subs: list = []
         try:
             count, last = ctx.Value("l", 0), ctx.Value("d", 0.0)
             readies = [ctx.Event() for _ in range(args.subscribers)]
@@ -132,11 +133,12 @@ def main() -> None:
                 p.start()
             for r in readies:
                 r.wait(30)
-            started, done, go = ctx.Value("d", 0.0), ctx.Value("d", 0.0), ctx.Event()
+            started, done = ctx.Value("d", 0.0), ctx.Value("d", 0.0)
+            ready, go = ctx.Event(), ctx.Event()
             pub = ctx.Process(target=publisher, daemon=True,
-                              args=(broker.port, args.sites, args.seconds, started, done, go))
+                              args=(broker.port, args.sites, args.seconds, started, done, ready, go))
             pub.start()
-            time.sleep(3 + args.sites / 10000)    # the publisher builds its payloads first
+            ready.wait(300)
             procs = {"publisher": [psutil.Process(pub.pid)],
                      "broker": [psutil.Process(broker.proc.pid)],
                      "subscribers": [psutil.Process(p.pid) for p in subs]}
