@@ -145,7 +145,7 @@ def test_the_report_table_and_buy_list_ask_for_the_same_runtime(lang):
     assert report["ups"]["runtime_needed_s"] == pytest.approx(389.8)
     words = "7 mnt" if lang == "id" else "7 min"
     table = render.sections(report["sites"]["rr1"], lang, 300)[1]["rows"]
-    needed = report_texts.row(lang, "ups.runtime_needed_s", wrapup="")[0]
+    needed = report_texts.row(lang, "ups.runtime_needed_s_few", wrapup="")[0]   # one outage
     assert [r.value for r in table if r.meaning == needed] == [words]
     buy = render.buy_lines(report, lang, 300)[0]
     assert f" {words}" in buy and ("UPS sekarang hanya 3 mnt" in buy or "only 3 min" in buy)
@@ -158,5 +158,6 @@ def test_report_texts_with_durations_are_all_filled_by_the_formatter():
             if any(DURATION.search(t) for t in pair)}
     keys |= {key for key, row in report_texts.ROWS.items() if any(DURATION.search(t) for t in row)}
     assert keys == {"ups_buy", "ups_have", "ups_ok", "ups.runtime_needed_s", "ups_have_measured",
-                    "ups_have_claimed", "ups_ok_measured", "ups_ok_claimed"}
+                    "ups_have_claimed", "ups_ok_measured", "ups_ok_claimed", "ups_p90",
+                    "ups_p90_all", "ups_p90_one", "ups.runtime_needed_s_few"}
     assert not any(re.search(r"\{\w*min\w*\}", t) for pair in report_texts.BUY.values() for t in pair)

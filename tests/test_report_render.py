@@ -15,7 +15,7 @@ def test_buy_list_in_plain_words_with_reasons():
     state = {"power": {"runtime_s": 1500}, "ups": [{"name": "meeting", "realpower_nominal": 600}]}
     report = make({"rr1": office_events()["rr1"]}, rr1=state)
     lines = render.buy_lines(report, "id", 300)
-    assert lines[0] == ("rr1: UPS yang bertahan setidaknya 45 mnt pada 180 W. Alasan: 9 dari 10 "
+    assert lines[0] == ("rr1: UPS yang bertahan setidaknya 45 mnt pada 180 W. Alasan: semua 2 "
                         "pemadaman selesai dalam 40 mnt, ditambah 5 mnt untuk menyimpan rekaman; "
                         "UPS sekarang mengaku 31 mnt (belum terukur).")
     assert "A faster meeting PC" in render.buy_lines(report, "en", 300)[1]
@@ -34,7 +34,37 @@ def test_an_old_journal_without_meeting_events_says_no_data_for_meetings():
     assert "Rapat <span class=\"nodata\">(tidak ada data)</span>" in text
     assert "Kualitas listrik PLN <span class=\"nodata\">(tidak ada data)</span>" in text
     assert "konversi rekaman." not in text                     # no conversion rows to mislead
-    assert "<td class=\"num\">40 mnt</td><td>9 dari 10 pemadaman" in text   # outages still counted
+    assert "<td class=\"num\">40 mnt</td><td>semua pemadaman selesai" in text   # outages still counted
+
+
+def test_the_ups_reason_counts_only_outages_that_happened():
+    """The p90 of under 10 outages is the longest: "9 of 10" would count outages that never
+    were. 1, 2 and 12 cuts of the same room, in the reason and in the table's row."""
+    def cuts(n: int) -> list:
+        out = []
+        for i in range(n):   # 5, 10, 15 ... min, one a day from 09:00, inside the window's 3 days
+            start = at(1 + i % 3, 9 + i // 3)
+            out += [ev(start, "power_lost", load_pct=30.0),
+                    ev(start + 300 * (i + 1), "power_restored", duration_s=300.0 * (i + 1))]
+        return out
+
+    said = {}
+    for n in (1, 2, 12):
+        report = make({"rr1": cuts(n)})
+        assert report["sites"]["rr1"]["outages"]["count"] == n
+        said[n] = [line.split("Reason: ")[1].split(",")[0]
+                   for line in render.buy_lines(report, "en", 300) if "Reason: " in line][0]
+        html = page(report, "en")
+        said[n, "row"] = "every outage was over within this time." in html
+        said[n, "9 of 10"] = ("9 of 10 outages were over within this time." in html,
+                              "carries 9 of 10 outages" in html)
+    assert said[1] == "the only outage was over within 5 min"
+    assert said[2] == "all 2 outages were over within 10 min"
+    assert said[12] == "9 of 10 outages were over within 55 min"    # rank 11 of 12: 55 min
+    assert [said[n, "row"] for n in (1, 2, 12)] == [True, True, False]
+    assert [said[n, "9 of 10"] for n in (1, 2, 12)] == [(False, False)] * 2 + [(True, True)]
+    indonesian = render.buy_lines(make({"rr1": cuts(2)}), "id", 300)[0]
+    assert "Alasan: semua 2 pemadaman selesai dalam 10 mnt," in indonesian
 
 
 def test_an_empty_range_says_so():

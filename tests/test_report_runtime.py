@@ -70,7 +70,7 @@ def test_report_believes_the_measurement_over_the_claim():
                     "load_pct": 35.0, "basis": "measured", "battery_wh": 90.0, "have_min": 11}]
     line = [t for t in render.buy_lines(make(office()), "en", 300) if "lasts at least" in t][0]
     assert line == ("rr1: a UPS that lasts at least 17 min at 210 W (a battery of about 90 Wh = "
-                    "W x hours / (0.85 efficiency x 0.8 depth of discharge)). Reason: 9 of 10 "
+                    "W x hours / (0.85 efficiency x 0.8 depth of discharge)). Reason: all 3 "
                     "outages were over within 12 min, plus 5 min to save the recording; today's "
                     "UPS was measured at only 11 min.")
 

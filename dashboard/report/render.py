@@ -52,8 +52,29 @@ def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values
     for key, kind in keys:
         section, name = key.split(".")
         value = part[section].get(name)
-        rows.append(Row(_format(value, kind, lang), *row(lang, key, **values), wraps=kind == "age"))
+        rows.append(Row(_format(value, kind, lang), *row(lang, _worded(key, part), **values),
+                        wraps=kind == "age"))
     return rows
+
+
+# The nearest-rank 90th percentile of fewer outages than this is the longest one.
+P90_FEW = 10
+FEW = {"outages.p90_s": "outages.p90_s_few", "ups.runtime_needed_s": "ups.runtime_needed_s_few"}
+
+
+def _worded(key: str, part: dict[str, Any]) -> str:
+    """The text key of a row: the p90 of under 10 outages, and the runtime made from it, are
+    worded as "every outage"."""
+    if key in FEW and part["outages"]["count"] < P90_FEW:
+        return FEW[key]
+    return key
+
+
+def p90_reason(outages: dict[str, Any], lang: str) -> str:
+    """Why the UPS must last this long, in words true to the number of outages."""
+    n, p90 = outages["count"], duration(outages["p90_s"], lang, Span.ELAPSED)
+    key = "ups_p90" if n >= P90_FEW else "ups_p90_one" if n == 1 else "ups_p90_all"
+    return text(lang, key, n=num(n, lang), p90=p90)
 
 
 def _format(value: Any, kind: str, lang: str) -> str:
@@ -165,7 +186,7 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
                                                             have=_minutes(item["have_min"], lang))
             wh = "" if not item.get("battery_wh") else text(lang, "ups_wh", wh=num(item["battery_wh"], lang))
             values.update(need=_minutes(item["need_min"], lang), load=load, have=have, wh=wh,
-                          p90=duration(site["outages"]["p90_s"], lang, Span.ELAPSED),
+                          outages=p90_reason(site["outages"], lang),
                           wrapup=duration(wrapup_s, lang, Span.NEEDED))
         elif item["item"] == "ups_ok":
             values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))

@@ -93,6 +93,10 @@ MEANING: dict[str, tuple[str, str]] = {
     "outages.longest_s": ("pemadaman terlama.", "the longest outage."),
     "outages.p90_s": ("9 dari 10 pemadaman selesai dalam waktu ini.",
                       "9 of 10 outages were over within this time."),
+    # Under 10 outages the nearest-rank 90th percentile is the longest: "9 of 10" would count
+    # outages that never happened.
+    "outages.p90_s_few": ("semua pemadaman selesai dalam waktu ini.",
+                          "every outage was over within this time."),
     "outages.shutdowns": ("pemadaman berakhir dengan PC dimatikan.",
                           "outages ended with the PC shut down."),
     "outages.bridged": ("pemadaman ditanggung UPS sampai listrik kembali.",
@@ -101,6 +105,10 @@ MEANING: dict[str, tuple[str, str]] = {
                         "outages whose restore was never journaled."),
     "ups.runtime_needed_s": ("runtime UPS yang perlu diminta, pada beban yang terukur.",
                              "the UPS runtime to ask for, at the measured load."),
+    "ups.runtime_needed_s_few": ("runtime UPS yang perlu diminta, pada beban yang terukur: "
+                                 "pemadaman terlama dan waktu menyimpan rekaman.",
+                                 "the UPS runtime to ask for, at the measured load: the longest "
+                                 "outage and the time to save the recording."),
     "ups.runtime_now_s": ("runtime UPS sekarang, menurut UPS itu sendiri.",
                           "today's UPS runtime, as the UPS reports it."),
     "ups.runtime_claimed_s": ("runtime yang diakui UPS saat listrik padam (median).",
@@ -168,6 +176,10 @@ RULE: dict[str, tuple[str, str]] = {
     "outages.longest_s": ("Lama pemadaman yang paling panjang.", "The longest single outage."),
     "outages.p90_s": ("Persentil ke-90 (peringkat terdekat) dari lama pemadaman.",
                       "The nearest-rank 90th percentile of the outage lengths."),
+    "outages.p90_s_few": ("Persentil ke-90 (peringkat terdekat) dari lama pemadaman: dengan "
+                          "kurang dari 10 pemadaman, itu pemadaman terlama.",
+                          "The nearest-rank 90th percentile of the outage lengths: with fewer "
+                          "than 10 outages, the longest one."),
     "outages.shutdowns": ("Pemadaman dengan shutdown_sent.", "Outages with a shutdown_sent."),
     "outages.bridged": ("Jumlah pemadaman dikurangi yang berakhir dengan shutdown.",
                         "The count minus those that ended in a shutdown."),
@@ -179,6 +191,13 @@ RULE: dict[str, tuple[str, str]] = {
                              "menyimpan rekaman.",
                              "p90 outage length + policy.wrapup_at_runtime_s ({wrapup}): such "
                              "a UPS carries 9 of 10 outages with the wrap-up margin left."),
+    "ups.runtime_needed_s_few": ("p90 lama pemadaman (dengan kurang dari 10 pemadaman: yang "
+                                 "terlama) + policy.wrapup_at_runtime_s ({wrapup}): UPS ini "
+                                 "menanggung setiap pemadaman itu dengan sisa waktu untuk "
+                                 "menyimpan rekaman.",
+                                 "p90 outage length (with fewer than 10 outages: the longest) + "
+                                 "policy.wrapup_at_runtime_s ({wrapup}): such a UPS carries every "
+                                 "one of those outages with the wrap-up margin left."),
     "ups.runtime_now_s": ("battery.runtime dari keadaan terakhir ruang.",
                           "battery.runtime of the room's last known state."),
     "ups.runtime_claimed_s": ("battery.runtime pada awal pemadaman, muatan penuh (95 % ke atas), "
@@ -262,10 +281,16 @@ ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) f
 
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
-    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}{wh}. Alasan: 9 dari 10 "
-                "pemadaman selesai dalam {p90}, ditambah {wrapup} untuk menyimpan rekaman{have}.",
-                "{room}: a UPS that lasts at least {need}{load}{wh}. Reason: 9 of 10 outages were "
-                "over within {p90}, plus {wrapup} to save the recording{have}."),
+    "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}{wh}. Alasan: {outages}, "
+                "ditambah {wrapup} untuk menyimpan rekaman{have}.",
+                "{room}: a UPS that lasts at least {need}{load}{wh}. Reason: {outages}, plus "
+                "{wrapup} to save the recording{have}."),
+    # What the p90 says, by how many outages there were (under 10 it is the longest one).
+    "ups_p90": ("9 dari 10 pemadaman selesai dalam {p90}", "9 of 10 outages were over within {p90}"),
+    "ups_p90_all": ("semua {n} pemadaman selesai dalam {p90}",
+                    "all {n} outages were over within {p90}"),
+    "ups_p90_one": ("satu-satunya pemadaman selesai dalam {p90}",
+                    "the only outage was over within {p90}"),
     "ups_at": (" pada {load}", " at {load}"),
     "ups_wh": (" (baterai sekitar {wh} Wh = W x jam / (efisiensi 0,85 x kedalaman pengosongan "
                "0,8))",
