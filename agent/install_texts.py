@@ -38,6 +38,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_found": ("{what}: program {program} tidak ditemukan", "{what}: program {program} not found"),
     "refused": ("Tidak ada tugas yang didaftarkan ({count} masalah di atas).",
                 "No task was registered ({count} problems above)."),
+    "refused_one": ("Tidak ada tugas yang didaftarkan (1 masalah di atas).",
+                    "No task was registered (1 problem above)."),
     "schtasks_failed": ("schtasks gagal untuk {task}: {error}", "schtasks failed for {task}: {error}"),
     "registered": ("Tugas terdaftar: {task}", "Task registered: {task}"),
     "installed": ("Selesai. Agen berjalan sekarang dan pada setiap startup; banner mulai pada "

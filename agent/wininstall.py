@@ -265,7 +265,8 @@ def install(venv: str | None, config: str | None, zoom_user: str | None) -> int:
     if problems:
         for line in problems:
             print(line, file=sys.stderr)
-        print(say(lang, "refused", count=len(problems)), file=sys.stderr)
+        print(say(lang, "refused_one" if len(problems) == 1 else "refused", count=len(problems)),
+              file=sys.stderr)
         return 1
     if register(layout, tasks(layout, zoom_user), lang):
         return 1

@@ -253,7 +253,8 @@ def _refused(pc: Pc, done: subprocess.CompletedProcess[str]) -> list[str]:
     assert "Traceback" not in done.stderr
     assert pc.calls() == [] and not (pc.folder / "siaga-tasks.json").exists()
     lines = done.stderr.splitlines()
-    assert lines[-1] == f"No task was registered ({len(lines) - 1} problems above)."
+    n = len(lines) - 1
+    assert lines[-1] == f"No task was registered ({n} problem{'' if n == 1 else 's'} above)."
     return lines[:-1]
 
 
