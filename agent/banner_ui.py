@@ -124,6 +124,8 @@ class BannerWindow:
 
     def _tick(self) -> None:
         template = self.view.get("countdown", "{seconds}")
+        if self.remaining == 1:
+            template = self.view.get("countdown_one", template)
         done = self.view.get("countdown_done", "")
         self.countdown.configure(text=template.replace("{seconds}", str(self.remaining))
                                  if self.remaining > 0 else done)

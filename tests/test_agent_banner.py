@@ -136,3 +136,29 @@ def test_without_tkinter_here_the_banner_runs_on_debians_python(display, monkeyp
         wait_until(lambda: visible_window("Uji coba Siaga"))
     finally:
         banner.stop()
+
+
+def test_the_countdown_says_one_second_not_one_seconds(display):
+    """The last second of a shutdown countdown, as the banner's label reads it (English inflects)."""
+    import tkinter as tk
+
+    from agent.banner_ui import BannerWindow
+    from protocol.messages import PcCommand, PcCommandKind
+    from protocol.texts import banner_view
+
+    root = tk.Tk()
+    try:
+        window = BannerWindow(root)
+        command = PcCommand(id="c1", ts=0.0, expires=60.0, kind=PcCommandKind.SHUTDOWN,
+                            runtime_s=100, grace_s=2)
+        said = {}
+        for lang in ("en", "id"):
+            for seconds in (2, 1):
+                window.show(banner_view(command, lang, countdown_s=seconds))
+                said[lang, seconds] = window.countdown.cget("text")
+        assert said == {("en", 2): "This PC shuts down in 2 seconds",
+                        ("en", 1): "This PC shuts down in 1 second",
+                        ("id", 2): "Komputer dimatikan dalam 2 detik",
+                        ("id", 1): "Komputer dimatikan dalam 1 detik"}
+    finally:
+        root.destroy()

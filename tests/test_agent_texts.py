@@ -53,6 +53,9 @@ def test_shutdown_counts_down_and_cancel_closes_itself_without_minutes():
     view = banner_view(command("shutdown", runtime_s=100), "id", countdown_s=30)
     assert view["countdown_s"] == 30
     assert view["countdown"].replace("{seconds}", "30") == "Komputer dimatikan dalam 30 detik"
+    english = banner_view(command("shutdown", runtime_s=100), "en", countdown_s=30)
+    assert english["countdown"].replace("{seconds}", "30") == "This PC shuts down in 30 seconds"
+    assert english["countdown_one"] == "This PC shuts down in 1 second"
     restored = banner_view(command("cancel", runtime_s=1800, chat_text="x"), "en", close_after_s=20)
     assert restored["runtime"] == "" and restored["chat_text"] == ""
     assert restored["close_after_s"] == 20 and restored["countdown_s"] is None
