@@ -187,6 +187,18 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 AT = 1_764_214_320.0     # 2025-11-27 03:32 UTC = 10:32 WIB
 
 
+@pytest.mark.parametrize("pcs, lang, line", [
+    (["pc-a"], "en", "Meeting PC pc-a is still off."),
+    (["pc-a", "pc-b"], "en", "Meeting PCs pc-a, pc-b are still off."),
+    (["pc-a", "pc-b"], "id", "PC rapat pc-a, pc-b masih mati."),
+])
+def test_the_pcs_still_off_are_named_in_a_sentence_that_fits_their_number(pcs, lang, line):
+    alert = Alert(SITE, AlertKind.POWER_RESTORED, NAME, None, {"duration_s": 70.0, "pcs_off": pcs},
+                  at=AT)
+    title, body = render(alert, lang, JAKARTA, "http://pi.local:8080/", now=AT + 5)
+    assert line in body.splitlines()
+
+
 @pytest.mark.parametrize("lang, late, lines", [
     ("id", False, ["Waktu: 10:32 WIB.", "Yang perlu dilakukan TI: Periksa listrik gedung",
                    "Halaman ruangan: http://pi.local:8080/sites/bappeda-rr1"]),

@@ -56,6 +56,17 @@ def test_the_values_are_in_the_sentence():
         "Mains power back after 1 h 6 min."
 
 
+@pytest.mark.parametrize("discharges, lang, said", [
+    (1, "en", "(learned from 1 cut)."), (3, "en", "(learned from 3 cuts)."),
+    (1, "id", "(dipelajari dari 1 pemadaman)."), ("many", "en", "(learned from many cuts)."),
+])
+def test_a_measured_runtime_says_how_many_cuts_it_learned_from(discharges, lang, said):
+    """The first measurement of a UPS is learned from one cut, not "1 cuts"."""
+    learned = event("runtime_learned", ups="meeting", rate_pct_per_min=8.2, load_pct=35.0,
+                    discharges=discharges)
+    assert events.sentence(learned, lang).endswith(said)
+
+
 @pytest.mark.parametrize("detail, lang, text", [
     ("nothing to cancel", "id", "tidak ada yang dibatalkan"),
     ("banner off: logged only", "en", "the banner is turned off on that PC; noted in its log"),

@@ -62,6 +62,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "do_test": ("Tidak perlu tindakan: peringatan sampai kepada Anda.",
                 "Nothing to do: alerts reach you."),
     "pcs_still_off": ("PC rapat {pcs} masih mati.", "Meeting PC {pcs} is still off."),
+    "pcs_still_off_many": ("PC rapat {pcs} masih mati.", "Meeting PCs {pcs} are still off."),
     "runtime": ("Sisa waktu UPS: {minutes}.", "UPS time left: {minutes}."),
     "runtime_unknown": ("Sisa waktu UPS: tidak diketahui.", "UPS time left: unknown."),
     "at": ("Waktu: {time}.", "When: {time}."),
@@ -141,7 +142,8 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     lines.append(texts["late" if alert.late else "at"].format(time=when))
     pcs_off = list(alert.detail.get("pcs_off") or ())
     if pcs_off:
-        lines.append(texts["pcs_still_off"].format(pcs=", ".join(map(str, pcs_off))))
+        key = "pcs_still_off" if len(pcs_off) == 1 else "pcs_still_off_many"
+        lines.append(texts[key].format(pcs=", ".join(map(str, pcs_off))))
     if problems:
         words = "; ".join(reason_text(p, lang) for p in problems)
         lines.append(texts["problems"].format(problems=words))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dashboard.texts import keys
-from dashboard.texts.i18n import duration, minutes_long, number, percent, translate
+from dashboard.texts.i18n import duration, minutes_long, number, percent, plural, translate
 from dashboard.web.present import reason_text, ups_status
 from protocol.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
 from protocol.outage_stages import COMMAND_STAGES
@@ -169,6 +169,13 @@ def _known(table: dict, word: Any) -> bool:
     return isinstance(word, str) and word in table
 
 
+def _cuts(value: Any, lang: str) -> str:
+    """"1 cut", "3 cuts" (Indonesian: "3 pemadaman"); what a bad detail holds, clipped."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return plural(lang, "cuts", value)
+    return clip(f"{'?' if value is None else value} {translate(lang, 'cuts_other', n='').strip()}")
+
+
 def _values(event: JournalEvent, lang: str) -> dict[str, str]:
     """Every placeholder a sentence may use, from the event's detail."""
     d = event.detail
@@ -181,7 +188,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "before": minutes_long(_num(d.get("from_s")), lang),
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
         "rate": number(_num(d.get("rate_pct_per_min")), lang, 1),
-        "load": percent(_num(d.get("load_pct")), lang), "discharges": clip(d.get("discharges", "?")),
+        "load": percent(_num(d.get("load_pct")), lang), "discharges": _cuts(d.get("discharges"), lang),
         "meeting": clip(d.get("meeting", "?")),
         "problems": clip("; ".join(reason_text(str(p), lang) for p in d.get("problems") or ())
                          if isinstance(d.get("problems"), list) else "?"),

@@ -22,9 +22,9 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                                          "carries on with it; the Pi's clock was not set yet, "
                                          "so the times may be off."),
     "ev_runtime_learned": ("UPS {ups} terukur pada pemadaman ini: muatan turun {rate} % per menit "
-                           "pada beban {load} (dipelajari dari {discharges} pemadaman).",
+                           "pada beban {load} (dipelajari dari {discharges}).",
                            "UPS {ups} measured on this cut: the charge falls {rate} % a minute at "
-                           "{load} load (learned from {discharges} cuts)."),
+                           "{load} load (learned from {discharges})."),
     "ev_power_lost": ("Listrik PLN padam.", "Mains power lost."),
     "ev_power_restored": ("Listrik PLN kembali setelah {duration}.",
                           "Mains power back after {duration}."),
