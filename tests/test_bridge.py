@@ -73,7 +73,7 @@ def test_outage_reaches_the_central_dashboard_and_survives_both_brokers_restarti
     # broker and needs no replay (that interleaving ended this test once in CI).
     wait_until(lambda: any(b'"power_restored"' in m[1] for m in watcher.messages), 10,
                what="power_restored on the room's broker", context=lambda: str(watcher.messages))
-    wait_until(lambda: not edge.bus.link.client._out_messages, 10,
+    wait_until(lambda: not edge.bus.link.client._out_messages, 10,   # paho's unacked QoS 1
                what="the room's broker acknowledged every event")
     # The room's broker dies too (killed: no chance to save its bridge queue) and restarts,
     # while the uplink is still down ...

@@ -173,7 +173,7 @@ def _cuts(value: Any, lang: str) -> str:
     """"1 cut", "3 cuts" (Indonesian: "3 pemadaman"); what a bad detail holds, clipped."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return plural(lang, "cuts", value)
-    return clip(f"{'?' if value is None else value} {translate(lang, 'cuts_other', n='').strip()}")
+    return translate(lang, "cuts_other", n=clip("?" if value is None else value))
 
 
 def _values(event: JournalEvent, lang: str) -> dict[str, str]:
