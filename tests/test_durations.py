@@ -159,5 +159,6 @@ def test_report_texts_with_durations_are_all_filled_by_the_formatter():
     keys |= {key for key, row in report_texts.ROWS.items() if any(DURATION.search(t) for t in row)}
     assert keys == {"ups_buy", "ups_have", "ups_ok", "ups.runtime_needed_s", "ups_have_measured",
                     "ups_have_claimed", "ups_ok_measured", "ups_ok_claimed", "ups_p90",
-                    "ups_p90_all", "ups_p90_one", "ups.runtime_needed_s_few"}
+                    "ups_p90_all", "ups_p90_one", "ups_p90_two",
+                    "ups.runtime_needed_s_few"}
     assert not any(re.search(r"\{\w*min\w*\}", t) for pair in report_texts.BUY.values() for t in pair)

@@ -15,7 +15,7 @@ def test_buy_list_in_plain_words_with_reasons():
     state = {"power": {"runtime_s": 1500}, "ups": [{"name": "meeting", "realpower_nominal": 600}]}
     report = make({"rr1": office_events()["rr1"]}, rr1=state)
     lines = render.buy_lines(report, "id", 300)
-    assert lines[0] == ("rr1: UPS yang bertahan setidaknya 45 mnt pada 180 W. Alasan: semua 2 "
+    assert lines[0] == ("rr1: UPS yang bertahan setidaknya 45 mnt pada 180 W. Alasan: kedua "
                         "pemadaman selesai dalam 40 mnt, ditambah 5 mnt untuk menyimpan rekaman; "
                         "UPS sekarang mengaku 31 mnt (belum terukur).")
     assert "A faster meeting PC" in render.buy_lines(report, "en", 300)[1]
@@ -49,7 +49,7 @@ def test_the_ups_reason_counts_only_outages_that_happened():
         return out
 
     said = {}
-    for n in (1, 2, 12):
+    for n in (1, 2, 3, 12):
         report = make({"rr1": cuts(n)})
         assert report["sites"]["rr1"]["outages"]["count"] == n
         said[n] = [line.split("Reason: ")[1].split(",")[0]
@@ -59,12 +59,15 @@ def test_the_ups_reason_counts_only_outages_that_happened():
         said[n, "9 of 10"] = ("9 of 10 outages were over within this time." in html,
                               "carries 9 of 10 outages" in html)
     assert said[1] == "the only outage was over within 5 min"
-    assert said[2] == "all 2 outages were over within 10 min"
+    assert said[2] == "both outages were over within 10 min"
+    assert said[3] == "all 3 outages were over within 15 min"
     assert said[12] == "9 of 10 outages were over within 55 min"    # rank 11 of 12: 55 min
     assert [said[n, "row"] for n in (1, 2, 12)] == [True, True, False]
     assert [said[n, "9 of 10"] for n in (1, 2, 12)] == [(False, False)] * 2 + [(True, True)]
     indonesian = render.buy_lines(make({"rr1": cuts(2)}), "id", 300)[0]
-    assert "Alasan: semua 2 pemadaman selesai dalam 10 mnt," in indonesian
+    assert "Alasan: kedua pemadaman selesai dalam 10 mnt," in indonesian
+    assert "Alasan: semua 3 pemadaman selesai dalam 15 mnt," in render.buy_lines(
+        make({"rr1": cuts(3)}), "id", 300)[0]
 
 
 def test_an_empty_range_says_so():

@@ -73,7 +73,8 @@ def _worded(key: str, part: dict[str, Any]) -> str:
 def p90_reason(outages: dict[str, Any], lang: str) -> str:
     """Why the UPS must last this long, in words true to the number of outages."""
     n, p90 = outages["count"], duration(outages["p90_s"], lang, Span.ELAPSED)
-    key = "ups_p90" if n >= P90_FEW else "ups_p90_one" if n == 1 else "ups_p90_all"
+    key = ("ups_p90" if n >= P90_FEW else "ups_p90_one" if n == 1 else "ups_p90_two" if n == 2
+           else "ups_p90_all")
     return text(lang, key, n=num(n, lang), p90=p90)
 
 

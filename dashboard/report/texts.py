@@ -291,6 +291,7 @@ BUY: dict[str, tuple[str, str]] = {
                     "all {n} outages were over within {p90}"),
     "ups_p90_one": ("satu-satunya pemadaman selesai dalam {p90}",
                     "the only outage was over within {p90}"),
+    "ups_p90_two": ("kedua pemadaman selesai dalam {p90}", "both outages were over within {p90}"),
     "ups_at": (" pada {load}", " at {load}"),
     "ups_wh": (" (baterai sekitar {wh} Wh = W x jam / (efisiensi 0,85 x kedalaman pengosongan "
                "0,8))",
