@@ -52,12 +52,14 @@ PC_TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                             "Thank you for your patience."),
     "shutdown.command.title": ("Komputer akan dimatikan dengan aman",
                                "The PC will shut down safely"),
-    "shutdown.command.text": ("Baterai UPS hampir habis. Komputer akan dimatikan dengan aman "
-                              "dalam {grace} detik agar rekaman dan berkas tidak rusak. Simpan "
-                              "pekerjaan Anda sekarang.",
-                              "The UPS battery is nearly empty. The PC will shut down safely "
-                              "in {grace} seconds so that the recording and files are not "
-                              "damaged. Save your work now."),
+    # No seconds here: the PC waits the shorter of its own grace and the edge's, and the
+    # banner's countdown below this text says how long (one number, the true one).
+    "shutdown.command.text": ("Baterai UPS hampir habis. Komputer akan segera dimatikan dengan "
+                              "aman agar rekaman dan berkas tidak rusak. Simpan pekerjaan Anda "
+                              "sekarang.",
+                              "The UPS battery is nearly empty. The PC will shortly shut down "
+                              "safely so that the recording and files are not damaged. Save "
+                              "your work now."),
     "shutdown.command.chat": ("Mohon maaf, daya cadangan di {place} habis dan komputer rapat "
                               "dimatikan. Rapat akan dilanjutkan atau dijadwalkan ulang "
                               "setelah listrik kembali.",

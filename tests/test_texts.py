@@ -2,7 +2,12 @@
 
 import pytest
 
-from protocol.messages import PcCommand
+from agent.views import command_view
+from edge.room import Rules
+from edge.stages import make_command
+from protocol.config import AgentSection
+from protocol.config.pi import PolicyConfig
+from protocol.messages import PcCommand, PcCommandKind
 from protocol.texts import TEXTS, banner_view, command_texts, minutes_text
 
 
@@ -28,9 +33,21 @@ def test_notice_says_the_minutes_left(runtime_s, lang, expected):
     assert expected in command_texts("notice", lang, "", runtime_s, 30)[1]
 
 
-def test_shutdown_says_the_grace_and_place_defaults():
+def test_shutdown_place_defaults():
     title, text, chat = command_texts("shutdown", "id", "", 60, 45)
-    assert "45 detik" in text and "ruang rapat kami" in chat
+    assert "ruang rapat kami" in chat
+
+
+@pytest.mark.parametrize("lang, words", [("id", "dalam 20 detik"), ("en", "in 20 seconds")])
+def test_a_shutdown_banner_states_one_wait_the_one_the_pc_keeps(lang, words):
+    # The Pi says 60 s, this PC waits 20 s (the shorter): the banner said "dalam 60 detik" in
+    # its text and "dalam 20 detik" in the countdown under it. Now only the countdown says it.
+    rules = Rules(policy=PolicyConfig(shutdown_grace_s=60), site_id="rr1", place="Ruang 1", lang=lang)
+    cmd = make_command(PcCommandKind.SHUTDOWN, "pc1", 1000.0, 1000.0, 250.0, rules)
+    view = command_view(cmd, lang, AgentSection(shutdown_grace_s=20))
+    shown = " ".join(str(view[k]) for k in ("title", "body", "runtime"))
+    countdown = view["countdown"].replace("{seconds}", str(view["countdown_s"]))
+    assert words in countdown and "60" not in shown and "20" not in shown
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
