@@ -13,6 +13,7 @@ from these (the dashboard never reads the calendar itself).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
@@ -68,11 +69,14 @@ def problems(facts: RoomFacts, min_charge_pct: float,
              wrapup_at_runtime_s: float) -> tuple[str, ...]:
     """Why the room is not ready for a meeting now, as machine-readable causes; () = ready."""
     found = [r for r in facts.reasons if not r.startswith(HARMLESS)]
+    # Each number is judged as people read it, so a cause never contradicts the page: a charge
+    # in whole percent as the page writes it (79.6 is "80 %", not "80 %, too low for 80 %"), a
+    # runtime in whole seconds rounded down as every runtime left is ("14 mnt", not "15").
     for ups, charge in facts.charges:
-        if charge is not None and charge < min_charge_pct:
+        if charge is not None and round(charge) < min_charge_pct:
             found.append(f"battery_low:{ups}:{charge:.0f}")
     if facts.runtime_s is not None and facts.runtime_s < wrapup_at_runtime_s + RUNTIME_MARGIN_S:
-        found.append(f"runtime_low:{facts.runtime_s:.0f}")
+        found.append(f"runtime_low:{math.floor(facts.runtime_s)}")
     found += [f"converting:{pc}" for pc in sorted(facts.converting)]
     return tuple(dict.fromkeys(found))
 

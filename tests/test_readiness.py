@@ -6,6 +6,8 @@ import pytest
 
 from edge.bookings import Booking
 from protocol.messages import EventKind
+from dashboard.texts.i18n import minutes
+from dashboard.web.present import reason_text
 from edge.readiness import MeetingWatch, RoomFacts, check, problems
 
 START = 1_800_000_000.0
@@ -36,6 +38,17 @@ def run(facts: RoomFacts, now: float, watch: MeetingWatch = MeetingWatch(),
 ])
 def test_problems(facts: RoomFacts, expected: tuple[str, ...]) -> None:
     assert problems(facts, 80, 300) == expected
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_cause_reads_as_the_page_writes_the_same_number(lang: str) -> None:
+    # 79.6 % was "charged only 80 %, not enough" against a minimum of 80 %, and 899.6 s "UPS power
+    # only 15 min: too short" beside a card saying 14 min. Judged and written as people read them:
+    assert problems(FINE._replace(charges=(("meeting", 79.6),)), 80, 300) == ()
+    assert problems(FINE._replace(charges=(("meeting", 79.4),)), 80, 300) == ("battery_low:meeting:79",)
+    (cause,) = problems(FINE._replace(runtime_s=899.6), 80, 300)
+    assert minutes(899.6, lang) in reason_text(cause, lang)
+    assert minutes(899.6, lang) == ("14 mnt" if lang == "id" else "14 min")
 
 
 LOW = FINE._replace(charges=(("meeting", 55.0),))
