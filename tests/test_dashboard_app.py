@@ -330,7 +330,7 @@ def test_history_api_gives_min_max_last_per_bucket(client, store):
     assert filled[-1]["input_voltage"]["last"] == 0.0
     html = client.get("/sites/cut-room?range=6h").get_data(as_text=True)
     svg = html[html.index('data-metric="voltage"'):].split("</svg>")[0]
-    assert "<desc>terendah 0, tertinggi 220, terakhir 0 V</desc>" in svg and "<polygon" in svg
+    assert "<desc>terendah 0,0, tertinggi 220,0, terakhir 0,0 V</desc>" in svg and "<polygon" in svg
 
 
 @pytest.mark.parametrize("range_name", ["6h", "24h", "7d", "30d"])

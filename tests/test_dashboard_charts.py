@@ -235,3 +235,18 @@ def test_a_32_second_cut_is_drawn_where_it_happened(tmp_path):
     x, width = map(float, marks[0])
     assert x == pytest.approx(charts.LEFT + (cut - data["start"]) / span * plot_w, abs=0.01)
     assert width == pytest.approx(32 / span * plot_w, abs=0.02)           # 0.69 px of 468
+
+
+def test_the_voltage_is_written_one_way_in_the_table_and_the_chart(tmp_path):
+    """219.6 V read the same in the room's UPS table and under its voltage chart: the table said
+    "219,6 V" and the chart "terakhir 220 V"."""
+    now = T + 3600
+    store = Store(str(tmp_path / "dashboard.sqlite3"), clock=lambda: now)
+    for ts in range(int(now - 600), int(now), 30):
+        store.put_state(snapshot("rr1", now=ts, volts=219.6))
+    app = create_app(load_config(write_config(tmp_path)), store)
+    page = app.test_client().get("/sites/rr1?range=6h").get_data(as_text=True)
+    store.close()
+    summary = re.search(r'data-metric="voltage"[^>]*>\s*<desc>([^<]*)</desc>', page).group(1)
+    assert 'data-label="Tegangan masuk">219,6 V</td>' in page
+    assert summary.endswith("terakhir 219,6 V"), summary
