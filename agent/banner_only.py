@@ -61,7 +61,10 @@ class BannerOnly:
         if topic != self.topic:
             return
         now = self.clock()
-        verdict = judge(payload, now, self.handled, broker_fresh=bool(self.link.expiry_left))
+        # The same key as the service: a banner must never show a forged "power is back" while
+        # the service, refusing that cancel, shuts the PC down (or a forged countdown).
+        verdict = judge(payload, now, self.handled, self.config.agent.command_key,
+                        broker_fresh=bool(self.link.expiry_left))
         if not verdict.act:
             logger.debug("banner-only: command not shown: %s", verdict.reason)
             return

@@ -4,11 +4,13 @@ nothing on the broker. Both as real processes, a real mosquitto and a real X dis
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from protocol.signing import sign
 from tests.agent_helpers import wait_until, write_agent_config
 from tests.xvfb import visible_window
 
@@ -59,3 +61,46 @@ def test_the_service_acts_without_a_banner_and_the_logon_banner_shows_it(
     finally:
         stop(service)
     assert "Traceback" not in "".join(p.read_text() for p in tmp_path.glob("agent*.log"))
+
+
+def test_the_logon_banner_shows_only_what_the_service_would_act_on(display, broker, pc_client,
+                                                                    tmp_path):
+    """With a command key, an unsigned cancel during a real (signed) shutdown was refused by the
+    service, which shut the PC down, while the logon banner said "Listrik kembali normal": power
+    is back, go on with the meeting. An unsigned shutdown drew a countdown nothing would follow."""
+    key = b"k" * 40
+    (tmp_path / "pc.key").write_bytes(key + b"\n")
+    config = write_agent_config(tmp_path, broker.port, banner=True, command_key_file="pc.key",
+                                shutdown_grace_s=600)
+    service, banner = start(config, "--no-banner"), start(config, "--banner-only")
+    shown = config.with_name("agent--banner-only.log")
+
+    def signed(kind: str, **fields) -> dict:
+        cmd = pc_client.command(kind, **fields)
+        cmd["sig"] = sign(cmd, key)
+        pc_client.send_raw(json.dumps(cmd).encode())
+        return cmd
+
+    try:
+        pc_client.wait_for("status", timeout=15)
+        time.sleep(1.5)                                       # both subscribed
+        forged = pc_client.command("shutdown", grace_s=600)
+        pc_client.send_raw(json.dumps(forged).encode())
+        signed("test", title="Uji coba 1")                    # shown after it, in order
+        wait_until(lambda: visible_window("Uji coba 1"), timeout=20, what="the first test banner")
+        assert "Komputer akan dimatikan" not in shown.read_text()
+        real = signed("shutdown", grace_s=600)
+        pc_client.wait_for("ack", lambda a: a["id"] == real["id"] and a["ok"])
+        forged = pc_client.command("cancel")
+        pc_client.send_raw(json.dumps(forged).encode())
+        _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == forged["id"])
+        assert not ack["ok"]                                  # the service refuses it ...
+        signed("test", title="Uji coba 2")                    # ... and so does the banner
+        wait_until(lambda: visible_window("Uji coba 2"), timeout=20, what="the second test banner")
+        log = shown.read_text()
+        assert "banner: Komputer akan dimatikan" in log and "Listrik kembali normal" not in log
+        signed("cancel")                                      # the real one is shown
+        wait_until(lambda: visible_window("Listrik kembali normal"), timeout=10)
+    finally:
+        stop(banner)
+        stop(service)
