@@ -4,6 +4,9 @@ One number per local day (the disk's used GB, last seen that day) in a small JSO
 the agent's state file, so a restart or a reboot keeps the history. ``gb_per_day`` is the mean
 growth per day between the known days; a day the disk shrank (recordings moved or deleted)
 counts as no growth, because the report asks how soon the disk fills if nobody cleans it up.
+The file also names the disk the days were read on (its device number): read on another disk
+(``recordings_dir`` moved, or its drive mounted after the agent started), the days of two disks
+would make a growth of nothing real, so the history starts again.
 """
 
 from __future__ import annotations
@@ -34,12 +37,20 @@ class DiskHistory:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.disk: int | None = None          # the device the days were read on (None: unknown)
         self.days: dict[str, float] = self._load()
 
-    def record(self, day: dt.date, used_gb: float) -> float | None:
-        """Note the disk's use on ``day``; return GB per day over the last 14 days."""
+    def record(self, day: dt.date, used_gb: float, disk: int | None = None) -> float | None:
+        """Note the use of ``disk`` on ``day``; return GB per day over the last 14 days."""
         key = day.isoformat()
         used = round(used_gb, 1)
+        if disk is not None and disk != self.disk:
+            if self.disk is not None and self.days:
+                logger.info("the recordings are on another disk now; its growth per day is "
+                            "counted from today")
+                self.days = {}
+            self.disk = disk
+            self.days.pop(key, None)          # written below, with the disk
         if self.days.get(key) != used:
             self.days[key] = used
             oldest = (day - dt.timedelta(days=KEEP_DAYS)).isoformat()
@@ -53,6 +64,8 @@ class DiskHistory:
             days = {str(d): float(v) for d, v in data.get("days", {}).items()}
             for d in days:
                 dt.date.fromisoformat(d)
+            disk = data.get("disk")
+            self.disk = disk if isinstance(disk, int) and not isinstance(disk, bool) else None
             return days
         except FileNotFoundError:
             return {}
@@ -63,7 +76,7 @@ class DiskHistory:
     def _save(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            tmp.write_text(json.dumps({"days": self.days}), encoding="utf-8")
+            tmp.write_text(json.dumps({"disk": self.disk, "days": self.days}), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:
             logger.warning("cannot write the disk history %s: %s", self.path, exc)

@@ -128,11 +128,8 @@ class Telemetry:
         self.hostname = socket.gethostname()
         self.os = os_name()
         self.boot_time = psutil.boot_time()
-        self.disk = disk_path(section.recordings_dir)
+        self.disk: Path | None = None          # the folder whose disk is watched (_disk)
         self._disk_failed = False
-        if section.recordings_dir and self.disk != Path(section.recordings_dir).expanduser():
-            logger.warning("agent.recordings_dir %s does not exist; watching the disk of %s",
-                           section.recordings_dir, self.disk)
         psutil.cpu_percent(interval=None)  # the first call only starts the measurement
 
     def collect(self) -> AgentStatus:
@@ -140,7 +137,7 @@ class Telemetry:
         now = time.time()
         running = self.scanner.running()
         meeting = self.meeting(running, now)
-        free, total = self._disk()
+        free, total, disk = self._disk()
         converters = {normalize(n) for n in self.section.converter_processes if n.strip()}
         converting = self.converter.converting(
             {pid: name for pid, name in self.scanner.pids().items() if name in converters})
@@ -151,13 +148,14 @@ class Telemetry:
             disk_free_gb=free, disk_total_gb=total,
             uptime_s=round(max(0.0, now - self.boot_time)),
             meeting_app=meeting is not None, meeting=meeting, converting=converting,
-            disk_used_gb_day=self._gb_per_day(free, total, now))
+            disk_used_gb_day=self._gb_per_day(free, total, disk, now))
 
-    def _gb_per_day(self, free: float | None, total: float | None, now: float) -> float | None:
+    def _gb_per_day(self, free: float | None, total: float | None, disk: int | None,
+                    now: float) -> float | None:
         """The recordings disk's growth per day (14 days), kept across restarts."""
         if self.disk_history is None or free is None or total is None:
             return None if self.disk_history is None else gb_per_day(self.disk_history.days)
-        return self.disk_history.record(dt.date.fromtimestamp(now), total - free)
+        return self.disk_history.record(dt.date.fromtimestamp(now), total - free, disk)
 
     def meeting(self, running: set[str], now: float) -> MeetingNow | None:
         """The meeting live now (None: none), from the captures or the process names."""
@@ -188,13 +186,25 @@ class Telemetry:
             logger.info("microphone and camera use can be seen again")
         self.capture_why = why
 
-    def _disk(self) -> tuple[float | None, float | None]:
+    def _disk(self) -> tuple[float | None, float | None, int | None]:
+        """(free GB, total GB, device) of the recordings folder's disk, found again each time:
+        a drive mounted after the agent started (USB, D: late) is watched once it is there."""
+        wanted = self.section.recordings_dir
+        path = disk_path(wanted)
+        if path != self.disk:
+            if wanted and path != Path(wanted).expanduser():
+                logger.warning("agent.recordings_dir %s does not exist; watching the disk of %s",
+                               wanted, path)
+            elif self.disk is not None:
+                logger.info("agent.recordings_dir %s is there now; watching its disk", wanted)
+            self.disk = path
         try:
-            usage = psutil.disk_usage(os.fspath(self.disk))
+            usage = psutil.disk_usage(os.fspath(path))
+            device = os.stat(path).st_dev
         except OSError as exc:
             if not self._disk_failed:
-                logger.warning("cannot read the disk of %s: %s", self.disk, exc)
+                logger.warning("cannot read the disk of %s: %s", path, exc)
             self._disk_failed = True
-            return None, None
+            return None, None, None
         self._disk_failed = False
-        return round(usage.free / GB, 1), round(usage.total / GB, 1)
+        return round(usage.free / GB, 1), round(usage.total / GB, 1), device

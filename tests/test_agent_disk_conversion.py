@@ -46,7 +46,7 @@ def test_a_damaged_history_starts_again(tmp_path, caplog):
     path = tmp_path / "agent-disk.json"
     path.write_text("{not json")
     assert DiskHistory(path).record(DAY, 5.0) is None
-    assert "unreadable" in caplog.text and json.loads(path.read_text()) == {"days": {"2026-11-30": 5.0}}
+    assert "unreadable" in caplog.text and json.loads(path.read_text())["days"] == {"2026-11-30": 5.0}
 
 
 @pytest.mark.parametrize("running, busy, quiet, expected", [
@@ -91,3 +91,29 @@ def test_the_status_carries_the_disk_use_per_day(tmp_path):
     path.write_text(json.dumps({"days": {yesterday: round(used - 2.5, 1)}}))
     status = Telemetry("pc1", section, NoCaptures("test"), DiskHistory(path)).collect()
     assert status.disk_used_gb_day == pytest.approx(2.5, abs=0.2)
+
+
+def test_days_read_on_another_disk_start_the_history_again(tmp_path):
+    # Yesterday on the 2 GB recordings drive, today on the 252 GB system disk (the drive was not
+    # mounted yet): the two made "176.8 GB a day", and the report's days left from it.
+    history = DiskHistory(tmp_path / "agent-disk.json")
+    history.record(DAY, 0.2, disk=41)
+    assert history.record(DAY + dt.timedelta(days=1), 177.0, disk=7) is None
+    restarted = DiskHistory(tmp_path / "agent-disk.json")
+    assert restarted.record(DAY + dt.timedelta(days=2), 179.0, disk=7) == 2.0
+    assert restarted.record(DAY + dt.timedelta(days=3), 181.0, disk=7) == 2.0
+
+
+def test_a_recordings_folder_made_after_the_start_is_watched_once_there(tmp_path):
+    from agent.captures import NoCaptures
+    from agent.telemetry import Telemetry
+    from protocol.config import AgentSection
+
+    folder = tmp_path / "REKAMAN" / "Zoom"
+    telemetry = Telemetry("pc1", AgentSection(pc_id="pc1", recordings_dir=str(folder)),
+                          NoCaptures("test"), DiskHistory(tmp_path / "agent-disk.json"))
+    telemetry.collect()
+    assert telemetry.disk == tmp_path                   # the nearest folder there is, for now
+    folder.mkdir(parents=True)                           # e.g. its drive mounted after the start
+    assert telemetry.collect().disk_total_gb is not None
+    assert telemetry.disk == folder
