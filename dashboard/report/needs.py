@@ -174,6 +174,13 @@ def runtime_have(ups: dict[str, Any]) -> tuple[float | None, str]:
     return None, ""
 
 
+def lasts(have: float | None, need: float) -> bool:
+    """Whether today's UPS carries the need, decided on the minutes the report prints (the
+    runtime rounded down, the need rounded up), so a verdict never contradicts its reason: a
+    UPS within the rounding is too short."""
+    return have is not None and whole_minutes(have, Span.AVAILABLE) >= whole_minutes(need, Span.NEEDED)
+
+
 def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
     """A new UPS, a new battery, or nothing, for one room; the UPS in W, minutes and Wh."""
     need, ups = s["ups"]["runtime_needed_s"], s["ups"]
@@ -187,7 +194,7 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
                       "last_s": months[-1]["runtime_s"], "load_pct": ups["measured_load_pct"]})
     if need is None:
         items.append({"item": "ups_no_data", "site": site})
-    elif have is not None and have >= need:
+    elif lasts(have, need):
         items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
                       "have_min": whole_minutes(have, Span.AVAILABLE), "basis": basis})
     else:
