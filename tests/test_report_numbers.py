@@ -3,10 +3,35 @@ prints, and the same figure reads the same in the buy list, the tables and the S
 
 from __future__ import annotations
 
+import html
+import re
+from pathlib import Path
+
 import pytest
 
-from dashboard.report import render
-from tests.report_support import at, ev, make
+from dashboard.report import render, sop
+from dashboard.report.build import Policy, SiteInput, build
+from dashboard.report.facts import window
+from protocol.config import load_config
+from tests.report_support import FIRST, LAST, NOW, ZONE, at, ev, make
+
+WRAPUP_330 = Policy(wrapup_at_runtime_s=330)
+
+
+def words(document: str) -> str:
+    """A page's text as read: tags and the style sheet gone, spaces collapsed."""
+    body = re.sub(r"<style>.*?</style>", " ", document, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def sop_config(tmp_path: Path, **policy: float):
+    """A room's siaga.toml with ``policy`` keys, loaded."""
+    path = tmp_path / "siaga.toml"
+    keys = "".join(f"{k} = {v}\n" for k, v in policy.items())
+    path.write_text(f'[site]\nid = "rr1"\nname = "Ruang Utama"\n[mqtt]\nhost = "127.0.0.1"\n'
+                    f'[[ups]]\nname = "meeting"\n[policy]\n{keys}')
+    return load_config(path)
+
 
 ONE_CUT = [ev(at(1, 10), "power_lost", load_pct=40.0),
            ev(at(1, 10, 4, 7), "power_restored", duration_s=247.0)]
@@ -30,3 +55,27 @@ def test_a_ups_short_of_what_the_reason_prints_is_too_short(lang, reason):
     assert render.buy_lines(enough, lang, 300)[0].split(": ")[1] in ("tidak perlu UPS baru. Alasan",
                                                                       "no new UPS needed. Reason")
     assert enough["ups"]["short_rooms"] == []
+
+
+@pytest.mark.parametrize("lang, step, chat, rule, buy", [
+    ("id", "Saat sisa daya UPS 5 mnt 30 dtk, Siaga menyimpan rekaman",
+     "daya cadangan di Ruang Utama tinggal beberapa menit.", "policy.wrapup_at_runtime_s (5 mnt 30 dtk)",
+     "ditambah 5 mnt 30 dtk untuk menyimpan rekaman"),
+    ("en", "When the UPS has 5 min 30 s left, Siaga saves the recording",
+     "backup power at Ruang Utama lasts only a few minutes more.",
+     "policy.wrapup_at_runtime_s (5 min 30 s)", "plus 5 min 30 s to save the recording"),
+])
+def test_the_wrapup_setting_reads_one_way_in_the_sop_and_the_report(tmp_path, lang, step, chat,
+                                                                    rule, buy):
+    """wrapup_at_runtime_s = 330 read "5 mnt 30 dtk" in the SOP's step, "tinggal 5 mnt" in the
+    SOP's chat text and "6 mnt" in the report's rule and buy list. A setting is exact; the chat
+    (which the PC fills with the runtime left when it comes) names no other value."""
+    document = sop.document(sop_config(tmp_path, wrapup_at_runtime_s=330), lang, NOW)
+    assert step in words(document)
+    notice, wrapup = [words(c) for c in re.findall(r'<div class="chat">(.*?)</div>', document)]
+    assert chat in wrapup and not re.search(r"\d", wrapup), wrapup
+    report = build([SiteInput("rr1", "Ruang 1", iter(ONE_CUT), {"power": {"runtime_s": 550}})],
+                   window(FIRST, LAST, ZONE, NOW), ZONE, WRAPUP_330)
+    rows = render.sections(report["sites"]["rr1"], lang, 330)[1]["rows"]
+    assert rule in rows[0].rule
+    assert buy in render.buy_lines(report, lang, 330)[0]

@@ -19,6 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dashboard.report import sop
 from dashboard.report.data import ReportError
 from dashboard.report.texts import battery_age, day, num, row, text
 from protocol.durations import Span, duration
@@ -117,7 +118,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
          "chart": hour_chart(out["by_hour"])},
         {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
          "measured_months": _months(ups.get("runtime_measured_by_month"), lang),
-         "rows": _rows(lang, part, ups_keys, wrapup=duration(wrapup_s, lang, Span.NEEDED),
+         "rows": _rows(lang, part, ups_keys, wrapup=sop.minutes(wrapup_s, lang),
                        failed=ups.get("selftests_failed", 0))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
@@ -188,7 +189,7 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
             wh = "" if not item.get("battery_wh") else text(lang, "ups_wh", wh=num(item["battery_wh"], lang))
             values.update(need=_minutes(item["need_min"], lang), load=load, have=have, wh=wh,
                           outages=p90_reason(site["outages"], lang),
-                          wrapup=duration(wrapup_s, lang, Span.NEEDED))
+                          wrapup=sop.minutes(wrapup_s, lang))   # the setting, as the SOP writes it
         elif item["item"] == "ups_ok":
             values.update(need=_minutes(item["need_min"], lang), have=_minutes(item["have_min"], lang))
             lines.append(text(lang, _basis("ups_ok", item), **values))
