@@ -18,7 +18,7 @@ from protocol.durations import Span, duration
 from protocol.messages import EventKind, JournalEvent, OutageView, to_dict
 from protocol.texts import BANNER_TEXTS, TEXTS, command_texts, runtime_line
 from tests.dashboard_support import snapshot
-from tests.report_support import at, ev, make
+from tests.report_support import FIRST, at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.
@@ -144,7 +144,7 @@ def test_the_report_table_and_buy_list_ask_for_the_same_runtime(lang):
     report = make({"rr1": cut}, rr1={"power": {"runtime_s": 200}})
     assert report["ups"]["runtime_needed_s"] == pytest.approx(389.8)
     words = "7 mnt" if lang == "id" else "7 min"
-    table = render.sections(report["sites"]["rr1"], lang, 300)[1]["rows"]
+    table = render.sections(report["sites"]["rr1"], lang, 300, FIRST)[1]["rows"]
     needed = report_texts.row(lang, "ups.runtime_needed_s_few", wrapup="")[0]   # one outage
     assert [r.value for r in table if r.meaning == needed] == [words]
     buy = render.buy_lines(report, lang, 300)[0]

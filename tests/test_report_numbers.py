@@ -76,6 +76,23 @@ def test_the_wrapup_setting_reads_one_way_in_the_sop_and_the_report(tmp_path, la
     assert chat in wrapup and not re.search(r"\d", wrapup), wrapup
     report = build([SiteInput("rr1", "Ruang 1", iter(ONE_CUT), {"power": {"runtime_s": 550}})],
                    window(FIRST, LAST, ZONE, NOW), ZONE, WRAPUP_330)
-    rows = render.sections(report["sites"]["rr1"], lang, 330)[1]["rows"]
+    rows = render.sections(report["sites"]["rr1"], lang, 330, FIRST)[1]["rows"]
     assert rule in rows[0].rule
     assert buy in render.buy_lines(report, lang, 330)[0]
+
+
+@pytest.mark.parametrize("lang, ages", [
+    ("id", ["11 Nov 2022 (umur 4 tahun)", "20 Nov 2022 (umur 3 tahun 11 bulan)"]),
+    ("en", ["11 Nov 2022 (4 years old)", "20 Nov 2022 (3 years 11 months old)"]),
+])
+def test_the_battery_age_is_counted_to_the_reports_day_in_the_sites_zone(lang, ages):
+    """A report made at 00:00 on 11 Nov 2026 in Jakarta, the day the sites' zone says (still 10
+    Nov in Pago Pago): a battery of 11 Nov 2022 is 4 years old, one of 20 Nov 2022 3 years 11
+    months, whatever this machine's zone and date. The age was counted to the machine's own
+    date: "umur 3 tahun 11 bulan" for the first with TZ=Pacific/Pago_Pago on the day."""
+    for fitted, age in zip(("2022-11-11", "2022-11-20"), ages):
+        report = make({"rr1": ONE_CUT}, rr1={"power": {"runtime_s": 1200},
+                                             "ups": [{"name": "meeting", "battery_date": fitted}]})
+        assert report["today"] == "2026-11-11"
+        page = words(render.html(report, lang, zone="Asia/Jakarta", wrapup_s=300, per_room=True))
+        assert age in page

@@ -3,12 +3,14 @@ the same numbers as `siaga report --format json`, a range form, a print button, 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 import subprocess
 import sys
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,10 +106,15 @@ def test_per_room_pdf_keeps_the_battery_date_off_its_sentence(config, tmp_path, 
     words = _words(out)
     date = _phrase(words, value.split())                       # the date; its age is beside it
     age = [w for w in words if w[0] == date[0][0] and abs(w[2] - date[0][2]) < 40 and
-           w[5] in battery_age("2022-03-01", lang).split() and w not in date]
+           w[5] in battery_age("2022-03-01", lang, _site_today(config)).split() and w not in date]
     meaning = _phrase(words, sentence.split())
     overlaps = [(a[5], b[5]) for a in date + age for b in meaning if _touch(a, b)]
     assert not overlaps, overlaps
+
+
+def _site_today(config) -> dt.date:
+    """The day in the site's zone, which the report counts a battery's age to."""
+    return dt.datetime.now(ZoneInfo(config.site.timezone)).date()
 
 
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>')

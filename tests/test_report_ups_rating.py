@@ -71,7 +71,7 @@ def test_rating_and_battery_date_reach_the_report(tmp_path, rated_upsd, broker, 
         store.close()
     ups = json.loads(report(config_path, "--format", "json"))["sites"]["rr1"]["ups"]
     assert ups["load_w"] == 180 and ups["battery_date"] == "2022-03-01"
-    age = _age_of(dt.date(2022, 3, 1))
+    age = _age_of(dt.date(2022, 3, 1), ZoneInfo(config.site.timezone))
     page_id = report(config_path, "--rooms")
     assert f"1 Mar 2022 (umur {age[0]} tahun" in page_id and "180 W" in page_id
     page_en = report(config_path, "--rooms", "--lang", "en")
@@ -89,9 +89,9 @@ def _seen(database: Path, kind: str) -> bool:
     return kind in kinds and ups.get("realpower_nominal") == 600 and ups.get("battery_date") == "2022-03-01"
 
 
-def _age_of(day: dt.date) -> tuple[int, int]:
-    """(whole years, months) from ``day`` to today."""
-    today = dt.date.today()
+def _age_of(day: dt.date, zone: ZoneInfo) -> tuple[int, int]:
+    """(whole years, months) from ``day`` to today in the site's ``zone`` (as the report counts)."""
+    today = dt.datetime.now(zone).date()
     months = (today.year - day.year) * 12 + today.month - day.month - (today.day < day.day)
     return divmod(months, 12)
 

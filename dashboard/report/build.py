@@ -53,6 +53,7 @@ def build(inputs: Iterable[SiteInput], win: Window, zone: ZoneInfo, policy: Poli
     days = [s["pc"]["days_left"] for s in per_site.values() if s["pc"]["days_left"] is not None]
     whole["pc"] = {"disk_free_gb": min(free, default=None), "days_left": min(days, default=None)}
     report = {"v": 1, "from": win.first.isoformat(), "to": win.last.isoformat(),
+              "today": win.today.isoformat(),
               "sites": per_site, **whole,
               "events": sum(s["events"] for s in per_site.values())}
     report["buy"] = needs.buy_list(report, per_site, policy.disk_low_gb)

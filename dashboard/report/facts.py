@@ -66,12 +66,14 @@ class Ev(NamedTuple):
 
 @dataclass(frozen=True)
 class Window:
-    """[start, end) in Unix seconds: local midnight of ``first`` to the midnight after ``last``."""
+    """[start, end) in Unix seconds: local midnight of ``first`` to the midnight after ``last``;
+    ``today`` the site's day at the report's ``now`` (a battery's age is counted to it)."""
 
     first: dt.date
     last: dt.date
     start: float
     end: float
+    today: dt.date
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,8 @@ def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
     """The window of local days ``first``..``last``; it never reaches past ``now``."""
     start = dt.datetime.combine(first, dt.time(), zone).timestamp()
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
-    return Window(first=first, last=last, start=start, end=max(start, min(end, now)))
+    return Window(first=first, last=last, start=start, end=max(start, min(end, now)),
+                  today=dt.datetime.fromtimestamp(now, zone).date())
 
 
 def number(value: Any) -> float | None:

@@ -8,6 +8,7 @@ dashboard's /report page produce the same document; the page adds only a form an
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 import os
@@ -46,14 +47,16 @@ class Row:
     wraps: bool = False       # a value in words (the battery's date and age) may take lines
 
 
-def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], **values: Any) -> list[Row]:
+def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], today: dt.date | None = None,
+          **values: Any) -> list[Row]:
     """Rows for ``keys`` ("section.key", kind): kind "n" count, "s" seconds that passed, "need"
-    seconds needed, "have" seconds available, "h" hours, ..."""
+    seconds needed, "have" seconds available, "h" hours, ..., "age" a battery's date and its age
+    on ``today``."""
     rows = []
     for key, kind in keys:
         section, name = key.split(".")
         value = part[section].get(name)
-        rows.append(Row(_format(value, kind, lang), *row(lang, _worded(key, part), **values),
+        rows.append(Row(_format(value, kind, lang, today), *row(lang, _worded(key, part), **values),
                         wraps=kind == "age"))
     return rows
 
@@ -79,7 +82,7 @@ def p90_reason(outages: dict[str, Any], lang: str) -> str:
     return text(lang, key, n=num(n, lang), p90=p90)
 
 
-def _format(value: Any, kind: str, lang: str) -> str:
+def _format(value: Any, kind: str, lang: str, today: dt.date | None = None) -> str:
     if value is None:
         return text(lang, "no_data")
     if kind in SPANS:
@@ -99,12 +102,13 @@ def _format(value: Any, kind: str, lang: str) -> str:
     if kind == "gb":
         return f"{num(value, lang, 1)} GB"
     if kind == "age":
-        return battery_age(value, lang)
+        assert today is not None, "a battery's age is counted to the report's day"
+        return battery_age(value, lang, today)
     return str(value) if isinstance(value, str) else num(value, lang)
 
 
-def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str, Any]]:
-    """The titled tables of one page (the office or one room)."""
+def sections(part: dict[str, Any], lang: str, wrapup_s: float, today: dt.date) -> list[dict[str, Any]]:
+    """The titled tables of one page (the office or one room); ``today``: the report's day."""
     out, ups, pq = part["outages"], part["ups"], part["power_quality"]
     outage_keys = [("outages.count", "n"), ("outages.during_meetings", "n"),
                    ("outages.total_s", "s"), ("outages.longest_s", "s"), ("outages.p90_s", "s"),
@@ -118,7 +122,7 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float) -> list[dict[str,
          "chart": hour_chart(out["by_hour"])},
         {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
          "measured_months": _months(ups.get("runtime_measured_by_month"), lang),
-         "rows": _rows(lang, part, ups_keys, wrapup=sop.minutes(wrapup_s, lang),
+         "rows": _rows(lang, part, ups_keys, today, wrapup=sop.minutes(wrapup_s, lang),
                        failed=ups.get("selftests_failed", 0))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
@@ -279,10 +283,11 @@ def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float
     """
     values: dict[str, Any] = {"report": report, "rooms": [], "buy": [], "office": None}
     if report is not None:
+        today = dt.date.fromisoformat(report["today"])
         values.update(
-            office={"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s)},
+            office={"title": text(lang, "office"), "sections": sections(report, lang, wrapup_s, today)},
             rooms=[{"title": f"{text(lang, 'room')}: {s['name']}",
-                    "sections": sections(s, lang, wrapup_s)}
+                    "sections": sections(s, lang, wrapup_s, today)}
                    for s in report["sites"].values()] if per_room else [],
             buy=buy_lines(report, lang, wrapup_s),
             names=", ".join(s["name"] for s in report["sites"].values()),

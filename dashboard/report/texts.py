@@ -380,13 +380,13 @@ def day(value: str, lang: str) -> str:
     return f"{d.day} {MONTHS.get(lang, MONTHS['id'])[d.month - 1]} {d.year}"
 
 
-def battery_age(value: str, lang: str, today: dt.date | None = None) -> str:
-    """"2022-03-01" as "1 Mar 2022 (umur 4 tahun 8 bulan)"; the text as it is when not a date."""
+def battery_age(value: str, lang: str, today: dt.date) -> str:
+    """"2022-03-01" as "1 Mar 2022 (umur 4 tahun 8 bulan)" on ``today`` (the site's day at the
+    report's now, never this machine's); the text as it is when not a date."""
     try:
         fitted = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         return str(value)
-    today = today or dt.date.today()
     months = (today.year - fitted.year) * 12 + today.month - fitted.month - (today.day < fitted.day)
     years, months = divmod(max(months, 0), 12)
     parts = [text(lang, "age_year" if years == 1 else "age_years", n=years)] if years else []
