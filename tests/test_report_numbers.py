@@ -96,3 +96,18 @@ def test_the_battery_age_is_counted_to_the_reports_day_in_the_sites_zone(lang, a
         assert report["today"] == "2026-11-11"
         page = words(render.html(report, lang, zone="Asia/Jakarta", wrapup_s=300, per_room=True))
         assert age in page
+
+
+@pytest.mark.parametrize("lang, now, twice", [
+    ("id", "rr1: baterai UPS baru. Alasan: UPS sekarang meminta baterai diganti (status RB).",
+     "rr1: baterai UPS baru. Alasan: UPS meminta baterai diganti (2 kali)."),
+    ("en", "rr1: a new UPS battery. Reason: the UPS asks for a new battery now (RB status).",
+     "rr1: a new UPS battery. Reason: the UPS asked for a new battery (2 times)."),
+])
+def test_a_ups_asking_for_a_battery_now_is_not_asking_0_times(lang, now, twice):
+    """The UPS flags RB in its last state, no replace_battery event in the range: the buy list
+    said "UPS meminta baterai diganti (0 kali)". With events it counts them."""
+    flagged = {"power": {"runtime_s": 1200}, "reasons": ["replace_battery:meeting"]}
+    assert render.buy_lines(make({"rr1": ONE_CUT}, rr1=flagged), lang, 300)[0] == now
+    asked = [ev(at(2, 9), "replace_battery", ups="meeting"), ev(at(3, 9), "replace_battery", ups="meeting")]
+    assert render.buy_lines(make({"rr1": ONE_CUT + asked}, rr1=flagged), lang, 300)[0] == twice

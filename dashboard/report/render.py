@@ -222,9 +222,11 @@ def _basis(key: str, item: dict[str, Any]) -> str:
     return BASIS[key].get(item.get("basis", ""), key)
 
 
-# Buy items whose English inflects by a count: item -> (the count, the key of its singular
-# form: "1 meeting host licence").
-COUNTED = {"licences": ("peak", "licences_one"), "battery": ("flags", "battery_one")}
+# Buy items worded by a count: item -> (the count, the key of its singular form: "1 meeting
+# host licence", the key when it is 0: a UPS that asks for a battery now, with no
+# replace_battery event in the range).
+COUNTED = {"licences": ("peak", "licences_one", "licences"),
+           "battery": ("flags", "battery_one", "battery_now")}
 
 
 # The PC line of the buy list by what is known of the PC's conversion speed.
@@ -264,9 +266,10 @@ def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:
 
 
 def _buy_key(item: dict[str, Any]) -> str:
-    """The text key of a buy item: its singular form when its count is 1."""
-    count, one = COUNTED.get(item["item"], (None, ""))
-    return one if count and item.get(count) == 1 else item["item"]
+    """The text key of a buy item: its singular form when its count is 1, its own when 0."""
+    count, one, none = COUNTED.get(item["item"], ("", "", ""))
+    n = item.get(count)
+    return one if n == 1 else none if n == 0 else item["item"]
 
 
 def _minutes(whole: int, lang: str) -> str:

@@ -322,6 +322,11 @@ BUY: dict[str, tuple[str, str]] = {
                 "{room}: a new UPS battery. Reason: the UPS asked for a new battery ({flags} times)."),
     "battery_one": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti (1 kali).",
                     "{room}: a new UPS battery. Reason: the UPS asked for a new battery (once)."),
+    # The UPS flags RB now, and no replace_battery event is in the range.
+    "battery_now": ("{room}: baterai UPS baru. Alasan: UPS sekarang meminta baterai diganti "
+                    "(status RB).",
+                    "{room}: a new UPS battery. Reason: the UPS asks for a new battery now (RB "
+                    "status)."),
     "avr": ("UPS online (double conversion) atau AVR. Alasan: tegangan PLN turun di bawah 198 V "
             "sebanyak {sags} kali.",
             "An online (double-conversion) UPS or an AVR. Reason: the mains sagged below 198 V "
