@@ -111,3 +111,27 @@ def test_a_ups_asking_for_a_battery_now_is_not_asking_0_times(lang, now, twice):
     assert render.buy_lines(make({"rr1": ONE_CUT}, rr1=flagged), lang, 300)[0] == now
     asked = [ev(at(2, 9), "replace_battery", ups="meeting"), ev(at(3, 9), "replace_battery", ups="meeting")]
     assert render.buy_lines(make({"rr1": ONE_CUT + asked}, rr1=flagged), lang, 300)[0] == twice
+
+
+LEARNED = dict(k=0.001, exponent=1.0, low_pct=20, load_pct=40.0, rate_pct_per_min=2.4,
+               discharges=3, load_w=150)
+
+
+@pytest.mark.parametrize("lang, buy, meaning", [
+    ("id", "rr1: UPS yang bertahan setidaknya 35 mnt pada 150 W", "beban UPS saat rapat, dalam watt."),
+    ("en", "rr1: a UPS that lasts at least 35 min at 150 W", "UPS load during meetings, in watts."),
+])
+def test_the_load_in_watts_is_one_figure_in_the_buy_list_and_the_table(lang, buy, meaning):
+    """A 300 W UPS at 40 % (120 W by its rating) whose outages Siaga measured at 150 W: the buy
+    line said "pada 150 W", the room's table "120 W". Both say the measured 150 W."""
+    cut = [ev(at(1, 10), "power_lost", load_pct=40.0),
+           ev(at(1, 10, 30), "power_restored", duration_s=1800.0),
+           ev(at(1, 10, 30, 1), "runtime_learned", ups="meeting", **LEARNED)]
+    rated = {"power": {"runtime_s": 1200}, "ups": [{"name": "meeting", "realpower_nominal": 300}]}
+    report = make({"rr1": cut}, rr1=rated)
+    assert render.buy_lines(report, lang, 300)[0].startswith(buy)
+    rows = render.sections(report["sites"]["rr1"], lang, 300, FIRST)[1]["rows"]
+    assert [r.value for r in rows if r.meaning == meaning] == ["150 W"]
+    assert "120 W" not in render.html(report, lang, zone="Asia/Jakarta", wrapup_s=300, per_room=True)
+    rating_only = make({"rr1": cut[:2]}, rr1=rated)       # nothing measured: 40 % x 300 W
+    assert " 120 W" in render.buy_lines(rating_only, lang, 300)[0]

@@ -64,7 +64,7 @@ def _site(inp: SiteInput, f: SiteFacts, zone: ZoneInfo, policy: Policy) -> dict[
     s = numbers(Totals(spans=f.spans).add(f), zone, policy.wrapup_at_runtime_s)
     s["ups"].update(needs.ups_health(f, inp.state, inp.samples, zone))
     s["ups"].update(runtime_numbers(f.outages, f.learned, s["ups"]["runtime_needed_s"], zone))
-    if s["ups"]["load_w"] is None:   # no rating in the last state: the edge's measured watts
+    if s["ups"]["measured_load_w"] is not None:   # the edge's measured watts, else load x rating
         s["ups"]["load_w"] = s["ups"]["measured_load_w"]
     s["power_quality"] = needs.power_quality(inp.samples)
     s["pc"] = needs.pc_disk(inp.state)

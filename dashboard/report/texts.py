@@ -218,9 +218,11 @@ RULE: dict[str, tuple[str, str]] = {
                               "of discharge)."),
     "ups.load_pct": ("Beban saat listrik padam dan beban yang tercatat selama rapat.",
                      "The load when the power failed and the load sampled during meetings."),
-    "ups.load_w": ("Beban (%) x daya nominal UPS (ups.realpower.nominal, atau "
+    "ups.load_w": ("Terukur oleh Siaga saat pemadaman (runtime_learned.load_w) bila ada; bila "
+                   "tidak, beban (%) x daya nominal UPS (ups.realpower.nominal, atau "
                    "ups.power.nominal x 0,6).",
-                   "Load (%) x the UPS's rated power (ups.realpower.nominal, or "
+                   "Measured by Siaga on outages (runtime_learned.load_w) where it was; "
+                   "otherwise load (%) x the UPS's rated power (ups.realpower.nominal, or "
                    "ups.power.nominal x 0.6)."),
     "ups.replace_battery": ("Kejadian replace_battery (status RB dari UPS).",
                             "replace_battery events (the UPS's RB status)."),
