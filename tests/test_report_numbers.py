@@ -135,3 +135,66 @@ def test_the_load_in_watts_is_one_figure_in_the_buy_list_and_the_table(lang, buy
     assert "120 W" not in render.html(report, lang, zone="Asia/Jakarta", wrapup_s=300, per_room=True)
     rating_only = make({"rr1": cut[:2]}, rr1=rated)       # nothing measured: 40 % x 300 W
     assert " 120 W" in render.buy_lines(rating_only, lang, 300)[0]
+
+
+def busy_room() -> list:
+    """1,102 meetings on pc1, one of them started while the last recording was converting."""
+    evs = []
+    for i in range(1100):
+        t = at(1, 0, 1) + i * 200
+        evs += [ev(t, "meeting_started", "pc1"), ev(t + 100, "meeting_ended", "pc1")]
+    evs += [ev(at(3, 20), "meeting_started", "pc1"), ev(at(3, 20, 30), "meeting_ended", "pc1"),
+            ev(at(3, 20, 30), "conversion_started", "pc1"), ev(at(3, 20, 40), "meeting_started", "pc1"),
+            ev(at(3, 20, 50), "conversion_ended", "pc1"), ev(at(3, 21), "meeting_ended", "pc1")]
+    return sorted(evs, key=lambda e: e.ts)
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("id", ["Dibuat dari 2.206 kejadian jurnal Siaga.", "Alasan: 1 dari 1.102 rapat dimulai",
+            "aplikasi tidak tercatat: 1.102 rapat.", "1.102 rapat."]),
+    ("en", ["Made from 2,206 Siaga journal events.", "Reason: 1 of 1,102 meetings started",
+            "app not recorded: 1,102 meetings.", "1,102 meetings."]),
+])
+def test_every_count_is_written_as_the_reader_writes_numbers(lang, said):
+    """The table said "1.102 rapat." while the buy list said "1 dari 1102 rapat", the app row
+    "aplikasi tidak tercatat: 1102 rapat" and the page's head "Dibuat dari 2206 kejadian"."""
+    page = words(render.html(make({"rr1": busy_room()}), lang, zone="Asia/Jakarta", wrapup_s=300))
+    for words_ in said:
+        assert words_ in page, words_
+    assert not re.search(r"\b(1102|2206)\b", page)
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("id", ["UPS online (double conversion) atau AVR. Alasan: tegangan PLN turun di bawah 198 V "
+            "sebanyak 1.001 kali.",
+            "Ruang 1: baterai UPS baru. Alasan: UPS meminta baterai diganti (1.500 kali).",
+            "1.200 lisensi host rapat. Alasan: paling banyak 1.200 rapat berjalan pada saat yang "
+            "sama."]),
+    ("en", ["An online (double-conversion) UPS or an AVR. Reason: the mains sagged below 198 V "
+            "1,001 times.",
+            "Ruang 1: a new UPS battery. Reason: the UPS asked for a new battery (1,500 times).",
+            "1,200 meeting host licences. Reason: at most 1,200 meetings ran at the same moment."]),
+])
+def test_the_buy_lists_counts_are_written_as_the_reader_writes_numbers(lang, said):
+    """The avr, battery and licences lines printed their counts raw ("sebanyak 1001 kali")."""
+    report = {"buy": [{"item": "avr", "sags": 1001},
+                      {"item": "battery", "site": "rr1", "flags": 1500},
+                      {"item": "licences", "peak": 1200}], "sites": {"rr1": {"name": "Ruang 1"}}}
+    assert render.buy_lines(report, lang, 300) == said
+
+
+def test_a_count_of_one_takes_the_singular_in_english():
+    """"Made from 1 Siaga journal events.", "1 | times the mains power failed.", "1 | outages
+    the UPS carried until the power came back." Indonesian does not inflect."""
+    lost = [ev(at(1, 10), "power_lost", load_pct=40.0)]
+    page = words(render.html(make({"rr1": lost}), "en", zone="Asia/Jakarta", wrapup_s=300))
+    assert "Made from 1 Siaga journal event." in page
+    report = make({"rr1": ONE_CUT})
+    rows = {r.meaning: r.value for r in render.sections(report, "en", 300, FIRST)[0]["rows"]}
+    assert rows["time the mains power failed."] == "1"
+    assert rows["outage the UPS carried until the power came back."] == "1"
+    assert rows["outages ended with the PC shut down."] == "0"
+    indonesian = {r.meaning: r.value for r in render.sections(report, "id", 300, FIRST)[0]["rows"]}
+    assert indonesian["kali listrik PLN padam."] == "1"
+    assert "Dibuat dari 1 kejadian jurnal Siaga." in words(
+        render.html(make({"rr1": lost}), "id", zone="Asia/Jakarta", wrapup_s=300))

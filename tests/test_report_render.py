@@ -77,7 +77,7 @@ def test_an_empty_range_says_so():
 
 
 def test_chart_has_a_bar_per_hour_with_outages():
-    chart = render.hour_chart([0] * 10 + [2] + [0] * 12 + [1])
+    chart = render.hour_chart([0] * 10 + [2] + [0] * 12 + [1], "id")
     bars = {b["hour"]: b for b in chart["bars"] if b["count"]}
     assert sorted(bars) == [10, 23]
     assert bars[10]["h"] == 2 * bars[23]["h"] and bars[10]["y"] < bars[23]["y"]

@@ -56,7 +56,7 @@ def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], today: d
     for key, kind in keys:
         section, name = key.split(".")
         value = part[section].get(name)
-        rows.append(Row(_format(value, kind, lang, today), *row(lang, _worded(key, part), **values),
+        rows.append(Row(_format(value, kind, lang, today), *row(lang, _worded(key, part, value), **values),
                         wraps=kind == "age"))
     return rows
 
@@ -64,14 +64,31 @@ def _rows(lang: str, part: dict[str, Any], keys: list[tuple[str, str]], today: d
 # The nearest-rank 90th percentile of fewer outages than this is the longest one.
 P90_FEW = 10
 FEW = {"outages.p90_s": "outages.p90_s_few", "ups.runtime_needed_s": "ups.runtime_needed_s_few"}
+# Count rows whose English takes the singular for 1 ("1 | time the mains power failed."): the
+# key of that form (Indonesian does not inflect; it has the rule of its plural).
+ONE = {"outages.count": "outages.count_one",
+       "outages.during_meetings": "outages.during_meetings_one",
+       "outages.shutdowns": "outages.shutdowns_one", "outages.bridged": "outages.bridged_one",
+       "outages.unended": "outages.unended_one", "ups.discharges": "ups.discharges_one",
+       "ups.replace_battery": "ups.replace_battery_one", "ups.selftests": "ups.selftests_one",
+       "power_quality.sags": "power_quality.sags_one",
+       "power_quality.swells": "power_quality.swells_one",
+       "meetings.count": "meetings.count_one",
+       "meetings.peak_concurrent": "meetings.peak_concurrent_one",
+       "meetings.peak_live": "meetings.peak_live_one", "conversion.count": "conversion.count_one",
+       "conversion.delayed_meetings": "conversion.delayed_meetings_one",
+       "pc.days_left": "pc.days_left_one", "schedule.booked_count": "schedule.booked_count_one",
+       "schedule.peak_booked": "schedule.peak_booked_one",
+       "schedule.back_to_back": "schedule.back_to_back_one",
+       "schedule.not_ready": "schedule.not_ready_one"}
 
 
-def _worded(key: str, part: dict[str, Any]) -> str:
+def _worded(key: str, part: dict[str, Any], value: Any) -> str:
     """The text key of a row: the p90 of under 10 outages, and the runtime made from it, are
-    worded as "every outage"."""
+    worded as "every outage"; a count of 1 in its singular form."""
     if key in FEW and part["outages"]["count"] < P90_FEW:
         return FEW[key]
-    return key
+    return ONE[key] if key in ONE and value == 1 else key
 
 
 def p90_reason(outages: dict[str, Any], lang: str) -> str:
@@ -119,11 +136,11 @@ def sections(part: dict[str, Any], lang: str, wrapup_s: float, today: dt.date) -
     meetings_known = part["meetings"].get("known", True)
     return [
         {"title": text(lang, "sec_outages"), "rows": _rows(lang, part, outage_keys),
-         "chart": hour_chart(out["by_hour"])},
+         "chart": hour_chart(out["by_hour"], lang)},
         {"title": text(lang, "sec_ups"), "months": _months(ups.get("runtime_by_month"), lang),
          "measured_months": _months(ups.get("runtime_measured_by_month"), lang),
          "rows": _rows(lang, part, ups_keys, today, wrapup=sop.minutes(wrapup_s, lang),
-                       failed=ups.get("selftests_failed", 0))},
+                       failed=num(ups.get("selftests_failed", 0), lang))},
         {"title": text(lang, "sec_quality"), "no_data": not pq["known"],
          "rows": _rows(lang, part, [("power_quality.min_v", "v"), ("power_quality.max_v", "v"),
                                     ("power_quality.sags", "n"), ("power_quality.swells", "n")])},
@@ -151,7 +168,7 @@ def _flat_schedule(schedule: dict[str, Any]) -> dict[str, Any]:
 def _months(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
     """The runtime-by-month table: "Sep 2026", "31 mnt", number of outages."""
     return [{"month": day(f"{r['month']}-01", lang).split(" ", 1)[1],
-             "runtime": duration(r["runtime_s"], lang, Span.AVAILABLE), "n": str(r["n"])}
+             "runtime": duration(r["runtime_s"], lang, Span.AVAILABLE), "n": num(r["n"], lang)}
             for r in rows or ()]
 
 
@@ -166,15 +183,17 @@ def _ups_keys(ups: dict[str, Any]) -> list[tuple[str, str]]:
     return keys + ([("ups.battery_date", "age")] if "battery_date" in ups else [])
 
 
-def hour_chart(by_hour: list[int]) -> dict[str, Any]:
-    """Bars of outages per hour of day, as SVG geometry (no script needed to draw it)."""
+def hour_chart(by_hour: list[int], lang: str) -> dict[str, Any]:
+    """Bars of outages per hour of day, as SVG geometry (no script needed to draw it), each
+    with its count as the reader writes numbers."""
     top = max(by_hour, default=0) or 1
     step = CHART_W / 24
     bars = []
     for hour, count in enumerate(by_hour):
         height = (CHART_BASE - CHART_TOP) * count / top
         bars.append({"x": round(hour * step + 2, 1), "y": round(CHART_BASE - height, 1),
-                     "w": round(step - 4, 1), "h": round(height, 1), "count": count, "hour": hour})
+                     "w": round(step - 4, 1), "h": round(height, 1), "count": count, "hour": hour,
+                     "label": num(count, lang)})
     return {"w": CHART_W, "h": CHART_H, "base": CHART_BASE, "bars": bars, "step": step}
 
 
@@ -183,7 +202,8 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
     lines = []
     for item in report["buy"]:
         site = report["sites"].get(item.get("site", ""), {})
-        values = {**item, "room": site.get("name", item.get("site", ""))}
+        values = {**item, "room": site.get("name", item.get("site", "")),
+                  **{k: num(item[k], lang) for k in COUNTS if k in item}}
         if item["item"] == "ups_buy":
             load = (f"{num(item['load_w'], lang)} W" if item["load_w"] is not None
                     else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
@@ -229,6 +249,10 @@ COUNTED = {"licences": ("peak", "licences_one", "licences"),
            "battery": ("flags", "battery_one", "battery_now")}
 
 
+# The counts a buy item's sentence prints ("1 dari 1.102 rapat").
+COUNTS = ("flags", "sags", "delayed", "meetings", "peak")
+
+
 # The PC line of the buy list by what is known of the PC's conversion speed.
 PC_REQUIREMENT = {"unknown": "pc_requirement_unknown", "ok": "pc_requirement_ok",
                   "short": "pc_requirement_short"}
@@ -253,12 +277,13 @@ def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:
     meetings = part["meetings"]
     peak = "meetings.peak_live" if meetings.get("peak_from") == "live" else "meetings.peak_concurrent"
     rows = _rows(lang, part, [("meetings.count", "n"), ("meetings.hours", "h")])
-    rows.append(Row(_format(meetings["peak_concurrent"], "n", lang), *row(lang, peak)))
+    rows.append(Row(_format(meetings["peak_concurrent"], "n", lang),
+                    *row(lang, _worded(peak, part, meetings["peak_concurrent"]))))
     for i, (app, n) in enumerate((meetings.get("by_app") or {}).items()):
         label = text(lang, APP_LABEL[app]) if app in APP_LABEL else app
         key = "by_app_row_one" if n["count"] == 1 else "by_app_row"
         rows.append(Row(text(lang, "hours_v", h=num(n["hours"], lang, 1)),
-                        text(lang, key, app=label, count=n["count"]),
+                        text(lang, key, app=label, count=num(n["count"], lang)),
                         "" if i else text(lang, "by_app_rule")))   # one rule for the app rows
     return rows
 
@@ -294,6 +319,7 @@ def html(report: dict[str, Any] | None, lang: str, *, zone: str, wrapup_s: float
                    for s in report["sites"].values()] if per_room else [],
             buy=buy_lines(report, lang, wrapup_s),
             names=", ".join(s["name"] for s in report["sites"].values()),
+            made=text(lang, "made_one" if report["events"] == 1 else "made", n=num(report["events"], lang)),
             first=day(report["from"], lang), last=day(report["to"], lang))
     return _ENV.get_template("report.html").render(
         lang=lang, t=lambda key, **kw: text(lang, key, **kw), zone=zone, web=web,

@@ -21,6 +21,7 @@ TEXT: dict[str, tuple[str, str]] = {
                "Period {first} to {last} (local days, {zone})"),
     "rooms": ("Ruang: {names}", "Rooms: {names}"),
     "made": ("Dibuat dari {n} kejadian jurnal Siaga.", "Made from {n} Siaga journal events."),
+    "made_one": ("Dibuat dari 1 kejadian jurnal Siaga.", "Made from 1 Siaga journal event."),
     "empty": ("Tidak ada kejadian dalam periode ini: tidak ada pemadaman, rapat atau konversi "
               "yang tercatat. Angka di bawah semuanya nol.",
               "No events in this period: no outage, meeting or conversion was journaled. "
@@ -161,6 +162,48 @@ MEANING: dict[str, tuple[str, str]] = {
         'bookings too close to the one before.'),
     'schedule.not_ready': ('rapat terjadwal yang ruangannya belum siap.',
         'booked meetings the room was not ready for.'),
+    # A count of 1 (render.ONE): the English singular; Indonesian does not inflect.
+    "outages.count_one": ("kali listrik PLN padam.", "time the mains power failed."),
+    "outages.during_meetings_one": ("pemadaman terjadi saat rapat berlangsung.",
+                                    "outage happened during a meeting."),
+    "outages.shutdowns_one": ("pemadaman berakhir dengan PC dimatikan.",
+                              "outage ended with the PC shut down."),
+    "outages.bridged_one": ("pemadaman ditanggung UPS sampai listrik kembali.",
+                            "outage the UPS carried until the power came back."),
+    "outages.unended_one": ("pemadaman tanpa catatan listrik kembali.",
+                            "outage whose restore was never journaled."),
+    "ups.discharges_one": ("pemadaman yang menjadi dasar pengukuran.",
+                           "outage the measurement rests on."),
+    "ups.replace_battery_one": ("kali UPS meminta baterai diganti.",
+                                "time the UPS asked for a new battery."),
+    "ups.selftests_one": ("uji mandiri UPS, {failed} gagal.", "UPS self-test, {failed} failed."),
+    "power_quality.sags_one": ("kali tegangan turun di bawah 198 V.",
+                               "time the voltage sagged below 198 V."),
+    "power_quality.swells_one": ("kali tegangan naik di atas 231 V.",
+                                 "time the voltage rose above 231 V."),
+    "meetings.count_one": ("rapat.", "meeting."),
+    "meetings.peak_concurrent_one": ("rapat paling banyak pada saat yang sama: jumlah lisensi "
+                                     "host yang dibutuhkan.",
+                                     "meeting at most at the same moment: the host licence "
+                                     "needed."),
+    "meetings.peak_live_one": ("rapat langsung (mikrofon atau kamera) paling banyak pada saat "
+                               "yang sama: jumlah lisensi host yang dibutuhkan.",
+                               "live meeting (microphone or camera) at most at the same moment: "
+                               "the host licence needed."),
+    "conversion.count_one": ("konversi rekaman.", "recording conversion."),
+    "conversion.delayed_meetings_one": ("rapat dimulai saat rekaman sebelumnya masih dikonversi.",
+                                        "meeting started while the last recording was still "
+                                        "converting."),
+    "pc.days_left_one": ("hari lagi sampai disk penuh.", "day until the disk is full."),
+    "schedule.booked_count_one": ("rapat terjadwal.", "booked meeting."),
+    "schedule.peak_booked_one": ("rapat terjadwal paling banyak pada saat yang sama: lisensi host "
+                                 "yang diminta jadwal.",
+                                 "booking at most at one moment: the host licence the schedule "
+                                 "asks for."),
+    "schedule.back_to_back_one": ("rapat terjadwal terlalu rapat dengan rapat sebelumnya.",
+                                  "booking too close to the one before."),
+    "schedule.not_ready_one": ("rapat terjadwal yang ruangannya belum siap.",
+                               "booked meeting the room was not ready for."),
 }
 # ... and the rule that produced it (CONTRACT §5.8), by the same key.
 RULE: dict[str, tuple[str, str]] = {
@@ -278,8 +321,16 @@ RULE: dict[str, tuple[str, str]] = {
     'schedule.not_ready': ('not_ready: saat pemeriksaan sebelum rapat ada masalah (baterai, PC, konversi, disk).',
         'not_ready: the check before the meeting found a problem (battery, PC, conversion, disk).'),
 }
+
+
+def _ruled(key: str) -> str:
+    """The key of a row's rule: a count's singular form (``key_one``) has its plural's."""
+    return key if key in RULE else key.removesuffix("_one")
+
+
 # Both, as (meaning id, meaning en, rule id, rule en).
-ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[key]) for key in MEANING}
+ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[_ruled(key)])
+                                              for key in MEANING}
 
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
@@ -378,7 +429,8 @@ def text(lang: str, key: str, **values: Any) -> str:
 def row(lang: str, key: str, **values: Any) -> tuple[str, str]:
     """(what the number means, the rule that produced it) for a table row."""
     i = 1 if lang == "en" else 0
-    return MEANING[key][i].format(**values), RULE[key][i].format(**values)
+    return MEANING[key][i].format(**values), RULE[_ruled(key)][i].format(**values)
+
 
 
 def day(value: str, lang: str) -> str:
