@@ -198,3 +198,12 @@ def test_a_count_of_one_takes_the_singular_in_english():
     assert indonesian["kali listrik PLN padam."] == "1"
     assert "Dibuat dari 1 kejadian jurnal Siaga." in words(
         render.html(make({"rr1": lost}), "id", zone="Asia/Jakarta", wrapup_s=300))
+
+
+@pytest.mark.parametrize("lang, charge", [("id", "UPS terisi paling sedikit 62,5 %"),
+                                          ("en", "UPS charged to at least 62.5 %")])
+def test_the_sops_charge_setting_is_written_as_the_page_writes_numbers(tmp_path, lang, charge):
+    """ready_min_charge_pct = 62.5 read "paling sedikit 62.5 %" in the Indonesian SOP (Python's
+    own format), where the page writes "62,5"."""
+    page = words(sop.document(sop_config(tmp_path, ready_min_charge_pct=62.5), lang, NOW))
+    assert charge in page, page

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dashboard.texts import keys
-from dashboard.texts.i18n import translate
+from dashboard.texts.i18n import number, translate
 from dashboard.report.data import ReportError
 from protocol.config import Config, load_config
 from protocol.durations import Span, duration
@@ -49,6 +49,12 @@ def minutes(seconds: float, lang: str) -> str:
     return duration(seconds, lang, Span.ELAPSED)
 
 
+def percent(value: float, lang: str) -> str:
+    """A percent setting in the page's number format ("62,5" in Indonesian), with a decimal
+    only when the setting has one ("85")."""
+    return number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def document(config: Config, lang: str, made: float) -> str:
     """The SOP as one HTML document (A4, print CSS inlined)."""
     t = lambda key, **kw: escape(translate(lang, key, **kw))   # noqa: E731 - the page's words
@@ -56,7 +62,7 @@ def document(config: Config, lang: str, made: float) -> str:
     place = site.name or site.id
     marks = {"notice": minutes(p.notice_after_s, lang), "wrapup": minutes(p.wrapup_at_runtime_s, lang),
              "shutdown": minutes(p.shutdown_at_runtime_s, lang), "grace": minutes(p.shutdown_grace_s, lang),
-             "ready": minutes(p.ready_before_s, lang), "charge": f"{p.ready_min_charge_pct:g}"}
+             "ready": minutes(p.ready_before_s, lang), "charge": percent(p.ready_min_charge_pct, lang)}
     chat = command_texts("notice", lang, place, None, p.shutdown_grace_s)[2]
     # The PC's chat says the runtime left when it comes, rounded down ("5 mnt" at 5 mnt 30 dtk):
     # printed here it would contradict the step's own mark, so it says "a few minutes", as the
