@@ -207,3 +207,30 @@ def test_the_sops_charge_setting_is_written_as_the_page_writes_numbers(tmp_path,
     own format), where the page writes "62,5"."""
     page = words(sop.document(sop_config(tmp_path, ready_min_charge_pct=62.5), lang, NOW))
     assert charge in page, page
+
+
+def with_volts(lows: list[float]) -> dict:
+    """A report of one room whose voltage history dipped to each of ``lows`` (220 V between)."""
+    from dashboard.report.needs import Sample
+    volts = [v for low in lows for v in (220.0, low)] + [220.0]
+    samples = [Sample(at(1, 8, m), 30.0, v, v + 5, 1200, False) for m, v in enumerate(volts)]
+    return build([SiteInput("rr1", "Ruang 1", iter(ONE_CUT), {"power": {"runtime_s": 1200}}, samples)],
+                 window(FIRST, LAST, ZONE, NOW), ZONE, Policy())
+
+
+@pytest.mark.parametrize("lang, lows, lowest, sags", [
+    ("id", [197.6, 197.9, 197.7], "197,6 V", "3 | kali tegangan turun di bawah 198 V."),
+    ("en", [197.6, 197.9, 197.7], "197.6 V", "3 | times the voltage sagged below 198 V."),
+    ("id", [197.96], "197,9 V", "1 | kali tegangan turun di bawah 198 V."),
+    ("en", [197.96], "197.9 V", "1 | time the voltage sagged below 198 V."),
+])
+def test_the_lowest_voltage_never_reads_as_the_sag_threshold(lang, lows, lowest, sags):
+    """Three dips to 197.6-197.9 V read "198 V | tegangan PLN terendah" beside "3 | kali tegangan
+    turun di bawah 198 V": volts are written to a tenth, the lowest rounded down (197.96 V is
+    197.9, not 198.0) and the highest up."""
+    rows = [f"{r.value} | {r.meaning}" for r in
+            render.sections(with_volts(lows), lang, 300, FIRST)[2]["rows"]]
+    assert rows[0] == f"{lowest} | " + ("tegangan PLN terendah." if lang == "id" else
+                                        "the lowest mains voltage.")
+    assert rows[1].startswith("225,0 V | " if lang == "id" else "225.0 V | ")
+    assert rows[2] == sags

@@ -7,6 +7,7 @@ Every item of the buy list is derived from a number the report prints, with the 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -94,7 +95,9 @@ def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> li
 
 def power_quality(samples: list[Sample] | None) -> dict[str, Any]:
     """Input voltage min/max and the number of sags (< 198 V) and swells (> 231 V), each a run
-    of consecutive samples; ``known`` False when there is no voltage history."""
+    of consecutive samples; ``known`` False when there is no voltage history. The lowest is
+    rounded down to a tenth and the highest up, so a sag never reads as its threshold (197.96 V
+    is 197.9, not 198.0, beside "1 sag below 198 V")."""
     mains = [(s.voltage_min, s.voltage_max) for s in samples or () if not s.on_battery
              and s.voltage_min is not None and s.voltage_max is not None and s.voltage_max >= MAINS_MIN_V]
     # Below MAINS_MIN_V is the cut itself (an outage, journaled as one), not a sag.
@@ -102,8 +105,14 @@ def power_quality(samples: list[Sample] | None) -> dict[str, Any]:
     highs = [high for _, high in mains]
     if not mains:
         return {"known": False, "min_v": None, "max_v": None, "sags": 0, "swells": 0}
-    return {"known": True, "min_v": round(min(lows), 1) if lows else None, "max_v": round(max(highs), 1),
+    return {"known": True, "min_v": _tenth(min(lows), math.floor) if lows else None,
+            "max_v": _tenth(max(highs), math.ceil),
             "sags": _runs(lows, lambda v: v < SAG_V), "swells": _runs(highs, lambda v: v > SWELL_V)}
+
+
+def _tenth(volts: float, rounding: Any) -> float:
+    """``volts`` to a tenth, rounded by ``rounding`` (math.floor or math.ceil)."""
+    return rounding(round(volts * 10, 6)) / 10   # float noise must not move 197.6 to 197.5
 
 
 def _runs(values: list[float], hit: Any) -> int:

@@ -112,8 +112,8 @@ def _format(value: Any, kind: str, lang: str, today: dt.date | None = None) -> s
         return f"{num(value, lang)} W"
     if kind == "wh":
         return f"{num(value, lang)} Wh"
-    if kind == "v":
-        return f"{num(value, lang)} V"
+    if kind == "v":   # to a tenth, as the JSON: 197.6 V must not read as the 198 V of a sag
+        return f"{num(value, lang, 1)} V"
     if kind == "x":
         return num(value, lang, 1)
     if kind == "gb":
