@@ -69,10 +69,11 @@ def test_conversion_speed_and_days_left():
 
 @pytest.mark.parametrize("lang, expected", [
     ("en", "A meeting PC that converts a 2 h recording within the 15 min between meetings "
-           "(8 minutes of meeting per minute). Reason: today's PC does only 7.0; a 2 h recording "
-           "takes it 18 min."),                                 # 120 / 7 = 17.1, rounded up
-    ("id", "PC rapat yang mampu mengonversi rekaman 2 jam dalam 15 mnt antar rapat (8 menit rapat "
-           "per menit). Alasan: PC sekarang hanya 7,0; rekaman 2 jam butuh 18 mnt."),
+           "(8.0 minutes of meeting per minute). Reason: today's PC does only 7.0 minutes of "
+           "meeting per minute; a 2 h recording takes it 18 min."),   # 120 / 7 = 17.1, rounded up
+    ("id", "PC rapat yang mampu mengonversi rekaman 2 jam dalam 15 mnt antar rapat (8,0 menit rapat "
+           "per menit). Alasan: PC sekarang hanya 7,0 menit rapat per menit; rekaman 2 jam butuh "
+           "18 mnt."),
 ])
 def test_the_pc_line_of_the_buy_list_is_a_requirement(lang, expected):
     report = make(office(), **STATES)

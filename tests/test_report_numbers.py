@@ -234,3 +234,22 @@ def test_the_lowest_voltage_never_reads_as_the_sag_threshold(lang, lows, lowest,
                                         "the lowest mains voltage.")
     assert rows[1].startswith("225,0 V | " if lang == "id" else "225.0 V | ")
     assert rows[2] == sags
+
+
+@pytest.mark.parametrize("lang, ok, short", [
+    ("id", "PC rapat: sudah cukup. Syarat: mengonversi rekaman 2 jam dalam 15 mnt antar rapat "
+           "(8,0 menit rapat per menit); PC sekarang 8,5 menit rapat per menit.",
+     "(8,0 menit rapat per menit). Alasan: PC sekarang hanya 4,0 menit rapat per menit;"),
+    ("en", "Meeting PC: good enough. Requirement: convert a 2 h recording within the 15 min "
+           "between meetings (8.0 minutes of meeting per minute); today's PC does 8.5 minutes of "
+           "meeting per minute.",
+     "(8.0 minutes of meeting per minute). Reason: today's PC does only 4.0 minutes of meeting "
+     "per minute;"),
+])
+def test_the_needed_and_measured_pc_speeds_are_written_alike(lang, ok, short):
+    """"(8 menit rapat per menit) ... PC sekarang hanya 4,0": the need without a decimal, the
+    measurement with one and without its unit. Both now read as the table's row does."""
+    from dashboard.report.needs import pc_requirement
+    lines = render.buy_lines({"buy": [pc_requirement(8.5), pc_requirement(4.0)], "sites": {}}, lang, 300)
+    assert lines[0] == ok
+    assert short in lines[1]

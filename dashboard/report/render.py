@@ -266,10 +266,16 @@ def _pc_line(item: dict[str, Any], lang: str) -> str:
     speed = item["speed"]
     state = "unknown" if speed is None else ("ok" if item["ok"] else "short")
     takes = None if not speed else duration(item["recording_min"] * 60 / speed, lang, Span.NEEDED)
-    return text(lang, PC_REQUIREMENT[state], speed_need=num(item["need_speed"], lang),
-                speed=None if speed is None else num(speed, lang, 1), takes=takes,
+    return text(lang, PC_REQUIREMENT[state], speed_need=_speed(item["need_speed"], lang),
+                speed=None if speed is None else _speed(speed, lang), takes=takes,
                 rec=duration(item["recording_min"] * 60, lang, Span.NEEDED),
                 gap=duration(item["between_min"] * 60, lang, Span.NEEDED))
+
+
+def _speed(x: float, lang: str) -> str:
+    """A conversion speed, needed or measured, to a tenth as the table's row: "8,0 menit rapat
+    per menit"."""
+    return text(lang, "speed_v", x=num(x, lang, 1))
 
 
 def _meeting_rows(part: dict[str, Any], lang: str) -> list[Row]:

@@ -397,21 +397,22 @@ BUY: dict[str, tuple[str, str]] = {
                      "1 meeting host licence. Reason: never more than 1 meeting ran at the same "
                      "moment."),
     "pc_requirement_ok": ("PC rapat: sudah cukup. Syarat: mengonversi rekaman {rec} dalam {gap} "
-                          "antar rapat ({speed_need} menit rapat per menit); PC sekarang {speed}.",
+                          "antar rapat ({speed_need}); PC sekarang {speed}.",
                           "Meeting PC: good enough. Requirement: convert a {rec} recording within "
-                          "the {gap} between meetings ({speed_need} minutes of meeting per minute); "
-                          "today's PC does {speed}."),
+                          "the {gap} between meetings ({speed_need}); today's PC does {speed}."),
     "pc_requirement_short": ("PC rapat yang mampu mengonversi rekaman {rec} dalam {gap} antar rapat "
-                             "({speed_need} menit rapat per menit). Alasan: PC sekarang hanya {speed}; "
-                             "rekaman {rec} butuh {takes}.",
+                             "({speed_need}). Alasan: PC sekarang hanya {speed}; rekaman {rec} "
+                             "butuh {takes}.",
                              "A meeting PC that converts a {rec} recording within the {gap} between "
-                             "meetings ({speed_need} minutes of meeting per minute). Reason: today's PC "
-                             "does only {speed}; a {rec} recording takes it {takes}."),
+                             "meetings ({speed_need}). Reason: today's PC does only {speed}; a {rec} "
+                             "recording takes it {takes}."),
     "pc_requirement_unknown": ("Syarat PC rapat: mengonversi rekaman {rec} dalam {gap} antar rapat "
-                               "({speed_need} menit rapat per menit). Kecepatan PC sekarang belum terukur.",
+                               "({speed_need}). Kecepatan PC sekarang belum terukur.",
                                "The meeting PC's requirement: convert a {rec} recording within the "
-                               "{gap} between meetings ({speed_need} minutes of meeting per minute). "
-                               "Today's PC's speed is not measured yet."),
+                               "{gap} between meetings ({speed_need}). Today's PC's speed is not "
+                               "measured yet."),
+    # A conversion speed, needed or measured, written one way: "8,0 menit rapat per menit".
+    "speed_v": ("{x} menit rapat per menit", "{x} minutes of meeting per minute"),
     "disk": ("{room}: disk rekaman yang lebih besar. Alasan: tinggal {free} kosong, di bawah {limit}.",
              "{room}: a larger recording disk. Reason: only {free} free, below {limit}."),
 }
