@@ -253,3 +253,13 @@ def test_the_needed_and_measured_pc_speeds_are_written_alike(lang, ok, short):
     lines = render.buy_lines({"buy": [pc_requirement(8.5), pc_requirement(4.0)], "sites": {}}, lang, 300)
     assert lines[0] == ok
     assert short in lines[1]
+
+
+def test_the_indonesian_rules_use_the_pages_words_for_the_stages():
+    """The rules said "...yang berakhir dengan shutdown" and "(pemberitahuan, wrap-up,
+    shutdown)": the page and the SOP say "penutupan" and "pematian PC"."""
+    from tests.report_support import office_events
+    page = words(render.html(make(office_events()), "id", zone="Asia/Jakarta", wrapup_s=300))
+    assert "Jumlah pemadaman dikurangi yang berakhir dengan pematian PC." in page
+    assert "Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, penutupan, pematian PC)." in page
+    assert not re.search(r"\b(shutdown|wrap-up)\b", page.replace("shutdown_sent", ""))

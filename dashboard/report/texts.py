@@ -224,10 +224,10 @@ RULE: dict[str, tuple[str, str]] = {
                           "The nearest-rank 90th percentile of the outage lengths: with fewer "
                           "than 10 outages, the longest one."),
     "outages.shutdowns": ("Pemadaman dengan shutdown_sent.", "Outages with a shutdown_sent."),
-    "outages.bridged": ("Jumlah pemadaman dikurangi yang berakhir dengan shutdown.",
+    "outages.bridged": ("Jumlah pemadaman dikurangi yang berakhir dengan pematian PC.",
                         "The count minus those that ended in a shutdown."),
     "outages.unended": ("Dihitung sampai langkah terakhir yang tercatat (pemberitahuan, "
-                        "wrap-up, shutdown).",
+                        "penutupan, pematian PC).",
                         "Counted up to their last journaled step (notice, wrap-up, shutdown)."),
     "ups.runtime_needed_s": ("p90 lama pemadaman + policy.wrapup_at_runtime_s ({wrapup}): UPS "
                              "ini menanggung 9 dari 10 pemadaman dengan sisa waktu untuk "
