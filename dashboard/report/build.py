@@ -83,8 +83,8 @@ def _office_ups(per_site: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "selftests_failed": sum(u["selftests_failed"] for u in ups),
             "short_rooms": sorted(site for site, s in per_site.items()
                                   if s["ups"]["runtime_needed_s"] is not None
-                                  and not needs.lasts(needs.runtime_have(s["ups"])[0],
-                                                      s["ups"]["runtime_needed_s"]))}
+                                  and ((have := needs.runtime_have(s["ups"])[0]) is None
+                                       or not needs.lasts(have, s["ups"]["runtime_needed_s"])))}
 
 
 def _office_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:

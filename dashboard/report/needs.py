@@ -183,11 +183,11 @@ def runtime_have(ups: dict[str, Any]) -> tuple[float | None, str]:
     return None, ""
 
 
-def lasts(have: float | None, need: float) -> bool:
+def lasts(have: float, need: float) -> bool:
     """Whether today's UPS carries the need, decided on the minutes the report prints (the
     runtime rounded down, the need rounded up), so a verdict never contradicts its reason: a
     UPS within the rounding is too short."""
-    return have is not None and whole_minutes(have, Span.AVAILABLE) >= whole_minutes(need, Span.NEEDED)
+    return whole_minutes(have, Span.AVAILABLE) >= whole_minutes(need, Span.NEEDED)
 
 
 def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,7 +203,7 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
                       "last_s": months[-1]["runtime_s"], "load_pct": ups["measured_load_pct"]})
     if need is None:
         items.append({"item": "ups_no_data", "site": site})
-    elif lasts(have, need):
+    elif have is not None and lasts(have, need):
         items.append({"item": "ups_ok", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
                       "have_min": whole_minutes(have, Span.AVAILABLE), "basis": basis})
     else:
