@@ -433,7 +433,6 @@ def row(lang: str, key: str, **values: Any) -> tuple[str, str]:
     return MEANING[key][i].format(**values), RULE[_ruled(key)][i].format(**values)
 
 
-
 def day(value: str, lang: str) -> str:
     """"2026-11-30" as "30 Nov 2026"."""
     d = dt.date.fromisoformat(value)
