@@ -248,6 +248,44 @@ def test_an_event_heard_again_is_judged_once_and_remembering_that_costs_no_memor
     db.close()
 
 
+@pytest.mark.parametrize("how", ["restart", "takeover"])
+def test_a_restore_after_a_restart_mid_outage_still_asks_it_to_switch_the_pc_on(
+        tmp_path, location, how):
+    """The dashboard restarted between "PC off" and "power restored" (or another one took over
+    the rules): the restore told IT "Nothing to do", as the rules' memory came back from the
+    outbox alone, which does not say which PC went off. The open outage's events do."""
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    first, second = open_engine(location), open_engine(location)
+    now = time.time()
+    stages = [("power_lost", {}), ("notice_sent", {"runtime_s": 900.0}),
+              ("wrapup_sent", {"runtime_s": 300.0}), ("shutdown_sent", {"runtime_s": 120.0}),
+              ("pc_off", {"pc": "meeting-pc"}), ("power_restored", {"duration_s": 50.0})]
+    journal = [JournalEvent(site="a", seq=n, ts=now - 60 + n, kind=kind, detail=detail)
+               for n, (kind, detail) in enumerate(stages, 1)]
+    try:
+        leader, other = Alerter(config, first, []), Alerter(config, second, [])
+        for event in journal[:-1]:
+            first.add_event(event)
+            leader.offer(event)
+        if how == "restart":
+            first.close()
+            other = Alerter(config, second, [])
+        else:
+            other.take_over()
+        second.add_event(journal[-1])
+        other.offer(journal[-1])
+        rows = list(reversed(second.alert_list(10)))
+        assert [row[2] for row in rows] == ["power_lost", "wrapup", "shutdown", "pc_off",
+                                            "power_restored"]
+        body = rows[-1][5].splitlines()
+        assert "PC rapat meeting-pc masih mati." in body
+        assert any(line.startswith("Yang perlu dilakukan TI: Nyalakan lagi PC rapat") for line in body)
+    finally:
+        first.close()
+        second.close()
+
+
 def test_every_sqlite_connection_of_the_dashboard_has_a_bounded_page_cache(tmp_path):
     """SQLite's default page cache is 2 MB a connection, filled as the file grows: with the
     writer and a reader per web thread that was most of the dashboard's growth in the soak."""

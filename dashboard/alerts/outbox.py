@@ -21,7 +21,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind, Rules, Stale,
-                                    Tick, held, react, seed)
+                                    Tick, held, react, seed, still_off)
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render, repeat_title
 from dashboard.store.engine import DatabaseUnavailable, Engine
@@ -36,6 +36,7 @@ TICK_S = 1.0
 GAP_WAIT_S = 30.0
 SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
 TAKEOVER_LOOKBACK_S = 600        # events a dashboard taking over the rules goes through again
+OUTAGE_EVENTS = 1000             # a site's newest events read back for an outage still open
 SEEN_EVENTS = 100_000            # (site, seq) remembered so an event is never judged twice
 KEEP_SENT_S = 90 * 86400
 BATCH = 500
@@ -160,7 +161,7 @@ class Alerter:
         self.rules = Rules(min_room=config.alerts.min_room)
         self.db, self.targets, self.entries, self.clock = db, targets, entries, clock
         self.db.open_outbox()
-        self.memory = seed(db.last_alerts(clock() - SEED_LOOKBACK_S))
+        self._recall()
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._stop, self._wake = threading.Event(), threading.Event()
         self._failures: dict[str, int] = {}
@@ -270,10 +271,10 @@ class Alerter:
 
     def take_over(self) -> None:
         """Run the rules from where the dashboard that led before stopped (shared database): the
-        memory from the outbox, then the recent events newer than each site's newest alert (the
-        ones the old leader may have heard but not judged when it died)."""
-        last = self.db.last_alerts(self.clock() - SEED_LOOKBACK_S)
-        self.memory = seed(last)
+        memory from the outbox and the open outages' events (``_recall``), then the recent
+        events newer than each site's newest alert (the ones the old leader may have heard but
+        not judged when it died)."""
+        last = self._recall()
         newest: dict[str, float] = {}
         for site, _, created in last:
             newest[site] = max(created, newest.get(site, created))
@@ -286,6 +287,14 @@ class Alerter:
         # While another led, this one dropped what it heard: expect each site's next seq after
         # what the database holds now, or every site's next event would wait out GAP_WAIT_S.
         self.in_order = InOrder(GAP_WAIT_S, self.db.last_seqs())
+
+    def _recall(self) -> list[tuple[str, str, float]]:
+        """The rules' memory from the outbox's newest alerts (``rules.seed``), and for an outage
+        still open the PCs its events switched off; those outbox rows."""
+        last = self.db.last_alerts(self.clock() - SEED_LOOKBACK_S)
+        self.memory = {site: still_off(mem, self.db.events(site, OUTAGE_EVENTS))
+                       for site, mem in seed(last).items()}
+        return last
 
     def take(self, item: Any) -> None:
         """Run the rules on one item and queue what they say."""

@@ -299,3 +299,18 @@ def seed(last: list[tuple[str, str, float]]) -> Memory:
             memory[site] = SiteMemory(outage_alerted=True, stages=stages)
     return memory
 
+
+def still_off(mem: SiteMemory, events: list[JournalEvent]) -> SiteMemory:
+    """An outage's memory after a restart (``seed``) with the PCs it switched off and not seen
+    online since, from the site's newest journal events (newest first, back to the outage's
+    ``power_lost``): its restore asks IT to switch them on again."""
+    off, seen = set(), set()
+    for event in events:
+        if event.kind == EventKind.POWER_LOST:
+            break
+        pc = str(event.detail.get("pc", ""))
+        if event.kind in (EventKind.PC_OFF, EventKind.PC_ONLINE) and pc and pc not in seen:
+            seen.add(pc)
+            off |= {pc} if event.kind == EventKind.PC_OFF else set()
+    return dataclasses.replace(mem, pcs_off=mem.pcs_off | off)
+
