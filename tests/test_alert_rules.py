@@ -183,6 +183,43 @@ def test_the_restore_says_when_the_pc_is_still_off(between, still_off):
     assert NOTIFY_TYPES[restored.kind] == "info"
 
 
+def seq(n: int, kind: str, at: float, **detail) -> tuple[JournalEvent, float]:
+    """Journal event number ``n``, heard at ``at`` (a second after it happened)."""
+    return JournalEvent(site=SITE, seq=n, ts=at - 1, kind=kind, detail=detail), at
+
+
+FLICKER = [seq(4, "power_lost", T0 + 7200), seq(5, "power_restored", T0 + 7203, duration_s=3.0)]
+
+
+@pytest.mark.parametrize("items, expected", [
+    pytest.param([seq(1, "power_lost", T0), seq(3, "power_restored", T0 + 40, duration_s=40.0),
+                  seq(2, "notice_sent", T0 + 80, runtime_s=1490)] + FLICKER, [],
+                 id="a notice replayed after its outage's silent restore: no power cut, no restore"),
+    pytest.param([seq(1, "power_lost", T0), seq(2, "notice_sent", T0 + 6, runtime_s=1490),
+                  seq(4, "power_restored", T0 + 200, duration_s=199.0),
+                  seq(3, "wrapup_sent", T0 + 260, runtime_s=300)] + FLICKER,
+                 ["power_lost", "power_restored"],
+                 id="a wrap-up replayed after its outage's restore: nothing more"),
+    pytest.param([seq(1, "power_lost", T0), seq(3, "power_restored", T0 + 900, duration_s=899.0),
+                  seq(2, "pc_off", T0 + 960, pc="meeting-pc")] + FLICKER, ["pc_off"],
+                 id="a PC off replayed after the restore is still news, but opens no outage"),
+    pytest.param([seq(2, "notice_sent", T0 + 6, runtime_s=1490), seq(1, "power_lost", T0 + 40),
+                  seq(3, "wrapup_sent", T0 + 900, runtime_s=300),
+                  seq(4, "power_restored", T0 + 1000, duration_s=999.0)],
+                 ["power_lost", "wrapup", "power_restored"],
+                 id="the outage's power_lost replayed after its notice starts no new outage"),
+    pytest.param([seq(1, "power_lost", T0), seq(2, "notice_sent", T0 + 6, runtime_s=1490)] + FLICKER,
+                 ["power_lost"],
+                 id="a restore never heard: the next cut's power_lost closes that outage"),
+])
+def test_an_event_of_an_outage_already_over_pages_no_power_cut(items, expected):
+    """An event lost live comes by replay, and after GAP_WAIT_S the rules went on without it: a
+    notice heard after its outage's restore paged a current "power cut" while the power was back,
+    no restore followed, and the outage stayed open, so a later 3 s flicker paged "Mains power is
+    back after 3 s"."""
+    assert [kind for kind, _ in run(items)] == expected
+
+
 JAKARTA = ZoneInfo("Asia/Jakarta")
 AT = 1_764_214_320.0     # 2025-11-27 03:32 UTC = 10:32 WIB
 

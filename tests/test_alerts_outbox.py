@@ -212,6 +212,33 @@ def test_an_event_after_a_gap_that_is_never_filled_goes_out_after_the_wait(tmp_p
     db.close()
 
 
+def test_a_notice_replayed_after_the_gap_wait_and_the_restore_pages_no_power_cut(tmp_path):
+    """The notice of a short cut lost live, its restore heard live, the replay later than
+    GAP_WAIT_S: IT was paged "Power cut" while the power was back (no restore followed), and the
+    next 3 s flicker, two hours later, paged "Mains power is back after 3 s"."""
+    from dashboard.alerts.outbox import GAP_WAIT_S
+    from protocol.messages import JournalEvent
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    now, mono = [time.time() - 7300], [100.0]
+    alerter = Alerter(config, db, [], clock=lambda: now[0], monotonic=lambda: mono[0])
+    t0 = now[0]
+
+    def hear(seq: int, at: float, kind: str, heard: float | None = None, **detail) -> None:
+        heard = at + 1 if heard is None else heard
+        now[0], mono[0] = t0 + heard, 100.0 + heard
+        alerter.offer(JournalEvent(site="a", seq=seq, ts=t0 + at, kind=kind, detail=detail))
+    hear(1, 0, "power_lost")
+    hear(3, 40, "power_restored", duration_s=40.0)        # seq 2 (the notice) lost live
+    mono[0] += GAP_WAIT_S
+    alerter.tick()                                        # the rules go on without it
+    hear(2, 6, "notice_sent", heard=41 + GAP_WAIT_S + 5, runtime_s=900.0)   # the replay
+    hear(4, 7200, "power_lost")
+    hear(5, 7203, "power_restored", duration_s=3.0)
+    assert [row[2] for row in db.alert_list(10)] == []
+    db.close()
+
+
 def test_an_event_heard_again_is_judged_once_and_remembering_that_costs_no_memory_per_event(tmp_path):
     """A replay or a redelivery brings events the rules have judged: none pages IT twice, the
     late event of a gap still pages once. What is remembered for that stays a few numbers a site

@@ -115,6 +115,8 @@ class SiteMemory:
     pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
     pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
     not_ready: tuple[float, ...] = ()       # starts of the meetings IT was told were not ready
+    seq: int = 0                            # the highest journal seq judged
+    restored_seq: int = 0                   # the last power_restored judged: below it, outages are over
 
 
 @dataclass(frozen=True)
@@ -163,14 +165,18 @@ def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory,
             alerts = [_alert(site, AlertKind.SITE_STALE, new, now)]
     else:
         new, alerts = _event(old, item, now)
-    new, alerts = _filter(new, alerts, rules)
+    # An event of an outage already over (replayed after its restore was judged) opens none.
+    over = isinstance(item, JournalEvent) and item.seq < old.restored_seq
+    new, alerts = _filter(new, alerts, rules, opens=not over)
     return {**memory, site: new}, alerts
 
 
-def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules) -> tuple[SiteMemory, list[Alert]]:
-    """Drop what ``min_room`` does not want; note that the outage has paged IT."""
+def _filter(mem: SiteMemory, alerts: list[Alert], rules: Rules,
+            opens: bool = True) -> tuple[SiteMemory, list[Alert]]:
+    """Drop what ``min_room`` does not want; note that the outage has paged IT (when ``opens``:
+    the alerts are of the running outage)."""
     kept = [a for a in alerts if passes(a.kind, rules)]
-    if any(a.kind.value in STAGE_KINDS for a in kept):
+    if opens and any(a.kind.value in STAGE_KINDS for a in kept):
         mem = dataclasses.replace(mem, outage_alerted=True)
     return mem, kept
 
@@ -195,15 +201,25 @@ def _state(old: SiteMemory, state: StateSnapshot, now: float) -> tuple[SiteMemor
 def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory, list[Alert]]:
     detail, kind, at = event.detail, event.kind, event.ts
     runtime = _number(detail.get("runtime_s"))
-    mem = old if runtime is None else dataclasses.replace(old, runtime_s=runtime)
+    mem = dataclasses.replace(old, seq=max(old.seq, event.seq),
+                              runtime_s=old.runtime_s if runtime is None else runtime)
     pc = str(detail.get("pc", ""))
     if kind == EventKind.POWER_RESTORED:
-        new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset())
+        new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset(),
+                                  restored_seq=max(mem.restored_seq, event.seq))
         alerts = [_alert(event.site, AlertKind.POWER_RESTORED, new, at,
                          duration_s=_number(detail.get("duration_s")),
                          pcs_off=sorted(mem.pcs_off))] if old.outage_alerted else []
-    elif kind == EventKind.POWER_LOST:  # a new outage, even when the last restore was lost
-        new, alerts = dataclasses.replace(mem, stages=frozenset()), []
+    elif kind == EventKind.POWER_LOST:
+        # A new outage, even when the last restore was lost; one heard after later events
+        # (replayed) is the start of an outage already judged: it starts nothing.
+        fresh = event.seq > old.seq
+        new = dataclasses.replace(mem, stages=frozenset(), outage_alerted=False) if fresh else mem
+        alerts = []
+    elif kind in STAGE_ALERTS and event.seq < mem.restored_seq:
+        # Its outage is over and its restore judged (the event was replayed after it): a power
+        # cut page now would send IT to a room whose power is back.
+        new, alerts = mem, []
     elif kind in STAGE_ALERTS:
         new, alerts = _stage(mem, event)
     elif kind == EventKind.PC_OFF:
