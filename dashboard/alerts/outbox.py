@@ -25,15 +25,18 @@ from dashboard.alerts.rules import (LATE_AFTER_S, NOTIFY_TYPES, Alert, AlertKind
 from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render, repeat_title
 from dashboard.store.engine import DatabaseUnavailable, Engine
+from dashboard.store.gaps import MAX_GRACE_S, RETRY_FIRST_S
 from protocol.config import Config
 from protocol.messages import JournalEvent
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
-# An event heard after a gap in its site's seq waits this long for the missing ones (the edge
-# replays them within seconds) before the rules go on without them.
-GAP_WAIT_S = 30.0
+# An event heard after a gap in its site's seq waits this long for the missing ones before the
+# rules go on without them: past the replay's first ask and its first retry (dashboard/store/
+# gaps.py: a busy shared database asks after up to MAX_GRACE_S, again RETRY_FIRST_S later), with
+# time for the edge's answer to come back. 30 s ran out as a busy dashboard first asked.
+GAP_WAIT_S = MAX_GRACE_S + RETRY_FIRST_S + 20.0     # 60 s
 SEED_LOOKBACK_S = 2 * 86400      # an outage that paged IT longer ago than this is not resumed
 TAKEOVER_LOOKBACK_S = 600        # events a dashboard taking over the rules goes through again
 OUTAGE_EVENTS = 1000             # a site's newest events read back for an outage still open
