@@ -79,18 +79,33 @@ def test_rules(items, rules, expected):
                  id="readable again within the minute: silent"),
     pytest.param([(state("fault", T0, reasons=["ups_unreachable:meeting"]), T0), (Tick(), T0 + 61)],
                  [("ups_unreachable", {"ups": "meeting"})], id="a lost event: the state's reasons"),
-    pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100)], [("site_stale", {})],
-                 id="a site going stale"),
-    pytest.param([(Stale(SITE, True), T0)], [], id="stale on first sight (after a restart): silent"),
+    pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100), (Tick(), T0 + 159)], [],
+                 id="a site stale for 59 s: not yet"),
+    pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100), (Tick(), T0 + 160),
+                  (Tick(), T0 + 161), (Tick(), T0 + 900)], [("site_stale", {})],
+                 id="a site stale for 60 s: once"),
+    pytest.param([(Stale(SITE, False), T0), (Stale(SITE, True), T0 + 100), (Tick(), T0 + 101),
+                  (Stale(SITE, False), T0 + 102), (Tick(), T0 + 103), (Tick(), T0 + 900)], [],
+                 id="an edge restarted cleanly (offline, back in 2 s): silent"),
+    pytest.param([(Stale(SITE, True), T0), (Tick(), T0 + 900)], [],
+                 id="stale on first sight (after a restart): silent"),
     pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
-                  (Stale(SITE, True), T0 + 100)], [],
+                  (Stale(SITE, True), T0 + 100), (Tick(), T0 + 900)], [],
                  id="a Pi that powered off at the end of an outage is silent as planned"),
     pytest.param([(Stale(SITE, False), T0), (ev("pi_poweroff", T0 + 10), T0 + 10),
-                  (ev("edge_started", T0 + 50), T0 + 50), (Stale(SITE, True), T0 + 100)],
+                  (ev("edge_started", T0 + 50), T0 + 50), (Stale(SITE, True), T0 + 100),
+                  (Tick(), T0 + 900)],
                  [("site_stale", {})], id="...but once it has started again, silence is news"),
 ])
 def test_timers_and_stale(items, expected):
     assert run(items) == expected
+
+
+def test_the_room_silent_alert_says_when_the_room_fell_silent():
+    memory, _ = react({}, Stale(SITE, False), T0, Rules())
+    memory, _ = react(memory, Stale(SITE, True), T0 + 100, Rules())
+    _, [alert] = react(memory, Tick(), T0 + 160, Rules())
+    assert (alert.kind, alert.at, alert.late) == (AlertKind.SITE_STALE, T0 + 100, False)
 
 
 @pytest.mark.parametrize("last, now, quiet, kind, expected", [

@@ -341,6 +341,43 @@ def test_a_restore_after_a_restart_mid_outage_still_asks_it_to_switch_the_pc_on(
         second.close()
 
 
+def test_an_edge_restarted_cleanly_pages_nothing_and_a_pi_gone_pages_after_a_minute(tmp_path):
+    """``systemctl restart siaga-edge`` (every room on an upgrade): the edge says ``offline`` as it
+    stops and is back two seconds later. The room page shows it stale meanwhile (it is), but IT
+    was paged "No news from the room's Siaga" each time. A Pi that stays silent still pages."""
+    from dashboard.alerts.rules import SILENT_ALERT_AFTER_S
+    from tests.dashboard_support import snapshot
+    config = make_config(tmp_path, [], "quiet_repeat_s = 0")
+    db = open_engine(config.dashboard.database)
+    now = [time.time()]
+    store = Store(db, stale_after_s=90, clock=lambda: now[0])
+    alerter = Alerter(config, db, [], entries=store.entries, clock=lambda: now[0])
+
+    def seconds(n: int) -> None:    # the watcher ticks each second; the edge sends a state each 30 s
+        for _ in range(n):
+            now[0] += 1
+            if store.entries()[0].availability == "online" and int(now[0]) % 30 == 0:
+                store.put_state(snapshot("a", "ready", now=now[0], name=NAME))
+            alerter.tick()
+    store.put_availability("a", "online")
+    store.put_state(snapshot("a", "ready", now=now[0], name=NAME))
+    seconds(5)
+    store.put_availability("a", "offline")          # the edge stops cleanly ...
+    seconds(1)
+    assert store.entries()[0].stale                 # (the page says so)
+    seconds(1)
+    store.put_availability("a", "online")           # ... and is back
+    store.put_state(snapshot("a", "ready", now=now[0], name=NAME))
+    seconds(300)
+    assert db.alert_list(10) == []
+    store.put_availability("a", "offline")          # the Pi is gone
+    seconds(int(SILENT_ALERT_AFTER_S) - 1)
+    assert db.alert_list(10) == []
+    seconds(300)
+    assert [row[2] for row in db.alert_list(10)] == ["site_stale"]
+    store.close()
+
+
 def test_every_sqlite_connection_of_the_dashboard_has_a_bounded_page_cache(tmp_path):
     """SQLite's default page cache is 2 MB a connection, filled as the file grows: with the
     writer and a reader per web thread that was most of the dashboard's growth in the soak."""

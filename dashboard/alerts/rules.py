@@ -24,6 +24,10 @@ from protocol.outage_stages import SHUTDOWN as SHUTDOWN_STAGE
 from protocol.outage_stages import WRAPUP as WRAPUP_STAGE
 
 UNREACHABLE_ALERT_AFTER_S = 60.0
+# A room is silent to IT once its site has stayed stale this long: an edge stopping cleanly
+# (``systemctl restart siaga-edge``, every room on an upgrade) says ``offline`` and is back in
+# seconds; a Pi that is off or cut off stays stale.
+SILENT_ALERT_AFTER_S = 60.0
 # An event older than this when it reaches the rules (replayed after an uplink cut, or heard
 # at a dashboard's start) is late: it still goes out, once, marked late with its own time.
 LATE_AFTER_S = 180.0
@@ -108,6 +112,7 @@ class SiteMemory:
     name: str = ""
     runtime_s: float | None = None
     stale: bool | None = None               # None: not looked at yet (no alert on first sight)
+    stale_since: float | None = None        # went stale while looked at, not alerted yet
     outage_alerted: bool = False            # an alert of the running outage went out
     stages: frozenset[str] = frozenset()    # outage alerts already made for the running outage
     down_since: tuple[tuple[str, float], ...] = ()   # (ups, since) not readable
@@ -129,7 +134,7 @@ class Stale:
 
 @dataclass(frozen=True)
 class Tick:
-    """Time passed: timers (a UPS unreadable for 60 s) are looked at."""
+    """Time passed: timers (a UPS unreadable, a site stale, for 60 s) are looked at."""
 
 
 Item = Union[JournalEvent, StateSnapshot, Stale, Tick]
@@ -157,12 +162,11 @@ def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory,
     old = memory.get(site, SiteMemory())
     if isinstance(item, StateSnapshot):
         new, alerts = _state(old, item, now)
-    elif isinstance(item, Stale):
-        new, alerts = dataclasses.replace(old, stale=item.stale), []
-        # A Pi that said it powers off at the end of an outage falls silent as planned: the
-        # outage's own alerts told IT; "the room is silent, call IT" would be false.
-        if item.stale and old.stale is False and not old.pi_off:
-            alerts = [_alert(site, AlertKind.SITE_STALE, new, now)]
+    elif isinstance(item, Stale):   # the room-silent alert comes from _tick, if it stays stale
+        since = old.stale_since if old.stale else now
+        watched = item.stale and old.stale is not None
+        new = dataclasses.replace(old, stale=item.stale, stale_since=since if watched else None)
+        alerts = []
     else:
         new, alerts = _event(old, item, now)
     # An event of an outage already over (replayed after its restore was judged) opens none.
@@ -286,10 +290,18 @@ def _tick(memory: Memory, now: float, rules: Rules) -> tuple[Memory, list[Alert]
     for site, mem in memory.items():
         due = [u for u, t in mem.down_since
                if now - t >= UNREACHABLE_ALERT_AFTER_S and u not in mem.down_alerted]
+        found: list[Alert] = []
         if due:
             mem = dataclasses.replace(mem, down_alerted=mem.down_alerted | set(due))
             found = [_alert(site, AlertKind.UPS_UNREACHABLE, mem, t, ups=u)   # since when
                      for u, t in mem.down_since if u in due]
+        since = mem.stale_since
+        if since is not None and now - since >= SILENT_ALERT_AFTER_S:
+            mem = dataclasses.replace(mem, stale_since=None)
+            # A Pi that said it powers off at the end of an outage falls silent as planned: the
+            # outage's own alerts told IT; "the room is silent, call IT" would be false.
+            found += [] if mem.pi_off else [_alert(site, AlertKind.SITE_STALE, mem, since)]
+        if mem is not memory[site]:
             new[site], kept = _filter(mem, found, rules)
             alerts += kept
     return new, alerts
