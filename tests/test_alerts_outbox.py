@@ -417,6 +417,37 @@ def test_on_postgresql_a_row_is_claimed_by_one_dashboard_and_retaken_after_its_l
         second.close()
 
 
+@pytest.mark.parametrize("ends", ["B sends it", "B hangs past its lease"])
+def test_on_postgresql_a_younger_alert_waits_for_the_one_another_dashboard_is_sending(
+        tmp_path, receivers, pg_url, ends):
+    """Dashboard B claimed "power cut" and is sending it (its request hangs on a bad uplink):
+    dashboard A sent the newer "power restored" to the same URL meanwhile, and IT read the
+    power was back before it read of the cut. Oldest first, to each URL: A waits for B, or
+    for B's lease to run out."""
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    now = [time.time()]
+    first, second = (PostgresDatabase(pg_url, clock=lambda: now[0]) for _ in range(2))
+    try:
+        a, b = (Alerter(config, db, load_targets(config), clock=lambda: now[0])
+                for db in (first, second))
+        key = load_targets(config)[0].key
+        a.queue(alert("a", AlertKind.POWER_LOST))
+        assert [row[2] for row in second.unsent_alerts(key)] == ["power_lost"]   # B is sending it
+        a.queue(Alert("a", AlertKind.POWER_RESTORED, NAME, 600.0, {"duration_s": 40.0, "pcs_off": []}))
+        a.send_due()                            # A: nothing while B holds the older one
+        if ends == "B sends it":
+            b.send_due()                        # B's try ends; it goes on with the next one
+        else:
+            now[0] += LEASE_S + 1               # B's claim is free again: A sends both
+        a.send_due()
+        assert [m["title"].split(": ", 1)[1] for m in live.messages()] == [
+            "Listrik padam: UPS menanggung PC rapat", "Listrik PLN kembali setelah 40 dtk"]
+    finally:
+        first.close()
+        second.close()
+
+
 def test_on_postgresql_two_senders_send_every_alert_once(tmp_path, receivers, pg_url):
     live = receivers[0]
     config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")

@@ -39,6 +39,7 @@ logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 SCHEMA_VERSION = 3          # 2: events.batch (the writer's burst); 3: alert_outbox.trying
 SCHEMA_LOCK = 7_344_001      # pg_advisory_xact_lock while the schema is made or migrated
 LEADER_LOCK = 7_344_002      # pg_try_advisory_lock held by the dashboard running the alert rules
+CLAIM_LOCK = 7_344_003       # pg_advisory_xact_lock while a dashboard claims outbox rows
 CHANNEL = "siaga_changes"
 NOTIFY_BYTES = 7000          # pg_notify's payload must stay under 8000 bytes
 BATCH = 2000                 # queued writes per transaction at most
@@ -582,20 +583,27 @@ class PostgresDatabase:
                                        (site, kind, created, title, body)))
 
     def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
-        """The oldest rows the URL ``key`` has not taken, claimed by this dashboard for LEASE_S
-        (rows another dashboard holds are skipped, not waited for). A claim whose dashboard has
-        no session left (SIGKILLed mid-send) is taken DEAD_CLAIM_S after it was made, not after
-        the whole lease: the grace lets a living dashboard reconnect after a PostgreSQL restart."""
+        """The oldest rows the URL ``key`` has not taken, claimed by this dashboard for LEASE_S,
+        up to the first one another living dashboard holds: that one goes to the URL first
+        (oldest first, to each URL), so none younger is taken meanwhile. A claim whose dashboard
+        has no session left (SIGKILLed mid-send) is taken DEAD_CLAIM_S after it was made, not
+        after the whole lease: the grace lets a living dashboard reconnect after a PostgreSQL
+        restart. Claims are made one dashboard at a time, each seeing the claims before it."""
         now = self.clock()
-        rows = self._all(
-            f"UPDATE alert_outbox SET claimed_by = %s, claimed_until = %s WHERE id IN ("
-            "SELECT id FROM alert_outbox WHERE sent IS NULL AND NOT (%s = ANY(string_to_array(done, ' '))) "
-            "AND (claimed_until IS NULL OR claimed_until < %s OR claimed_by = %s "
-            "     OR (claimed_until < %s AND NOT EXISTS (SELECT 1 FROM pg_stat_activity "
-            "         WHERE application_name = %s || claimed_by))) "
-            f"ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {ALERT_COLUMNS}",
-            (self.origin, now + LEASE_S, key, now, self.origin, now + LEASE_S - DEAD_CLAIM_S,
-             APP_NAME, min(limit, CLAIM)))
+        wanted = "sent IS NULL AND NOT (%(key)s = ANY(string_to_array(done, ' ')))"
+        free = ("(claimed_until IS NULL OR claimed_until < %(now)s OR claimed_by = %(me)s "
+                "OR (claimed_until < %(dead)s AND NOT EXISTS (SELECT 1 FROM pg_stat_activity "
+                "    WHERE application_name = %(app)s || claimed_by)))")
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CLAIM_LOCK,))
+            rows = conn.execute(
+                f"UPDATE alert_outbox SET claimed_by = %(me)s, claimed_until = %(until)s WHERE id IN ("
+                f"SELECT id FROM alert_outbox WHERE {wanted} AND {free} AND id < ALL ("
+                f"    SELECT id FROM alert_outbox WHERE {wanted} AND NOT {free}) "
+                f"ORDER BY id LIMIT %(n)s FOR UPDATE) RETURNING {ALERT_COLUMNS}",
+                {"me": self.origin, "until": now + LEASE_S, "key": key, "now": now,
+                 "dead": now + LEASE_S - DEAD_CLAIM_S, "app": APP_NAME,
+                 "n": min(limit, CLAIM)}).fetchall()
         return sorted(rows)
 
     def alert_trying(self, alert_id: int, key: str) -> None:
