@@ -124,8 +124,10 @@ def discovery_configs(config: Config) -> dict[str, dict[str, Any]]:
     node = node_id(site)
     device = {"identifiers": [node], "name": config.site.name or site, "manufacturer": "Siaga",
               "model": "Siaga edge (meeting room UPS)"}
+    # QoS 1 as CONTRACT §3 has it for P/edge/command (HA's default is 0: a press could be lost)
+    # and for the retained state and availability HA subscribes to.
     common = {"device": device, "availability_topic": topics.edge("availability"),
-              "payload_available": "online", "payload_not_available": "offline"}
+              "payload_available": "online", "payload_not_available": "offline", "qos": 1}
     out = {}
     for (component, key), part in entities(config).items():
         payload = {**part, **_ids(component, node, key), **common,

@@ -2,7 +2,8 @@
 discovery schema of the installed Home Assistant, the one it applies to a config it receives.
 
 stdin: {"topic": payload, ...}; stdout: {"version": HA's version, "results": {"topic":
-{"error": str | null, "dropped": [keys this HA ignores]}}}. Imports nothing of Siaga's.
+{"error": str | null, "dropped": [keys this HA ignores], "qos": the QoS HA will use}}}.
+Imports nothing of Siaga's.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ def check(topic: str, payload: dict) -> dict:
     try:
         validated = schema(dict(payload))
     except vol.Invalid as exc:
-        return {"error": str(exc), "dropped": []}
-    return {"error": None, "dropped": sorted(set(payload) - set(validated))}
+        return {"error": str(exc), "dropped": [], "qos": None}
+    return {"error": None, "dropped": sorted(set(payload) - set(validated)),
+            "qos": validated.get("qos")}
 
 
 async def main() -> None:

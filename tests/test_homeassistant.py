@@ -111,6 +111,8 @@ def test_the_payloads_pass_home_assistants_discovery_schema(tmp_path: Path) -> N
     answer = ha_schema_verdicts(configs)
     verdicts = answer["results"]
     assert {t: v["error"] for t, v in verdicts.items() if v["error"]} == {}
+    # HA publishes a press of "Silence buzzer" at the QoS it reads here: CONTRACT §3 says 1.
+    assert {t: v["qos"] for t, v in verdicts.items()} == {t: 1 for t in configs}
     room = "homeassistant/sensor/siaga_rr1/room/config"
     if HA_ROOT is None:
         assert answer["version"] == "2024.3.3"
