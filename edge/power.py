@@ -146,28 +146,36 @@ class Estimate(NamedTuple):
 
 
 def estimates(readings: tuple[UpsReading, ...], last: dict[str, tuple[float, float]],
-              mono: float) -> tuple[Estimate, ...]:
-    """For each unreadable UPS feeding the PC whose runtime was once known (``last``:
-    name -> (runtime_s, monotonic time of that reading))."""
+              mono: float, since: float) -> tuple[Estimate, ...]:
+    """For each unreadable UPS feeding the PC whose runtime was read on battery in this outage
+    (``last``: name -> (runtime_s, monotonic time of that reading); ``since``: the outage's
+    start, monotonic). A runtime read before the outage says nothing of the battery now."""
     out = []
     for r in readings:
         if r.powers_pc and not r.reachable and r.name in last:
             runtime, at = last[r.name]
-            out.append(Estimate(r.name, max(0.0, runtime - (mono - at)), runtime))
+            if at >= since:
+                out.append(Estimate(r.name, max(0.0, runtime - (mono - at)), runtime))
     return tuple(out)
 
 
-def last_runtimes(readings: tuple[UpsReading, ...], before: dict[str, tuple[float, float]],
-                  mono: float, learned: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
-    """Remember each UPS's last runtime the stages used (claim or learned, the smaller) and when
-    it was read."""
+def last_runtimes(readings: tuple[UpsReading, ...], verdicts: dict[str, Verdict],
+                  before: dict[str, tuple[float, float]], mono: float,
+                  learned: dict[str, float] | None = None) -> dict[str, tuple[float, float]]:
+    """Remember each UPS's last runtime on battery the stages used (claim or learned, the
+    smaller) and when it was read; an estimate counts down from it. A runtime read on mains is
+    no start for a countdown: it is what the UPS would give if cut then (110 s while it
+    recharges after a cut, 1800 s when full), and the UPS went on charging after it."""
     now = dict(before)
     for r in readings:
-        runtime = usable_runtime(r, (learned or {}).get(r.name))[0] if r.reachable else None
+        if not r.reachable:
+            continue  # keep its last runtime on battery: the estimate starts from it
+        runtime = usable_runtime(r, (learned or {}).get(r.name))[0] \
+            if verdicts[r.name].on_battery else None
         if runtime is not None:
             now[r.name] = (runtime, mono)
-        elif r.reachable:
-            now.pop(r.name, None)  # read, runtime unknown: an old value would mislead
+        else:
+            now.pop(r.name, None)  # on mains, or runtime unknown: an old value would mislead
     return now
 
 
@@ -193,6 +201,7 @@ class PowerView(NamedTuple):
     runtime_s: float | None
     unreadable: tuple[str, ...]
     on_battery_ups: tuple[str, ...]
+    on_mains_ups: tuple[str, ...] = ()      # readable, feeding the PC, believed on mains
     load_pct: float | None = None
     estimated: tuple[Estimate, ...] = ()
     runtime_source: str | None = None        # "ups" | "learned" | "estimated" | None (§6.1)
@@ -224,6 +233,7 @@ def power(readings: tuple[UpsReading, ...], verdicts: dict[str, Verdict],
         runtime_s=lowest[0],
         unreadable=tuple(r.name for r in readings if r.powers_pc and not r.reachable),
         on_battery_ups=tuple(v.name for v in judged if v.on_battery),
+        on_mains_ups=tuple(v.name for v in judged if not v.on_battery),
         load_pct=max(loads) if loads else None,  # the most loaded UPS runs out first
         estimated=guesses,
         runtime_source=lowest[1],

@@ -136,8 +136,9 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     pending, acked_off = _take_acks(prev.pending, inp, events)
     pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
                     inp.clock - prev.started, rules.policy.pc_offline_after_s, events)
-    last = last_runtimes(inp.ups, prev.last_runtime, inp.clock, inp.learned)
-    guesses = estimates(inp.ups, last, inp.clock) if prev.outage is not None else ()
+    last = last_runtimes(inp.ups, verdicts, prev.last_runtime, inp.clock, inp.learned)
+    guesses = estimates(inp.ups, last, inp.clock, prev.outage.mono_start()) \
+        if prev.outage is not None else ()
     power = _power(inp.ups, verdicts, guesses, inp.learned)
     outage, restored = track_outage(prev.outage, power, inp.now, inp.clock, events)
     pending = _after_outage_change(prev, outage, restored, pending, power, inp, rules, events, sends)

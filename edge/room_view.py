@@ -85,7 +85,8 @@ def snapshot(state: RoomState, inp: Inputs, effects: Effects, rules: Rules,
              selftest: dict[str, bool | None] | None = None) -> StateSnapshot:
     """The retained state message of CONTRACT §3; ``selftest``: which UPS can run one."""
     verdicts = verdicts_of(inp.ups, state.charge_ob_ol, state.fsd_on_mains)
-    guesses = estimates(inp.ups, state.last_runtime, inp.clock) if state.outage else ()
+    guesses = estimates(inp.ups, state.last_runtime, inp.clock, state.outage.mono_start()) \
+        if state.outage else ()
     power = _power(inp.ups, verdicts, guesses, inp.learned)
     reports = {p.id: p for p in inp.pcs}
     o = state.outage

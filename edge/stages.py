@@ -74,7 +74,10 @@ def track_outage(prev: Outage | None, power: PowerView, now: float, clock: float
             "runtime_learned_s": power.runtime_learned_s,
             "runtime_claimed_s": power.runtime_claimed_s}))
         return Outage(started=now, started_mono=clock), None
-    if out or power.unreadable:  # unreadable mid-outage: USB often drops at the transition
+    # A UPS unreadable mid-outage keeps it open (USB often drops at the transition), but only
+    # while no UPS feeding the PC can be read on mains: one that can says the mains is back,
+    # and a dead driver beside it must not walk the meeting to a shutdown on mains.
+    if out or (power.unreadable and not power.on_mains_ups):
         since = (prev.unreadable_since or clock) if power.unreadable else None
         return replace(prev, unreadable_since=since), None
     events.append((EventKind.POWER_RESTORED, {"duration_s": round(clock - prev.mono_start(), 1)}))
@@ -104,12 +107,13 @@ def stage_of(outage: Outage, power: PowerView, clock: float,
 
 def _blind_stage(outage: Outage, power: PowerView, clock: float,
                  policy: PolicyConfig) -> tuple[Room, str]:
-    """A UPS feeding the PC cannot be read and no runtime of it was ever known: time decides.
+    """A UPS feeding the PC cannot be read and no runtime of it was read on battery in this
+    outage: time decides.
 
     upsmon shuts down at once when it loses a UPS that was on battery. Siaga does not: a lost
     USB link or a restarted driver is common at the moment of a power cut, and a meeting PC shut
-    down for that ends a meeting the battery could have carried. With a runtime once known, the
-    estimate (edge.power.estimates) leads; without one, the wrap-up comes after
+    down for that ends a meeting the battery could have carried. With a runtime read on battery
+    in this outage, the estimate (edge.power.estimates) leads; without one, the wrap-up comes after
     ``unreadable_wrapup_after_s`` and the shutdown ``unreadable_shutdown_after_s`` after the
     wrap-up (see PolicyConfig for why those defaults).
     """

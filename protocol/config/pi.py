@@ -89,17 +89,20 @@ class PolicyConfig:
                                       "charge (%) for the wrap-up.")
     shutdown_at_charge_pct: float = key(25, "For a UPS that does not report runtime: battery "
                                         "charge (%) for the shutdown.")
-    unreadable_wrapup_after_s: float = key(60, "A PC's UPS unreadable on battery, no runtime ever "
-                                           "known: wrap up after this many seconds.",
-                                           note="If its runtime was known, the stages follow the "
-                                           "estimate (last runtime minus the time since), unlike "
-                                           "upsmon, which shuts down at once: a USB link or "
-                                           "driver often drops at the moment of a cut.")
-    # A UPS feeding the PC is lost mid-outage and no runtime of it was ever known: the shutdown
+    unreadable_wrapup_after_s: float = key(60, "A PC's UPS unreadable on battery, no runtime of "
+                                           "it read on battery in this outage: wrap up after "
+                                           "this many seconds.",
+                                           note="If its runtime was read on battery in this "
+                                           "outage, the stages follow the estimate (that runtime "
+                                           "minus the time since), unlike upsmon, which shuts "
+                                           "down at once: a USB link or driver often drops at the "
+                                           "moment of a cut. An unreadable UPS keeps an outage "
+                                           "open only while no UPS feeding the PC reads on mains.")
+    # A UPS feeding the PC is lost mid-outage and no runtime of it was read on battery: the shutdown
     # follows the wrap-up after this long. 120 s gives the wrap-up time to stop the recording
     # and write the file (OBS needs seconds) and matches shutdown_at_runtime_s's default: the
     # margin we keep on a battery we can see is the most we dare spend on one we cannot.
-    unreadable_shutdown_after_s: float = key(120, "The same, no runtime ever known: shut down "
+    unreadable_shutdown_after_s: float = key(120, "The same, no runtime known: shut down "
                                              "this many seconds after the wrap-up.",
                                              note="120 s: time for the wrap-up to save the "
                                              "recording, and the same margin "
