@@ -65,15 +65,15 @@ def _resume_sent(outage: Outage, e: JournalEvent, stage: OutageStage, at: float,
 
 
 def _resume_mark(outage: Outage, e: JournalEvent) -> Outage:
-    """The other events an open outage remembers: LB seen, hold, estimate, PCs off, Pi off."""
+    """The other events an open outage remembers: LB seen, hold, estimate, PCs off. Not
+    ``pi_poweroff``: a new boot never inherits a power-off decision (edge.stages.powerdown_due
+    takes it again, from this process's own readings on battery)."""
     if e.kind == EventKind.LOW_BATTERY:
         return replace(outage, low_battery=True)
     if e.kind == EventKind.SHUTDOWN_HELD:
         return replace(outage, held=True)
     if e.kind == EventKind.RUNTIME_ESTIMATED:
         return replace(outage, estimated=outage.estimated | {str(e.detail.get("ups"))})
-    if e.kind == EventKind.PI_POWEROFF:
-        return replace(outage, pi_off=e.ts)
     if e.kind == EventKind.PC_OFF:
         off = outage.off | {str(e.detail.get("pc"))}
         all_off = e.ts if outage.told and outage.told <= off else outage.pc_off

@@ -55,6 +55,9 @@ class Outage:
     pc_off: float | None = None               # when every told PC was off
     shutdown_mono: float | None = None        # when the shutdown was sent (monotonic)
     pi_off: float | None = None               # when this Pi was told to power off (pi_poweroff)
+    # This process has read a UPS feeding the PC on battery in this outage. An outage resumed
+    # from the journal has not, until a fresh reading says so (see powerdown_due).
+    seen_on_battery: bool = False
 
     def mono_start(self) -> float:
         """The start on the monotonic clock (a test's outage may have none: then the wall one)."""
@@ -73,13 +76,14 @@ def track_outage(prev: Outage | None, power: PowerView, now: float, clock: float
             "runtime_s": power.runtime_s, "load_pct": power.load_pct,
             "runtime_learned_s": power.runtime_learned_s,
             "runtime_claimed_s": power.runtime_claimed_s}))
-        return Outage(started=now, started_mono=clock), None
+        return Outage(started=now, started_mono=clock, seen_on_battery=True), None
     # A UPS unreadable mid-outage keeps it open (USB often drops at the transition), but only
     # while no UPS feeding the PC can be read on mains: one that can says the mains is back,
     # and a dead driver beside it must not walk the meeting to a shutdown on mains.
     if out or (power.unreadable and not power.on_mains_ups):
         since = (prev.unreadable_since or clock) if power.unreadable else None
-        return replace(prev, unreadable_since=since), None
+        seen = prev.seen_on_battery or out
+        return replace(prev, unreadable_since=since, seen_on_battery=seen), None
     events.append((EventKind.POWER_RESTORED, {"duration_s": round(clock - prev.mono_start(), 1)}))
     return None, prev
 
@@ -160,8 +164,11 @@ def powerdown_due(outage: Outage, clock: float, policy: PolicyConfig) -> bool:
     Only inside an outage, i.e. after a believed OB (FSD or LB on mains never opens one), and only
     after the PCs: the shutdown was sent (not held), and every PC told is off, or none was told,
     or the PCs' grace and ``PC_POWEROFF_ALLOWANCE_S`` have passed without a word from them.
+    And only once this process has itself read the power on battery in this outage: a Pi that
+    powered itself off boots when the mains is back, resumes the outage from the journal while
+    upsd is still starting (unreadable), and must not cut the room's power again on mains.
     """
-    if outage.shutdown_sent is None:
+    if outage.shutdown_sent is None or not outage.seen_on_battery:
         return False
     if not outage.told or outage.pc_off is not None:
         return True

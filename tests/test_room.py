@@ -556,7 +556,7 @@ def test_no_powerdown_while_the_shutdown_is_held_or_when_not_configured():
     assert not plain[0][1].powerdown and "pi_poweroff" not in kinds(plain[0][1])
 
 
-def test_mains_back_drops_the_powerdown_and_a_restart_keeps_it():
+def test_mains_back_drops_the_powerdown_and_a_restart_decides_it_again():
     out = run([(0, [ups("OB DISCHRG LB")], {"pcs": ()}), (5, [ups("OL CHRG")], {"pcs": ()})],
               rules=NO_PCS)
     assert [fx.powerdown for _, fx in out] == [True, False]
@@ -565,8 +565,41 @@ def test_mains_back_drops_the_powerdown_and_a_restart_keeps_it():
               JournalEvent("rr1", 2, started, "shutdown_sent", {"pcs": [], "runtime_s": 50}),
               JournalEvent("rr1", 3, started, "pi_poweroff", {})]
     state = resume(events, T0, NO_PCS, mono=50.0)
+    assert state.outage.pi_off is None        # a restart inherits no power-off decision ...
     state, fx = tick(state, T0, 51.0, ups("OB DISCHRG LB"), rules=NO_PCS, pcs=())
-    assert fx.powerdown and "pi_poweroff" not in kinds(fx)
+    assert fx.powerdown and "pi_poweroff" in kinds(fx)   # ... it takes its own, on battery
+
+
+def rebooted(started: float) -> list[JournalEvent]:
+    """An outage that ended with the Pi powering itself off: no power_restored (the Pi was off
+    when the mains came back)."""
+    shut_id = f"rr1-{int(started * 1000):x}-shutdown-pc1"
+    return [JournalEvent("rr1", 1, started, "power_lost", {"ups": ["meeting"], "runtime_s": 900}),
+            JournalEvent("rr1", 2, started + 5, "notice_sent", {"pcs": ["pc1"], "runtime_s": 895}),
+            JournalEvent("rr1", 3, started + 600, "wrapup_sent", {"pcs": ["pc1"], "runtime_s": 300}),
+            JournalEvent("rr1", 4, started + 780, "shutdown_sent", {"pcs": ["pc1"], "runtime_s": 120}),
+            JournalEvent("rr1", 5, started + 781, "pc_ack",
+                         {"pc": "pc1", "id": shut_id, "kind": "shutdown", "ok": True}),
+            JournalEvent("rr1", 6, started + 820, "pc_off", {"pc": "pc1"}),
+            JournalEvent("rr1", 7, started + 821, "pi_poweroff", {})]
+
+
+@pytest.mark.parametrize("upsd_says", ["refused", "starting", "driver_not_connected"])
+def test_a_pi_that_powered_itself_off_boots_on_mains_and_stays_on(upsd_says):
+    """The mains is back, the UPS turned its outlets on, the Pi boots and the edge resumes the
+    outage while upsd does not answer yet. The killpower flag would power the Pi and the room's
+    outlets off again, on mains, at every boot: it waits for this process's own OB reading."""
+    state = resume(rebooted(T0 - 3600), T0, POWERDOWN, mono=50.0)
+    out = []
+    for t in range(0, 600, 5):   # past every timer of the blind stage
+        state, fx = tick(state, T0 + t, 50.0 + t, down(upsd_says), rules=POWERDOWN, pcs=())
+        out.append((state, fx))
+    assert not any(fx.powerdown for _, fx in out)
+    assert not [k for _, fx in out for k in kinds(fx) if k in ("pi_poweroff", "shutdown_sent")]
+    assert all(fx.send == () for _, fx in out)    # the hour-old commands have expired
+    state, fx = tick(state, T0 + 600, 650.0, ups("OL CHRG"), rules=POWERDOWN, pcs=())
+    assert kinds(fx)[:2] == ["ups_reachable", "power_restored"] and state.outage is None
+    assert not fx.powerdown
 
 
 def test_the_snapshot_shows_the_pc_meeting_and_disk_use():

@@ -1,0 +1,80 @@
+"""The Pi boots after it powered itself off at the end of an outage: `siaga edge` (in process, real
+upsd + dummy-ups, real mosquitto, mock pins) resumes the outage from the journal while upsd does
+not answer yet, and must not write the killpower flag again: on mains it would power the Pi and
+the room's outlets off at every boot.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.daemon import Edge
+from edge.journal import Journal
+from edge.powerdown import PowerdownFlag
+from siaga.servers import Upsd, stop_process
+from tests.edge_support import write_config
+from tests.waiting import wait_until
+
+TICKS_WITHOUT_UPSD = 8   # 2 s at poll_interval_s = 0.25
+
+
+def powered_off_an_hour_ago(path: Path) -> None:
+    """The journal of an outage that ended with pi_poweroff, and no power_restored: the Pi was
+    off when the mains came back."""
+    journal = Journal(path)
+    t = time.time() - 3600
+    for dt, kind, detail in [
+            (0, "power_lost", {"ups": ["meeting"], "runtime_s": 900}),
+            (5, "notice_sent", {"pcs": ["meeting-pc"], "runtime_s": 895}),
+            (600, "wrapup_sent", {"pcs": ["meeting-pc"], "runtime_s": 300}),
+            (780, "shutdown_sent", {"pcs": ["meeting-pc"], "runtime_s": 120}),
+            (781, "pc_ack", {"pc": "meeting-pc", "id": "x", "kind": "shutdown", "ok": True}),
+            (820, "pc_off", {"pc": "meeting-pc"}),
+            (821, "pi_poweroff", {})]:
+        journal.append("rr1", t + dt, kind, detail)
+    journal.close()
+
+
+@pytest.mark.parametrize("upsd_at_boot", ["refused", "driver_not_connected"])
+def test_a_pi_that_powered_itself_off_boots_on_mains_and_stays_on(tmp_path, broker, watch,
+                                                                  edge_in_process, monkeypatch,
+                                                                  request, upsd_at_boot):
+    powered_off_an_hour_ago(tmp_path / "journal.sqlite3")
+    upsd = Upsd(tmp_path / "nut")
+    request.addfinalizer(upsd.stop)
+    if upsd_at_boot == "driver_not_connected":   # the UPS's USB still enumerating
+        upsd.start()
+        stop_process(upsd.drivers["meeting"])
+    wanted: list[bool] = []   # every decision the daemon hands the flag, not only the last
+    hold = PowerdownFlag.hold
+    monkeypatch.setattr(PowerdownFlag, "hold", lambda self, on: (wanted.append(on), hold(self, on)))
+    ticks: list[int] = []
+    tick = Edge.tick
+
+    async def counted(self: Edge) -> None:
+        await tick(self)
+        ticks.append(1)
+
+    monkeypatch.setattr(Edge, "tick", counted)
+    flag = tmp_path / "killpower"
+    config = write_config(tmp_path, upsd, broker)
+    config.write_text(config.read_text().replace("[edge]\n", f'[edge]\npowerdown_flag = "{flag}"\n'))
+
+    edge_in_process(config)
+    wait_until(lambda: len(ticks) >= TICKS_WITHOUT_UPSD, 15, what="ticks without upsd")
+    started = [e for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
+    assert started[-1]["detail"]["resumed_outage"] is True
+    assert True not in wanted and not flag.exists()
+    assert "pi_poweroff" not in watch.event_kinds()
+
+    if upsd_at_boot == "refused":
+        upsd.start()
+    else:
+        upsd.start_driver("meeting")
+    watch.wait(lambda: "power_restored" in watch.event_kinds(), what="power_restored")
+    watch.wait(lambda: (s := watch.state()) and s["outage"] is None, what="the outage closed")
+    assert True not in wanted and not flag.exists()
+    assert "pi_poweroff" not in watch.event_kinds()
