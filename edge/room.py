@@ -141,10 +141,11 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
         if prev.outage is not None else ()
     power = _power(inp.ups, verdicts, guesses, inp.learned)
     outage, restored = track_outage(prev.outage, power, inp.now, inp.clock, events)
-    pending = _after_outage_change(prev, outage, restored, pending, power, inp, rules, events, sends)
+    pending = _after_restore(restored, pending, power, inp, rules, events, sends)
     restored_at = inp.clock if restored is not None else prev.restored_at
     if outage is not None:
         outage = advance(outage, power, inp.now, inp.clock, rules, pcs, acked_off, events, sends)
+        pending = _drop_cancels(pending, sends)
     for cmd in inp.commands:
         events.append((EventKind.COMMAND, {"kind": cmd.kind, "id": cmd.id, "by": cmd.by}))
         if cmd.kind == EdgeCommandKind.TEST_NOTICE:
@@ -184,13 +185,10 @@ def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float],
             if r.reachable}
 
 
-def _after_outage_change(prev: RoomState, outage: Outage | None, restored: Outage | None,
-                         pending: tuple[Sent, ...], power: PowerView, inp: Inputs, rules: Rules,
-                         events: list, sends: list) -> tuple[Sent, ...]:
-    """A new outage drops the last one's cancel (it would stop this one's shutdown); mains back
-    drops the outage's commands and cancels what every told PC was told."""
-    if outage is not None and prev.outage is None:
-        pending = tuple(s for s in pending if s.command.kind != PcCommandKind.CANCEL)
+def _after_restore(restored: Outage | None, pending: tuple[Sent, ...], power: PowerView,
+                   inp: Inputs, rules: Rules, events: list, sends: list) -> tuple[Sent, ...]:
+    """Mains back drops the outage's commands and cancels what every told PC was told. The
+    last outage's cancel outlives a new one until acked or dropped by ``_drop_cancels``."""
     if restored is None:
         return pending
     pending = tuple(s for s in pending if s.command.kind in AFTER_OUTAGE)
@@ -200,6 +198,15 @@ def _after_outage_change(prev: RoomState, outage: Outage | None, restored: Outag
     if restored.told:
         events.append((EventKind.CANCEL_SENT, {"pcs": sorted(restored.told)}))
     return pending
+
+
+def _drop_cancels(pending: tuple[Sent, ...], sends: list) -> tuple[Sent, ...]:
+    """Stop resending the last outage's cancel to a PC this outage now tells to shut down: the
+    agent cancels whatever shutdown is pending, so that cancel arriving after this shutdown
+    would stop it. Not sooner: after a one-poll flicker right after a restore, a PC that missed
+    the cancel would otherwise shut down on mains."""
+    shut = {pc for pc, cmd in sends if cmd.kind == PcCommandKind.SHUTDOWN}
+    return tuple(s for s in pending if not (s.pc in shut and s.command.kind == PcCommandKind.CANCEL))
 
 
 def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],

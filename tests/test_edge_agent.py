@@ -6,6 +6,7 @@ the meeting app and the converter are real processes, named like them (a symlink
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -15,7 +16,8 @@ import time
 import pytest
 
 from siaga.servers import stop_process
-from tests.agent_helpers import PC, SITE, busy_program, fake_program, marker_argv, write_agent_config
+from tests.agent_helpers import (PC, SITE, busy_program, fake_program, marker_argv, wait_until,
+                                 write_agent_config)
 from tests.observer import Observer
 from tests.edge_support import write_config
 
@@ -107,3 +109,48 @@ def test_meetings_and_conversions_journaled_from_a_real_agent(tmp_path, upsd, br
             stop_process(proc)
         stop_process(agent)
         print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
+
+
+def test_a_cancel_missed_by_a_restarting_agent_is_resent_after_a_flicker(tmp_path, upsd, broker,
+                                                                         watch, pc_client,
+                                                                         mock_factory,
+                                                                         edge_in_process):
+    """The PC acked its shutdown and waits out its grace; mains back, but the agent is
+    restarting (an update) and misses the cancel. The mains flickers once. The agent comes back
+    and goes on with the shutdown it was waiting out: only the edge's resent cancel stops it."""
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE, notice_after_s=5))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, shutdown_grace_s=30)
+
+    def start() -> subprocess.Popen:
+        with open(agent_dir / "agent.log", "ab") as log:
+            return subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
+                                    stdout=subprocess.DEVNULL, stderr=log)
+
+    agent = start()
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        upsd.set(ups_status="OB DISCHRG", battery_runtime="100")   # at once: shutdown
+        pc_client.wait_for("ack", lambda a: a["kind"] == "shutdown", timeout=10)
+        state = agent_dir / "agent-state.json"   # where it keeps the shutdown it waits out
+        wait_until(lambda: state.exists() and json.loads(state.read_text())["shutdown"], 10,
+                   what="the agent waits out its shutdown's grace")
+        agent.kill()
+        agent.wait(5)
+        upsd.set(ups_status="OL CHRG", battery_runtime="1800")
+        _, _, cancel = pc_client.wait_for("command", lambda c: c["kind"] == "cancel", timeout=10)
+        upsd.set(ups_status="OB DISCHRG", battery_runtime="1500")  # one flicker
+        watch.wait(lambda: watch.event_kinds().count("power_lost") == 2, 10, "the flicker")
+        upsd.set(ups_status="OL CHRG")
+        watch.wait(lambda: watch.event_kinds().count("power_restored") == 2, 10, "mains again")
+        agent = start()   # it resumes the shutdown it was waiting out (at least 10 s more)
+        pc_client.wait_for("ack", lambda a: a["id"] == cancel["id"], timeout=20)
+        wait_until(lambda: "shutdown cancelled" in (agent_dir / "agent.log").read_text(), 10,
+                   what="the agent cancels its shutdown")
+        assert not (agent_dir / "shutdown.marker").exists()
+        shutdowns = {c["id"] for c in pc_client.all("command") if c["kind"] == "shutdown"}
+        assert len(shutdowns) == 1   # the first outage's: the flicker sent none
+    finally:
+        stop_process(agent)
+        print((agent_dir / "agent.log").read_text(errors="replace")[-3000:])

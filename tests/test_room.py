@@ -244,6 +244,50 @@ def test_unacked_cancel_of_the_last_outage_is_not_resent_into_the_next_one():
     assert all(kind != "cancel" for _, fx in later for _, kind in sent(fx))
 
 
+def shutdown_acked_then_restored():
+    """Outage 1 reaches the shutdown, the PC acks it (it waits out its grace), mains is back at
+    20: the cancel goes out, but the agent is reconnecting and misses it. (state, the cancel)."""
+    (state, fx), = run([(0, [ups("OB DISCHRG", runtime=100.0)], {})])
+    shutdown = next(c for _, c in fx.send if c.kind == "shutdown")
+    ack = Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0)
+    (state, _), (state, fx) = run([(1, [ups("OB DISCHRG", runtime=95.0)], {"acks": (("pc1", ack),)}),
+                                   (20, [ups("OL CHRG")], {})], state)
+    cancel, = (c for _, c in fx.send if c.kind == "cancel")
+    return state, cancel
+
+
+@pytest.mark.parametrize("flicker, resends", [
+    ((21,), (25, 30, 35, 40, 45)),          # one poll on battery: no notice
+    ((21, 26, 27), (26, 31, 36, 41, 46)),   # long enough for the new outage's notice
+])
+def test_a_flicker_right_after_the_restore_keeps_resending_the_cancel(flicker, resends):
+    """The new outage has sent this PC no shutdown: the old cancel is still what stops the
+    shutdown the PC waits out, so it is resent until acked, in the new outage and after it."""
+    state, cancel = shutdown_acked_then_restored()
+    ticks = [(t, [ups("OB DISCHRG", runtime=1500.0)], {}) for t in flicker]
+    ticks += [(t, [ups("OL CHRG")], {}) for t in range(flicker[-1] + 1, 50)]
+    out = run(ticks, state)
+    resent = [T0 + t for (t, _, _), (_, fx) in zip(ticks, out) if ("pc1", cancel) in fx.send]
+    assert resent == [T0 + t for t in resends]   # every resend_after_s, with the same id
+    assert not any(c.kind == "shutdown" for _, fx in out for _, c in fx.send)
+    ack = Ack(id=cancel.id, kind="cancel", ok=True, ts=0)
+    later = run([(50, [ups("OL CHRG")], {"acks": (("pc1", ack),)}), (60, [ups("OL CHRG")], {})],
+                out[-1][0])
+    assert all(("pc1", cancel) not in fx.send for _, fx in later)
+
+
+def test_the_old_cancel_goes_until_the_new_outage_shuts_the_pc_down_and_never_after():
+    state, cancel = shutdown_acked_then_restored()
+    ticks = [(t, [ups("OB DISCHRG", runtime=r)], {}) for t, r in
+             ((21, 1500.0), (26, 1400.0), (31, 100.0), (36, 95.0), (41, 90.0))]
+    out = run(ticks, state)
+    order = [c.id for _, fx in out for _, c in fx.send if c.kind in ("cancel", "shutdown")]
+    shutdown = next(c.id for _, c in out[2][1].send if c.kind == "shutdown")   # at 31
+    # the old cancel at 26 (resend_after_s), then the new shutdown and its resends: no cancel
+    # after it, and the old cancel is not resent at 31 beside it
+    assert order == [cancel.id, shutdown, shutdown, shutdown]
+
+
 # Drivers that lie (CONTRACT §5.3): what a status means depends on what comes with it.
 @pytest.mark.parametrize("status, charges, rooms, shutdown", [
     # Megatec units whose driver sets FSD on every poll, on mains: never an outage.
