@@ -205,25 +205,32 @@ class PowerView(NamedTuple):
     load_pct: float | None = None
     estimated: tuple[Estimate, ...] = ()
     runtime_source: str | None = None        # "ups" | "learned" | "estimated" | None (§6.1)
-    runtime_learned_s: float | None = None   # the smallest learned runtime of the feeding UPSes
-    runtime_claimed_s: float | None = None   # the smallest runtime the feeding UPSes claim
+    runtime_learned_s: float | None = None   # the smallest learned runtime of the leading UPSes
+    runtime_claimed_s: float | None = None   # the smallest runtime the leading UPSes claim
 
 
 def power(readings: tuple[UpsReading, ...], verdicts: dict[str, Verdict],
           guesses: tuple[Estimate, ...] = (), learned: dict[str, float] | None = None) -> PowerView:
     """The feeding UPSes together: the weakest charge and runtime lead (estimates included);
-    each UPS's runtime is the smaller of its claim and its learned runtime (``learned``)."""
+    each UPS's runtime is the smaller of its claim and its learned runtime (``learned``).
+
+    While any of them is on battery, only those on battery lead: a UPS on mains beside them says
+    what it would give if cut (110 s while it recharges after an earlier cut), not what the PC
+    has left, and its low runtime would skip the flicker guard of a one-poll flicker of the
+    other. On mains they all count (what the page shows; each UPS's own values stay in its view).
+    """
     learned = learned or {}
     feeding = [r for r in readings if r.powers_pc and r.reachable]
     judged = [verdicts[r.name] for r in feeding]
-    charges = [r.charge_pct for r in feeding if r.charge_pct is not None]
-    usable = [usable_runtime(r, learned.get(r.name)) for r in feeding]
+    leading = [r for r in feeding if verdicts[r.name].on_battery] or feeding
+    charges = [r.charge_pct for r in leading if r.charge_pct is not None]
+    usable = [usable_runtime(r, learned.get(r.name)) for r in leading]
     runtimes: list[tuple[float, str | None]] = [(value, source) for value, source in usable
                                                 if value is not None]
     runtimes += [(g.runtime_s, "estimated") for g in guesses]
     lowest = min(runtimes, key=lambda pair: pair[0]) if runtimes else (None, None)
-    measured = [learned[r.name] for r in feeding if r.name in learned]
-    claimed = [v.runtime_s for v in judged if v.runtime_s is not None]
+    measured = [learned[r.name] for r in leading if r.name in learned]
+    claimed = [v for v in (verdicts[r.name].runtime_s for r in leading) if v is not None]
     loads = [r.load_pct for r in feeding if r.load_pct is not None]
     return PowerView(
         on_battery=any(v.on_battery for v in judged),

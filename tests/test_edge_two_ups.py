@@ -65,3 +65,23 @@ def test_a_flicker_beside_a_dead_ups_ends_with_the_mains(tmp_path, two_ups, brok
         watch.wait(lambda: "cancel" in commands(watch), what="cancel")
     snap = watch.wait_room("fault")
     assert snap["outage"] is None and "ups_unreachable:aux" in snap["reasons"]
+
+
+def test_a_flicker_beside_a_ups_recharging_on_mains_tells_the_pc_nothing(tmp_path, two_ups,
+                                                                          broker, watch, pc,
+                                                                          edge_in_process):
+    """aux is on mains after an earlier cut, recharging: it says 110 s (what it would give if cut
+    then), below shutdown_at_runtime_s. A flicker of the other UPS must not take that for the
+    PC's runtime: it would skip the flicker guard and send notice, wrap-up and shutdown at once."""
+    path = with_aux(write_config(tmp_path, two_ups, broker, notice_after_s=30), two_ups)
+    two_ups.set("aux", ups_status="OL CHRG", battery_runtime="110", battery_charge="60")
+    edge_in_process(path)
+    watch.wait(lambda: (s := watch.state()) and s["ups"][1]["runtime_s"] == 110, what="aux read")
+    two_ups.set("meeting", ups_status="OB DISCHRG")
+    snap = watch.wait_room("on_battery")
+    assert snap["power"]["runtime_s"] == 1800 and snap["ups"][1]["runtime_s"] == 110
+    two_ups.set("meeting", ups_status="OL")
+    watch.wait(lambda: "power_restored" in watch.event_kinds(), what="power_restored")
+    assert commands(watch) == []
+    lost = next(e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == "power_lost")
+    assert lost["runtime_s"] == 1800

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from edge.room import Inputs, PcReport, RoomState, Rules, UpsReading, step
+from edge.room_view import snapshot
 from protocol.config import PolicyConfig
 from protocol.messages import AgentStatus
 
@@ -130,3 +131,37 @@ def test_a_runtime_from_before_the_outage_does_not_count_down_in_it(aux_before):
     assert "runtime_estimated" not in events(this_outage)
     assert sent(first) == ["notice"] and "shutdown" not in sent(this_outage)
     assert sent(later)[-1] == "wrapup" and detail(later, "wrapup_sent")["why"] == "ups_unreadable"
+
+
+# aux on mains, readable: its values are what it would give if cut now, not what the PC has left.
+AUX_ON_MAINS = {
+    "recharging_110_s": ups("aux", "OL CHRG", 110.0, 60.0),      # below shutdown_at_runtime_s
+    "recharging_250_s": ups("aux", "OL CHRG", 250.0, 70.0),      # below wrapup_at_runtime_s
+    "charge_only_20_pct": ups("aux", "OL CHRG", None, 20.0),     # below shutdown_at_charge_pct
+}
+
+
+@pytest.mark.parametrize("aux", AUX_ON_MAINS)
+def test_a_flicker_beside_a_ups_on_mains_keeps_the_flicker_guard(aux):
+    ok, other = ups("meeting", "OL"), AUX_ON_MAINS[aux]
+    out = run([(0, [ok, other]), (1, [ups("meeting", "OB DISCHRG", 1700.0), other]),
+               (2, [ok, other]), (10, [ok, other])])
+    assert out[1][0].room == "on_battery" and out[2][0].outage is None
+    assert sent(out) == []            # no notice, wrap-up and shutdown at once, no cancel after
+    assert detail(out, "power_lost")["runtime_s"] == 1700.0
+    assert detail(out, "power_lost")["charge_pct"] == 100.0
+
+
+@pytest.mark.parametrize("aux", AUX_ON_MAINS)
+def test_in_an_outage_the_ups_on_battery_leads_and_the_one_on_mains_is_shown(aux):
+    other = AUX_ON_MAINS[aux]
+    ticks = [(t, [ups("meeting", "OB DISCHRG", r), other]) for t, r in ((0, 1700.0), (6, 1690.0),
+                                                                       (1400, 290.0), (1600, 110.0))]
+    out = run(ticks)
+    assert [s.room for s, _ in out] == ["on_battery", "on_battery", "wrapup", "shutdown"]
+    assert [sent(out[i:i + 1]) for i in range(3)] == [[], ["notice"], ["wrapup"]]
+    assert detail(out, "wrapup_sent")["runtime_s"] == 290.0
+    state, fx = out[1]
+    snap = snapshot(state, Inputs(T0 + 6, tuple(ticks[1][1])), fx, RULES)
+    assert snap.power.runtime_s == 1690.0 and snap.power.charge_pct == 100.0
+    assert [u.runtime_s for u in snap.ups] == [1690.0, other.runtime_s]   # aux's own, for IT
