@@ -255,7 +255,7 @@ def make_command(kind: PcCommandKind, pc: str, anchor: float, now: float, runtim
     that rebuilds an unacked command resends it with the same id. ``texts``: another entry of
     the catalogue for this kind (e.g. "hold": a notice that the shutdown waits), with its own id."""
     grace = rules.policy.shutdown_grace_s
-    title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s, grace)
+    title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s)
     suffix = f"-{texts}" if texts else ""
     return PcCommand(id=f"{rules.site_id}-{int(anchor * 1000):x}-{kind}-{pc}{suffix}", ts=now,
                      expires=now + rules.command_ttl_s, kind=PcCommandKind(kind).value,

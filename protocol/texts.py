@@ -162,13 +162,12 @@ def minutes_text(runtime_s: float | None, lang: str) -> str:
     return duration(runtime_s, lang, Span.AVAILABLE)
 
 
-def command_texts(kind: str, lang: str, place: str, runtime_s: float | None,
-                  grace_s: float) -> tuple[str, str, str]:
+def command_texts(kind: str, lang: str, place: str,
+                  runtime_s: float | None) -> tuple[str, str, str]:
     """(title, text, chat_text) of a PC command, in ``lang`` ("id" unless "en")."""
     lang = "en" if lang == "en" else "id"
     title, text, chat = TEXTS[kind][lang]
-    values = {"minutes": minutes_text(runtime_s, lang), "place": place or PLACE[lang],
-              "grace": int(grace_s)}
+    values = {"minutes": minutes_text(runtime_s, lang), "place": place or PLACE[lang]}
     return title.format(**values), text.format(**values), chat.format(**values)
 
 

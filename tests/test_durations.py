@@ -53,7 +53,7 @@ def _banner(key: str, lang: str, seconds: float) -> str:
     kind, _, part = key.partition(".")
     if kind == "runtime":
         return runtime_line(lang, seconds)
-    return dict(zip(("title", "text", "chat"), command_texts(kind, lang, "", seconds, 30)))[part]
+    return dict(zip(("title", "text", "chat"), command_texts(kind, lang, "", seconds)))[part]
 
 
 def _event(kind: str, **detail) -> JournalEvent:
@@ -129,7 +129,7 @@ def test_every_alert_text_with_a_duration_says_the_formatters_words(lang, second
 @pytest.mark.parametrize("lang", LANGS)
 def test_510_seconds_left_is_8_minutes_on_banner_card_alert_and_page(lang):
     words = "8 mnt" if lang == "id" else "8 min"
-    assert words in command_texts("notice", lang, "", 510, 30)[1]
+    assert words in command_texts("notice", lang, "", 510)[1]
     assert runtime_line(lang, 510).endswith(words)
     assert _card(510, lang).endswith(words)
     assert words in alert_texts.render(Alert("rr1", AlertKind.POWER_LOST, "R", 510), lang)[1]

@@ -15,7 +15,7 @@ from protocol.texts import TEXTS, banner_view, command_texts, minutes_text
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("runtime_s", [1500, 30, None])
 def test_texts_read_naturally(kind, lang, runtime_s):
-    title, text, chat = command_texts(kind, lang, "Ruang Rapat 1", runtime_s, 30)
+    title, text, chat = command_texts(kind, lang, "Ruang Rapat 1", runtime_s)
     assert title and text and chat
     joined = f"{title} {text} {chat}"
     assert "{" not in joined and "sekitar beberapa" not in joined and "about a few" not in joined
@@ -30,11 +30,11 @@ def test_texts_read_naturally(kind, lang, runtime_s):
     (None, "id", "beberapa menit"), (None, "en", "a few minutes"),
 ])
 def test_notice_says_the_minutes_left(runtime_s, lang, expected):
-    assert expected in command_texts("notice", lang, "", runtime_s, 30)[1]
+    assert expected in command_texts("notice", lang, "", runtime_s)[1]
 
 
 def test_shutdown_place_defaults():
-    title, text, chat = command_texts("shutdown", "id", "", 60, 45)
+    title, text, chat = command_texts("shutdown", "id", "", 60)
     assert "ruang rapat kami" in chat
 
 
@@ -54,7 +54,7 @@ def test_a_shutdown_banner_states_one_wait_the_one_the_pc_keeps(lang, words):
 @pytest.mark.parametrize("runtime_s", [1450, 1499, 1500, 1559, 119, 60, 59, 1])
 def test_command_text_and_banner_line_say_the_same_minutes(lang, runtime_s):
     # One formatter for both: never "25 mnt" in the text and "24 mnt" beside it.
-    _, body, _ = command_texts("notice", lang, "", runtime_s, 30)
+    _, body, _ = command_texts("notice", lang, "", runtime_s)
     cmd = PcCommand(id="c", ts=0, expires=1, kind="notice", text=body, runtime_s=runtime_s)
     view = banner_view(cmd, lang)
     minutes = minutes_text(runtime_s, lang)
@@ -65,7 +65,7 @@ def test_command_text_and_banner_line_say_the_same_minutes(lang, runtime_s):
 def test_wrapup_speaks_of_the_minutes_left_not_an_empty_battery(lang):
     # Wrap-up comes by runtime (policy.wrapup_at_runtime_s), at any charge: a UPS at 50 % with
     # 290 s left is not "almost empty"; the host reads the minutes.
-    title, text, chat = command_texts("wrapup", lang, "", 290, 30)
+    title, text, chat = command_texts("wrapup", lang, "", 290)
     joined = f"{title} {text} {chat}".lower()
     assert "hampir habis" not in joined and "nearly" not in joined and "almost empty" not in joined
     minutes = "4 mnt" if lang == "id" else "4 min"

@@ -63,11 +63,11 @@ def document(config: Config, lang: str, made: float) -> str:
     marks = {"notice": minutes(p.notice_after_s, lang), "wrapup": minutes(p.wrapup_at_runtime_s, lang),
              "shutdown": minutes(p.shutdown_at_runtime_s, lang), "grace": minutes(p.shutdown_grace_s, lang),
              "ready": minutes(p.ready_before_s, lang), "charge": percent(p.ready_min_charge_pct, lang)}
-    chat = command_texts("notice", lang, place, None, p.shutdown_grace_s)[2]
+    chat = command_texts("notice", lang, place, None)[2]
     # The PC's chat says the runtime left when it comes, rounded down ("5 mnt" at 5 mnt 30 dtk):
     # printed here it would contradict the step's own mark, so it says "a few minutes", as the
     # notice's does.
-    wrapup_chat = command_texts("wrapup", lang, place, None, p.shutdown_grace_s)[2]
+    wrapup_chat = command_texts("wrapup", lang, place, None)[2]
     origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
                digest=_digest(config.path))
     parts = [f'<h1>{t("sop_title", place=place)}</h1>',
