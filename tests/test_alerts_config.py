@@ -33,7 +33,7 @@ def test_every_bad_key_is_named_at_once(tmp_path):
         'siaga.toml: alerts.language: must be one of "id", "en", got "de"',
         'siaga.toml: alerts.min_room: must be one of "attention", "on_battery", "wrapup", '
         '"shutdown", "fault", got "ready"',
-        "siaga.toml: alerts.quiet_repeat_s: must be a number >= 0, got -1",
+        "siaga.toml: alerts.quiet_repeat_s: must be a number >= 0 and <= 604800, got -1",
     ]
 
 

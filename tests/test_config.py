@@ -150,3 +150,33 @@ def test_cli_typo_exits_2_naming_it_from_every_command(tmp_path, command):
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2, result.stdout + result.stderr
     assert sorted(result.stderr.splitlines()) == sorted(expected)
+
+
+# TOML writes inf and nan; 1e300 is a number no one means. `shutdown_grace_s = inf` once passed
+# and the edge died at the first power cut (int(inf) in the shutdown's text).
+@pytest.mark.parametrize("table, line, expected", [
+    ("policy", "shutdown_grace_s = inf", "policy.shutdown_grace_s: must be a number >= 0 and <= 3600, got inf"),
+    ("policy", "notice_after_s = inf", "policy.notice_after_s: must be a number >= 0 and <= 86400, got inf"),
+    ("policy", "notice_after_s = 1e300", "policy.notice_after_s: must be a number >= 0 and <= 86400, got 1e+300"),
+    ("policy", "pc_offline_after_s = nan", "policy.pc_offline_after_s: must be a number >= 0 and <= 86400, got nan"),
+    ("policy", "wrapup_at_charge_pct = 150", "policy.wrapup_at_charge_pct: must be a number >= 0 and <= 100, got 150"),
+    ("policy", "disk_low_gb = inf", "policy.disk_low_gb: must be a number >= 0 and <= 10000, got inf"),
+    ("dashboard", "stale_after_s = inf", "dashboard.stale_after_s: must be a number >= 10 and <= 86400, got inf"),
+    ("alerts", "quiet_repeat_s = inf", "alerts.quiet_repeat_s: must be a number >= 0 and <= 604800, got inf"),
+    ("edge", "poll_interval_s = -inf", "edge.poll_interval_s: must be a number >= 0.1 and <= 60, got -inf"),
+])
+def test_a_number_must_be_finite_and_within_its_bounds(tmp_path, table, line, expected):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, GOOD + f"[{table}]\n{line}\n"))
+    assert str(info.value) == f"siaga.toml: {expected}"
+
+
+def test_an_infinite_grace_stops_the_edge_at_start_with_one_line(tmp_path):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    path = write(tmp_path, GOOD + "[policy]\nshutdown_grace_s = inf\n")
+    result = subprocess.run([sys.executable, "-m", "siaga", "edge", "-c", str(path)],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("siaga.toml: policy.shutdown_grace_s: must be a number >= 0 "
+                                     "and <= 3600, got inf")

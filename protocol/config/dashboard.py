@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .declare import ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter, table
+from .declare import DAY_S, ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter, table
 from .reader import Reader, key_name, show_value
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -65,7 +65,7 @@ class DashboardConfig:
                               note="For POST /api/sites/<site>/commands/<kind>.")
     api_token: str = derived()
     stale_after_s: float = key(90, "A site with no state for this many seconds is shown as "
-                               "stale.", low=10)
+                               "stale.", low=10, high=DAY_S)
     behind_proxy: bool = key(False, "true = served through an HTTPS reverse proxy: believe its "
                              "X-Forwarded-Proto/-For/-Host.",
                              note="Caddy, nginx; docs/security.md. Keep listen on 127.0.0.1 then.")
@@ -100,7 +100,7 @@ class AlertsConfig:
     quiet_repeat_s: float = key(3600, "An IT chore for the same room alerts at most once in this "
                                 "many seconds.", note="IT chores: UPS unreadable, battery, room "
                                 "silent. An outage's alerts (lost, wrap-up, shutdown, PC off, "
-                                "restored) are never held.")
+                                "restored) are never held.", high=7 * DAY_S)
     # the longest wait between two tries of an unsent alert
     retry_max_s: float = key(300, "An unsent alert is retried after 1, 2, 4, ... s, at most this "
                              "long apart.", low=1, high=86400)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import typing
 import zoneinfo
@@ -27,6 +28,7 @@ Check = Callable[[Any], str | None]
 C = TypeVar("C", bound=type)
 META = "siaga"          # the field metadata entry that makes a field a key
 DERIVED = "derived"     # ... or a value the reader fills in (a password read from its file)
+DAY_S = 86_400          # the top of most durations: longer is a typo (1e300, inf), not a setting
 
 
 class DeclarationError(Exception):
@@ -194,14 +196,16 @@ _UNION = type(int | str)
 
 
 def number(minimum: float = 0, maximum: float | None = None) -> Check:
-    """A number in [minimum, maximum]."""
+    """A finite number in [minimum, maximum] (TOML allows inf and nan: neither is a setting)."""
+    wanted = f"must be a number >= {minimum:g}"
     top = "" if maximum is None else f" and <= {maximum:g}"
 
     def check(v: Any) -> str | None:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        if ok and v >= minimum and (maximum is None or v <= maximum):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return wanted   # CONTRACT §1's example: 'must be a number >= 0, got "five"'
+        if math.isfinite(v) and v >= minimum and (maximum is None or v <= maximum):
             return None
-        return f"must be a number >= {minimum:g}{top}"
+        return wanted + top
 
     return check
 
@@ -288,12 +292,11 @@ def sites_filter(v: Any) -> str | None:
 
 
 def described(check: Check) -> str:
-    """What ``check`` accepts, in its own words ("a number >= 0"): its message for a non-value."""
-    message = check(_NOTHING) or ""
+    """What ``check`` accepts, in its own words ("a number >= 0 and <= 60"): its message for nan,
+    a value no check accepts (a number, so a number's check names its whole range)."""
+    message = check(math.nan) or ""
     return message.removeprefix("must be ").removeprefix("must ")
 
-
-_NOTHING = object()
 
 pins = list_of(integer(0, 27), "GPIO numbers 0-27")
 names = list_of(text, "strings")

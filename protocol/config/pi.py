@@ -10,7 +10,7 @@ from ..signing import BadKey, read_keys
 
 from .common import MqttConfig, SiteConfig, read_common
 from .dashboard import AlertsConfig, DashboardConfig, read_dashboard
-from .declare import derived, host, ids, key, pins, section, topic_prefix
+from .declare import DAY_S, derived, host, ids, key, pins, section, topic_prefix
 from .reader import BadPath, Reader, parse
 
 PIN_FACTORIES = ("", "mock", "lgpio", "rpigpio", "pigpio", "native")
@@ -69,9 +69,9 @@ class PolicyConfig:
     """[policy]: when the room moves from one stage of an outage to the next."""
 
     notice_after_s: float = key(5, "Seconds on battery before the PC is told (a flicker guard: "
-                                "short dips stay silent).")
+                                "short dips stay silent).", high=DAY_S)
     wrapup_at_runtime_s: float = key(300, "UPS runtime (seconds) at or below which the PC runs "
-                                     "its wrap-up (save the recording).")
+                                     "its wrap-up (save the recording).", high=DAY_S)
     shutdown_at_runtime_s: float = key(120, "Runtime (seconds) at or below which the PC shuts "
                                        "down; not above wrapup_at_runtime_s.", note="Also on LB "
                                        "or FSD, counted only with OB: drivers that say FSD or LB "
@@ -81,14 +81,14 @@ class PolicyConfig:
                                        "ups.conf's override.battery.runtime.low (60 s) so that "
                                        "the Pi shuts down after the PC. LB, FSD or a runtime "
                                        "already at this value skip the flicker guard: the "
-                                       "shutdown goes at once.")
+                                       "shutdown goes at once.", high=DAY_S)
     pc_offline_after_s: float = key(20, "No status from an agent for this many seconds: the PC "
-                                    "counts as offline.")
+                                    "counts as offline.", high=DAY_S)
     # Beyond the contract: what to do when runtime is unknown or the UPS cannot be read.
     wrapup_at_charge_pct: float = key(50, "For a UPS that does not report runtime: battery "
-                                      "charge (%) for the wrap-up.")
+                                      "charge (%) for the wrap-up.", high=100)
     shutdown_at_charge_pct: float = key(25, "For a UPS that does not report runtime: battery "
-                                        "charge (%) for the shutdown.")
+                                        "charge (%) for the shutdown.", high=100)
     unreadable_wrapup_after_s: float = key(60, "A PC's UPS unreadable on battery, no runtime of "
                                            "it read on battery in this outage: wrap up after "
                                            "this many seconds.",
@@ -97,7 +97,8 @@ class PolicyConfig:
                                            "minus the time since), unlike upsmon, which shuts "
                                            "down at once: a USB link or driver often drops at the "
                                            "moment of a cut. An unreadable UPS keeps an outage "
-                                           "open only while no UPS feeding the PC reads on mains.")
+                                           "open only while no UPS feeding the PC reads on mains.",
+                                           high=DAY_S)
     # A UPS feeding the PC is lost mid-outage and no runtime of it was read on battery: the shutdown
     # follows the wrap-up after this long. 120 s gives the wrap-up time to stop the recording
     # and write the file (OBS needs seconds) and matches shutdown_at_runtime_s's default: the
@@ -106,26 +107,26 @@ class PolicyConfig:
                                              "this many seconds after the wrap-up.",
                                              note="120 s: time for the wrap-up to save the "
                                              "recording, and the same margin "
-                                             "shutdown_at_runtime_s keeps on a battery we can see.")
+                                             "shutdown_at_runtime_s keeps on a battery we can see.", high=DAY_S)
     # While a PC converts a recording the shutdown waits, but never below this runtime (§5.3).
     # At or above shutdown_at_runtime_s the shutdown never waits (not an error: a site that set
     # a low shutdown_at_runtime_s before v1.1 keeps a valid file and simply gets no hold).
     hard_shutdown_at_runtime_s: float = key(60, "While a PC converts a recording the shutdown "
                                             "waits, but never below this runtime (seconds).",
                                             note="And never on LB or FSD. At or above "
-                                            "shutdown_at_runtime_s: no hold.")
+                                            "shutdown_at_runtime_s: no hold.", high=DAY_S)
     low_charge_attention_pct: float = key(50, "On mains with charge below this (%): `attention` "
-                                          "(the battery is not charging well).")
+                                          "(the battery is not charging well).", high=100)
     disk_low_gb: float = key(5, "A PC whose recordings disk has less free space than this (GB): "
-                             "`attention`.")
+                             "`attention`.", high=10_000)
     ready_before_s: float = key(900, "Readiness is checked this many seconds before a booked "
-                                "meeting (site.calendar).")
+                                "meeting (site.calendar).", high=DAY_S)
     ready_min_charge_pct: float = key(80, "A booked meeting is not ready while a UPS's charge is "
                                       "below this (%).", high=100)
     shutdown_grace_s: float = key(30, "grace_s sent with the shutdown command: the agent waits "
-                                  "this long (a cancel inside it stops the shutdown).")
+                                  "this long (a cancel inside it stops the shutdown).", high=3600)
     resend_after_s: float = key(5, "A command the PC has not acknowledged is sent again after "
-                                "this many seconds.")
+                                "this many seconds.", high=3600)
 
 
 @section("gpio")
