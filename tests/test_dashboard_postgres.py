@@ -106,6 +106,8 @@ def test_on_postgresql_the_feed_shares_states_and_events_but_not_availability():
     ("mysql://db/siaga", 'must be a file path or a URL such as "postgresql://'),
     ("postgresql://", "must be a file path or a URL"),
     ("postgresql://db:port/siaga", "must be a file path or a URL"),
+    # urlsplit raises on a bracket not closed: it was a traceback from every command
+    ("postgresql://[::1/siaga", "must be a file path or a URL"),
 ])
 def test_a_bad_database_url_is_one_line_naming_the_key(tmp_path, url, says):
     with pytest.raises(ConfigError, match="dashboard.database") as caught:

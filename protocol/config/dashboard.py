@@ -26,8 +26,8 @@ def database_location(v: Any) -> str | None:
         return None                      # a file
     if scheme.lower() not in POSTGRES_SCHEMES or not rest.strip("/"):
         return wrong
-    parts = urllib.parse.urlsplit(v)
     try:
+        parts = urllib.parse.urlsplit(v)  # raises on "[::1" (a bracket not closed)
         parts.port                       # noqa: B018 - raises on a port that is not a number
     except ValueError:
         return wrong
