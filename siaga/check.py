@@ -26,6 +26,7 @@ from edge.indicator import Indicator, IndicatorError
 from edge.room import UpsReading
 from edge.ups import UpsReader, reading_summary
 from protocol.config import Config, ConfigError, GpioConfig, MqttConfig, UpsConfig, load_config
+from protocol.config.dashboard import cannot_listen
 from protocol.mqtt import connect_error
 from siaga.bridgecheck import check_bridge
 
@@ -59,6 +60,10 @@ def run(path: str) -> int:
         passed = passed and result[0]
         if check is check_ups:
             print_runtimecal(config, section)
+    listen = check_listen(config)   # named only when the dashboard could not listen there
+    if listen is not None:
+        print_result(listen)
+        passed = False
     for result in check_alerts(config):
         print_result(result)
         passed = passed and result[0]
@@ -223,6 +228,15 @@ def check_calendar(config: Config) -> Result:
     site = config.site
     ok, detail = describe_calendar(site.calendar, site.calendar_refresh_s, site.timezone)
     return ok, "agenda", site.calendar, detail
+
+
+def check_listen(config: Config) -> Result | None:
+    """dashboard.listen as `siaga dashboard` resolves it (nothing bound: the dashboard may be
+    running on it): a FAIL when its host does not resolve, else None."""
+    problem = cannot_listen(config.dashboard.listen)
+    if problem is None:
+        return None
+    return False, "listen", config.dashboard.listen, f"siaga dashboard cannot listen there: {problem}"
 
 
 def check_gpio(gpio: GpioConfig) -> Result:

@@ -87,3 +87,22 @@ def test_broker_refusing_our_login_is_a_fail_line(tmp_path, request):
                                    "Not authorized")
     (tmp_path / "mqtt.password").write_text("right\n")
     assert lines(check(path))["mqtt"] == f"ok    mqtt    127.0.0.1:{broker.port}"
+
+
+def test_a_dashboard_address_that_does_not_resolve_is_a_fail_line(tmp_path):
+    """`siaga check` said nothing of a dashboard.listen the dashboard then could not use."""
+    path = write_config(tmp_path, free_port(), free_port())
+    path.write_text(path.read_text() + '[dashboard]\nlisten = "siaga.invalid:8080"\n')
+    done = check(path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert lines(done)["listen"].startswith(
+        "FAIL  listen  siaga.invalid:8080  siaga dashboard cannot listen there: ")
+
+
+def test_a_dashboard_address_not_host_port_is_a_config_fail_line(tmp_path):
+    path = write_config(tmp_path, free_port(), free_port())
+    path.write_text(path.read_text() + '[dashboard]\nlisten = "nonsense"\n')
+    done = check(path)
+    assert done.returncode == 2 and done.stderr == ""
+    assert done.stdout == (f'FAIL  config  {path}  siaga.toml: dashboard.listen: must be HOST:PORT '
+                           'such as "127.0.0.1:8080", got "nonsense"\n')

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from siaga.servers import free_port, stop_process
 from tests.dashboard_support import start_dashboard, write_config
 
@@ -32,11 +34,23 @@ def test_serves_the_api_and_stops_cleanly_on_sigterm(tmp_path, broker):
         stop_process(proc)
 
 
-def test_a_bad_listen_value_exits_2_naming_the_key(tmp_path):
-    result = siaga("dashboard", "-c", str(write_config(tmp_path, listen="everywhere")))
+@pytest.mark.parametrize("listen", ["everywhere", "127.0.0.1:²", "127.0.0.1:0", ":8080"])
+def test_a_bad_listen_value_exits_2_naming_the_key(tmp_path, listen):
+    """"²".isdigit() is True: "127.0.0.1:²" was a traceback (int("²"))."""
+    result = siaga("dashboard", "-c", str(write_config(tmp_path, listen=listen)))
     assert result.returncode == 2
-    assert 'siaga.toml: dashboard.listen: must be HOST:PORT' in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == ('siaga.toml: dashboard.listen: must be HOST:PORT such as '
+                             f'"127.0.0.1:8080", got "{listen}"\n')
+
+
+# A name that resolves nowhere (RFC 6761) and an IPv4-looking one that is not an address: both
+# were waitress's ValueError, a traceback.
+@pytest.mark.parametrize("listen", ["siaga.invalid:8080", "999.999.999.999:8080"])
+def test_a_host_that_does_not_resolve_exits_1_with_one_line(tmp_path, listen):
+    result = siaga("dashboard", "-c", str(write_config(tmp_path, listen=listen)))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"siaga dashboard: cannot listen on {listen}: ")
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_a_busy_port_exits_1_with_a_sentence(tmp_path):

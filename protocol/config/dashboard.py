@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import socket
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +43,39 @@ def is_postgres(location: str) -> bool:
     return location.partition("://")[0].lower() in POSTGRES_SCHEMES and "://" in location
 
 
+def listen_parts(listen: str) -> tuple[str, int]:
+    """(host, port) of a ``dashboard.listen`` "HOST:PORT" (or "[::1]:8080"); ValueError when it
+    is not one."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    # [0-9], not isdigit(): "²".isdigit() is True and int("²") raises
+    if not host or any(c.isspace() for c in host) or not re.fullmatch(r"[0-9]{1,5}", port) \
+            or not 0 < int(port) < 65536:
+        raise ValueError(f"not HOST:PORT: {listen!r}")
+    return host, int(port)
+
+
+def listen_address(v: Any) -> str | None:
+    """HOST:PORT, the form of ``dashboard.listen`` (whether the host resolves is not known here)."""
+    try:
+        listen_parts(v)
+        return None
+    except (TypeError, AttributeError, ValueError):
+        return 'must be HOST:PORT such as "127.0.0.1:8080"'
+
+
+def cannot_listen(listen: str) -> str | None:
+    """Why the dashboard could not listen on a well-formed ``listen`` (its host does not resolve),
+    or None: resolved as waitress does, nothing bound. Used by `siaga dashboard` and `siaga check`."""
+    host, port = listen_parts(listen)
+    try:
+        socket.getaddrinfo(None if host == "*" else host, port, type=socket.SOCK_STREAM,
+                           flags=socket.AI_PASSIVE)
+    except (OSError, ValueError) as exc:    # gaierror; UnicodeError from a name idna refuses
+        return getattr(exc, "strerror", None) or str(exc)
+    return None
+
+
 ROOM_STATES = ("attention", "on_battery", "wrapup", "shutdown", "fault")
 
 
@@ -50,7 +85,7 @@ class DashboardConfig:
     """[dashboard]"""
 
     listen: str = key("127.0.0.1:8080", "Where the status page listens (address:port).",
-                      note='127.0.0.1 = only on the Pi itself; "0.0.0.0:8080" = the whole office '
+                      check=listen_address, note='127.0.0.1 = only on the Pi itself; "0.0.0.0:8080" = the whole office '
                       "LAN can open http://<pi-address>:8080/.")
     database: str = key("/var/lib/siaga/dashboard.sqlite3", "The dashboard's own database: an "
                         'SQLite file, or a PostgreSQL URL ("postgresql://user@host/siaga") shared '
