@@ -20,7 +20,7 @@ from email.utils import formatdate
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from edge.bookings import Booking, Expanded, NotICalendar, Source, expand, parse
+from edge.bookings import SKIPPED_SHOWN, Booking, Expanded, NotICalendar, Source, expand, parse
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,10 @@ class RoomCalendar:
         """The bookings of the last good copy (one attribute read: safe from the loop)."""
         return self._expanded.bookings
 
+    def skipped(self) -> tuple[str, ...]:
+        """The bad events the last good copy left out ("UID: why")."""
+        return self._expanded.skipped
+
     def refresh(self) -> None:
         """Read the calendar if it changed, and expand the window around now."""
         try:
@@ -118,13 +122,17 @@ class RoomCalendar:
             self._fine(got.data is not None)
         except (OSError, NotICalendar) as exc:
             self._failed(str(exc).strip() or type(exc).__name__)
+        except Exception as exc:   # noqa: BLE001 - a surprise must not end the schedule's thread
+            self._failed(f"{type(exc).__name__}: {str(exc).strip()[:160]}")
 
     def _fine(self, new: bool) -> None:
         """One line for a new file or a calendar read again after a problem, not every refresh."""
         if (new or self.problem is not None) and self._source is not None:
-            logger.info("calendar %s read: %d events, %d bookings in the next days%s",
-                        self.location, self._source.events, len(self._expanded.bookings),
-                        self._left_out())
+            skipped = self._expanded.skipped
+            logger.log(logging.WARNING if skipped else logging.INFO,
+                       "calendar %s read: %d events, %d bookings in the next days%s%s",
+                       self.location, self._source.events, len(self._expanded.bookings),
+                       self._left_out(), f"; {skipped_text(skipped)}" if skipped else "")
         self.problem = None
 
     def _left_out(self) -> str:
@@ -158,6 +166,13 @@ class RoomCalendar:
         self._stop.set()
 
 
+def skipped_text(skipped: tuple[str, ...]) -> str:
+    """'2 bad events left out: u1: Wrong date format; u2: ...' (the first few named)."""
+    shown = "; ".join(skipped[:SKIPPED_SHOWN]) + ("; ..." if len(skipped) > SKIPPED_SHOWN else "")
+    n = len(skipped)
+    return f"{n} bad event{'' if n == 1 else 's'} left out: {shown}"
+
+
 def describe(location: str, refresh_s: float, timezone: str, now: float | None = None) -> tuple[bool, str]:
     """For `siaga check`: read the calendar once; (ok, one line: what it holds or why not)."""
     cal = RoomCalendar(location, refresh_s, timezone, clock=(lambda: now) if now else time.time)
@@ -166,9 +181,12 @@ def describe(location: str, refresh_s: float, timezone: str, now: float | None =
         return False, f"cannot be read: {cal.problem}; the room works without a schedule"
     found = cal.bookings()
     upcoming = [b for b in found if b.end > cal.clock()]
+    skipped = cal.skipped()   # a booking lost to a bad event is for IT to mend: a FAIL
+    bad = f"; {skipped_text(skipped)}" if skipped else ""
     if not upcoming:
-        return True, "no booking in the next 8 days"
+        return not skipped, f"no booking in the next 8 days{bad}"
     first = upcoming[0]
     when = datetime.fromtimestamp(first.start, cal.zone).strftime("%Y-%m-%d %H:%M")
     n = len(upcoming)
-    return True, f"{n} booking{'' if n == 1 else 's'} in the next 8 days; next: {first.title!r} at {when}"
+    return not skipped, (f"{n} booking{'' if n == 1 else 's'} in the next 8 days; next: "
+                         f"{first.title!r} at {when}{bad}")

@@ -62,3 +62,44 @@ def test_past_bookings_are_outside_the_window() -> None:
     got = expand(parse(calendar(event("p@x", "Lalu", FIRST - 10 * 86400, FIRST - 10 * 86400 + 60))),
                  FIRST - 86400, FIRST + WEEK)
     assert got.bookings == ()
+
+
+# One bad event beside a good one: the bad one is left out and named, the good one kept. Each
+# of these killed the edge's calendar thread (an exception) or hung it (INTERVAL=0: dateutil
+# repeats the same start forever, 40 MB/s) or took a minute (every second for 8 days).
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("lines, why", [
+    ("DTSTART:2025130T\nDTEND:20261207T030000Z", "Wrong date format 2025130T"),
+    ("DTSTART:20261207T020000Z\nDURATION:P99999999D", "date value out of range"),
+    ("DTSTART:20261207T020000Z\nDTEND:20261207T030000Z\nRRULE:FREQ=MONTHLY;BYDAY=99MO",
+     "list index out of range"),
+    ("DTSTART:20261207T020000Z\nDTEND:20261207T030000Z\nRRULE:FREQ=DAILY;INTERVAL=0",
+     "RRULE INTERVAL=0 never moves on"),
+    ("DTSTART:20261207T020000Z\nDTEND:20261207T030000Z\nRRULE:FREQ=SECONDLY",
+     "RRULE FREQ=SECONDLY repeats too often to expand"),
+    ("DTSTART:00010101T000000Z\nDTEND:00010101T010000Z\nRRULE:FREQ=HOURLY",
+     "RRULE FREQ=HOURLY repeats too often to expand"),
+    ("DTSTART:20261207T020000Z\nDTEND:20261207T030000Z\nEXDATE:nonsense", "Wrong date format nonsense"),
+])
+def test_a_bad_event_is_left_out_and_named_and_the_rest_kept(lines: str, why: str) -> None:
+    bad = f"BEGIN:VEVENT\nUID:bad@x\nSUMMARY:Rusak\n{lines}\nEND:VEVENT"
+    source = parse(calendar(bad, event("good@x", "Rapat", FIRST + 3600, FIRST + 7200)))
+    got = expand(source, FIRST - 86400, FIRST + WEEK)
+    assert [(b.title, b.start) for b in got.bookings] == [("Rapat", FIRST + 3600)]
+    assert len(got.skipped) == 1 and got.skipped[0].startswith("bad@x: ")
+    assert why in got.skipped[0] and "\n" not in got.skipped[0]
+    assert source.events == 2
+
+
+def test_rules_of_a_meeting_room_are_not_runaways() -> None:
+    """Every weekday since 1990, yearly since the year 1, every 15 minutes for a week: expanded."""
+    got = expand(parse(calendar(
+        event("w@x", "Harian", FIRST - 36 * 365 * 86400, FIRST - 36 * 365 * 86400 + 1800,
+              extra="RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"),
+        "BEGIN:VEVENT\nUID:y@x\nSUMMARY:Tahunan\nDTSTART:00011207T030000Z\nDTEND:00011207T040000Z\n"
+        "RRULE:FREQ=YEARLY\nEND:VEVENT",
+        event("q@x", "Piket", FIRST, FIRST + 600, extra="RRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=672"))),
+        FIRST - 3600, FIRST + 86400)
+    assert got.skipped == ()
+    titles = [b.title for b in got.bookings]
+    assert (titles.count("Harian"), titles.count("Tahunan"), titles.count("Piket")) == (1, 1, 96)

@@ -4,6 +4,7 @@ the last good copy kept, one log line per problem, never waiting on a slow serve
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import pytest
@@ -98,3 +99,64 @@ def test_five_thousand_events_keep_the_next_days_only(server) -> None:
     cal.refresh()
     starts = [b.start for b in cal.bookings()]
     assert 100 < len(starts) < 120 and starts == sorted(starts)
+
+
+def bad_event(uid: str) -> str:
+    """An event whose DTSTART does not parse (icalendar raises when it is read)."""
+    return f"BEGIN:VEVENT\nUID:{uid}\nSUMMARY:Rusak\nDTSTART:2025130T\nDTEND:20261207T030000Z\nEND:VEVENT"
+
+
+def test_a_bad_event_is_one_line_and_the_rest_is_used(tmp_path, caplog) -> None:
+    now = time.time()
+    path = tmp_path / "room.ics"
+    path.write_bytes(calendar(bad_event("bad@x"), event("a@x", "Rapat", now + 3600, now + 7200)))
+    caplog.set_level(logging.INFO, logger="edge.calendar")
+    cal = RoomCalendar(str(path))
+    cal.refresh()
+    cal.refresh()
+    assert [b.title for b in cal.bookings()] == ["Rapat"] and cal.problem is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and caplog.records[0].levelno == logging.WARNING
+    assert lines[0].endswith("; 1 bad event left out: bad@x: Cannot access 'dt' on broken property "
+                             "'DTSTART' (expected 'vDDDTypes'): Wrong date format 2025130T")
+
+
+def test_the_reader_survives_any_error_and_reads_the_next_file(tmp_path, caplog, monkeypatch) -> None:
+    """An error no one foresaw once ended the calendar's thread: the schedule was lost until a
+    restart, a mended file never read. Now: one line, the last good copy, the next file read."""
+    import edge.calendar as module
+    now = time.time()
+    path = tmp_path / "room.ics"
+    path.write_bytes(calendar(event("a@x", "Satu", now + 3600, now + 7200)))
+    cal = RoomCalendar(str(path), refresh_s=0.05)
+    cal.refresh()
+    caplog.set_level(logging.WARNING, logger="edge.calendar")
+
+    def broken(data: bytes):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(module, "parse", broken)
+    path.write_bytes(calendar(event("a@x", "Dua", now + 3600, now + 7200)))
+    os.utime(path, ns=(1, 1))    # a new mtime whatever the file system's clock resolution
+    cal.start()
+    try:
+        wait_for(lambda: cal.problem is not None)
+        assert [b.title for b in cal.bookings()] == ["Satu"]
+        assert [r.getMessage() for r in caplog.records] == [
+            f"calendar {path} cannot be read: IndexError: list index out of range; keeping the "
+            "last good copy"]
+        monkeypatch.undo()
+        path.write_bytes(calendar(event("a@x", "Tiga", now + 3600, now + 7200)))
+        os.utime(path, ns=(2, 2))
+        wait_for(lambda: [b.title for b in cal.bookings()] == ["Tiga"])
+        assert cal.problem is None and cal._thread is not None and cal._thread.is_alive()
+    finally:
+        cal.stop()
+
+
+def wait_for(condition, deadline_s: float = 30.0) -> None:
+    """Poll ``condition`` until true (the thread refreshes every 0.05 s); fail after the deadline."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, "condition not met"
+        time.sleep(0.02)

@@ -39,3 +39,19 @@ def test_check_names_the_next_booking_then_the_problem(tmp_path: Path) -> None:
     assert lines(done)["agenda"].startswith(f"FAIL  agenda  {server.url}  cannot be read: ")
     assert "the room works without a schedule" in lines(done)["agenda"]
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_check_names_a_bad_event_and_fails_without_a_traceback(tmp_path: Path) -> None:
+    """A booking lost to a bad event is for IT to mend; `siaga check -c` was a traceback."""
+    start = (time.time() // 3600 + 2) * 3600
+    path = tmp_path / "room.ics"
+    path.write_bytes(calendar(
+        "BEGIN:VEVENT\nUID:bad@x\nSUMMARY:Rusak\nDTSTART:20261207T020000Z\n"
+        "DTEND:20261207T030000Z\nRRULE:FREQ=MONTHLY;BYDAY=99MO\nEND:VEVENT",
+        event("a@x", "Rapat anggaran", start, start + 3600)))
+    done = run_check(tmp_path, str(path))
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(start + 7 * 3600))   # in Jakarta
+    assert lines(done)["agenda"] == (f"FAIL  agenda  {path}  1 booking in the next 8 days; next: "
+                                     f"'Rapat anggaran' at {when}; 1 bad event left out: bad@x: "
+                                     "list index out of range")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
