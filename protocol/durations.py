@@ -18,6 +18,8 @@ import math
 from enum import Enum
 
 UNKNOWN = "–"
+# Nothing Siaga times lasts ten years: beyond is a bad number (1e300 s in an event's detail).
+MAX_SECONDS = 10 * 366 * 86400
 # lang: (hours, minutes, seconds)
 UNITS = {"id": ("jam", "mnt", "dtk"), "en": ("h", "min", "s")}
 
@@ -31,8 +33,10 @@ class Span(str, Enum):
 
 
 def duration(seconds: float | None, lang: str, span: Span) -> str:
-    """``seconds`` as "8 mnt", "1 jam 5 mnt", "3 mnt 20 dtk" or "< 1 mnt"; a dash when unknown."""
-    if seconds is None or isinstance(seconds, bool) or not math.isfinite(seconds):
+    """``seconds`` as "8 mnt", "1 jam 5 mnt", "3 mnt 20 dtk" or "< 1 mnt"; a dash when unknown
+    (or over ten years)."""
+    if seconds is None or isinstance(seconds, bool) or not math.isfinite(seconds) \
+            or seconds > MAX_SECONDS:
         return UNKNOWN
     h_unit, m_unit, s_unit = UNITS["en" if lang == "en" else "id"]
     seconds = round(max(seconds, 0.0), 3)  # float noise must not turn 300 s into 6 minutes up

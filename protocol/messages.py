@@ -387,7 +387,10 @@ _ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    """A field's value as plain data: messages become dicts, lists and dicts are copied."""
+    """A field's value as plain data: messages become dicts, lists and dicts are copied. A NaN or
+    infinity (JSON has none; a reader refuses the message) becomes null: unknown."""
+    if value.__class__ is float:
+        return value if math.isfinite(value) else None
     if value.__class__ in _ATOMS:
         return value
     if hasattr(value.__class__, "__dataclass_fields__"):
@@ -409,12 +412,18 @@ def decode(cls: type[T], raw: bytes | str) -> T:
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise BadMessage(f"payload of {len(raw)} bytes is over {MAX_PAYLOAD_BYTES}")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadMessage(f"not JSON: {exc}") from None
     except RecursionError:
         raise BadMessage("JSON nested too deeply") from None
     return from_dict(cls, data)
+
+
+def _no_constant(name: str) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity, which JSON does not have: a browser
+    cannot parse a page's answer that carries one on."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def from_dict(cls: type[T], data: Any, where: str = "") -> T:

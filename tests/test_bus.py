@@ -46,6 +46,9 @@ def test_not_ours(topic):
     ("siaga/rr1/pc/pc1/status", b"[" * 70000, False, "over"),
     ("siaga/rr1/pc/pc1/availability", b"yes", False, "online or offline"),
     ("siaga/rr1/pc/pc1/ack", ACK.replace(b"true", b'"yes"'), False, "ok: expected bool"),
+    # an ack's args were relayed into the journal as they came
+    ("siaga/rr1/pc/pc1/ack", ACK.replace(b'"ts": 1', b'"ts": 1, "args": {"seconds": NaN}'), False,
+     "not JSON: NaN is not a JSON number"),
 ])
 def test_bad_messages(topic, payload, retained, reason):
     with pytest.raises(BadMessage, match=reason):

@@ -482,3 +482,33 @@ def test_ups_status_is_in_words_and_bookkeeping_is_not_on_the_timeline(client, s
     assert words in text and "OB DISCHRG" not in text
     _, timeline = events_text(client, lang)
     assert not re.search(r"dikirim ulang|sent again|kirim ulang|send events again", timeline)
+
+
+def strict_json(body: bytes):
+    """JSON as a browser reads it: NaN and Infinity are errors."""
+    import json
+
+    def refuse(name: str):
+        raise ValueError(f"{name} in the answer")
+    return json.loads(body, parse_constant=refuse)
+
+
+def test_absurd_numbers_in_an_event_read_as_unknown_and_the_api_stays_json(client, store):
+    """A NaN stored before decoding refused it (the page said "muatan nan %", the API answered
+    bare NaN) and a valid but absurd 1e308 (hundreds of digits): a dash, and JSON a browser reads."""
+    now = time.time()
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=100, ts=now, kind="power_lost",
+                                 detail={"ups": "meeting", "charge_pct": float("nan"), "runtime_s": 600}))
+    store.put_event(JournalEvent(site="bappeda-rr1", seq=101, ts=now + 1, kind="notice_sent",
+                                 detail={"pcs": ["meeting-pc"], "charge_pct": 1e308, "runtime_s": 1e300}))
+    for url in ("/api/sites/bappeda-rr1", "/api/sites/bappeda-rr1/events"):
+        answer = client.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 200
+        events = strict_json(answer.get_data())["events"]
+        assert {e["seq"]: e["detail"].get("charge_pct") for e in events if e["seq"] >= 100} == \
+            {100: None, 101: 1e308}
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/sites/bappeda-rr1?lang=id")
+                                      .get_data(as_text=True)))
+    assert "Listrik PLN padam. Sisa daya UPS 10 mnt." in text
+    assert "Pemberitahuan dikirim ke meeting-pc. Sisa daya UPS –, muatan –." in text
+    assert "nan %" not in text and "000.000.000" not in text

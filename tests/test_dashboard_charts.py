@@ -118,9 +118,16 @@ def test_a_young_site_fills_the_chart_from_its_first_data(range_name, age_s, buc
 
 @pytest.mark.parametrize("value, lang, digits, text", [
     (1234.5, "id", 1, "1.234,5"), (1234.5, "en", 1, "1,234.5"), (None, "id", 0, "–"), (78.0, "id", 0, "78"),
+    (float("nan"), "id", 0, "–"), (float("inf"), "en", 1, "–"), (1e308, "id", 0, "–"),
 ])
 def test_numbers(value, lang, digits, text):
     assert i18n.number(value, lang, digits) == text
+
+
+@pytest.mark.parametrize("value, text", [(78.0, "78 %"), (0, "0 %"), (250.0, "250 %"), (None, "–"),
+                                         (float("nan"), "–"), (-5.0, "–"), (1e12, "–")])
+def test_a_percentage_no_ups_reports_is_unknown(value, text):
+    assert i18n.percent(value, "id") == text
 
 
 @pytest.mark.parametrize("ts, text", [

@@ -411,6 +411,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     ("siaga/rr1/edge/event", b'{"v":1,"site":"rr1","seq":9223372036854775808,"ts":1,"kind":"k"}',
      "seq: expected int"),
     ("siaga/rr1/edge/availability", b"maybe", "expected online or offline"),
+    ("siaga/rr1/edge/event", b'{"v":1,"site":"rr1","seq":1,"ts":1,"kind":"power_lost",'
+     b'"detail":{"charge_pct":NaN}}', "not JSON: NaN is not a JSON number"),
 ])
 def test_bad_payloads_are_logged_and_dropped(feed, store, caplog, topic, payload, reason):
     feed.on_message("siaga/rr1/edge/state", to_json(snapshot("rr1", now=T0, name="good")), True)

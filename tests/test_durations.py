@@ -38,6 +38,8 @@ DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup)
     (32.7, Span.ELAPSED, "en", "32 s"), (0.4, Span.ELAPSED, "id", "< 1 dtk"),
     (4000, Span.ELAPSED, "en", "1 h 6 min"), (-5, Span.AVAILABLE, "id", "< 1 mnt"),
     (None, Span.AVAILABLE, "id", "–"), (float("nan"), Span.NEEDED, "en", "–"),
+    (1e300, Span.AVAILABLE, "id", "–"),     # an event's detail said so: hundreds of digits
+    (87840 * 3600, Span.ELAPSED, "en", "87840 h"),   # ten years is still a duration
 ])
 def test_one_rounding_rule(seconds, span, lang, words):
     assert duration(seconds, lang, span) == words

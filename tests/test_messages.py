@@ -48,7 +48,7 @@ def test_missing_optional_fields_take_defaults():
     (json.dumps({**COMMAND, "runtime_s": 1.5}), "runtime_s: expected int"),
     (json.dumps({**COMMAND, "text": "x" * 5000}), "text: expected str"),
     (json.dumps({k: v for k, v in COMMAND.items() if k != "id"}), "id: missing"),
-    (b'{"v":1,"id":"a","ts":NaN,"expires":1,"kind":"test"}', "expected float"),
+    (b'{"v":1,"id":"a","ts":NaN,"expires":1,"kind":"test"}', "not JSON: NaN is not a JSON number"),
     (b'{"v":1,"id":"a","ts":1,"expires":1,"kind":"test","grace_s":1' + b"0" * 400 + b"}", "grace_s: expected int"),
     (b'{"v":1,"id":"a","ts":1' + b"0" * 400 + b',"expires":1,"kind":"test"}', "ts: expected float"),
     (b" " * 70000, "bytes is over"),
@@ -72,3 +72,24 @@ def test_topics_and_parse():
     assert t.pc("meeting-pc", "ack") == "siaga/bappeda-rr1/pc/meeting-pc/ack"
     assert parse_topic("siaga", t.pc("meeting-pc", "ack")) == ("bappeda-rr1", ["pc", "meeting-pc", "ack"])
     assert parse_topic("other", t.edge("state")) is None
+
+
+# Python's json reads NaN and Infinity; JSON has neither. Inside a dict field (an event's detail,
+# an ack's args) no field check looked: the dashboard stored NaN and its API answered with it.
+@pytest.mark.parametrize("cls, raw", [
+    (JournalEvent, b'{"v":1,"site":"rr1","seq":1,"ts":1,"kind":"power_lost","detail":{"charge_pct":NaN}}'),
+    (JournalEvent, b'{"v":1,"site":"rr1","seq":1,"ts":1,"kind":"power_lost","detail":{"runtime_s":Infinity}}'),
+    (Ack, b'{"v":1,"id":"a","kind":"shutdown","ok":true,"ts":1,"args":{"seconds":-Infinity}}'),
+])
+def test_nan_and_infinity_anywhere_are_not_json(cls, raw):
+    with pytest.raises(BadMessage, match=r"^not JSON: -?(NaN|Infinity) is not a JSON number"):
+        decode(cls, raw)
+
+
+def test_what_siaga_sends_never_holds_nan():
+    """A NaN that reached a detail (an old journal row, a bug) is sent as null, "unknown": the
+    event still goes out, so the dashboard's copy of the journal keeps every seq."""
+    sent = to_json(JournalEvent(site="rr1", seq=7, ts=1.0, kind="power_lost",
+                                detail={"charge_pct": float("nan"), "runtime_s": float("inf"),
+                                        "ups": "meeting"}))
+    assert decode(JournalEvent, sent).detail == {"charge_pct": None, "runtime_s": None, "ups": "meeting"}

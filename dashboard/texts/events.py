@@ -8,6 +8,7 @@ back into words too. A failure (``ok: false``) is marked as one.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -141,7 +142,9 @@ def power_clause(detail: dict[str, Any], lang: str) -> str:
 
 
 def _num(value: Any) -> float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A detail's number, or None when it holds none (a NaN stored before decoding refused it)."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value if is_number and math.isfinite(value) else None
 
 
 def _by(value: Any, lang: str) -> str:

@@ -8,6 +8,7 @@ gap never crashes a page.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,9 @@ from dashboard.texts import (journal as catalogue_events, keys, overview as cata
                              page as catalogue)
 from protocol import durations
 from protocol.durations import Span, duration as duration_text
+from protocol.messages import MAX_NUMBER
+
+PERCENT_MAX = 1000   # the edge reads no percentage above (ups.load; edge/ups.py)
 
 LANGUAGES = ("id", "en")
 
@@ -52,8 +56,9 @@ def has_text(key: str) -> bool:
 
 
 def number(value: float | None, lang: str, digits: int = 0) -> str:
-    """``12.5`` as "12,5" (id) or "12.5" (en); None as a dash."""
-    if value is None:
+    """``12.5`` as "12,5" (id) or "12.5" (en); None, NaN and a number beyond any reading (1e308
+    in an event's detail) as a dash."""
+    if value is None or not math.isfinite(value) or abs(value) > MAX_NUMBER:
         return "–"
     text = f"{value:,.{digits}f}"
     if lang == "id":
@@ -77,8 +82,10 @@ def minutes_long(seconds: float | None, lang: str) -> str:
 
 
 def percent(value: float | None, lang: str) -> str:
-    """"38 %"; a dash when unknown."""
-    return "–" if value is None else f"{number(value, lang)} %"
+    """"38 %"; a dash when unknown or not a percentage any UPS reports (-5, 1e12)."""
+    if value is None or not 0 <= value <= PERCENT_MAX:   # NaN fails the comparison too
+        return "–"
+    return f"{number(value, lang)} %"
 
 
 def duration(seconds: float | None, lang: str) -> str:
