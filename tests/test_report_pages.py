@@ -79,8 +79,28 @@ def test_bad_input_is_a_400_with_one_sentence(client, query, says):
     assert api.status_code == 400 and says in api.get_json()["error"]
     page = client.get(f"/report?{query}")
     text = page.get_data(as_text=True)
-    assert page.status_code == 400 and says in html.unescape(text)
+    assert page.status_code == 400
     assert 'role="alert"' in text and 'name="from"' in text and 'class="page"' not in text
+
+
+# The page said the command's English ("--to 2025-01-01 is before --from 2025-05-01") whatever
+# its language: now its own sentence, naming its form's fields by their labels.
+@pytest.mark.parametrize("query, lang, sentence", [
+    ("from=2026-11-03&to=2026-11-01", "id", "“Sampai” (2026-11-01) lebih awal dari “Dari” (2026-11-03)."),
+    ("from=2026-11-03&to=2026-11-01", "en", "“To” (2026-11-01) is before “From” (2026-11-03)."),
+    ("from=2025-13-01", "id", "“Dari”: bukan tanggal TTTT-BB-HH: “2025-13-01”."),
+    ("to=yesterday", "en", "“To”: not a date YYYY-MM-DD: “yesterday”."),
+    ("from=2999-01-01", "id", "“Dari” (2999-01-01) setelah hari ini ("),
+    ("sites=nosuch", "id", "“Ruang”: tidak ada ruang atau kelompok bernama “nosuch”."),
+    ("sites=nosuch", "en", "“Rooms”: no room or group is called “nosuch”."),
+    ("sites=,,,", "en", "“Rooms”: no room given."),
+])
+def test_bad_input_on_the_page_is_said_in_its_language_with_its_labels(client, query, lang, sentence):
+    page = client.get(f"/report?{query}&lang={lang}")
+    alert = re.search(r'role="alert"[^>]*>(.*?)</', page.get_data(as_text=True), re.S)
+    assert page.status_code == 400 and alert is not None
+    said = html.unescape(alert[1]).strip()
+    assert said.startswith(sentence) and "--" not in said
 
 
 @pytest.mark.parametrize("lang, value, sentence", [

@@ -31,9 +31,11 @@ def parse_range(first: str | None, last: str | None, today: dt.date) -> tuple[dt
     end = _date("--to", last) if last else today
     start = _date("--from", first) if first else end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if start > today:   # before the --to check: without --to, "--to <today>" was never typed
-        raise ReportError(f"empty range: --from {start} is after today ({today})")
+        raise ReportError(f"empty range: --from {start} is after today ({today})",
+                          "from_after_today", first=str(start), today=str(today))
     if end < start:
-        raise ReportError(f"--to {end} is before --from {start}")
+        raise ReportError(f"--to {end} is before --from {start}", "to_before_from",
+                          first=str(start), last=str(end))
     return start, end
 
 
@@ -41,7 +43,8 @@ def _date(option: str, value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ReportError(f"{option}: not a date YYYY-MM-DD: {value!r}") from None
+        raise ReportError(f"{option}: not a date YYYY-MM-DD: {value!r}", "not_a_date",
+                          field=option.removeprefix("--"), value=value) from None
 
 
 def make_report(config: Config, path: str, first: str | None, last: str | None,

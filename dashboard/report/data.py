@@ -36,7 +36,13 @@ NO_DETAIL: dict[str, Any] = {}   # shared by the rows whose detail is not read; 
 
 
 class ReportError(Exception):
-    """The report cannot be made; the message is one line for the user."""
+    """The report cannot be made; the message is one English line for the command's user. A
+    problem with the request's input also names it (``problem``, ``values``: what the /report
+    page says in its own language, with its form's labels)."""
+
+    def __init__(self, message: str, problem: str = "", **values: str) -> None:
+        super().__init__(message)
+        self.problem, self.values = problem, values
 
 
 def open_readonly(path: str) -> sqlite3.Connection:
@@ -80,10 +86,11 @@ def choose_sites(known: list[str], wanted: str | None,
         hits = [s for p in patterns for s in known
                 if (fnmatch.fnmatchcase(s, p) if p.endswith("*") else s == p)]
         if not hits:
-            raise ReportError(f"--sites: unknown site \"{name}\" (known: {', '.join(known) or 'none'})")
+            raise ReportError(f"--sites: unknown site \"{name}\" (known: {', '.join(known) or 'none'})",
+                              "unknown_site", name=name)
         chosen += [s for s in hits if s not in chosen]
     if not chosen:
-        raise ReportError("--sites: no site given")
+        raise ReportError("--sites: no site given", "no_site")
     return chosen
 
 

@@ -268,4 +268,17 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
         'IT is alerted by Siaga at a power cut, at the wrap-up and shutdown, and when the room is not ready for a booked meeting.'),
     'sop_made': ('Dibuat {when} dari {path} (SHA-256 {digest}). Buat ulang setelah berkas itu diubah: siaga sop.',
         'Made {when} from {path} (SHA-256 {digest}). Made again after each change to the file: siaga sop.'),
+    # The report page's form (dashboard/web/report.py): {label} is the form's own label.
+    'report_not_a_date': ('“{label}”: bukan tanggal TTTT-BB-HH: “{value}”.',
+        '“{label}”: not a date YYYY-MM-DD: “{value}”.'),
+    'report_to_before_from': ('“{to}” ({last}) lebih awal dari “{from_}” ({first}).',
+        '“{to}” ({last}) is before “{from_}” ({first}).'),
+    'report_from_after_today': ('“{label}” ({first}) setelah hari ini ({today}): belum ada yang bisa dilaporkan.',
+        '“{label}” ({first}) is after today ({today}): nothing to report yet.'),
+    'report_unknown_site': ('“{label}”: tidak ada ruang atau kelompok bernama “{name}”.',
+        '“{label}”: no room or group is called “{name}”.'),
+    'report_no_site': ('“{label}”: tidak ada ruang yang disebut.',
+        '“{label}”: no room given.'),
+    'report_cannot': ('Laporan tidak dapat dibuat: {reason}',
+        'The report cannot be made: {reason}'),
 }

@@ -52,16 +52,39 @@ def _job() -> Job:
     return get_reports().ask(key, lambda: make_report(config, database, first, last, sites)[0])
 
 
-def _result(job: Job) -> tuple[dict[str, Any] | None, str]:
-    """(the report ``job`` made, "") or (None, what is wrong with the request); 500 on a failure
-    that is not the request's. (The exception is not raised again here: several requests may
-    share it, each in its own thread.)"""
+def _result(job: Job, lang: str = "") -> tuple[dict[str, Any] | None, str]:
+    """(the report ``job`` made, "") or (None, what is wrong with the request: in ``lang`` for
+    the page, the command's English line without); 500 on a failure that is not the request's.
+    (The exception is not raised again here: several requests may share it, each in its own
+    thread.)"""
     if isinstance(job.error, ReportError):
-        return None, str(job.error)
+        return None, _said(job.error, lang) if lang else str(job.error)
     if job.error is not None:
         logger.error("making the report failed", exc_info=job.error)
         abort(500)
     return job.result, ""
+
+
+# ReportError.problem -> (the page's sentence, the form field its {label} names)
+FORM_PROBLEMS = {"not_a_date": ("report_not_a_date", ""),   # the field the error names
+                 "to_before_from": ("report_to_before_from", ""),
+                 "from_after_today": ("report_from_after_today", "from"),
+                 "unknown_site": ("report_unknown_site", "sites"),
+                 "no_site": ("report_no_site", "sites")}
+
+
+def _said(error: ReportError, lang: str) -> str:
+    """The page's sentence for ``error``: a form field by the form's label ("Dari", "Rooms"),
+    not by the command's option (--from)."""
+    labels = {"from": text(lang, "from"), "to": text(lang, "to"),
+              "sites": text(lang, "sites").split(" (")[0]}   # "Ruang (kosong = semua)": "Ruang"
+    if error.problem not in FORM_PROBLEMS:   # the server's trouble (a database), not the form's
+        return i18n.translate(lang, "report_cannot", reason=str(error))
+    key, field = FORM_PROBLEMS[error.problem]
+    values = dict(error.values)
+    field = values.pop("field", field)
+    return i18n.translate(lang, key, label=labels.get(field, ""), to=labels["to"],
+                          from_=labels["from"], **values)
 
 
 @bp.get("/api/report")
@@ -105,7 +128,7 @@ def page() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
         error, status = text(lang, "busy"), 503
     else:
         if get_reports().wait(job, PAGE_WAIT_S):   # None (no thread to spare): not waited for
-            report, error = _result(job)
+            report, error = _result(job, lang)
             status = 400 if error else 200
         else:
             wait, status = _waiting(job, lang), 202
