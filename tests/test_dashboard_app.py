@@ -168,6 +168,60 @@ def test_not_found_page_is_in_the_readers_language(client):
     assert "Not found" in client.get("/sites/nowhere?lang=en").get_data(as_text=True)
 
 
+def page_words(answer) -> str:
+    """The visible words of an HTML answer."""
+    body = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", answer.get_data(as_text=True), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
+
+
+# Error pages said werkzeug's English name under a translated heading ("405 · Galat / Method
+# Not Allowed", "400 · Permintaan tidak valid / Bad Request"): one language now, each code its own.
+@pytest.mark.parametrize("code, heading, sentence", [
+    (400, ("Permintaan tidak valid", "Bad request"), ("Muat ulang halaman", "Reload the page")),
+    (404, ("Tidak ditemukan", "Not found"), ("ruangan ini tidak ada", "no such page or room")),
+    (405, ("Cara permintaan tidak diizinkan", "Method not allowed"), ("tidak menerima", "does not take")),
+    (413, ("Permintaan terlalu besar", "Request too large"), ("64 KB", "64 KB")),
+    (429, ("Terlalu banyak permintaan", "Too many requests"), ("Tunggu sebentar", "Wait a while")),
+    (500, ("Galat di dasbor", "Dashboard error"), ("rinciannya ada di log", "its log has the details")),
+    (503, ("Sementara tidak tersedia", "Temporarily unavailable"), ("basis datanya", "its database")),
+])
+def test_every_error_page_is_in_one_language(config, store, code, heading, sentence):
+    from flask import abort
+    from werkzeug.http import HTTP_STATUS_CODES
+    app = create_app(config, store)
+    app.view_functions["pages.overview"] = lambda: abort(code)
+    client = app.test_client()
+    for lang, (title, text) in zip(("id", "en"), zip(heading, sentence)):
+        words = page_words(client.get(f"/?lang={lang}"))
+        assert f"{code} · {title}" in words and text in words
+        assert HTTP_STATUS_CODES[code] not in words
+
+
+def test_the_errors_people_meet_are_in_the_pages_language(config, store):
+    """PUT /, a logout without its form's token, 70 KB to the login, PostgreSQL restarting, a bug."""
+    from dashboard.store.engine import DatabaseUnavailable
+    app = create_app(config, store)
+    app.config["PROPAGATE_EXCEPTIONS"] = False     # as served: a bug is a 500 page
+    client = app.test_client()
+    assert "405 · Cara permintaan tidak diizinkan" in page_words(client.put("/?lang=id"))
+    assert "400 · Permintaan tidak valid" in page_words(client.post("/logout"))
+    assert "413 · Request too large" in page_words(
+        client.post("/login?lang=en", data={"password": "x" * 70000}))
+
+    def away():
+        raise DatabaseUnavailable("PostgreSQL restarting")
+
+    def bug():
+        raise RuntimeError("a bug")
+    app.view_functions["pages.overview"] = away
+    answer = client.get("/?lang=id")
+    assert answer.status_code == 503 and "503 · Sementara tidak tersedia" in page_words(answer)
+    app.view_functions["pages.overview"] = bug
+    answer = client.get("/?lang=id")
+    assert answer.status_code == 500 and "500 · Galat di dasbor" in page_words(answer)
+    assert "Internal Server Error" not in page_words(answer)
+
+
 def test_csv_cannot_smuggle_a_spreadsheet_formula(client, store):
     store.put_event(JournalEvent(site="bappeda-rr1", seq=99, ts=time.time(), kind="=HYPERLINK(1)"))
     text = client.get("/api/sites/bappeda-rr1/events.csv").get_data(as_text=True)

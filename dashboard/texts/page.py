@@ -114,7 +114,29 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "not_found": ("Tidak ditemukan", "Not found"),
     "not_found_text": ("Halaman atau ruangan ini tidak ada.", "There is no such page or room."),
     "bad_request": ("Permintaan tidak valid", "Bad request"),
+    "bad_request_text": ("Permintaan ini tidak dapat diproses (mungkin formulirnya kedaluwarsa). "
+                         "Muat ulang halaman lalu coba lagi.",
+                         "This request cannot be handled (the form may have expired). Reload "
+                         "the page and try again."),
+    "method_not_allowed": ("Cara permintaan tidak diizinkan", "Method not allowed"),
+    "method_not_allowed_text": ("Alamat ini tidak menerima permintaan seperti itu.",
+                                "This address does not take that kind of request."),
+    "too_large": ("Permintaan terlalu besar", "Request too large"),
+    "too_large_text": ("Data yang dikirim melebihi batas dasbor (64 KB).",
+                       "The data sent is over the dashboard's limit (64 KB)."),
+    "too_many_requests": ("Terlalu banyak permintaan", "Too many requests"),
+    "too_many_requests_text": ("Tunggu sebentar lalu coba lagi.", "Wait a while and try again."),
+    "server_error": ("Galat di dasbor", "Dashboard error"),
+    "server_error_text": ("Terjadi kesalahan di dasbor; rinciannya ada di log-nya. Coba lagi "
+                          "nanti.", "Something went wrong in the dashboard; its log has the "
+                          "details. Try again later."),
+    "unavailable": ("Sementara tidak tersedia", "Temporarily unavailable"),
+    "unavailable_text": ("Dasbor sementara tidak dapat menjawab (misalnya basis datanya sedang "
+                         "dimulai ulang). Coba lagi sebentar lagi.",
+                         "The dashboard cannot answer for the moment (its database may be "
+                         "restarting, for instance). Try again shortly."),
     "error": ("Galat", "Error"),
+    "error_text": ("Permintaan ini tidak dapat dilayani.", "This request cannot be served."),
     "back": ("Kembali ke semua ruangan", "Back to all rooms"),
     "live_lost": ("Koneksi ke halaman status terputus; mencoba lagi\u2026",
                   "Connection to the status page lost; retrying\u2026"),

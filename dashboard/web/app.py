@@ -137,8 +137,16 @@ def _http_error(exc: HTTPException) -> Response | tuple[Any, int]:
         return {"error": exc.description or exc.name}, code
     if "lang" not in g:
         g.lang = get_config().site.language
-    title = {404: "not_found", 400: "bad_request"}.get(code, "error")
-    return render_template("error.html", code=code, title=title, name=exc.name), code
+    title, text = ERROR_TEXTS.get(code, ("error", "error_text"))   # never werkzeug's English name
+    return render_template("error.html", code=code, title=title, text=text), code
+
+
+# HTTP status -> the error page's heading and sentence (dashboard/texts/page.py)
+ERROR_TEXTS = {400: ("bad_request", "bad_request_text"), 404: ("not_found", "not_found_text"),
+               405: ("method_not_allowed", "method_not_allowed_text"),
+               413: ("too_large", "too_large_text"),
+               429: ("too_many_requests", "too_many_requests_text"),
+               500: ("server_error", "server_error_text"), 503: ("unavailable", "unavailable_text")}
 
 
 def _database_away(exc: DatabaseUnavailable) -> Response | tuple[Any, int]:
