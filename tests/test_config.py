@@ -180,3 +180,30 @@ def test_an_infinite_grace_stops_the_edge_at_start_with_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("siaga.toml: policy.shutdown_grace_s: must be a number >= 0 "
                                      "and <= 3600, got inf")
+
+
+@pytest.mark.parametrize("table, line, expected", [
+    # every command was sent twice to the PC and pc_online journaled twice
+    ("edge", 'pcs = ["pc1", "pc1"]',
+     "edge.pcs: must name each PC once; \"pc1\" is there twice, got ['pc1', 'pc1']"),
+    # a link in every alert that goes nowhere; a relative href on the room page
+    ("dashboard", 'public_url = "pi.local:8080"',
+     'dashboard.public_url: must be "" or an address starting with http:// or https://, '
+     'got "pi.local:8080"'),
+    ("alerts", 'inbox_url = "chat.example.go.id/room"',
+     'alerts.inbox_url: must be "" or an address starting with http:// or https://, '
+     'got "chat.example.go.id/room"'),
+])
+def test_a_pc_named_twice_and_a_link_without_its_scheme_are_errors(tmp_path, table, line, expected):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, GOOD + f"[{table}]\n{line}\n"))
+    assert str(info.value) == f"siaga.toml: {expected}"
+
+
+def test_links_with_their_scheme_are_taken(tmp_path):
+    (tmp_path / "mqtt.pw").write_text("pw")
+    config = load_config(write(tmp_path, GOOD + '[dashboard]\npublic_url = "https://siaga.example.go.id"\n'
+                                                '[alerts]\ninbox_url = "http://chat.lan/room"\n'))
+    assert (config.dashboard.public_url, config.alerts.inbox_url) == (
+        "https://siaga.example.go.id", "http://chat.lan/room")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .declare import DAY_S, ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter, table
+from .declare import (DAY_S, ID_PATTERN, MEMBER_PATTERN, derived, key, section, sites_filter,
+                      table, web_url)
 from .reader import Reader, key_name, show_value
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -105,7 +106,7 @@ class DashboardConfig:
                              "X-Forwarded-Proto/-For/-Host.",
                              note="Caddy, nginx; docs/security.md. Keep listen on 127.0.0.1 then.")
     public_url: str = key("", 'How people reach this dashboard (e.g. "http://pi.local:8080"): '
-                          'alerts link to {public_url}/sites/<site>. "" = no link.')
+                          'alerts link to {public_url}/sites/<site>. "" = no link.', check=web_url)
     # name -> site ids or "prefix*" (CONTRACT §5.6), read-only; the overview and the report use it
     groups: Mapping[str, tuple[str, ...]] = key(
         doc='Groups of rooms for the overview and the needs report: name -> site ids or id '
@@ -140,7 +141,8 @@ class AlertsConfig:
     retry_max_s: float = key(300, "An unsent alert is retried after 1, 2, 4, ... s, at most this "
                              "long apart.", low=1, high=86400)
     inbox_url: str = key("", "A web page where the alerts can be read (a team chat's page, `siaga "
-                         'demo`\'s receiver): the room page links to it. "" = no link.')
+                         'demo`\'s receiver): the room page links to it. "" = no link.',
+                         check=web_url)
 
 
 def group_problem(name: str, members: Any) -> str | None:

@@ -298,9 +298,26 @@ def described(check: Check) -> str:
     return message.removeprefix("must be ").removeprefix("must ")
 
 
+def web_url(v: Any) -> str | None:
+    """"" or an http(s) address with a host: people follow it from an alert or a page (a bare
+    "pi.local:8080" would be a relative link, or none)."""
+    if v == "" or isinstance(v, str) and re.fullmatch(r"https?://[^/\s?#]+([/?#]\S*)?", v, re.I):
+        return None
+    return 'must be "" or an address starting with http:// or https://'
+
+
 pins = list_of(integer(0, 27), "GPIO numbers 0-27")
 names = list_of(text, "strings")
-ids = list_of(identifier, "PC ids")
+_pc_ids = list_of(identifier, "PC ids")
+
+
+def ids(v: Any) -> str | None:
+    """A list of PC ids, each once (a PC named twice got every command twice)."""
+    problem = _pc_ids(v)
+    if problem:
+        return problem
+    twice = next((i for n, i in enumerate(v) if i in v[:n]), None)
+    return None if twice is None else f'must name each PC once; "{twice}" is there twice'
 
 
 def show(value: Any) -> str:
