@@ -97,3 +97,56 @@ def one_room_dashboard(directory: Path, broker_port: int, database: str = "") ->
     store.close()
     url = f"http://127.0.0.1:{port}"
     return start_dashboard(config, url, directory / "dashboard.log"), url
+
+
+def three_sources(directory: Path, pg_url: str, events: dict[str, list[Ev]],
+                  latest: dict[str, dict] | None = None, minutes: list[tuple] = (),
+                  battery: list[tuple] = ()) -> dict[str, dict]:
+    """The report, as its JSON reads, of the same events from each source a planner may use:
+    an edge journal (``--journal``), the dashboard's SQLite file and the dashboard's PostgreSQL
+    (``pg_url``, an empty database). The dashboard's two also hold the rooms' last states
+    (``latest``: site -> state) and history: ``minutes`` (site, start, load %, lowest V,
+    highest V, runtime s) and ``battery`` spans (site, start, stop)."""
+    import json
+    import sqlite3
+
+    import psycopg
+
+    from dashboard.report.cli import make_report, render_as
+    from dashboard.store.database import SqliteDatabase
+    from dashboard.store.postgres import PostgresDatabase
+    from edge.journal import Journal
+    from protocol.config import load_config
+    journal = Journal(directory / "journal.sqlite3")
+    rows = []
+    for site, evs in events.items():
+        for e in evs:
+            kept = journal.append(site, e.ts, e.kind, e.detail)
+            rows.append((site, kept.seq, kept.ts, kept.kind, json.dumps(kept.detail)))
+    journal.close()
+    database = directory / "dashboard.sqlite3"
+    SqliteDatabase(str(database)).close()
+    PostgresDatabase(pg_url).close()
+    with sqlite3.connect(database) as lite, psycopg.connect(pg_url) as pg:
+        for conn, m in ((lite, "?"), (pg, "%s")):
+            for row in rows:
+                conn.execute(f"INSERT INTO events (site, seq, ts, kind, detail) "
+                             f"VALUES ({m}, {m}, {m}, {m}, {m})", row)
+            for site, state in (latest or {}).items():
+                conn.execute(f"INSERT INTO latest (site, state) VALUES ({m}, {m})", (site, json.dumps(state)))
+            for row in minutes:
+                conn.execute(f"INSERT INTO minutes (site, start, load_last, voltage_min, voltage_max, "
+                             f"runtime_last) VALUES ({m}, {m}, {m}, {m}, {m}, {m})", row)
+            for row in battery:
+                conn.execute(f"INSERT INTO battery (site, start, stop) VALUES ({m}, {m}, {m})", row)
+    lite.close()
+    config = directory / "siaga.toml"
+    config.write_text(f'[site]\nid = "rr1"\ntimezone = "{ZONE.key}"\n\n[[ups]]\nname = "meeting"\n\n'
+                      f'[policy]\nwrapup_at_runtime_s = 300\n\n[dashboard]\ndatabase = "{database}"\n')
+    cfg = load_config(str(config), read_files=False)
+    out = {}
+    for name, source in (("journal", directory / "journal.sqlite3"), ("sqlite", database),
+                         ("postgres", pg_url)):
+        report, zone = make_report(cfg, str(source), FIRST.isoformat(), LAST.isoformat(), None, now=NOW)
+        out[name] = json.loads(render_as(report, "json", "en", zone, cfg, False))
+    return out

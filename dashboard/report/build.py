@@ -88,9 +88,13 @@ def _office_ups(per_site: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _office_quality(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rooms' power quality together. A room whose only mains reading is the minute the
+    power failed has a highest voltage and no lowest (needs.power_quality): the office's
+    lowest is over the rooms that have one."""
     known = [p for p in parts if p["known"]]
     if not known:
         return needs.power_quality(None)
-    return {"known": True, "min_v": min(p["min_v"] for p in known),
+    lows = [p["min_v"] for p in known if p["min_v"] is not None]
+    return {"known": True, "min_v": min(lows, default=None),
             "max_v": max(p["max_v"] for p in known),
             "sags": sum(p["sags"] for p in known), "swells": sum(p["swells"] for p in known)}
