@@ -4,6 +4,7 @@ and what only the dashboard has (its last state, its voltage history) must not b
 
 from __future__ import annotations
 
+from dashboard.report import render
 from tests.report_support import at, ev, three_sources
 
 SOURCES = ("journal", "sqlite", "postgres")
@@ -26,3 +27,56 @@ def test_a_room_whose_only_voltage_is_the_cut_does_not_break_the_office(tmp_path
         assert (office["known"], office["min_v"], office["max_v"]) == (True, 212.0, 223.0), name
     assert reports["journal"]["power_quality"]["known"] is False     # a journal has no history
 
+
+# rr1 on 2 Nov: a meeting, and a 30-minute cut at 45 % load whose claim does not count (the
+# battery was at 90 %: not "at full charge"). Nothing measured the UPS.
+ONE_CUT = [ev(at(2, 9), "meeting_started", "pc1", app="zoom", by="microphone"),
+           ev(at(2, 10), "power_lost", ups=["meeting"], charge_pct=90, runtime_s=1500,
+              runtime_claimed_s=1500, load_pct=45, runtime_learned_s=None),
+           ev(at(2, 10, 0, 5), "notice_sent", pcs=["pc1"]),
+           ev(at(2, 10, 30), "power_restored", duration_s=1800.0),
+           ev(at(2, 11), "meeting_ended", "pc1")]
+# The dashboard's last state of rr1: 22:00, the room idle (8 %) on a full battery, the UPS
+# saying 3 h; and still flagging RB, which it raised before the range.
+IDLE = {"v": 1, "site": "rr1", "ts": at(2, 22), "room": "normal",
+        "power": {"on_battery": False, "low_battery": False, "charge_pct": 100, "runtime_s": 10800,
+                  "runtime_source": "ups"},
+        "ups": [{"name": "meeting", "reachable": True, "charge_pct": 100, "runtime_s": 10800,
+                 "load_pct": 8}],
+        "pcs": [], "reasons": ["replace_battery:meeting"]}
+
+
+def test_the_last_state_never_decides_what_to_buy(tmp_path, pg_url):
+    """The same events from the three sources; the dashboard's two also have rr1's last state.
+    The journal's report said "a UPS that lasts at least 35 min at 45 %", the dashboard's "no
+    new UPS needed. Reason: today's UPS lasts 3 h" (the idle evening's runtime, put against
+    a cut at 45 %) and "a new UPS battery ... asks for a new battery now (RB status)", which
+    the journal's did not. Now all three say the same: buy a UPS of 35 min, its runtime not
+    known; the 3 h stays a row of the dashboard's table, shown only."""
+    reports = three_sources(tmp_path, pg_url, {"rr1": ONE_CUT}, latest={"rr1": IDLE})
+    for name in SOURCES:
+        report = reports[name]
+        assert report["buy"][0] == {"item": "ups_buy", "site": "rr1", "need_min": 35, "load_w": None,
+                                    "load_pct": 45.0, "basis": "", "battery_wh": None,
+                                    "have_min": None}, name
+        assert [i["item"] for i in report["buy"]] == ["ups_buy", "pc_requirement", "licences"], name
+        assert report["ups"]["short_rooms"] == ["rr1"], name
+        assert render.buy_lines(report, "en", 300)[0].startswith(
+            "rr1: a UPS that lasts at least 35 min"), name
+    assert reports["journal"]["sites"]["rr1"]["ups"]["runtime_now_s"] is None
+    assert reports["sqlite"]["sites"]["rr1"]["ups"]["runtime_now_s"] == 10800.0
+    assert reports["postgres"] == reports["sqlite"]
+
+
+def test_the_measured_watts_are_the_load_from_every_source(tmp_path, pg_url):
+    """The cut measured at 200 W (runtime_learned.load_w); the dashboard's last state also
+    carries a 600 W rating, which at the usual 45 % would be 270 W. Every source states 200 W
+    (the UPS measured at 26 min: 80 points at 3 %/min)."""
+    learned = ev(at(2, 10, 30), "runtime_learned", ups="meeting", rate_pct_per_min=3.0, load_pct=45.0,
+                 discharges=1, k=3.0 / 60 / 45, exponent=1.0, low_pct=20, load_w=200)
+    rated = {**IDLE, "ups": [{**IDLE["ups"][0], "realpower_nominal": 600}]}
+    reports = three_sources(tmp_path, pg_url, {"rr1": ONE_CUT + [learned]}, latest={"rr1": rated})
+    for name in SOURCES:
+        assert reports[name]["sites"]["rr1"]["ups"]["load_w"] == 200, name
+        assert render.buy_lines(reports[name], "en", 300)[0].startswith(
+            "rr1: a UPS that lasts at least 35 min at 200 W"), name

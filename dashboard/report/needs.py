@@ -62,7 +62,6 @@ def ups_health(facts: SiteFacts, state: dict[str, Any] | None, samples: list[Sam
     load = median(loads)
     nominal = _nominal_w(state)
     power = (state or {}).get("power") or {}
-    reasons = (state or {}).get("reasons") or []
     dates = [u.get("battery_date") for u in _ups_views(state) if isinstance(u.get("battery_date"), str)]
     failed = [t for t in facts.selftests if not t[1]]
     return {
@@ -72,7 +71,6 @@ def ups_health(facts: SiteFacts, state: dict[str, Any] | None, samples: list[Sam
         "runtime_now_s": number(power.get("runtime_s")) if isinstance(power, dict) else None,
         "battery_date": dates[0] if dates else None,
         "replace_battery": facts.replace_battery,
-        "replace_battery_now": any(str(r).startswith("replace_battery") for r in reasons),
         "selftests": len(facts.selftests), "selftests_failed": len(failed),
         "runtime_by_month": runtime_by_month(facts, load, zone),
     }
@@ -175,9 +173,10 @@ def buy_list(office: dict[str, Any], per_site: dict[str, dict[str, Any]],
 
 def runtime_have(ups: dict[str, Any]) -> tuple[float | None, str]:
     """(runtime today's UPS gives, where from): the measurement where there is one (a claim
-    is never trusted over it), else the claim at the start of outages, else the last state."""
-    for key, basis in (("runtime_measured_s", "measured"), ("runtime_claimed_s", "claimed"),
-                       ("runtime_now_s", "now")):
+    is never trusted over it), else the claim at the start of outages; both from journal
+    events. Never the last state's runtime (``runtime_now_s``): one moment's, at that moment's
+    load, and only the dashboard has it, so the verdict would depend on the source."""
+    for key, basis in (("runtime_measured_s", "measured"), ("runtime_claimed_s", "claimed")):
         if ups.get(key) is not None:
             return ups[key], basis
     return None, ""
@@ -195,7 +194,7 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
     need, ups = s["ups"]["runtime_needed_s"], s["ups"]
     have, basis = runtime_have(ups)
     items = []
-    if ups["replace_battery"] or ups["replace_battery_now"]:
+    if ups["replace_battery"]:   # replace_battery events only: the last state is not a journal
         items.append({"item": "battery", "site": site, "flags": ups["replace_battery"]})
     if ups.get("battery_tired"):
         months = ups["runtime_measured_by_month"]

@@ -232,21 +232,20 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
     return lines
 
 
-# Where a runtime came from (measured, claimed, else the last state): the sentence that says so.
+# Where a runtime came from (measured, else claimed: needs.runtime_have): the sentence that says so.
 BASIS = {"ups_have": {"measured": "ups_have_measured", "claimed": "ups_have_claimed"},
          "ups_ok": {"measured": "ups_ok_measured", "claimed": "ups_ok_claimed"}}
 
 
 def _basis(key: str, item: dict[str, Any]) -> str:
-    """The sentence that says where the runtime came from (measured, claimed, last state)."""
-    return BASIS[key].get(item.get("basis", ""), key)
+    """The sentence that says where the runtime came from (measured or claimed)."""
+    return BASIS[key][item["basis"]]
 
 
 # Buy items worded by a count: item -> (the count, the key of its singular form: "1 meeting
-# host licence", the key when it is 0: a UPS that asks for a battery now, with no
-# replace_battery event in the range).
+# host licence", the key when it is 0).
 COUNTED = {"licences": ("peak", "licences_one", "licences"),
-           "battery": ("flags", "battery_one", "battery_now")}
+           "battery": ("flags", "battery_one", "battery")}
 
 
 # The counts a buy item's sentence prints ("1 dari 1.102 rapat").

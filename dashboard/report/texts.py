@@ -241,8 +241,10 @@ RULE: dict[str, tuple[str, str]] = {
                                  "p90 outage length (with fewer than 10 outages: the longest) + "
                                  "policy.wrapup_at_runtime_s ({wrapup}): such a UPS carries every "
                                  "one of those outages with the wrap-up margin left."),
-    "ups.runtime_now_s": ("battery.runtime dari keadaan terakhir ruang.",
-                          "battery.runtime of the room's last known state."),
+    "ups.runtime_now_s": ("battery.runtime dari keadaan terakhir ruang, pada beban saat itu. Hanya "
+                          "ditampilkan: daftar belanja tidak memakainya.",
+                          "battery.runtime of the room's last known state, at that moment's load. "
+                          "Shown only: the buy list does not use it."),
     "ups.runtime_claimed_s": ("battery.runtime pada awal pemadaman, muatan penuh (95 % ke atas), "
                               "beban biasa.",
                               "battery.runtime at the start of outages, full charge (95 % or "
@@ -350,13 +352,10 @@ BUY: dict[str, tuple[str, str]] = {
                "0,8))",
                " (a battery of about {wh} Wh = W x hours / (0.85 efficiency x 0.8 depth of "
                "discharge))"),
-    "ups_have": ("; UPS sekarang hanya {have}", "; today's UPS gives only {have}"),
     "ups_have_measured": ("; UPS sekarang terukur hanya {have}",
                           "; today's UPS was measured at only {have}"),
     "ups_have_claimed": ("; UPS sekarang mengaku {have} (belum terukur)",
                          "; today's UPS claims {have} (not measured yet)"),
-    "ups_ok": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang bertahan {have}, yang dibutuhkan {need}.",
-               "{room}: no new UPS needed. Reason: today's UPS lasts {have}; {need} is needed."),
     "ups_ok_measured": ("{room}: tidak perlu UPS baru. Alasan: UPS sekarang terukur bertahan "
                         "{have}, yang dibutuhkan {need}.",
                         "{room}: no new UPS needed. Reason: today's UPS was measured to last "
@@ -375,11 +374,6 @@ BUY: dict[str, tuple[str, str]] = {
                 "{room}: a new UPS battery. Reason: the UPS asked for a new battery ({flags} times)."),
     "battery_one": ("{room}: baterai UPS baru. Alasan: UPS meminta baterai diganti (1 kali).",
                     "{room}: a new UPS battery. Reason: the UPS asked for a new battery (once)."),
-    # The UPS flags RB now, and no replace_battery event is in the range.
-    "battery_now": ("{room}: baterai UPS baru. Alasan: UPS sekarang meminta baterai diganti "
-                    "(status RB).",
-                    "{room}: a new UPS battery. Reason: the UPS asks for a new battery now (RB "
-                    "status)."),
     "avr": ("UPS online (double conversion) atau AVR. Alasan: tegangan PLN turun di bawah 198 V "
             "sebanyak {sags} kali.",
             "An online (double-conversion) UPS or an AVR. Reason: the mains sagged below 198 V "
