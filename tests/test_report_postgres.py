@@ -59,6 +59,9 @@ def details(draw, kind: str) -> str:
         for key in ("load_pct", "runtime_s", "runtime_claimed_s", "charge_pct"):
             if draw(st.booleans()):
                 d[key] = draw(numbers)
+        if draw(st.booleans()):      # the UPSes feeding the PC: the report measures only those
+            d["ups"] = draw(st.sampled_from((["meeting"], ["network", "meeting"], [], "meeting",
+                                             [3, "network"], None, {"x": 1})))
     elif kind == "power_restored":
         if draw(st.integers(0, 4)):
             d["duration_s"] = draw(numbers)
@@ -67,7 +70,8 @@ def details(draw, kind: str) -> str:
     elif kind == "runtime_learned":
         d.update(k=draw(st.sampled_from((0.002, 0.01, 0))), exponent=1.1, low_pct=20,
                  load_pct=draw(st.sampled_from((30, 40.5, 0))), rate_pct_per_min=2.5,
-                 discharges=draw(st.integers(1, 4)), load_w=draw(st.sampled_from((None, 120))))
+                 discharges=draw(st.integers(1, 4)), load_w=draw(st.sampled_from((None, 120))),
+                 ups=draw(st.sampled_from(("meeting", "network", 5))))
     elif kind in ("booking", "not_ready"):
         start = draw(times)
         d.update(start=start, end=start + draw(st.sampled_from((1800, 3600, -60))),

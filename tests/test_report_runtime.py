@@ -28,10 +28,10 @@ def at(month: int, day: int, hh: int = 10) -> float:
     return dt.datetime(2026, month, day, hh, tzinfo=ZONE).timestamp()
 
 
-def learned(ts: float, rate_pct_per_min: float, n: int, load: float = 35.0) -> Ev:
+def learned(ts: float, rate_pct_per_min: float, n: int, load: float = 35.0, ups: str = "meeting") -> Ev:
     """What the edge journals after a discharge: this cut's rate, and its fit (k x load^1)."""
     return Ev(ts, "runtime_learned", "", {
-        "ups": "meeting", "rate_pct_per_min": rate_pct_per_min, "load_pct": load, "discharges": n,
+        "ups": ups, "rate_pct_per_min": rate_pct_per_min, "load_pct": load, "discharges": n,
         "k": rate_pct_per_min / 60 / load, "exponent": 1.0, "low_pct": 20.0, "load_w": 210})
 
 
@@ -85,6 +85,38 @@ def test_a_battery_whose_measured_runtime_fell_by_a_fifth_is_tired():
     steady = make([e for e in office() if e.kind != "runtime_learned"] +
                   [learned(at(6, 10, 11), 7.0, 1), learned(at(11, 20, 11), 80 / 11, 2)])
     assert steady["sites"]["rr1"]["ups"]["battery_tired"] is False     # 11.4 -> 11 min: fine
+
+
+def test_each_ups_is_measured_from_its_own_discharges():
+    """The room's cuts also discharge the switch's UPS ("network", powers_pc = false: never named
+    in power_lost), which learns too (74 min at 30 %). Mixed in, each month was the median of
+    both batteries: the meeting UPS's fall from 16 to 11 min read 46 and 43 min, not tired; and
+    the switch's one June discharge before the meeting UPS's one November discharge read 74
+    and 12 min, a tired battery made of two. Each UPS has its own months (the switch's are not
+    judged: it does not feed the PC), and the room's runtime is the meeting UPS's, not the one
+    listed last (the switch's 74 min)."""
+    network = [learned(at(6, 10, 11), 1.0, 1, load=30.0, ups="network"),
+               learned(at(11, 20, 11), 1.0, 2, load=30.0, ups="network")]
+    report = make(office() + network)
+    ups = report["sites"]["rr1"]["ups"]
+    assert [(m["month"], m["runtime_s"]) for m in ups["runtime_measured_by_month"]] == [
+        ("2026-06", 960.0), ("2026-11", 660.0)]
+    assert (ups["runtime_measured_s"], ups["measured_ups"], ups["discharges"]) == (660, "meeting", 2)
+    assert [i for i in report["buy"] if i["item"] == "battery_tired"] == [
+        {"item": "battery_tired", "site": "rr1", "first_s": 960.0, "last_s": 660.0, "load_pct": 35.0}]
+    steady = [e for e in office() if e.kind != "runtime_learned"] + [learned(at(11, 20, 11), 80 / 11, 2)]
+    early = [learned(at(6, 10, 11), 1.0, 1, load=30.0, ups="network")]
+    assert make(steady + early)["sites"]["rr1"]["ups"]["battery_tired"] is False
+
+
+def test_a_ups_that_does_not_feed_the_pc_never_speaks_for_the_room():
+    """Only the switch's UPS learned from the cuts (the meeting UPS's discharges were too short):
+    the room's runtime is not measured; the meeting UPS's claim decides."""
+    network = [learned(at(6, 10, 11), 0.5, 1, load=10.0, ups="network")]
+    cuts = [e for e in office() if e.kind != "runtime_learned"]     # power_lost names "meeting"
+    ups = make(cuts + network)["sites"]["rr1"]["ups"]
+    assert (ups["runtime_measured_s"], ups["discharges"]) == (None, 0)
+    assert ups["runtime_claimed_s"] == 1500.0 and ups["measured_ups"] is None
 
 
 def test_no_measurement_yet_the_claim_decides_and_says_so():

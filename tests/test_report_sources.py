@@ -5,6 +5,7 @@ and what only the dashboard has (its last state, its voltage history) must not b
 from __future__ import annotations
 
 from dashboard.report import render
+from dashboard.report.facts import Ev
 from tests.report_support import at, ev, three_sources
 
 SOURCES = ("journal", "sqlite", "postgres")
@@ -80,3 +81,31 @@ def test_the_measured_watts_are_the_load_from_every_source(tmp_path, pg_url):
         assert reports[name]["sites"]["rr1"]["ups"]["load_w"] == 200, name
         assert render.buy_lines(reports[name], "en", 300)[0].startswith(
             "rr1: a UPS that lasts at least 35 min at 200 W"), name
+
+
+def learned(ts: float, ups: str, rate_pct_per_min: float, load: float) -> Ev:
+    """A runtime_learned as the edge journals it after one discharge (exponent 1, low point 20 %)."""
+    return ev(ts, "runtime_learned", ups=ups, rate_pct_per_min=rate_pct_per_min, load_pct=load,
+              discharges=1, seconds=1800.0, fall_pct=rate_pct_per_min * 30,
+              k=rate_pct_per_min / 60 / load, exponent=1.0, low_pct=20.0,
+              runtime_full_s=round(80 / (rate_pct_per_min / 60)), load_w=None)
+
+
+def test_the_room_is_measured_by_the_ups_that_feeds_its_pc(tmp_path, pg_url):
+    """A room with two UPSes, as the example config has: "meeting" feeds the PC, "network"
+    (powers_pc = false) the switch. Both learn from the same cut; the edge names only the
+    meeting UPS in power_lost. The meeting UPS lasts 32 min at 45 % (80 points at 2.5 %/min),
+    the switch's 160 min at 10 %. The report took the median load of both (27.5 %) and the
+    UPS listed last, the switch's: "no new UPS needed. Reason: today's UPS was measured to last
+    58 min". It is the meeting UPS's 32 min, short of the 35 needed, from every source."""
+    cut = [*ONE_CUT[:4], learned(at(2, 10, 30), "meeting", 2.5, 45.0),
+           learned(at(2, 10, 30), "network", 0.5, 10.0), ONE_CUT[4]]
+    reports = three_sources(tmp_path, pg_url, {"rr1": cut})
+    for name in SOURCES:
+        ups = reports[name]["sites"]["rr1"]["ups"]
+        assert (ups["runtime_measured_s"], ups["measured_load_pct"], ups["discharges"]) == (1920, 45.0, 1), name
+        assert ups["measured_ups"] == "meeting", name
+        assert reports[name]["ups"]["short_rooms"] == ["rr1"], name
+        assert render.buy_lines(reports[name], "en", 300)[0].endswith(
+            "plus 5 min to save the recording; today's UPS was measured at only 32 min."), name
+    assert reports["postgres"] == reports["sqlite"] == reports["journal"]

@@ -89,6 +89,7 @@ class Outage:
     runtime_s: float | None
     claimed_s: float | None = None     # the UPS's own battery.runtime when the power failed
     charge_pct: float | None = None
+    ups: tuple[str, ...] = ()          # the UPSes feeding the PC that were on battery (power_lost)
 
 
 class Span(NamedTuple):
@@ -162,6 +163,11 @@ def number(value: Any) -> float | None:
     return None
 
 
+def ups_names(value: Any) -> tuple[str, ...]:
+    """The UPS names of ``power_lost.detail.ups`` (a list of strings; anything else names none)."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
 class _Reader:
     """Walks one site's events in order and collects its spans."""
 
@@ -200,7 +206,8 @@ class _Reader:
                            # Before v1.2 runtime_s was the claim; since, the smaller of claim
                            # and measurement, and runtime_claimed_s the claim.
                            "claimed": number(detail.get("runtime_claimed_s", detail.get("runtime_s"))),
-                           "charge": number(detail.get("charge_pct"))}
+                           "charge": number(detail.get("charge_pct")),
+                           "ups": ups_names(detail.get("ups"))}
         elif kind == POWER_RESTORED:
             if self.outage is not None:
                 self._close_outage(ts, number(detail.get("duration_s")), unended=False)
@@ -246,7 +253,8 @@ class _Reader:
         self.facts.outages.append(Outage(start=o["start"], end=end, length=length,
                                          shutdown=o["shutdown"], unended=unended,
                                          load_pct=o["load"], runtime_s=o["runtime"],
-                                         claimed_s=o["claimed"], charge_pct=o["charge"]))
+                                         claimed_s=o["claimed"], charge_pct=o["charge"],
+                                         ups=o["ups"]))
 
     def finish(self) -> SiteFacts:
         """Cut whatever is still open at the window's end."""

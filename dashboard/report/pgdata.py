@@ -11,7 +11,8 @@ What runs in SQL, over every chosen site at once (``site = ANY(...)``, the windo
   lengths and speeds, meetings started while their PC converted;
 - outages: power_lost / power_restored and the steps between them are paired in SQL (groups
   numbered by the power_lost before them); one row per outage comes back, with whether it
-  overlapped a meeting (a sweep over the site's meetings) - a few per room and week;
+  overlapped a meeting (a sweep over the site's meetings) and the power_lost's ``ups`` (as JSON
+  text, read by the same facts.ups_names as the Python fold) - a few per room and week;
 - per site: the number of events, and whether any meeting or conversion event was journaled.
 
 What Python still folds, from rows the database selected: the kinds the report reads one by one
@@ -117,6 +118,7 @@ o2 AS (
                   THEN {_num("j -> 'runtime_claimed_s'")} ELSE {_num("j -> 'runtime_s'")} END)
              FILTER (WHERE kind = 'power_lost') AS claimed,
          min({_num("j -> 'charge_pct'")}) FILTER (WHERE kind = 'power_lost') AS charge,
+         (array_agg(j -> 'ups') FILTER (WHERE kind = 'power_lost'))[1] AS ups,
          min(ts) FILTER (WHERE seq = r) AS r_ts,
          min({_num("j -> 'duration_s'")}) FILTER (WHERE seq = r) AS dur,
          (array_agg(ts ORDER BY seq DESC) FILTER (WHERE kind IN ({STEPS}) AND seq < r))[1] AS last_step,
@@ -124,7 +126,7 @@ o2 AS (
   FROM o1 GROUP BY site, g
 ),
 outage AS (
-  SELECT site, g, start, load, runtime, claimed, charge, shutdown,
+  SELECT site, g, start, load, runtime, claimed, charge, ups, shutdown,
          CASE WHEN r_ts IS NOT NULL THEN r_ts WHEN g < last_g THEN coalesce(last_step, start)
               ELSE %(end)s END AS stop,
          CASE WHEN r_ts IS NOT NULL THEN CASE WHEN dur >= 0 THEN dur ELSE r_ts - start END
@@ -216,7 +218,7 @@ speeds AS (
   SELECT site, count(*) AS n, array_agg(v ORDER BY v) AS vs FROM speed GROUP BY GROUPING SETS ((site), ())
 )
 SELECT {_row('o', g='o.g', f=('start', 'stop', 'length', 'load', 'runtime', 'claimed', 'charge'),
-             b=('shutdown', 'unended', 'd.og IS NOT NULL'), site='o.site')}
+             b=('shutdown', 'unended', 'd.og IS NOT NULL'), t='o.ups::text', site='o.site')}
   FROM outage o LEFT JOIN during d ON d.site = o.site AND d.og = o.g
 UNION ALL SELECT {_row('s', n=('meetings', 'live', 'us'))} FROM sums
 UNION ALL SELECT {_row('c', n=('n',), f=('lens[(n + 1) / 2]', 'lens[n / 2 + 1]', 'longest'))}
@@ -359,7 +361,8 @@ def fold(conn: Any, sites: list[str], win: Window) -> tuple[dict[str, SiteFacts]
         if tag == "o":
             f = found[site]
             f.outages.append(Outage(start=f1, end=f2, length=f3, shutdown=b1, unended=b2,
-                                    load_pct=f4, runtime_s=f5, claimed_s=f6, charge_pct=f7))
+                                    load_pct=f4, runtime_s=f5, claimed_s=f6, charge_pct=f7,
+                                    ups=facts.ups_names(None if t is None else json.loads(t))))
             f.during += b3
             continue
         sums = office if site is None else found[site].spans

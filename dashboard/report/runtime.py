@@ -8,10 +8,11 @@ events, so they give the same numbers and the same verdict.
   at full charge (95 % or more, where the charge is known) and a load near the usual one;
 - ``runtime_measured_s``: the edge's model from the newest ``runtime_learned`` (rate = k x
   load^exponent), from 100 % to its low point, at the usual load (the median load of the
-  discharges it learned from);
+  discharges it learned from); each UPS from its own events, and of the UPSes that feed the PC
+  (named by ``power_lost``) the one that runs out first (``measured_ups``);
 - ``battery_wh_needed``: runtime needed x load in W / (EFFICIENCY x DEPTH_OF_DISCHARGE);
 - a battery is tired when its measured runtime at a comparable load, month by month, has fallen
-  by a fifth (to TIRED of its first month or less).
+  by a fifth (to TIRED of its first month or less): that UPS's months, never another's.
 """
 
 from __future__ import annotations
@@ -84,25 +85,48 @@ def _own(d: Learned, load: float) -> float:
 
 def runtime_numbers(outages: list[Outage], learned: list[tuple[float, dict[str, Any]]],
                     need_s: float | None, zone: ZoneInfo) -> dict[str, Any]:
-    """The runtime fields of one room's ``ups`` section."""
-    found = [(ts, d) for ts, raw in learned if (d := _learned(raw)) is not None]
-    loads = [d["load_pct"] for _, d in found]
-    usual = median(loads) if loads else median([o.load_pct for o in outages if o.load_pct is not None])
-    measured: int | None = None
-    measured_load: float | None = None
-    months: list[dict[str, Any]] = []
-    if found:
-        assert usual is not None   # the median of the discharges' loads
-        measured, measured_load = round(_full(found[-1][1], usual)), round(usual, 1)
-        months = _by_month(found, usual, zone)
+    """The runtime fields of one room's ``ups`` section: the measured ones are those of the UPS
+    feeding the PC that runs out first (as the edge takes the smallest learned runtime of the
+    feeding UPSes), each UPS measured from its own discharges only."""
+    per_ups = [_measured(name, found, zone) for name, found in sorted(_feeding(outages, learned).items())]
+    nothing: dict[str, Any] = {
+        "runtime_measured_s": None, "measured_ups": None, "discharges": 0, "measured_load_pct": None,
+        "measured_load_w": None, "runtime_measured_by_month": [], "battery_tired": False,
+        "watts": None, "usual": median([o.load_pct for o in outages if o.load_pct is not None])}
+    weakest = min(per_ups, key=lambda m: m["runtime_measured_s"], default=nothing)
+    watts, usual = weakest.pop("watts"), weakest.pop("usual")
+    return {"runtime_claimed_s": claimed(outages, usual), **weakest,
+            "battery_wh_needed": battery_wh(need_s, watts)}
+
+
+def _feeding(outages: list[Outage], learned: list[tuple[float, dict[str, Any]]]
+             ) -> dict[str, list[tuple[float, Learned]]]:
+    """Each UPS's runtime_learned numbers, oldest first, for the UPSes that feed the PC: those a
+    power_lost of the range names (``detail.ups``: the feeding UPSes on battery, edge/power.py;
+    a UPS with ``powers_pc = false``, the network switch's, is never named). Every UPS when no
+    power_lost names one (a journal from before they did)."""
+    found: dict[str, list[tuple[float, Learned]]] = {}
+    for ts, raw in learned:
+        if (d := _learned(raw)) is not None:
+            name = raw.get("ups")
+            found.setdefault(name if isinstance(name, str) else "", []).append((ts, d))
+    feeding = {name for o in outages for name in o.ups}
+    return {name: f for name, f in found.items() if not feeding or name in feeding}
+
+
+def _measured(name: str, found: list[tuple[float, Learned]], zone: ZoneInfo) -> dict[str, Any]:
+    """One UPS's measured runtime from its newest model at its usual load (the median load of
+    the discharges it learned from), its months and whether its battery is tired."""
+    usual = median([d["load_pct"] for _, d in found])
+    assert usual is not None   # found is never empty
+    months = _by_month(found, usual, zone)
     watts = median([d["load_w"] for _, d in found if d["load_w"]])
-    tired = len(months) >= 2 and months[-1]["runtime_s"] <= TIRED * months[0]["runtime_s"]
-    return {"runtime_claimed_s": claimed(outages, usual), "runtime_measured_s": measured,
-            "discharges": int(found[-1][1]["discharges"]) if found else 0,
-            "measured_load_pct": measured_load,
+    return {"runtime_measured_s": round(_full(found[-1][1], usual)), "measured_ups": name,
+            "discharges": int(found[-1][1]["discharges"]), "measured_load_pct": round(usual, 1),
             "measured_load_w": None if watts is None else round(watts),
-            "battery_wh_needed": battery_wh(need_s, watts),
-            "runtime_measured_by_month": months, "battery_tired": tired}
+            "runtime_measured_by_month": months,
+            "battery_tired": len(months) >= 2 and months[-1]["runtime_s"] <= TIRED * months[0]["runtime_s"],
+            "usual": usual, "watts": watts}
 
 
 def battery_wh(need_s: float | None, watts: float | None) -> float | None:

@@ -251,10 +251,12 @@ RULE: dict[str, tuple[str, str]] = {
                               "more), the usual load."),
     "ups.runtime_measured_s": ("Laju turunnya muatan per menit terhadap beban, dari pemadaman "
                                "ruangan ini sendiri (kejadian runtime_learned), sampai titik "
-                               "baterai lemah. Lebih dipercaya daripada klaim UPS.",
+                               "baterai lemah. Lebih dipercaya daripada klaim UPS. Dengan dua UPS "
+                               "untuk PC: yang paling cepat habis.",
                                "The charge's fall per minute against the load, from this room's "
                                "own outages (runtime_learned events), down to the low-battery "
-                               "point. Believed over the UPS's claim."),
+                               "point. Believed over the UPS's claim. With two UPSes feeding the "
+                               "PC: the one that runs out first."),
     "ups.discharges": ("Pemadaman 30 dtk atau lebih dengan muatan turun 10 poin atau lebih.",
                        "Outages of 30 s or more in which the charge fell 10 points or more."),
     "ups.battery_wh_needed": ("runtime yang dibutuhkan x beban terukur (W) / (efisiensi 0,85 x "
