@@ -38,10 +38,10 @@ ONE_CUT = [ev(at(1, 10), "power_lost", load_pct=40.0),
 
 
 @pytest.mark.parametrize("lang, reason", [
-    ("id", "rr1: UPS yang bertahan setidaknya 10 mnt pada 40 %. Alasan: satu-satunya pemadaman "
+    ("id", "rr1: UPS yang bertahan setidaknya 10 mnt pada 120 W. Alasan: satu-satunya pemadaman "
            "selesai dalam 4 mnt 7 dtk, ditambah 5 mnt untuk menyimpan rekaman; UPS sekarang mengaku "
            "9 mnt (belum terukur)."),
-    ("en", "rr1: a UPS that lasts at least 10 min at 40 %. Reason: the only outage was over within "
+    ("en", "rr1: a UPS that lasts at least 10 min at 120 W. Reason: the only outage was over within "
            "4 min 7 s, plus 5 min to save the recording; today's UPS claims 9 min (not measured yet)."),
 ])
 def test_a_ups_short_of_what_the_reason_prints_is_too_short(lang, reason):
@@ -50,7 +50,7 @@ def test_a_ups_short_of_what_the_reason_prints_is_too_short(lang, reason):
     lasts 9 min; 10 min is needed"; a UPS within the rounding is too short."""
     def claiming(seconds: float) -> dict:
         lost = ev(at(1, 10), "power_lost", load_pct=40.0, charge_pct=100, runtime_claimed_s=seconds)
-        return make({"rr1": [lost, ONE_CUT[1]]})
+        return make({"rr1": [lost, ONE_CUT[1]]}, rr1={"ups": [{"name": "meeting", "realpower_nominal": 300}]})
     report = claiming(550)
     assert render.buy_lines(report, lang, 300)[0] == reason
     assert report["ups"]["short_rooms"] == ["rr1"]
@@ -114,6 +114,28 @@ def test_a_new_battery_is_asked_for_by_journal_events_only(lang, twice):
     assert [i["item"] for i in make({"rr1": ONE_CUT}, rr1=flagged)["buy"]] == ["ups_buy"]
     asked = [ev(at(2, 9), "replace_battery", ups="meeting"), ev(at(3, 9), "replace_battery", ups="meeting")]
     assert render.buy_lines(make({"rr1": ONE_CUT + asked}, rr1=flagged), lang, 300)[0] == twice
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("id", "rr1: UPS yang bertahan setidaknya 10 mnt. Alasan: satu-satunya pemadaman selesai dalam "
+           "4 mnt 7 dtk, ditambah 5 mnt untuk menyimpan rekaman. Beban dalam W belum diketahui: tulis "
+           "daya UPS (W pada labelnya) sebagai default.ups.realpower.nominal di /etc/nut/ups.conf."),
+    ("en", "rr1: a UPS that lasts at least 10 min. Reason: the only outage was over within 4 min 7 s, "
+           "plus 5 min to save the recording. The load in W is not known yet: write the UPS's rated "
+           "power (the W on its label) as default.ups.realpower.nominal in /etc/nut/ups.conf."),
+])
+def test_the_ups_to_buy_is_never_a_percentage_of_the_old_one(lang, line):
+    """No watts (nothing measured, no rating): the line read "UPS yang bertahan setidaknya 10 mnt
+    pada 40 %", 40 % of a UPS the planner is replacing (CONTRACT §6.1: in W and minutes, never a
+    percentage of the old UPS). It states the minutes, says the watts are not known and how to
+    get them; with a rating it states W (40 % x 300 W)."""
+    report = make({"rr1": ONE_CUT})
+    assert render.buy_lines(report, lang, 300)[0] == line
+    assert report["buy"][0] == {"item": "ups_buy", "site": "rr1", "need_min": 10, "load_w": None,
+                                "basis": "", "battery_wh": None, "have_min": None}
+    rated = make({"rr1": ONE_CUT}, rr1={"ups": [{"name": "meeting", "realpower_nominal": 300}]})
+    assert render.buy_lines(rated, lang, 300)[0].startswith(line.split(".")[0] + (
+        " pada 120 W." if lang == "id" else " at 120 W."))
 
 
 LEARNED = dict(k=0.001, exponent=1.0, low_pct=20, load_pct=40.0, rate_pct_per_min=2.4,

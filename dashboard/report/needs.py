@@ -207,7 +207,7 @@ def _ups_items(site: str, s: dict[str, Any]) -> list[dict[str, Any]]:
                       "have_min": whole_minutes(have, Span.AVAILABLE), "basis": basis})
     else:
         items.append({"item": "ups_buy", "site": site, "need_min": whole_minutes(need, Span.NEEDED),
-                      "load_w": ups["load_w"], "load_pct": ups["load_pct"], "basis": basis,
+                      "load_w": ups["load_w"], "basis": basis,
                       "battery_wh": ups.get("battery_wh_needed"),
                       "have_min": None if have is None else whole_minutes(have, Span.AVAILABLE)})
     return items

@@ -204,14 +204,14 @@ def buy_lines(report: dict[str, Any], lang: str, wrapup_s: float) -> list[str]:
         site = report["sites"].get(item.get("site", ""), {})
         values = {**item, "room": site.get("name", item.get("site", "")),
                   **{k: num(item[k], lang) for k in COUNTS if k in item}}
-        if item["item"] == "ups_buy":
-            load = (f"{num(item['load_w'], lang)} W" if item["load_w"] is not None
-                    else f"{num(item['load_pct'], lang)} %" if item["load_pct"] is not None else None)
-            load = text(lang, "ups_at", load=load) if load else ""
+        if item["item"] == "ups_buy":   # in W and minutes, never a percentage of the old UPS
+            watts = item["load_w"] is not None
+            load = text(lang, "ups_at", load=f"{num(item['load_w'], lang)} W") if watts else ""
             have = "" if item["have_min"] is None else text(lang, _basis("ups_have", item),
                                                             have=_minutes(item["have_min"], lang))
             wh = "" if not item.get("battery_wh") else text(lang, "ups_wh", wh=num(item["battery_wh"], lang))
             values.update(need=_minutes(item["need_min"], lang), load=load, have=have, wh=wh,
+                          watts="" if watts else text(lang, "ups_no_watts"),
                           outages=p90_reason(site["outages"], lang),
                           wrapup=sop.minutes(wrapup_s, lang))   # the setting, as the SOP writes it
         elif item["item"] == "ups_ok":

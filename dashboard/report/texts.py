@@ -251,12 +251,10 @@ RULE: dict[str, tuple[str, str]] = {
                               "more), the usual load."),
     "ups.runtime_measured_s": ("Laju turunnya muatan per menit terhadap beban, dari pemadaman "
                                "ruangan ini sendiri (kejadian runtime_learned), sampai titik "
-                               "baterai lemah. Lebih dipercaya daripada klaim UPS. Dengan dua UPS "
-                               "untuk PC: yang paling cepat habis.",
+                               "baterai lemah. Lebih dipercaya daripada klaim UPS.",
                                "The charge's fall per minute against the load, from this room's "
                                "own outages (runtime_learned events), down to the low-battery "
-                               "point. Believed over the UPS's claim. With two UPSes feeding the "
-                               "PC: the one that runs out first."),
+                               "point. Believed over the UPS's claim."),
     "ups.discharges": ("Pemadaman 30 dtk atau lebih dengan muatan turun 10 poin atau lebih.",
                        "Outages of 30 s or more in which the charge fell 10 points or more."),
     "ups.battery_wh_needed": ("runtime yang dibutuhkan x beban terukur (W) / (efisiensi 0,85 x "
@@ -339,9 +337,9 @@ ROWS: dict[str, tuple[str, str, str, str]] = {key: (*MEANING[key], *RULE[_ruled(
 # The buy list: item: (Indonesian, English); placeholders from the item's numbers.
 BUY: dict[str, tuple[str, str]] = {
     "ups_buy": ("{room}: UPS yang bertahan setidaknya {need}{load}{wh}. Alasan: {outages}, "
-                "ditambah {wrapup} untuk menyimpan rekaman{have}.",
+                "ditambah {wrapup} untuk menyimpan rekaman{have}.{watts}",
                 "{room}: a UPS that lasts at least {need}{load}{wh}. Reason: {outages}, plus "
-                "{wrapup} to save the recording{have}."),
+                "{wrapup} to save the recording{have}.{watts}"),
     # What the p90 says, by how many outages there were (under 10 it is the longest one).
     "ups_p90": ("9 dari 10 pemadaman selesai dalam {p90}", "9 of 10 outages were over within {p90}"),
     "ups_p90_all": ("semua {n} pemadaman selesai dalam {p90}",
@@ -350,6 +348,12 @@ BUY: dict[str, tuple[str, str]] = {
                     "the only outage was over within {p90}"),
     "ups_p90_two": ("kedua pemadaman selesai dalam {p90}", "both outages were over within {p90}"),
     "ups_at": (" pada {load}", " at {load}"),
+    # No load in W (neither measured nor a rating): the UPS to buy is never a percentage of the
+    # old one (CONTRACT §6.1); the line says how to get the watts.
+    "ups_no_watts": (" Beban dalam W belum diketahui: tulis daya UPS (W pada labelnya) sebagai "
+                     "default.ups.realpower.nominal di /etc/nut/ups.conf.",
+                     " The load in W is not known yet: write the UPS's rated power (the W on its "
+                     "label) as default.ups.realpower.nominal in /etc/nut/ups.conf."),
     "ups_wh": (" (baterai sekitar {wh} Wh = W x jam / (efisiensi 0,85 x kedalaman pengosongan "
                "0,8))",
                " (a battery of about {wh} Wh = W x hours / (0.85 efficiency x 0.8 depth of "
