@@ -16,7 +16,7 @@ from typing import Callable
 
 from agent.banner import Banner
 from agent.commands import HandledIds, judge
-from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
+from agent.views import RESTORED_CLOSE_S, NewestOutage, command_view, shutdown_grace_s
 from protocol.config import AgentConfig
 from protocol.messages import PcCommand, PcCommandKind, Topics
 from protocol.mqtt import MqttLink
@@ -38,6 +38,7 @@ class BannerOnly:
         self.clock = clock
         self.handled = HandledIds(None)      # in memory: a resend is shown once
         self._countdown_until = 0.0          # a resent shutdown must not restart the countdown
+        self._newest = NewestOutage()
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
         self._thread = threading.Thread(target=self._show_loop, name="banner-only", daemon=True)
         self.link = MqttLink(config.mqtt, f"siaga-banner-{config.site.id}-{pc_id}",
@@ -87,5 +88,7 @@ class BannerOnly:
             self._countdown_until = now + shutdown_grace_s(self.config.agent, cmd)
         elif cmd.kind == PcCommandKind.CANCEL:
             self._countdown_until = 0.0
+        if not self._newest.shows(cmd):
+            return
         self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
                                       self.restored_close_s))

@@ -30,7 +30,7 @@ from agent.commands import HandledIds, judge
 from agent.disk_history import DiskHistory
 from agent.telemetry import Telemetry
 from agent.texts import banner_view
-from agent.views import RESTORED_CLOSE_S, command_view, shutdown_grace_s
+from agent.views import RESTORED_CLOSE_S, NewestOutage, command_view, shutdown_grace_s
 from protocol.config import AgentConfig, ConfigError, load_agent_config
 from protocol.messages import Ack, AckCode, PcCommand, PcCommandKind, Topics, to_json
 from protocol.mqtt import MqttLink
@@ -72,6 +72,7 @@ class Agent:
         self.clock = clock
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
         self._ack_later: set[str] = set()   # OBS wrap-ups: acked once OBS has saved the file
+        self._newest = NewestOutage()        # a late cancel of an earlier outage shows no banner
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -218,6 +219,9 @@ class Agent:
         elif cmd.kind == PcCommandKind.CANCEL:
             self.actions.cancel()
             self.handled.set_shutdown(None)
+        if not self._newest.shows(cmd):
+            logger.info("cancel %s is an earlier outage's: no 'power restored' banner", cmd.id)
+            return
         self.banner.show(command_view(cmd, self.config.site.language, self.config.agent,
                                       self.restored_close_s))
 

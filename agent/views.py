@@ -12,6 +12,24 @@ RESTORED_CLOSE_S = 20.0    # the "power restored" banner closes itself after thi
 TEST_CLOSE_S = 60.0        # and a test banner after this long
 
 
+class NewestOutage:
+    """The edge's time of the newest outage command whose banner was shown. A cancel older than
+    it is an earlier outage's, resent after this one began (the PC had missed it): it still
+    stops a pending shutdown, but its "power restored" banner would tell the host the power is
+    back in the middle of this cut, over this cut's notice."""
+
+    def __init__(self) -> None:
+        self.ts = float("-inf")
+
+    def shows(self, cmd: PcCommand) -> bool:
+        """Whether ``cmd``'s banner is to be shown (noting an outage command's time)."""
+        if cmd.kind == PcCommandKind.CANCEL:
+            return cmd.ts >= self.ts
+        if cmd.kind != PcCommandKind.TEST:
+            self.ts = max(self.ts, cmd.ts)
+        return True
+
+
 def shutdown_grace_s(section: AgentSection, cmd: PcCommand) -> float:
     """How long a shutdown waits: the shorter of this PC's ``shutdown_grace_s`` and the edge's."""
     return max(0.0, min(float(section.shutdown_grace_s), float(cmd.grace_s)))

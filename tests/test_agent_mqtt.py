@@ -99,6 +99,31 @@ def test_cancel_inside_the_grace_stops_the_shutdown(start_agent, pc_client, tmp_
     assert not (tmp_path / "shutdown.marker").exists()
 
 
+def test_an_earlier_outages_cancel_arriving_late_stops_the_shutdown_but_says_no_power_back(
+        start_agent, pc_client, tmp_path):
+    """The PC missed the restore's cancel; the mains flickered and the new cut's notice came;
+    then the edge's resend of the old cancel. It showed "Listrik kembali normal" over the new
+    cut's notice: the power is back, go on, in the middle of a cut. It still stops the last
+    cut's pending shutdown; the next restore's cancel is shown."""
+    agent = start_agent(shutdown_grace_s=30)
+    shown: list[str] = []
+    agent.banner.show = lambda view: shown.append(view["title"])
+    pc_client.send("shutdown", grace_s=30)
+    wait_until(lambda: agent.actions.shutdown_requested, timeout=5, what="the shutdown pending")
+    restored = pc_client.command("cancel")                      # missed by the PC: not sent
+    new_cut, _ = pc_client.send("notice", title="Listrik padam", runtime_s=1500)
+    late = restored                                             # the edge resends it as it was
+    pc_client.send_raw(json.dumps(late).encode())
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == late["id"])
+    assert ack["detail"] == "shutdown cancelled"
+    wait_until(lambda: len(shown) >= 2, timeout=5, what="the notice banner")
+    time.sleep(0.5)
+    assert shown[-1] == "Listrik padam" and "Listrik kembali normal" not in shown
+    pc_client.send("cancel")                                    # the new cut's restore
+    wait_until(lambda: shown[-1:] == ["Listrik kembali normal"], timeout=5, what="restored banner")
+    assert new_cut["ts"] > late["ts"]
+
+
 def test_a_repeated_id_is_acked_again_but_acted_on_once(start_agent, pc_client, tmp_path):
     marker = tmp_path / "wrapup.marker"
     start_agent(wrapup_command=marker_argv(marker, "w"))
