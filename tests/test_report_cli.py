@@ -258,3 +258,17 @@ def test_the_report_from_postgresql_is_the_report_from_sqlite(office, tmp_path, 
     assert json.loads(pg_json.stdout) == json.loads(sqlite_json.stdout)
     done = siaga("-c", str(pg_config), *RANGE, "--sites", "nowhere")
     assert done.returncode == 2 and done.stderr.decode().startswith('siaga report: --sites: unknown site "nowhere"')
+
+
+@pytest.mark.parametrize("args, first, last", [
+    (["--to", "0001-01-10"], "0001-01-01", "0001-01-10"),     # its 90 days reach before year 1
+    (["--from", "2026-11-01", "--to", "9999-12-31"], "2026-11-01", "9999-12-31"),
+])
+def test_dates_at_the_calendars_ends_give_a_report(office, args, first, last):
+    """`--to 0001-01-10` ended in a traceback ("date value out of range"; a 500 on /api/report,
+    found by the fuzzer), as did `--to 9999-12-31`: the days there are, cut at now as always."""
+    config, _ = office
+    done = siaga("-c", str(config), *args, "--format", "json")
+    assert done.returncode == 0, done.stderr.decode()
+    report = json.loads(done.stdout)
+    assert (report["from"], report["to"]) == (first, last)

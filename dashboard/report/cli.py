@@ -29,7 +29,9 @@ DEFAULT_DAYS = 90
 def parse_range(first: str | None, last: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """The days of --from/--to; the last 90 days by default."""
     end = _date("--to", last) if last else today
-    start = _date("--from", first) if first else end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    # The 90 days up to --to; all days there are when --to is in the calendar's first 90.
+    start = _date("--from", first) if first else \
+        dt.date.fromordinal(max(1, end.toordinal() - (DEFAULT_DAYS - 1)))
     if start > today:   # before the --to check: without --to, "--to <today>" was never typed
         raise ReportError(f"empty range: --from {start} is after today ({today})",
                           "from_after_today", first=str(start), today=str(today))

@@ -151,7 +151,9 @@ class SiteFacts:
 def window(first: dt.date, last: dt.date, zone: ZoneInfo, now: float) -> Window:
     """The window of local days ``first``..``last``; it never reaches past ``now``."""
     start = dt.datetime.combine(first, dt.time(), zone).timestamp()
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    # The midnight after ``last``; past the calendar's end (--to 9999-12-31) it is after now.
+    end = now if last == dt.date.max else \
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
     return Window(first=first, last=last, start=start, end=max(start, min(end, now)),
                   today=dt.datetime.fromtimestamp(now, zone).date())
 
