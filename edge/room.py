@@ -31,6 +31,10 @@ __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState"
 
 
 RESTORED_BEEP_S = 3.0
+# A UPS that keeps asking for a new battery is journaled again this often (and at each start):
+# the needs report, which reads only the journal, then asks for the battery in any range of a
+# month or more while the UPS still flags RB, and IT is reminded once a month.
+BATTERY_REMIND_S = 30 * 86400.0
 # Edge commands the daemon carries out itself (they need I/O: the LED, NUT).
 DAEMON_ACTIONS = (EdgeCommandKind.TEST_INDICATOR, EdgeCommandKind.UPS_SELFTEST)
 # PC commands that outlive the outage they belong to: power is back, the PC must still hear.
@@ -86,6 +90,7 @@ class RoomState:
     pcs: PcWatch = PcWatch()
     ups_down: frozenset[str] = frozenset()
     battery_bad: frozenset[str] = frozenset()
+    battery_said: dict[str, float] = field(default_factory=dict)   # ups -> journaled (monotonic)
     fsd_on_mains: frozenset[str] = frozenset()  # said FSD on mains, and FSD ever since
     charge_ob_ol: dict[str, float] = field(default_factory=dict)  # charge when OB+OL began
     last_runtime: dict[str, tuple[float, float]] = field(default_factory=dict)  # (s, mono)
@@ -132,7 +137,7 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     sends: list[tuple[str, PcCommand]] = []
     charges = ob_ol_charges(inp.ups, prev.charge_ob_ol)
     verdicts = verdicts_of(inp.ups, charges, prev.fsd_on_mains)
-    ups_down, battery_bad, fsd = _watch_ups(prev, inp, verdicts, events)
+    ups_down, battery_bad, battery_said, fsd = _watch_ups(prev, inp, verdicts, events)
     pending, acked_off = _take_acks(prev.pending, inp, events)
     pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
                     inp.clock - prev.started, rules.policy.pc_offline_after_s, events)
@@ -168,7 +173,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     silenced = _silenced(prev, room, inp, events)
     state = RoomState(started=prev.started, room=room, since=since, reasons=reasons,
                       outage=outage, silenced=silenced, pending=pending, pcs=pcs,
-                      ups_down=ups_down, battery_bad=battery_bad, fsd_on_mains=fsd,
+                      ups_down=ups_down, battery_bad=battery_bad, battery_said=battery_said,
+                      fsd_on_mains=fsd,
                       charge_ob_ol=charges, last_runtime=last, restored_at=restored_at,
                       first=False, meetings=meetings, next_meeting=next_meeting)
     led, pattern, buzz = _look(state, inp.clock)
@@ -210,9 +216,11 @@ def _drop_cancels(pending: tuple[Sent, ...], sends: list) -> tuple[Sent, ...]:
 
 
 def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],
-               events: list) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Journal a UPS becoming unreadable or readable again, a battery that needs replacing and
-    FSD on mains (once, until the UPS stops saying FSD)."""
+               events: list) -> tuple[frozenset[str], frozenset[str], dict[str, float],
+                                      frozenset[str]]:
+    """Journal a UPS becoming unreadable or readable again, a battery that needs replacing (and
+    again every ``BATTERY_REMIND_S`` while it does) and FSD on mains (once, until the UPS stops
+    saying FSD)."""
     down = {r.name for r in inp.ups if not r.reachable}
     for r in inp.ups:
         if not r.reachable and r.name not in prev.ups_down:
@@ -222,8 +230,11 @@ def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],
             events.append((EventKind.UPS_REACHABLE, {"ups": r.name, "status": r.status}))
     bad = {r.name for r in inp.ups if r.replace_battery}
     bad |= {name for name in prev.battery_bad if name in down}  # unknown is not "fixed"
-    for name in sorted(bad - prev.battery_bad):
-        events.append((EventKind.REPLACE_BATTERY, {"ups": name}))
+    said = {name: at for name, at in prev.battery_said.items() if name in bad}
+    for name in sorted(bad):
+        if name not in prev.battery_bad or inp.clock - said.get(name, inp.clock) >= BATTERY_REMIND_S:
+            events.append((EventKind.REPLACE_BATTERY, {"ups": name}))
+            said[name] = inp.clock
     fsd = {r.name for r in inp.ups if r.reachable and r.forced_shutdown}
     fsd |= {name for name in prev.fsd_on_mains if name in down}
     for r in inp.ups:
@@ -231,7 +242,7 @@ def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],
             events.append((EventKind.UPS_FSD_ON_MAINS, {"ups": r.name, "status": r.status}))
     keep = {name for name in fsd if name in prev.fsd_on_mains or
             (name in verdicts and verdicts[name].fsd_on_mains)}
-    return frozenset(down), frozenset(bad), frozenset(keep)
+    return frozenset(down), frozenset(bad), said, frozenset(keep)
 
 
 def _take_acks(pending: tuple[Sent, ...], inp: Inputs,

@@ -653,3 +653,16 @@ def test_the_snapshot_shows_the_pc_meeting_and_disk_use():
     (state, fx), = run([(0, [ups()], {"pcs": (live,)})])
     (pc,) = snapshot(state, Inputs(T0, (ups(),), (live,)), fx, RULES).pcs
     assert (pc.meeting, pc.disk_used_gb_day) == (meet, 3.5)
+
+
+def test_a_battery_still_asked_for_is_journaled_again_each_month():
+    """The UPS says RB for months: journaled when it starts, again every 30 days while it does
+    (the needs report reads only the journal: a range after the first month had no battery
+    line), never in between, and not after a new battery."""
+    day = 86400.0
+    ticks = [(0, [ups("OL CHRG RB")], {}), (1, [ups("OL CHRG RB")], {}),
+             (29 * day, [ups("OL CHRG RB")], {}), (30 * day, [ups("OL CHRG RB")], {}),
+             (31 * day, [ups("OL CHRG RB")], {}), (60 * day + 1, [ups("OL CHRG RB")], {}),
+             (61 * day, [ups("OL CHRG")], {}), (91 * day, [ups("OL CHRG")], {})]
+    told = [t for (t, _, _), (_, fx) in zip(ticks, run(ticks)) if "replace_battery" in kinds(fx)]
+    assert told == [0, 30 * day, 60 * day + 1]
