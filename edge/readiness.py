@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 from edge.bookings import Booking
+from protocol.config.pi import READY_RUNTIME_MARGIN_S
 from protocol.messages import EventKind, JournalEvent, NextMeeting
 
-# With the power cut at the start, the meeting should run this long on battery before the
-# wrap-up: ten minutes to hear the notice, finish the point and save. Below it, IT charges first.
-RUNTIME_MARGIN_S = 600.0
+RUNTIME_MARGIN_S = READY_RUNTIME_MARGIN_S
 # Bookings older than this are forgotten by the watch (it only has to outlive a meeting).
 FORGET_AFTER_S = 2 * 86400.0
 # Room reasons that are no problem for a meeting: a self-test ends within a minute.
@@ -70,10 +69,11 @@ def problems(facts: RoomFacts, min_charge_pct: float,
     """Why the room is not ready for a meeting now, as machine-readable causes; () = ready."""
     found = [r for r in facts.reasons if not r.startswith(HARMLESS)]
     # Each number is judged as people read it, so a cause never contradicts the page: a charge
-    # in whole percent as the page writes it (79.6 is "80 %", not "80 %, too low for 80 %"), a
+    # low only when it is below the minimum both as read and in the page's whole percent (79.6
+    # is "80 %", not "80 %, too low for 80 %"; 62.5 meets "at least 62,5 %"), a
     # runtime in whole seconds rounded down as every runtime left is ("14 mnt", not "15").
     for ups, charge in facts.charges:
-        if charge is not None and round(charge) < min_charge_pct:
+        if charge is not None and charge < min_charge_pct and round(charge) < min_charge_pct:
             found.append(f"battery_low:{ups}:{charge:.0f}")
     if facts.runtime_s is not None and facts.runtime_s < wrapup_at_runtime_s + RUNTIME_MARGIN_S:
         found.append(f"runtime_low:{math.floor(facts.runtime_s)}")

@@ -106,3 +106,9 @@ def test_a_restarted_edge_does_not_say_it_twice() -> None:
     assert run(LOW, START - 700, watch)[3] == []
     assert run(LOW, START + 60, watch)[3] == []
     assert [k for k, _ in run(LOW, START - 700)[3]] == ["not_ready"]   # without it: said again
+
+
+def test_a_charge_exactly_at_a_minimum_with_a_decimal_is_ready() -> None:
+    # "paling sedikit 62,5 %" in the SOP: 62.5 meets it (its whole percent, 62, alone did not).
+    assert problems(FINE._replace(charges=(("meeting", 62.5),)), 62.5, 300) == ()
+    assert problems(FINE._replace(charges=(("meeting", 62.4),)), 62.5, 300) == ("battery_low:meeting:62",)

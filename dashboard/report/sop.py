@@ -21,6 +21,7 @@ from dashboard.texts import keys
 from dashboard.texts.i18n import number, translate
 from dashboard.report.data import ReportError
 from protocol.config import Config, load_config
+from protocol.config.pi import READY_RUNTIME_MARGIN_S
 from protocol.durations import Span, duration
 from protocol.looks import LOOKS, PC_OFF
 from protocol.messages import Room
@@ -30,8 +31,8 @@ from protocol.texts import command_texts
 ORDER = (Room.READY.value, Room.ATTENTION.value, Room.ON_BATTERY.value, Room.WRAPUP.value,
          Room.SHUTDOWN.value, PC_OFF, Room.FAULT.value)
 CSS = """@page { size: A4; margin: 12mm 14mm; }
-body { font: 9.6pt/1.32 "DejaVu Sans", sans-serif; color: #111; margin: 0; }
-h1 { font-size: 15pt; margin: 0 0 1mm; } h2 { font-size: 11pt; margin: 3.2mm 0 1mm; }
+body { font: 9pt/1.28 "DejaVu Sans", sans-serif; color: #111; margin: 0; }
+h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10.5pt; margin: 2.6mm 0 .8mm; }
 p { margin: .6mm 0; } .muted { color: #555; font-size: 8.4pt; }
 table { border-collapse: collapse; width: 100%; } td, th { border: .3mm solid #999; padding: 1mm 1.6mm;
 vertical-align: top; text-align: left; } th { background: #eee; }
@@ -68,6 +69,10 @@ def document(config: Config, lang: str, made: float) -> str:
     # printed here it would contradict the step's own mark, so it says "a few minutes", as the
     # notice's does.
     wrapup_chat = command_texts("wrapup", lang, place, None)[2]
+    # Without a calendar there is no booking, so no check before a meeting (edge.readiness).
+    auto = t("sop_check_auto", ready=marks["ready"], charge=marks["charge"],
+             runtime=minutes(p.wrapup_at_runtime_s + READY_RUNTIME_MARGIN_S, lang)) \
+        if site.calendar else t("sop_check_no_calendar")
     origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
                digest=_digest(config.path))
     parts = [f'<h1>{t("sop_title", place=place)}</h1>',
@@ -81,7 +86,7 @@ def document(config: Config, lang: str, made: float) -> str:
              f'<li>{t("sop_step_shutdown", shutdown=marks["shutdown"], grace=marks["grace"])}</li>',
              f'<li>{t("sop_step_back")}</li></ol>',
              f'<h2>{t("sop_before")}</h2><ol>',
-             f'<li>{t("sop_check_auto", ready=marks["ready"], charge=marks["charge"])}</li>',
+             f'<li>{auto}</li>',
              f'<li>{t("sop_check_led")}</li><li>{t("sop_check_pc")}</li>',
              f'<li>{t("sop_check_recording")}</li></ol>',
              f'<h2>{t("sop_call")}</h2>',

@@ -14,6 +14,10 @@ from .declare import DAY_S, derived, host, ids, key, pins, section, topic_prefix
 from .reader import BadPath, Reader, parse
 
 PIN_FACTORIES = ("", "mock", "lgpio", "rpigpio", "pigpio", "native")
+# Ready before a meeting (edge.readiness, and the SOP that says so): with the power cut at its
+# start, the meeting runs this long on battery before the wrap-up: ten minutes to hear the
+# notice, finish the point and save. Below policy.wrapup_at_runtime_s + this, IT charges first.
+READY_RUNTIME_MARGIN_S = 600.0
 
 
 @section("ups", "[[ups]]")
