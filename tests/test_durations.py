@@ -76,6 +76,9 @@ def _page(key: str, lang: str, seconds: float) -> str:
     if key == "sop_step_wrapup":   # the SOP's policy marks: to the second (dashboard/report/sop.py)
         from dashboard.report.sop import minutes as sop_minutes
         return i18n.translate(lang, key, wrapup=sop_minutes(seconds, lang))
+    if key == "sop_check_auto":    # the runtime a room needs before a meeting: a mark too
+        from dashboard.report.sop import minutes as sop_minutes
+        return i18n.translate(lang, key, ready="", charge="", runtime=sop_minutes(seconds, lang))
     raise AssertionError(f"the page's text {key!r} has a duration nobody checks: add it here")
 
 
@@ -91,7 +94,7 @@ def _alert(key: str, lang: str, seconds: float) -> str:
 
 # The span each catalogue's placeholder stands for; the test fails for a new one.
 PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "too_many_attempts": Span.NEEDED,
-              "sop_step_wrapup": Span.ELAPSED}
+              "sop_step_wrapup": Span.ELAPSED, "sop_check_auto": Span.ELAPSED}
 ALERT_SPANS = {"power_restored": Span.ELAPSED}
 
 

@@ -28,8 +28,9 @@ def sop_config(tmp_path: Path, **policy: float):
     """A room's siaga.toml with ``policy`` keys, loaded."""
     path = tmp_path / "siaga.toml"
     keys = "".join(f"{k} = {v}\n" for k, v in policy.items())
-    path.write_text(f'[site]\nid = "rr1"\nname = "Ruang Utama"\n[mqtt]\nhost = "127.0.0.1"\n'
-                    f'[[ups]]\nname = "meeting"\n[policy]\n{keys}')
+    path.write_text(f'[site]\nid = "rr1"\nname = "Ruang Utama"\n'
+                    f'calendar = "https://kalender.example.go.id/ruang-utama.ics"\n'
+                    f'[mqtt]\nhost = "127.0.0.1"\n[[ups]]\nname = "meeting"\n[policy]\n{keys}')
     return load_config(path)
 
 
