@@ -81,9 +81,19 @@ def problems(facts: RoomFacts, min_charge_pct: float,
     return tuple(dict.fromkeys(found))
 
 
-def upcoming(bookings: Iterable[Booking], now: float) -> Booking | None:
-    """The meeting running now or else the next one (bookings sorted by start)."""
-    return next((b for b in bookings if b.end > now), None)
+def upcoming(bookings: Iterable[Booking], now: float, ready_before_s: float = 0.0) -> Booking | None:
+    """The meeting running now or else the next one (bookings sorted by start); the next one
+    instead of a running one once it is ``ready_before_s`` away: back to back, its check is due
+    while the one before still runs."""
+    running = None
+    for b in bookings:
+        if b.end <= now:
+            continue
+        if b.start <= now:
+            running = running or b
+            continue
+        return b if running is None or b.start - ready_before_s <= now else running
+    return running
 
 
 def check(prev: MeetingWatch, bookings: tuple[Booking, ...], now: float, facts: RoomFacts,
@@ -91,7 +101,7 @@ def check(prev: MeetingWatch, bookings: tuple[Booking, ...], now: float, facts: 
           events: Events) -> tuple[MeetingWatch, NextMeeting | None, tuple[str, ...]]:
     """(new watch, the next meeting as the state shows it, problems that make the room amber)."""
     watch = _begun(prev, bookings, now, events)
-    booking = upcoming(bookings, now)
+    booking = upcoming(bookings, now, ready_before_s)
     if booking is None:
         return watch, None, ()
     found = problems(facts, min_charge_pct, wrapup_at_runtime_s)

@@ -112,3 +112,21 @@ def test_a_charge_exactly_at_a_minimum_with_a_decimal_is_ready() -> None:
     # "paling sedikit 62,5 %" in the SOP: 62.5 meets it (its whole percent, 62, alone did not).
     assert problems(FINE._replace(charges=(("meeting", 62.5),)), 62.5, 300) == ()
     assert problems(FINE._replace(charges=(("meeting", 62.4),)), 62.5, 300) == ("battery_low:meeting:62",)
+
+
+def test_back_to_back_the_next_meeting_is_checked_while_the_one_before_runs() -> None:
+    """09:00-10:00 then 10:00-11:00, the UPS at 55 % after a cut: from 09:45 the room is amber and
+    IT hears of the 10:00 meeting (its check was never made: the running meeting hid it)."""
+    before = Booking("Rapat pagi", START - 3600, START)
+    both = (before, MEETING)
+    watch, view, amber, events = run(LOW, START - 1800, bookings=both)
+    assert view.title == "Rapat pagi" and amber == ()          # the next one is 30 min away
+    watch, view, amber, events = run(LOW, START - 600, watch, bookings=both)
+    assert view.title == "Rapat anggaran" and view.start == START
+    assert amber == ("battery_low:meeting:55",)
+    assert events == [(EventKind.NOT_READY, {"meeting": "Rapat anggaran", "start": START,
+                                             "problems": ["battery_low:meeting:55"]})]
+    # A long booking (the room held all day) hides no meeting inside it either.
+    held = Booking("Diklat", START - 7200, START + 7200)
+    _, view, amber, _ = run(LOW, START - 600, bookings=(held, MEETING))
+    assert view.title == "Rapat anggaran" and amber == ("battery_low:meeting:55",)

@@ -20,7 +20,7 @@ from protocol.config import load_config
 from edge.daemon import Edge
 from siaga.servers import free_port, stop_process
 from tests.alert_receiver import Receiver
-from tests.calendar_support import CalendarServer, weekly_with_exceptions
+from tests.calendar_support import CalendarServer, calendar, event, weekly_with_exceptions
 from tests.observer import Observer
 from tests.dashboard_support import start_dashboard, write_config
 from tests.edge_support import write_config as edge_toml
@@ -131,6 +131,41 @@ def test_a_calendar_server_taking_30_s_never_delays_the_ups_polls(tmp_path, upsd
         loop.call_soon_threadsafe(edge.stopping.set)
         thread.join(10)
         edge.close()   # as `siaga edge` does after run(): its calendar and MQTT threads stop
+        loop.close()
+        watch.close()
+        cal.close()
+
+
+def test_back_to_back_the_next_meeting_is_checked_while_the_one_before_runs(tmp_path, upsd, broker,
+                                                                            mock_factory):
+    """A meeting runs until 10 min from now, the next one follows it; the UPS at 60 %: the room
+    turns amber and journals not_ready for the next meeting (it stayed green: the running
+    meeting hid the next one's check until it had begun)."""
+    start = float(int(time.time()) + 600)
+    cal = CalendarServer(calendar(event("a@siaga", "Rapat pagi", start - 3000, start),
+                                  event("b@siaga", "Rapat siang", start, start + 3600)))
+    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    upsd.set(battery_charge="60")
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+    thread.start()
+    try:
+        state = watch.wait(lambda: (s := watch.state()) and s.get("next_meeting") and
+                           s["power"]["charge_pct"] == 60.0 and s, 20, "the booking known")
+        state = watch.wait(lambda: (s := watch.state()) and s["room"] == "attention" and s, 10,
+                           "amber before the next meeting")
+        assert state["next_meeting"] == {"title": "Rapat siang", "start": start,
+                                         "end": start + 3600, "ready": False,
+                                         "problems": ["battery_low:meeting:60"]}
+        watch.wait(lambda: "not_ready" in watch.event_kinds(), 10, "not_ready")
+        events = watch.json_on("/edge/event")
+        assert [e["detail"]["meeting"] for e in events if e["kind"] == "not_ready"] == ["Rapat siang"]
+        assert state["indicator"]["led"] == "amber"
+    finally:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        edge.close()
         loop.close()
         watch.close()
         cal.close()
