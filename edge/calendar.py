@@ -114,14 +114,27 @@ class RoomCalendar:
             if got.data is not None:
                 self._source, self._expanded_at = parse(got.data), None
             self._etag, self._modified = got.etag, got.modified
-            now = self.clock()
-            if self._source is not None and (self._expanded_at is None
-                                             or not 0 <= now - self._expanded_at < REEXPAND_S):
-                self._expanded = expand(self._source, now - BEHIND_S, now + HORIZON_S, self.zone)
-                self._expanded_at = now
+            self._expand()
             self._fine(got.data is not None)
         except (OSError, NotICalendar) as exc:
             self._failed(str(exc).strip() or type(exc).__name__)
+            self._keep_going()
+        except Exception as exc:   # noqa: BLE001 - a surprise must not end the schedule's thread
+            self._failed(f"{type(exc).__name__}: {str(exc).strip()[:160]}")
+
+    def _expand(self) -> None:
+        """The window around now expanded again when the file changed, or once an hour."""
+        now = self.clock()
+        if self._source is not None and (self._expanded_at is None
+                                         or not 0 <= now - self._expanded_at < REEXPAND_S):
+            self._expanded = expand(self._source, now - BEHIND_S, now + HORIZON_S, self.zone)
+            self._expanded_at = now
+
+    def _keep_going(self) -> None:
+        """The last good copy moves on with the clock while the calendar cannot be read: a
+        weekly meeting in it is still booked after 8 days without the server."""
+        try:
+            self._expand()
         except Exception as exc:   # noqa: BLE001 - a surprise must not end the schedule's thread
             self._failed(f"{type(exc).__name__}: {str(exc).strip()[:160]}")
 

@@ -52,6 +52,22 @@ def test_unreachable_keeps_the_last_good_copy_and_says_so_once(server, caplog) -
     assert len(warnings) == 1 and "keeping the last good copy" in warnings[0]
 
 
+def test_the_last_good_copy_moves_on_with_the_clock_while_the_server_is_down(server) -> None:
+    # A weekly meeting, the server gone for 9 days: the copy kept still books next week's
+    # meeting (the bookings ran out 8 days after the last read, so the room had no schedule).
+    clock = [float(int(time.time()))]
+    week = 7 * 86400
+    srv = server(calendar(event("w@x", "Rapat mingguan", clock[0] + 3600, clock[0] + 7200,
+                                "Asia/Jakarta", "RRULE:FREQ=WEEKLY")))
+    cal = RoomCalendar(srv.url, clock=lambda: clock[0])
+    cal.refresh()
+    srv.close()
+    clock[0] += 9 * 86400
+    cal.refresh()
+    upcoming = [b.start - clock[0] for b in cal.bookings() if b.end > clock[0]]
+    assert cal.problem and upcoming[:1] == [2 * week + 3600 - 9 * 86400]   # in 5 days and 1 h
+
+
 def test_not_icalendar_and_a_404_are_one_line_each(server, caplog) -> None:
     srv = server(b"<html><body>Please sign in</body></html>")
     caplog.set_level(logging.WARNING, logger="edge.calendar")
