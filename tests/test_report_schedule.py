@@ -79,6 +79,17 @@ def test_office_schedule_equals_the_hand_computed_numbers() -> None:
     assert sites["aula"]["schedule"]["booked"] == {"count": 2, "hours": 2.17}
 
 
+def test_not_ready_counts_booked_meetings_only() -> None:
+    # "1 booked meeting; 3 booked meetings whose room was not ready": a meeting warned of, moved
+    # 30 min later and warned again, and one warned of then cancelled. Only meetings that began
+    # are booked meetings: 1 of 1.
+    rr1 = [not_ready(at(1, 10), "Rapat"), not_ready(at(1, 10, 30), "Rapat"),
+           booking(at(1, 10, 30), at(1, 11, 30), "Rapat"),
+           not_ready(at(1, 14), "Dibatalkan")]
+    schedule = make({"rr1": rr1})["schedule"]
+    assert schedule["booked"]["count"] == 1 and schedule["not_ready"] == 1
+
+
 def test_no_bookings_is_zero_not_an_error() -> None:
     assert make({"rr1": []})["schedule"] == {"booked": {"count": 0, "hours": 0.0}, "peak_booked": 0,
                                              "back_to_back": None, "not_ready": 0}

@@ -21,7 +21,8 @@ The rules, each printed beside its number by the report:
   minute.
 - a booked meeting (CONTRACT §6.3) is a ``booking`` event, which the edge journals when a
   booking from the room's calendar begins (``detail``: meeting, start, end); the same meeting
-  journaled twice (an edge restarted during it) counts once; ``not_ready`` counts meetings once.
+  journaled twice (an edge restarted during it) counts once; ``not_ready`` counts meetings once,
+  and only meetings that began (one warned of, then cancelled or moved, is not a booked meeting).
   The dashboard never reads calendars: what the edge journaled is what was booked.
 """
 
@@ -435,7 +436,9 @@ class Totals:
                              f.spans.conversion_median)
         if close is not None:
             self.back_to_back = (self.back_to_back or 0) + close
-        self.not_ready += len(f.not_ready)
+        # A booked meeting that was not ready: one that began (a warned meeting then cancelled or
+        # moved is no booking of the period, its new time warned again is the same meeting).
+        self.not_ready += len(f.not_ready & {start for start, _ in f.bookings})
         self.outages += f.outages
         self.during += f.during
         if self.spans is not None:

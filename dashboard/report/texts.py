@@ -320,8 +320,8 @@ RULE: dict[str, tuple[str, str]] = {
         'Across the chosen rooms; compare with the meetings really held above.'),
     'schedule.back_to_back': ('Dimulai kurang dari lama konversi biasa (median) setelah rapat sebelumnya di ruangan yang sama selesai: PC masih mengonversi.',
         'Starting less than the usual (median) conversion time after the one before ends in the same room: the PC is still converting.'),
-    'schedule.not_ready': ('not_ready: saat pemeriksaan sebelum rapat ada masalah (baterai, PC, konversi, disk).',
-        'not_ready: the check before the meeting found a problem (battery, PC, conversion, disk).'),
+    'schedule.not_ready': ('not_ready: saat pemeriksaan sebelum rapat ada masalah (baterai, PC, konversi, disk); rapat yang lalu dibatalkan tidak dihitung.',
+        'not_ready: the check before the meeting found a problem (battery, PC, conversion, disk); a meeting cancelled afterwards is not counted.'),
 }
 
 
