@@ -126,9 +126,13 @@ def iso_time(ts: float, zone: ZoneInfo) -> str:
 
 def meeting_span(start: float, end: float, zone: ZoneInfo, now: float) -> str:
     """A booking's time in the room's zone: "09:00–10:00 WIB" today, "08/12 09:00–10:00 WIB"
-    on another day; a dash for a time no calendar can show."""
+    on another day, "23:00–01:00 WIB" across midnight; a booking of a day or more says both
+    days ("08/12 09:00–10/12 17:00 WIB", not a day's "09:00–17:00"); a dash for a time no
+    calendar can show."""
     first, last, today = local(start, zone), local(end, zone), local(now, zone)
     if first is None or last is None or today is None:
         return "–"
+    if end - start >= 86400 and last.date() != first.date():
+        return f"{first:%d/%m %H:%M}–{last:%d/%m %H:%M} {first:%Z}"
     day = "" if first.date() == today.date() else first.strftime("%d/%m ")
     return f"{day}{first:%H:%M}–{last:%H:%M} {first:%Z}"
