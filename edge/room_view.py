@@ -120,10 +120,13 @@ def _ups_view(r: UpsReading, v: Verdict | None, selftest: bool | None,
 
 
 def _pc_view(pc: str, report: PcReport | None, state: RoomState) -> PcView:
+    """One PC as the state shows it. An offline PC is in no meeting and converts nothing (the
+    journal has ended both): its last status says what it was doing, not what it does."""
     status = report.status if report else None
-    return PcView(id=pc, online=pc in state.pcs_online, last_seen=report.last_seen if report else None,
-                  meeting_app=bool(status and status.meeting_app),
-                  converting=bool(status and status.converting),
+    online = pc in state.pcs_online
+    return PcView(id=pc, online=online, last_seen=report.last_seen if report else None,
+                  meeting_app=bool(online and status and status.meeting_app),
+                  converting=bool(online and status and status.converting),
                   disk_free_gb=status.disk_free_gb if status else None,
-                  meeting=status.meeting if status and pc in state.pcs_online else None,
+                  meeting=status.meeting if status and online else None,
                   disk_used_gb_day=status.disk_used_gb_day if status else None)
