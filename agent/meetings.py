@@ -52,11 +52,12 @@ def app_label(binary: str) -> str:
 
 def detect(reading: CaptureReading, running: Iterable[str], meeting_apps: Iterable[str],
            browsers: Iterable[str]) -> Detected | None:
-    """The meeting live now, or None. ``running``: normalized names of the running processes."""
+    """The meeting live now, or None. ``running``: normalized names of the running processes.
+
+    A reading that cannot see the microphones may still show cameras (Linux sees them through
+    /proc without an audio server): a camera held by a meeting app or a browser is a meeting
+    then too, before the fallback to process names."""
     apps = {normalize(a) for a in meeting_apps if a.strip()}
-    if not reading.visible:
-        running_apps = sorted(apps & set(running))
-        return Detected(app_label(running_apps[0]), BY_PROCESS) if running_apps else None
     webs = {normalize(b) for b in browsers if b.strip()}
     best: tuple[int, int, Detected] | None = None
     for c in reading.captures:
@@ -69,6 +70,9 @@ def detect(reading: CaptureReading, running: Iterable[str], meeting_apps: Iterab
         key = (rank, 0 if c.kind == MICROPHONE else 1, Detected(app, c.kind))
         if best is None or key[:2] < best[:2]:
             best = key
+    if best is None and not reading.visible:
+        running_apps = sorted(apps & set(running))
+        return Detected(app_label(running_apps[0]), BY_PROCESS) if running_apps else None
     return best[2] if best else None
 
 

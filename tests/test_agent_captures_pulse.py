@@ -16,7 +16,7 @@ import time
 import pytest
 
 from agent.captures import LinuxCaptures
-from agent.meetings import REOPEN_S
+from agent.meetings import BLIND_HOLD_S, REOPEN_S
 from agent.telemetry import Telemetry
 from protocol.config import AgentSection
 from siaga.servers import stop_process
@@ -123,3 +123,59 @@ def test_the_edge_journals_a_meet_in_chrome(tmp_path, upsd, broker, pulse, pc_cl
         stop_process(client)
         stop_process(agent)
         print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
+
+
+@pytest.fixture
+def camera(tmp_path):
+    """Start a program called NAME that holds a camera open, as Chrome's video capture process
+    does (a file named /dev/video-...: the agent looks for /dev/video* among its open files)."""
+    device = f"/dev/video-siaga-test-{os.getpid()}-{random.randrange(10**6)}"
+    programs = []
+
+    def start(name: str) -> subprocess.Popen:
+        link = tmp_path / "camera" / name
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(os.path.realpath(sys.executable))
+        proc = subprocess.Popen([str(link), "-c", f"f = open({device!r}, 'w'); import time; "
+                                 "print('open', flush=True); time.sleep(600)"],
+                                stdout=subprocess.PIPE, text=True, start_new_session=True)
+        programs.append(proc)
+        assert proc.stdout and proc.stdout.readline() == "open\n"
+        return proc
+
+    yield start
+    for proc in programs:
+        stop_process(proc)
+        proc.stdout.close()
+    if os.path.exists(device):
+        os.unlink(device)
+
+
+def test_a_camera_meeting_in_a_browser_is_seen_without_an_audio_server(tmp_path, camera,
+                                                                       monkeypatch):
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/nobody-here")
+    telemetry = Telemetry(PC, AgentSection(pc_id=PC))
+    camera("chrome")
+    status = telemetry.collect()
+    assert status.meeting_app and status.meeting is not None, status
+    assert (status.meeting.app, status.meeting.by) == ("browser", "camera")
+
+
+def test_a_meeting_goes_on_while_the_audio_server_is_gone_and_the_camera_is_on(tmp_path, pulse,
+                                                                               camera, monkeypatch):
+    for key, value in pulse.env.items():
+        monkeypatch.setenv(key, value)
+    telemetry = Telemetry(PC, AgentSection(pc_id=PC))
+    pulse.record("chrome", "Google Chrome", "Meet - abc-defg-hij")
+    camera("chrome")
+    wait_streams(pulse, 1)
+    status = telemetry.collect()
+    assert (status.meeting.app, status.meeting.by) == ("meet-browser", "microphone")
+    since = status.meeting.since
+    stop_process(pulse.proc)   # PulseAudio gone (crashed, not restarted): the microphone too
+    assert not telemetry.captures.read({}).visible
+    later = time.monotonic() + BLIND_HOLD_S + 1
+    telemetry.meetings.clock = lambda: later   # longer than a restart takes
+    status = telemetry.collect()
+    assert status.meeting_app and status.meeting is not None, status   # the camera is still on
+    assert (status.meeting.by, status.meeting.since) == ("camera", since)

@@ -40,6 +40,11 @@ def seen(*captures):
     # captures cannot be seen: a running meeting app counts, a running browser does not
     (CaptureReading(False, why="no audio server"), {"zoom", "chrome"}, ("zoom", "process")),
     (CaptureReading(False, why="no audio server"), {"chrome"}, None),
+    # ... but a camera that can still be seen (Linux: /proc) is a meeting, before that rule
+    (CaptureReading(False, (Capture("chrome", kind=CAM),), "no audio server"), {"chrome"},
+     ("browser", CAM)),
+    (CaptureReading(False, (Capture("zoom", kind=CAM),), "no audio server"), {"zoom"},
+     ("zoom", CAM)),
 ])
 def test_what_is_a_meeting(reading, running, expected):
     found = detect(reading, running, SECTION.meeting_apps, SECTION.browsers)
