@@ -133,9 +133,16 @@ class LinuxCaptures:
             done = self._pactl("-f", "json", "list", "source-outputs")
             if done.returncode == 0:
                 return parse_source_outputs_json(done.stdout)
-            if "format" not in done.stderr and "unrecognized" not in done.stderr:
+            # A pactl before PulseAudio 15 (Debian 11, Ubuntu 20.04, Mint 20) refuses "-f"
+            # ("invalid option -- 'f'"), in words no list can foresee: whatever the failure,
+            # the text form is tried; if it answers, it is used from now on.
+            text = self._pactl("list", "source-outputs")
+            if text.returncode != 0:
                 raise ValueError(_first_line(done.stderr) or f"pactl exit {done.returncode}")
-            self.json = False   # an older pactl: text from now on
+            self.json = False
+            logger.info("pactl has no JSON output (%s): reading its text output",
+                        _first_line(done.stderr) or f"exit {done.returncode}")
+            return parse_source_outputs_text(text.stdout)
         done = self._pactl("list", "source-outputs")
         if done.returncode != 0:
             raise ValueError(_first_line(done.stderr) or f"pactl exit {done.returncode}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -179,3 +180,23 @@ def test_a_meeting_goes_on_while_the_audio_server_is_gone_and_the_camera_is_on(t
     status = telemetry.collect()
     assert status.meeting_app and status.meeting is not None, status   # the camera is still on
     assert (status.meeting.by, status.meeting.since) == ("camera", since)
+
+
+def test_a_pactl_without_json_output_is_read_as_text(tmp_path, pulse, monkeypatch, caplog):
+    """pactl before PulseAudio 15 (Debian 11, Ubuntu 20.04, Linux Mint 20) has no "-f": its
+    getopt refuses it as glibc words it. Its text output still shows every capture."""
+    for key, value in pulse.env.items():
+        monkeypatch.setenv(key, value)
+    old_pactl = tmp_path / "pactl14"
+    old_pactl.write_text("#!/bin/sh\n"
+                         "case \"$1\" in -f) echo \"pactl: invalid option -- 'f'\" >&2; exit 1;; esac\n"
+                         f"exec {shutil.which('pactl')} \"$@\"\n")
+    old_pactl.chmod(0o755)
+    telemetry = Telemetry(PC, AgentSection(pc_id=PC), captures=LinuxCaptures(str(old_pactl)))
+    pulse.record("chrome", "Google Chrome", "Meet - abc-defg-hij")
+    wait_streams(pulse, 1)
+    for _ in range(2):   # the first reading finds out, the next ones read text at once
+        status = telemetry.collect()
+        assert status.meeting is not None, status
+        assert (status.meeting.app, status.meeting.by) == ("meet-browser", "microphone")
+    assert not [r.message for r in caplog.records if "cannot be seen" in r.message]
