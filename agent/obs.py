@@ -16,8 +16,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import simpleobsws
 
+from agent.captures import normalize
 from protocol.config import ObsConfig
 from protocol.messages import AckCode
 from protocol.texts import ack_sentence, size_parts
@@ -28,6 +30,10 @@ OUTPUT_STOPPED = "OBS_WEBSOCKET_OUTPUT_STOPPED"
 SUBSCRIBE_OUTPUTS = 1 << 6        # obs-websocket EventSubscription.Outputs: record/stream state
 CLOSE_AUTH_FAILED = 4009          # obs-websocket WebSocketCloseCode.AuthenticationFailed
 CLOSE_WAIT_S = 2.0                # a frozen OBS never answers the closing handshake: do not wait
+# What OBS Studio runs as (Windows 64/32-bit, Linux and its Flatpak, macOS), normalized; and the
+# hosts that are this PC, where a missing OBS process means nothing records.
+OBS_PROCESSES = frozenset({"obs64", "obs32", "obs", "obs-studio"})
+THIS_PC = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # Why OBS could not save: the ack's code (its sentence is in protocol/texts.py ACK_TEXTS).
 CODES: dict[str, AckCode] = {
@@ -88,6 +94,10 @@ def stop_recording(config: ObsConfig, language: str = "id") -> ObsResult:
     try:
         path, streamed = asyncio.run(asyncio.wait_for(_stop(config), config.timeout_s + 5))
     except ObsFailed as exc:
+        if exc.key == "not_running" and config.host.lower() in THIS_PC and not obs_runs():
+            # No OBS on this PC: nothing records, so there was no recording to stop (a PC with
+            # no meeting at the cut); "the recording was not stopped" would be untrue.
+            exc = ObsFailed("not_recording", streamed=False)
         result = failure(language, exc.key, **exc.values)
         logger.log(logging.INFO if result.ok else logging.ERROR, "OBS wrap-up: %s", result.detail)
         return result
@@ -104,6 +114,14 @@ def stop_recording(config: ObsConfig, language: str = "id") -> ObsResult:
     return ObsResult(ok=True, detail=saved_detail(path, size), path=path, size=size,
                      stream_stopped=streamed, code=AckCode.SAVED.value,
                      args={"file": path, "size_bytes": size})
+
+
+def obs_runs() -> bool:
+    """An OBS Studio process runs on this PC (of any user: the agent may run as SYSTEM)."""
+    for proc in psutil.process_iter(["name"]):
+        if normalize(proc.info.get("name") or "") in OBS_PROCESSES:
+            return True
+    return False
 
 
 def _where(config: ObsConfig) -> str:

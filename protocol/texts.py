@@ -233,9 +233,13 @@ ACK_TEXTS: dict[AckCode, tuple[str, str]] = {
                       "refused, not validly signed: {reason}"),
     AckCode.SAVED: ("rekaman tersimpan sebagai {file} ({size})",
                     "recording saved as {file} ({size})"),
+    # Said when OBS runs but does not answer (its WebSocket server is off), or runs elsewhere;
+    # an agent before 0.2 said it also with no OBS at all on the PC (now "not recording").
     AckCode.OBS_UNREACHABLE: (
-        "OBS tidak berjalan: tidak ada jawaban di {where}; rekaman tidak dihentikan",
-        "OBS is not running: no answer on {where}; the recording was not stopped"),
+        "tidak ada jawaban dari OBS di {where}: OBS tidak berjalan atau server WebSocket-nya "
+        "mati; jika OBS merekam, rekaman tidak dihentikan",
+        "no answer from OBS on {where}: OBS is not running or its WebSocket server is off; if "
+        "OBS records, the recording was not stopped"),
     AckCode.OBS_NOT_WEBSOCKET: ("OBS di {where} tidak menjawab sebagai obs-websocket 5 ({error})",
                                 "OBS on {where} does not answer as obs-websocket 5 ({error})"),
     AckCode.OBS_PASSWORD: (

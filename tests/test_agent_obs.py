@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -16,11 +17,12 @@ from pathlib import Path
 import psutil
 import pytest
 
+import agent.obs as agent_obs
 from agent.obs import format_size
 from protocol.config import ObsConfig, load_agent_config
 from siaga.cli import main
 from siaga.servers import ServerMissing, find_program, free_port, stop_process
-from tests.agent_helpers import marker_argv, wait_until, write_agent_config
+from tests.agent_helpers import fake_program, marker_argv, wait_until, write_agent_config
 from tests.obs_studio import ObsStudio
 
 
@@ -135,17 +137,43 @@ def test_a_wrong_password_is_a_failed_ack_and_the_recording_goes_on(obs, start_o
         obs.request("StopRecord")
 
 
-def test_obs_not_running_is_a_failed_ack_in_words_and_wrapup_command_still_runs(
-        start_obs_agent, pc_client, tmp_path):
+@pytest.fixture
+def obs_named(monkeypatch):
+    """OBS's process name for this test only (other tests run a real OBS on this machine)."""
+    name = f"obs{random.randrange(10**6)}"
+    monkeypatch.setattr(agent_obs, "OBS_PROCESSES", frozenset({name}), raising=False)
+    return name
+
+
+def test_obs_not_answering_is_a_failed_ack_in_words_and_wrapup_command_still_runs(
+        start_obs_agent, pc_client, tmp_path, obs_named, request):
     marker = tmp_path / "after-obs.marker"
     port = free_port()
+    running = fake_program(tmp_path, obs_named)   # OBS runs, its WebSocket server is off
+    request.addfinalizer(lambda: stop_process(running))
     start_obs_agent(port, "apa-saja", wrapup_command=marker_argv(marker, "ran"))
     cmd, sent = pc_client.send("wrapup")
     _, at, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"], timeout=10)
     assert ack["ok"] is False
-    assert ack["detail"] == (f"OBS tidak berjalan: tidak ada jawaban di 127.0.0.1:{port}; "
-                             "rekaman tidak dihentikan")
+    assert ack["detail"] == (f"tidak ada jawaban dari OBS di 127.0.0.1:{port}: OBS tidak berjalan "
+                             "atau server WebSocket-nya mati; jika OBS merekam, rekaman tidak "
+                             "dihentikan")
     wait_until(marker.exists, timeout=10, what="wrapup_command ran after the failed OBS step")
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("id", "OBS tidak sedang merekam: tidak ada rekaman untuk disimpan"),
+    ("en", "OBS was not recording: nothing to save")])
+def test_no_obs_on_the_pc_is_no_recording_not_a_failure(start_obs_agent, pc_client, tmp_path,
+                                                         obs_named, lang, said):
+    """A PC with no meeting at the cut, OBS closed: nothing records, nothing failed."""
+    marker = tmp_path / "after-obs.marker"
+    start_obs_agent(free_port(), "apa-saja", language=lang,
+                    wrapup_command=marker_argv(marker, "ran"))
+    cmd, _ = pc_client.send("wrapup")
+    _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"], timeout=10)
+    assert (ack["ok"], ack["code"], ack["detail"]) == (True, "obs_not_recording", said)
+    wait_until(marker.exists, timeout=10, what="wrapup_command ran after the OBS step")
 
 
 def test_a_frozen_obs_is_a_timeout_and_a_resend_meanwhile_gets_no_second_ack(

@@ -91,7 +91,8 @@ def test_agent_answers_are_words(detail, lang, text):
     # An Indonesian PC's OBS failure on an English page: the page's language, not the PC's.
     ({"detail": "OBS tidak berjalan: tidak ada jawaban di 127.0.0.1:4455; rekaman tidak dihentikan",
       "code": "obs_unreachable", "args": {"where": "127.0.0.1:4455"}}, "en",
-     "OBS is not running: no answer on 127.0.0.1:4455; the recording was not stopped"),
+     "no answer from OBS on 127.0.0.1:4455: OBS is not running or its WebSocket server is off; "
+     "if OBS records, the recording was not stopped"),
     ({"detail": "shutdown in 2.5 s", "code": "shutdown_in", "args": {"seconds": 2.5}}, "id",
      "mati dalam 2,5 dtk"),
     ({"detail": "banner off: logged only", "code": "banner_off_logged", "args": {}}, "id",
