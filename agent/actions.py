@@ -120,6 +120,14 @@ class _Shutdown:
         self.started = False
 
 
+class _WrapupRun:
+    """One wrap-up: OBS saves, then ``wrapup_command`` runs unless power came back meanwhile."""
+
+    def __init__(self) -> None:
+        self.power_back = False      # a cancel came before wrapup_command started
+        self.command_started = False
+
+
 class Actions:
     """The wrap-up and the shutdown of this PC, each in its own thread."""
 
@@ -130,6 +138,7 @@ class Actions:
         self.on_shutdown_start = on_shutdown_start   # called just before the shutdown command runs
         self._lock = threading.Lock()
         self._wrapup: threading.Thread | None = None
+        self._wrapup_run = _WrapupRun()
         self._shutdown: _Shutdown | None = None
         self._shutdown_thread: threading.Thread | None = None
 
@@ -160,14 +169,30 @@ class Actions:
             return "no wrapup_command configured"
         with self._lock:
             if self._wrapup is not None and self._wrapup.is_alive():
+                # A new cut's wrap-up while the last one still waits for OBS: its command runs.
+                self._wrapup_run.power_back = False
                 logger.info("wrap-up: the wrap-up still runs; not starting another")
                 return "wrap-up already running"
+            run = self._wrapup_run = _WrapupRun()
             self._wrapup = threading.Thread(target=self._wrapup_steps, name="wrapup", daemon=True,
-                                            args=(argv, on_obs))
+                                            args=(argv, on_obs, run))
             self._wrapup.start()
         return "wrap-up started"
 
-    def _wrapup_steps(self, argv: list[str], on_obs: Callable[[ObsResult], None] | None) -> None:
+    def stop_wrapup(self, why: str = "power is back") -> bool:
+        """Power is back: ``wrapup_command`` does not run if it has not started yet (OBS may still
+        be saving; a recording OBS already stopped stays stopped). False when nothing was held."""
+        with self._lock:
+            run = self._wrapup_run
+            if (self._wrapup is None or not self._wrapup.is_alive() or run.command_started
+                    or run.power_back):
+                return False
+            run.power_back = True
+        logger.warning("wrap-up: %s; wrapup_command will not run", why)
+        return True
+
+    def _wrapup_steps(self, argv: list[str], on_obs: Callable[[ObsResult], None] | None,
+                      run: _WrapupRun) -> None:
         if self.section.obs is not None:
             # Imported here: only PCs with [agent.obs] pay for websockets and msgpack.
             from agent.obs import stop_recording
@@ -177,8 +202,14 @@ class Actions:
                     on_obs(result)
                 except Exception:  # noqa: BLE001 - wrapup_command must still run
                     logger.exception("reporting the OBS wrap-up failed")
-        if argv:
-            run_argv(argv, self.section.command_timeout_s, "wrap-up")
+        if not argv:
+            return
+        with self._lock:
+            if run.power_back:   # the cancel came while OBS saved: the meeting goes on, on mains
+                logger.info("wrap-up: power came back while OBS saved; wrapup_command not run")
+                return
+            run.command_started = True
+        run_argv(argv, self.section.command_timeout_s, "wrap-up")
 
     def _wrapup_budget_s(self) -> float:
         """The longest a wrap-up can take: OBS's wait, then wrapup_command's timeout."""

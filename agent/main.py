@@ -219,6 +219,8 @@ class Agent:
         elif cmd.kind == PcCommandKind.CANCEL:
             self.actions.cancel()
             self.handled.set_shutdown(None)
+            if self._newest.shows(cmd):   # an earlier outage's late cancel leaves this wrap-up be
+                self.actions.stop_wrapup()
         if not self._newest.shows(cmd):
             logger.info("cancel %s is an earlier outage's: no 'power restored' banner", cmd.id)
             return

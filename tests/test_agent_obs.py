@@ -196,6 +196,39 @@ def test_a_frozen_obs_is_a_timeout_and_a_resend_meanwhile_gets_no_second_ack(
     assert len(pc_client.acks(cmd["id"])) == 1
 
 
+@pytest.mark.parametrize("cancel_of, command_runs", [
+    ("this cut", False), ("an earlier cut", True), ("this cut, then a new cut", True)])
+def test_power_back_while_obs_saves_keeps_wrapup_command_from_ending_the_meeting(
+        obs, start_obs_agent, pc_client, tmp_path, cancel_of, command_runs):
+    """The cancel comes while OBS is busy: wrapup_command (which may close the meeting app) must
+    not run on mains. A late cancel of an earlier cut (resent after this one began) is not this
+    cut's restore, and a new cut's wrap-up wants it again: then it runs."""
+    marker = tmp_path / "after-obs.marker"
+    start_obs_agent(obs.port, obs.password, timeout_s=3, wrapup_command=marker_argv(marker, "ran"))
+    os.kill(obs.proc.pid, signal.SIGSTOP)              # OBS busy: the wrap-up waits on it
+    try:
+        wait_until(lambda: psutil.Process(obs.proc.pid).status() == psutil.STATUS_STOPPED,
+                   timeout=5, what="OBS stopped")
+        cmd, _ = pc_client.send("wrapup")
+        time.sleep(0.5)
+        cancel = pc_client.command("cancel")
+        if cancel_of == "an earlier cut":
+            cancel["ts"] = cmd["ts"] - 60
+        pc_client.send_raw(json.dumps(cancel).encode())
+        pc_client.wait_for("ack", lambda a: a["id"] == cancel["id"], timeout=10)
+        if cancel_of.endswith("new cut"):                # a flicker: the next cut's wrap-up
+            again, _ = pc_client.send("wrapup")
+            pc_client.wait_for("ack", lambda a: a["id"] == again["id"], timeout=10)
+        pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"], timeout=15)
+    finally:
+        os.kill(obs.proc.pid, signal.SIGCONT)
+    if command_runs:
+        wait_until(marker.exists, timeout=10, what="wrapup_command ran")
+    else:
+        time.sleep(2)
+        assert not marker.exists(), "wrapup_command ran after the power came back"
+
+
 @pytest.mark.parametrize("table, message", [
     ("port = \"empat\"", "agent.toml: agent.obs.port: must be a whole number from 1 to 65535"),
     ("stop_stream = 1", "agent.toml: agent.obs.stop_stream: must be true or false"),

@@ -191,7 +191,7 @@ AGENT_TOML = ExampleFile(
              "wrap-up stops OBS's recording (and its stream), waits until OBS has written the "
              "file, and the Pi's journal gets \"saved D:/Rekaman/2026-11-30 10-00-00.mkv, 1.2 GB\","
              " or why not (OBS not running, wrong password, no answer). wrapup_command, if set, "
-             "still runs afterwards. To use it, remove the \"# \" before \"[agent.obs]\" and "
+             "still runs afterwards, unless the power came back meanwhile. To use it, remove the \"# \" before \"[agent.obs]\" and "
              "before each key you set. In OBS: Tools, WebSocket Server Settings: \"Enable "
              "WebSocket server\" on, \"Enable Authentication\" on; \"Show Connect Info\" gives "
              "the port and password. Without this table (the default) the agent does not talk "
