@@ -35,6 +35,12 @@ BIRTH_ONLINE = b"online"   # HA's birth message on {discovery_prefix}/status aft
 # The `silence` button: a fresh id per press (the edge acts once per command id).
 SILENCE_TEMPLATE = ('{"v": 1, "id": "ha-{{ now().timestamp() }}", "ts": {{ now().timestamp() }}, '
                     '"kind": "silence", "by": "homeassistant"}')
+# On battery: known only while the edge reads the UPS feeding the PC. It says ON when it does and
+# that UPS is on battery, OFF when the room is ready or needs attention (every UPS feeding the PC
+# read, none on battery); otherwise (the room's UPS unreadable: fault, or an outage it keeps open
+# while the UPS cannot be read) "None", which HA shows as unknown rather than a false "off".
+ON_BATTERY_TEMPLATE = ("{{ 'ON' if value_json.power.on_battery else "
+                       "('OFF' if value_json.room in ['ready', 'attention'] else None) }}")
 # The room state's attributes: why it is what it is (machine-readable causes), and its code.
 ROOM_ATTRIBUTES = ('{{ {"reasons": value_json.reasons, "code": value_json.room, '
                    '"since": value_json.since} | tojson }}')
@@ -84,7 +90,7 @@ def entities(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
         ("sensor", "room"): _room_state(lang),
         ("binary_sensor", "on_battery"): {
             "name": ha_text(lang, "on_battery"), "icon": "mdi:power-plug-off",
-            "value_template": "{{ 'ON' if value_json.power.on_battery else 'OFF' }}"},
+            "value_template": ON_BATTERY_TEMPLATE},
         ("sensor", "charge"): _measurement(ha_text(lang, "charge"), "%",
                                            "{{ value_json.power.charge_pct }}", "battery"),
         ("sensor", "runtime"): _measurement(ha_text(lang, "runtime"), "s",

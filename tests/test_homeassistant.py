@@ -27,6 +27,7 @@ from protocol.messages import EdgeCommand, Room, decode
 from tests.homeassistant_support import HA_ROOT, HA_VENV
 from tests.observer import Observer
 from tests.broker_support import PASSWORDS, Client
+from siaga.servers import free_port
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -319,3 +320,28 @@ def test_a_removed_ups_leaves_ha_before_the_state_changes_shape(tmp_path, upsd, 
     finally:
         stop()
         watch.close()
+
+
+def test_on_battery_is_unknown_while_the_ups_feeding_the_pc_cannot_be_read(
+        tmp_path, broker, edge_in_process) -> None:
+    """The edge cannot read the UPS that feeds the PC (its upsd is gone): the page says "UPS
+    tidak terbaca" and HA must not say "Memakai baterai: Off" (the room may well be on battery).
+    A rendered "None" is what HA shows as unknown. On mains or on battery it says so."""
+    edge_in_process(config_file(tmp_path, broker.port, free_port(), projector=False))
+    watch = Observer(broker.port, "#")
+    try:
+        wait_until(lambda: len(configs_on(watch)) == 9, 10, what="9 discovery configs")
+        state = watch.wait(lambda: (s := watch.state()) and s["room"] == "fault" and s, 15)
+        configs = {t.split("/")[3]: c for t, c in configs_on(watch).items()}
+        got = {k: render(configs[k]["value_template"], state)
+               for k in ("room", "on_battery", "charge", "runtime")}
+        assert got == {"room": "UPS tidak terbaca", "on_battery": "None", "charge": "None",
+                       "runtime": "None"}
+    finally:
+        watch.close()
+    template = configs["on_battery"]["value_template"]
+    for room, on_battery, shown in (("ready", False, "OFF"), ("attention", False, "OFF"),
+                                    ("on_battery", True, "ON"), ("wrapup", True, "ON"),
+                                    ("on_battery", False, "None")):   # unreadable mid-outage
+        seen = {**state, "room": room, "power": {**state["power"], "on_battery": on_battery}}
+        assert render(template, seen) == shown, (room, on_battery)

@@ -170,10 +170,18 @@ def test_a_room_in_home_assistant_through_the_central_broker(world, rooms, upsd)
 
 
 @only_in_make_ha
-def test_the_edge_stopping_makes_the_room_unavailable(world, rooms) -> None:
+def test_the_edge_stopping_makes_the_room_unavailable(world, rooms, upsd) -> None:
+    """upsd stops: HA says the UPS cannot be read and "on battery" is unknown (not "off"); then
+    the edge stops: every entity is unavailable."""
     _, ha = world
     room = rooms("rr2")
     wait_state(ha, "sensor.siaga_rr2_room", "Perlu dicek", 60)
+    upsd.stop_upsd()
+    wait_state(ha, "sensor.siaga_rr2_room", "UPS tidak terbaca", 30)
+    assert {e: ha_state(ha, e) for e in ("binary_sensor.siaga_rr2_on_battery",
+                                         "sensor.siaga_rr2_charge", "sensor.siaga_rr2_runtime")} \
+        == dict.fromkeys(("binary_sensor.siaga_rr2_on_battery", "sensor.siaga_rr2_charge",
+                          "sensor.siaga_rr2_runtime"), "unknown")
     room.stop_edge()
     for entity_id in ("sensor.siaga_rr2_room", "sensor.siaga_rr2_charge",
                       "binary_sensor.siaga_rr2_on_battery", "button.siaga_rr2_silence"):
