@@ -41,6 +41,11 @@ SILENCE_TEMPLATE = ('{"v": 1, "id": "ha-{{ now().timestamp() }}", "ts": {{ now()
 # while the UPS cannot be read) "None", which HA shows as unknown rather than a false "off".
 ON_BATTERY_TEMPLATE = ("{{ 'ON' if value_json.power.on_battery else "
                        "('OFF' if value_json.room in ['ready', 'attention'] else None) }}")
+# The runtime in whole minutes, rounded down as the status page and the banner round the runtime
+# left (protocol.durations, Span.AVAILABLE): HA shows "10 min" where the page says "10 mnt", not
+# "600 s". round(3) first, as durations does, so float noise never costs a minute.
+RUNTIME_TEMPLATE = ("{% set s = value_json.power.runtime_s %}"
+                    "{{ ((s | round(3)) // 60) | int if s is number else None }}")
 # The room state's attributes: why it is what it is (machine-readable causes), and its code.
 ROOM_ATTRIBUTES = ('{{ {"reasons": value_json.reasons, "code": value_json.room, '
                    '"since": value_json.since} | tojson }}')
@@ -77,7 +82,7 @@ def _room_state(language: str) -> dict[str, Any]:
 
 
 def _measurement(name: str, unit: str, template: str, device_class: str | None) -> dict[str, Any]:
-    # Whole numbers: "600 s", "100 %" (HA 2026 shows "600.00 s" for a duration otherwise).
+    # Whole numbers: "10 min", "100 %" (HA 2026 shows "10.00 min" for a duration otherwise).
     part = {"name": name, "unit_of_measurement": unit, "state_class": "measurement",
             "suggested_display_precision": 0, "value_template": template}
     return {**part, "device_class": device_class} if device_class else part
@@ -93,8 +98,8 @@ def entities(config: Config) -> dict[tuple[str, str], dict[str, Any]]:
             "value_template": ON_BATTERY_TEMPLATE},
         ("sensor", "charge"): _measurement(ha_text(lang, "charge"), "%",
                                            "{{ value_json.power.charge_pct }}", "battery"),
-        ("sensor", "runtime"): _measurement(ha_text(lang, "runtime"), "s",
-                                            "{{ value_json.power.runtime_s }}", "duration"),
+        ("sensor", "runtime"): _measurement(ha_text(lang, "runtime"), "min", RUNTIME_TEMPLATE,
+                                            "duration"),
         ("binary_sensor", "silenced"): {
             "name": ha_text(lang, "silenced"), "icon": "mdi:volume-off",
             "value_template": "{{ 'ON' if value_json.indicator.silenced else 'OFF' }}"},

@@ -22,6 +22,7 @@ import pytest
 from edge.daemon import Edge
 from edge.homeassistant import EXPIRE_AFTER_S, discovery_configs, start_discovery, to_clear
 from protocol.config import load_config
+from protocol.durations import Span, duration
 from dashboard.texts.page import TEXTS as PAGE_TEXTS
 from protocol.messages import EdgeCommand, Room, decode
 from tests.homeassistant_support import HA_ROOT, HA_VENV
@@ -165,6 +166,20 @@ def test_what_is_cleared(retained, wanted, cleared) -> None:
     assert to_clear(retained, wanted) == cleared
 
 
+def test_the_runtime_is_the_minutes_the_status_page_shows(tmp_path: Path) -> None:
+    """HA shows the runtime in whole minutes, rounded down as the page does ("9 min" for 599 s,
+    where the page says "9 mnt"), not "599 s"; unknown when the edge has none."""
+    runtime = {t.split("/")[3]: c for t, c in
+               discovery_configs(load_config(config_file(tmp_path))).items()}["runtime"]
+    assert (runtime["unit_of_measurement"], runtime["device_class"]) == ("min", "duration")
+    for seconds in (1800, 599, 659.9, 299.9996, 61, 3900):
+        shown = render(runtime["value_template"], {"power": {"runtime_s": seconds}})
+        page = duration(seconds, "en", Span.AVAILABLE)
+        assert f"{shown} min" == page or (shown, page) == ("65", "1 h 5 min"), seconds
+    assert render(runtime["value_template"], {"power": {"runtime_s": 59}}) == "0"
+    assert render(runtime["value_template"], {"power": {"runtime_s": None}}) == "None"
+
+
 def render(template: str, state: dict) -> str:
     """A template as HA renders it for an MQTT entity: the payload's JSON as ``value_json``."""
     env = jinja2.Environment()
@@ -191,7 +206,7 @@ def test_the_room_appears_in_ha_and_goes_again(tmp_path, upsd, broker, edge_in_p
         got = {k: render(c["value_template"], state) for k, c in configs.items()
                if "value_template" in c}
         assert got == {"room": "Perlu dicek", "on_battery": "OFF", "charge": "100.0",
-                       "runtime": "1800.0", "load_meeting": "35.0", "load_projector": "None",
+                       "runtime": "30", "load_meeting": "35.0", "load_projector": "None",
                        "input_voltage_meeting": "220.0", "input_voltage_projector": "None",
                        "pc_meeting-pc": "OFF", "silenced": "OFF"}
         assert got["room"] in configs["room"]["options"]

@@ -131,7 +131,7 @@ ENTITIES_ID = {
     "sensor.siaga_{s}_room": ("Status ruangan", None, "enum"),
     "binary_sensor.siaga_{s}_on_battery": ("Memakai baterai", None, None),
     "sensor.siaga_{s}_charge": ("Muatan baterai", "%", "battery"),
-    "sensor.siaga_{s}_runtime": ("Sisa waktu baterai", "s", "duration"),
+    "sensor.siaga_{s}_runtime": ("Sisa waktu baterai", "min", "duration"),
     "sensor.siaga_{s}_load_meeting": ("Beban UPS meeting", "%", None),
     "sensor.siaga_{s}_input_voltage_meeting": ("Tegangan masuk UPS meeting", "V", "voltage"),
     "binary_sensor.siaga_{s}_pc_meeting_pc": ("PC meeting-pc menyala", None, "connectivity"),
@@ -158,7 +158,7 @@ def test_a_room_in_home_assistant_through_the_central_broker(world, rooms, upsd)
     assert room_state["code"] == "attention" and "pc_offline:meeting-pc" in room_state["reasons"]
     assert {e: ha_state(ha, f"sensor.siaga_rr1_{e}") for e in
             ("charge", "runtime", "load_meeting", "input_voltage_meeting")} == {
-        "charge": "100.0", "runtime": "1800.0", "load_meeting": "35.0",
+        "charge": "100.0", "runtime": "30", "load_meeting": "35.0",
         "input_voltage_meeting": "220.0"}
     assert ha_state(ha, "binary_sensor.siaga_rr1_on_battery") == "off"
 
