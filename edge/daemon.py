@@ -208,7 +208,7 @@ class Edge:
         self.state = replace(self.state, meetings=spoken)
         if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
             self.calendar.start()
-        self.homeassistant = start_discovery(self.config)
+        self.homeassistant = start_discovery(self.config, tuple(self.journal.sites()))
         if self.config.homeassistant.discovery:   # old configs go before the state changes shape
             await asyncio.to_thread(self.homeassistant.cleared.wait, DISCOVERY_CLEAR_WAIT_S)
         self.bus.start()

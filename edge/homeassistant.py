@@ -8,7 +8,8 @@ language. The builders are pure; ``Discovery`` is the I/O: on every connection i
 retained config under this room's node id that is not wanted now (a PC or UPS removed from
 siaga.toml, or discovery turned off), then publishes the wanted ones, and it publishes them again
 when Home Assistant says it (re)started (its birth message). So removing a room is:
-discovery = false, restart once.
+discovery = false, restart once. A room whose site.id changed clears the configs of the site ids
+its journal has known too (``old_sites``): HA would keep the old device, unavailable, for ever.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 from typing import Any
 
 from protocol.config import Config
+from protocol.config.declare import ID_PATTERN
 from protocol.messages import Room, Topics
 from protocol.mqtt import MqttLink
 from protocol.texts import ha_room, ha_text
@@ -166,11 +168,14 @@ def to_clear(retained: set[str], wanted: set[str]) -> list[str]:
 class Discovery:
     """Keeps this room's retained discovery configs equal to what siaga.toml wants."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, old_sites: tuple[str, ...] = ()) -> None:
         self.config = config
         self.wanted = discovery_configs(config) if config.homeassistant.discovery else {}
         prefix = config.homeassistant.discovery_prefix
         self._pattern = f"{prefix}/+/{node_id(config.site.id)}/+/config"
+        # This room under the site ids it had before: every retained config there is unwanted.
+        old = tuple(f"{prefix}/+/{node_id(site)}/+/config" for site in old_sites
+                    if site != config.site.id and ID_PATTERN.fullmatch(site))
         self._birth = f"{prefix}/status"
         self._retained: set[str] = set()
         self._lock = threading.Lock()
@@ -180,7 +185,7 @@ class Discovery:
         # template against a state without it.
         self.cleared = threading.Event()
         self.link = MqttLink(config.mqtt, f"siaga-ha-{config.site.id}",
-                             subscriptions=(self._pattern, self._birth),
+                             subscriptions=(self._pattern, *old, self._birth),
                              on_message=self._on_message, on_connected=self._on_connected)
 
     def start(self) -> None:
@@ -241,8 +246,9 @@ def _wait(info: Any, timeout: float = 5.0) -> None:
         pass
 
 
-def start_discovery(config: Config) -> Discovery:
-    """Run discovery for this room when it is on, or once to clear what an earlier run left."""
-    discovery = Discovery(config)
+def start_discovery(config: Config, old_sites: tuple[str, ...] = ()) -> Discovery:
+    """Run discovery for this room when it is on, or once to clear what an earlier run left
+    (under ``old_sites`` too: the site ids the room's journal had before this one)."""
+    discovery = Discovery(config, old_sites)
     discovery.start()
     return discovery

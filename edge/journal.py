@@ -155,6 +155,15 @@ class Journal:
                 (*kinds, max(0, limit))).fetchall()
         return [event_from_row(*row) for row in rows]
 
+    def sites(self) -> list[str]:
+        """Every site id the journal's events were written under (one, unless site.id changed);
+        empty when the file cannot be read."""
+        with self._lock:
+            try:
+                return sorted(row[0] for row in self._db.execute("SELECT DISTINCT site FROM events"))
+            except sqlite3.Error:
+                return []
+
     def last_seq(self) -> int:
         """The seq of the newest event (held ones included), 0 for an empty journal."""
         with self._lock:

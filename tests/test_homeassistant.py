@@ -36,7 +36,8 @@ HA_PYTHON = HA_VENV / "bin" / "python"
 
 
 def config_file(tmp_path: Path, port: int = 1883, upsd_port: int = 3493, discovery: bool = True,
-                pcs: str = '["meeting-pc"]', language: str = "id", projector: bool = True) -> Path:
+                pcs: str = '["meeting-pc"]', language: str = "id", projector: bool = True,
+                site: str = "rr1") -> Path:
     path = tmp_path / "siaga.toml"
     projector_ups = f"""[[ups]]
 name = "projector"
@@ -45,7 +46,7 @@ powers_pc = false
 """ if projector else ""
     path.write_text(f"""
 [site]
-id = "rr1"
+id = "{site}"
 name = "Ruang Rapat 1"
 language = "{language}"
 [mqtt]
@@ -360,3 +361,34 @@ def test_on_battery_is_unknown_while_the_ups_feeding_the_pc_cannot_be_read(
                                     ("on_battery", False, "None")):   # unreadable mid-outage
         seen = {**state, "room": room, "power": {**state["power"], "on_battery": on_battery}}
         assert render(template, seen) == shown, (room, on_battery)
+
+
+def test_a_new_site_id_takes_the_old_rooms_device_out_of_ha(tmp_path, upsd, broker,
+                                                            mock_factory) -> None:
+    """The room's site id changes in siaga.toml (rr1 -> rr1-lantai2, same Pi, same journal): HA
+    would keep a second device "Ruang Rapat 1" with the old entity ids, unavailable forever. The
+    edge clears the configs of every site id its journal has known, as for a removed UPS."""
+    _, stop = run_edge(config_file(tmp_path, broker.port, upsd.port))
+    try:
+        first = Observer(broker.port, "homeassistant/#")
+        wait_until(lambda: len(configs_on(first)) == 11, 10, what="11 discovery configs")
+        first.close()
+    finally:
+        stop()
+    _, stop = run_edge(config_file(tmp_path, broker.port, upsd.port, site="rr1-lantai2"))
+    try:
+        watch = Observer(broker.port, "homeassistant/#")
+        wait_until(lambda: len([t for t in configs_on(watch) if "/siaga_rr1-lantai2/" in t]) == 11,
+                   10, what="the new site's 11 configs")
+        wait_until(lambda: not [t for t in configs_on(watch) if "/siaga_rr1/" in t], 10,
+                   what="the old site's configs cleared",
+                   context=lambda: str(sorted(configs_on(watch))))
+        watch.close()
+    finally:
+        stop()
+    later = Observer(broker.port, "homeassistant/#")
+    try:
+        wait_until(lambda: len(configs_on(later)) == 11, 5, what="the retained configs")
+        assert {t.split("/")[2] for t in configs_on(later)} == {"siaga_rr1-lantai2"}
+    finally:
+        later.close()
