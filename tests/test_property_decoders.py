@@ -152,7 +152,18 @@ def test_the_fast_reading_and_writing_give_what_the_generic_ones_gave(cls, data)
     fast, generic = outcome(messages.from_dict, cls, payload), outcome(reference_from_dict, cls, payload)
     assert fast == generic
     if not isinstance(fast, str):
-        assert to_dict(fast) == dataclasses.asdict(fast)
+        assert to_dict(fast) == unknown_for_non_finite(dataclasses.asdict(fast))
+
+
+def unknown_for_non_finite(value):
+    """What the contract writes for a NaN or infinity a free-form ``detail`` carried: null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [unknown_for_non_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unknown_for_non_finite(v) for k, v in value.items()}
+    return value
 
 
 ODD = [None, True, False, 0, -1, 1.5, 2**60, "", "x", "x" * 5000, [], [1], ["a"], [{}], {}, {"a": 1}]
