@@ -99,7 +99,7 @@ SERVER_MODULES = {
     "test_agent_captures_pulse", "test_agent_disk_conversion",   # issue 19's: pactl, converters
     # issue 21's: Home Assistant's Python (schema), Home Assistant itself, install-pi.sh
     "test_homeassistant", "test_homeassistant_bridge", "test_homeassistant_real",
-    "test_calendar", "test_check_calendar", "test_sop",   # issue 20's: an ICS server, siaga sop
+    "test_calendar", "test_check_calendar", "test_sop", "test_sop_truth",   # issue 20's: an ICS server, siaga sop (WeasyPrint, poppler)
     "test_agent_wininstall",   # issue 22's: siaga agent install with a fake schtasks and icacls
 }
 # Test files whose tests take tens of seconds each (a fresh venv, installs, fault matrix cells).

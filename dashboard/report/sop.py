@@ -50,6 +50,14 @@ def minutes(seconds: float, lang: str) -> str:
     return duration(seconds, lang, Span.ELAPSED)
 
 
+def at_least(seconds: float, lang: str) -> str:
+    """A minimum the room must meet ("at least 17 mnt 30 dtk" of runtime): to the second under
+    an hour, as every mark; from an hour, where the formatter writes whole minutes, rounded up
+    (NEEDED), so that a runtime the page writes as "1 jam" never meets a printed "at least 1 jam"
+    it is short of (the check wants 1 jam 0 mnt 30 dtk)."""
+    return duration(seconds, lang, Span.ELAPSED if seconds < 3600 else Span.NEEDED)
+
+
 def percent(value: float, lang: str) -> str:
     """A percent setting in the page's number format ("62,5" in Indonesian), with a decimal
     only when the setting has one ("85")."""
@@ -71,7 +79,7 @@ def document(config: Config, lang: str, made: float) -> str:
     wrapup_chat = command_texts("wrapup", lang, place, None)[2]
     # Without a calendar there is no booking, so no check before a meeting (edge.readiness).
     auto = t("sop_check_auto", ready=marks["ready"], charge=marks["charge"],
-             runtime=minutes(p.wrapup_at_runtime_s + READY_RUNTIME_MARGIN_S, lang)) \
+             runtime=at_least(p.wrapup_at_runtime_s + READY_RUNTIME_MARGIN_S, lang)) \
         if site.calendar else t("sop_check_no_calendar")
     origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
                digest=_digest(config.path))

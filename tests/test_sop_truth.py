@@ -1,0 +1,78 @@
+"""The SOP says only what is true of this room: a minimum runtime that the page's own words for
+a runtime too short never meet.
+
+Read back as staff read it: the printed PDF (WeasyPrint, as `siaga sop` and /sop make it)
+through pdftotext and pdfinfo; the page images are left in tmp_path.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.report import sop
+from dashboard.report.render import pdf
+from dashboard.texts.i18n import minutes_long
+from dashboard.web.present import reason_text
+from edge.readiness import RoomFacts, problems
+from protocol.config import load_config
+from tests.sop_support import tool, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def printed(tmp_path: Path, config_path: Path, lang: str) -> str:
+    """The SOP of ``config_path`` printed to PDF: its text, one line; it is one A4 page."""
+    config = load_config(config_path)
+    out = tmp_path / f"sop-{lang}.pdf"
+    out.write_bytes(pdf(sop.document(config, lang, time.time())))
+    info = subprocess.run([tool("pdfinfo"), str(out)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and "(A4)" in info, info
+    subprocess.run([tool("pdftoppm"), "-png", "-r", "60", str(out), str(tmp_path / f"sop-{lang}")],
+                   check=True)
+    text = subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout
+    return " ".join(text.split())
+
+
+# ---- 3. a minimum runtime of an hour or more --------------------------------------------------
+
+@pytest.mark.parametrize("lang, words", [("id", "dayanya cukup untuk paling sedikit 1 jam 1 mnt"),
+                                         ("en", "with at least 1 h 1 min of runtime")])
+def test_a_minimum_runtime_over_an_hour_is_never_shorter_than_the_check(tmp_path, lang, words):
+    """wrap-up at 50 min 30 s + 10 min: the check wants 1 h 0 min 30 s. The SOP said "at least
+    1 h" while the page said "UPS runtime 1 h only: too short" for a room at 1 h 0 min 20 s."""
+    config = write(tmp_path)
+    config.write_text(config.read_text().replace("wrapup_at_runtime_s = 420", "wrapup_at_runtime_s = 3030"))
+    text = printed(tmp_path, config, lang)
+    assert words in text, text
+    short = problems(RoomFacts((), (("meeting", 100.0),), 3620.0, frozenset()), 85, 3030)
+    said = reason_text(short[0], lang)          # the page, for the same room
+    assert said.startswith("Daya UPS hanya 1 jam:" if lang == "id" else "UPS runtime 1 h only:"), said
+
+
+MINIMUM = {"id": r"dayanya cukup untuk paling sedikit (.+?), PC menyala",
+           "en": r"with at least (.+?) of runtime"}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("need", [1050, 3599, 3600, 3601, 3630, 3659, 5430, 7230])
+def test_no_runtime_the_page_calls_too_short_reads_as_enough_on_the_sop(tmp_path, lang, need):
+    """For every runtime the check finds short, the page's words for it differ from the SOP's
+    minimum; a runtime that meets the check is not called short."""
+    wrapup = need - 600
+    config = write(tmp_path)
+    config.write_text(config.read_text().replace("wrapup_at_runtime_s = 420",
+                                                 f"wrapup_at_runtime_s = {wrapup}"))
+    html = sop.document(load_config(config), lang, time.time())
+    printed_min = re.search(MINIMUM[lang], html)[1]
+    for runtime in (need - 1, need - 0.5, need - 59, need - 61):
+        found = problems(RoomFacts((), (), float(runtime), frozenset()), 0, wrapup)
+        assert found, runtime
+        page_min = minutes_long(float(found[0].partition(":")[2]), lang)
+        assert page_min in reason_text(found[0], lang)
+        assert page_min != printed_min, (runtime, page_min)
+    assert not problems(RoomFacts((), (), float(need), frozenset()), 0, wrapup)
