@@ -8,7 +8,8 @@ LED kinds (``gpio.led_kind``):
 - ``rgb``: one RGB LED on led_pins R, G, B; amber is red with a little green (PWM), or red+green
   when the pins cannot do PWM.
 - ``traffic``: three LEDs, red, amber, green, in led_pins order; the one of the colour lights.
-- ``single``: one LED; the state is told by how it blinks (SINGLE_TIMES below), not by colour.
+- ``single``: one LED; the state is told by how it blinks (protocol/looks.py SINGLE_TIMES), not
+  by colour.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from protocol.config import GpioConfig
-from protocol.looks import Buzz, Led, Pattern
+from protocol.looks import SINGLE_TIMES, Buzz, Led, Pattern
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +40,6 @@ PATTERN_TIMES: dict[Pattern, Timing] = {
     Pattern.BLINK: (0.5, 0.5),          # ~1 Hz
     Pattern.BLINK_FAST: (0.125, 0.125),  # ~4 Hz
 }
-# single: one LED, so each room state gets its own rhythm (docs/indicator.md).
-SINGLE_TIMES: dict[tuple[Led, Pattern], Timing] = {
-    (Led.GREEN, Pattern.SOLID): (1.0, 0.0),    # ready: steady on
-    (Led.AMBER, Pattern.SOLID): (0.2, 1.8),    # attention: a short flash every 2 s
-    (Led.AMBER, Pattern.BLINK): (0.5, 0.5),    # on battery: 1 Hz
-    (Led.RED, Pattern.BLINK): (0.25, 0.25),    # wrap-up: 2 Hz
-    (Led.RED, Pattern.BLINK_FAST): (0.1, 0.1),  # shutdown: 5 Hz
-    (Led.RED, Pattern.SOLID): (1.8, 0.2),      # fault: on, dark for a moment every 2 s
-}
-
 BUZZ_TICK_S = 0.1
 # OUTAGE: three short beeps, then one chirp a minute (a gpiozero ``source`` of 0/1 per tick).
 OUTAGE_BURST = ((1, 0.2), (0, 0.2)) * 3

@@ -68,3 +68,15 @@ LOOKS: dict[str, Look] = {
 def look(room: str) -> Look:
     """The look of ``room`` (a room state or ``pc_off``); dark for a word it does not know."""
     return LOOKS.get(str(getattr(room, "value", room)), DARK)
+
+# A one-LED room (gpio.led_kind "single") cannot show a colour: each look gets its own rhythm,
+# (on_s, off_s), off_s 0 = steady on. edge/indicator.py drives it, the SOP words it
+# (dashboard/report/sop.py) and docs/indicator.md is its legend.
+SINGLE_TIMES: dict[tuple[Led, Pattern], tuple[float, float]] = {
+    (Led.GREEN, Pattern.SOLID): (1.0, 0.0),    # ready: steady on
+    (Led.AMBER, Pattern.SOLID): (0.2, 1.8),    # attention: a short flash every 2 s
+    (Led.AMBER, Pattern.BLINK): (0.5, 0.5),    # on battery: 1 Hz
+    (Led.RED, Pattern.BLINK): (0.25, 0.25),    # wrap-up (and PC off): 2 Hz
+    (Led.RED, Pattern.BLINK_FAST): (0.1, 0.1),  # shutdown: 5 Hz
+    (Led.RED, Pattern.SOLID): (1.8, 0.2),      # fault: on, dark for a moment every 2 s
+}

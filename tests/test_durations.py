@@ -22,7 +22,7 @@ from tests.report_support import FIRST, at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.
-DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup)\}")
+DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup|every)\}")
 
 
 @pytest.mark.parametrize("seconds, span, lang, words", [
@@ -79,6 +79,8 @@ def _page(key: str, lang: str, seconds: float) -> str:
     if key == "sop_check_auto":    # the runtime a room needs before a meeting: a minimum
         from dashboard.report.sop import at_least
         return i18n.translate(lang, key, ready="", charge="", runtime=at_least(seconds, lang))
+    if key in ("sop_single_flash", "sop_single_dip"):   # a one-LED rhythm's period (sop._rhythm)
+        return i18n.translate(lang, key, every=duration(seconds, lang, Span.ELAPSED))
     raise AssertionError(f"the page's text {key!r} has a duration nobody checks: add it here")
 
 
@@ -94,7 +96,8 @@ def _alert(key: str, lang: str, seconds: float) -> str:
 
 # The span each catalogue's placeholder stands for; the test fails for a new one.
 PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "too_many_attempts": Span.NEEDED,
-              "sop_step_wrapup": Span.ELAPSED}
+              "sop_step_wrapup": Span.ELAPSED, "sop_single_flash": Span.ELAPSED,
+              "sop_single_dip": Span.ELAPSED}
 
 
 def _page_span(key: str, seconds: float) -> Span:

@@ -1,5 +1,6 @@
-"""The SOP says only what is true of this room: a minimum runtime that the page's own words for
-a runtime too short never meet.
+"""The SOP says only what is true of this room: the indicator the room really has (one LED tells
+the state by rhythm, no buzzer means no buzzer column), and a minimum runtime that the page's own
+words for a runtime too short never meet.
 
 Read back as staff read it: the printed PDF (WeasyPrint, as `siaga sop` and /sop make it)
 through pdftotext and pdfinfo; the page images are left in tmp_path.
@@ -36,6 +37,64 @@ def printed(tmp_path: Path, config_path: Path, lang: str) -> str:
                    check=True)
     text = subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout
     return " ".join(text.split())
+
+
+def with_lines(path: Path, section: str, *lines: str) -> Path:
+    """``path`` with ``lines`` added to its ``[section]`` (made at the end when missing)."""
+    text = path.read_text()
+    if f"[{section}]\n" in text:
+        text = text.replace(f"[{section}]\n", f"[{section}]\n" + "".join(f"{x}\n" for x in lines))
+    else:
+        text += f"[{section}]\n" + "".join(f"{x}\n" for x in lines)
+    path.write_text(text)
+    return path
+
+
+# ---- 2. the room's real indicator ------------------------------------------------------------
+
+SINGLE = {"id": ["menyala tetap Siap", "berkedip singkat tiap 2 dtk Perlu dicek",
+                 "berkedip 1 kali per detik Listrik padam: pakai baterai",
+                 "berkedip 2 kali per detik Sisa daya UPS", "berkedip 5 kali per detik PC sedang dimatikan",
+                 "menyala, padam sesaat tiap 2 dtk UPS tidak terbaca",
+                 "Lampu (LED); ruangan ini tanpa buzzer", "lampu kembali menyala tetap",
+                 "Bila tidak, lampu berkedip singkat tiap 2 dtk", "Lampu menyala tetap. Bila tidak"],
+          "en": ["steady on Ready", "a short flash every 2 s Needs attention",
+                 "blinking once a second Power cut: on battery",
+                 "blinking 2 times a second UPS has minutes left",
+                 "blinking 5 times a second Shutting the PC down",
+                 "on, dark for a moment every 2 s UPS cannot be read",
+                 "The light (LED); this room has no buzzer", "the light is steady on again",
+                 "If not, the light shows a short flash every 2 s", "The light is steady on. If not"]}
+COLOURS = {"id": r"\b(hijau|kuning|merah)\b", "en": r"\b(green|amber|red)\b"}
+BUZZER = {"id": ["alarm pemadaman", "bunyi tiap 10 dtk", "bunyi cepat", "diam", "Tombol bisu"],
+          "en": ["outage alarm", "a beep every 10 s", "fast beeps", "quiet", "silence button"]}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_one_led_room_without_a_buzzer_gets_its_rhythms_and_no_buzzer(tmp_path, lang):
+    """With led_kind "single" and buzzer_pin 0 the SOP listed green/amber/red and a buzzer
+    column (outage alarm, beeps) the room does not have. The rhythms are the ones the Pi drives."""
+    config = with_lines(write(tmp_path), "gpio", 'led_kind = "single"', "led_pins = [17]",
+                        "buzzer_pin = 0", "button_pin = 0")
+    text = printed(tmp_path, config, lang)
+    for words in SINGLE[lang]:
+        assert words in text, (words, text)
+    assert not re.search(COLOURS[lang], text), re.search(COLOURS[lang], text)
+    for words in BUZZER[lang]:
+        assert not re.search(rf"\b{words}\b", text), words
+    from edge import indicator
+    from protocol import looks
+    assert indicator.SINGLE_TIMES is looks.SINGLE_TIMES    # the SOP's words are the Pi's timings
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("button_pin", [24, 0])
+def test_the_silence_button_is_mentioned_only_where_there_is_one(tmp_path, lang, button_pin):
+    config = with_lines(write(tmp_path), "gpio", "buzzer_pin = 23", f"button_pin = {button_pin}")
+    text = printed(tmp_path, config, lang)
+    assert BUZZER[lang][0] in text          # the buzzer column: the outage alarm
+    assert (BUZZER[lang][-1] in text) == bool(button_pin)
+    assert re.search(COLOURS[lang], text)   # three colours on rgb
 
 
 # ---- 3. a minimum runtime of an hour or more --------------------------------------------------

@@ -1,10 +1,12 @@
 """`siaga sop`: this room's standard operating procedure on one A4 page (CONTRACT §6.3).
 
 Generated from the room's siaga.toml, never written by hand: what each LED look means and what
-staff do (the one looks table, protocol/looks.py, and the page's own words for each room state), what
-the host does at the notice (the chat text the PC offers) and at the wrap-up, the minutes of this
-room's policy (protocol/durations.py, the one formatter), whom to call (``site.contact``), the checks
-before a meeting, and the date and file it was made from. WeasyPrint prints it, as the report.
+staff do (the one looks table, protocol/looks.py, and the page's own words for each room state) on
+the indicator the room has (``[gpio]``: one LED is a rhythm, not a colour; no buzzer, no buzzer
+column), what the host does at the notice (the chat text the PC offers) and at the wrap-up, the
+minutes of this room's policy (protocol/durations.py, the one formatter), whom to call
+(``site.contact``), the checks before a meeting, and the date and file it was made from.
+WeasyPrint prints it, as the report. docs/report.md says what it says in each case.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from dashboard.report.data import ReportError
 from protocol.config import Config, load_config
 from protocol.config.pi import READY_RUNTIME_MARGIN_S
 from protocol.durations import Span, duration
-from protocol.looks import LOOKS, PC_OFF
+from protocol.looks import LOOKS, PC_OFF, SINGLE_TIMES, Led, Look
 from protocol.messages import Room
 from protocol.texts import command_texts
 
 # The looks in the order staff meet them: fine, a chore, then an outage's stages, then a fault.
 ORDER = (Room.READY.value, Room.ATTENTION.value, Room.ON_BATTERY.value, Room.WRAPUP.value,
          Room.SHUTDOWN.value, PC_OFF, Room.FAULT.value)
-CSS = """@page { size: A4; margin: 12mm 14mm; }
+CSS = """@page { size: A4; margin: 10mm 14mm; }
 body { font: 9pt/1.28 "DejaVu Sans", sans-serif; color: #111; margin: 0; }
 h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10.5pt; margin: 2.6mm 0 .8mm; }
 p { margin: .6mm 0; } .muted { color: #555; font-size: 8.4pt; }
@@ -77,25 +79,37 @@ def document(config: Config, lang: str, made: float) -> str:
     # printed here it would contradict the step's own mark, so it says "a few minutes", as the
     # notice's does.
     wrapup_chat = command_texts("wrapup", lang, place, None)[2]
+    single, buzzer = config.gpio.led_kind == "single", bool(config.gpio.buzzer_pin)
+    # A one-LED room is told by rhythm, not colour: its texts name the look's rhythm.
+    rhythm = {state: escape(_rhythm(LOOKS[state], lang)) for state in (Room.READY.value,
+                                                                       Room.ATTENTION.value)}
+    amber = t("sop_not_ready_single", look=rhythm[Room.ATTENTION.value]) if single \
+        else t("sop_not_ready_colour")
     # Without a calendar there is no booking, so no check before a meeting (edge.readiness).
     auto = t("sop_check_auto", ready=marks["ready"], charge=marks["charge"],
-             runtime=at_least(p.wrapup_at_runtime_s + READY_RUNTIME_MARGIN_S, lang)) \
+             runtime=at_least(p.wrapup_at_runtime_s + READY_RUNTIME_MARGIN_S, lang)) + " " + amber \
         if site.calendar else t("sop_check_no_calendar")
+    check_led = t("sop_check_led_single", look=rhythm[Room.READY.value]) if single \
+        else t("sop_check_led")
+    back = t("sop_step_back_single", look=rhythm[Room.READY.value]) if single \
+        else t("sop_step_back")
+    silence = f'<p>{t("sop_silence")}</p>' if buzzer and config.gpio.button_pin else ""
     origin = t("sop_made", when=_made(made, site.timezone), path=config.path,
                digest=_digest(config.path))
     parts = [f'<h1>{t("sop_title", place=place)}</h1>',
              f'<p class="muted">{t("sop_intro")}</p>',
-             f'<h2>{t("sop_leds")}</h2>', _looks_table(lang, t),
+             f'<h2>{t("sop_leds" if buzzer else "sop_leds_no_buzzer")}</h2>',
+             _looks_table(lang, t, single, buzzer), silence,
              f'<h2>{t("sop_outage")}</h2><ol>',
              f'<li>{t("sop_step_notice", notice=marks["notice"])}</li>',
              f'<li>{t("sop_step_chat")}<div class="chat">{escape(chat)}</div></li>',
              f'<li>{t("sop_step_wrapup", wrapup=marks["wrapup"])}'
              f'<div class="chat">{escape(wrapup_chat)}</div></li>',
              f'<li>{t("sop_step_shutdown", shutdown=marks["shutdown"], grace=marks["grace"])}</li>',
-             f'<li>{t("sop_step_back")}</li></ol>',
+             f'<li>{back}</li></ol>',
              f'<h2>{t("sop_before")}</h2><ol>',
              f'<li>{auto}</li>',
-             f'<li>{t("sop_check_led")}</li><li>{t("sop_check_pc")}</li>',
+             f'<li>{check_led}</li><li>{t("sop_check_pc")}</li>',
              f'<li>{t("sop_check_recording")}</li></ol>',
              f'<h2>{t("sop_call")}</h2>',
              f'<p class="contact">{escape(site.contact) if site.contact else t("sop_no_contact")}</p>',
@@ -106,17 +120,42 @@ def document(config: Config, lang: str, made: float) -> str:
             f'<body>{"".join(parts)}</body></html>')
 
 
-def _looks_table(lang: str, t) -> str:
-    """One row per look of the one looks table: LED, buzzer, what it means, what staff do."""
-    rows = [f'<tr><th>{t("led")}</th><th>{t("buzzer")}</th><th>{t("sop_means")}</th>'
-            f'<th>{t("sop_staff_do")}</th></tr>']
+def _looks_table(lang: str, t, single: bool, buzzer: bool) -> str:
+    """One row per look of the one looks table: LED, buzzer (only in a room that has one), what
+    it means, what staff do. A one-LED room's LED is its rhythm, not a colour it cannot show."""
+    head = [t("led")] + ([t("buzzer")] if buzzer else []) + [t("sop_means"), t("sop_staff_do")]
+    rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for state in ORDER:
-        led, pattern, buzz = LOOKS[state]
-        shown = t(keys.LED[led]) + ("" if led.value == "off" else ", " + t(keys.PATTERN[pattern]))
-        rows.append(f'<tr><td><span class="dot led-{led.value}"></span>{shown}</td>'
-                    f'<td>{t(keys.BUZZ[buzz])}</td><td>{t(keys.key(keys.ROOM, state))}</td>'
+        look = LOOKS[state]
+        if single:
+            shown = escape(_rhythm(look, lang))
+        else:
+            shown = (f'<span class="dot led-{look.led.value}"></span>{t(keys.LED[look.led])}'
+                     + ("" if look.led == Led.OFF else ", " + t(keys.PATTERN[look.pattern])))
+        sound = f"<td>{t(keys.BUZZ[look.buzz])}</td>" if buzzer else ""
+        rows.append(f'<tr><td>{shown}</td>{sound}<td>{t(keys.key(keys.ROOM, state))}</td>'
                     f'<td>{t(keys.key(keys.TODO, state))}</td></tr>')
     return f'<table>{"".join(rows)}</table>'
+
+
+def _rhythm(look: Look, lang: str) -> str:
+    """How a one-LED room shows ``look`` (protocol/looks.py SINGLE_TIMES, which the Pi drives):
+    "menyala tetap", "berkedip 2 kali per detik", "berkedip singkat tiap 2 dtk"."""
+    timing = SINGLE_TIMES.get((look.led, look.pattern))
+    if timing is None:
+        return translate(lang, keys.LED[Led.OFF])
+    on, off = timing
+    if not off:
+        return translate(lang, "sop_single_steady")
+    every = duration(on + off, lang, Span.ELAPSED)
+    if on < off:
+        return translate(lang, "sop_single_flash", every=every)
+    if on > off:
+        return translate(lang, "sop_single_dip", every=every)
+    per_second = 1 / (on + off)
+    if per_second == 1:
+        return translate(lang, "sop_single_blink_one")
+    return translate(lang, "sop_single_blink", n=number(per_second, lang, 0))
 
 
 def _made(ts: float, zone: str) -> str:
