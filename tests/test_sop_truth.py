@@ -1,6 +1,7 @@
-"""The SOP says only what is true of this room: the indicator the room really has (one LED tells
-the state by rhythm, no buzzer means no buzzer column), and a minimum runtime that the page's own
-words for a runtime too short never meet.
+"""The SOP says only what is true of this room: who alerts IT (the [alerts] of its file, or the
+central dashboard of a bridged Pi), the indicator the room really has (one LED tells the state
+by rhythm, no buzzer means no buzzer column), and a minimum runtime that the page's own words for
+a runtime too short never meet.
 
 Read back as staff read it: the printed PDF (WeasyPrint, as `siaga sop` and /sop make it)
 through pdftotext and pdfinfo; the page images are left in tmp_path.
@@ -24,6 +25,7 @@ from protocol.config import load_config
 from tests.sop_support import tool, write
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456789:AAFsecretTOKEN"
 
 
 def printed(tmp_path: Path, config_path: Path, lang: str) -> str:
@@ -39,6 +41,12 @@ def printed(tmp_path: Path, config_path: Path, lang: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.fixture
+def no_bridge(tmp_path, monkeypatch):
+    """This machine's broker bridges to no central one."""
+    monkeypatch.setattr(sop, "BRIDGE_FILE", tmp_path / "no-bridge.conf", raising=False)
+
+
 def with_lines(path: Path, section: str, *lines: str) -> Path:
     """``path`` with ``lines`` added to its ``[section]`` (made at the end when missing)."""
     text = path.read_text()
@@ -48,6 +56,79 @@ def with_lines(path: Path, section: str, *lines: str) -> Path:
         text += f"[{section}]\n" + "".join(f"{x}\n" for x in lines)
     path.write_text(text)
     return path
+
+
+# ---- 1. who alerts IT ------------------------------------------------------------------------
+
+PROMISE = {"id": "TI diberi tahu", "en": "IT is alerted"}
+NONE = {"id": "Tidak ada tujuan peringatan ([alerts] urls_file): Siaga tidak memberi tahu TI. "
+              "Bila ada masalah, hubungi TI sendiri.",
+        "en": "No alert target is set ([alerts] urls_file): Siaga alerts nobody. When something "
+              "is wrong, call IT yourself."}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_without_an_alert_target_the_sop_says_nobody_is_alerted(tmp_path, lang, no_bridge):
+    """It said "IT is alerted by Siaga at a power cut ..." for a room whose siaga.toml has no
+    [alerts]: nobody is paged, and staff waited for IT."""
+    text = printed(tmp_path, write(tmp_path), lang)
+    assert NONE[lang] in text, text
+    assert PROMISE[lang] not in text and "Siaga alerts IT" not in text and "memberi tahu TI melalui" not in text
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_an_empty_alert_file_is_no_alert_target(tmp_path, lang, no_bridge):
+    """A URL file without a URL sends nowhere (the dashboard warns so)."""
+    (tmp_path / "alerts.urls").write_text("# none yet\n\n")
+    config = with_lines(write(tmp_path), "alerts", 'urls_file = "alerts.urls"')
+    assert NONE[lang] in printed(tmp_path, config, lang)
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("id", "Pi ruangan ini tidak mengirim peringatan; peringatan untuk TI datang dari dasbor pusat, "
+           "bila diatur di sana. Bila ada masalah, hubungi TI sendiri."),
+    ("en", "This room's Pi sends no alerts; alerts to IT come from the central dashboard, if "
+           "configured there. When something is wrong, call IT yourself.")])
+def test_a_bridged_pi_without_alerts_promises_nothing_it_cannot_see(tmp_path, monkeypatch, lang, words):
+    """A Pi bridged to a central dashboard (its [alerts] not in this file) neither promises an
+    alert nor says nobody is paged: it says what is true from here."""
+    from siaga.bridgecheck import BRIDGE_FILE
+    bridge = tmp_path / "siaga-bridge.conf"
+    bridge.write_text((ROOT / "firmware_config/mosquitto/siaga-bridge.conf").read_text())
+    monkeypatch.setattr(sop, "BRIDGE_FILE", bridge, raising=False)
+    text = printed(tmp_path, write(tmp_path), lang)
+    assert words in text, text
+    assert PROMISE[lang] not in text and NONE[lang] not in text
+    monkeypatch.undo()
+    assert sop.BRIDGE_FILE == BRIDGE_FILE      # the file `siaga check` reads the bridge from
+
+
+ROUTE = {
+    ("id", "on_battery"): "Siaga memberi tahu TI melalui Telegram dan E-Mail saat listrik padam, "
+                          "penutupan, pematian PC, ruangan belum siap untuk rapat terjadwal dan UPS "
+                          "tidak terbaca atau Pi ruangan tidak memberi kabar.",
+    ("en", "on_battery"): "Siaga alerts IT through Telegram and E-Mail on a power cut, the wrap-up, "
+                          "the shutdown, a room not ready for a booked meeting and a UPS that "
+                          "cannot be read or a silent room Pi.",
+    ("id", "wrapup"): "Siaga memberi tahu TI melalui Telegram dan E-Mail saat penutupan, pematian "
+                      "PC dan UPS tidak terbaca atau Pi ruangan tidak memberi kabar.",
+    ("en", "wrapup"): "Siaga alerts IT through Telegram and E-Mail on the wrap-up, the shutdown and "
+                      "a UPS that cannot be read or a silent room Pi.",
+}
+
+
+@pytest.mark.parametrize("lang, min_room", list(ROUTE))
+def test_the_sop_names_the_alert_route_and_only_what_is_alerted(tmp_path, lang, min_room, no_bridge):
+    """With alert targets the SOP names the services (never a URL: it holds the token) and only
+    the events alerts.min_room lets out: min_room "wrapup" pages no power cut."""
+    (tmp_path / "alerts.urls").write_text(f"# IT\ntgram://{TOKEN}/-100123\n"
+                                          "mailto://it:pw@mail.example.go.id\n"
+                                          f"tgram://{TOKEN}/-100456\n")
+    config = with_lines(write(tmp_path), "alerts", 'urls_file = "alerts.urls"',
+                        f'min_room = "{min_room}"')
+    text = printed(tmp_path, config, lang)
+    assert ROUTE[lang, min_room] in text, text
+    assert "AAFsecret" not in text and "-100123" not in text and "pw@" not in text
 
 
 # ---- 2. the room's real indicator ------------------------------------------------------------

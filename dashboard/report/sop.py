@@ -5,8 +5,9 @@ staff do (the one looks table, protocol/looks.py, and the page's own words for e
 the indicator the room has (``[gpio]``: one LED is a rhythm, not a colour; no buzzer, no buzzer
 column), what the host does at the notice (the chat text the PC offers) and at the wrap-up, the
 minutes of this room's policy (protocol/durations.py, the one formatter), whom to call
-(``site.contact``), the checks before a meeting, and the date and file it was made from.
-WeasyPrint prints it, as the report. docs/report.md says what it says in each case.
+(``site.contact``) and who alerts IT (``[alerts]``, or the central dashboard of a bridged Pi), the
+checks before a meeting, and the date and file it was made from. WeasyPrint prints it, as the
+report. docs/report.md says what it says in each case.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dashboard.alerts.rules import AlertKind, Rules, passes
+from dashboard.alerts.targets import describe, read_lines, urls_path
 from dashboard.texts import keys
 from dashboard.texts.i18n import number, translate
 from dashboard.report.data import ReportError
@@ -32,6 +35,16 @@ from protocol.texts import command_texts
 # The looks in the order staff meet them: fine, a chore, then an outage's stages, then a fault.
 ORDER = (Room.READY.value, Room.ATTENTION.value, Room.ON_BATTERY.value, Room.WRAPUP.value,
          Room.SHUTDOWN.value, PC_OFF, Room.FAULT.value)
+# A room Pi whose broker bridges to a central one (docs/fleet.md, siaga/bridgecheck.py): the
+# central dashboard's [alerts], which this file does not show, may page IT about it.
+BRIDGE_FILE = Path("/etc/mosquitto/conf.d/siaga-bridge.conf")
+# What the dashboard alerts IT about, in the order of an outage, by the alert that says it
+# (alerts.min_room lets each out or not: dashboard/alerts/rules.py).
+ALERTS_WHEN = ((AlertKind.POWER_LOST, "sop_alert_power"), (AlertKind.WRAPUP, "sop_alert_wrapup"),
+               (AlertKind.SHUTDOWN, "sop_alert_shutdown"),
+               (AlertKind.NOT_READY, "sop_alert_not_ready"),
+               (AlertKind.REPLACE_BATTERY, "sop_alert_battery"),
+               (AlertKind.UPS_UNREACHABLE, "sop_alert_fault"))
 CSS = """@page { size: A4; margin: 10mm 14mm; }
 body { font: 9pt/1.28 "DejaVu Sans", sans-serif; color: #111; margin: 0; }
 h1 { font-size: 14pt; margin: 0 0 1mm; } h2 { font-size: 10.5pt; margin: 2.6mm 0 .8mm; }
@@ -113,7 +126,7 @@ def document(config: Config, lang: str, made: float) -> str:
              f'<li>{t("sop_check_recording")}</li></ol>',
              f'<h2>{t("sop_call")}</h2>',
              f'<p class="contact">{escape(site.contact) if site.contact else t("sop_no_contact")}</p>',
-             f'<p>{t("sop_it_alerted")}</p>',
+             f'<p>{escape(_alerted(config, lang))}</p>',
              f'<p class="muted">{origin}</p>']
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<title>{t("sop_title", place=place)}</title><style>{CSS}</style></head>'
@@ -156,6 +169,41 @@ def _rhythm(look: Look, lang: str) -> str:
     if per_second == 1:
         return translate(lang, "sop_single_blink_one")
     return translate(lang, "sop_single_blink", n=number(per_second, lang, 0))
+
+
+def _alerted(config: Config, lang: str) -> str:
+    """Who tells IT, as far as this file shows: the route of ``alerts.urls_file`` and what
+    ``alerts.min_room`` lets out; that nobody is paged; or, on a Pi bridged to a central
+    dashboard (whose [alerts] this file does not show), that alerts come from there if set."""
+    route = _route(config, lang)
+    if route is None:
+        return translate(lang, "sop_alerts_central" if BRIDGE_FILE.exists() else "sop_alerts_none")
+    rules = Rules(min_room=config.alerts.min_room)
+    when = [translate(lang, key) for kind, key in ALERTS_WHEN if passes(kind, rules)
+            and (kind != AlertKind.NOT_READY or config.site.calendar)]   # no booking, no check
+    return translate(lang, "sop_alerts_to", route=route, when=_listing(when, lang))
+
+
+def _route(config: Config, lang: str) -> str | None:
+    """The services ``alerts.urls_file`` sends to ("Telegram dan E-Mail": Apprise's names, never a
+    URL, which holds a token); the file named when it cannot be read here; None when it names
+    no target (no file, or a file without a URL: alerts are sent nowhere)."""
+    path = urls_path(config)
+    if path is None:
+        return None
+    try:
+        lines = read_lines(path)
+    except (OSError, UnicodeError):      # readable by the dashboard's user only, perhaps
+        return translate(lang, "sop_alerts_file", file=config.alerts.urls_file)
+    services = list(dict.fromkeys(item.service for item, _ in describe(lines) if item.service))
+    return _listing(services, lang) if services else None
+
+
+def _listing(items: list[str], lang: str) -> str:
+    """"a, b dan c" / "a, b and c"."""
+    if len(items) < 2:
+        return "".join(items)
+    return f'{", ".join(items[:-1])} {translate(lang, "sop_and")} {items[-1]}'
 
 
 def _made(ts: float, zone: str) -> str:
