@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from typing import Callable
 
 from agent.banner import Banner
@@ -41,7 +42,9 @@ class BannerOnly:
         self._newest = NewestOutage()
         self._inbox: queue.Queue[PcCommand | None] = queue.Queue()
         self._thread = threading.Thread(target=self._show_loop, name="banner-only", daemon=True)
-        self.link = MqttLink(config.mqtt, f"siaga-banner-{config.site.id}-{pc_id}",
+        # A client id of its own: Task Scheduler starts one per logged-on user, and two with one
+        # id would drop each other from the broker every second, each missing banners.
+        self.link = MqttLink(config.mqtt, f"siaga-banner-{config.site.id}-{pc_id}-{uuid.uuid4().hex[:8]}",
                              subscriptions=(self.topic,), on_message=self._on_message)
 
     def start(self) -> None:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from agent import single
 from agent.actions import Actions
 from agent.banner import Banner
 from agent.banner_only import BannerOnly
@@ -301,6 +302,18 @@ def run(path: str, mode: str = "all") -> int:
             signal.signal(getattr(signal, name), lambda *_: stop.set())
     if mode == "service":
         config = dataclasses.replace(config, agent=dataclasses.replace(config.agent, banner=False))
+    held = None   # one agent per PC (agent/single.py); the banner-only process runs beside it
+    if mode != "banner":
+        try:
+            held = single.claim(single.name_of(config.site.id, config.agent.pc_id,
+                                               config.mqtt.host, config.mqtt.port))
+        except OSError as exc:   # cannot tell: running is better than leaving the PC unwatched
+            logger.warning("cannot check for another agent on this PC: %s", exc)
+            held = True
+        if held is None:
+            logger.error("%s", single.refusal(config.site.id, config.agent.pc_id,
+                                              config.site.language))
+            return 1
     program: Agent | BannerOnly = BannerOnly(config) if mode == "banner" else Agent(config)
     program.start()
     logger.info("siaga agent%s for PC %s of site %s started; broker %s:%s",
@@ -312,4 +325,5 @@ def run(path: str, mode: str = "all") -> int:
     finally:
         program.stop()
         logger.info("siaga agent stopped")
+    del held   # the claim ends with the process; kept referenced until here
     return 0
