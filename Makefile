@@ -140,9 +140,10 @@ fresh-root:
 pi-arm64:
 	nice -n 10 $(PYTHON) scripts/pi_arm64.py $(PI_ARM64_ARGS)
 
-# On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units.
+# On a Raspberry Pi (as root): packages, user, venv in /opt/siaga, /etc/siaga, units. With bash:
+# the script is a bash script (Debian's sh, dash, stops at its first line of bash).
 install:
-	sh scripts/install-pi.sh $(INSTALL_ARGS)
+	bash scripts/install-pi.sh $(INSTALL_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .cache/axe $(HA_VENV)

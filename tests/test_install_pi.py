@@ -229,3 +229,17 @@ def test_make_pi_arm64_reads_the_shipped_units_as_systemd_does() -> None:
     assert pi_arm64.exec_line(dashboard["ExecStart"][-1])[0][1] == "dashboard"
     assert "Description" not in dashboard   # [Unit], not [Service]
     assert pi_arm64.exec_line("-/bin/mkdir -m 740 -p /run/x") == (["/bin/mkdir", "-m", "740", "-p", "/run/x"], False)
+
+
+def test_make_install_runs_the_installer(tmp_path: Path) -> None:
+    """README: `sudo make install` is the same as `sudo scripts/install-pi.sh`. The Makefile ran
+    the bash script with sh (dash on Debian), which stopped at once: `Syntax error: redirection
+    unexpected`, exit 2, nothing installed. A dry run into a temporary root, so nothing changes."""
+    root = tmp_path / "root"
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), "install",
+                           f"INSTALL_ARGS=--dry-run --root {root} --no-venv"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Syntax error" not in done.stderr
+    assert f"[dry-run] write {root}/etc/siaga/siaga.toml (mode 0640)" in done.stdout
+    assert not root.exists()
