@@ -305,8 +305,8 @@ def run(path: str, mode: str = "all") -> int:
     held = None   # one agent per PC (agent/single.py); the banner-only process runs beside it
     if mode != "banner":
         try:
-            held = single.claim(single.name_of(config.site.id, config.agent.pc_id,
-                                               config.mqtt.host, config.mqtt.port))
+            held = single.claim_within(single.name_of(config.site.id, config.agent.pc_id,
+                                                      config.mqtt.host, config.mqtt.port))
         except OSError as exc:   # cannot tell: running is better than leaving the PC unwatched
             logger.warning("cannot check for another agent on this PC: %s", exc)
             held = True

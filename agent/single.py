@@ -22,6 +22,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 from typing import Any
 
 TEXTS = {
@@ -35,6 +36,7 @@ TEXTS = {
               "schtasks /End /TN \\Siaga\\Agent; Linux: systemctl --user stop siaga-agent)"),
 }
 
+CLAIM_WAIT_S = 5.0
 ERROR_ALREADY_EXISTS = 183
 ERROR_ACCESS_DENIED = 5   # the mutex exists and belongs to another user (the SYSTEM task's)
 
@@ -65,6 +67,15 @@ def claim(name: str) -> Any | None:
             return None
         return sock
     return _claim_file(name)
+
+
+def claim_within(name: str, wait_s: float = CLAIM_WAIT_S) -> Any | None:
+    """``claim``, tried for up to ``wait_s``: the agent an update has just ended (``schtasks
+    /End`` then ``/Run``) may still be on its way out."""
+    deadline = time.monotonic() + wait_s
+    while (held := claim(name)) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return held
 
 
 def _claim_windows(name: str) -> Any | None:

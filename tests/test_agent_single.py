@@ -79,6 +79,23 @@ def test_the_claim_is_per_pc_and_broker_and_ends_with_its_holder():
     assert en.startswith("siaga agent: another agent for PC meeting-pc (site bappeda-rr1)")
 
 
+def test_a_claim_released_within_the_wait_is_taken():
+    """An update ends the old agent and starts the new one at once (schtasks /End, /Run): the
+    new one waits a few seconds for the old one's claim instead of giving up."""
+    import threading
+    name = single.name_of("bappeda-rr1", "meeting-pc", "update.test", 1883)
+    old = single.claim(name)
+    threading.Timer(1.0, old.close).start()
+    started = time.monotonic()
+    new = single.claim_within(name, wait_s=5)
+    assert new is not None and 0.9 < time.monotonic() - started < 3
+    new.close()
+    taken = single.claim(name)
+    started = time.monotonic()
+    assert single.claim_within(name, wait_s=1) is None and time.monotonic() - started >= 1
+    taken.close()
+
+
 class Shown:
     """A banner that only remembers what it was asked to show."""
 
