@@ -120,9 +120,14 @@ def _blind_stage(outage: Outage, power: PowerView, clock: float,
     in this outage, the estimate (edge.power.estimates) leads; without one, the wrap-up comes after
     ``unreadable_wrapup_after_s`` and the shutdown ``unreadable_shutdown_after_s`` after the
     wrap-up (see PolicyConfig for why those defaults).
+
+    Only once this process has itself read the power on battery in this outage (as
+    ``powerdown_due``): an outage resumed from the journal after the battery ran flat is resumed
+    by a Pi that booted because the mains is back, while upsd's driver may not answer yet; time
+    alone must not walk the PCs that booted with it to a shutdown on mains.
     """
     blind = set(power.unreadable) - {g.ups for g in power.estimated}
-    if not blind or outage.unreadable_since is None:
+    if not blind or outage.unreadable_since is None or not outage.seen_on_battery:
         return Room.ON_BATTERY, ""
     if outage.wrapup_mono is not None and clock - max(outage.wrapup_mono, outage.unreadable_since) \
             >= policy.unreadable_shutdown_after_s:

@@ -15,7 +15,7 @@ from edge.daemon import Edge
 from edge.journal import Journal
 from edge.powerdown import PowerdownFlag
 from siaga.servers import Upsd, stop_process
-from tests.edge_support import write_config
+from tests.edge_support import FakePc, write_config
 from tests.waiting import wait_until
 
 TICKS_WITHOUT_UPSD = 8   # 2 s at poll_interval_s = 0.25
@@ -78,3 +78,44 @@ def test_a_pi_that_powered_itself_off_boots_on_mains_and_stays_on(tmp_path, brok
     watch.wait(lambda: (s := watch.state()) and s["outage"] is None, what="the outage closed")
     assert True not in wanted and not flag.exists()
     assert "pi_poweroff" not in watch.event_kinds()
+
+
+def went_down_with_a_flat_battery(path: Path) -> None:
+    """The journal of an outage whose UPS ran flat at the wrap-up stage (it claimed more runtime
+    than it had): the Pi went down hard before any shutdown, and no power_restored."""
+    journal = Journal(path)
+    t = time.time() - 3600
+    for dt, kind, detail in [
+            (0, "power_lost", {"ups": ["meeting"], "runtime_s": 900}),
+            (5, "notice_sent", {"pcs": ["meeting-pc"], "runtime_s": 895}),
+            (600, "wrapup_sent", {"pcs": ["meeting-pc"], "runtime_s": 300})]:
+        journal.append("rr1", t + dt, kind, detail)
+    journal.close()
+
+
+def test_a_pi_that_went_down_with_a_flat_battery_boots_on_mains_and_shuts_no_pc_down(
+        tmp_path, broker, watch, edge_in_process, request):
+    """The mains comes back, the UPS turns its outlets on, the Pi and the meeting PC boot; upsd's
+    driver is not connected yet (the UPS's USB). The edge resumed the outage at its wrap-up stage
+    and, with the UPS unreadable, walked it on by time alone: unreadable_shutdown_after_s (120 s)
+    after the boot it sent the PC that had just booted a shutdown, on mains."""
+    went_down_with_a_flat_battery(tmp_path / "journal.sqlite3")
+    upsd = Upsd(tmp_path / "nut")
+    request.addfinalizer(upsd.stop)
+    upsd.start()
+    stop_process(upsd.drivers["meeting"])
+    pc = FakePc(broker.port)
+    request.addfinalizer(pc.close)
+    config = write_config(tmp_path, upsd, broker, unreadable_wrapup_after_s=1,
+                          unreadable_shutdown_after_s=1)
+    edge_in_process(config)
+    watch.wait(lambda: "ups_unreachable" in watch.event_kinds(), what="the UPS unreadable")
+    time.sleep(4)   # the unreadable windows (1 s + 1 s) twice over
+    assert "shutdown_sent" not in watch.event_kinds()
+    assert "shutdown" not in pc.kinds()
+    assert watch.state()["room"] == "wrapup"        # as the journal left it, no further
+
+    upsd.start_driver("meeting")   # on mains: the outage ends, the PC is told the power is back
+    watch.wait(lambda: "power_restored" in watch.event_kinds(), what="power_restored")
+    watch.wait(lambda: "cancel" in pc.kinds(), what="the cancel")
+    assert "shutdown" not in pc.kinds()
