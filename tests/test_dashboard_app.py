@@ -474,6 +474,40 @@ def test_once_the_pc_is_off_the_room_no_longer_says_it_is_shutting_it_down(clien
     assert "The meeting PC is off safely" in card_of(client.get("/?lang=en").get_data(as_text=True), "rr9")
 
 
+def lost_ups_in_wrapup(site: str, now: float):
+    """What the real edge publishes when its only UPS stops answering mid-outage (measured with
+    upsd and dummy-ups, the driver stopped while on battery: tests/test_edge_outage.py): the
+    outage stays open in wrap-up, ``power`` says nothing and not on battery."""
+    from protocol.messages import Power, UpsView
+    state = snapshot(site, "wrapup", now=now, name="Setda - Ruang Rapat 3", since=now - 400,
+                     reasons=["ups_unreachable:meeting"],
+                     outage=OutageView(now - 400, now - 395, now - 200))
+    return replace(state, power=Power(), ups=[UpsView(name="meeting", reachable=False, selftest=False)])
+
+
+def power_fact(card: str) -> str:
+    """What a card (or a table row) says under "Power"."""
+    found = re.search(r"<dt>(?:Listrik|Power)</dt><dd>([^<]*)</dd>", card)
+    return found.group(1) if found else re.findall(r'<td class="opt">([^<]*)</td>', card)[0]
+
+
+@pytest.mark.parametrize("lang, unknown, mains", [("id", "tidak terbaca", "PLN"),
+                                                  ("en", "cannot be read", "mains")])
+def test_a_room_whose_ups_cannot_be_read_is_not_said_to_be_on_mains(client, store, lang, unknown, mains):
+    now = time.time()
+    store.put_state(lost_ups_in_wrapup("setda-rr3", now))
+    store.put_state(snapshot("kominfo-rr2", "fault", name="Dinas Kominfo - Ruang Rapat 2", now=now,
+                             reasons=["ups_unreachable:meeting"]))      # its UPS unreachable
+    for view in ("", "&view=table"):
+        html = client.get(f"/?lang={lang}{view}").get_data(as_text=True)
+        row = (lambda site: html[html.index(f'id="card-{site}"'):].split("</tr>")[0]) if view else \
+            (lambda site: card_of(html, site))
+        assert power_fact(row("setda-rr3")) == unknown, view       # wrap-up, the UPS lost: not mains
+        assert power_fact(row("kominfo-rr2")) == unknown, view     # no UPS answers
+        assert power_fact(row("kominfo-utama")) == mains, view     # read, on mains
+        assert power_fact(row("bappeda-rr1")) == ("baterai" if lang == "id" else "battery"), view
+
+
 def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):
     url = "/api/sites/bappeda-rr1/commands/ups_selftest/c0ffee"
     assert client.get(url).get_json() == {"id": "c0ffee", "state": "sent",

@@ -98,6 +98,17 @@ def indicator(state: StateSnapshot) -> tuple[str, str, str, bool]:
             ind.buzzer if ind.buzzer in BUZZES else "off", ind.silenced)
 
 
+def power_source(state: StateSnapshot) -> str:
+    """The card's "power" word (a text key): "battery", "mains", or "unreadable" when no UPS
+    feeding the PC can be read. An outage the edge keeps open while the room's UPSes say nothing
+    (edge/stages.py track_outage) has ``power.on_battery`` false: that is not mains."""
+    if state.power.on_battery:
+        return "battery"
+    if state.outage is not None or (state.ups and not any(u.reachable for u in state.ups)):
+        return "unreadable"
+    return "mains"
+
+
 def pcs_online(state: StateSnapshot) -> tuple[int, int]:
     """(PCs online, PCs expected)."""
     return sum(1 for pc in state.pcs if pc.online), len(state.pcs)
