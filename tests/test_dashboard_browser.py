@@ -191,3 +191,38 @@ def test_pages_pass_axe_wcag_2_aa(chromium, site_url, viewport, tmp_path):
         found.update({f"{path}: {rule}": where for rule, where in axe_violations(page).items()})
     assert page.locator("form[data-command=silence]").count() == 1      # the last page: logged in
     assert found == {}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 820}], ids=["phone", "desktop"])
+def test_rooms_in_a_cut_or_silent_pass_axe_and_a_red_room_looks_red(chromium, site_url, broker,
+                                                                     viewport, tmp_path):
+    """The states the other axe test does not render: wrap-up and shutdown (pink), the PC off,
+    a fault, a room gone silent; the overview (cards and table) in both languages."""
+    edge = Client(broker.port)
+    try:
+        rooms = phone_fleet(time.time())
+        for state in rooms:
+            edge.publish(f"siaga/{state.site}/edge/state", state, retain=True)
+    finally:
+        edge.close()
+    page = chromium.new_context(viewport=viewport, bypass_csp=True).new_page()
+    page.goto(site_url + "/")
+    page.locator("#card-room-stale.room-stale").wait_for()
+    found = {}
+    paths = ["/?lang=id", "/?lang=en&view=table"] + [
+        f"/sites/{room}?lang={lang}" for room in ("room-wrapup", "room-shutdown", "room-pc-off",
+                                                  "room-fault", "room-stale") for lang in ("id", "en")]
+    for n, path in enumerate(paths):
+        page.goto(site_url + path)
+        page.locator("main").wait_for()
+        _screenshot(page, tmp_path / f"{n:02d}-{''.join(c if c.isalnum() else '-' for c in path)}.png",
+                    full_page=True)
+        found.update({f"{path}: {rule}": where for rule, where in axe_violations(page).items()})
+    assert found == {}
+    # The PC off, the power still out: its LED is red, so is the edge of its card and row.
+    red = "rgb(220, 38, 38)"
+    for path, selector in (("/", "#card-room-pc-off"), ("/?view=table", "#card-room-pc-off"),
+                           ("/sites/room-pc-off", ".headline")):
+        page.goto(site_url + path)
+        edge_colour = page.locator(selector).evaluate("e => getComputedStyle(e).borderLeftColor")
+        assert edge_colour == red, path
