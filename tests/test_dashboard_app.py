@@ -508,6 +508,25 @@ def test_a_room_whose_ups_cannot_be_read_is_not_said_to_be_on_mains(client, stor
         assert power_fact(row("bappeda-rr1")) == ("baterai" if lang == "id" else "battery"), view
 
 
+def test_a_card_says_meeting_now_once_the_booked_meeting_has_begun(client, store):
+    """The cards are kept between requests until their room changes; a room whose state does
+    not change (its PC off, say) still has its meeting begin."""
+    from protocol.messages import NextMeeting
+    start = time.time() + 1.0
+    store.put_state(replace(snapshot("setda-rr4", name="Setda - Ruang Rapat 4", pcs_online=False),
+                            next_meeting=NextMeeting("Rapat anggaran", start, start + 3600, False,
+                                                     ["pc_offline:meeting-pc"])))
+    before = {lang: card_of(client.get(f"/?lang={lang}").get_data(as_text=True), "setda-rr4")
+              for lang in ("id", "en")}
+    assert "Rapat berikutnya:" in before["id"] and "Next meeting:" in before["en"]
+    while time.time() <= start:
+        time.sleep(0.05)
+    after = {lang: card_of(client.get(f"/?lang={lang}").get_data(as_text=True), "setda-rr4")
+             for lang in ("id", "en")}
+    assert "Rapat berlangsung:" in after["id"] and "Meeting now:" in after["en"]
+    assert "Meeting now" in client.get("/sites/setda-rr4?lang=en").get_data(as_text=True)  # as the room page
+
+
 def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):
     url = "/api/sites/bappeda-rr1/commands/ups_selftest/c0ffee"
     assert client.get(url).get_json() == {"id": "c0ffee", "state": "sent",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request, url_for
@@ -107,19 +108,29 @@ def _filter_url(filters: ov.Filters, **change: str) -> str:
 
 def _items(entries: list[SiteEntry], view: str) -> list[Markup]:
     """The cards' (or table rows') HTML; one is rendered again only when its site changed (or
-    the day did). At 500 sites this turns the overview from ~80 ms of template work into
-    string joining."""
+    the day did, or its booked meeting began: "next meeting" becomes "meeting now"). At 500
+    sites this turns the overview from ~80 ms of template work into string joining."""
     cards = get_cache().cards
-    today = dt.datetime.now(get_zone()).date()
+    now = time.time()
+    today = dt.datetime.fromtimestamp(now, get_zone()).date()
     template = "_row.html" if view == "table" else "_card.html"
     items = []
     for entry in entries:
-        key, stamp = (entry.site, g.lang, view), (entry.version, entry.stale, today)
+        key = (entry.site, g.lang, view)
+        stamp = (entry.version, entry.stale, today, _meeting_began(entry, now))
         hit = cards.get(key)
         if hit is None or hit[0] != stamp:
             hit = cards[key] = (stamp, Markup(render_template(template, entry=entry)))
         items.append(hit[1])
     return items
+
+
+def _meeting_began(entry: SiteEntry, now: float) -> bool:
+    """True once the room's booked meeting has started (the card's words follow the clock, the
+    same test as the template's ``nm.start <= now``)."""
+    meeting = entry.data.get("next_meeting")
+    start = meeting.get("start") if isinstance(meeting, dict) else None
+    return isinstance(start, (int, float)) and start <= now
 
 
 @bp.get("/sites/<site>")
