@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import re
 import time
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -525,6 +527,27 @@ def test_a_card_says_meeting_now_once_the_booked_meeting_has_begun(client, store
              for lang in ("id", "en")}
     assert "Rapat berlangsung:" in after["id"] and "Meeting now:" in after["en"]
     assert "Meeting now" in client.get("/sites/setda-rr4?lang=en").get_data(as_text=True)  # as the room page
+
+
+@pytest.mark.parametrize("lang, runtime, note", [
+    ("id", "Sisa daya UPS 21 mnt", "Laporan terakhir ruangan, "),
+    ("en", "UPS runtime 21 min", "Last report from the room, ")])
+def test_a_silent_rooms_page_does_not_show_its_last_report_as_now(client, store, lang, runtime, note):
+    """A Pi silent for ten minutes mid-outage: its runtime then is no runtime now (its card
+    already leaves it out), and its LED, UPS and PCs are what it last said, at that time."""
+    def panels(html: str) -> dict[str, str]:
+        return {title: html[html.index(f'id="{title}-title"'):].split("</section>")[0]
+                for title in ("indicator", "outage", "ups", "pcs")}
+    fresh = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    assert runtime in fresh and note not in fresh
+    silent_at = time.time() - 600
+    store.put_state(outage_snapshot("bappeda-rr1", silent_at))
+    html = client.get(f"/sites/bappeda-rr1?lang={lang}").get_data(as_text=True)
+    headline = html[html.index('class="panel headline'):].split("</section>")[0]
+    assert "room-stale" in headline and runtime not in headline
+    said = dt.datetime.fromtimestamp(silent_at, ZoneInfo("Asia/Jakarta")).strftime("%H:%M")
+    for title, panel in panels(html).items():
+        assert note in panel and said in panel.split(note)[1].split("<")[0], title
 
 
 def test_the_outcome_of_a_command_follows_the_rooms_journal(client, store):

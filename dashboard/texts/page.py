@@ -23,6 +23,9 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "stale_since": ("tidak ada kabar sejak {when}", "no news since {when}"),
     "edge_offline": ("perangkat edge terputus", "edge device offline"),
     "last_known": ("terakhir: {room}", "last known: {room}"),
+    # Above each part of a silent room's page: what follows is its last report, not now.
+    "last_report": ("Laporan terakhir ruangan, {when}; keadaan sekarang tidak diketahui.",
+                    "Last report from the room, {when}; how it is now is unknown."),
     "status": ("Status", "Status"),
     "unreadable": ("tidak terbaca", "cannot be read"),
     "ups": ("UPS", "UPS"),
