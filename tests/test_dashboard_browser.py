@@ -226,3 +226,24 @@ def test_rooms_in_a_cut_or_silent_pass_axe_and_a_red_room_looks_red(chromium, si
         page.goto(site_url + path)
         edge_colour = page.locator(selector).evaluate("e => getComputedStyle(e).borderLeftColor")
         assert edge_colour == red, path
+
+
+def test_a_live_update_keeps_the_rooms_in_the_order_the_server_gives(chromium, site_url, broker):
+    """Two rooms whose names begin alike: after a live update the page sorted "Aula Besar" before
+    "Aula" (its key "rank|name|site" compared as one string), the server the other way round."""
+    edge = Client(broker.port)
+    try:
+        for site, name in (("setda-aula", "Setda - Aula"), ("setda-aula-besar", "Setda - Aula Besar")):
+            edge.publish(f"siaga/{site}/edge/state", snapshot(site, name=name), retain=True)
+        page = chromium.new_context(viewport={"width": 1280, "height": 820}).new_page()
+        page.goto(site_url + "/?q=setda")
+        page.locator("#card-setda-aula-besar").wait_for()
+        order = "Array.from(document.querySelectorAll('[data-items] > [data-site]')).map(e => e.id)"
+        served = page.evaluate(order)
+        assert served.index("card-setda-aula") < served.index("card-setda-aula-besar")
+        edge.publish("siaga/setda-aula-besar/edge/state",
+                     snapshot("setda-aula-besar", name="Setda - Aula Besar", charge=97.0), retain=True)
+        page.locator("#card-setda-aula-besar", has_text="97 %").wait_for(timeout=5000)
+        assert page.evaluate(order) == served
+    finally:
+        edge.close()

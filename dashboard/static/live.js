@@ -33,12 +33,25 @@
     });
   }
 
+  // A card's data-key is "rank|name|site" (the site id has no "|"; a name may). Compared part by
+  // part as the server sorts (rank, name, site): as one string, "aula besar|" came before "aula|".
+  function sortKey(card) {
+    var key = card.dataset.key || "", first = key.indexOf("|"), last = key.lastIndexOf("|");
+    if (first < 0 || first === last) return [0, key, ""];
+    return [parseInt(key.slice(0, first), 10) || 0, key.slice(first + 1, last), key.slice(last + 1)];
+  }
+
+  function compareKeys(a, b) {
+    for (var i = 0; i < 3; i++) {
+      if (a[i] < b[i]) return -1;
+      if (a[i] > b[i]) return 1;
+    }
+    return 0;
+  }
+
   function sortCards(grid) {
     var cards = Array.prototype.slice.call(grid.children);
-    var sorted = cards.slice().sort(function (a, b) {
-      var ka = a.dataset.key || "", kb = b.dataset.key || "";
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    var sorted = cards.slice().sort(function (a, b) { return compareKeys(sortKey(a), sortKey(b)); });
     var same = sorted.every(function (c, i) { return c === cards[i]; });
     if (!same) sorted.forEach(function (c) { grid.appendChild(c); });
     var limit = parseInt(grid.dataset.limit || "0", 10);   // the page shows the first N rooms
