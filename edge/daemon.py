@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from edge import sdnotify
 from edge.bus import EdgeBus
@@ -47,6 +48,8 @@ STATE_REFRESH_S = 30.0
 # may be away: the room must not wait for it).
 DISCOVERY_CLEAR_WAIT_S = 5.0
 SELFTEST_COMMAND = "test.battery.start.quick"
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+RESTARTS_LOOKED_AT = 50   # edge_started events read back to find the boot an outage began in
 # A UPS's command list changes only with its driver: ask upsd at start and then rarely (sooner
 # while a UPS has not answered).
 COMMANDS_REFRESH_S, COMMANDS_RETRY_S = 300.0, 30.0
@@ -88,6 +91,17 @@ class Edge:
         self.learning = Learning()
         self._runtime_mtime: int | None = -1   # the file's mtime as last read or written
         self.load_runtime()
+
+    def _lost_in_this_boot(self, lost_seq: int) -> bool:
+        """Whether the edge that journaled the outage's power_lost (a reading on battery) ran in
+        this boot: the last edge_started before it names this boot's id."""
+        boot = boot_id()
+        if boot is None:
+            return False
+        for started in self.journal.latest((EventKind.EDGE_STARTED,), RESTARTS_LOOKED_AT):
+            if started.seq < lost_seq:
+                return started.detail.get("boot") == boot
+        return False
 
     def record(self, kind: str, detail: dict, now: float) -> None:
         """Journal first (it survives power loss), then publish."""
@@ -202,8 +216,13 @@ class Edge:
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
         now = wall()
-        self.state = resume(self.journal.since_last("power_lost", "power_restored"), now, self.rules,
-                            time.monotonic(), self.journal.latest(ACTIVITY_KINDS))
+        open_outage = self.journal.since_last("power_lost", "power_restored")
+        self.state = resume(open_outage, now, self.rules, time.monotonic(),
+                            self.journal.latest(ACTIVITY_KINDS))
+        if self.state.outage is not None and self._lost_in_this_boot(open_outage[0].seq):
+            # Only the edge restarted (an update, a crash): the Pi ran through the cut, the UPS
+            # was read on battery in this boot. A new boot resumes it as unseen (stages.Outage).
+            self.state = replace(self.state, outage=replace(self.state.outage, seen_on_battery=True))
         spoken = resume_meetings(self.journal.latest(WATCH_KINDS, 200))   # each meeting once
         self.state = replace(self.state, meetings=spoken)
         if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
@@ -213,7 +232,7 @@ class Edge:
             await asyncio.to_thread(self.homeassistant.cleared.wait, DISCOVERY_CLEAR_WAIT_S)
         self.bus.start()
         self.record("edge_started", {"resumed_outage": self.state.outage is not None,
-                                     "clock_synced": clock_synced()}, now)
+                                     "clock_synced": clock_synced(), "boot": boot_id()}, now)
         sdnotify.notify("READY=1")
         interval = self.config.edge.poll_interval_s
         while not self.stopping.is_set():
@@ -258,6 +277,14 @@ class _Timex(ctypes.Structure):
 
 TIME_ERROR = 5      # adjtimex's answer when the clock is not synchronised
 STA_UNSYNC = 0x0040
+
+
+def boot_id() -> str | None:
+    """This boot's id (Linux's random boot_id, new at each boot); None where there is none."""
+    try:
+        return BOOT_ID.read_text(encoding="ascii").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def clock_synced() -> bool | None:

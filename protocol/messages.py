@@ -121,7 +121,7 @@ class EventKind(str, Enum):
         member.fields = fields
         return member
 
-    EDGE_STARTED = "edge_started", ("resumed_outage", "clock_synced")
+    EDGE_STARTED = "edge_started", ("resumed_outage", "clock_synced", "boot")
     POWER_LOST = "power_lost", ("ups", "charge_pct", "runtime_s", "load_pct", "runtime_learned_s")
     POWER_RESTORED = "power_restored", ("duration_s",)
     LOW_BATTERY = "low_battery", ("ups", "runtime_s")

@@ -26,7 +26,7 @@ LOOK = {"ready": ("green", "solid", "off"), "attention": ("amber", "solid", "off
         "shutdown": ("red", "fast_blink", "shutdown"), "fault": ("red", "solid", "off")}
 PAST_OUTAGE_AGO_S = 19 * 3600 + 1200     # yesterday afternoon: visible on the 24-hour charts
 # A value for every detail field of EventKind, as an edge would send it.
-SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "ups": "meeting", "charge_pct": 92.0, "runtime_s": 540,
+SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "boot": "0f6c2a9e-8d1b-4c3f-9a57-2b8e4d1c7a60", "ups": "meeting", "charge_pct": 92.0, "runtime_s": 540,
                  "load_pct": 38.0, "duration_s": 1210.0, "pcs": ["meeting-pc"], "why": "runtime",
                  "pc": "meeting-pc", "id": "6f1c", "kind": "notice", "ok": True, "detail": "banner",
                  "code": "banner", "args": {},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.daemon import Edge
+from edge.daemon import Edge, boot_id
 from edge.journal import Journal
 from edge.powerdown import PowerdownFlag
 from siaga.servers import Upsd, stop_process
@@ -80,12 +80,14 @@ def test_a_pi_that_powered_itself_off_boots_on_mains_and_stays_on(tmp_path, brok
     assert "pi_poweroff" not in watch.event_kinds()
 
 
-def went_down_with_a_flat_battery(path: Path) -> None:
+def went_down_with_a_flat_battery(path: Path, boot: str = "an-earlier-boot") -> None:
     """The journal of an outage whose UPS ran flat at the wrap-up stage (it claimed more runtime
-    than it had): the Pi went down hard before any shutdown, and no power_restored."""
+    than it had): the Pi went down hard before any shutdown, and no power_restored. ``boot``: the
+    boot id the edge that saw the cut ran in."""
     journal = Journal(path)
     t = time.time() - 3600
     for dt, kind, detail in [
+            (-60, "edge_started", {"resumed_outage": False, "clock_synced": True, "boot": boot}),
             (0, "power_lost", {"ups": ["meeting"], "runtime_s": 900}),
             (5, "notice_sent", {"pcs": ["meeting-pc"], "runtime_s": 895}),
             (600, "wrapup_sent", {"pcs": ["meeting-pc"], "runtime_s": 300})]:
@@ -119,3 +121,26 @@ def test_a_pi_that_went_down_with_a_flat_battery_boots_on_mains_and_shuts_no_pc_
     watch.wait(lambda: "power_restored" in watch.event_kinds(), what="power_restored")
     watch.wait(lambda: "cancel" in pc.kinds(), what="the cancel")
     assert "shutdown" not in pc.kinds()
+
+
+def test_an_edge_restarted_mid_cut_in_the_same_boot_still_shuts_the_pc_down_when_upsd_dies(
+        tmp_path, broker, watch, edge_in_process, request):
+    """Only the edge restarted (an update, a crash) while the cut goes on, and upsd died with it:
+    the Pi never lost power, so this is the outage it read on battery in this boot. The unreadable
+    timers must walk the meeting to a clean shutdown before the battery runs flat, as they do for
+    an edge that never restarted; only a new boot (the flat-battery test above) waits for a reading
+    on battery."""
+    went_down_with_a_flat_battery(tmp_path / "journal.sqlite3", boot=boot_id())
+    upsd = Upsd(tmp_path / "nut")
+    request.addfinalizer(upsd.stop)
+    upsd.start()
+    stop_process(upsd.drivers["meeting"])
+    pc = FakePc(broker.port)
+    request.addfinalizer(pc.close)
+    config = write_config(tmp_path, upsd, broker, unreadable_wrapup_after_s=1,
+                          unreadable_shutdown_after_s=1)
+    edge_in_process(config)
+    watch.wait(lambda: "shutdown_sent" in watch.event_kinds(), timeout=15, what="shutdown_sent")
+    wait_until(lambda: "shutdown" in pc.kinds(), timeout=10, what="the PC told to shut down")
+    started = [e for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
+    assert started and started[-1]["detail"]["boot"] == boot_id()

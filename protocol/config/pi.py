@@ -102,10 +102,10 @@ class PolicyConfig:
                                            "down at once: a USB link or driver often drops at the "
                                            "moment of a cut. An unreadable UPS keeps an outage "
                                            "open only while no UPS feeding the PC reads on mains. "
-                                           "Counted only once the edge has read the UPS on "
-                                           "battery since it started: an outage it resumes after "
-                                           "a boot (a battery run flat, the mains back) waits for "
-                                           "a reading.",
+                                           "Counted only once the UPS was read on battery in "
+                                           "this boot (an edge restarted mid-cut goes on): an "
+                                           "outage resumed after a new boot (a battery run flat, "
+                                           "the mains back) waits for a reading.",
                                            high=DAY_S)
     # A UPS feeding the PC is lost mid-outage and no runtime of it was read on battery: the shutdown
     # follows the wrap-up after this long. 120 s gives the wrap-up time to stop the recording
