@@ -4,7 +4,8 @@ A thread reads it on start and every ``site.calendar_refresh_s``, asking the ser
 changed file (ETag / If-Modified-Since; a file by its mtime), and expands the next days into
 bookings (edge/bookings.py). The loop only reads ``bookings()``: a server that takes 30 s to
 answer never delays a UPS poll. A calendar that cannot be read keeps the last good copy, and
-the problem is logged once (and once more when it is read again).
+the problem is logged once (and once more when it is read again); ``failing()`` tells the room
+core since when it cannot be read, and the core says so once that has lasted (edge.room).
 """
 
 from __future__ import annotations
@@ -88,14 +89,16 @@ class RoomCalendar:
     """The bookings of ``[site] calendar``, refreshed by a thread; empty when not configured."""
 
     def __init__(self, location: str, refresh_s: float = 300.0, timezone: str = "Asia/Jakarta",
-                 clock=time.time) -> None:
-        self.location, self.refresh_s, self.clock = location, refresh_s, clock
+                 clock=time.time, mono=time.monotonic) -> None:
+        self.location, self.refresh_s, self.clock, self.mono = location, refresh_s, clock, mono
         self.zone = ZoneInfo(timezone)
         self._source: Source | None = None
         self._etag = self._modified = ""
         self._expanded = Expanded(())
         self._expanded_at: float | None = None
         self.problem: str | None = None        # why the last read failed; None when it worked
+        self.read = False                      # a read has ended, well or not
+        self._failing: tuple[float, str] | None = None   # (monotonic first failure, why): one read
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -106,6 +109,11 @@ class RoomCalendar:
     def skipped(self) -> tuple[str, ...]:
         """The bad events the last good copy left out ("UID: why")."""
         return self._expanded.skipped
+
+    def failing(self) -> tuple[float, str] | None:
+        """(since when, on the monotonic clock, the calendar cannot be read; why), or None while
+        the last read worked (or none has ended yet: see ``read``)."""
+        return self._failing
 
     def refresh(self) -> None:
         """Read the calendar if it changed, and expand the window around now."""
@@ -146,7 +154,8 @@ class RoomCalendar:
                        "calendar %s read: %d events, %d bookings in the next days%s%s",
                        self.location, self._source.events, len(self._expanded.bookings),
                        self._left_out(), f"; {skipped_text(skipped)}" if skipped else "")
-        self.problem = None
+        self._failing = self.problem = None
+        self.read = True
 
     def _left_out(self) -> str:
         e = self._expanded
@@ -161,7 +170,9 @@ class RoomCalendar:
             kept = "keeping the last good copy" if self._source is not None else \
                 "the room works without a schedule"
             logger.warning("calendar %s cannot be read: %s; %s", self.location, why, kept)
+        self._failing = (self.mono() if self._failing is None else self._failing[0], why)
         self.problem = why
+        self.read = True
 
     def start(self) -> None:
         """Read now and every refresh_s, in a daemon thread."""

@@ -173,10 +173,13 @@ class Edge:
         pressed = self.button.is_set()
         if pressed:  # clear only what we counted: a press after is_set() waits for the next tick
             self.button.clear()
-        bookings = self.calendar.bookings() if self.calendar else ()
+        cal = self.calendar
         inputs = Inputs(now=wall(), ups=tuple(readings), pcs=pcs, acks=acks, commands=commands,
                         button=pressed, mono=mono, learned=learned,
-                        learned_from=learned_counts(self.learning), bookings=bookings)
+                        learned_from=learned_counts(self.learning),
+                        bookings=cal.bookings() if cal else (),
+                        calendar_failing=cal.failing() if cal else None,
+                        calendar_read=cal.read if cal else True)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in [*effects.events, *learned_events]:  # power_restored, then learned
             self.record(kind, detail, inputs.now)
@@ -213,6 +216,15 @@ class Edge:
             except UpsCommandError as exc:
                 self.record(EventKind.UPS_SELFTEST, {"ups": ups.name, "ok": False, "detail": str(exc)}, now)
 
+    def calendar_said(self) -> bool:
+        """The journal's last word on the calendar is ``calendar_unreadable``: a restart neither
+        says it again nor forgets to say when it is read again."""
+        if self.calendar is None:
+            return False
+        last = self.journal.latest((EventKind.CALENDAR_UNREADABLE.value,
+                                    EventKind.CALENDAR_READABLE.value), 1)
+        return bool(last) and last[0].kind == EventKind.CALENDAR_UNREADABLE.value
+
     async def run(self) -> None:
         """Until SIGTERM/SIGINT: tick every poll_interval_s, ping the watchdog while alive."""
         now = wall()
@@ -224,7 +236,7 @@ class Edge:
             # was read on battery in this boot. A new boot resumes it as unseen (stages.Outage).
             self.state = replace(self.state, outage=replace(self.state.outage, seen_on_battery=True))
         spoken = resume_meetings(self.journal.latest(WATCH_KINDS, 200))   # each meeting once
-        self.state = replace(self.state, meetings=spoken)
+        self.state = replace(self.state, meetings=spoken, calendar_said=self.calendar_said())
         if self.calendar is not None:   # its own thread: a slow calendar server never delays a poll
             self.calendar.start()
         self.homeassistant = start_discovery(self.config, tuple(self.journal.sites()))

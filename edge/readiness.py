@@ -24,8 +24,10 @@ from protocol.messages import EventKind, JournalEvent, NextMeeting
 RUNTIME_MARGIN_S = READY_RUNTIME_MARGIN_S
 # Bookings older than this are forgotten by the watch (it only has to outlive a meeting).
 FORGET_AFTER_S = 2 * 86400.0
-# Room reasons that are no problem for a meeting: a self-test ends within a minute.
-HARMLESS = ("self_test:",)
+# Room reasons that are no problem for a meeting: a self-test ends within a minute; an
+# unreadable calendar is the schedule's problem, not the room's (the reason says it; a meeting
+# of a stale copy may not even be booked any more: "not ready" for it would be a second false word).
+HARMLESS = ("self_test:", "calendar_unreadable")
 
 Key = tuple[float, str]
 # The journal events a restarted edge reads back, so it does not say them twice.

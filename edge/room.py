@@ -39,6 +39,11 @@ BATTERY_REMIND_S = 30 * 86400.0
 DAEMON_ACTIONS = (EdgeCommandKind.TEST_INDICATOR, EdgeCommandKind.UPS_SELFTEST)
 # PC commands that outlive the outage they belong to: power is back, the PC must still hear.
 AFTER_OUTAGE = (PcCommandKind.CANCEL, PcCommandKind.TEST)
+# A room calendar that cannot be read (server down, file gone, not iCalendar) for this long is
+# said: the reason ``calendar_unreadable`` (amber: IT must mend it) and the journal event once.
+# Shorter would page IT for a server's restart; the bookings kept meanwhile are an hour older.
+CALENDAR_UNREADABLE_AFTER_S = 3600.0
+CALENDAR_UNREADABLE = "calendar_unreadable"
 # The looks (LED, pattern, buzzer) are in protocol/looks.py, shared with the dashboard's page.
 LOOK = {room: LOOKS[room.value] for room in Room}
 PCS_OFF_LOOK = LOOKS[PC_OFF]
@@ -58,6 +63,10 @@ class Inputs:
     learned: dict[str, float] = field(default_factory=dict)  # UPS -> learned runtime (§6.1)
     learned_from: dict[str, int] = field(default_factory=dict)  # UPS -> discharges learned from
     bookings: tuple[Booking, ...] = ()         # the room's calendar, sorted by start
+    # (since when on the monotonic clock, why) the calendar cannot be read; None: it can, or
+    # there is none. calendar_read False: configured, and its first read has not ended yet.
+    calendar_failing: tuple[float, str] | None = None
+    calendar_read: bool = True
 
     @property
     def clock(self) -> float:
@@ -98,6 +107,7 @@ class RoomState:
     first: bool = True
     meetings: MeetingWatch = MeetingWatch()   # bookings already spoken of (edge.readiness)
     next_meeting: NextMeeting | None = None
+    calendar_said: bool = False               # calendar_unreadable journaled, not readable since
 
     @property
     def pcs_online(self) -> frozenset[str]:
@@ -160,7 +170,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     resent, pending = _resend(pending, inp.clock, rules)
     pending += tuple(Sent(pc=pc, command=c, last_sent=inp.clock,
                           expires_at=inp.clock + rules.command_ttl_s) for pc, c in sends)
-    reasons = _reasons(inp, rules, verdicts, pcs)
+    calendar_said, stale = _watch_calendar(prev.calendar_said, inp, events)
+    reasons = _reasons(inp, rules, verdicts, pcs) + stale
     facts = RoomFacts(reasons, tuple((r.name, r.charge_pct) for r in inp.ups if r.powers_pc and r.reachable),
                       power.runtime_s, pcs.converting)
     p = rules.policy
@@ -176,7 +187,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
                       ups_down=ups_down, battery_bad=battery_bad, battery_said=battery_said,
                       fsd_on_mains=fsd,
                       charge_ob_ol=charges, last_runtime=last, restored_at=restored_at,
-                      first=False, meetings=meetings, next_meeting=next_meeting)
+                      first=False, meetings=meetings, next_meeting=next_meeting,
+                      calendar_said=calendar_said)
     led, pattern, buzz = _look(state, inp.clock)
     actions = tuple(c for c in inp.commands if c.kind in DAEMON_ACTIONS)
     powerdown = outage is not None and outage.pi_off is not None
@@ -243,6 +255,25 @@ def _watch_ups(prev: RoomState, inp: Inputs, verdicts: dict[str, Verdict],
     keep = {name for name in fsd if name in prev.fsd_on_mains or
             (name in verdicts and verdicts[name].fsd_on_mains)}
     return frozenset(down), frozenset(bad), said, frozenset(keep)
+
+
+def _watch_calendar(said: bool, inp: Inputs, events: list) -> tuple[bool, tuple[str, ...]]:
+    """(calendar_unreadable journaled, the reason or ()): the calendar unreadable for
+    ``CALENDAR_UNREADABLE_AFTER_S`` is journaled once with since when (the wall clock, for
+    people), and ``calendar_readable`` once when it is read again. Said before a restart and
+    still unreadable at the first read after it: the reason at once, no second event."""
+    if inp.calendar_failing is None:
+        if said and inp.calendar_read:
+            events.append((EventKind.CALENDAR_READABLE, {}))
+            return False, ()
+        return said, ()
+    began, why = inp.calendar_failing
+    if not said and inp.clock - began < CALENDAR_UNREADABLE_AFTER_S:
+        return False, ()
+    if not said:
+        events.append((EventKind.CALENDAR_UNREADABLE, {"since": inp.now - (inp.clock - began),
+                                                       "problem": why}))
+    return True, (CALENDAR_UNREADABLE,)
 
 
 def _take_acks(pending: tuple[Sent, ...], inp: Inputs,

@@ -154,6 +154,10 @@ class EventKind(str, Enum):
     NOT_READY = "not_ready", ("meeting", "start", "problems")
     READY_AGAIN = "ready_again", ("meeting", "start")
     BOOKING = "booking", ("meeting", "start", "end")
+    # The room's calendar has not been readable for an hour (since: when it stopped, wall
+    # clock; problem: the edge's one-line why, English, for IT), and read again.
+    CALENDAR_UNREADABLE = "calendar_unreadable", ("since", "problem")
+    CALENDAR_READABLE = "calendar_readable"
 
 class DataclassInstance(Protocol):
     """What every message type is: a dataclass (for the type checker)."""

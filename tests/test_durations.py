@@ -22,7 +22,7 @@ from tests.report_support import FIRST, at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.
-DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup|every)\}")
+DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup|every|unreadable_for)\}")
 
 
 @pytest.mark.parametrize("seconds, span, lang, words", [
@@ -69,6 +69,9 @@ def _page(key: str, lang: str, seconds: float) -> str:
     if key == "ev_runtime_estimated":
         return events.sentence(_event(EventKind.RUNTIME_ESTIMATED, ups="meeting",
                                       runtime_s=seconds, from_s=seconds), lang)
+    if key == "ev_calendar_unreadable":   # how long the calendar had not been read
+        return events.sentence(_event(EventKind.CALENDAR_UNREADABLE, since=-seconds,
+                                      problem="timed out"), lang)
     if key in ("power_clause", "power_runtime"):
         return events.sentence(_event(EventKind.POWER_LOST, runtime_s=seconds), lang)
     if key == "too_many_attempts":
@@ -95,7 +98,8 @@ def _alert(key: str, lang: str, seconds: float) -> str:
 
 
 # The span each catalogue's placeholder stands for; the test fails for a new one.
-PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "too_many_attempts": Span.NEEDED,
+PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "ev_calendar_unreadable": Span.ELAPSED,
+              "too_many_attempts": Span.NEEDED,
               "sop_step_wrapup": Span.ELAPSED, "sop_single_flash": Span.ELAPSED,
               "sop_single_dip": Span.ELAPSED}
 

@@ -666,3 +666,39 @@ def test_a_battery_still_asked_for_is_journaled_again_each_month():
              (61 * day, [ups("OL CHRG")], {}), (91 * day, [ups("OL CHRG")], {})]
     told = [t for (t, _, _), (_, fx) in zip(ticks, run(ticks)) if "replace_battery" in kinds(fx)]
     assert told == [0, 30 * day, 60 * day + 1]
+
+
+def test_a_calendar_unreadable_for_an_hour_is_said_once_and_amber_until_it_is_read_again():
+    """The calendar fails at mono 100 (the wall clock says T0 + 100): nothing for 59 min 59 s;
+    then the reason, amber, calendar_unreadable once with since when; read again: readable,
+    green. A meeting of the kept copy is no "not ready" for it."""
+    from edge.bookings import Booking
+    from edge.room import CALENDAR_UNREADABLE_AFTER_S as AFTER
+    booked = (Booking("Rapat mingguan", T0 + 4000, T0 + 7600),)
+    state, out = RoomState(started=0.0), []
+    for mono, failing in [(100, None), (200, (100.0, "timed out")),
+                          (100 + AFTER - 1, (100.0, "timed out")),
+                          (100 + AFTER, (100.0, "the server answered 503 Service Unavailable")),
+                          (100 + AFTER + 60, (100.0, "timed out")), (100 + AFTER + 120, None),
+                          (100 + AFTER + 180, None)]:
+        state, fx = tick(state, T0 + mono, float(mono), ups(), bookings=booked,
+                         calendar_failing=failing)
+        out.append((state.room, state.reasons, fx.led, [(k, d) for k, d in fx.events
+                                                         if k.startswith("calendar")]))
+    assert [room for room, *_ in out] == ["ready"] * 3 + ["attention"] * 2 + ["ready"] * 2
+    assert out[3][1] == ("calendar_unreadable",) and out[3][2] == Led.AMBER
+    assert out[3][3] == [("calendar_unreadable", {"since": T0 + 100, "problem":
+                                                  "the server answered 503 Service Unavailable"})]
+    assert [events for *_, events in out] == [[], [], [], out[3][3], [],
+                                              [("calendar_readable", {})], []]
+    assert state.next_meeting.ready and state.next_meeting.problems == []
+
+
+def test_a_restart_neither_repeats_calendar_unreadable_nor_forgets_readable():
+    said = RoomState(started=0.0, calendar_said=True)
+    state, fx = tick(said, T0, 5.0, ups(), calendar_read=False)   # its first read not ended
+    assert state.calendar_said and state.room == "ready" and "calendar_readable" not in kinds(fx)
+    state, fx = tick(state, T0 + 1, 6.0, ups(), calendar_failing=(5.5, "timed out"))
+    assert state.reasons == ("calendar_unreadable",) and kinds(fx) == []   # said before the restart
+    state, fx = tick(said, T0, 5.0, ups())                        # read well at once
+    assert not state.calendar_said and kinds(fx) == ["pc_online", "calendar_readable"]

@@ -193,9 +193,16 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "rate": number(_num(d.get("rate_pct_per_min")), lang, 1),
         "load": percent(_num(d.get("load_pct")), lang), "discharges": _cuts(d.get("discharges"), lang),
         "meeting": clip(d.get("meeting", "?")),
+        "unreadable_for": duration(_since(event), lang), "problem": clip(d.get("problem") or "?"),
         "problems": clip("; ".join(reason_text(str(p), lang) for p in d.get("problems") or ())
                          if isinstance(d.get("problems"), list) else "?"),
     }
+
+
+def _since(event: JournalEvent) -> float | None:
+    """Seconds from the event's ``since`` to the event (calendar_unreadable)."""
+    since = _num(event.detail.get("since"))
+    return None if since is None else event.ts - since
 
 
 # Which sentence an event takes, when one kind has more than one (dashboard/texts/keys.py).

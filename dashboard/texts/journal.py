@@ -156,4 +156,8 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
         'Ready again for the booked meeting "{meeting}".'),
     'ev_booking': ('Rapat terjadwal "{meeting}" dimulai.',
         'The booked meeting "{meeting}" begins.'),
+    'ev_calendar_unreadable': ('Kalender ruangan sudah {unreadable_for} tidak terbaca ({problem}); jadwal yang tampil mungkin usang.',
+        "The room's calendar has not been readable for {unreadable_for} ({problem}); the schedule shown may be out of date."),
+    'ev_calendar_readable': ('Kalender ruangan terbaca lagi; jadwal kembali terkini.',
+        "The room's calendar can be read again; the schedule is current again."),
 }

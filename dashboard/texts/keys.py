@@ -45,7 +45,7 @@ REASON = {"pc_offline": "reason_pc_offline", "replace_battery": "reason_replace_
           "on_battery": "reason_on_battery", "low_battery": "reason_low_battery",
           "fsd_on_mains": "reason_fsd_on_mains", "self_test": "reason_self_test",
           "battery_low": "reason_battery_low", "runtime_low": "reason_runtime_low",
-          "converting": "reason_converting"}
+          "converting": "reason_converting", "calendar_unreadable": "reason_calendar_unreadable"}
 # What staff or IT do about a problem before a booked meeting (readiness, CONTRACT §6.3).
 FIX = {"battery_low": "fix_battery_low", "runtime_low": "fix_runtime_low",
        "converting": "fix_converting", "pc_offline": "fix_pc_offline", "disk_low": "fix_disk_low"}
@@ -95,7 +95,8 @@ EVENT: dict[str, str] = {
     EventKind.RUNTIME_ESTIMATED: "ev_runtime_estimated", EventKind.REPLAYED: "ev_replayed",
     EventKind.PI_POWEROFF: "ev_pi_poweroff", EventKind.RUNTIME_LEARNED: "ev_runtime_learned",
     EventKind.NOT_READY: "ev_not_ready", EventKind.READY_AGAIN: "ev_ready_again",
-    EventKind.BOOKING: "ev_booking",
+    EventKind.BOOKING: "ev_booking", EventKind.CALENDAR_UNREADABLE: "ev_calendar_unreadable",
+    EventKind.CALENDAR_READABLE: "ev_calendar_readable",
 }
 EDGE_STARTED = {(False, False): "ev_edge_started", (True, False): "ev_edge_started_resumed",
                 (False, True): "ev_edge_started_unsynced",

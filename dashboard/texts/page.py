@@ -203,6 +203,10 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                             "UPS {x} reports a forced shutdown (FSD) while on mains: ignored; "
                             "its driver may need another setting"),
     "reason_self_test": ("UPS {x} sedang uji mandiri", "UPS {x} is testing itself"),
+    "reason_calendar_unreadable": ("Kalender ruangan tidak terbaca; jadwal yang tampil mungkin "
+                                   "usang",
+                                   "The room's calendar cannot be read; the schedule shown may "
+                                   "be out of date"),
     "alerts": ("Peringatan ke bagian TI", "Alerts to IT"),
     "alert_test": ("Kirim peringatan uji", "Send a test alert"),
     "alert_test_queued": ("Peringatan uji masuk antrean; muat ulang halaman ini sebentar lagi "
@@ -249,6 +253,10 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
         'Not ready for the meeting:'),
     'meeting_not_ready_short': ('Belum siap',
         'Not ready'),
+    'meeting_stale': ('Kalender ruangan tidak terbaca: jadwal ini dari salinan terakhir yang terbaca dan mungkin sudah usang.',
+        "The room's calendar cannot be read: this schedule is from the last copy read and may be out of date."),
+    'meeting_stale_short': ('jadwal mungkin usang',
+        'schedule may be out of date'),
     'meeting_problems_one': ('{n} masalah',
         '{n} problem'),
     'meeting_problems_other': ('{n} masalah',
