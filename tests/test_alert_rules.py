@@ -342,3 +342,28 @@ def test_the_wrapup_alert_speaks_of_minutes_left_not_an_empty_battery(lang):
     title, body = render(alert, lang)
     assert not any(w in (title + body).lower() for w in ("hampir habis", "nearly empty", "empty"))
     assert ("5 mnt" if lang == "id" else "5 min") in body
+
+
+@pytest.mark.parametrize("lang, title, lines", [
+    ("id", "Siaga Bappeda - Ruang Rapat 1: Kalender ruangan tidak terbaca sejak 09:32 WIB; "
+           "jadwal yang tampil mungkin usang",
+     ["Waktu: 10:32 WIB.", "Yang perlu dilakukan TI: Periksa server atau berkas kalender ruangan "
+                           "ini (site.calendar);"]),
+    ("en", "Siaga Bappeda - Ruang Rapat 1: The room's calendar has not been readable since "
+           "09:32 WIB; the schedule shown may be out of date",
+     ["When: 10:32 WIB.", "What IT should do: Check this room's calendar server or file "
+                          "(site.calendar);"]),
+])
+def test_a_calendar_unreadable_for_an_hour_pages_it_once_as_a_chore(lang, title, lines):
+    """The edge journals calendar_unreadable once a spell (edge.room): one alert with since
+    when, no UPS minutes (on mains, about no power); readable again says nothing."""
+    unreadable = ev("calendar_unreadable", AT, since=AT - 3600, problem="timed out")
+    items = [(unreadable, AT), (Tick(), AT + 60), (ev("calendar_readable", AT + 600), AT + 600)]
+    assert run(items, Rules()) == []                                  # a chore: not by default
+    assert run(items, Rules(min_room="attention")) == [("calendar_unreadable", {"since": AT - 3600})]
+    alert = Alert(SITE, AlertKind.CALENDAR_UNREADABLE, NAME, 1500.0, {"since": AT - 3600}, at=AT)
+    got, body = render(alert, lang, JAKARTA, now=AT + 5)
+    assert got == title and body.splitlines()[0] == title.removeprefix("Siaga ") + "."
+    assert all(any(l.startswith(line) for l in body.splitlines()) for line in lines), body
+    assert "UPS" not in body and held(AT, AT + 60, 3600, AlertKind.CALENDAR_UNREADABLE.value)
+    assert NOTIFY_TYPES[AlertKind.CALENDAR_UNREADABLE] == "warning"

@@ -8,11 +8,14 @@ amber, the state says what is wrong, IT gets one alert; the UPS charges to 95 %:
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import html
 import json
 import urllib.request
 import threading
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -31,18 +34,25 @@ SITE = "rr1"
 class Dash:
     """`siaga dashboard` with alerts to ``receiver`` (Apprise json://), on a free port."""
 
-    def __init__(self, tmp_path: Path, broker_port: int, receiver: Receiver) -> None:
+    def __init__(self, tmp_path: Path, broker_port: int, receiver: Receiver,
+                 alerts: str = "") -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         (tmp_path / "alerts.urls").write_text(receiver.url + "\n")
         config = write_config(tmp_path, mqtt_port=broker_port, listen=f"127.0.0.1:{port}",
-                              dashboard='\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n')
+                              dashboard='\n[alerts]\nurls_file = "alerts.urls"\nretry_max_s = 1\n'
+                              + alerts)
         self.proc = start_dashboard(config, self.url, tmp_path / "dashboard.log")
 
     def shows(self, site: str) -> bool:
         """The dashboard has the room's state (so alerts carry its name)."""
         with urllib.request.urlopen(self.url + "/api/sites", timeout=5) as answer:
             return any(s["site"] == site for s in json.load(answer)["sites"])
+
+    def page(self, site: str, lang: str) -> str:
+        """The room page's text in ``lang``, entities read back (``room&#39;s``)."""
+        with urllib.request.urlopen(f"{self.url}/sites/{site}?lang={lang}", timeout=10) as answer:
+            return html.unescape(answer.read().decode())
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -169,3 +179,87 @@ def test_back_to_back_the_next_meeting_is_checked_while_the_one_before_runs(tmp_
         loop.close()
         watch.close()
         cal.close()
+
+
+def test_a_calendar_unreadable_for_the_threshold_is_said_alerted_shown_and_cleared(
+        tmp_path, upsd, broker, receiver, mock_factory, monkeypatch):
+    """The calendar server goes down: the room kept showing the last copy's meeting as current,
+    green, with nothing for IT (only the Pi's log said it). Now, once the calendar has been
+    unreadable for CALENDAR_UNREADABLE_AFTER_S (1 h; 3 s here, the edge's monotonic clock
+    cannot be stepped): the reason, amber, calendar_unreadable journaled once, one alert in the
+    dashboard's language, the page in both; the server back: readable, green, the page clean."""
+    monkeypatch.setattr("edge.room.CALENDAR_UNREADABLE_AFTER_S", 3.0, raising=False)
+    start = float(int(time.time()) + 7200)   # outside ready_before_s: no readiness check
+    cal = CalendarServer(calendar(event("w@siaga", "Rapat mingguan", start, start + 3600)))
+    dash = Dash(tmp_path, broker.port, receiver, alerts='min_room = "attention"\n')
+    watch = Observer(broker.port, f"siaga/{SITE}/edge/#")
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, cal.url)))
+    edge.calendar.refresh_s = 1.0   # site.calendar_refresh_s is 30 s at least
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(edge.run(),), daemon=True)
+    thread.start()
+    try:
+        watch.wait(lambda: (s := watch.state()) and s.get("next_meeting") and s["room"] == "ready",
+                   20, "ready, with the booking known")
+        watch.wait(lambda: dash.shows(SITE), 10, "the dashboard showing the room")
+        cal.close()
+        down = time.time()
+        state = watch.wait(lambda: (s := watch.state()) and s["room"] == "attention" and s, 20,
+                           "attention: the calendar cannot be read")
+        assert state["reasons"] == ["calendar_unreadable"] and state["indicator"]["led"] == "amber"
+        assert state["next_meeting"]["title"] == "Rapat mingguan"     # the last copy, kept
+        assert led(mock_factory)[1] > 0 and led(mock_factory)[0] > 0  # amber, not green
+        said = [e for e in watch.json_on("/edge/event") if e["kind"] == "calendar_unreadable"]
+        assert len(said) == 1 and down - 2 <= said[0]["detail"]["since"] <= down + 3
+        assert "Connection refused" in said[0]["detail"]["problem"]
+        since = dt.datetime.fromtimestamp(said[0]["detail"]["since"], ZoneInfo("Asia/Jakarta"))
+        watch.wait(lambda: receiver.messages(), 20, "the alert")
+        alert = receiver.messages()[0]
+        assert alert["title"] == ("Siaga Ruang Rapat 1: Kalender ruangan tidak terbaca sejak "
+                                  f"{since:%H:%M} WIB; jadwal yang tampil mungkin usang")
+        assert "Periksa server atau berkas kalender ruangan ini (site.calendar)" in alert["message"]
+        page = watch.wait(lambda: "usang" in (p := dash.page(SITE, "id")) and p, 10, "the page")
+        assert "Kalender ruangan tidak terbaca; jadwal yang tampil mungkin usang" in page
+        assert ("Kalender ruangan tidak terbaca: jadwal ini dari salinan terakhir yang terbaca "
+                "dan mungkin sudah usang.") in page
+        page = dash.page(SITE, "en")
+        assert "The room's calendar cannot be read; the schedule shown may be out of date" in page
+        assert ("The room's calendar cannot be read: this schedule is from the last copy read "
+                "and may be out of date.") in page
+        assert "The room's calendar has not been readable for" in page     # the journal line
+
+        cal.start()
+        state = watch.wait(lambda: (s := watch.state()) and s["room"] == "ready" and s, 20,
+                           "ready: the calendar read again")
+        assert state["reasons"] == [] and state["indicator"]["led"] == "green"
+        watch.wait(lambda: "calendar_readable" in watch.event_kinds(), 10, "calendar_readable")
+        assert watch.event_kinds().count("calendar_unreadable") == 1
+        page = watch.wait(lambda: "salinan terakhir" not in (p := dash.page(SITE, "id")) and p,
+                          10, "the page without the stale schedule")
+        assert "Kalender ruangan terbaca lagi; jadwal kembali terkini." in page
+        time.sleep(2)   # a second alert would be here by now
+        assert len(receiver.messages()) == 1
+    finally:
+        loop.call_soon_threadsafe(edge.stopping.set)
+        thread.join(10)
+        edge.close()
+        loop.close()
+        watch.close()
+        dash.stop()
+        cal.close()
+
+
+def test_a_restarted_edge_reads_its_last_word_on_the_calendar_from_the_journal(tmp_path, upsd,
+                                                                              broker, mock_factory):
+    """calendar_unreadable journaled before a restart: the edge neither says it again nor forgets
+    to say calendar_readable (edge.room's calendar_said, resumed from the journal)."""
+    edge = Edge(load_config(edge_config(tmp_path, upsd, broker, "http://127.0.0.1:9/room.ics")))
+    try:
+        assert edge.calendar_said() is False
+        edge.journal.append(SITE, time.time(), "calendar_unreadable", {"since": 0.0, "problem": "x"})
+        edge.journal.append(SITE, time.time(), "booking", {"meeting": "m", "start": 0.0, "end": 1.0})
+        assert edge.calendar_said() is True
+        edge.journal.append(SITE, time.time(), "calendar_readable", {})
+        assert edge.calendar_said() is False
+    finally:
+        edge.close()

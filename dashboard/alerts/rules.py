@@ -59,6 +59,9 @@ class AlertKind(str, Enum):
     # A booked meeting starts within policy.ready_before_s and the room is not ready (§6.3):
     # IT has minutes to act, so it goes out with the default min_room, like a power cut.
     NOT_READY = "not_ready", Room.ON_BATTERY.value
+    # The room's calendar unreadable for an hour (edge.room): an IT chore, as a battery to
+    # replace; the room is attention (amber) meanwhile.
+    CALENDAR_UNREADABLE = "calendar_unreadable", Room.ATTENTION.value
     TEST = "test", Room.READY.value
 
 
@@ -73,13 +76,14 @@ OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, Aler
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
 # The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
 CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
-                         AlertKind.SITE_STALE.value})
+                         AlertKind.SITE_STALE.value, AlertKind.CALENDAR_UNREADABLE.value})
 # Apprise's notification type by stage (apprise.NotifyType's values), looked up by AlertKind or str.
 NOTIFY_TYPES: dict[str, str] = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
                                 AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
                                 AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
                                 AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
-                                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info"}
+                                AlertKind.NOT_READY: "warning", AlertKind.TEST: "info",
+                                AlertKind.CALENDAR_UNREADABLE: "warning"}
 # The last meetings whose not_ready went out, per site (an edge restarted inside ready_before_s
 # journals it again; IT hears of each meeting once).
 NOT_READY_MEMORY = 16
@@ -238,6 +242,9 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
     elif kind == EventKind.REPLACE_BATTERY:
         new, alerts = mem, [_alert(event.site, AlertKind.REPLACE_BATTERY, mem, at,
                                    ups=str(detail.get("ups", "")))]
+    elif kind == EventKind.CALENDAR_UNREADABLE:   # once: the edge journals it once per spell
+        new, alerts = mem, [_alert(event.site, AlertKind.CALENDAR_UNREADABLE, mem, at,
+                                   since=_number(detail.get("since")))]
     else:
         new, alerts = _ups_watch(mem, event, now), []
     return new, _timely(alerts, now - at)

@@ -76,6 +76,18 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "not_ready": ("Belum siap untuk rapat \"{meeting}\" pukul {start}",
                   "Not ready for the meeting \"{meeting}\" at {start}"),
     "problems": ("Masalahnya: {problems}.", "What is wrong: {problems}."),
+    "calendar_unreadable": ("Kalender ruangan tidak terbaca sejak {since}; jadwal yang tampil "
+                            "mungkin usang",
+                            "The room's calendar has not been readable since {since}; the "
+                            "schedule shown may be out of date"),
+    "do_calendar_unreadable": ("Periksa server atau berkas kalender ruangan ini (site.calendar); "
+                               "`siaga check` di Pi ruangan menyebut penyebabnya. Sampai "
+                               "terbaca lagi, Siaga memeriksa ruangan menurut salinan terakhir "
+                               "kalender itu.",
+                               "Check this room's calendar server or file (site.calendar); "
+                               "`siaga check` on the room's Pi names the cause. Until it is "
+                               "read again, Siaga checks the room against the last copy of "
+                               "that calendar."),
     "do_not_ready": ("Perbaiki sebelum rapat dimulai: {fixes}",
                      "Fix it before the meeting starts: {fixes}"),
 }
@@ -88,14 +100,18 @@ WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
         AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
         AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
         AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
-        AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test"}
+        AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test",
+        AlertKind.CALENDAR_UNREADABLE: "calendar_unreadable"}
 TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
         AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
         AlertKind.POWER_RESTORED: "do_power_restored",
         AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
         AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
-        AlertKind.NOT_READY: "do_not_ready", AlertKind.TEST: "do_test"}
+        AlertKind.NOT_READY: "do_not_ready", AlertKind.TEST: "do_test",
+        AlertKind.CALENDAR_UNREADABLE: "do_calendar_unreadable"}
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
+# Alerts that say no UPS time left: on mains, about no power.
+NO_RUNTIME = (AlertKind.TEST, AlertKind.NOT_READY, AlertKind.CALENDAR_UNREADABLE)
 
 
 def clock_time(ts: float | None, zone: ZoneInfo, now: float | None = None) -> str:
@@ -135,6 +151,8 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     problems = [str(p) for p in alert.detail.get("problems") or ()]
     if alert.kind is AlertKind.NOT_READY:
         values["start"] = clock_time(_number(alert.detail.get("start")), zone, now)
+    if alert.kind is AlertKind.CALENDAR_UNREADABLE:
+        values["since"] = clock_time(_number(alert.detail.get("since")), zone, now)
     what = texts[WHAT[alert.kind]].format(**values)
     room = alert.name or alert.site
     lines = [f"{room}: {what}."]
@@ -147,7 +165,7 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     if problems:
         words = "; ".join(reason_text(p, lang) for p in problems)
         lines.append(texts["problems"].format(problems=words))
-    if alert.kind not in (AlertKind.TEST, AlertKind.NOT_READY):   # on mains: no time left to tell
+    if alert.kind not in NO_RUNTIME:   # on mains: no time left to tell
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
     fixes = " ".join(dict.fromkeys(fix_text(p, lang) for p in problems))
