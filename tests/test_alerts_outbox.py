@@ -567,3 +567,36 @@ def test_on_postgresql_an_alert_written_again_after_a_lost_answer_is_one_row(tmp
         assert [r[0] for r in db.alert_list(10)] == [later, first]
     finally:
         db.close()
+
+
+@pytest.mark.servers
+def test_on_postgresql_rows_another_dashboard_took_meanwhile_are_not_sent_again(
+        tmp_path, receivers, pg_url):
+    """Dashboard A claimed a backlog of alerts and sends them one by one. Its claim runs out
+    before it is through (PostgreSQL restarted for longer than the lease, or a slow receiver):
+    dashboard B takes the rest and sends it. A used to go on with the rows it had claimed, and
+    IT got each of them twice, unmarked (a 15 s restart mid-backlog: 19 alerts for 10)."""
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url], "quiet_repeat_s = 0")
+    now = [time.time()]
+    first, second = (PostgresDatabase(pg_url, clock=lambda: now[0]) for _ in range(2))
+    try:
+        a, b = (Alerter(config, db, load_targets(config), clock=lambda: now[0])
+                for db in (first, second))
+        for n in range(4):
+            a.queue(Alert(f"site-{n}", AlertKind.POWER_LOST, f"Ruang {n}", 600.0))
+        recorded = first.alert_tried
+
+        def then_the_lease_runs_out(*args):
+            recorded(*args)
+            if len(live.messages()) == 1:    # A sent the first; its claim on the rest runs out
+                now[0] += LEASE_S + 1
+                assert b.send_due() == 3     # B sends them
+        first.alert_tried = then_the_lease_runs_out
+        a.send_due()
+        titles = [m["title"] for m in live.messages()]
+        assert titles == [f"Siaga Ruang {n}: Listrik padam: UPS menanggung PC rapat" for n in range(4)]
+        assert all(row[6] is not None for row in first.alert_list(10))
+    finally:
+        first.close()
+        second.close()

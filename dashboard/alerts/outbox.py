@@ -361,9 +361,11 @@ class Alerter:
                     return count
                 # Still being tried to this URL: whoever tried died before recording the answer.
                 repeat = row[10] == target.key
-                self.stored(lambda: self.db.alert_trying(row[0], target.key))
+                held = self.stored(lambda: self.db.alert_trying(row[0], target.key))
+                if held is None:   # another dashboard took it while this one waited: it goes on
+                    break          # with it and the younger ones (sent here too, they came twice)
                 error = self._deliver(target, self._title(row, repeat), row[5], row[2])
-                done = set(row[9].split()) | ({target.key} if error is None else set())
+                done = set(held.split()) | ({target.key} if error is None else set())
                 complete = all(t.key in done for t in self.targets)
                 # Sent but not recorded would be sent again: recorded once the database is back.
                 self.stored(lambda: self.db.alert_tried(row[0], " ".join(sorted(done)),

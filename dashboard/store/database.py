@@ -265,10 +265,13 @@ class SqliteDatabase:
                 "AND instr(' ' || done || ' ', ' ' || ? || ' ') = 0 ORDER BY id LIMIT ?",
                 (key, limit)).fetchall()
 
-    def alert_trying(self, alert_id: int, key: str) -> None:
-        """A delivery to the URL ``key`` starts now (alert_tried ends it)."""
+    def alert_trying(self, alert_id: int, key: str) -> str | None:
+        """A delivery to the URL ``key`` starts now (alert_tried ends it): the URLs that have the
+        row so far (one dashboard: the row is always its own)."""
         with self._lock:
             self._writer.execute("UPDATE alert_outbox SET trying = ? WHERE id = ?", (key, alert_id))
+            row = self._writer.execute("SELECT done FROM alert_outbox WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else row[0]
 
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try: which URLs have it now, when it was sent everywhere, the last error."""

@@ -88,8 +88,10 @@ class Engine(Protocol):
         """Queue an alert; None when ``held(last created)`` says it repeats."""
     def unsent_alerts(self, key: str, limit: int = 500) -> list[tuple]:
         """The oldest rows the URL ``key`` has not taken yet, claimed for this process."""
-    def alert_trying(self, alert_id: int, key: str) -> None:
-        """A delivery of the row to the URL ``key`` starts now (alert_tried ends it)."""
+    def alert_trying(self, alert_id: int, key: str) -> str | None:
+        """A delivery of the row to the URL ``key`` starts now (alert_tried ends it): the URLs
+        that have the row so far; None when this process no longer holds the row (shared: its
+        claim ran out and another process took it)."""
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try (the delivery has ended) and give up this process's claim on the row."""
     def alert_list(self, limit: int) -> list[tuple]:

@@ -606,10 +606,17 @@ class PostgresDatabase:
                  "n": min(limit, CLAIM)}).fetchall()
         return sorted(rows)
 
-    def alert_trying(self, alert_id: int, key: str) -> None:
-        """A delivery to the URL ``key`` starts now (alert_tried ends it)."""
+    def alert_trying(self, alert_id: int, key: str) -> str | None:
+        """A delivery to the URL ``key`` starts now (alert_tried ends it): the URLs that have the
+        row so far, and this dashboard's claim renewed for LEASE_S. None when this dashboard no
+        longer holds the row: its claim ran out (the server was away, or the sends before it were
+        slow) and another dashboard took it, which sends it and the younger ones after it."""
         with self._connection() as conn:
-            conn.execute("UPDATE alert_outbox SET trying = %s WHERE id = %s", (key, alert_id))
+            row = conn.execute(
+                "UPDATE alert_outbox SET trying = %s, claimed_until = %s WHERE id = %s AND "
+                "claimed_by = %s AND sent IS NULL AND NOT (%s = ANY(string_to_array(done, ' '))) "
+                "RETURNING done", (key, self.clock() + LEASE_S, alert_id, self.origin, key)).fetchone()
+        return None if row is None else row[0]
 
     def alert_tried(self, alert_id: int, done: str, sent: float | None, error: str | None) -> None:
         """Record one try and give up the claim."""
