@@ -74,3 +74,36 @@ def test_migrating_into_sqlite_or_from_a_missing_file_is_one_line(tmp_path, pg_u
     config = write_config(tmp_path, database=pg_url)
     assert main(["dashboard", "-c", str(config), "--migrate-from", str(tmp_path / "gone.sqlite3")]) == 1
     assert capsys.readouterr().err.strip() == f"siaga dashboard: {tmp_path / 'gone.sqlite3'}: no such file"
+
+
+def test_an_alert_the_regional_dashboard_sent_between_the_two_copies_is_not_sent_again(
+        tmp_path, old, pg_url):
+    """docs/fleet.md: copy while the regional dashboard runs, stop it, copy again, start the
+    dashboards on PostgreSQL. An alert waiting in its outbox at the first copy and sent by it
+    before it stopped stayed unsent in PostgreSQL: IT got the power cut again, late."""
+    from dashboard.alerts.targets import load_targets
+    from siaga.servers import free_port
+    from tests.alert_receiver import Receiver
+    path, _ = old
+    receiver = Receiver(free_port()).start()
+    try:
+        (tmp_path / "urls").write_text(receiver.url + "\n")
+        (tmp_path / "central").mkdir()
+        central = write_config(tmp_path / "central", database=pg_url,
+                               dashboard='[alerts]\nurls_file = "../urls"')
+        assert main(["dashboard", "-c", str(central), "--migrate-from", path]) == 0
+        regional = load_config(write_config(tmp_path, dashboard='[alerts]\nurls_file = "urls"'))
+        store = Store(path)
+        assert Alerter(regional, store.db, load_targets(regional)).send_due() == 1   # then it stops
+        store.close()
+        assert main(["dashboard", "-c", str(central), "--migrate-from", path]) == 0
+        config = load_config(central)
+        store = Store(pg_url)
+        try:
+            assert Alerter(config, store.db, load_targets(config)).send_due() == 0
+        finally:
+            store.close()
+        assert [m["title"] for m in receiver.messages()] == [
+            "Siaga Ruang A: Listrik padam: UPS menanggung PC rapat"]
+    finally:
+        receiver.stop()

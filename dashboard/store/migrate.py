@@ -4,8 +4,8 @@ PostgreSQL of the national view (docs/fleet.md).
 The old file is opened read-only. Everything is copied by its key, so running it again (or
 after the regional dashboard kept writing) copies only what is new: events by (site, seq), the
 last states (the newer one stays), chart minutes and hours merged (min of mins, max of maxes),
-on-battery spans by (site, start), outbox rows by (site, kind, created), the login key only
-when the database has none yet.
+on-battery spans by (site, start), outbox rows by (site, kind, created) (a row copied before
+takes the URLs that got it since, and "sent"), the login key only when the database has none yet.
 """
 
 from __future__ import annotations
@@ -98,11 +98,24 @@ def migrate(old: str, target: PostgresDatabase) -> dict[str, int]:
     return counts
 
 
+# A row copied before (the first run, while the regional dashboard still ran) takes what that
+# dashboard did since: the URLs it reached, and "sent". Left unsent, the dashboards on PostgreSQL
+# would send again an alert IT had already had (and late, after the power was back).
+UPDATE_ALERT = ("UPDATE alert_outbox SET sent = COALESCE(alert_outbox.sent, %s), "
+                "tries = GREATEST(alert_outbox.tries, %s), last_error = COALESCE(%s, last_error), "
+                "done = array_to_string(ARRAY(SELECT DISTINCT k FROM unnest(string_to_array("
+                "alert_outbox.done || ' ' || %s, ' ')) AS k WHERE k <> '' ORDER BY k), ' ') "
+                "WHERE site = %s AND kind = %s AND created = %s")
+
+
 def _alerts(source: sqlite3.Connection, cur) -> int:
     new = 0
     for rows in _chunks(source, "SELECT site, kind, created, title, body, sent, tries, last_error, "
                         "done FROM alert_outbox ORDER BY id"):
         for row in rows:
+            cur.execute(UPDATE_ALERT, (row[5], row[6], row[7], row[8], row[0], row[1], row[2]))
+            if cur.rowcount:
+                continue
             cur.execute("INSERT INTO alert_outbox (site, kind, created, title, body, sent, tries, "
                         "last_error, done) SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s WHERE NOT "
                         "EXISTS (SELECT 1 FROM alert_outbox WHERE site = %s AND kind = %s AND "
