@@ -126,6 +126,26 @@ def test_an_unreachable_postgresql_is_one_line_without_the_password(tmp_path):
     assert "secret" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize("url", [
+    "postgresql://siaga@127.0.0.1:{port}/siaga?password=Rahasia-24",      # libpq takes it there too
+    "postgresql://siaga:Rahasia%!24@127.0.0.1:{port}/siaga",             # a % not encoded
+    "postgresql://siaga:Rahasia-24@[::1/siaga",                           # a bracket not closed
+])
+@pytest.mark.parametrize("command", [[], ["--migrate-from", "region.sqlite3"], "report"])
+def test_no_command_shows_the_database_password(tmp_path, capsys, url, command):
+    """The password of dashboard.database reached the error lines (and the journal): a
+    ``password=`` parameter as written, libpq's "invalid percent-encoded token" quoting it, the
+    config's "got ..." quoting the URL."""
+    from siaga.cli import main
+    config = str(write_config(tmp_path, database=url.format(port=free_port())))
+    argv = ["report", "-c", config] if command == "report" else ["dashboard", "-c", config, *command]
+    assert main(argv) in (1, 2)
+    said = capsys.readouterr()
+    lines = (said.out + said.err).strip().splitlines()
+    assert len(lines) == 1 and "***" in lines[0], lines
+    assert "Rahasia" not in lines[0], lines
+
+
 def test_two_dashboards_split_one_stream_and_each_shows_every_site(tmp_path, broker, pg_url):
     config = load_config(write_config(tmp_path, mqtt_port=broker.port, database=pg_url))
     stores = [Store(pg_url) for _ in range(2)]

@@ -74,7 +74,7 @@ def _from_postgres(config: Config, url: str, sites: str | None, win: Any, zone: 
     import psycopg
 
     from dashboard.report import pgdata
-    from dashboard.store.engine import shown
+    from dashboard.store.engine import reason, shown
     conn = pgdata.open_readonly(url)
     try:
         chosen = data.choose_sites(pgdata.site_ids(conn), sites, getattr(config.dashboard, "groups", None))
@@ -82,7 +82,7 @@ def _from_postgres(config: Config, url: str, sites: str | None, win: Any, zone: 
         inputs, office = pgdata.report_inputs(conn, chosen, win)
         return build(inputs, win, zone, policy, office)
     except psycopg.Error as exc:
-        raise ReportError(f"{shown(url)}: cannot read: {str(exc).strip().splitlines()[0]}") from None
+        raise ReportError(f"{shown(url)}: cannot read: {reason(exc, url)}") from None
     finally:
         conn.close()
 

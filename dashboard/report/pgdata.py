@@ -250,7 +250,7 @@ def open_readonly(url: str) -> Any:
     """A read-only connection to the dashboard's PostgreSQL; ReportError (one line) when it
     cannot be reached or holds no Siaga data."""
     import psycopg
-    from dashboard.store.engine import shown
+    from dashboard.store.engine import reason, shown
     try:
         conn = psycopg.connect(url, connect_timeout=10)
         conn.read_only = True
@@ -259,8 +259,7 @@ def open_readonly(url: str) -> Any:
         assert row is not None   # a SELECT without FROM is one row
         found = row[0]
     except psycopg.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ReportError(f"{shown(url)}: cannot read: {reason}") from None
+        raise ReportError(f"{shown(url)}: cannot read: {reason(exc, url)}") from None
     if not found:
         conn.close()
         raise ReportError(f"{shown(url)}: not a Siaga database (no events table)")

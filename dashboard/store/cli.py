@@ -22,8 +22,8 @@ def migrate_from(config_path: str, old: str) -> int:
     try:
         target = engine.open_engine(location)
     except engine.errors(location) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        print(f"siaga dashboard: cannot open {engine.shown(location)}: {reason}", file=sys.stderr)
+        print(f"siaga dashboard: cannot open {engine.shown(location)}: "
+              f"{engine.reason(exc, location)}", file=sys.stderr)
         return 1
     started = time.monotonic()
     try:

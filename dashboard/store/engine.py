@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, TypeGuard
 
 from dashboard.store import history
 from protocol.config.dashboard import is_postgres
+from protocol.config.reader import hide_password, url_passwords
 from protocol.messages import JournalEvent
 
 if TYPE_CHECKING:
@@ -137,14 +138,19 @@ def errors(location: str) -> tuple[type[BaseException], ...]:
 
 
 def shown(location: str) -> str:
-    """``location`` fit for a log or an error: a URL's password replaced by ``***``."""
-    scheme, sep, rest = location.partition("://")
-    if not sep:
-        return location
-    auth, at, host = rest.rpartition("@")
-    if at and ":" in auth:
-        auth = auth.split(":", 1)[0] + ":***"
-    return f"{scheme}://{auth}{at}{host}"
+    """``location`` fit for a log or an error: a URL's password (of its user part or a
+    ``password=`` parameter) replaced by ``***``."""
+    return hide_password(location)
+
+
+def reason(exc: BaseException, location: str) -> str:
+    """The first line of the engine's error, fit for a log or an error line: libpq quotes a URL
+    it cannot parse, or the bad part of it ("invalid percent-encoded token"), password and all."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    line = line.replace(location, shown(location))
+    for password in url_passwords(location):
+        line = line.replace(password, "***")
+    return line
 
 
 def open_engine(location: str) -> Any:

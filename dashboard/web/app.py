@@ -50,9 +50,9 @@ def open_store(config: Config) -> Store:
         return Store(config.dashboard.database, stale_after_s=config.dashboard.stale_after_s,
                      sites=config.dashboard.sites)
     except engine.errors(config.dashboard.database) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"{Path(config.path).name}: dashboard.database: cannot open "
-                          f"{engine.shown(config.dashboard.database)}: {reason}") from None
+                          f"{engine.shown(config.dashboard.database)}: "
+                          f"{engine.reason(exc, config.dashboard.database)}") from None
 
 
 def create_app(config: Config, store: Store | None = None, feed: Feed | None = None) -> Flask:

@@ -168,8 +168,36 @@ def nearest(name: str, known: Collection[str]) -> str | None:
     return next((k for k in known if len(k) == len(name) and sorted(k) == sorted(name)), None)
 
 
+PASSWORD_PARAM = re.compile(r"(?i)(\bpassword=)[^&#]*")
+
+
+def url_passwords(url: str) -> list[str]:
+    """The passwords a URL holds: of its user part, of a ``password=`` parameter (as written)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return []
+    auth = rest.rpartition("@")[0]
+    found = [auth.split(":", 1)[1]] if ":" in auth else []
+    return [p for p in found + [m.group(0).split("=", 1)[1] for m in PASSWORD_PARAM.finditer(rest)] if p]
+
+
+def hide_password(url: str) -> str:
+    """``url`` fit for a log or an error: a password in its user part or in a ``password=``
+    parameter replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    auth, at, host = rest.rpartition("@")
+    if at and ":" in auth:
+        auth = auth.split(":", 1)[0] + ":***"
+    host = PASSWORD_PARAM.sub(r"\1***", host)
+    return f"{scheme}://{auth}{at}{host}"
+
+
 def show_value(value: Any) -> str:
-    """A value in an error message: as TOML would write it, cut at 60 characters."""
+    """A value in an error message: as TOML would write it (a URL without its password), cut at
+    60 characters."""
+    value = hide_password(value) if isinstance(value, str) else value
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else \
         repr(value).replace("True", "true")
     return text if len(text) <= 60 else text[:57] + "..."
