@@ -146,6 +146,53 @@ def test_no_command_shows_the_database_password(tmp_path, capsys, url, command):
     assert "Rahasia" not in lines[0], lines
 
 
+def test_a_page_polled_through_a_load_balancer_shows_every_change_and_never_reloads(pg_url):
+    """A load balancer sends a page's polls of /api/changes to any dashboard. Each counted its
+    changes on its own (dashboard A ran longer, each numbers the same burst in its own order):
+    a version from A made B answer "reload" (the page reloaded every other second) or skip the
+    rooms B had numbered below it (those cards kept "ready" while the rooms were on battery)."""
+    rooms = [f"r{n:02d}" for n in range(20)]
+    now = time.time()
+    a = Store(pg_url)
+    for step in range(3):     # A has been running: its rooms changed a few times
+        for n, site in enumerate(rooms):
+            a.put_state(snapshot(site, ("ready", "attention", "ready")[step], now=now + step + n / 100))
+    a.flush()
+    b = Store(pg_url)         # B started later (a deploy, a restart)
+    try:
+        page = {e.site: e.data["room"] for e in a.entries()}     # a page opened now, served by A
+        since, reloads = a.version, 0
+
+        def poll(dashboard: Store) -> None:
+            nonlocal since, reloads
+            version, changed, reload = dashboard.changes(since)
+            if reload:
+                reloads += 1
+                page.clear()
+                changed = [e.site for e in dashboard.entries()]
+            for site in changed:
+                entry = dashboard.entry(site)
+                page[site] = entry.data["room"] if entry is not None else None
+            since = version
+
+        for turn in range(4):   # a blackout: each dashboard takes its share of the rooms' states
+            for n, site in enumerate(rooms):
+                room = "on_battery" if turn % 2 == 0 else "ready"
+                (a if (n + turn) % 2 else b).put_state(snapshot(site, room, now=now + 10 + turn + n / 100))
+            a.flush()
+            b.flush()
+            truth = "on_battery" if turn % 2 == 0 else "ready"
+            wait_until(lambda: {e.data["room"] for d in (a, b) for e in d.entries()} == {truth}, 10,
+                       what="both dashboards hold every room's state")
+            for dashboard in (b, a, b):
+                poll(dashboard)
+                assert page == dict.fromkeys(rooms, truth), (turn, page)
+        assert reloads == 0
+    finally:
+        a.close()
+        b.close()
+
+
 def test_two_dashboards_split_one_stream_and_each_shows_every_site(tmp_path, broker, pg_url):
     config = load_config(write_config(tmp_path, mqtt_port=broker.port, database=pg_url))
     stores = [Store(pg_url) for _ in range(2)]

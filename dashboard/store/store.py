@@ -38,6 +38,8 @@ EVENTS_KEEP_S = 400 * 86400
 MAX_SITES = 5000             # a broker full of junk site ids must not exhaust memory
 SHARED_MAX_SITES = 50000     # on PostgreSQL: the national view (some 30,000 rooms)
 HEARD_CHUNK = 500            # others' states taken per hold of the store's lock
+CHANGES_LAG_S = 30.0         # shared: a change may reach one dashboard this much later than another
+ISSUED_KEPT = 4096           # shared: versions handed to pages, remembered to answer them exactly
 SWEEP_EVERY_S = 0.25         # stale flags looked at no more often than this
 FULL_SWEEP_S = 30.0          # ... and every room's, whatever its due time, this often
 
@@ -62,6 +64,7 @@ class Store:
         self._battery: dict[str, tuple[float, float]] = {}  # open on-battery span: (start, last seen)
         self._removed: dict[str, int] = {}
         self._version = 0
+        self._issued: set[int] = set()   # shared: the versions this dashboard handed to pages
         self._writes = 0          # every new state, even one that only repeats (its ts is new)
         self._pruned = 0.0
         self._pending: list[Callable[[], None]] = []   # writes made after the lock is released
@@ -92,7 +95,7 @@ class Store:
                 logger.warning("saved state of %s cannot be read (%s); skipped", site, exc)
                 continue
             if self.wants(site) and state.site == site:
-                self._version += 1
+                self._bump()
                 self._new_roster()
                 self._entries[site] = SiteEntry(state=state, data=to_dict(state), availability=None,
                                                 version=self._version)
@@ -147,7 +150,7 @@ class Store:
         data = to_dict(state) if data is None else data
         changed = old is None or old.stale or _data_differs(old.data, data)
         if changed:
-            self._version += 1
+            self._bump()
         version = self._version if changed or old is None else old.version
         site = data["site"]
         self._removed.pop(site, None)
@@ -189,12 +192,12 @@ class Store:
             for site in heard.forgotten:
                 if self._entries.pop(site, None) is not None:
                     self._new_roster()
-                    self._version += 1
+                    self._bump()
                     self._removed[site] = self._version
             for site in {site for site, _ in heard.events}:
                 entry = self._entries.get(site)
                 if entry is not None:
-                    self._version += 1
+                    self._bump()
                     entry.version = self._version
             for event in heard.full:
                 self._tell(event)
@@ -231,7 +234,7 @@ class Store:
         with self._lock:
             entry = self._entries.get(event.site)
             if entry is not None:
-                self._version += 1
+                self._bump()
                 entry.version = self._version
             self._tell(event)
 
@@ -258,7 +261,7 @@ class Store:
             entry = self._entries.get(site)
             if entry is not None and entry.availability != value:
                 entry.availability = value
-                self._version += 1
+                self._bump()
                 entry.version = self._version
                 entry.stale = self._is_stale(entry, self.clock())
                 self._watch(site, entry)
@@ -268,7 +271,7 @@ class Store:
         with self._lock:
             if self._entries.pop(site, None) is not None:
                 self._new_roster()
-                self._version += 1
+                self._bump()
                 self._removed[site] = self._version
                 self.db.forget_state(site)
                 logger.info("site %s removed: its retained state was cleared", site)
@@ -307,7 +310,7 @@ class Store:
         stale = self._is_stale(entry, now)
         if stale != entry.stale:
             entry.stale = stale
-            self._version += 1
+            self._bump()
             entry.version = self._version
         return stale
 
@@ -345,17 +348,42 @@ class Store:
         with self._lock:
             return self._entries.get(site)
 
+    def _bump(self) -> None:
+        """One more change (under the lock). Shared: the version is this dashboard's clock in
+        microseconds (one more when that is not later), so that a page polling through a load
+        balancer can hand one dashboard's version to another (``changes``)."""
+        if self.shared:
+            self._version = max(self._version + 1, int(self.clock() * 1_000_000))
+        else:
+            self._version += 1
+
+    def _issue(self, version: int) -> int:
+        """``version``, remembered as handed to a page (shared; under the lock)."""
+        if self.shared:
+            if len(self._issued) >= ISSUED_KEPT:
+                self._issued.clear()
+            self._issued.add(version)
+        return version
+
     def changes(self, since: int, site: str | None = None) -> tuple[int, list[str], bool]:
-        """(version now, sites changed after ``since``, reload): what a page must redraw."""
+        """(version now, sites changed after ``since``, reload): what a page must redraw.
+
+        Shared, ``since`` may be another dashboard's version (a load balancer sends each poll
+        anywhere): those are times too, and a change reaches the dashboards up to CHANGES_LAG_S
+        apart, so every site changed since then (less that lag) is redrawn, never a reload (the
+        page reloaded every other poll). A version older than this dashboard redraws every site."""
         self.sweep()
         with self._lock:
-            if since > self._version or since < 0:
-                return self._version, [], True
-            changed = [s for s, e in self._entries.items() if e.version > since]
-            changed += [s for s, v in self._removed.items() if v > since]
+            after = since
+            if self.shared and since not in self._issued and since >= 0:
+                after = since - int(CHANGES_LAG_S * 1_000_000)
+            elif since > self._version or since < 0:
+                return self._issue(self._version), [], True
+            changed = [s for s, e in self._entries.items() if e.version > after]
+            changed += [s for s, v in self._removed.items() if v > after]
             if site is not None:
                 changed = [s for s in changed if s == site]
-            return self._version, sorted(changed), False
+            return self._issue(self._version), sorted(changed), False
 
     @property
     def freshness(self) -> tuple[int, int]:
@@ -364,8 +392,9 @@ class Store:
 
     @property
     def version(self) -> int:
-        """The number of changes so far."""
-        return self._version
+        """The number of changes so far (shared: the time of the last one, in microseconds)."""
+        with self._lock:
+            return self._issue(self._version)
 
     def has_site(self, site: str) -> bool:
         """True when the site has a state or at least one stored event."""
