@@ -39,7 +39,7 @@ from edge.room import Effects, Inputs, RoomState, Rules, step
 from edge.room_view import resume, snapshot
 from edge.ups import UpsCommandError, UpsReader
 from protocol.config import Config, load_config
-from protocol.messages import EdgeCommandKind, EventKind, to_dict
+from protocol.messages import EDGE_COMMAND_MAX_AGE_S, EdgeCommandKind, EventKind, to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +182,11 @@ class Edge:
                         calendar_read=cal.read if cal else True)
         self.state, effects = step(self.state, inputs, self.rules)
         for kind, detail in [*effects.events, *learned_events]:  # power_restored, then learned
+            if kind == EventKind.COMMAND and detail.get("ok") is False:
+                logger.warning("ignored an edge command (%s by %s, id %s): sent %d s ago by this "
+                               "Pi's clock, more than %d s: held by a broker while the room was "
+                               "cut off?", detail["kind"], detail["by"] or "?", detail["id"],
+                               detail["age_s"], EDGE_COMMAND_MAX_AGE_S)
             self.record(kind, detail, inputs.now)
         for pc, command in effects.send:
             self.bus.send(pc, command)

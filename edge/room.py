@@ -22,8 +22,8 @@ from edge.readiness import MeetingWatch, RoomFacts, check as check_readiness
 from edge.stages import Outage, advance, make_command, track_outage
 from protocol.config import PolicyConfig
 from protocol.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
-from protocol.messages import (Ack, EdgeCommand, EdgeCommandKind, EventKind, NextMeeting,
-                               PcCommand, PcCommandKind, Room)
+from protocol.messages import (EDGE_COMMAND_MAX_AGE_S, Ack, EdgeCommand, EdgeCommandKind, EventKind,
+                               NextMeeting, PcCommand, PcCommandKind, Room)
 
 __all__ = ["UNREADABLE_REASONS", "UpsReading", "PcReport", "Inputs", "RoomState", "Rules",
            "Effects", "Sent", "Outage", "step", "make_command", "verdicts_of", "Led", "Pattern",
@@ -145,6 +145,7 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     """One tick: (previous state, inputs, time) -> (new state, effects)."""
     events: list[tuple[str, dict[str, Any]]] = []
     sends: list[tuple[str, PcCommand]] = []
+    inp = _refuse_stale(inp, events)
     charges = ob_ol_charges(inp.ups, prev.charge_ob_ol)
     verdicts = verdicts_of(inp.ups, charges, prev.fsd_on_mains)
     ups_down, battery_bad, battery_said, fsd = _watch_ups(prev, inp, verdicts, events)
@@ -194,6 +195,17 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     powerdown = outage is not None and outage.pi_off is not None
     return state, Effects(led=led, pattern=pattern, buzzer=buzz, send=tuple(resent + sends),
                           events=tuple(events), actions=actions, powerdown=powerdown)
+
+
+def _refuse_stale(inp: Inputs, events: list) -> Inputs:
+    """Journal the edge commands too old to act on (``ok: false``, their age) and drop them
+    (protocol.messages.EDGE_COMMAND_MAX_AGE_S). One that looks from the future is taken: a Pi
+    that booted without a real-time clock runs behind until NTP has set it."""
+    stale = [c for c in inp.commands if inp.now - c.ts > EDGE_COMMAND_MAX_AGE_S]
+    for cmd in stale:
+        events.append((EventKind.COMMAND, {"kind": cmd.kind, "id": cmd.id, "by": cmd.by,
+                                           "ok": False, "age_s": round(inp.now - cmd.ts)}))
+    return replace(inp, commands=tuple(c for c in inp.commands if c not in stale)) if stale else inp
 
 
 def verdicts_of(readings: tuple[UpsReading, ...], charges: dict[str, float],

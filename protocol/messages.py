@@ -83,6 +83,12 @@ class AckCode(StrEnum):
     OBS_NOT_RECORDING = "obs_not_recording"
 
 
+# An edge command (not a replay) older than this is not acted on: the central broker keeps QoS 1
+# commands for a room that is cut off and hands them over when the link returns, perhaps hours
+# later, and yesterday's silence must not quiet today's buzzer. The dashboard sends them with
+# this MQTT v5 message expiry (the broker then drops them); the edge refuses one whose ``ts`` is
+# older by its own clock (Home Assistant's button sends no expiry).
+EDGE_COMMAND_MAX_AGE_S = 300
 PC_COMMAND_KINDS = tuple(k.value for k in PcCommandKind)
 EDGE_COMMAND_KINDS = tuple(k.value for k in EdgeCommandKind)
 # What people and scripts may send through the dashboard; `replay` is the dashboard's own (it
@@ -139,7 +145,7 @@ class EventKind(str, Enum):
     UPS_SELFTEST = "ups_selftest", ("ups", "ok", "detail")
     UPS_FSD_ON_MAINS = "ups_fsd_on_mains", ("ups", "status")
     SILENCED = "silenced", ("by", "room")
-    COMMAND = "command", ("kind", "id", "by")
+    COMMAND = "command", ("kind", "id", "by", "ok", "age_s")   # ok false: refused, too old
     MEETING_STARTED = "meeting_started", ("pc", "app", "by")
     MEETING_ENDED = "meeting_ended", ("pc",)
     CONVERSION_STARTED = "conversion_started", ("pc",)

@@ -35,7 +35,8 @@ SAMPLE_DETAIL = {"resumed_outage": True, "clock_synced": False, "boot": "0f6c2a9
                  "rate_pct_per_min": 8.2, "discharges": 3, "app": "meet-browser",
                  "meeting": "Rapat anggaran", "start": 1796695200.0, "end": 1796698800.0,
                  "problems": ["battery_low:meeting:62"],
-                 "since": 1764266400.0, "problem": "the server answered 503 Service Unavailable"}
+                 "since": 1764266400.0, "problem": "the server answered 503 Service Unavailable",
+                 "age_s": 21600}
 
 
 def write_config(directory: Path, *, mqtt_port: int = 1883, listen: str = "127.0.0.1:8080",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +99,66 @@ class Fleet:
                                bridge_password or self.central_users[site])
         extra = f"{conf}\n{bridge}\npersistence true\npersistence_location {d}/\n"
         return Mosquitto(d, extra=extra)
+
+
+class Uplink:
+    """The room's uplink as a TCP relay between its bridge and the central broker's TLS port
+    (``room_broker(bridge_port=uplink.port)``): ``cut()`` breaks the link with both brokers still
+    running (the central one then queues the room's edge commands), ``mend()`` brings it back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port, self.target = free_port(), target_port
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.mend()
+
+    def mend(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            sockets, self._open = self._open, []
+            if self._listener is not None:
+                sockets.append(self._listener)
+                self._listener = None
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                near, _ = listener.accept()
+                far = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                return
+            with self._lock:
+                if self._listener is not listener:   # cut meanwhile
+                    near.close()
+                    far.close()
+                    return
+                self._open += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def bridge_config(site: str, address: str, cafile: Path, password: str) -> str:

@@ -14,9 +14,10 @@ from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
 from tests.dashboard_support import write_config as dashboard_config
-from tests.fleet_support import (CENTRAL_DASHBOARD, PI_USERS, Fleet, central_broker, held, journal,
-                                 with_login)
-from tests.edge_support import write_config
+from siaga.servers import stop_process
+from tests.fleet_support import (CENTRAL_DASHBOARD, PI_USERS, Fleet, Uplink, central_broker, held,
+                                 journal, with_login)
+from tests.edge_support import run_edge_process, write_config
 from tests.broker_support import Client
 from tests.waiting import wait_until
 from tests.fleet_support import started
@@ -164,3 +165,64 @@ def test_install_pi_central_writes_the_bridge_for_this_room(tmp_path: Path) -> N
     second = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert "siaga-bridge.conf exists, kept as it is" in second.stdout
     assert (root / "etc/mosquitto/conf.d/siaga-bridge.conf").read_text() == conf
+
+
+# --- edge commands queued while the room was cut off -------------------------------------------
+
+def cut_off_room(tmp_path, upsd, fleet, request):
+    """A room behind an uplink we can cut, its `siaga edge` a process of its own whose wall clock
+    the test can move (edge/clock.py); the central dashboard's feed. The bridge retries every
+    second (the shipped 5 to 60 s would only make the test wait)."""
+    uplink = Uplink(fleet.tls_port)
+    request.addfinalizer(uplink.cut)
+    pi = fleet.room_broker(SITE, bridge_port=uplink.port)
+    pi.extra = pi.extra.replace("restart_timeout 5 60", "restart_timeout 1")
+    started(pi, request)
+    watcher = Client(pi.port, "siaga-dashboard", PI_USERS["siaga-dashboard"])
+    request.addfinalizer(watcher.close)
+    watcher.subscribe(f"siaga/{SITE}/edge/state")
+    clock = tmp_path / "clock-offset"
+    clock.write_text("0")
+    config = with_login(write_config(tmp_path, upsd, pi), "siaga-edge", PI_USERS["siaga-edge"])
+    edge = run_edge_process(config, tmp_path, env={"SIAGA_CLOCK_OFFSET_FILE": str(clock)})
+    request.addfinalizer(lambda: stop_process(edge))
+    store, feed = central_dashboard(tmp_path, fleet)
+    request.addfinalizer(store.close)
+    request.addfinalizer(feed.stop)
+    wait_until(lambda: store.entry(SITE), 30, what="the room on the central dashboard")
+    return uplink, clock, watcher, feed
+
+
+def room_state(watcher) -> dict:
+    states = [json.loads(p) for t, p in watcher.messages if t.endswith("/edge/state")]
+    return states[-1] if states else {}
+
+
+def test_a_silence_queued_while_the_room_was_cut_off_does_not_silence_a_later_cut(
+        tmp_path, upsd, fleet, request):
+    # IT presses "silence" on the central page while the room's uplink is down: the central
+    # broker keeps it for the room's bridge (a persistent session, QoS 1).
+    uplink, clock, watcher, feed = cut_off_room(tmp_path, upsd, fleet, request)
+    uplink.cut()
+    time.sleep(1)
+    sent = feed.send_command(SITE, "silence", "admin")
+    assert sent
+    # Six hours later (by the room's clock) the power fails again and the buzzer sounds ...
+    clock.write_text(str(6 * 3600))
+    upsd.set(ups_status="OB")
+    wait_until(lambda: room_state(watcher).get("room") == "on_battery"
+               and room_state(watcher)["indicator"]["buzzer"] != "off", 20,
+               what="the room on battery, its buzzer on", context=lambda: str(room_state(watcher)))
+    # ... and only then the uplink comes back, with yesterday's silence in its queue.
+    uplink.mend()
+    refused = wait_until(lambda: [r for r in journal(tmp_path) if r[2] == "command"
+                                  and r[3].get("id") == sent], 30,
+                         what="the queued silence reaching the edge",
+                         context=lambda: str([r[2] for r in journal(tmp_path)]))
+    time.sleep(1.5)   # a few ticks: a silence would have been journaled and shown by now
+    indicator = room_state(watcher)["indicator"]
+    assert refused[0][3].get("ok") is False and refused[0][3]["age_s"] >= 6 * 3600, refused
+    assert "silenced" not in [r[2] for r in journal(tmp_path)], journal(tmp_path)[-3:]
+    assert indicator["silenced"] is False and indicator["buzzer"] != "off", indicator
+    assert "ignored an edge command" in (tmp_path / "edge.log").read_text()
+

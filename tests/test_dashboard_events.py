@@ -166,6 +166,21 @@ def test_what_became_of_a_command():
         ("done", "Buzzer dibisukan dari halaman status.")
 
 
+@pytest.mark.parametrize("lang, said", [
+    ("en", "The room ignored the command \u201csilence the buzzer\u201d from the status page: it "
+           "arrived 6 h after it was sent (was the room cut off?). Send it again if still needed."),
+    ("id", "Ruangan mengabaikan perintah \u201cbisukan buzzer\u201d dari halaman status: perintah "
+           "itu baru tiba 6 jam setelah dikirim (sambungan ruangan terputus?). Kirim lagi bila "
+           "masih perlu.")])
+def test_a_silence_the_room_refused_as_too_old_is_not_reported_done(lang, said):
+    # A silence queued while the room was cut off reached it hours later: the edge refused it
+    # (no `silenced` follows); the button's answer and the events table say so, marked failed.
+    refused = [event("command", 8, kind="silence", id="c4", by="admin", ok=False, age_s=21600)]
+    assert events.command_outcome("silence", "c4", refused, lang) == ("failed", said)
+    (row,) = events.rows(refused, lang)
+    assert row.failed and row.text == said
+
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 LEGEND_ROWS = {"hijau, tetap": "ready", "kuning, tetap": "attention", "kuning, berkedip": "on_battery",
                "merah, berkedip": "wrapup", "merah, berkedip cepat": "shutdown", "merah, tetap": "fault",

@@ -22,7 +22,7 @@ from tests.report_support import FIRST, at, ev, make
 
 LANGS = ("id", "en")
 # Placeholders that carry a duration, whatever catalogue they are in.
-DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup|every|unreadable_for)\}")
+DURATION = re.compile(r"\{(minutes|runtime|before|duration|need|have|p90|wrapup|every|unreadable_for|age)\}")
 
 
 @pytest.mark.parametrize("seconds, span, lang, words", [
@@ -72,6 +72,10 @@ def _page(key: str, lang: str, seconds: float) -> str:
     if key == "ev_calendar_unreadable":   # how long the calendar had not been read
         return events.sentence(_event(EventKind.CALENDAR_UNREADABLE, since=-seconds,
                                       problem="timed out"), lang)
+    if key == "ev_command_stale":
+        return events.sentence(JournalEvent(site="rr1", seq=1, ts=0.0, kind=EventKind.COMMAND.value,
+                                            detail={"kind": "silence", "id": "c", "by": "admin",
+                                                    "ok": False, "age_s": seconds}), lang)
     if key in ("power_clause", "power_runtime"):
         return events.sentence(_event(EventKind.POWER_LOST, runtime_s=seconds), lang)
     if key == "too_many_attempts":
@@ -99,6 +103,7 @@ def _alert(key: str, lang: str, seconds: float) -> str:
 
 # The span each catalogue's placeholder stands for; the test fails for a new one.
 PAGE_SPANS = {"ev_power_restored": Span.ELAPSED, "ev_calendar_unreadable": Span.ELAPSED,
+              "ev_command_stale": Span.ELAPSED,
               "too_many_attempts": Span.NEEDED,
               "sop_step_wrapup": Span.ELAPSED, "sop_single_flash": Span.ELAPSED,
               "sop_single_dip": Span.ELAPSED}

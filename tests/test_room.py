@@ -188,12 +188,31 @@ def test_button_silences_until_room_changes():
 
 
 def test_edge_commands():
-    cmds = tuple(EdgeCommand(id=k, ts=0, kind=k, by="admin") for k in
+    cmds = tuple(EdgeCommand(id=k, ts=T0, kind=k, by="admin") for k in
                  ("silence", "test_notice", "test_indicator", "ups_selftest"))
     (state, fx), = run([(0, [ups()], {"commands": cmds})])
     assert kinds(fx).count("command") == 4 and "silenced" in kinds(fx)
     assert sent(fx) == [("pc1", "test")]
     assert [a.kind for a in fx.actions] == ["test_indicator", "ups_selftest"]
+
+
+def test_an_edge_command_held_for_hours_is_refused_one_from_the_future_is_taken():
+    # A silence the central broker held while the room was cut off arrives in a later outage:
+    # refused (journaled ok false, with its age), the buzzer keeps sounding. A Pi that booted
+    # without a real-time clock is behind: a command from its future is acted on.
+    old = EdgeCommand(id="old", ts=T0 - 6 * 3600, kind="silence", by="admin")
+    (state, fx), = run([(0, [ups("OB")], {"commands": (old,)})])
+    assert ("command", {"kind": "silence", "id": "old", "by": "admin", "ok": False,
+                        "age_s": 6 * 3600}) in fx.events
+    assert "silenced" not in kinds(fx) and not state.silenced and fx.buzzer == Buzz.OUTAGE
+    late = EdgeCommand(id="late", ts=T0 - 301, kind="test_indicator", by="admin")
+    (_, fx), = run([(0, [ups()], {"commands": (late,)})])
+    assert fx.actions == () and fx.events[0][1]["ok"] is False
+    ahead = EdgeCommand(id="ahead", ts=T0 + 3 * 3600, kind="silence", by="homeassistant")
+    in_time = EdgeCommand(id="in-time", ts=T0 - 299, kind="test_indicator", by="admin")
+    (state, fx), = run([(0, [ups("OB")], {"commands": (ahead, in_time)})])
+    assert state.silenced and fx.buzzer == Buzz.OFF and [a.id for a in fx.actions] == ["in-time"]
+    assert not [d for k, d in fx.events if k == "command" and "ok" in d]
 
 
 def test_ups_unreachable_and_back_are_journaled_once():

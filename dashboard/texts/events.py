@@ -186,6 +186,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "pc": clip(d.get("pc", "?")), "pcs": clip(d.get("pcs") or d.get("pc") or "–"), "ups": clip(d.get("ups", "?")),
         "status": clip(ups_status(str(d.get("status") or "?"), lang)), "why": _why(d.get("why"), lang),
         "duration": duration(_num(d.get("duration_s")), lang), "by": _by(d.get("by"), lang),
+        "age": duration(_num(d.get("age_s")), lang),
         "command": _command(d.get("kind"), lang), "answer": answer(d, lang),
         "reason": _nut_reason(d, lang), "runtime": minutes_long(_num(d.get("runtime_s")), lang),
         "before": minutes_long(_num(d.get("from_s")), lang),
@@ -213,6 +214,8 @@ VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
     else keys.EVENT[EventKind.PC_ACK],
     EventKind.UPS_SELFTEST: lambda e, off: keys.FAILED[EventKind.UPS_SELFTEST] if failed(e)
     else keys.EVENT[EventKind.UPS_SELFTEST],
+    EventKind.COMMAND: lambda e, off: keys.FAILED[EventKind.COMMAND] if failed(e)
+    else keys.EVENT[EventKind.COMMAND],
     EventKind.CANCEL_SENT: lambda e, off: keys.CANCEL_SENT_OFF if _all_off(e, off)
     else keys.EVENT[EventKind.CANCEL_SENT],
 }
@@ -290,13 +293,16 @@ def stage_answers(events: list[JournalEvent], started: float,
 def command_outcome(kind: str, command_id: str, events: list[JournalEvent],
                     lang: str) -> tuple[str, str]:
     """(state, sentence) of a command sent from the page, from the room's newest events:
-    ``sent`` (not journaled yet), ``received``, ``done`` or ``failed``."""
+    ``sent`` (not journaled yet), ``received``, ``done`` or ``failed`` (refused by the room, or
+    what it did failed)."""
     oldest_first = list(reversed(events))
     at = next((i for i, e in enumerate(oldest_first) if e.kind == EventKind.COMMAND
                and e.detail.get("id") == command_id), None)
     if at is None:
         return "sent", translate(lang, "outcome_sent")
     after = oldest_first[at + 1:]
+    if failed(oldest_first[at]):   # the room refused it: too old when it arrived
+        return "failed", sentence(oldest_first[at], lang)
     if kind == EdgeCommandKind.TEST_INDICATOR:
         return "done", translate(lang, "outcome_indicator")
     wanted: dict[str, Callable[[JournalEvent], bool]] = {

@@ -62,6 +62,12 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "ev_silenced": ("Buzzer dibisukan {by}.", "Buzzer silenced {by}."),
     "ev_command": ("Ruangan menerima perintah \u201c{command}\u201d {by}.",
                    "The room received the command \u201c{command}\u201d {by}."),
+    "ev_command_stale": ("Ruangan mengabaikan perintah \u201c{command}\u201d {by}: perintah itu "
+                         "baru tiba {age} setelah dikirim (sambungan ruangan terputus?). Kirim "
+                         "lagi bila masih perlu.",
+                         "The room ignored the command \u201c{command}\u201d {by}: it arrived "
+                         "{age} after it was sent (was the room cut off?). Send it again if "
+                         "still needed."),
     "ev_meeting_started": ("Rapat dimulai di {pc}.", "A meeting started on {pc}."),
     "ev_meeting_ended": ("Rapat di {pc} selesai.", "The meeting on {pc} ended."),
     "ev_conversion_started": ("{pc} mulai mengonversi rekaman.",
