@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.store import feed as feed_module
 from dashboard.store.feed import Feed
 from dashboard.store.store import Store
 from protocol.config import load_config
@@ -226,3 +227,23 @@ def test_a_silence_queued_while_the_room_was_cut_off_does_not_silence_a_later_cu
     assert indicator["silenced"] is False and indicator["buzzer"] != "off", indicator
     assert "ignored an edge command" in (tmp_path / "edge.log").read_text()
 
+
+def test_the_central_broker_drops_a_command_that_expired_while_the_room_was_cut_off(
+        tmp_path, upsd, fleet, request, monkeypatch):
+    # The dashboard sends a person's command with an MQTT 5 expiry: the central broker drops it
+    # from the cut-off room's queue once expired (here 2 s instead of minutes, for the test).
+    monkeypatch.setattr(feed_module, "EDGE_COMMAND_MAX_AGE_S", 2, raising=False)
+    uplink, _, _, feed = cut_off_room(tmp_path, upsd, fleet, request)
+    uplink.cut()
+    time.sleep(1)
+    stale = feed.send_command(SITE, "silence", "admin")
+    time.sleep(4)
+    uplink.mend()
+    monkeypatch.setattr(feed_module, "EDGE_COMMAND_MAX_AGE_S", 300, raising=False)
+    # A command sent once the link is back arrives (the queued one would have gone before it).
+    fresh = wait_until(lambda: feed.send_command(SITE, "test_indicator", "admin"), 10,
+                       what="the central dashboard connected")
+    ids = lambda: [r[3].get("id") for r in journal(tmp_path) if r[2] == "command"]  # noqa: E731
+    wait_until(lambda: fresh in ids(), 30, what="the fresh command at the edge", context=lambda: str(ids()))
+    assert stale not in ids()
+    assert "silenced" not in [r[2] for r in journal(tmp_path)]

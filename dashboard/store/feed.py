@@ -15,8 +15,9 @@ import uuid
 from dashboard.store.gaps import MAX_SITES as GAP_SITES, Gaps, KNOWN_WINDOW
 from dashboard.store.store import Store
 from protocol.config import Config, ID_PATTERN
-from protocol.messages import (AVAILABILITY, BadMessage, EdgeCommand, EdgeCommandKind, JournalEvent,
-                               StateSnapshot, Topics, decode, parse_topic, to_json)
+from protocol.messages import (AVAILABILITY, EDGE_COMMAND_MAX_AGE_S, BadMessage, EdgeCommand,
+                               EdgeCommandKind, JournalEvent, StateSnapshot, Topics, decode,
+                               parse_topic, to_json)
 from protocol.mqtt import MqttLink
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,11 @@ class Feed:
                               from_seq=from_seq)
         if not self.connected:
             return None
-        info = self.link.publish(Topics(self.prefix, site).edge("command"), to_json(command))
+        # A person's command expires (MQTT 5) if the room is cut off longer than the edge would
+        # still act on it; a replay fills a gap whenever it arrives.
+        expiry = None if kind == EdgeCommandKind.REPLAY else EDGE_COMMAND_MAX_AGE_S
+        info = self.link.publish(Topics(self.prefix, site).edge("command"), to_json(command),
+                                 expiry_s=expiry)
         if info is None or info.rc != 0:
             return None
         logger.info("sent %s to %s (id %s, by %s)", kind, site, command.id, by)
