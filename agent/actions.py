@@ -4,6 +4,8 @@
 it runs over) and logs its output. ``Actions`` holds the wrap-up (one at a time: OBS's recording
 stopped and saved when ``[agent.obs]`` is set, then ``wrapup_command``) and the shutdown (after a
 grace that a ``cancel`` stops; it waits for a running wrap-up so the recording is saved first).
+A shutdown command that fails (polkit refuses, an app blocks Windows' shutdown, a custom command
+exits non-zero) is told to the shutdown's ``on_failed``: the agent acks it again, ``ok`` false.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import psutil
@@ -28,6 +31,19 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_LINES = 20        # at most this many output lines of a command are logged
 OUTPUT_LINE_CHARS = 500
+SAID_CHARS = 200         # the last line a failed command printed, as told to the edge
+
+
+@dataclass(frozen=True)
+class Ran:
+    """How one command went: ``detail`` in a few English words, and the parts of it for a code."""
+
+    ok: bool
+    detail: str
+    status: int | None = None        # its exit status, when it ended by itself
+    timeout_s: float | None = None   # it ran over this and was stopped
+    error: str = ""                  # it could not be started: the OS's reason
+    said: str = ""                   # the last line it printed (polkit's or Windows' reason)
 
 
 def default_shutdown_argv(system: str | None = None) -> list[str]:
@@ -42,6 +58,12 @@ def default_shutdown_argv(system: str | None = None) -> list[str]:
 
 def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, str]:
     """Run ``argv`` (no shell), wait up to ``timeout_s``; (ok, one-line detail)."""
+    ran = run_command(argv, timeout_s, what)
+    return ran.ok, ran.detail
+
+
+def run_command(argv: Sequence[str], timeout_s: float, what: str) -> Ran:
+    """Run ``argv`` (no shell), wait up to ``timeout_s``; how it went."""
     flags: dict[str, Any]
     if sys.platform == "win32":
         flags = {"creationflags": subprocess.CREATE_NO_WINDOW}
@@ -52,8 +74,9 @@ def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, st
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, **flags)
     except OSError as exc:
-        logger.error("%s command %s cannot run: %s", what, argv[0], exc.strerror or exc)
-        return False, f"cannot run {argv[0]}: {exc.strerror or exc}"
+        error = str(exc.strerror or exc)
+        logger.error("%s command %s cannot run: %s", what, argv[0], error)
+        return Ran(False, f"cannot run {argv[0]}: {error}", error=error)
     try:
         out, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -61,14 +84,22 @@ def run_argv(argv: Sequence[str], timeout_s: float, what: str) -> tuple[bool, st
         out = _rest_of_output(proc)
         _log_output(what, out)
         logger.warning("%s command %s ran over %g s; stopped it", what, argv[0], timeout_s)
-        return False, f"stopped after {timeout_s:g} s"
+        return Ran(False, f"stopped after {timeout_s:g} s", timeout_s=timeout_s, said=_last_line(out))
     _log_output(what, out)
     took = time.monotonic() - started
     if proc.returncode == 0:
         logger.info("%s command %s finished in %.1f s", what, argv[0], took)
-        return True, f"done in {took:.1f} s"
+        return Ran(True, f"done in {took:.1f} s", status=0)
     logger.warning("%s command %s failed with exit status %s", what, argv[0], proc.returncode)
-    return False, f"exit status {proc.returncode}"
+    return Ran(False, f"exit status {proc.returncode}", status=proc.returncode,
+               said=_last_line(out))
+
+
+def _last_line(out: bytes | None) -> str:
+    """The last line a command printed, clipped: usually the reason it failed."""
+    lines = [line.strip() for line in (out or b"").decode("utf-8", errors="replace").splitlines()]
+    said = next((line for line in reversed(lines) if line), "")
+    return said if len(said) <= SAID_CHARS else said[:SAID_CHARS - 1] + "…"
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -113,11 +144,13 @@ def _log_output(what: str, out: bytes | None) -> None:
 
 
 class _Shutdown:
-    """One pending shutdown: cancelled until its command has started."""
+    """One pending shutdown: cancelled until its command has started. ``on_failed`` hears of a
+    command that did not shut the PC down."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_failed: Callable[[Ran], None] | None = None) -> None:
         self.cancelled = threading.Event()
         self.started = False
+        self.on_failed = on_failed
 
 
 class _WrapupRun:
@@ -216,12 +249,13 @@ class Actions:
         obs = self.section.obs
         return self.section.command_timeout_s + (obs.timeout_s + 5 if obs is not None else 0)
 
-    def shutdown(self, grace_s: float) -> str:
-        """Shut the PC down after ``grace_s`` unless cancelled; returns a line for the ack."""
+    def shutdown(self, grace_s: float, on_failed: Callable[[Ran], None] | None = None) -> str:
+        """Shut the PC down after ``grace_s`` unless cancelled; returns a line for the ack.
+        ``on_failed``: called (in the shutdown's thread) when the command leaves the PC up."""
         with self._lock:
             if self.shutdown_pending or (self._shutdown is not None and self._shutdown.started):
                 return "shutdown already pending"
-            pending = self._shutdown = _Shutdown()
+            pending = self._shutdown = _Shutdown(on_failed)
             self._shutdown_thread = threading.Thread(
                 target=self._shutdown_after, args=(pending, grace_s), name="shutdown", daemon=True)
             self._shutdown_thread.start()
@@ -259,12 +293,21 @@ class Actions:
                 logger.exception("before the shutdown")
         argv = self.shutdown_argv()
         logger.warning("shutting this PC down: %s", " ".join(argv))
-        ok, detail = run_argv(argv, self.section.command_timeout_s, "shutdown")
-        if not ok:  # the PC is still up: a later shutdown command must be able to try again
-            logger.error("the PC did not shut down (%s); the next shutdown command tries again", detail)
-            with self._lock:
-                if self._shutdown is pending:
-                    self._shutdown = None
+        ran = run_command(argv, self.section.command_timeout_s, "shutdown")
+        if ran.ok:
+            return
+        # The PC is still up: the edge is told (the room's journal, the dashboard), and a later
+        # shutdown command (with a new id: the next power cut's) must be able to try again.
+        logger.error("the PC did not shut down (%s%s); the edge is told; a new shutdown command "
+                     "can try again", ran.detail, f": {ran.said}" if ran.said else "")
+        with self._lock:
+            if self._shutdown is pending:
+                self._shutdown = None
+        if pending.on_failed is not None:
+            try:
+                pending.on_failed(ran)
+            except Exception:  # noqa: BLE001 - the failure is logged above either way
+                logger.exception("telling the edge that the PC did not shut down failed")
 
     def stop(self) -> None:
         """The agent stops: a pending shutdown must not fire after it."""

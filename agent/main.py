@@ -7,7 +7,8 @@ ids are kept in the state file (``agent.state_file``; default ``<config name>-st
 to the config file), so a command resent after a reconnect or a restart is acked but not
 acted on again. A shutdown waiting out its grace is kept there too: an agent restarted inside the
 grace (an update, a crash) goes on with it, unless its command has expired or the PC has
-restarted since.
+restarted since. A shutdown command that leaves the PC up is acked a second time, ``ok`` false,
+with the reason: the edge journals it and the dashboard shows that the PC did not shut down.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dataclasses
 import logging
 import logging.handlers
 import queue
+import re
 import signal
 import sys
 import threading
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from agent import single
-from agent.actions import Actions
+from agent.actions import Actions, Ran
 from agent.banner import Banner
 from agent.banner_only import BannerOnly
 from agent.commands import HandledIds, judge
@@ -214,7 +216,7 @@ class Agent:
             now = self.clock()
             self.handled.set_shutdown({"id": cmd.id, "since": now, "at": now + grace,
                                        "until": max(cmd.expires, now + grace)})
-            self.actions.shutdown(grace)
+            self.actions.shutdown(grace, on_failed=self._shutdown_failed(cmd.id))
         elif cmd.kind == PcCommandKind.WRAPUP:
             self._wrapup(cmd)
         elif cmd.kind == PcCommandKind.CANCEL:
@@ -244,6 +246,12 @@ class Agent:
         if started != "wrap-up started":
             ack(True, started, WRAPUP_NOT_STARTED.get(started, ""), {})
 
+    def _shutdown_failed(self, cid: str) -> Callable[[Ran], None]:
+        """What tells the edge that shutdown ``cid`` left the PC up: its second ack, ok false."""
+        def ack(ran: Ran) -> None:
+            self._ack(failed_shutdown_ack(cid, ran, self.actions.shutdown_argv(), self.clock()))
+        return ack
+
     def _resume_shutdown(self) -> None:
         """Go on with the shutdown that was waiting out its grace when the agent last stopped."""
         record = self.handled.shutdown
@@ -263,9 +271,25 @@ class Agent:
             return
         grace = max(at - now, RESUME_MIN_S)
         logger.warning("shutdown %s was waiting out its grace when the agent stopped; going on", cid)
-        self.actions.shutdown(grace)
+        self.actions.shutdown(grace, on_failed=self._shutdown_failed(cid))
         cmd = PcCommand(id=cid, ts=since, expires=until, kind=PcCommandKind.SHUTDOWN.value)
         self.banner.show(banner_view(cmd, self.config.site.language, countdown_s=grace))
+
+
+def failed_shutdown_ack(cid: str, ran: Ran, argv: list[str], now: float) -> Ack:
+    """The ack of shutdown ``cid`` whose command ``argv`` ran as ``ran`` and left the PC up."""
+    command = " ".join([re.split(r"[\\/]", argv[0])[-1], *argv[1:]])[:120] if argv else "?"
+    output: dict[str, Any] = {"output": ran.said}
+    args: dict[str, Any]
+    if ran.error:
+        code, args = AckCode.SHUTDOWN_NOT_RUN, {"command": command, "error": ran.error}
+    elif ran.timeout_s is not None:
+        code, args = AckCode.SHUTDOWN_TIMEOUT, {"command": command, "seconds": ran.timeout_s, **output}
+    else:
+        code, args = AckCode.SHUTDOWN_FAILED, {"command": command, "status": ran.status, **output}
+    said = f": {ran.said}" if ran.said else ""
+    return Ack(id=cid, kind=PcCommandKind.SHUTDOWN.value, ok=False, ts=now,
+               detail=f"did not shut down: {ran.detail}{said}"[:300], code=code, args=args)
 
 
 def _log_to_file_when_no_console(config_path: str, suffix: str = "") -> bool:

@@ -19,7 +19,7 @@ from edge.pcs import PcReport, PcWatch, watch_pcs
 from edge.power import (UNREADABLE_REASONS, PowerView, UpsReading, Verdict, estimates, judge,
                         last_runtimes, ob_ol_charges, power as _power)
 from edge.readiness import MeetingWatch, RoomFacts, check as check_readiness
-from edge.stages import Outage, advance, make_command, track_outage
+from edge.stages import Outage, advance, command_id, make_command, track_outage
 from protocol.config import PolicyConfig
 from protocol.looks import LOOKS, PC_OFF, Buzz, Led, Pattern
 from protocol.messages import (EDGE_COMMAND_MAX_AGE_S, Ack, EdgeCommand, EdgeCommandKind, EventKind,
@@ -149,7 +149,7 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
     charges = ob_ol_charges(inp.ups, prev.charge_ob_ol)
     verdicts = verdicts_of(inp.ups, charges, prev.fsd_on_mains)
     ups_down, battery_bad, battery_said, fsd = _watch_ups(prev, inp, verdicts, events)
-    pending, acked_off = _take_acks(prev.pending, inp, events)
+    pending, acked_off, not_off = _take_acks(prev.pending, inp, events, prev.outage, rules)
     pcs = watch_pcs(prev.pcs, inp.pcs, rules.expected_pcs, inp.now, inp.clock,
                     inp.clock - prev.started, rules.policy.pc_offline_after_s, events)
     last = last_runtimes(inp.ups, verdicts, prev.last_runtime, inp.clock, inp.learned)
@@ -157,6 +157,8 @@ def step(prev: RoomState, inp: Inputs, rules: Rules) -> tuple[RoomState, Effects
         if prev.outage is not None else ()
     power = _power(inp.ups, verdicts, guesses, inp.learned)
     outage, restored = track_outage(prev.outage, power, inp.now, inp.clock, events)
+    if outage is not None and not_off:   # its shutdown command failed: it will not go off now
+        outage = replace(outage, shut_acked=outage.shut_acked - not_off)
     pending = _after_restore(restored, pending, power, inp, rules, events, sends)
     restored_at = inp.clock if restored is not None else prev.restored_at
     if outage is not None:
@@ -288,21 +290,38 @@ def _watch_calendar(said: bool, inp: Inputs, events: list) -> tuple[bool, tuple[
     return True, (CALENDAR_UNREADABLE,)
 
 
-def _take_acks(pending: tuple[Sent, ...], inp: Inputs,
-               events: list) -> tuple[tuple[Sent, ...], frozenset[str]]:
-    """Drop the commands that were acked; journal each first ack. Also: the PCs that acked a
-    shutdown (when they go offline next, they are off)."""
-    shut = set()
+def _take_acks(pending: tuple[Sent, ...], inp: Inputs, events: list, outage: Outage | None,
+               rules: Rules) -> tuple[tuple[Sent, ...], frozenset[str], frozenset[str]]:
+    """Drop the commands that were acked; journal each first ack, and a second one that says
+    this outage's shutdown failed. Also: the PCs that acked a shutdown (when they go offline
+    next, they are off), and those whose shutdown command failed (the PC is still up)."""
+    shut: set[str] = set()
+    failed: set[str] = set()
     for pc, ack in inp.acks:
         match = [s for s in pending if s.pc == pc and s.command.id == ack.id]
         if match:
-            events.append((EventKind.PC_ACK, {"pc": pc, "id": ack.id, "kind": ack.kind,
-                                              "ok": ack.ok, "detail": ack.detail,
-                                              **_ack_code(ack)}))
             pending = tuple(s for s in pending if s not in match)
             if ack.ok and match[0].command.kind == PcCommandKind.SHUTDOWN:
                 shut.add(pc)
-    return pending, frozenset(shut)
+        elif _shutdown_failed(pc, ack, outage, shut, failed, rules):
+            shut.discard(pc)
+            failed.add(pc)
+        else:
+            continue
+        events.append((EventKind.PC_ACK, {"pc": pc, "id": ack.id, "kind": ack.kind,
+                                          "ok": ack.ok, "detail": ack.detail, **_ack_code(ack)}))
+    return pending, frozenset(shut), frozenset(failed)
+
+
+def _shutdown_failed(pc: str, ack: Ack, outage: Outage | None, shut: set[str],
+                     failed: set[str], rules: Rules) -> bool:
+    """A second ack of this outage's shutdown, ``ok`` false, from a PC that acked it: the agent
+    ran the shutdown command and the PC is still up (polkit refused, an app blocked it)."""
+    if outage is None or ack.ok or ack.kind != PcCommandKind.SHUTDOWN:
+        return False
+    if pc not in (outage.shut_acked | shut) - failed:   # told once (a QoS 1 repeat is not news)
+        return False
+    return ack.id == command_id(rules.site_id, outage.started, PcCommandKind.SHUTDOWN, pc)
 
 
 def _ack_code(ack: Ack) -> dict[str, Any]:

@@ -36,8 +36,10 @@ def resume(events: list[JournalEvent], now: float, rules: Rules, mono: float | N
             sent += more
         elif e.kind == EventKind.PC_ACK:
             acked.add(str(e.detail.get("id")))
-            if e.detail.get("kind") == PcCommandKind.SHUTDOWN and e.detail.get("ok") is True:
-                outage = replace(outage, shut_acked=outage.shut_acked | {str(e.detail.get("pc"))})
+            if e.detail.get("kind") == PcCommandKind.SHUTDOWN:   # ok, or later: it failed
+                pc = {str(e.detail.get("pc"))}
+                shut = outage.shut_acked | pc if e.detail.get("ok") is True else outage.shut_acked - pc
+                outage = replace(outage, shut_acked=shut)
         else:
             outage = _resume_mark(outage, e)
     pending = tuple(s for s in sent if s.command.id not in acked)

@@ -261,11 +261,16 @@ def make_command(kind: PcCommandKind, pc: str, anchor: float, now: float, runtim
     the catalogue for this kind (e.g. "hold": a notice that the shutdown waits), with its own id."""
     grace = rules.policy.shutdown_grace_s
     title, text, chat = command_texts(texts or kind, rules.lang, rules.place, runtime_s)
-    suffix = f"-{texts}" if texts else ""
-    return PcCommand(id=f"{rules.site_id}-{int(anchor * 1000):x}-{kind}-{pc}{suffix}", ts=now,
+    return PcCommand(id=command_id(rules.site_id, anchor, kind, pc, texts), ts=now,
                      expires=now + rules.command_ttl_s, kind=PcCommandKind(kind).value,
                      lang=rules.lang, title=title, text=text, chat_text=chat,
                      runtime_s=None if runtime_s is None else int(runtime_s), grace_s=int(grace))
+
+
+def command_id(site_id: str, anchor: float, kind: PcCommandKind, pc: str, texts: str = "") -> str:
+    """The id of the ``kind`` command to ``pc`` of the outage started at ``anchor`` (wall clock)."""
+    suffix = f"-{texts}" if texts else ""
+    return f"{site_id}-{int(anchor * 1000):x}-{PcCommandKind(kind).value}-{pc}{suffix}"
 
 
 def runtime_of(detail: dict[str, Any]) -> float | None:

@@ -65,6 +65,10 @@ class AckCode(StrEnum):
     SHUTDOWN_IN = "shutdown_in"                # args: seconds
     SHUTDOWN_PENDING = "shutdown_pending"
     SHUTDOWN_CANCELLED = "shutdown_cancelled"
+    # A second ack of a shutdown, ``ok`` false: its command ran and the PC is still up.
+    SHUTDOWN_FAILED = "shutdown_failed"        # args: command, status, output
+    SHUTDOWN_TIMEOUT = "shutdown_timeout"      # args: command, seconds, output
+    SHUTDOWN_NOT_RUN = "shutdown_not_run"      # args: command, error
     NOTHING_TO_CANCEL = "nothing_to_cancel"
     WRAPUP_STARTED = "wrapup_started"
     WRAPUP_RUNNING = "wrapup_running"

@@ -220,6 +220,13 @@ ACK_TEXTS: dict[AckCode, tuple[str, str]] = {
     AckCode.SHUTDOWN_IN: ("mati dalam {seconds} dtk", "shuts down in {seconds} s"),
     AckCode.SHUTDOWN_PENDING: ("pematian sudah berjalan", "a shutdown is already under way"),
     AckCode.SHUTDOWN_CANCELLED: ("pematian dibatalkan", "shutdown cancelled"),
+    # {output}: the last line the command printed, quoted after a colon, or nothing.
+    AckCode.SHUTDOWN_FAILED: ("{command} gagal dengan kode keluar {status}{output}",
+                              "{command} failed with exit status {status}{output}"),
+    AckCode.SHUTDOWN_TIMEOUT: ("{command} tidak selesai dalam {duration}{output}",
+                               "{command} did not finish within {duration}{output}"),
+    AckCode.SHUTDOWN_NOT_RUN: ("{command} tidak dapat dijalankan: {error}",
+                               "{command} cannot run: {error}"),
     AckCode.NOTHING_TO_CANCEL: ("tidak ada yang dibatalkan", "nothing to cancel"),
     AckCode.WRAPUP_STARTED: ("perintah simpan rekaman dijalankan", "wrap-up command started"),
     AckCode.WRAPUP_RUNNING: ("simpan rekaman sudah berjalan", "the wrap-up is already running"),

@@ -26,6 +26,15 @@ def marker_argv(path: Path, text: str = "x", sleep_s: float = 0) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def refused_shutdown(marker: Path) -> list[str]:
+    """A shutdown command that fails as polkit refuses ``systemctl poweroff`` while another user
+    is logged in: it says why and exits 1 (it also marks each run in ``marker``)."""
+    code = (f"import sys; open({str(marker)!r}, 'a').write('x'); "
+            "print('User anna is logged in on tty2.'); "
+            "print('Call to PowerOff failed: Access denied'); sys.exit(1)")
+    return [sys.executable, "-c", code]
+
+
 def toml_value(value: Any) -> str:
     """A Python value as TOML (the few types agent.toml uses)."""
     if isinstance(value, bool):

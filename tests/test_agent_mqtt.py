@@ -4,6 +4,7 @@ hostile input."""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from agent.main import Agent
 from protocol.config import load_agent_config
 from protocol.messages import Ack, decode
-from tests.agent_helpers import marker_argv, wait_until
+from tests.agent_helpers import marker_argv, refused_shutdown, wait_until
 
 
 def marker_text(path: Path) -> str:
@@ -86,6 +87,31 @@ def test_shutdown_takes_the_edge_grace_when_it_is_shorter(start_agent, pc_client
     _, _, ack = pc_client.wait_for("ack", lambda a: a["id"] == cmd["id"])
     assert ack["detail"] == "shutdown in 0 s"
     wait_until((tmp_path / "shutdown.marker").exists, timeout=10)
+
+
+def test_a_shutdown_command_that_fails_is_acked_again_not_ok_and_can_be_tried_again(
+        start_agent, pc_client, tmp_path):
+    """The first ack said "shutdown in 1 s"; the command failed and the PC stayed up. Only the
+    PC's log said so: the edge, the page and IT believed it was shutting down. Now a second ack
+    of the same id says it did not, and why; a new shutdown command runs it again."""
+    marker = tmp_path / "tries"
+    start_agent(shutdown_grace_s=1, shutdown_command=refused_shutdown(marker))
+    cmd, _ = pc_client.send("shutdown", grace_s=30)
+    wait_until(lambda: len(pc_client.acks(cmd["id"])) == 2, timeout=10,
+               what="a second ack of the shutdown")
+    first, second = pc_client.acks(cmd["id"])
+    assert (first["ok"], first["code"]) == (True, "shutdown_in")
+    assert decode(Ack, json.dumps(second)) == Ack(
+        id=cmd["id"], kind="shutdown", ok=False, ts=second["ts"],
+        detail="did not shut down: exit status 1: Call to PowerOff failed: Access denied",
+        code="shutdown_failed", args={"command": f"{Path(sys.executable).name} -c "
+                                                 f"{refused_shutdown(marker)[2]}"[:120],
+                                      "status": 1, "output": "Call to PowerOff failed: Access denied"})
+    again, _ = pc_client.send("shutdown", grace_s=30)   # a new id: it runs the command again
+    wait_until(lambda: len(pc_client.acks(again["id"])) == 2, timeout=10, what="the retry's acks")
+    assert [a["ok"] for a in pc_client.acks(again["id"])] == [True, False]
+    assert marker_text(marker) == "xx"
+    assert len(pc_client.acks(cmd["id"])) == 2          # the first shutdown's failure, told once
 
 
 def test_cancel_inside_the_grace_stops_the_shutdown(start_agent, pc_client, tmp_path):

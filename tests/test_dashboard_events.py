@@ -117,6 +117,29 @@ def test_a_failure_is_marked_as_one():
     assert [r.failed for r in rows] == [False, True, True]
 
 
+@pytest.mark.parametrize("code, args, lang, text", [
+    ("shutdown_failed", {"command": "systemctl poweroff", "status": 1,
+                         "output": "Call to PowerOff failed: Access denied"}, "id",
+     "PC meeting-pc tidak mati: systemctl poweroff gagal dengan kode keluar 1: \u201cCall to "
+     "PowerOff failed: Access denied\u201d. Matikan PC itu secara manual sebelum baterai UPS habis."),
+    ("shutdown_failed", {"command": "shutdown /s /t 0", "status": 1190, "output": ""}, "en",
+     "PC meeting-pc did not shut down: shutdown /s /t 0 failed with exit status 1190. Shut it "
+     "down by hand before the UPS battery runs out."),
+    ("shutdown_timeout", {"command": "shutdown /s /t 0", "seconds": 120.0, "output": ""}, "id",
+     "PC meeting-pc tidak mati: shutdown /s /t 0 tidak selesai dalam 2 mnt. Matikan PC itu "
+     "secara manual sebelum baterai UPS habis."),
+    ("shutdown_not_run", {"command": "matikan-ruang", "error": "No such file or directory"}, "en",
+     "PC meeting-pc did not shut down: matikan-ruang cannot run: No such file or directory. Shut "
+     "it down by hand before the UPS battery runs out."),
+])
+def test_a_shutdown_that_left_the_pc_up_says_the_pc_is_not_off(code, args, lang, text):
+    """The agent's second answer to a shutdown: its command ran and the PC is still up."""
+    ack = event("pc_ack", 5, pc="meeting-pc", id="x", kind="shutdown", ok=False,
+                detail="did not shut down", code=code, args=args)
+    assert events.sentence(ack, lang) == text
+    assert events.rows([ack], lang)[0].failed
+
+
 def test_a_cancel_to_a_pc_that_was_already_off_says_so():
     journal = [event("power_lost", 1), event("shutdown_sent", 2, pcs=["meeting-pc"]),
                event("pc_off", 3, pc="meeting-pc"), event("power_restored", 4, duration_s=300),

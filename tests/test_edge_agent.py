@@ -12,12 +12,13 @@ import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from siaga.servers import stop_process
-from tests.agent_helpers import (PC, SITE, busy_program, fake_program, marker_argv, wait_until,
-                                 write_agent_config)
+from tests.agent_helpers import (PC, SITE, busy_program, fake_program, marker_argv,
+                                 refused_shutdown, wait_until, write_agent_config)
 from tests.observer import Observer
 from tests.edge_support import write_config
 
@@ -154,3 +155,36 @@ def test_a_cancel_missed_by_a_restarting_agent_is_resent_after_a_flicker(tmp_pat
     finally:
         stop_process(agent)
         print((agent_dir / "agent.log").read_text(errors="replace")[-3000:])
+
+
+def test_a_pc_that_did_not_shut_down_is_journaled_and_the_page_says_so(tmp_path, upsd, broker, watch,
+                                                                       pc_client, start_agent,
+                                                                       mock_factory,
+                                                                       edge_in_process):
+    """polkit refuses ``systemctl poweroff`` (another user is logged in): the agent had acked
+    "shutdown in 1 s" and only its own log said the PC stayed up. The room's journal now has a
+    second ``pc_ack`` of the shutdown, ok false, with the reason the page words in both
+    languages; and the PC going dark later (the battery) is not "shut down as asked"."""
+    from dashboard.texts.events import sentence
+    from protocol.messages import JournalEvent
+
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent = start_agent(shutdown_grace_s=1, shutdown_command=refused_shutdown(tmp_path / "tries"))
+    watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+    upsd.set(ups_status="OB DISCHRG LB", battery_runtime="100")   # a sure shutdown: at once
+    acks = lambda: [e for e in watch.json_on("/edge/event")   # noqa: E731
+                    if e["kind"] == "pc_ack" and e["detail"]["kind"] == "shutdown"]
+    watch.wait(lambda: len(acks()) == 2, 15, "both answers to the shutdown journaled")
+    took, failed = acks()
+    assert took["detail"]["ok"] is True and took["detail"]["id"] == failed["detail"]["id"]
+    assert failed["detail"]["ok"] is False and failed["detail"]["code"] == "shutdown_failed"
+    event = JournalEvent(**{k: failed[k] for k in ("site", "seq", "ts", "kind", "detail")})
+    assert sentence(event, "id").startswith(f"PC meeting-pc tidak mati: {Path(sys.executable).name} -c")
+    assert "gagal dengan kode keluar 1: \u201cCall to PowerOff failed: Access denied\u201d" in \
+        sentence(event, "id")
+    assert "failed with exit status 1: \u201cCall to PowerOff failed: Access denied\u201d" in \
+        sentence(event, "en")
+    agent.stop()   # the battery runs flat under the PC that is still up
+    watch.wait(lambda: "pc_offline" in watch.event_kinds(), 30, "pc_offline")
+    time.sleep(1)
+    assert "pc_off" not in watch.event_kinds()

@@ -459,6 +459,52 @@ def test_pc_off_after_its_shutdown_ack_and_the_room_stops_hurrying():
     assert snap.outage.pc_off == T0 + 2 and snap.outage.shutdown_sent == T0
 
 
+def test_a_shutdown_that_failed_on_the_pc_is_journaled_and_the_pc_is_not_called_off():
+    """The PC acked "shutdown in 30 s", then its command failed (polkit refused) and the agent
+    acked the same id again, ok false. The edge dropped that second ack: nothing journaled, and
+    when the PC died with the battery, ``pc_off`` said it "shut down as asked"."""
+    out = run([(0, [ups("OB DISCHRG LB")], {})])
+    state, fx = out[0]
+    shutdown = [c for _, c in fx.send if c.kind == "shutdown"][0]
+    took = Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0, detail="shutdown in 30 s")
+    failed = Ack(id=shutdown.id, kind="shutdown", ok=False, ts=0, code="shutdown_failed",
+                 detail="did not shut down: exit status 1",
+                 args={"command": "systemctl poweroff", "status": 1, "output": ""})
+    gone = PcReport("pc1", False, T0 + 40, None)
+    out = run([(1, [ups("OB DISCHRG LB")], {"acks": (("pc1", took),)}),
+               (31, [ups("OB DISCHRG LB")], {"acks": (("pc1", failed), ("pc1", failed))}),
+               (40, [ups("OB DISCHRG LB")], {"pcs": (gone,)})], state)
+    acks = [d for _, fx in out for k, d in fx.events if k == "pc_ack"]
+    assert [(d["ok"], d.get("code")) for d in acks] == [(True, None), (False, "shutdown_failed")]
+    assert acks[1]["args"]["command"] == "systemctl poweroff"
+    assert kinds(out[2][1]) == ["pc_offline"]            # not "off: it shut down as asked"
+    # A restart in between remembers it too.
+    journal = [JournalEvent("rr1", 1, T0, "power_lost"),
+               JournalEvent("rr1", 2, T0, "shutdown_sent", {"pcs": ["pc1"], "runtime_s": 60}),
+               JournalEvent("rr1", 3, T0 + 1, "pc_ack", {"pc": "pc1", "id": shutdown.id,
+                                                         "kind": "shutdown", "ok": True}),
+               JournalEvent("rr1", 4, T0 + 31, "pc_ack", {"pc": "pc1", "id": shutdown.id,
+                                                          "kind": "shutdown", "ok": False})]
+    assert resume(journal, T0 + 35, RULES).outage.shut_acked == frozenset()
+
+
+def test_only_this_outages_shutdown_can_be_told_failed_and_only_after_it_was_taken():
+    """An ok-false ack that is not the second answer to this outage's shutdown is not journaled
+    (as before: only first answers are)."""
+    state, fx = run([(0, [ups("OB DISCHRG LB")], {})])[0]
+    shutdown = [c for _, c in fx.send if c.kind == "shutdown"][0]
+    took = Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0)
+    state, _ = run([(1, [ups("OB DISCHRG LB")], {"acks": (("pc1", took),)})], state)[0]
+    strays = [Ack(id="rr1-old-shutdown-pc1", kind="shutdown", ok=False, ts=0),     # another cut's
+              Ack(id=shutdown.id, kind="shutdown", ok=True, ts=0, detail="already handled")]
+    out = run([(2, [ups("OB DISCHRG LB")], {"acks": tuple(("pc1", a) for a in strays)})], state)
+    assert "pc_ack" not in kinds(out[0][1])
+    untold = run([(0, [ups("OB DISCHRG LB")], {}),
+                  (1, [ups("OB DISCHRG LB")], {"acks": (("pc2", Ack(id=shutdown.id.replace(
+                      "pc1", "pc2"), kind="shutdown", ok=False, ts=0)),)})])
+    assert "pc_ack" not in kinds(untold[1][1])
+
+
 def test_pc_offline_without_a_shutdown_ack_is_not_off():
     gone = PcReport("pc1", False, T0, None)
     out = run([(0, [ups("OB DISCHRG LB")], {}), (2, [ups("OB DISCHRG LB")], {"pcs": (gone,)})])

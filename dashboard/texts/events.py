@@ -40,6 +40,8 @@ LEGACY_ACK_PATTERNS: tuple[tuple[re.Pattern[str], AckCode], ...] = (
 )
 # Answers that say the PC took the command but no person saw it.
 UNSEEN = (AckCode.NO_DISPLAY_LOGGED, AckCode.BANNER_OFF_LOGGED)
+# Answers that say a shutdown command ran and left the PC up (the agent's second ack).
+NOT_OFF = (AckCode.SHUTDOWN_FAILED, AckCode.SHUTDOWN_TIMEOUT, AckCode.SHUTDOWN_NOT_RUN)
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,12 @@ def _ack_values(args: dict[str, Any], lang: str) -> dict[str, Any]:
     if _num(args.get("seconds")) is not None:
         values["seconds"] = number(args["seconds"], lang, 0 if float(args["seconds"]).is_integer()
                                    else 1)
+        values["duration"] = duration(args["seconds"], lang)
     size = _num(args.get("size_bytes"))
     values["size"] = None if size is None else _bytes(int(size), lang)
+    if "output" in args:   # what a failed command printed, quoted; nothing when it printed nothing
+        said = clip(args["output"] or "").strip()
+        values["output"] = f": \u201c{said}\u201d" if said else ""
     return values
 
 
@@ -210,8 +216,8 @@ def _since(event: JournalEvent) -> float | None:
 VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
     EventKind.EDGE_STARTED: lambda e, off: keys.EDGE_STARTED[
         (bool(e.detail.get("resumed_outage")), e.detail.get("clock_synced") is False)],
-    EventKind.PC_ACK: lambda e, off: keys.FAILED[EventKind.PC_ACK] if failed(e)
-    else keys.EVENT[EventKind.PC_ACK],
+    EventKind.PC_ACK: lambda e, off: keys.EVENT[EventKind.PC_ACK] if not failed(e)
+    else keys.PC_NOT_OFF if answer_code(e.detail) in NOT_OFF else keys.FAILED[EventKind.PC_ACK],
     EventKind.UPS_SELFTEST: lambda e, off: keys.FAILED[EventKind.UPS_SELFTEST] if failed(e)
     else keys.EVENT[EventKind.UPS_SELFTEST],
     EventKind.COMMAND: lambda e, off: keys.FAILED[EventKind.COMMAND] if failed(e)

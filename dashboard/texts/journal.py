@@ -42,6 +42,10 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                   "{pc} answered the {command}: {answer}."),
     "ev_pc_ack_failed": ("{pc} tidak dapat menjalankan perintah {command}: {answer}.",
                          "{pc} could not carry out the {command}: {answer}."),
+    "ev_pc_not_off": ("PC {pc} tidak mati: {answer}. Matikan PC itu secara manual sebelum "
+                      "baterai UPS habis.",
+                      "PC {pc} did not shut down: {answer}. Shut it down by hand before the UPS "
+                      "battery runs out."),
     "ev_pc_online": ("PC {pc} terhubung.", "PC {pc} is online."),
     "ev_pc_offline": ("PC {pc} terputus.", "PC {pc} is offline."),
     "ev_pc_off": ("PC {pc} sudah mati: dimatikan sesuai perintah.",

@@ -103,6 +103,8 @@ EDGE_STARTED = {(False, False): "ev_edge_started", (True, False): "ev_edge_start
                 (True, True): "ev_edge_started_resumed_unsynced"}
 FAILED = {EventKind.PC_ACK: "ev_pc_ack_failed", EventKind.UPS_SELFTEST: "ev_ups_selftest_failed",
           EventKind.COMMAND: "ev_command_stale"}
+# A shutdown's second answer: its command ran and the PC is still up.
+PC_NOT_OFF = "ev_pc_not_off"
 CANCEL_SENT_OFF = "ev_cancel_sent_off"
 # The page's plurals: (one, other).
 PLURAL = {"summary_all": ("summary_all_one", "summary_all_other"),
