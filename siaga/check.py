@@ -29,6 +29,7 @@ from protocol.config import Config, ConfigError, GpioConfig, MqttConfig, UpsConf
 from protocol.config.dashboard import cannot_listen
 from protocol.mqtt import connect_error
 from siaga.bridgecheck import check_bridge
+from siaga.powerdowncheck import check_powerdown
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,12 @@ def run(path: str) -> int:
         passed = passed and result[0]
         if check is check_ups:
             print_runtimecal(config, section)
+    powerdown, notes = check_powerdown(config)   # edge.powerdown_flag as NUT and systemd see it
+    for result in powerdown:
+        print_result(result)
+        passed = passed and result[0]
+    for note in notes:
+        print(note, flush=True)
     listen = check_listen(config)   # named only when the dashboard could not listen there
     if listen is not None:
         print_result(listen)

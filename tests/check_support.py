@@ -1,5 +1,6 @@
 """`siaga check` as a user runs it: a config file and the real command."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ pin_factory = "mock"
     return path
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
+def check(path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run it; ``env``: variables set for it (NUT_CONFPATH, SYSTEMD_UNIT_PATH: files of the test)."""
     return subprocess.run([sys.executable, "-m", "siaga", "check", "-c", str(path)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, **env})
