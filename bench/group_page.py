@@ -6,9 +6,10 @@ PostgreSQL hands it over (JSON, built into message types only when a page needs 
 each request, the states a dashboard hears meanwhile: quiet (--quiet states whose time only is
 new, the steady 83 states/s of 10,000 rooms) or blackout (--blackout rooms each going on battery).
 Prints p50/p95/max of wall time and of the request thread's CPU time for GET /groups/<group>,
-GET /api/sites?group= and GET /sites/<room> of the group.
+GET /api/sites?group= and GET /sites/<room> of the group. With --unseen N, dashboard.sites lists
+every room and N more of the group that never report (each a "never reported" card).
 
-Usage: python bench/group_page.py [--sites 10000] [--group-size 300] [--requests 60]
+Usage: python bench/group_page.py [--sites 10000] [--group-size 300] [--requests 60] [--unseen 0]
 """
 
 from __future__ import annotations
@@ -65,21 +66,25 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=60)
     ap.add_argument("--quiet", type=int, default=25, help="states heard between two requests")
     ap.add_argument("--blackout", type=int, default=300, help="rooms on battery between two requests")
+    ap.add_argument("--unseen", type=int, default=0, help="rooms of the group in dashboard.sites that never report")
     args = ap.parse_args()
     sites = site_ids(args.sites, args.group_size)
     groups = sorted({s.rsplit("-", 1)[0] for s in sites})
     table = ", ".join(f'"g{g[7:]}" = ["{g}-*"]' for g in groups)
     group = f"g{groups[len(groups) // 2][7:]}"
     members = [s for s in sites if s.startswith(groups[len(groups) // 2])]
+    unseen = [f"{groups[len(groups) // 2]}-never-{k:03d}" for k in range(args.unseen)]
+    listed = "sites = [" + ", ".join(f'"{s}"' for s in sites + unseen) + "]\n" if unseen else ""
     with tempfile.TemporaryDirectory(prefix="siaga-group-page-") as tmp:
-        config = load_config(write_config(Path(tmp), dashboard=f"groups = {{{table}}}"))
+        config = load_config(write_config(Path(tmp), dashboard=f"{listed}groups = {{{table}}}"))
         store = Store(config.dashboard.database, stale_after_s=900)
         store.max_sites = max(store.max_sites, args.sites)   # as on PostgreSQL (SHARED_MAX_SITES)
         heard(store, sites, "ready")
         client = create_app(config, store).test_client()
         for path in (f"/groups/{group}", f"/api/sites?group={group}", f"/sites/{members[0]}"):
             timed(client, path)
-        print(f"{args.sites} rooms, groups of {args.group_size}; {group}: {len(members)} rooms")
+        print(f"{args.sites} rooms, groups of {args.group_size}; {group}: {len(members)} rooms"
+              + (f" and {len(unseen)} never reported" if unseen else ""))
         for label, path in (("GET /groups/" + group, f"/groups/{group}"),
                             ("GET /api/sites?group=" + group, f"/api/sites?group={group}"),
                             ("GET /sites/" + members[0], f"/sites/{members[0]}")):
