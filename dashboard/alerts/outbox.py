@@ -26,6 +26,7 @@ from dashboard.alerts.targets import Target, send
 from dashboard.alerts.texts import late_title, render, repeat_title
 from dashboard.store.engine import DatabaseUnavailable, Engine
 from dashboard.store.gaps import MAX_GRACE_S, RETRY_FIRST_S
+from dashboard.web.overview import expected_sites
 from protocol.config import Config
 from protocol.messages import JournalEvent
 
@@ -174,6 +175,9 @@ class Alerter:
         self.monotonic = monotonic
         self._seen = Judged(SEEN_EVENTS)
         self._retake = False   # an alert was left to the next leader: take over even if it is us
+        # The rooms the config names (they page IT when they never report) and since when.
+        self.expected = frozenset(expected_sites(config.dashboard.sites, config.dashboard.groups))
+        self.started = clock()
 
     def hear(self, item: Any) -> None:
         """What the store just took (a new journal event or a state); called on the MQTT thread.
@@ -321,8 +325,10 @@ class Alerter:
         """Timers, events that waited long enough for a gap, sites that went stale or fresh."""
         for event in self.in_order.due(self.monotonic()):
             self.take(event)
-        self.take(Tick())
-        for entry in self.entries():
+        entries = self.entries()
+        unseen = self.expected.difference(e.site for e in entries) if self.expected else frozenset()
+        self.take(Tick(unseen, self.started))
+        for entry in entries:
             known = self.memory.get(entry.site)
             if known is None or known.stale != entry.stale:
                 self.take(Stale(entry.site, entry.stale))

@@ -28,6 +28,10 @@ UNREACHABLE_ALERT_AFTER_S = 60.0
 # (``systemctl restart siaga-edge``, every room on an upgrade) says ``offline`` and is back in
 # seconds; a Pi that is off or cut off stays stale.
 SILENT_ALERT_AFTER_S = 60.0
+# A room dashboard.sites or dashboard.groups names that has not reported this long after the
+# dashboard started pages IT once ("never reported"): its Pi was never installed, has another
+# site.id, or its bridge never connected. Not at once: a dashboard just started has heard no room.
+NEVER_SEEN_ALERT_AFTER_S = 600.0
 # An event older than this when it reaches the rules (replayed after an uplink cut, or heard
 # at a dashboard's start) is late: it still goes out, once, marked late with its own time.
 LATE_AFTER_S = 180.0
@@ -56,6 +60,7 @@ class AlertKind(str, Enum):
     UPS_UNREACHABLE = "ups_unreachable", Room.FAULT.value
     REPLACE_BATTERY = "replace_battery", Room.ATTENTION.value
     SITE_STALE = "site_stale", Room.FAULT.value
+    SITE_NEVER_SEEN = "site_never_seen", Room.FAULT.value
     # A booked meeting starts within policy.ready_before_s and the room is not ready (§6.3):
     # IT has minutes to act, so it goes out with the default min_room, like a power cut.
     NOT_READY = "not_ready", Room.ON_BATTERY.value
@@ -76,12 +81,14 @@ OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, Aler
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
 # The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
 CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
-                         AlertKind.SITE_STALE.value, AlertKind.CALENDAR_UNREADABLE.value})
+                         AlertKind.SITE_STALE.value, AlertKind.CALENDAR_UNREADABLE.value,
+                         AlertKind.SITE_NEVER_SEEN.value})
 # Apprise's notification type by stage (apprise.NotifyType's values), looked up by AlertKind or str.
 NOTIFY_TYPES: dict[str, str] = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
                                 AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
                                 AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
                                 AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
+                                AlertKind.SITE_NEVER_SEEN: "warning",
                                 AlertKind.NOT_READY: "warning", AlertKind.TEST: "info",
                                 AlertKind.CALENDAR_UNREADABLE: "warning"}
 # The last meetings whose not_ready went out, per site (an edge restarted inside ready_before_s
@@ -126,6 +133,7 @@ class SiteMemory:
     not_ready: tuple[float, ...] = ()       # starts of the meetings IT was told were not ready
     seq: int = 0                            # the highest journal seq judged
     restored_seq: int = 0                   # the last power_restored judged: below it, outages are over
+    never_seen_alerted: bool = False        # "never reported" went out (once per dashboard run)
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,12 @@ class Stale:
 
 @dataclass(frozen=True)
 class Tick:
-    """Time passed: timers (a UPS unreadable, a site stale, for 60 s) are looked at."""
+    """Time passed: timers (a UPS unreadable, a site stale, for 60 s) are looked at. ``unseen``:
+    the rooms the config names that have no state, watched since ``since`` (the dashboard's
+    start)."""
+
+    unseen: frozenset[str] = frozenset()
+    since: float | None = None
 
 
 Item = Union[JournalEvent, StateSnapshot, Stale, Tick]
@@ -161,7 +174,9 @@ def held(last_created: float | None, now: float, quiet_repeat_s: float, kind: st
 def react(memory: Memory, item: Item, now: float, rules: Rules) -> tuple[Memory, list[Alert]]:
     """The new memory and the alerts ``item`` causes, in the order they are to be sent."""
     if isinstance(item, Tick):
-        return _tick(memory, now, rules)
+        memory, alerts = _tick(memory, now, rules)
+        memory, never = _never_seen(memory, item, now, rules)
+        return memory, alerts + never
     site = item.site
     old = memory.get(site, SiteMemory())
     if isinstance(item, StateSnapshot):
@@ -311,6 +326,25 @@ def _tick(memory: Memory, now: float, rules: Rules) -> tuple[Memory, list[Alert]
         if mem is not memory[site]:
             new[site], kept = _filter(mem, found, rules)
             alerts += kept
+    return new, alerts
+
+
+def _never_seen(memory: Memory, tick: Tick, now: float, rules: Rules) -> tuple[Memory, list[Alert]]:
+    """Once per room (and dashboard run): a room the config names still without a state
+    NEVER_SEEN_ALERT_AFTER_S after the dashboard started."""
+    if tick.since is None or now - tick.since < NEVER_SEEN_ALERT_AFTER_S:
+        return memory, []
+    new, alerts = memory, []
+    for site in sorted(tick.unseen):
+        mem = memory.get(site, SiteMemory())
+        if mem.never_seen_alerted:
+            continue
+        mem = dataclasses.replace(mem, never_seen_alerted=True)
+        found = [_alert(site, AlertKind.SITE_NEVER_SEEN, mem, now)]
+        if new is memory:
+            new = dict(memory)
+        new[site], kept = _filter(mem, found, rules)
+        alerts += kept
     return new, alerts
 
 

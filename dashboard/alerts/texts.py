@@ -28,6 +28,8 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "site_stale": ("Tidak ada kabar dari Siaga ruangan ini (Pi mati, jaringan putus atau Siaga "
                    "tidak berjalan)",
                    "No news from the room's Siaga (Pi off, network down or Siaga not running)"),
+    "site_never_seen": ("Ruangan ini belum pernah melapor ke dasbor",
+                        "This room has never reported to the dashboard"),
     "test": ("Uji peringatan dari dasbor Siaga", "Test alert from the Siaga dashboard"),
     "do_power_lost": ("Periksa listrik gedung (PLN, MCB, genset); UPS menanggung PC hanya "
                       "selama sisa waktu di atas.",
@@ -59,6 +61,12 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                       "berjalan (systemctl status siaga-edge).",
                       "Check the room's Pi: its power, its network cable, and that Siaga runs "
                       "(systemctl status siaga-edge)."),
+    "do_site_never_seen": ("Periksa Pi ruangan {site}: site.id di siaga.toml-nya harus \"{site}\", "
+                           "Siaga harus berjalan (systemctl status siaga-edge), dan bridge "
+                           "MQTT-nya harus terhubung ke broker dasbor.",
+                           "Check the Pi of room {site}: the site.id in its siaga.toml must be "
+                           "\"{site}\", Siaga must run (systemctl status siaga-edge), and its MQTT "
+                           "bridge must reach the dashboard's broker."),
     "do_test": ("Tidak perlu tindakan: peringatan sampai kepada Anda.",
                 "Nothing to do: alerts reach you."),
     "pcs_still_off": ("PC rapat {pcs} masih mati.", "Meeting PC {pcs} is still off."),
@@ -72,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "repeat_title": ("[Mungkin ganda] ", "[Possible duplicate] "),
     "todo": ("Yang perlu dilakukan TI: {action}", "What IT should do: {action}"),
     "link": ("Halaman ruangan: {url}", "Room page: {url}"),
+    "link_overview": ("Di halaman status: {url}", "On the status page: {url}"),
     "title": ("Siaga {room}: {what}", "Siaga {room}: {what}"),
     "not_ready": ("Belum siap untuk rapat \"{meeting}\" pukul {start}",
                   "Not ready for the meeting \"{meeting}\" at {start}"),
@@ -100,18 +109,19 @@ WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
         AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
         AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
         AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
-        AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test",
+        AlertKind.SITE_NEVER_SEEN: "site_never_seen", AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test",
         AlertKind.CALENDAR_UNREADABLE: "calendar_unreadable"}
 TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
         AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
         AlertKind.POWER_RESTORED: "do_power_restored",
         AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
         AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
-        AlertKind.NOT_READY: "do_not_ready", AlertKind.TEST: "do_test",
+        AlertKind.SITE_NEVER_SEEN: "do_site_never_seen", AlertKind.NOT_READY: "do_not_ready", AlertKind.TEST: "do_test",
         AlertKind.CALENDAR_UNREADABLE: "do_calendar_unreadable"}
 DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
 # Alerts that say no UPS time left: on mains, about no power.
-NO_RUNTIME = (AlertKind.TEST, AlertKind.NOT_READY, AlertKind.CALENDAR_UNREADABLE)
+NO_RUNTIME = (AlertKind.TEST, AlertKind.NOT_READY, AlertKind.CALENDAR_UNREADABLE,
+              AlertKind.SITE_NEVER_SEEN)
 
 
 def clock_time(ts: float | None, zone: ZoneInfo, now: float | None = None) -> str:
@@ -169,9 +179,12 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
     fixes = " ".join(dict.fromkeys(fix_text(p, lang) for p in problems))
-    lines.append(texts["todo"].format(action=texts[_action(alert)].format(fixes=fixes)))
+    lines.append(texts["todo"].format(action=texts[_action(alert)].format(fixes=fixes,
+                                                                          site=alert.site)))
     link = room_link(public_url, alert.site)
-    if link:
+    if link and alert.kind is AlertKind.SITE_NEVER_SEEN:   # no room page: its card on the overview
+        lines.append(texts["link_overview"].format(url=f"{public_url.rstrip('/')}/?q={alert.site}"))
+    elif link:
         lines.append(texts["link"].format(url=link))
     title = texts["title"].format(room=room, what=what)
     return (late_title(title, lang) if alert.late else title), "\n".join(lines)

@@ -12,18 +12,19 @@ from protocol.looks import PC_OFF, Buzz, Led, Pattern
 from protocol.messages import EdgeCommandKind, EventKind, PcCommandKind, Room
 
 STALE = "stale"
+NEVER_SEEN = "never_seen"    # a room the config names that has never reported (overview only)
 
 ROOM = {Room.READY: "room_ready", Room.ATTENTION: "room_attention",
         Room.ON_BATTERY: "room_on_battery", Room.WRAPUP: "room_wrapup",
         Room.SHUTDOWN: "room_shutdown", Room.FAULT: "room_fault", STALE: "room_stale",
-        PC_OFF: "room_pc_off"}
+        PC_OFF: "room_pc_off", NEVER_SEEN: "room_never_seen"}
 SHORT = {Room.READY: "short_ready", Room.ATTENTION: "short_attention",
          Room.ON_BATTERY: "short_on_battery", Room.WRAPUP: "short_wrapup",
          Room.SHUTDOWN: "short_shutdown", Room.FAULT: "short_fault", STALE: "short_stale",
-         PC_OFF: "short_pc_off"}
+         PC_OFF: "short_pc_off", NEVER_SEEN: "short_never_seen"}
 TODO = {Room.READY: "do_ready", Room.ATTENTION: "do_attention", Room.ON_BATTERY: "do_on_battery",
         Room.WRAPUP: "do_wrapup", Room.SHUTDOWN: "do_shutdown", Room.FAULT: "do_fault",
-        STALE: "do_stale", PC_OFF: "do_pc_off"}
+        STALE: "do_stale", PC_OFF: "do_pc_off", NEVER_SEEN: "do_never_seen"}
 LED = {Led.GREEN: "led_green", Led.AMBER: "led_amber", Led.RED: "led_red", Led.OFF: "led_off"}
 PATTERN = {Pattern.SOLID: "pattern_solid", Pattern.BLINK: "pattern_blink",
            Pattern.BLINK_FAST: "pattern_fast_blink", Pattern.OFF: "pattern_off"}

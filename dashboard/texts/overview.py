@@ -25,6 +25,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "short_pc_off": ("PC mati", "PC off"),
     "short_on_battery": ("padam", "on battery"),
     "short_fault": ("UPS tak terbaca", "UPS unreadable"),
+    "short_never_seen": ("belum pernah melapor", "never reported"),
     "short_stale": ("tanpa kabar", "no news"),
     "short_attention": ("perlu dicek", "attention"),
     "short_ready": ("siap", "ready"),

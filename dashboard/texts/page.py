@@ -155,6 +155,7 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "room_shutdown": ("PC sedang dimatikan", "Shutting the PC down"),
     "room_fault": ("UPS tidak terbaca", "UPS cannot be read"),
     "room_stale": ("Tidak ada kabar", "No news"),
+    "room_never_seen": ("Belum pernah melapor", "Never reported"),
     "room_pc_off": ("Listrik padam: PC sudah mati", "Power cut: the PC is off"),
     "do_ready": ("Tidak perlu tindakan.", "Nothing to do."),
     "do_attention": ("Rapat aman, tetapi ada yang perlu dibereskan: beri tahu bagian TI.",
@@ -174,6 +175,12 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "do_stale": ("Hubungi bagian TI: Pi ruangan ini mati, Siaga tidak berjalan, atau "
                  "jaringannya terputus.",
                  "Call IT: the room's Pi is off, Siaga is not running, or its network is down."),
+    "do_never_seen": ("Hubungi bagian TI: dasbor belum pernah mendapat kabar dari Pi ruangan "
+                      "ini. Periksa site.id di siaga.toml Pi itu (harus {site}), apakah "
+                      "Siaga berjalan, dan bridge MQTT-nya.",
+                      "Call IT: the dashboard has never heard from this room's Pi. Check the "
+                      "site.id in the Pi's siaga.toml (it must be {site}), that Siaga "
+                      "runs, and its MQTT bridge."),
     "what_to_do": ("Yang perlu dilakukan", "What to do"),
     "stage_pc_off": ("PC sudah mati", "PC off"),
     "led_green": ("hijau", "green"),

@@ -27,7 +27,7 @@ from dashboard.web import present, resources, security
 from dashboard.web.auth import RateLimiter, csrf_token, logged_in, valid_hash
 from dashboard.web.metrics import Metrics
 from dashboard.web.openapi import bp as openapi_bp
-from dashboard.web.overview import Groups
+from dashboard.web.overview import Groups, expected_sites
 from dashboard.web.report_jobs import Reports
 from dashboard.web.resources import get_alerter, get_config, get_zone
 from protocol.config import Config, ConfigError
@@ -79,7 +79,8 @@ def create_app(config: Config, store: Store | None = None, feed: Feed | None = N
                       MAX_CONTENT_LENGTH=64 * 1024)
     resources.install(app, config=config, store=store, feed=feed, alerter=alerter, zone=zone,
                       metrics=Metrics(store, lambda: feed is not None and feed.connected),
-                      groups=Groups(config.dashboard.groups, store.max_sites),
+                      groups=Groups(config.dashboard.groups, store.max_sites,
+                                    expected_sites(config.dashboard.sites, config.dashboard.groups)),
                       limiter=RateLimiter(), cache=resources.PageCache(), reports=Reports())
     from dashboard.web import alerts as alerts_api, api, auth, pages
     for blueprint in (pages.bp, api.bp, auth.bp, alerts_api.bp):

@@ -17,6 +17,7 @@ from protocol.messages import Room
 VIEWS = ("cards", "table")
 PROBLEMS = "problems"          # the state filter "every room that is not ready"
 STATES = tuple(sorted(present.RANK, key=present.RANK.__getitem__))   # worst first: the order of counts
+STATES_SEEN = tuple(s for s in STATES if s != present.NEVER_SEEN)   # the filter when none is expected
 MAX_QUERY = 100
 # Rooms on one page unless ?all=1. CONTRACT §4 promises one card per site on GET /, which holds
 # up to 2,000 rooms (issue 10's size: p95 ~175 ms measured); a larger fleet gets its problems
@@ -52,6 +53,25 @@ def read_filters(args: Mapping[str, str], group: str = "") -> Filters:
                    all="1" if args.get("all") == "1" else "")
 
 
+def expected_sites(sites: str | tuple[str, ...], groups: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The rooms the config names, which the overview shows even before they report: the ids
+    of an explicit ``dashboard.sites`` list and the plain ids (not ``prefix*``) of
+    ``dashboard.groups`` that ``dashboard.sites`` lets in. ``sites = "+"`` alone names none."""
+    named = [] if sites == "+" else list(sites)
+    named += [p for patterns in groups.values() for p in patterns
+              if not p.endswith("*") and (sites == "+" or p in sites)]
+    return tuple(sorted(set(named)))
+
+
+def unseen_entry(site: str) -> SiteEntry:
+    """The overview's stand-in for a room the config names that has never sent a state: its
+    status is "never_seen" and its only data is its id (it has no snapshot; the card and row
+    templates show it without one)."""
+    return SiteEntry(state=None,  # type: ignore[arg-type]  # never read: see the templates
+                     data={"site": site, "room": present.NEVER_SEEN, "name": "", "ts": 0.0},
+                     version=-1)
+
+
 def member(pattern: str, site: str) -> bool:
     """True when ``site`` is ``pattern`` or starts with its prefix (``kominfo-*``)."""
     return site.startswith(pattern[:-1]) if pattern.endswith("*") else site == pattern
@@ -60,8 +80,10 @@ def member(pattern: str, site: str) -> bool:
 class Groups:
     """dashboard.groups with each site's groups remembered (the ids of a fleet rarely change)."""
 
-    def __init__(self, groups: Mapping[str, tuple[str, ...]], max_sites: int) -> None:
+    def __init__(self, groups: Mapping[str, tuple[str, ...]], max_sites: int,
+                 expected: tuple[str, ...] = ()) -> None:
         self.names = tuple(groups)
+        self.expected = expected     # expected_sites: shown as "never reported" until they do
         self._patterns = dict(groups)
         self._of: dict[str, frozenset[str]] = {}
         self._keep = 2 * max_sites   # the store holds at most max_sites; the rest are gone ids
@@ -116,6 +138,19 @@ def members(store: Any, cache: Any, groups: Groups, group: str) -> list[SiteEntr
         roster = store.roster    # read first: a site coming meanwhile makes them again next time
         known = cache.members[group] = (roster, [e.site for e in in_group(store.entries(), groups, group)])
     return store.entries_of(known[1])
+
+
+def unseen(store: Any, cache: Any, groups: Groups, group: str) -> list[SiteEntry]:
+    """Stand-ins (``unseen_entry``) for the expected rooms of ``group`` (all for "") that have
+    no state; looked for again only when a site came or went (``store.roster``)."""
+    if not groups.expected:
+        return []
+    known = cache.unseen
+    if known is None or known[0] != store.roster:
+        roster = store.roster
+        present_ids = {e.site for e in store.entries_of(list(groups.expected))}
+        known = cache.unseen = (roster, [unseen_entry(s) for s in groups.expected if s not in present_ids])
+    return in_group(known[1], groups, group)
 
 
 def select(scope: list[SiteEntry], filters: Filters) -> Selection:

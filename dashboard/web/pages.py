@@ -76,13 +76,17 @@ def fleet_led() -> tuple[str, str]:
         for entry in entries:
             fleet.put(entry.site, present.status(entry))
         fleet.version = version
-        g.fleet_led = present.worst_of(fleet.counts)
+        never = [present.NEVER_SEEN] if ov.unseen(store, get_cache(), get_groups(), "") else []
+        g.fleet_led = present.worst_of([*fleet.counts, *never])
         return g.fleet_led
 
 
 def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, Any]:
     groups, store = get_groups(), get_store()
     scope = ov.members(store, get_cache(), groups, filters.group) if filters.group else store.entries()
+    unseen = ov.unseen(store, get_cache(), groups, filters.group)
+    if unseen:      # rooms the config names that never reported: shown and counted too
+        scope = [*scope, *unseen]
     chosen = ov.select(scope, filters)
     shown = chosen.shown
     if ids is not None:
@@ -93,7 +97,8 @@ def _overview_context(filters: ov.Filters, ids: str | None = None) -> dict[str, 
             "limit": ov.PAGE_ROOMS, "any_sites": bool(scope) or store.site_count > 0,
             "fleet_led": fleet_led(), "filters": filters,
             "count_rows": ov.count_rows(scope, groups, filters.group),
-            "group_names": groups.names, "states": ov.STATES,
+            "group_names": groups.names,
+            "states": ov.STATES if groups.expected else ov.STATES_SEEN,
             "filter_url": lambda **change: _filter_url(filters, **change)}
 
 

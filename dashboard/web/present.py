@@ -13,10 +13,15 @@ from protocol.outage_stages import (LOST, NOTICE, OUTAGE_STAGES, OutageStage, PC
                                     WRAPUP)
 
 STALE = "stale"
-# Problems first: an outage in progress, then what IT must fix, then silence, then the fine ones.
-# "pc_off" is the shutdown state once the PC has really gone off (CONTRACT §5.1 `pc_off`).
+# A room dashboard.sites or dashboard.groups names that has never sent a state: no card of its
+# own in the store; the overview shows one for it (dashboard/web/overview.py ``unseen``).
+NEVER_SEEN = keys.NEVER_SEEN
+# Problems first: an outage in progress, then what IT must fix, then rooms never heard from and
+# silence, then the fine ones. "pc_off" is the shutdown state once the PC has really gone off
+# (CONTRACT §5.1 `pc_off`).
 RANK = {Room.SHUTDOWN.value: 0, Room.WRAPUP.value: 1, PC_OFF: 2, Room.ON_BATTERY.value: 3,
-        Room.FAULT.value: 4, STALE: 5, Room.ATTENTION.value: 6, Room.READY.value: 7}
+        Room.FAULT.value: 4, NEVER_SEEN: 5, STALE: 6, Room.ATTENTION.value: 7,
+        Room.READY.value: 8}
 LEDS = tuple(led.value for led in Led)
 PATTERNS = tuple(pattern.value for pattern in Pattern)
 BUZZES = tuple(buzz.value for buzz in Buzz)
@@ -32,7 +37,8 @@ def pc_off_at(state: StateSnapshot) -> float | None:
 
 
 def status(entry: SiteEntry) -> str:
-    """The room state; "stale" when the edge has gone quiet; "pc_off" once a shutdown is done.
+    """The room state; "stale" when the edge has gone quiet; "pc_off" once a shutdown is done;
+    "never_seen" for the overview's stand-in of a room that never reported.
     Read from the entry's data, not its snapshot: on a shared database most entries came as JSON
     from another dashboard, and the header's worst state looks at every room (0.3 ms each to
     build, at 30,000 rooms)."""

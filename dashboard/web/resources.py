@@ -35,6 +35,7 @@ class PageCache:
     cards: dict[tuple[str, str, str], tuple[Any, Any]] = field(default_factory=dict)
     sites_body: tuple[Any, bytes] | None = None   # /api/sites, per store.freshness
     members: dict[str, tuple[int, list[str]]] = field(default_factory=dict)   # group -> (roster, ids)
+    unseen: tuple[int, list[Any]] | None = None   # (roster, stand-ins of rooms never reported)
     fleet: FleetStates = field(default_factory=lambda: FleetStates())   # the header's dot
 
 

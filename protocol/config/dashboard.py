@@ -130,13 +130,13 @@ class AlertsConfig:
                         choices=("id", "en"))
     min_room: str = key("on_battery", "The mildest room state that alerts.", choices=ROOM_STATES,
                         note='"on_battery" = power cuts and worse (wrap-up, shutdown, PC off, UPS '
-                        'unreadable, room silent); "attention" adds IT chores (battery to '
-                        'replace); "wrapup", "shutdown" or "fault" = fewer alerts. "Power '
-                        'restored" follows any outage that alerted.')
+                        'unreadable, room silent, room never reported); "attention" adds IT '
+                        'chores (battery to replace); "wrapup", "shutdown" or "fault" = fewer '
+                        'alerts. "Power restored" follows any outage that alerted.')
     quiet_repeat_s: float = key(3600, "An IT chore for the same room alerts at most once in this "
                                 "many seconds.", note="IT chores: UPS unreadable, battery, room "
-                                "silent. An outage's alerts (lost, wrap-up, shutdown, PC off, "
-                                "restored) are never held.", high=7 * DAY_S)
+                                "silent, room never reported. An outage's alerts (lost, wrap-up, "
+                                "shutdown, PC off, restored) are never held.", high=7 * DAY_S)
     # the longest wait between two tries of an unsent alert
     retry_max_s: float = key(300, "An unsent alert is retried after 1, 2, 4, ... s, at most this "
                              "long apart.", low=1, high=86400)
