@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.daemon import clock_synced
+from edge.daemon import boot_id, clock_synced
 from edge.room import Inputs, PcReport, RoomState, Rules, step
 from edge.ups import UpsReader
 from protocol.config import PolicyConfig, UpsConfig
@@ -141,7 +141,7 @@ def test_edge_daemon_on_all_lying_dumps_keeps_the_meeting(tmp_path, dumps, broke
         assert kinds.count("ups_fsd_on_mains") == 3 and "power_lost" not in kinds
         assert pc.commands() == []
         started = [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
-        assert started == [{"resumed_outage": False, "clock_synced": clock_synced()}]
+        assert started == [{"resumed_outage": False, "clock_synced": clock_synced(), "boot": boot_id()}]
     finally:
         pc.close()
 
