@@ -29,6 +29,7 @@ COLORS = {  # kind -> (background, text)
     "notice": ("#f2a900", "#111111"),
     "wrapup": ("#c62828", "#ffffff"),
     "shutdown": ("#8e0000", "#ffffff"),
+    "not_off": ("#b71c1c", "#ffffff"),      # the shutdown failed: shut it down by hand
     "cancel": ("#2e7d32", "#ffffff"),
     "test": ("#1565c0", "#ffffff"),
 }

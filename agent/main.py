@@ -32,7 +32,7 @@ from agent.banner_only import BannerOnly
 from agent.commands import HandledIds, judge
 from agent.disk_history import DiskHistory
 from agent.telemetry import Telemetry
-from agent.texts import banner_view
+from agent.texts import banner_view, not_off_view
 from agent.views import RESTORED_CLOSE_S, NewestOutage, command_view, shutdown_grace_s
 from protocol.config import AgentConfig, ConfigError, load_agent_config
 from protocol.messages import Ack, AckCode, PcCommand, PcCommandKind, Topics, to_json
@@ -247,9 +247,13 @@ class Agent:
             ack(True, started, WRAPUP_NOT_STARTED.get(started, ""), {})
 
     def _shutdown_failed(self, cid: str) -> Callable[[Ran], None]:
-        """What tells the edge that shutdown ``cid`` left the PC up: its second ack, ok false."""
+        """What tells the edge that shutdown ``cid`` left the PC up (its second ack, ok false),
+        and the room: the banner's countdown gives way to "shut it down by hand now"."""
         def ack(ran: Ran) -> None:
-            self._ack(failed_shutdown_ack(cid, ran, self.actions.shutdown_argv(), self.clock()))
+            try:
+                self.banner.show(not_off_view(self.config.site.language))
+            finally:
+                self._ack(failed_shutdown_ack(cid, ran, self.actions.shutdown_argv(), self.clock()))
         return ack
 
     def _resume_shutdown(self) -> None:

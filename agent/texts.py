@@ -5,6 +5,7 @@ of the Pi, so the meeting PC's install needs nothing more.
 """
 
 from protocol.texts import (BANNER_TEXTS as TEXTS, COPY_KINDS, banner_view, minutes_text,
-                            runtime_line, text)
+                            not_off_view, runtime_line, text)
 
-__all__ = ["TEXTS", "COPY_KINDS", "banner_view", "minutes_text", "runtime_line", "text"]
+__all__ = ["TEXTS", "COPY_KINDS", "banner_view", "minutes_text", "not_off_view", "runtime_line",
+           "text"]

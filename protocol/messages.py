@@ -87,6 +87,10 @@ class AckCode(StrEnum):
     OBS_NOT_RECORDING = "obs_not_recording"
 
 
+# A shutdown's second ack, ``ok`` false: its command ran and the PC is still up (agent/main.py).
+NOT_OFF_CODES = frozenset({AckCode.SHUTDOWN_FAILED, AckCode.SHUTDOWN_TIMEOUT,
+                           AckCode.SHUTDOWN_NOT_RUN})
+
 # An edge command (not a replay) older than this is not acted on: the central broker keeps QoS 1
 # commands for a room that is cut off and hands them over when the link returns, perhaps hours
 # later, and yesterday's silence must not quiet today's buzzer. The dashboard sends them with

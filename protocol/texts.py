@@ -104,6 +104,13 @@ PC_TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "shutdown.title": ("Komputer akan dimatikan", "This PC will shut down"),
     "shutdown.text": ("Baterai UPS hampir habis. Komputer dimatikan dengan aman.",
                       "The UPS battery is almost empty. The PC shuts down cleanly."),
+    # The shutdown command ran and the PC is still up (polkit refused, an app blocked it): the
+    # countdown gives way to this, and the people in the room must do it themselves.
+    "not_off.title": ("Komputer tidak dapat mati sendiri", "This PC could not shut itself down"),
+    "not_off.text": ("Simpan pekerjaan Anda dan matikan komputer ini secara manual sekarang, "
+                     "sebelum baterai UPS habis.",
+                     "Save your work and shut this PC down by hand now, before the UPS battery "
+                     "runs out."),
     "test.title": ("Uji coba Siaga", "Siaga test"),
     "test.text": ("Ini hanya uji coba. Tidak ada gangguan listrik.",
                   "This is only a test. There is no power problem."),
@@ -207,6 +214,16 @@ def banner_view(cmd: PcCommand, language: str, *, countdown_s: float | None = No
         "countdown_s": None if countdown_s is None else max(0, int(round(countdown_s))),
         "close_after_s": close_after_s,
     }
+
+
+def not_off_view(language: str) -> dict[str, Any]:
+    """The banner once the shutdown command ran and left the PC up: no countdown, no minutes (the
+    shutdown command's are stale by now); it stays until the host closes it or the next command."""
+    title = text(language, "not_off.title")
+    return {"op": "show", "kind": "not_off", "window_title": f"Siaga - {title}", "title": title,
+            "body": text(language, "not_off.text"), "runtime": "", "chat_text": "",
+            "copy_label": text(language, "copy"), "copied_label": text(language, "copied"),
+            "close_label": text(language, "close"), "countdown_s": None, "close_after_s": None}
 
 
 # What an agent's ack says, by its code (protocol/messages.py AckCode): the page writes the timeline's

@@ -12,8 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 
-from tests.agent_helpers import wait_until
+from tests.agent_helpers import refused_shutdown, wait_until
 from tests.xvfb import visible_window, x
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -75,6 +76,38 @@ def test_shutdown_banner_counts_down_in_english(display, start_agent, pc_client,
     assert "This PC will shut down" in text and "UPS battery left: 1 min" in text
     assert "This PC shuts down in" in text and "seconds" in text
     wait_until((tmp_path / "shutdown.marker").exists, timeout=10)
+
+
+@pytest.mark.parametrize("lang, title, words", [
+    ("id", "Komputer tidak dapat mati sendiri",
+     ["matikan komputer ini secara manual sekarang", "sebelum baterai UPS habis"]),
+    ("en", "This PC could not shut itself down",
+     ["shut this PC down by hand now", "before the UPS battery runs out"]),
+])
+def test_a_shutdown_that_fails_turns_the_countdown_into_shut_it_down_by_hand(
+        display, start_agent, pc_client, tmp_path, lang, title, words):
+    """polkit refused ``systemctl poweroff``: the PC stayed up and its banner went on saying
+    "Komputer sedang dimatikan..." while the battery ran flat under the meeting. The people in
+    the room must now be told to save their work and switch it off themselves."""
+    agent = start_agent(banner=True, language=lang, shutdown_grace_s=2,
+                        shutdown_command=refused_shutdown(tmp_path / "tries"))
+    cmd, _ = pc_client.send("shutdown", runtime_s=100, grace_s=30, title="", text="")
+    wait_until(lambda: len(pc_client.acks(cmd["id"])) == 2, timeout=15,
+               what="the second ack of the shutdown")
+    shown = lambda: [e.get("kind") for e in agent.banner.events() if e.get("event") == "shown"]
+    wait_until(lambda: shown()[-1:] == ["not_off"], timeout=10, what="the banner changed",
+               context=lambda: str(agent.banner.events()))
+    assert shown() == ["shutdown", "not_off"]
+    window = wait_until(lambda: visible_window(title))
+    shot = tmp_path / f"banner-not-off-{lang}.png"
+    text = read_screen(window, shot)
+    assert title in text and all(w in text for w in words), text
+    assert "dimatikan dalam" not in text and "shuts down in" not in text    # no countdown left
+    assert "Komputer sedang dimatikan" not in text and "Shutting down" not in text
+    far = read_screen(window, shot, scale=25)          # from the back of the room
+    assert title in far, far
+    if os.environ.get("SIAGA_SHUTFAIL_SHOTS"):
+        shutil.copy(shot, Path(os.environ["SIAGA_SHUTFAIL_SHOTS"]) / shot.name)
 
 
 def test_the_host_can_close_the_banner(display, start_agent, pc_client):

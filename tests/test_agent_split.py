@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from protocol.signing import sign
-from tests.agent_helpers import wait_until, write_agent_config
+from tests.agent_helpers import refused_shutdown, wait_until, write_agent_config
 from tests.xvfb import visible_window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,3 +104,32 @@ def test_the_logon_banner_shows_only_what_the_service_would_act_on(display, brok
     finally:
         stop(banner)
         stop(service)
+
+
+def test_the_logon_banner_says_shut_it_down_by_hand_when_the_services_shutdown_fails(
+        display, broker, pc_client, tmp_path):
+    """An app blocked ``shutdown /s /t 0`` (here: a command that exits 1): the service acked it
+    again, ok false, but the logon banner, which draws what the room sees, went on with
+    "Komputer sedang dimatikan..."; it hears that ack now and says to shut the PC down by hand."""
+    config = write_agent_config(tmp_path, broker.port, banner=True, shutdown_grace_s=2,
+                                shutdown_command=refused_shutdown(tmp_path / "tries"))
+    service, banner = start(config, "--no-banner"), start(config, "--banner-only")
+    try:
+        pc_client.wait_for("status", timeout=15)
+        time.sleep(1.5)                                       # both subscribed
+        cmd, _ = pc_client.send("shutdown", runtime_s=100, grace_s=30, title="", text="")
+        wait_until(lambda: visible_window("Komputer akan dimatikan"), timeout=20,
+                   what="the countdown")
+        wait_until(lambda: len(pc_client.acks(cmd["id"])) == 2, timeout=15,
+                   what="the service's second ack")
+        wait_until(lambda: visible_window("Komputer tidak dapat mati sendiri"), timeout=10,
+                   what="the banner saying to shut it down by hand",
+                   context=lambda: config.with_name("agent--banner-only.log").read_text())
+        assert not visible_window("Komputer akan dimatikan")
+        pc_client.send("cancel")                              # the power is back
+        wait_until(lambda: visible_window("Listrik kembali normal"), timeout=10)
+    finally:
+        stop(banner)
+        stop(service)
+    assert (tmp_path / "tries").read_text() == "x"
+    assert "Traceback" not in "".join(p.read_text() for p in tmp_path.glob("agent*.log"))

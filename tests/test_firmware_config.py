@@ -122,21 +122,26 @@ def test_acl_refuses_other_topics(login, user: str, topic: str) -> None:
 
 
 def test_acl_delivers_what_each_side_must_read(login) -> None:
-    """The edge hears every PC; an agent hears its own commands and nobody else's."""
+    """The edge hears every PC; an agent hears its own commands and nobody else's, and its own
+    acks (its logon banner learns so that a shutdown failed)."""
     edge, pc, other = login("siaga-edge"), login("meeting-pc"), login("other-pc")
     edge.subscribe(f"{P}/pc/+/status")
     pc.subscribe(f"{P}/pc/meeting-pc/command")
+    pc.subscribe(f"{P}/pc/meeting-pc/ack")
     other.subscribe(f"{P}/pc/meeting-pc/command")
+    other.subscribe(f"{P}/pc/meeting-pc/ack")
     assert pc.publish(f"{P}/pc/meeting-pc/status") == "accepted"
     assert edge.publish(f"{P}/pc/meeting-pc/command") == "accepted"
+    assert pc.publish(f"{P}/pc/meeting-pc/ack") == "accepted"
     deadline = threading.Event()
     for _ in range(50):
-        if edge.messages and pc.messages:
+        if edge.messages and len(pc.messages) >= 2:
             break
         deadline.wait(0.05)
     deadline.wait(0.3)  # give a wrongly delivered message time to arrive
     assert [t for t, _ in edge.messages] == [f"{P}/pc/meeting-pc/status"]
-    assert [t for t, _ in pc.messages] == [f"{P}/pc/meeting-pc/command"]
+    assert sorted(t for t, _ in pc.messages) == [f"{P}/pc/meeting-pc/ack",
+                                                 f"{P}/pc/meeting-pc/command"]
     assert other.messages == []
 
 

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from dashboard.texts import keys
 from dashboard.texts.i18n import duration, minutes_long, number, percent, plural, translate
 from dashboard.web.present import reason_text, ups_status
-from protocol.messages import AckCode, EdgeCommandKind, EventKind, JournalEvent, PcCommandKind
+from protocol.messages import (NOT_OFF_CODES, AckCode, EdgeCommandKind, EventKind, JournalEvent,
+                               PcCommandKind)
 from protocol.outage_stages import COMMAND_STAGES
 from protocol.texts import ack_sentence, size_parts
 
@@ -41,7 +42,7 @@ LEGACY_ACK_PATTERNS: tuple[tuple[re.Pattern[str], AckCode], ...] = (
 # Answers that say the PC took the command but no person saw it.
 UNSEEN = (AckCode.NO_DISPLAY_LOGGED, AckCode.BANNER_OFF_LOGGED)
 # Answers that say a shutdown command ran and left the PC up (the agent's second ack).
-NOT_OFF = (AckCode.SHUTDOWN_FAILED, AckCode.SHUTDOWN_TIMEOUT, AckCode.SHUTDOWN_NOT_RUN)
+NOT_OFF = NOT_OFF_CODES
 
 
 @dataclass(frozen=True)
