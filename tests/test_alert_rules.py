@@ -367,3 +367,95 @@ def test_a_calendar_unreadable_for_an_hour_pages_it_once_as_a_chore(lang, title,
     assert all(any(l.startswith(line) for l in body.splitlines()) for line in lines), body
     assert "UPS" not in body and held(AT, AT + 60, 3600, AlertKind.CALENDAR_UNREADABLE.value)
     assert NOTIFY_TYPES[AlertKind.CALENDAR_UNREADABLE] == "warning"
+
+
+def refused(at: float, pc: str = "meeting-pc", n: int | None = None, **more) -> tuple:
+    """The edge's journal of a shutdown's second ack: polkit refused ``systemctl poweroff``."""
+    detail = {"pc": pc, "id": f"rr1-1-shutdown-{pc}", "kind": "shutdown", "ok": False,
+              "detail": "did not shut down: exit status 1: Call to PowerOff failed: Access denied",
+              "code": "shutdown_failed", "args": {"command": "systemctl poweroff", "status": 1,
+                                                  "output": "Call to PowerOff failed: Access denied"},
+              **more}
+    if n is None:   # (``ev`` takes ``kind`` for the event's)
+        return JournalEvent(site=SITE, seq=int(at - T0) + 1, ts=at, kind="pc_ack", detail=detail), at
+    return JournalEvent(site=SITE, seq=n, ts=at - 1, kind="pc_ack", detail=detail), at
+
+
+CUT = OUTAGE[:5]                        # power lost ... shutdown sent, at T0 + 1080
+RESTORE = (ev("power_restored", T0 + 1500, duration_s=1499.0), T0 + 1500)
+SHUT_OK = refused(T0 + 1081, ok=True, code="shutdown_in", args={"seconds": 30}, detail="")
+
+
+@pytest.mark.parametrize("items, rules, expected", [
+    pytest.param(CUT + [SHUT_OK, refused(T0 + 1112), RESTORE], Rules(),
+                 ["power_lost", "wrapup", "shutdown", "pc_not_off", "power_restored"],
+                 id="the shutdown failed: IT hears of it at the default min_room"),
+    pytest.param(CUT + [refused(T0 + 1112), RESTORE], Rules(min_room="shutdown"),
+                 ["shutdown", "pc_not_off", "power_restored"], id="as loud as the shutdown"),
+    pytest.param(CUT + [refused(T0 + 1112), refused(T0 + 1113), refused(T0 + 1114, pc="pc-b")],
+                 Rules(), ["power_lost", "wrapup", "shutdown", "pc_not_off", "pc_not_off"],
+                 id="once per PC (a repeat is not news), every PC"),
+    pytest.param(CUT + [refused(T0 + 1112), RESTORE, (ev("power_lost", T0 + 1600), T0 + 1600),
+                        (ev("shutdown_sent", T0 + 1700, runtime_s=100), T0 + 1700),
+                        refused(T0 + 1750)], Rules(),
+                 ["power_lost", "wrapup", "shutdown", "pc_not_off", "power_restored",
+                  "power_lost", "shutdown", "pc_not_off"], id="the next cut's failure is news again"),
+    pytest.param([refused(T0 + 1112, code="shutdown_in", ok=True)], Rules(), [],
+                 id="the first ack, ok: nothing"),
+    pytest.param([refused(T0 + 1112, code="expired", args={})], Rules(), [],
+                 id="an expired command is not a failed shutdown command"),
+    pytest.param([refused(T0 + 1112, kind="wrapup", code="shutdown_failed")], Rules(), [],
+                 id="not a shutdown's ack"),
+])
+def test_a_shutdown_that_left_the_pc_up_pages_it(items, rules, expected):
+    """The agent's second ack (commit 3a60d93) was on the events page only: during the cut IT got
+    "PC rapat sedang dimatikan dengan aman" and nothing after it, while the PC stayed up."""
+    assert [kind for kind, _ in run(items, rules)] == expected
+
+
+def test_a_failed_shutdown_replayed_after_its_outages_restore_pages_nobody():
+    """The power is back: nobody need run to switch that PC off."""
+    items = [seq(1, "power_lost", T0), seq(2, "shutdown_sent", T0 + 900, runtime_s=100),
+             seq(4, "power_restored", T0 + 1000, duration_s=999.0),
+             refused(T0 + 1100, n=3)] + FLICKER
+    assert [kind for kind, _ in run(items)] == ["power_lost", "shutdown", "power_restored"]
+
+
+def test_after_a_restart_an_open_outage_that_paged_a_failed_shutdown_still_pages_its_restore():
+    memory = seed([(SITE, "pc_not_off", T0 - 60), (SITE, "power_restored", T0 - 7200)])
+    assert memory[SITE] == SiteMemory(outage_alerted=True)     # per PC: no stage to remember
+    assert [k for k, _ in run([RESTORE], memory=memory)] == ["power_restored"]
+
+
+@pytest.mark.parametrize("lang, runtime, lines", [
+    ("id", 250.0, ["Bappeda - Ruang Rapat 1: PC rapat meeting-pc gagal mematikan dirinya dan "
+                   "masih menyala.",
+                   "Sebabnya: systemctl poweroff gagal dengan kode keluar 1: \u201cCall to PowerOff "
+                   "failed: Access denied\u201d.",
+                   "Sisa waktu UPS: 4 mnt.",
+                   "Yang perlu dilakukan TI: Matikan PC meeting-pc secara manual sekarang, sebelum "
+                   "baterai UPS habis dalam 4 mnt: minta peserta menyimpan pekerjaannya, lalu "
+                   "matikan dari menu PC itu atau dengan tombol dayanya."]),
+    ("en", 250.0, ["Bappeda - Ruang Rapat 1: Meeting PC meeting-pc could not shut itself down and "
+                   "is still on.",
+                   "Why: systemctl poweroff failed with exit status 1: \u201cCall to PowerOff "
+                   "failed: Access denied\u201d.",
+                   "UPS time left: 4 min.",
+                   "What IT should do: Shut PC meeting-pc down by hand now, before the UPS "
+                   "battery runs out in 4 min: ask the people in the room to save their work, "
+                   "then shut it down from its menu or with its power button."]),
+    ("en", None, ["UPS time left: unknown.",
+                  "What IT should do: Shut PC meeting-pc down by hand now, before the UPS battery "
+                  "runs out: ask the people in the room to save their work, then shut it down "
+                  "from its menu or with its power button."]),
+])
+def test_the_failed_shutdown_alert_says_which_pc_why_and_to_switch_it_off_by_hand(lang, runtime,
+                                                                                   lines):
+    memory = {SITE: SiteMemory(name=NAME, runtime_s=runtime)}
+    event, now = refused(AT + 1, n=1)
+    [alert] = react(memory, event, now, Rules())[1]
+    title, body = render(alert, lang, JAKARTA, now=AT + 5)
+    assert title == "Siaga " + body.splitlines()[0].removesuffix(".")
+    for line in lines:
+        assert line in body.splitlines(), body
+    assert NOTIFY_TYPES[alert.kind] == "failure" and alert.kind.room == Room.SHUTDOWN.value

@@ -600,3 +600,62 @@ def test_on_postgresql_rows_another_dashboard_took_meanwhile_are_not_sent_again(
     finally:
         first.close()
         second.close()
+
+
+FAILED_ACK = {"pc": "meeting-pc", "id": "rr1-1-shutdown-meeting-pc", "kind": "shutdown", "ok": False,
+              "detail": "did not shut down: exit status 1: Call to PowerOff failed: Access denied",
+              "code": "shutdown_failed", "args": {"command": "systemctl poweroff", "status": 1,
+                                                  "output": "Call to PowerOff failed: Access denied"}}
+
+
+@pytest.mark.parametrize("how", ["restart", "takeover"])
+def test_a_shutdown_that_left_the_pc_up_reaches_it_once_across_a_restart(
+        tmp_path, receivers, location, how):
+    """polkit refused the PC's shutdown: IT heard "PC rapat sedang dimatikan dengan aman" and
+    nothing more while the PC stayed up on the battery. Now one alert says so, at the default
+    min_room; a dashboard restarted (or another taking over the rules on PostgreSQL) neither
+    sends it again nor forgets that the outage paged IT (its restore still goes out)."""
+    from protocol.messages import JournalEvent
+    live = receivers[0]
+    config = make_config(tmp_path, [live.url])
+    first, second = open_engine(location), open_engine(location)
+    now = time.time()
+    stages = [("power_lost", {"runtime_s": 1500.0}), ("notice_sent", {"runtime_s": 1490.0}),
+              ("shutdown_sent", {"runtime_s": 250.0}),
+              ("pc_ack", {**FAILED_ACK, "ok": True, "code": "shutdown_in", "args": {"seconds": 30}}),
+              ("pc_ack", FAILED_ACK), ("power_restored", {"duration_s": 120.0})]
+    journal = [JournalEvent(site="a", seq=n, ts=now - 60 + n, kind=kind, detail=detail)
+               for n, (kind, detail) in enumerate(stages, 1)]
+    try:
+        leader = Alerter(config, first, load_targets(config))
+        other = Alerter(config, second, load_targets(config))
+        for event in journal[:-1]:
+            first.add_event(event)
+            leader.offer(event)
+        while leader.send_due():
+            pass
+        if how == "restart":
+            first.close()
+            other = Alerter(config, second, load_targets(config))
+        else:
+            other.take_over()
+        for event in journal[-2:]:   # the failed ack again (a QoS 1 redelivery), then the restore
+            if second.add_event(event):   # as the store does: a duplicate reaches no rule
+                other.offer(event)
+        while other.send_due():
+            pass
+        time.sleep(0.5)
+        titles = [m["title"].removeprefix("Siaga a: ") for m in live.messages()]
+        assert titles == ["Listrik padam: UPS menanggung PC rapat",
+                          "PC rapat sedang dimatikan dengan aman",
+                          "PC rapat meeting-pc gagal mematikan dirinya dan masih menyala",
+                          "Listrik PLN kembali setelah 2 mnt"]
+        body = live.messages()[2]["message"].splitlines()
+        assert ("Sebabnya: systemctl poweroff gagal dengan kode keluar 1: \u201cCall to PowerOff "
+                "failed: Access denied\u201d.") in body
+        assert any(line.startswith("Yang perlu dilakukan TI: Matikan PC meeting-pc secara manual "
+                                   "sekarang, sebelum baterai UPS habis dalam 4 mnt") for line in body)
+        assert live.messages()[2]["type"] == "failure"
+    finally:
+        first.close()
+        second.close()

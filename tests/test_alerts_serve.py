@@ -300,3 +300,51 @@ def test_an_unreadable_url_file_exits_2_naming_it(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (f"siaga.toml: alerts.urls_file: cannot read "
                                      f"{tmp_path / 'alerts.urls'}: No such file or directory")
+
+
+REFUSED = ("pc_ack", {"pc": "meeting-pc", "id": "bappeda-rr1-1-shutdown-meeting-pc",
+                      "kind": "shutdown", "ok": False,
+                      "detail": "did not shut down: exit status 1: Call to PowerOff failed: "
+                                "Access denied", "code": "shutdown_failed",
+                      "args": {"command": "systemctl poweroff", "status": 1,
+                               "output": "Call to PowerOff failed: Access denied"}})
+
+
+def test_a_pc_that_did_not_shut_down_pages_it_once_even_after_a_restart(tmp_path, broker, receiver):
+    """The PC's shutdown command failed (polkit refused it): the last thing IT had heard was "the
+    meeting PC is being shut down cleanly" while the PC stayed up on the battery. Now IT is told
+    to switch it off by hand, once: the edge's repeat after the dashboard restarted is not news."""
+    receiver.start()
+    dash = Dash(tmp_path, broker.port, receiver).start()
+    edge = Client(broker.port)
+    try:
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", OUTAGE[:2] + OUTAGE[4:5] + [REFUSED])
+        wait_until(lambda: len(receiver.messages()) >= 3, 15, what="three alerts",
+                   context=lambda: str([m["title"] for m in receiver.messages()]))
+        dash.proc.send_signal(signal.SIGTERM)
+        assert dash.proc.wait(10) == 0
+        dash.start()
+        publish_room(edge, "bappeda-rr1", dash)
+        publish_events(edge, "bappeda-rr1", [REFUSED], seq=4)          # the same event again
+        publish_events(edge, "bappeda-rr1", OUTAGE[-1:], seq=5)
+        wait_until(lambda: len(receiver.messages()) >= 4, 15, what="the restore",
+                   context=dash.log.read_text)
+        time.sleep(1.5)   # anything sent twice would arrive now
+        messages = receiver.messages()
+        assert [m["title"] for m in messages] == [
+            EXPECTED[0], EXPECTED[2],
+            f"Siaga {NAME}: PC rapat meeting-pc gagal mematikan dirinya dan masih menyala",
+            EXPECTED[-1]]
+        lines = messages[2]["message"].splitlines()
+        assert ("Sebabnya: systemctl poweroff gagal dengan kode keluar 1: \u201cCall to PowerOff "
+                "failed: Access denied\u201d.") in lines
+        assert "Sisa waktu UPS: 1 mnt." in lines                 # 115 s left at the shutdown
+        assert ("Yang perlu dilakukan TI: Matikan PC meeting-pc secara manual sekarang, sebelum "
+                "baterai UPS habis dalam 1 mnt: minta peserta menyimpan pekerjaannya, lalu matikan "
+                "dari menu PC itu atau dengan tombol dayanya.") in lines
+        assert f"Halaman ruangan: {PUBLIC_URL}/sites/bappeda-rr1" in lines
+        assert messages[2]["type"] == "failure"
+    finally:
+        edge.close()
+        dash.stop()

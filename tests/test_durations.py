@@ -96,6 +96,8 @@ def _alert(key: str, lang: str, seconds: float) -> str:
         alert = Alert("rr1", AlertKind.POWER_RESTORED, "Ruang 1", seconds, {"duration_s": seconds})
     elif key in ("runtime",):
         alert = Alert("rr1", AlertKind.POWER_LOST, "Ruang 1", seconds)
+    elif key == "do_pc_not_off":   # switch it off by hand before the battery runs out
+        alert = Alert("rr1", AlertKind.PC_NOT_OFF, "Ruang 1", seconds, {"pc": "meeting-pc"})
     else:
         raise AssertionError(f"the alert text {key!r} has a duration nobody checks: add it here")
     return "\n".join(alert_texts.render(alert, lang))

@@ -5,7 +5,8 @@ event, a state snapshot, the site going stale or fresh, or the clock ticking) an
 memory and the alerts to queue. No I/O, the time is passed in: table-tested in
 tests/test_alert_rules.py.
 
-An outage's alerts (lost, wrap-up, shutdown, PC off, restored) go out once per outage, never
+An outage's alerts (lost, wrap-up, shutdown, PC off, a PC that did not shut down, restored) go
+out once per outage (the last two once per PC), never
 held back by ``alerts.quiet_repeat_s``: that guard (``held``, applied by the outbox in
 dashboard/alerts/outbox.py) is for IT chores only (CONTRACT §5.5 v1.2). Each alert carries the time
 its event happened; one that reaches us late (a replay, a dashboard start) says so.
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Union
 
-from protocol.messages import EventKind, JournalEvent, Room, StateSnapshot
+from protocol.messages import (NOT_OFF_CODES, EventKind, JournalEvent, PcCommandKind, Room,
+                               StateSnapshot)
 from protocol.outage_stages import NOTICE, PCS_OFF
 from protocol.outage_stages import SHUTDOWN as SHUTDOWN_STAGE
 from protocol.outage_stages import WRAPUP as WRAPUP_STAGE
@@ -56,6 +58,9 @@ class AlertKind(str, Enum):
     WRAPUP = "wrapup", WRAPUP_STAGE.room.value
     SHUTDOWN = "shutdown", SHUTDOWN_STAGE.room.value
     PC_OFF = "pc_off", PCS_OFF.room.value
+    # A PC's shutdown command ran and left it up (its second ack, ok false): someone must switch
+    # it off by hand before the battery is flat; part of the cut, so as loud as the shutdown.
+    PC_NOT_OFF = "pc_not_off", SHUTDOWN_STAGE.room.value
     POWER_RESTORED = "power_restored", Room.READY.value   # made only when its outage paged IT
     UPS_UNREACHABLE = "ups_unreachable", Room.FAULT.value
     REPLACE_BATTERY = "replace_battery", Room.ATTENTION.value
@@ -77,7 +82,9 @@ STAGE_ALERTS: dict[str, tuple[AlertKind, ...]] = {
     WRAPUP_STAGE.event: (AlertKind.POWER_LOST, AlertKind.WRAPUP),
     SHUTDOWN_STAGE.event: (AlertKind.POWER_LOST, AlertKind.SHUTDOWN)}
 OUTAGE_KINDS = (AlertKind.POWER_LOST, AlertKind.WRAPUP, AlertKind.SHUTDOWN, AlertKind.PC_OFF,
-                AlertKind.POWER_RESTORED)
+                AlertKind.PC_NOT_OFF, AlertKind.POWER_RESTORED)
+# Per PC, not stages: an outage makes one of each for every PC it concerns.
+PC_KINDS = frozenset({AlertKind.PC_OFF.value, AlertKind.PC_NOT_OFF.value})
 STAGE_KINDS = {k.value for k in OUTAGE_KINDS} - {AlertKind.POWER_RESTORED.value}
 # The only alerts alerts.quiet_repeat_s may hold back: an outage's alerts never are.
 CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATTERY.value,
@@ -86,6 +93,7 @@ CHORE_KINDS = frozenset({AlertKind.UPS_UNREACHABLE.value, AlertKind.REPLACE_BATT
 # Apprise's notification type by stage (apprise.NotifyType's values), looked up by AlertKind or str.
 NOTIFY_TYPES: dict[str, str] = {AlertKind.POWER_LOST: "warning", AlertKind.WRAPUP: "failure",
                                 AlertKind.SHUTDOWN: "failure", AlertKind.PC_OFF: "failure",
+                                AlertKind.PC_NOT_OFF: "failure",
                                 AlertKind.POWER_RESTORED: "info", AlertKind.UPS_UNREACHABLE: "warning",
                                 AlertKind.REPLACE_BATTERY: "warning", AlertKind.SITE_STALE: "warning",
                                 AlertKind.SITE_NEVER_SEEN: "warning",
@@ -129,6 +137,7 @@ class SiteMemory:
     down_since: tuple[tuple[str, float], ...] = ()   # (ups, since) not readable
     down_alerted: frozenset[str] = frozenset()
     pcs_off: frozenset[str] = frozenset()   # PCs seen going off and not seen online since
+    not_off: frozenset[str] = frozenset()   # PCs of the running outage IT was told are still up
     pi_off: bool = False                    # the edge said it powers this Pi off (pi_poweroff)
     not_ready: tuple[float, ...] = ()       # starts of the meetings IT was told were not ready
     seq: int = 0                            # the highest journal seq judged
@@ -228,7 +237,7 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
                               runtime_s=old.runtime_s if runtime is None else runtime)
     pc = str(detail.get("pc", ""))
     if kind == EventKind.POWER_RESTORED:
-        new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset(),
+        new = dataclasses.replace(mem, outage_alerted=False, stages=frozenset(), not_off=frozenset(),
                                   restored_seq=max(mem.restored_seq, event.seq))
         alerts = [_alert(event.site, AlertKind.POWER_RESTORED, new, at,
                          duration_s=_number(detail.get("duration_s")),
@@ -237,7 +246,8 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
         # A new outage, even when the last restore was lost; one heard after later events
         # (replayed) is the start of an outage already judged: it starts nothing.
         fresh = event.seq > old.seq
-        new = dataclasses.replace(mem, stages=frozenset(), outage_alerted=False) if fresh else mem
+        new = dataclasses.replace(mem, stages=frozenset(), not_off=frozenset(),
+                                  outage_alerted=False) if fresh else mem
         alerts = []
     elif kind in STAGE_ALERTS and event.seq < mem.restored_seq:
         # Its outage is over and its restore judged (the event was replayed after it): a power
@@ -248,6 +258,8 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
     elif kind == EventKind.PC_OFF:
         new = dataclasses.replace(mem, pcs_off=mem.pcs_off | ({pc} if pc else set()))
         alerts = [_alert(event.site, AlertKind.PC_OFF, new, at, pc=pc)]
+    elif kind == EventKind.PC_ACK:
+        new, alerts = _not_off(mem, event)
     elif kind in (EventKind.PI_POWEROFF, EventKind.EDGE_STARTED):
         new, alerts = dataclasses.replace(mem, pi_off=kind == EventKind.PI_POWEROFF), []
     elif kind == EventKind.PC_ONLINE:
@@ -263,6 +275,21 @@ def _event(old: SiteMemory, event: JournalEvent, now: float) -> tuple[SiteMemory
     else:
         new, alerts = _ups_watch(mem, event, now), []
     return new, _timely(alerts, now - at)
+
+
+def _not_off(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
+    """A PC's shutdown command ran and left it up (the agent's second ack, ``ok`` false): once per
+    PC and outage, with the PC's answer (why); not for an outage already over (replayed after its
+    restore was judged): the power is back, nobody needs to run to that PC."""
+    detail, pc = event.detail, str(event.detail.get("pc", ""))
+    if (detail.get("kind") != PcCommandKind.SHUTDOWN or detail.get("ok") is not False
+            or detail.get("code") not in NOT_OFF_CODES or not pc):
+        return mem, []
+    if event.seq < mem.restored_seq or pc in mem.not_off:
+        return mem, []
+    new = dataclasses.replace(mem, not_off=mem.not_off | {pc})
+    answer = {k: detail[k] for k in ("code", "args", "detail") if k in detail}
+    return new, [_alert(event.site, AlertKind.PC_NOT_OFF, new, event.ts, pc=pc, answer=answer)]
 
 
 def _not_ready(mem: SiteMemory, event: JournalEvent) -> tuple[SiteMemory, list[Alert]]:
@@ -364,7 +391,7 @@ def seed(last: list[tuple[str, str, float]]) -> Memory:
         restored = kinds.get(AlertKind.POWER_RESTORED.value, float("-inf"))
         open_kinds = {k for k, t in kinds.items() if t > restored and k in STAGE_KINDS}
         if open_kinds:
-            stages = frozenset(open_kinds - {AlertKind.PC_OFF.value})
+            stages = frozenset(open_kinds - PC_KINDS)
             memory[site] = SiteMemory(outage_alerted=True, stages=stages)
     return memory
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.rules import Alert, AlertKind
+from dashboard.texts.events import answer
 from dashboard.texts.i18n import duration, local, minutes
 from dashboard.web.present import fix_text, reason_text
 
@@ -19,6 +20,9 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
     "shutdown": ("PC rapat sedang dimatikan dengan aman",
                  "The meeting PC is being shut down cleanly"),
     "pc_off": ("PC rapat {pc} sudah mati", "Meeting PC {pc} is off"),
+    "pc_not_off": ("PC rapat {pc} gagal mematikan dirinya dan masih menyala",
+                   "Meeting PC {pc} could not shut itself down and is still on"),
+    "why": ("Sebabnya: {why}.", "Why: {why}."),
     "power_restored": ("Listrik PLN kembali setelah {duration}",
                        "Mains power is back after {duration}"),
     "ups_unreachable": ("UPS {ups} tidak terbaca lebih dari satu menit",
@@ -47,6 +51,18 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                   "tersimpan.",
                   "Once mains power is back, switch the PC on again and check that the "
                   "recording was saved."),
+    "do_pc_not_off": ("Matikan PC {pc} secara manual sekarang, sebelum baterai UPS habis "
+                      "dalam {minutes}: minta peserta menyimpan pekerjaannya, lalu matikan "
+                      "dari menu PC itu atau dengan tombol dayanya.",
+                      "Shut PC {pc} down by hand now, before the UPS battery runs out in "
+                      "{minutes}: ask the people in the room to save their work, then shut "
+                      "it down from its menu or with its power button."),
+    "do_pc_not_off_unknown": ("Matikan PC {pc} secara manual sekarang, sebelum baterai UPS "
+                              "habis: minta peserta menyimpan pekerjaannya, lalu matikan dari "
+                              "menu PC itu atau dengan tombol dayanya.",
+                              "Shut PC {pc} down by hand now, before the UPS battery runs out: "
+                              "ask the people in the room to save their work, then shut "
+                              "it down from its menu or with its power button."),
     "do_power_restored": ("Tidak perlu tindakan.", "Nothing to do."),
     "do_power_restored_pc_off": ("Nyalakan lagi PC rapat dan periksa rekaman sudah tersimpan.",
                                  "Switch the meeting PC on again and check that the recording "
@@ -107,12 +123,14 @@ ID, EN = CATALOGUE["id"], CATALOGUE["en"]
 # What happened, and what IT should do about it, for each kind of alert.
 WHAT = {AlertKind.POWER_LOST: "power_lost", AlertKind.WRAPUP: "wrapup",
         AlertKind.SHUTDOWN: "shutdown", AlertKind.PC_OFF: "pc_off",
+        AlertKind.PC_NOT_OFF: "pc_not_off",
         AlertKind.POWER_RESTORED: "power_restored", AlertKind.UPS_UNREACHABLE: "ups_unreachable",
         AlertKind.REPLACE_BATTERY: "replace_battery", AlertKind.SITE_STALE: "site_stale",
         AlertKind.SITE_NEVER_SEEN: "site_never_seen", AlertKind.NOT_READY: "not_ready", AlertKind.TEST: "test",
         AlertKind.CALENDAR_UNREADABLE: "calendar_unreadable"}
 TODO = {AlertKind.POWER_LOST: "do_power_lost", AlertKind.WRAPUP: "do_wrapup",
         AlertKind.SHUTDOWN: "do_shutdown", AlertKind.PC_OFF: "do_pc_off",
+        AlertKind.PC_NOT_OFF: "do_pc_not_off",
         AlertKind.POWER_RESTORED: "do_power_restored",
         AlertKind.UPS_UNREACHABLE: "do_ups_unreachable",
         AlertKind.REPLACE_BATTERY: "do_replace_battery", AlertKind.SITE_STALE: "do_site_stale",
@@ -175,12 +193,16 @@ def render(alert: Alert, lang: str, zone: ZoneInfo = DEFAULT_ZONE, public_url: s
     if problems:
         words = "; ".join(reason_text(p, lang) for p in problems)
         lines.append(texts["problems"].format(problems=words))
+    if alert.kind is AlertKind.PC_NOT_OFF:   # the PC's own answer: the exit status, what it said
+        said = alert.detail.get("answer")
+        lines.append(texts["why"].format(why=answer(said if isinstance(said, dict) else {}, lang)))
     if alert.kind not in NO_RUNTIME:   # on mains: no time left to tell
         lines.append(texts["runtime_unknown"] if alert.runtime_s is None
                      else texts["runtime"].format(minutes=minutes(alert.runtime_s, lang)))
     fixes = " ".join(dict.fromkeys(fix_text(p, lang) for p in problems))
-    lines.append(texts["todo"].format(action=texts[_action(alert)].format(fixes=fixes,
-                                                                          site=alert.site)))
+    action = texts[_action(alert)].format(fixes=fixes, site=alert.site, pc=values["pc"],
+                                          minutes=minutes(alert.runtime_s, lang))
+    lines.append(texts["todo"].format(action=action))
     link = room_link(public_url, alert.site)
     if link and alert.kind is AlertKind.SITE_NEVER_SEEN:   # no room page: its card on the overview
         lines.append(texts["link_overview"].format(url=f"{public_url.rstrip('/')}/?q={alert.site}"))
@@ -194,6 +216,8 @@ def _action(alert: Alert) -> str:
     """The key of what IT should do."""
     if alert.kind is AlertKind.POWER_RESTORED and alert.detail.get("pcs_off"):
         return "do_power_restored_pc_off"
+    if alert.kind is AlertKind.PC_NOT_OFF and alert.runtime_s is None:
+        return "do_pc_not_off_unknown"
     return TODO[alert.kind]
 
 
