@@ -330,8 +330,9 @@ step_mosquitto() {
     fi
     if put_new "$conf" 0644 <"$REPO/firmware_config/mosquitto/siaga.conf"; then MQTT_CHANGED=1
     else tls_advice "$ROOT$conf"; fi
-    put_new /etc/mosquitto/siaga.acl 0644 <"$REPO/firmware_config/mosquitto/siaga.acl" &&
+    if put_new /etc/mosquitto/siaga.acl 0644 <"$REPO/firmware_config/mosquitto/siaga.acl"; then
         MQTT_CHANGED=1
+    else acl_advice /etc/mosquitto/siaga.acl; fi
     mqtt_user siaga-edge /etc/siaga/mqtt.password
     local pc
     for pc in $(expected_pcs); do
@@ -339,6 +340,19 @@ step_mosquitto() {
         mqtt_user "$pc" "/etc/siaga/pc-$pc.password"
     done
     owner mosquitto:mosquitto /etc/mosquitto/siaga.passwd
+}
+
+# A kept siaga.acl (installed by an earlier version, or edited) lacking a `pattern` line this
+# version ships: the line, and what it is for is in the shipped file; say what to add.
+acl_advice() {
+    local file line missing=0; file=$(readable "$ROOT$1")
+    while IFS= read -r line; do
+        [[ $line == pattern\ * ]] || continue
+        grep -qsxF "$line" "$file" && continue
+        [ "$missing" = 1 ] || say "note: $1 is kept; add these lines from $REPO/firmware_config/mosquitto/siaga.acl, then: sudo systemctl restart mosquitto"
+        say "  $line"
+        missing=1
+    done <"$REPO/firmware_config/mosquitto/siaga.acl"
 }
 
 # An admin's own siaga.conf without the TLS listener is kept; say what to change.

@@ -176,6 +176,20 @@ def test_an_earlier_upsmon_conf_is_replaced_and_an_edited_one_gets_a_note(tmp_pa
     assert "upsmon.conf lets upsmon shut this Pi down" in out
 
 
+def test_a_kept_siaga_acl_without_a_line_this_version_needs_gets_a_note(tmp_path: Path) -> None:
+    """An update keeps /etc/mosquitto/siaga.acl; one from before a PC could read its own acks
+    (the Windows logon banner's "could not shut itself down") is named with the line to add."""
+    root = tmp_path / "root"
+    install("--root", str(root), "--no-venv")
+    acl = root / "etc/mosquitto/siaga.acl"
+    assert "add these lines" not in install("--root", str(root), "--no-venv").stdout
+    acl.write_text(acl.read_text().replace("pattern read siaga/+/pc/%u/ack\n", ""))
+    out = install("--root", str(root), "--no-venv").stdout
+    assert "note: /etc/mosquitto/siaga.acl is kept; add these lines" in out
+    assert "\n  pattern read siaga/+/pc/%u/ack\n" in out
+    assert "pattern read siaga/+/pc/%u/ack" not in acl.read_text()   # told, not edited
+
+
 def _path_without(program: str, bin_dir: Path) -> str:
     """A PATH to every program of this one's but ``program`` (links in ``bin_dir``)."""
     bin_dir.mkdir()
