@@ -27,6 +27,7 @@ class Learning:
     models: dict[str, UpsModel] = field(default_factory=dict)
     traces: dict[str, Trace] = field(default_factory=dict)
     said: frozenset[tuple[str, str]] = frozenset()
+    on_mains: dict[str, float] = field(default_factory=dict)   # the last charge read on mains
 
 
 @dataclass
@@ -43,20 +44,23 @@ def observe(learning: Learning, readings: tuple[UpsReading, ...], mono: float,
     """Record this tick's readings; learn from each discharge that just ended."""
     out = Outcome()
     models, traces, said = dict(learning.models), dict(learning.traces), set(learning.said)
+    on_mains = dict(learning.on_mains)
     for r in readings:
         if not r.reachable:
             continue  # a lost USB link mid-cut: keep recording when it is back
         model = _identified(models.get(r.name), r, traces, out)
         trace = traces.get(r.name)
         if discharging(r):
-            trace = trace or Trace(started_mono=mono)
+            trace = trace or Trace(started_mono=mono, start_charge=on_mains.pop(r.name, None))
             model = _note_lb(model, trace, r, out)
             traces[r.name] = _record(trace, r, mono)
         elif trace is not None:
             del traces[r.name]
             model = _finish(model, trace, r, mono, now, said, out)
+        if not discharging(r) and r.charge_pct is not None and "OB" not in r.flags:
+            on_mains[r.name] = r.charge_pct
         models[r.name] = model
-    return Learning(models, traces, frozenset(said)), out
+    return Learning(models, traces, frozenset(said), on_mains), out
 
 
 def _identified(model: UpsModel | None, r: UpsReading, traces: dict[str, Trace],
@@ -124,6 +128,7 @@ def learned_detail(ups: str, model: UpsModel, d: Discharge, low_pct: float,
             "load_pct": round(d.load_pct, 1), "discharges": len(model.discharges),
             "seconds": round(d.seconds, 1), "fall_pct": round(d.fall_pct, 1),
             "k": k, "exponent": round(exponent, 4), "low_pct": low_pct,
+            "sag_pct": round(model.sag(d.load_pct), 2),
             "runtime_full_s": None if full is None else round(full),
             "load_w": load_w(d.load_pct, nominal_w)}
 
@@ -137,7 +142,7 @@ def learned_runtimes(learning: Learning, readings: tuple[UpsReading, ...]) -> di
     """Each readable UPS's learned runtime at its present charge and load (where known)."""
     out = {}
     for r in readings:
-        value = runtime_learned(learning.models.get(r.name), r)
+        value = runtime_learned(learning.models.get(r.name), r, trace=learning.traces.get(r.name))
         if value is not None:
             out[r.name] = float(round(value))  # whole seconds: the state changes with the charge
     return out

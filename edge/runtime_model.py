@@ -8,13 +8,19 @@ step *down* of the charge's running minimum, at the time-weighted load over that
 - cheap units (Megatec/Q*) report the charge in 5 % steps: a per-sample slope is 0 or a cliff;
   the span between the first and last step is exact for a staircase and for a smooth fall alike;
 - the charge jumps *up* when the load drops (the battery's voltage recovers): the running
-  minimum ignores a rise instead of reading it as a charge gained.
+  minimum ignores a rise instead of reading it as a charge gained;
+- a charge read from the battery's voltage (blazer, nutdrv_qx) *sags* at once when the load
+  comes on the battery (100 -> 70 % in a poll or two), which is no charge used: steps in the
+  first ``SETTLE_S`` are not timed, and the sag (the charge before the cut less the timed line
+  carried back to the cut's start) is learned beside the rate, in proportion to the load, so a
+  full charge read on mains lasts ``(100 - sag - low point) / rate``, not ``(100 - low) / rate``.
 
 The model of a UPS is ``rate = k * load ** exponent`` (pct/s against load %), fitted to its last
 ``KEEP_FIT`` discharges: the exponent from a log-log line when the loads differ by half or more,
 else 1 (drain proportional to load); k the median of ``rate / load ** exponent``. The estimate is
-``(charge - low point) / rate(load)``; the low point is ``battery.charge.low`` where the UPS
-reports it, else the charge at which it last said LB, else 10 %.
+``(charge - low point) / rate(load)``, the charge as the battery will read it under the load
+(less the sag until it is read on battery); the low point is ``battery.charge.low`` where the
+UPS reports it, else the charge at which it last said LB, else 10 %.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ KEEP = 48                  # discharges kept per UPS (months of history for the 
 KEEP_FIT = 5               # ... of which the newest fit the model: the battery as it is now
 EXPONENT_RANGE = (0.5, 1.5)
 MIN_SPAN_S = 10.0          # first-to-last step span below this: too few steps to tell a rate
+SETTLE_S = 15.0            # a step this soon after the cut began may be the sag: not timed
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Discharge:
     load_pct: float
     seconds: float
     fall_pct: float
+    sag_pct: float = 0.0       # how far the charge dropped at once when the load came on it
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,12 @@ class UpsModel:
         k, exponent = fitted
         return k * load_pct ** exponent
 
+    def sag(self, load_pct: float) -> float:
+        """The points a charge read on mains drops at once on battery at ``load_pct`` (the
+        battery's voltage under the load: in proportion to it), from the newest discharges."""
+        recent = self.discharges[-KEEP_FIT:]
+        return statistics.median(d.sag_pct / d.load_pct for d in recent) * load_pct if recent else 0.0
+
     def usual_load(self) -> float | None:
         """The median load of the discharges learned from."""
         return statistics.median(d.load_pct for d in self.discharges) if self.discharges else None
@@ -104,21 +118,29 @@ def low_point(model: UpsModel | None, reading: UpsReading) -> float:
 
 
 def runtime_learned(model: UpsModel | None, reading: UpsReading,
-                    load_pct: float | None = None) -> float | None:
-    """Seconds until the low point at this reading's charge and load; None when not known."""
+                    load_pct: float | None = None, trace: "Trace | None" = None) -> float | None:
+    """Seconds until the low point at this reading's charge and load; None when not known.
+    ``trace``: the discharge under way, if any. The charge counts as the battery will read it
+    under the load: less the sag on mains, and on battery until the sag shows (the first poll
+    on battery may still read the charge of before the cut)."""
     load = reading.load_pct if load_pct is None else load_pct
     if model is None or not reading.reachable or reading.charge_pct is None or load is None:
         return None
     rate = model.rate(load)
     if rate is None or rate <= 0:
         return None
-    return max(0.0, (reading.charge_pct - low_point(model, reading)) / rate)
+    charge = reading.charge_pct
+    if not discharging(reading):
+        charge -= model.sag(load)       # on mains: as it will read on battery
+    elif trace is not None and trace.start_charge is not None:
+        charge = min(charge, trace.start_charge - model.sag(load))
+    return max(0.0, (charge - low_point(model, reading)) / rate)
 
 
 def full_runtime(model: UpsModel, load_pct: float, low_pct: float) -> float | None:
     """Seconds from a full charge to the low point at ``load_pct`` (the report's measure)."""
     rate = model.rate(load_pct)
-    return None if not rate else (100.0 - low_pct) / rate
+    return None if not rate else max(0.0, 100.0 - model.sag(load_pct) - low_pct) / rate
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,7 @@ class Trace:
     however long the cut (a per-poll list of samples costs ~100 µs a tick after an hour)."""
 
     started_mono: float
+    start_charge: float | None = None         # the charge last read on mains before the cut
     first_charge: float | None = None
     low: float | None = None                  # the running minimum of the charge
     first: Step | None = None                 # the first step down
@@ -158,7 +181,8 @@ class Trace:
             load_s += self.prev[1] * (mono - self.prev[0])
             loaded_s += mono - self.prev[0]
         first, last, low = self.first, self.last, self.low
-        if charge is not None and low is not None and charge < low:
+        if charge is not None and low is not None and charge < low \
+                and mono - self.started_mono >= SETTLE_S:
             step = Step(mono, charge, load_s, loaded_s)
             first, last = first or step, step
             if self.first is None:
@@ -200,7 +224,17 @@ def discharge_of(trace: Trace, end_mono: float, ts: float) -> Discharge:
         raise Rejected("no_load", "the UPS reported no believable load (0, or over "
                                   f"{MAX_LOAD_PCT:g} %)")
     rate = (first.charge_pct - last.charge_pct) / (last.mono - first.mono)
-    return Discharge(ts=ts, rate_pct_s=rate, load_pct=load, seconds=seconds, fall_pct=fall)
+    # The timed line carried back to the cut's start: what the charge would have read then under
+    # the load. Below the charge before the cut by the sag (never more than the drop untimed).
+    start = max(trace.start_charge or 0.0, trace.first_charge)
+    at_start = first.charge_pct + rate * (first.mono - trace.started_mono)
+    sag = min(max(0.0, start - at_start), start - first.charge_pct)
+    if start - sag - last.charge_pct < MIN_FALL_PCT:
+        raise Rejected("sag", f"the charge fell {fall:g} points, {sag:.0f} of them at once when "
+                              "the load came on the battery (a charge read from the battery's "
+                              f"voltage); at least {MIN_FALL_PCT:g} over time are needed")
+    return Discharge(ts=ts, rate_pct_s=rate, load_pct=load, seconds=seconds, fall_pct=fall,
+                     sag_pct=sag)
 
 
 def learn(model: UpsModel, discharge: Discharge) -> UpsModel:

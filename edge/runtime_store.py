@@ -47,7 +47,8 @@ def load_models(path: Path) -> tuple[dict[str, UpsModel], str]:
 
 
 def _model(data: dict[str, Any]) -> UpsModel:
-    discharges = tuple(Discharge(**{k: float(d[k]) for k in Discharge.__dataclass_fields__})
+    discharges = tuple(Discharge(**{k: float(d[k]) for k in Discharge.__dataclass_fields__
+                                    if k in d or k != "sag_pct"})   # a file from before the sag
                        for d in data.get("discharges", []))
     if any(d.rate_pct_s <= 0 or d.load_pct <= 0 for d in discharges):
         raise ValueError("a rate or load of 0 or below")

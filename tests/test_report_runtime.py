@@ -75,6 +75,19 @@ def test_report_believes_the_measurement_over_the_claim():
                     "UPS was measured at only 11 min.")
 
 
+def test_a_charge_that_sags_on_battery_is_not_counted_as_minutes():
+    """A blazer UPS reads its charge from the battery's voltage: on battery at 35 % it drops at
+    once by 27 points (the edge's runtime_learned says sag_pct 27). From 100 % it lasts
+    (100 - 27 - 20) points at 80/11 %/min = 7 min, not 11: the verdict is on the 7."""
+    events = [e for e in office() if e.kind != "runtime_learned"]
+    sagging = Ev(at(11, 20, 11), "runtime_learned", "", {
+        **learned(at(11, 20, 11), 80 / 11, 2).detail, "sag_pct": 27.0})
+    ups = make(events + [sagging])["sites"]["rr1"]["ups"]
+    assert ups["runtime_measured_s"] == round(53 / (80 / 11) * 60)   # 437 s
+    buy = [i for i in make(events + [sagging])["buy"] if i["item"] == "ups_buy"][0]
+    assert buy["have_min"] == 7 and buy["basis"] == "measured"
+
+
 def test_a_battery_whose_measured_runtime_fell_by_a_fifth_is_tired():
     report = make(office())
     ups = report["sites"]["rr1"]["ups"]

@@ -59,8 +59,9 @@ def truth(charge: float) -> float:
 class Discharge:
     """Drives the UPS through one cut: OB, the charge falling at RATE, until ``until``."""
 
-    def __init__(self, ups: Upsd, claim_factor: float | None = None) -> None:
-        self.ups, self.claim_factor = ups, claim_factor
+    def __init__(self, ups: Upsd, claim_factor: float | None = None, sag: float = 0.0,
+                 rate: float = RATE) -> None:
+        self.ups, self.claim_factor, self.sag, self.rate = ups, claim_factor, sag, rate
         self.stop = threading.Event()
         self.error: Exception | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -81,7 +82,10 @@ class Discharge:
 
     def _values(self, charge: float | None = None) -> dict[str, str]:
         if charge is None:
-            charge = max(LOW - 5, 100 - RATE * (time.monotonic() - self.started))
+            # A charge read from the battery's voltage sags at once when the load comes on the
+            # battery (a poll after the status says OB), then falls at the rate.
+            elapsed = time.monotonic() - self.started
+            charge = max(LOW - 5, 100 - (self.sag if elapsed >= 0.75 else 0) - self.rate * elapsed)
         values = {"battery_charge": f"{charge:.0f}"}
         if self.claim_factor:
             values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
@@ -108,9 +112,9 @@ def events(watch, kind: str) -> list[dict]:
     return [e["detail"] for e in watch.json_on("/edge/event") if e["kind"] == kind]
 
 
-def first_cut(watch, ups, claim_factor=None) -> dict:
+def first_cut(watch, ups, claim_factor=None, **how) -> dict:
     """Cut until the charge is at the low point, mains back; the learned event."""
-    with Discharge(ups, claim_factor):
+    with Discharge(ups, claim_factor, **how):
         watch.wait(lambda: (s := watch.state()) and s["power"]["charge_pct"] is not None
                    and s["power"]["charge_pct"] <= LOW, 60, "the charge at the low point")
     watch.wait_room("ready", 15)
@@ -165,3 +169,26 @@ def test_ups_claiming_twice_the_truth_is_shut_down_on_the_measurement(
     sent = events(watch, "shutdown_sent")[-1]
     assert sent["why"] == "runtime" and sent["runtime_s"] <= SHUTDOWN_S
     assert sent["charge_pct"] == pytest.approx(LOW + RATE * SHUTDOWN_S, abs=RATE * 3)
+
+
+SAG, SLOW = 30.0, 1.5   # points the charge sags at once on battery; its fall after, points/s
+
+
+def test_a_charge_that_sags_when_the_cut_begins_is_no_time_on_battery(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    """blazer/nutdrv_qx read the charge from the battery's voltage: on battery under load it sags
+    at once (100 -> 70 %) and then falls. The sag is no time on battery: from a full charge
+    this UPS lasts (100 - SAG - LOW) / SLOW = 33 s, not 80 / SLOW = 53 s."""
+    edge_in_process(config(tmp_path, ups, broker))
+    watch.wait_room("ready")
+    true_full = (100 - SAG - LOW) / SLOW
+    learned = first_cut(watch, ups, sag=SAG, rate=SLOW)
+    assert learned["runtime_full_s"] == pytest.approx(true_full, rel=0.15)
+    snap = watch.wait(lambda: (s := watch.state()) and s["ups"][0]["charge_pct"] == 100 and s, 10)
+    assert snap["ups"][0]["runtime_learned_s"] == pytest.approx(true_full, rel=0.15)
+    with Discharge(ups, sag=SAG, rate=SLOW):
+        wrapup = watch.wait_room("wrapup", 40)
+    # Wrapped up when the true time left was WRAPUP_S, not while a third of the battery was left.
+    assert wrapup["power"]["runtime_source"] == "learned"
+    assert wrapup["power"]["charge_pct"] == pytest.approx(LOW + SLOW * WRAPUP_S, abs=SLOW * 4)
+    assert events(watch, "power_lost")[-1]["runtime_learned_s"] == pytest.approx(true_full, rel=0.2)

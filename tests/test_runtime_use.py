@@ -67,6 +67,10 @@ def test_models_survive_on_disk_and_bad_files_start_fresh(tmp_path):
     assert load_models(path) == ({"meeting": model}, "")
     assert json.loads(path.read_text())["version"] == 1
     assert not list(tmp_path.glob(".runtime-*"))              # no temporary file left
+    old = json.loads(path.read_text())                         # written before the sag was learned
+    del old["ups"]["meeting"]["discharges"][0]["sag_pct"]
+    path.write_text(json.dumps(old))
+    assert load_models(path) == ({"meeting": model}, "")      # kept, with no sag
     path.write_text(path.read_text()[:40])                    # truncated by a power cut
     models, said = load_models(path)
     assert models == {} and "starting fresh" in said

@@ -7,7 +7,8 @@ events, so they give the same numbers and the same verdict.
 - ``runtime_claimed_s``: the median ``battery.runtime`` the UPS claimed when the power failed,
   at full charge (95 % or more, where the charge is known) and a load near the usual one;
 - ``runtime_measured_s``: the edge's model from the newest ``runtime_learned`` (rate = k x
-  load^exponent), from 100 % to its low point, at the usual load (the median load of the
+  load^exponent), from 100 % less the sag (``sag_pct``: how far a charge read from the battery's
+  voltage drops at once on battery, in proportion to the load) to its low point, at the usual load (the median load of the
   discharges it learned from); each UPS from its own events, and of the UPSes that feed the PC
   (named by ``power_lost``) the one that runs out first (``measured_ups``);
 - ``battery_wh_needed``: runtime needed x load in W / (EFFICIENCY x DEPTH_OF_DISCHARGE);
@@ -55,6 +56,7 @@ class Learned(TypedDict):
     rate_pct_per_min: float
     discharges: float
     load_w: float | None
+    sag_pct: float
 
 
 def _learned(detail: dict[str, Any]) -> Learned | None:
@@ -69,18 +71,24 @@ def _learned(detail: dict[str, Any]) -> Learned | None:
         return None
     return Learned(k=values["k"], exponent=values["exponent"], low_pct=values["low_pct"],
                    load_pct=values["load_pct"], rate_pct_per_min=values["rate_pct_per_min"],
-                   discharges=values["discharges"], load_w=number(detail.get("load_w")))
+                   discharges=values["discharges"], load_w=number(detail.get("load_w")),
+                   sag_pct=max(0.0, number(detail.get("sag_pct")) or 0.0))   # none before v1.2.x
+
+
+def _points(d: Learned, load: float) -> float:
+    """The charge points from 100 % to the low point at ``load``, less the sag there."""
+    return max(0.0, 100.0 - d["low_pct"] - d["sag_pct"] * load / d["load_pct"])
 
 
 def _full(d: Learned, load: float) -> float:
     """Seconds from 100 % to the low point at ``load`` by the model in ``d``."""
-    return (100.0 - d["low_pct"]) / (d["k"] * load ** d["exponent"])
+    return _points(d, load) / (d["k"] * load ** d["exponent"])
 
 
 def _own(d: Learned, load: float) -> float:
     """The same from this discharge's own rate, carried to ``load`` with the model's exponent."""
     rate = d["rate_pct_per_min"] / 60 * (load / d["load_pct"]) ** d["exponent"]
-    return (100.0 - d["low_pct"]) / rate
+    return _points(d, load) / rate
 
 
 def runtime_numbers(outages: list[Outage], learned: list[tuple[float, dict[str, Any]]],
