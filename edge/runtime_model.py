@@ -122,7 +122,10 @@ def runtime_learned(model: UpsModel | None, reading: UpsReading,
     """Seconds until the low point at this reading's charge and load; None when not known.
     ``trace``: the discharge under way, if any. The charge counts as the battery will read it
     under the load: less the sag on mains, and on battery until the sag shows (the first poll
-    on battery may still read the charge of before the cut)."""
+    on battery may still read the charge of before the cut). On battery the charge read last
+    goes on falling at the rate until the UPS reads a lower one, by up to one step of it: many
+    UPSes read it in steps of 5 or 10 points, or anew every 30 s (usbhid-ups), and the time
+    left must not stand still between two readings."""
     load = reading.load_pct if load_pct is None else load_pct
     if model is None or not reading.reachable or reading.charge_pct is None or load is None:
         return None
@@ -132,8 +135,12 @@ def runtime_learned(model: UpsModel | None, reading: UpsReading,
     charge = reading.charge_pct
     if not discharging(reading):
         charge -= model.sag(load)       # on mains: as it will read on battery
-    elif trace is not None and trace.start_charge is not None:
-        charge = min(charge, trace.start_charge - model.sag(load))
+    elif trace is not None:
+        if trace.start_charge is not None:
+            charge = min(charge, trace.start_charge - model.sag(load))
+        last = trace.last
+        if last is not None and trace.prev is not None and charge == last.charge_pct:
+            charge -= min(last.drop, rate * (trace.prev[0] - last.mono))
     return max(0.0, (charge - low_point(model, reading)) / rate)
 
 
@@ -147,12 +154,13 @@ def full_runtime(model: UpsModel, load_pct: float, low_pct: float) -> float | No
 class Step:
     """A point where the running minimum of the charge stepped down; ``load_s`` is the
     integral of the load (%·s) from the first step to this one, ``loaded_s`` the seconds it
-    covers (polls without a believable load leave gaps)."""
+    covers (polls without a believable load leave gaps); ``drop`` how far it stepped."""
 
     mono: float
     charge_pct: float
     load_s: float = 0.0
     loaded_s: float = 0.0
+    drop: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ class Trace:
         first, last, low = self.first, self.last, self.low
         if charge is not None and low is not None and charge < low \
                 and mono - self.started_mono >= SETTLE_S:
-            step = Step(mono, charge, load_s, loaded_s)
+            step = Step(mono, charge, load_s, loaded_s, low - charge)
             first, last = first or step, step
             if self.first is None:
                 load_s = loaded_s = 0.0

@@ -8,12 +8,16 @@ at 20 s, shutdown at 10 s) so that one cut lasts about half a minute.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from edge.runtime_model import Discharge as Learned
+from edge.runtime_model import UpsModel
+from edge.runtime_store import save_models
 from siaga.servers import DEFAULT_UPS, Upsd
 from tests.edge_support import FakePc, write_config
 
@@ -60,8 +64,9 @@ class Discharge:
     """Drives the UPS through one cut: OB, the charge falling at RATE, until ``until``."""
 
     def __init__(self, ups: Upsd, claim_factor: float | None = None, sag: float = 0.0,
-                 rate: float = RATE) -> None:
+                 rate: float = RATE, start: float = 100.0, step: int = 1) -> None:
         self.ups, self.claim_factor, self.sag, self.rate = ups, claim_factor, sag, rate
+        self.start, self.step = start, step
         self.stop = threading.Event()
         self.error: Exception | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -85,8 +90,10 @@ class Discharge:
             # A charge read from the battery's voltage sags at once when the load comes on the
             # battery (a poll after the status says OB), then falls at the rate.
             elapsed = time.monotonic() - self.started
-            charge = max(LOW - 5, 100 - (self.sag if elapsed >= 0.75 else 0) - self.rate * elapsed)
-        values = {"battery_charge": f"{charge:.0f}"}
+            charge = max(LOW - 5, self.start - (self.sag if elapsed >= 0.75 else 0)
+                         - self.rate * elapsed)
+        # Read in steps of ``step`` points: the reading drops when the charge reaches the next.
+        values = {"battery_charge": f"{self.step * math.ceil(round(charge, 6) / self.step):.0f}"}
         if self.claim_factor:
             values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
         return values
@@ -192,3 +199,24 @@ def test_a_charge_that_sags_when_the_cut_begins_is_no_time_on_battery(
     assert wrapup["power"]["runtime_source"] == "learned"
     assert wrapup["power"]["charge_pct"] == pytest.approx(LOW + SLOW * WRAPUP_S, abs=SLOW * 4)
     assert events(watch, "power_lost")[-1]["runtime_learned_s"] == pytest.approx(true_full, rel=0.2)
+
+
+def test_a_charge_read_in_steps_of_ten_counts_down_between_the_steps(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    """A UPS that reads its charge in steps of 10 points, learned at 0.5 points a second: each
+    reading stands for 20 s. The time left must go on falling between two readings: the wrap-up
+    at 30 s left is due when the charge is at 35 (the UPS still reads 40), not 10 s later at the
+    next reading; the shutdown at 10 s left at 25 (reads 30), not when the battery is at its low
+    point (reads 20: 0 s left)."""
+    save_models(tmp_path / "runtime.json", {"meeting": UpsModel(discharges=(
+        Learned(ts=1.0, rate_pct_s=0.5, load_pct=35.0, seconds=200.0, fall_pct=80.0),))})
+    edge_in_process(write_config(tmp_path, ups, broker, wrapup_at_runtime_s=30,
+                                 shutdown_at_runtime_s=10, hard_shutdown_at_runtime_s=5))
+    ups.set(battery_charge="50")     # on mains, half charged: the cut is 60 s, not 160
+    watch.wait(lambda: (s := watch.state()) and s["ups"][0]["charge_pct"] == 50, 15, "charge 50")
+    with Discharge(ups, rate=0.5, start=50.0, step=10):
+        wrapup = watch.wait_room("wrapup", 60)
+        shutdown = watch.wait_room("shutdown", 60)
+    assert wrapup["power"]["runtime_source"] == "learned"
+    assert wrapup["power"]["charge_pct"] == 40      # 35 % left: 30 s; read as 40 since 40 %
+    assert shutdown["power"]["charge_pct"] == 30    # 25 % left: 10 s; read as 30 since 30 %
