@@ -17,7 +17,8 @@ step *down* of the charge's running minimum, at the time-weighted load over that
 
 The model of a UPS is ``rate = k * load ** exponent`` (pct/s against load %), fitted to its last
 ``KEEP_FIT`` discharges: the exponent from a log-log line when the loads differ by half or more,
-else 1 (drain proportional to load); k the median of ``rate / load ** exponent``. The estimate is
+else 1 (drain proportional to load); k the median of ``rate / load ** exponent``, or the newest
+cut's where it is larger (a battery that aged drains faster at once). The estimate is
 ``(charge - low point) / rate(load)``, the charge as the battery will read it under the load
 (less the sag until it is read on battery); the low point is ``battery.charge.low`` where the
 UPS reports it, else the charge at which it last said LB, else 10 %.
@@ -71,7 +72,11 @@ class UpsModel:
         if not recent:
             return None
         exponent = _exponent(recent)
-        return statistics.median(d.rate_pct_s / d.load_pct ** exponent for d in recent), exponent
+        ks = [d.rate_pct_s / d.load_pct ** exponent for d in recent]
+        # A battery that has aged drains faster at once, and the median of the last five would
+        # go on showing the old runtime for two more cuts: the newest cut counts when it says
+        # the battery drains faster than the median (a new battery: --forget-runtime).
+        return max(statistics.median(ks), ks[-1]), exponent
 
     def fit(self) -> tuple[float, float] | None:
         """(k, exponent) of ``rate = k * load ** exponent``, or None before the first discharge."""

@@ -220,3 +220,22 @@ def test_a_charge_read_in_steps_of_ten_counts_down_between_the_steps(
     assert wrapup["power"]["runtime_source"] == "learned"
     assert wrapup["power"]["charge_pct"] == 40      # 35 % left: 30 s; read as 40 since 40 %
     assert shutdown["power"]["charge_pct"] == 30    # 25 % left: 10 s; read as 30 since 30 %
+
+
+def test_a_battery_that_aged_is_believed_from_its_first_short_cut(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    """Five cuts measured the battery at 53 s from full (1.5 points a second); it has aged and
+    now drains at RATE (32 s). The first cut that measures it so is believed: the median of
+    the last five said 53 s for two more cuts, and the wrap-up came with the battery nearly flat."""
+    old = tuple(Learned(ts=float(n), rate_pct_s=1.5, load_pct=35.0, seconds=60.0, fall_pct=80.0)
+                for n in range(5))
+    save_models(tmp_path / "runtime.json", {"meeting": UpsModel(discharges=old)})
+    edge_in_process(config(tmp_path, ups, broker))
+    watch.wait_room("ready")
+    assert watch.state()["ups"][0]["runtime_learned_s"] == pytest.approx(80 / 1.5, rel=0.05)
+    first_cut(watch, ups)
+    snap = watch.wait(lambda: (s := watch.state()) and s["ups"][0]["charge_pct"] == 100 and s, 10)
+    assert snap["ups"][0]["runtime_learned_s"] == pytest.approx(truth(100), rel=0.15)
+    with Discharge(ups):
+        wrapup = watch.wait_room("wrapup", 40)
+    assert wrapup["power"]["charge_pct"] == pytest.approx(LOW + RATE * WRAPUP_S, abs=RATE * 3)
