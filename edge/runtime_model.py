@@ -9,6 +9,11 @@ step *down* of the charge's running minimum, at the time-weighted load over that
   the span between the first and last step is exact for a staircase and for a smooth fall alike;
 - the charge jumps *up* when the load drops (the battery's voltage recovers): the running
   minimum ignores a rise instead of reading it as a charge gained;
+- the load changes mid-cut (the stages shut the meeting PC down: 35 -> 10 %): the rate is timed
+  only while the load is the cut's own (within ``LOAD_CHANGE_PCT`` points or a third), so the
+  learned load is the meeting's, not an average with the PC off that the report would take for
+  the usual load, and a charge read from the voltage, which rises when the load drops, is not
+  timed across the rise;
 - a charge read from the battery's voltage (blazer, nutdrv_qx) *sags* at once when the load
   comes on the battery (100 -> 70 % in a poll or two), which is no charge used: steps in the
   first ``SETTLE_S`` are not timed, and the sag (the charge before the cut less the timed line
@@ -42,6 +47,7 @@ KEEP_FIT = 5               # ... of which the newest fit the model: the battery 
 EXPONENT_RANGE = (0.5, 1.5)
 MIN_SPAN_S = 10.0          # first-to-last step span below this: too few steps to tell a rate
 SETTLE_S = 15.0            # a step this soon after the cut began may be the sag: not timed
+LOAD_CHANGE_PCT = 10.0     # a load this far from the cut's (or a third of it): timing stops
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ def runtime_learned(model: UpsModel | None, reading: UpsReading,
     elif trace is not None:
         if trace.start_charge is not None:
             charge = min(charge, trace.start_charge - model.sag(load))
-        last = trace.last
+        last = trace.latest
         if last is not None and trace.prev is not None and charge == last.charge_pct:
             charge -= min(last.drop, rate * (trace.prev[0] - last.mono))
     return max(0.0, (charge - low_point(model, reading)) / rate)
@@ -177,8 +183,11 @@ class Trace:
     start_charge: float | None = None         # the charge last read on mains before the cut
     first_charge: float | None = None
     low: float | None = None                  # the running minimum of the charge
-    first: Step | None = None                 # the first step down
-    last: Step | None = None                  # the latest step down
+    first: Step | None = None                 # the first step down (timed)
+    last: Step | None = None                  # the latest step down (timed)
+    latest: Step | None = None                # the latest step down, timed or not (after a change)
+    ref_load: float | None = None             # the cut's load: the first believable after SETTLE_S
+    changed: tuple[float, float] | None = None    # (ref_load, load) when the load changed: untimed
     load_s: float = 0.0                       # integral of the load since the first step
     loaded_s: float = 0.0
     prev: tuple[float, float | None] | None = None   # (mono, believable load) of the last poll
@@ -193,14 +202,20 @@ class Trace:
         if self.first is not None and self.prev is not None and self.prev[1] is not None:
             load_s += self.prev[1] * (mono - self.prev[0])
             loaded_s += mono - self.prev[0]
-        first, last, low = self.first, self.last, self.low
-        if charge is not None and low is not None and charge < low \
-                and mono - self.started_mono >= SETTLE_S:
-            step = Step(mono, charge, load_s, loaded_s, low - charge)
-            first, last = first or step, step
-            if self.first is None:
-                load_s = loaded_s = 0.0
-        return replace(self, first_charge=self.first_charge if self.first_charge is not None
+        first, last, latest, low = self.first, self.last, self.latest, self.low
+        settled = mono - self.started_mono >= SETTLE_S
+        ref, changed = self.ref_load, self.changed
+        if settled and load is not None:
+            ref = load if ref is None else ref
+            if changed is None and abs(load - ref) > max(LOAD_CHANGE_PCT, ref / 3):
+                changed = (ref, load)
+        if charge is not None and low is not None and charge < low and settled:
+            step = latest = Step(mono, charge, load_s, loaded_s, low - charge)
+            if changed is None:
+                first, last = first or step, step
+                if self.first is None:
+                    load_s = loaded_s = 0.0
+        return replace(self, latest=latest, ref_load=ref, changed=changed, first_charge=self.first_charge if self.first_charge is not None
                        else charge, low=charge if low is None or (charge is not None and charge < low)
                        else low, first=first, last=last, load_s=load_s, loaded_s=loaded_s,
                        prev=(mono, load), any_load=load if load is not None else self.any_load,
@@ -231,7 +246,8 @@ def discharge_of(trace: Trace, end_mono: float, ts: float) -> Discharge:
                                   f"{MIN_FALL_PCT:g} are needed)")
     first, last = trace.first, trace.last
     if first is None or last is None or last.mono - first.mono < MIN_SPAN_S:
-        raise Rejected("few_steps", "the charge stepped down too few times to time its fall")
+        raise _load_changed(trace, 0.0) if trace.changed else \
+            Rejected("few_steps", "the charge stepped down too few times to time its fall")
     load = last.load_s / last.loaded_s if last.loaded_s > 0 else trace.any_load
     if load is None:
         raise Rejected("no_load", "the UPS reported no believable load (0, or over "
@@ -242,12 +258,21 @@ def discharge_of(trace: Trace, end_mono: float, ts: float) -> Discharge:
     start = max(trace.start_charge or 0.0, trace.first_charge)
     at_start = first.charge_pct + rate * (first.mono - trace.started_mono)
     sag = min(max(0.0, start - at_start), start - first.charge_pct)
+    if start - sag - last.charge_pct < MIN_FALL_PCT and trace.changed:
+        raise _load_changed(trace, start - sag - last.charge_pct)
     if start - sag - last.charge_pct < MIN_FALL_PCT:
         raise Rejected("sag", f"the charge fell {fall:g} points, {sag:.0f} of them at once when "
                               "the load came on the battery (a charge read from the battery's "
                               f"voltage); at least {MIN_FALL_PCT:g} over time are needed")
     return Discharge(ts=ts, rate_pct_s=rate, load_pct=load, seconds=seconds, fall_pct=fall,
                      sag_pct=sag)
+
+
+def _load_changed(trace: Trace, fall: float) -> Rejected:
+    before, after = trace.changed or (0.0, 0.0)
+    return Rejected("load_changed", f"the load changed from {before:.0f} % to {after:.0f} % "
+                                    f"when the charge had fallen {fall:.0f} points at it (at "
+                                    f"least {MIN_FALL_PCT:g} at one load are needed)")
 
 
 def learn(model: UpsModel, discharge: Discharge) -> UpsModel:

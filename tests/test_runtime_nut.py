@@ -8,7 +8,10 @@ at 20 s, shutdown at 10 s) so that one cut lasts about half a minute.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -64,9 +67,10 @@ class Discharge:
     """Drives the UPS through one cut: OB, the charge falling at RATE, until ``until``."""
 
     def __init__(self, ups: Upsd, claim_factor: float | None = None, sag: float = 0.0,
-                 rate: float = RATE, start: float = 100.0, step: int = 1) -> None:
+                 rate: float = RATE, start: float = 100.0, step: int = 1,
+                 pc_off_at: float | None = None) -> None:
         self.ups, self.claim_factor, self.sag, self.rate = ups, claim_factor, sag, rate
-        self.start, self.step = start, step
+        self.start, self.step, self.pc_off_at = start, step, pc_off_at
         self.stop = threading.Event()
         self.error: Exception | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -90,10 +94,15 @@ class Discharge:
             # A charge read from the battery's voltage sags at once when the load comes on the
             # battery (a poll after the status says OB), then falls at the rate.
             elapsed = time.monotonic() - self.started
-            charge = max(LOW - 5, self.start - (self.sag if elapsed >= 0.75 else 0)
-                         - self.rate * elapsed)
+            # The meeting PC shut down at ``pc_off_at``: the load falls from 35 to 10 %.
+            at_35 = elapsed if self.pc_off_at is None else min(elapsed, self.pc_off_at)
+            fallen = self.rate * (at_35 + (elapsed - at_35) * 10 / 35)
+            charge = max(LOW - 5, self.start - (self.sag if elapsed >= 0.75 else 0) - fallen)
         # Read in steps of ``step`` points: the reading drops when the charge reaches the next.
         values = {"battery_charge": f"{self.step * math.ceil(round(charge, 6) / self.step):.0f}"}
+        if self.pc_off_at is not None:
+            off = charge < 100.0 and time.monotonic() - self.started >= self.pc_off_at
+            values["ups_load"] = "10" if off else "35"
         if self.claim_factor:
             values["battery_runtime"] = f"{max(1.0, self.claim_factor * truth(charge)):.0f}"
         return values
@@ -239,3 +248,24 @@ def test_a_battery_that_aged_is_believed_from_its_first_short_cut(
     with Discharge(ups):
         wrapup = watch.wait_room("wrapup", 40)
     assert wrapup["power"]["charge_pct"] == pytest.approx(LOW + RATE * WRAPUP_S, abs=RATE * 3)
+
+
+def test_a_cut_whose_pc_shut_down_midway_is_measured_at_the_meeting_load(
+        tmp_path, ups, broker, watch, pc, mock_factory, edge_in_process):
+    """The meeting PC shut down 28 s into the cut and the load fell from 35 to 10 %. The rate
+    was timed across both, at their average load (21.5 %), which the report took for the usual
+    load: "measured 42 s at 21.5 %", where the meeting (35 %) has 32 s. It is timed at the
+    meeting's load only, and the report says so."""
+    path = config(tmp_path, ups, broker)
+    edge_in_process(path)
+    watch.wait_room("ready")
+    learned = first_cut(watch, ups, pc_off_at=28.0)
+    assert learned["load_pct"] == pytest.approx(35.0)
+    assert learned["runtime_full_s"] == pytest.approx(truth(100), rel=0.15)
+    done = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", str(path), "--journal",
+                           str(tmp_path / "journal.sqlite3"), "--format", "json"],
+                          capture_output=True, timeout=60, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr.decode()
+    measured = json.loads(done.stdout)["sites"]["rr1"]["ups"]
+    assert measured["measured_load_pct"] == pytest.approx(35.0)
+    assert measured["runtime_measured_s"] == pytest.approx(truth(100), rel=0.15)
