@@ -88,6 +88,24 @@ def test_a_charge_that_sags_on_battery_is_not_counted_as_minutes():
     assert buy["have_min"] == 7 and buy["basis"] == "measured"
 
 
+def test_the_claimed_runtime_by_month_does_not_fall_when_siaga_starts_measuring():
+    """A v1.2 edge journals power_lost.runtime_s as the smaller of claim and measurement: from
+    the second cut on, the measured 11 min. The months of "UPS runtime when the power failed"
+    read 25, 11, 11 min under "a falling line at the same load means a tiring battery", while
+    the UPS claimed 25 min every time. They are the claim's months, at full charge."""
+    events = office()
+    for e in events:
+        if e.kind == "power_lost" and e.ts > at(7, 1):
+            e.detail["runtime_s"] = 660.0         # the measurement was the smaller
+    events.append(Ev(at(10, 5), "power_lost", "", {"ups": ["meeting"], "charge_pct": 60.0,
+                                                   "load_pct": 35.0, "runtime_s": 400.0,
+                                                   "runtime_claimed_s": 900.0}))
+    events.append(Ev(at(10, 5) + 300, "power_restored", "", {"duration_s": 300}))
+    months = make(sorted(events))["sites"]["rr1"]["ups"]["runtime_by_month"]
+    assert [(m["month"], m["runtime_s"]) for m in months] == [
+        ("2026-06", 1500.0), ("2026-09", 1500.0), ("2026-11", 1500.0)]
+
+
 def test_a_battery_whose_measured_runtime_fell_by_a_fifth_is_tired():
     report = make(office())
     ups = report["sites"]["rr1"]["ups"]

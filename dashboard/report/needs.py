@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dashboard.report.facts import SiteFacts, covered, median, monthly_runtimes, number
+from dashboard.report.runtime import FULL_CHARGE_PCT
 from protocol.durations import Span, whole_minutes
 
 SAG_V = 198.0      # PLN 220 V -10 %
@@ -77,17 +78,21 @@ def ups_health(facts: SiteFacts, state: dict[str, Any] | None, samples: list[Sam
 
 
 def runtime_by_month(facts: SiteFacts, load: float | None, zone: ZoneInfo) -> list[dict[str, Any]]:
-    """The median runtime reported when power was lost, per month, at loads near the usual one.
+    """The median runtime the UPS claimed when power was lost, per month, at full charge (where
+    known) and loads near the usual one.
 
-    A falling line at the same load is a tired battery.
+    A falling line at the same load is a tired battery. The claim, not ``power_lost.runtime_s``:
+    that is the smaller of claim and measurement since v1.2, so the month Siaga first measured
+    the battery would read as a battery tiring (25 min, then 11).
     """
     months: dict[str, list[float]] = {}
     for o in facts.outages:
-        if o.runtime_s is None or (load is not None and o.load_pct is not None
-                                   and abs(o.load_pct - load) > COMPARABLE_LOAD_PCT):
+        if o.claimed_s is None or (load is not None and o.load_pct is not None
+                                   and abs(o.load_pct - load) > COMPARABLE_LOAD_PCT) \
+                or (o.charge_pct is not None and o.charge_pct < FULL_CHARGE_PCT):
             continue
         month = dt.datetime.fromtimestamp(o.start, zone).strftime("%Y-%m")
-        months.setdefault(month, []).append(o.runtime_s)
+        months.setdefault(month, []).append(o.claimed_s)
     return monthly_runtimes(months)
 
 
