@@ -100,7 +100,9 @@ class UpsModel:
         """The points a charge read on mains drops at once on battery at ``load_pct`` (the
         battery's voltage under the load: in proportion to it), from the newest discharges."""
         recent = self.discharges[-KEEP_FIT:]
-        return statistics.median(d.sag_pct / d.load_pct for d in recent) * load_pct if recent else 0.0
+        if not recent:
+            return 0.0
+        return max(0.0, statistics.median(d.sag_pct / d.load_pct for d in recent) * load_pct)
 
     def usual_load(self) -> float | None:
         """The median load of the discharges learned from."""
@@ -215,7 +217,8 @@ class Trace:
                 first, last = first or step, step
                 if self.first is None:
                     load_s = loaded_s = 0.0
-        return replace(self, latest=latest, ref_load=ref, changed=changed, first_charge=self.first_charge if self.first_charge is not None
+        return replace(self, latest=latest, ref_load=ref, changed=changed,
+                       first_charge=self.first_charge if self.first_charge is not None
                        else charge, low=charge if low is None or (charge is not None and charge < low)
                        else low, first=first, last=last, load_s=load_s, loaded_s=loaded_s,
                        prev=(mono, load), any_load=load if load is not None else self.any_load,
@@ -246,7 +249,8 @@ def discharge_of(trace: Trace, end_mono: float, ts: float) -> Discharge:
                                   f"{MIN_FALL_PCT:g} are needed)")
     first, last = trace.first, trace.last
     if first is None or last is None or last.mono - first.mono < MIN_SPAN_S:
-        raise _load_changed(trace, 0.0) if trace.changed else \
+        timed = 0.0 if first is None or last is None else first.charge_pct - last.charge_pct
+        raise _load_changed(trace, timed) if trace.changed else \
             Rejected("few_steps", "the charge stepped down too few times to time its fall")
     load = last.load_s / last.loaded_s if last.loaded_s > 0 else trace.any_load
     if load is None:

@@ -143,3 +143,19 @@ def test_no_model_no_estimate_and_unreadable_ups_changes_nothing():
     assert learning.models == {} and not out.changed
     assert runtime_learned(None, reading(50.0)) is None
     assert runtime_learned(UpsModel(), reading(50.0)) is None
+
+
+def test_a_fall_made_only_of_the_sag_or_of_two_loads_learns_nothing_and_says_why():
+    """40 s on battery: 100 -> 74 at once (a charge read from the voltage under the load), then
+    3 points: 26 points fell, 3 of them over time. And a cut whose PC shut down 20 s in."""
+    for charges, loads, said in (
+            ([100.0] + [74.0 - 0.1 * t for t in range(1, 41)], [35.0] * 41, "at once when the load"),
+            ([100.0 - 0.5 * t for t in range(61)], [35.0] * 21 + [10.0] * 40,
+             "the load changed from 35 % to 10 %")):
+        learning = Learning()
+        learning, _ = observe(learning, (reading(100.0, 35.0, "OL"),), 0.0, 0.0)
+        for t, (c, load) in enumerate(zip(charges, loads), 1):
+            learning, _ = observe(learning, (reading(float(round(c)), load),), float(t), float(t))
+        learning, out = observe(learning, (reading(90.0, 35.0, "OL"),), 100.0, 100.0)
+        assert out.events == [] and len(out.notes) == 1 and said in out.notes[0], out.notes
+        assert learned_runtimes(learning, (reading(80.0),)) == {}

@@ -8,8 +8,8 @@ events, so they give the same numbers and the same verdict.
   at full charge (95 % or more, where the charge is known) and a load near the usual one;
 - ``runtime_measured_s``: the edge's model from the newest ``runtime_learned`` (rate = k x
   load^exponent), from 100 % less the sag (``sag_pct``: how far a charge read from the battery's
-  voltage drops at once on battery, in proportion to the load) to its low point, at the usual load (the median load of the
-  discharges it learned from); each UPS from its own events, and of the UPSes that feed the PC
+  voltage drops at once on battery, in proportion to the load) to its low point, at the usual
+  load (the median load of the discharges it learned from); each UPS from its own events, and of the UPSes that feed the PC
   (named by ``power_lost``) the one that runs out first (``measured_ups``);
 - ``battery_wh_needed``: runtime needed x load in W / (EFFICIENCY x DEPTH_OF_DISCHARGE);
 - a battery is tired when its measured runtime at a comparable load, month by month, has fallen
