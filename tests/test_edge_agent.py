@@ -6,6 +6,7 @@ the meeting app and the converter are real processes, named like them (a symlink
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -188,3 +189,156 @@ def test_a_pc_that_did_not_shut_down_is_journaled_and_the_page_says_so(tmp_path,
     watch.wait(lambda: "pc_offline" in watch.event_kinds(), 30, "pc_offline")
     time.sleep(1)
     assert "pc_off" not in watch.event_kinds()
+
+
+def _agent_process(agent_dir, config) -> subprocess.Popen:
+    """`siaga agent` as its own process with no audio server: the running client decides."""
+    no_audio = {**os.environ, "PULSE_SERVER": f"unix:{agent_dir}/no-pulse"}
+    with open(agent_dir / "agent.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "siaga", "agent", "-c", str(config)],
+                                env=no_audio, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _report(tmp_path) -> tuple[dict, list]:
+    """What `siaga report` says of the edge's journal (JSON), and the meetings it counted."""
+    from dashboard.report import data
+    from dashboard.report.facts import site_facts, window
+    from tests.report_support import ZONE
+    out = subprocess.run([sys.executable, "-m", "siaga", "report", "-c", str(tmp_path / "siaga.toml"),
+                          "--journal", str(tmp_path / "journal.sqlite3"), "--format", "json"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    now = time.time()
+    today = dt.datetime.fromtimestamp(now, ZONE).date()
+    conn = data.open_readonly(str(tmp_path / "journal.sqlite3"))
+    try:
+        win = window(today, today, ZONE, now + 1)
+        meetings = site_facts(SITE, data.events(conn, SITE, win), win).meetings
+    finally:
+        conn.close()
+    return json.loads(out.stdout), meetings
+
+
+def _meeting_events(watch) -> list[tuple[str, float]]:
+    return [(e["kind"], e["ts"]) for e in watch.json_on("/edge/event")
+            if e["kind"] in ("meeting_started", "meeting_ended", "pc_offline", "pc_online", "pc_off")]
+
+
+@pytest.mark.parametrize("how", ["crash", "stop"])
+def test_an_agent_restarted_mid_meeting_is_one_meeting_in_the_report(tmp_path, upsd, broker, watch,
+                                                                      mock_factory, edge_in_process,
+                                                                      how):
+    """The agent's service restarts (an update) or it crashes and comes back while Zoom runs on:
+    the edge journals the PC offline (the page and alerts say so at once) and the meeting ended,
+    then the PC online and a meeting started. The report counts one meeting, from the first
+    start to the real end; the meeting is not cut at the restart."""
+    zoom = f"Zoom{random.randrange(1000, 9999)}"
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
+    agent = _agent_process(agent_dir, config)
+    app = None
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        app = fake_program(agent_dir, zoom)
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+        if how == "crash":
+            agent.kill()     # its last will says offline
+        else:
+            agent.terminate()   # a service stop: it says offline itself
+        agent.wait(10)
+        watch.wait(lambda: "pc_offline" in watch.event_kinds(), 10, "pc_offline")
+        snap = watch.wait(lambda: (s := watch.state()) and "pc_offline:meeting-pc" in s["reasons"] and s,
+                          5, "the page says the PC is offline")
+        assert snap["room"] == "attention"
+        time.sleep(1)
+        agent = _agent_process(agent_dir, config)
+        watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
+        time.sleep(1)
+        stop_process(app)
+        watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
+        journal = _meeting_events(watch)
+        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
+                                           "pc_online", "meeting_started", "meeting_ended"]
+        report, meetings = _report(tmp_path)
+        print(journal, report["meetings"], meetings)
+        assert report["meetings"]["count"] == 1
+        assert report["meetings"]["by_app"][zoom.lower()]["count"] == 1
+        assert report["meetings"]["peak_concurrent"] == 1
+        first_start, last_end = journal[1][1], journal[-1][1]
+        assert [(m.start, m.end) for m in meetings] == [(first_start, last_end)]
+    finally:
+        if app is not None:
+            stop_process(app)
+        stop_process(agent)
+        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
+
+
+def test_a_pc_that_stays_gone_ends_its_meeting_when_it_went_offline(tmp_path, upsd, broker, watch,
+                                                                    mock_factory, edge_in_process):
+    """The agent dies mid-meeting and never comes back: the meeting ends in the report at the
+    moment the PC went offline (not later, not left open)."""
+    zoom = f"Zoom{random.randrange(1000, 9999)}"
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
+    agent = _agent_process(agent_dir, config)
+    app = None
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        app = fake_program(agent_dir, zoom)
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+        agent.kill()
+        watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
+        time.sleep(3)
+        journal = _meeting_events(watch)
+        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended"]
+        report, meetings = _report(tmp_path)
+        assert report["meetings"]["count"] == 1
+        assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1])]
+    finally:
+        if app is not None:
+            stop_process(app)
+        stop_process(agent)
+
+
+def test_a_meeting_ended_by_siagas_shutdown_stays_ended(tmp_path, upsd, broker, watch, pc_client,
+                                                        mock_factory, edge_in_process):
+    """Power lost, Siaga shuts the PC down mid-meeting (pc_off); mains back, the PC is on again
+    with the meeting app at once: that is a second meeting, the first ended at the shutdown."""
+    zoom = f"Zoom{random.randrange(1000, 9999)}"
+    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+    agent_dir = tmp_path / "agent"
+    agent_dir.mkdir()
+    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
+    agent = _agent_process(agent_dir, config)
+    app = None
+    try:
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        app = fake_program(agent_dir, zoom)
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+        upsd.set(ups_status="OB DISCHRG", battery_runtime="100")   # at once: shutdown
+        pc_client.wait_for("ack", lambda a: a["kind"] == "shutdown", timeout=10)
+        wait_until(lambda: (agent_dir / "shutdown.marker").exists(), 10, what="the PC shuts down")
+        agent.terminate()   # the PC is off
+        agent.wait(10)
+        watch.wait(lambda: "pc_off" in watch.event_kinds(), 10, "pc_off")
+        upsd.set(ups_status="OL CHRG", battery_runtime="1800")
+        watch.wait(lambda: "power_restored" in watch.event_kinds(), 10, "mains back")
+        agent = _agent_process(agent_dir, config)
+        watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
+        stop_process(app)
+        watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
+        journal = _meeting_events(watch)
+        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
+                                           "pc_off", "pc_online", "meeting_started", "meeting_ended"]
+        report, meetings = _report(tmp_path)
+        assert report["meetings"]["count"] == 2
+        assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1]),
+                                                        (journal[6][1], journal[7][1])]
+    finally:
+        if app is not None:
+            stop_process(app)
+        stop_process(agent)
+        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])

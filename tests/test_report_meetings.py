@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.report.render import buy_lines, csv_text, html
-from tests.report_support import at, ev, make
+from tests.report_support import at, ev, make, three_sources
 
 
 def office() -> dict:
@@ -91,3 +91,60 @@ def test_the_page_and_csv_show_apps_speed_and_days_left():
         assert words in page, words
     header, *_, total = csv_text(report).splitlines()
     assert header.endswith("conversion.speed,pc.days_left") and total.endswith(",7.0,25")
+
+
+def restarts() -> dict:
+    """rr1's PC on 2 Nov: its agent restarts mid-meeting twice, and the cases that are not a
+    restart; rr2 holds a short call while rr1's agent is down."""
+    pc1 = lambda hh, mm, kind, ss=0, **d: ev(at(2, hh, mm, ss), kind, "pc1", **d)   # noqa: E731
+    gone = lambda hh, mm: [pc1(hh, mm, "pc_offline"), pc1(hh, mm, "meeting_ended")]   # noqa: E731
+    zoom = {"app": "zoom", "by": "microphone"}
+    return {
+        "rr1": [
+            pc1(8, 50, "conversion_started"),                         # the last recording
+            pc1(9, 0, "meeting_started", app="zoom", by="process"),   # M1 09:00-11:00, delayed
+            *gone(9, 30), pc1(9, 30, "conversion_ended"),             # an update restarts the agent
+            pc1(9, 31, "pc_online"), pc1(9, 31, "conversion_started"),
+            pc1(9, 31, "meeting_started", 2, **zoom),                 # M1 goes on, now seen live
+            pc1(9, 40, "conversion_ended"),
+            *gone(10, 0),                                             # it crashes; back 2 min later
+            pc1(10, 2, "pc_online"), pc1(10, 2, "meeting_started", **zoom),
+            pc1(11, 0, "meeting_ended"),
+            pc1(13, 0, "meeting_started", **zoom), *gone(13, 30),     # gone 10 min: two meetings
+            pc1(13, 40, "pc_online"), pc1(13, 40, "meeting_started", **zoom),
+            pc1(14, 0, "meeting_ended"),
+            pc1(15, 0, "meeting_started", **zoom), pc1(15, 20, "meeting_ended"),   # ended, then
+            pc1(15, 21, "meeting_started", **zoom), pc1(15, 30, "meeting_ended"),  # a new one
+            pc1(16, 0, "meeting_started", **zoom), *gone(16, 10),     # back in another app
+            pc1(16, 11, "pc_online"), pc1(16, 11, "meeting_started", app="teams", by="microphone"),
+            pc1(16, 30, "meeting_ended"),
+            pc1(17, 0, "meeting_started", **zoom),                    # Siaga shuts the PC down
+            ev(at(2, 17, 5), "power_lost", load_pct=40), ev(at(2, 17, 8), "shutdown_sent", pcs=["pc1"]),
+            *gone(17, 10), pc1(17, 10, "pc_off"),
+            ev(at(2, 17, 10, 30), "power_restored", duration_s=330),
+            pc1(17, 11, "pc_online"), pc1(17, 11, "meeting_started", **zoom),
+            pc1(17, 20, "meeting_ended"),
+            pc1(23, 0, "meeting_started", **zoom), *gone(23, 50),     # gone for good
+        ],
+        "rr2": [ev(at(2, 10, 0, 30), "meeting_started", "pc2", app="zoom", by="microphone"),
+                ev(at(2, 10, 1, 30), "meeting_ended", "pc2")],
+    }
+
+
+def test_an_agent_restarted_mid_meeting_is_one_meeting(tmp_path, pg_url):
+    """Cut at each pc_offline, the morning's meeting was three meetings (rr1: 12 meetings,
+    4.90 h), the second of them "started on a converting PC", and rr2's call during the second
+    restart ran beside no other (peak 1). It is one meeting of 2 h: a PC back in a meeting of the
+    same app within 3 minutes of going offline is the same meeting. Gone 10 minutes, a meeting
+    the agent saw end, another app, or a PC Siaga shut down: two meetings; a PC that stays
+    gone ends its meeting when it went offline. Each source of the report says the same."""
+    for name, report in three_sources(tmp_path, pg_url, restarts()).items():
+        rr1 = report["sites"]["rr1"]
+        # 120 + 30 + 20 + 20 + 9 + 10 + 19 + 10 + 9 + 50 minutes = 4.95 h
+        assert (rr1["meetings"]["count"], rr1["meetings"]["hours"]) == (10, 4.95), name
+        assert rr1["meetings"]["by_app"] == {"zoom": {"count": 9, "hours": 4.63},
+                                             "teams": {"count": 1, "hours": 0.32}}, name
+        assert rr1["conversion"]["delayed_meetings"] == 1, name
+        assert (report["meetings"]["count"], report["meetings"]["hours"]) == (11, 4.97), name
+        assert (report["meetings"]["peak_concurrent"], report["meetings"]["peak_from"]) == (2, "live"), name
+        assert rr1["outages"]["during_meetings"] == 1, name

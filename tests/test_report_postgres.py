@@ -88,7 +88,35 @@ def histories(draw) -> dict[str, list[tuple[float, str, str]]]:
         for _ in range(draw(st.integers(0, 30))):
             kind = draw(st.sampled_from(KINDS))
             events.append((draw(times), kind, draw(details(kind))))
+            if kind == "pc_offline" and draw(st.booleans()):
+                events[-1:] = draw(restart(events[-1]))
         out[site] = events
+    return out
+
+
+@st.composite
+def restart(draw, offline: tuple[float, str, str]) -> list[tuple[float, str, str]]:
+    """A PC going offline as when its agent restarts mid-meeting: maybe a meeting before it;
+    maybe meeting_ended and pc_off (Siaga shut it down) after it; then a meeting started
+    around facts.RESTART_GAP_S later (the same meeting when the rule says so)."""
+    ts, _, detail = offline
+    value = json.loads(detail) if detail.startswith("{") else {}
+    pc = {"pc": value["pc"]} if "pc" in value else {}
+
+    app = {"app": draw(st.sampled_from(("Zoom", "Teams")))} if draw(st.integers(0, 3)) else {}
+
+    def started() -> str:     # mostly the same app before and after
+        other = {"app": "Teams"} if draw(st.integers(0, 4)) == 0 else app
+        by = {"by": draw(st.sampled_from(("microphone", "process")))} if draw(st.booleans()) else {}
+        return json.dumps({**pc, **other, **by})
+
+    out = [(ts - 600, "meeting_started", started())] if draw(st.integers(0, 3)) else []
+    out.append(offline)
+    for kind in ("meeting_ended", "pc_off", "pc_online"):
+        if draw(st.booleans()):
+            out.append((ts, kind, json.dumps(pc)))
+    gap = draw(st.sampled_from((0, 0.25, 60, 179.75, 180, 180.25, -5)))
+    out.append((ts + gap, "meeting_started", started()))
     return out
 
 

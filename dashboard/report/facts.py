@@ -12,6 +12,11 @@ The rules, each printed beside its number by the report:
   ...), or at its start when it has none, and counts as ``unended``;
 - a meeting (conversion) runs from ``meeting_started`` (``conversion_started``) to the ``_ended``
   of the same PC, or to that PC going offline; a second start while one runs is the same meeting;
+- a meeting cut by its PC going offline (``pc_offline``) goes on when the same PC starts a
+  meeting in the same app at most ``RESTART_GAP_S`` later: the agent restarted (a service
+  restart, an update, a crash and the task's restart a minute later), the meeting did not end.
+  A PC that Siaga shut down (``pc_off``) ends its meeting there, and one that stays gone ends it
+  when it went offline;
 - a meeting is "live" when its ``meeting_started`` says it was seen by the microphone or the
   camera (CONTRACT §6.2); one seen only by a running process (an older agent, or a PC whose
   captures cannot be seen) may be a client left open all day, so ``peak_concurrent`` counts the
@@ -49,8 +54,13 @@ OUTAGE_STEPS = frozenset(k.value for k in (K.LOW_BATTERY, K.NOTICE_SENT, K.WRAPU
                                            K.SHUTDOWN_SENT, K.PC_ACK, K.PC_OFF, K.SHUTDOWN_HELD,
                                            K.RUNTIME_ESTIMATED))
 PC_GONE = frozenset({K.PC_OFFLINE.value, K.PC_OFF.value})
+PC_OFFLINE, PC_OFF = K.PC_OFFLINE.value, K.PC_OFF.value
 LIVE_BY = frozenset({"microphone", "camera"})
 RECORDING_GAP_S = 600.0   # a conversion starting this long after a meeting ended is its recording
+# A PC back in a meeting of the same app this soon after it went offline mid-meeting is the same
+# meeting: its agent restarted (Windows' task restarts it a minute after a crash). The report's
+# rule (texts.py "meetings.count") and docs/report.md say 3 minutes.
+RESTART_GAP_S = 180.0
 SPAN_KINDS = {K.MEETING_STARTED.value: ("meeting", True), K.MEETING_ENDED.value: ("meeting", False),
               K.CONVERSION_STARTED.value: ("conversion", True),
               K.CONVERSION_ENDED.value: ("conversion", False)}
@@ -183,6 +193,7 @@ class _Reader:
         self.outage: dict[str, Any] | None = None
         self.open: dict[str, dict[str, float]] = {"meeting": {}, "conversion": {}}
         self.how: dict[str, tuple[str, bool]] = {}   # pc -> (app, live) of its open meeting
+        self.gone: dict[str, Span] = {}   # pc -> its meeting cut by pc_offline, maybe going on
 
     def span(self, ts: float, pc: str, what: str, starts: bool, detail: dict[str, Any]) -> None:
         """A meeting or conversion starts or ends on ``pc``."""
@@ -191,10 +202,18 @@ class _Reader:
         if not starts:
             self._end(what, pc, ts)
         elif pc not in running:
-            running[pc] = ts
             if what == "meeting":
                 app = detail.get("app")
-                self.how[pc] = (app if isinstance(app, str) else "", detail.get("by") in LIVE_BY)
+                app, live = app if isinstance(app, str) else "", detail.get("by") in LIVE_BY
+                cut = self.gone.pop(pc, None)
+                if cut is not None and ts - cut.end <= RESTART_GAP_S and cut.app == app:
+                    running[pc] = cut.start          # the agent restarted: the meeting goes on
+                    self.how[pc] = (app, cut.live or live)
+                    return
+                if cut is not None:
+                    self.meetings.append(cut)
+                self.how[pc] = (app, live)
+            running[pc] = ts
             if what == "meeting" and pc in self.open["conversion"]:
                 self.delayed += 1
 
@@ -216,7 +235,9 @@ class _Reader:
                 self._close_outage(ts, number(detail.get("duration_s")), unended=False)
         elif kind in PC_GONE:
             for what in self.open:
-                self._end(what, pc, ts)
+                self._end(what, pc, ts, offline=kind == PC_OFFLINE)
+            if kind == PC_OFF and pc in self.gone:   # shut down by Siaga: the meeting ended
+                self.meetings.append(self.gone.pop(pc))
         elif kind == UPS_SELFTEST:
             self.facts.selftests.append((ts, detail.get("ok") is True, str(detail.get("detail", ""))))
         elif kind == REPLACE_BATTERY:
@@ -240,12 +261,16 @@ class _Reader:
             key = (start, str(detail.get("meeting", "")))
             self.facts.bookings.setdefault(key, min(end, self.win.end))
 
-    def _end(self, what: str, pc: str, ts: float) -> None:
+    def _end(self, what: str, pc: str, ts: float, offline: bool = False) -> None:
         started = self.open[what].pop(pc, None)
         if started is None:
             return
         if what == "meeting":
-            self.meetings.append(Span(pc, started, ts, *self.how.pop(pc, ("", False))))
+            span = Span(pc, started, ts, *self.how.pop(pc, ("", False)))
+            if offline:   # held until the PC starts a meeting again (or never does)
+                self.gone[pc] = span
+            else:
+                self.meetings.append(span)
         else:
             self.conversions.append(Span(pc, started, ts))
 
@@ -267,6 +292,8 @@ class _Reader:
         for what, running in self.open.items():
             for pc in sorted(running):
                 self._end(what, pc, cut)
+        self.meetings += self.gone.values()
+        self.gone = {}
         self.meetings.sort(key=lambda s: s.start)
         self.conversions.sort(key=lambda s: s.start)
         self.facts.speeds = rates = speeds(self.meetings, self.conversions, cut)

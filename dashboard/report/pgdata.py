@@ -5,7 +5,8 @@ What runs in SQL, over every chosen site at once (``site = ANY(...)``, the windo
 
 - meetings and conversions (most of the events): each PC's starts and ends are paired by window
   functions (a start counts when the PC's previous token was not a start, an end when it was:
-  the same state machine as dashboard/report/facts.py), and only numbers come back, per site
+  the same state machine as dashboard/report/facts.py; a meeting cut by ``pc_offline`` and
+  started again soon after is one meeting there and here), and only numbers come back, per site
   and for the office (GROUPING SETS): counts, lengths summed as whole microseconds, the peak of
   concurrent meetings (a running sum over starts and ends), the middle values of the conversion
   lengths and speeds, meetings started while their PC converted;
@@ -74,27 +75,49 @@ _EV = "SELECT site COLLATE \"C\" AS site, seq, ts, kind, detail FROM events WHER
 _PC = ("CASE WHEN jsonb_typeof(detail::jsonb -> 'pc') = 'string' THEN detail::jsonb ->> 'pc' "
        "ELSE '' END")
 _SPANS_CTE = f"""
-tok AS (
+tok AS (   -- k: 0 a start or end, 1 pc_offline, 2 pc_off
   SELECT site, seq, ts, {_PC} COLLATE "C" AS pc,
          CASE WHEN kind IN ('meeting_started', 'meeting_ended') THEN 'm' ELSE 'c' END AS w,
          kind IN ('meeting_started', 'conversion_started') AS s,
          CASE WHEN kind = 'meeting_started' AND jsonb_typeof(detail::jsonb -> 'app') = 'string'
               THEN detail::jsonb ->> 'app' ELSE '' END AS app,
          kind = 'meeting_started' AND coalesce((detail::jsonb ->> 'by') IN ({_in(facts.LIVE_BY)}),
-                                               false) AS live
+                                               false) AS live, 0 AS k
   FROM ev WHERE kind IN ({SPANS})
   UNION ALL
-  SELECT site, seq, ts, {_PC} COLLATE "C", w, false, '', false
+  SELECT site, seq, ts, {_PC} COLLATE "C", w, false, '', false,
+         CASE WHEN kind = '{facts.PC_OFFLINE}' THEN 1 ELSE 2 END
   FROM ev CROSS JOIN (VALUES ('m'), ('c')) AS v(w) WHERE kind IN ({GONE})
 ),
-span AS (   -- a start while none runs, an end while one runs: they alternate per (site, pc, w)
-  SELECT site, pc, w, seq, start, coalesce(stop, %(end)s) AS stop, stop_seq, app, live FROM (
+piece AS (   -- a start while none runs, an end while one runs: they alternate per (site, pc, w)
+             -- (offs: the PC's pc_off up to each token). A meeting cut by pc_offline goes on
+             -- (cont) when its PC, not shut down by Siaga (no pc_off since), starts one of the
+             -- same app within RESTART_GAP_S (facts.py); more: the next one goes on with this
+             -- one. Kept: each island's first and last piece; lives: live pieces up to each
+  SELECT * FROM (
     SELECT site, pc, w, seq, ts AS start, s, app, live,
-           lead(ts) OVER (PARTITION BY site, pc, w ORDER BY seq) AS stop,
-           lead(seq) OVER (PARTITION BY site, pc, w ORDER BY seq) AS stop_seq
-    FROM (SELECT *, lag(s) OVER (PARTITION BY site, pc, w ORDER BY seq) AS ps FROM tok) t
-    WHERE s <> coalesce(ps, false)) u
-  WHERE s
+           lead(ts) OVER p AS stop, lead(seq) OVER p AS stop_seq,
+           coalesce(w = 'm' AND lag(k) OVER p = 1 AND lag(offs) OVER p = offs
+                    AND ts - lag(ts) OVER p <= {facts.RESTART_GAP_S}
+                    AND lag(app, 2) OVER p = app, false) AS cont,
+           coalesce(w = 'm' AND lead(k) OVER p = 1 AND lead(offs, 2) OVER p = lead(offs) OVER p
+                    AND lead(ts, 2) OVER p - lead(ts) OVER p <= {facts.RESTART_GAP_S}
+                    AND lead(app, 2) OVER p = app, false) AS more,
+           count(*) FILTER (WHERE s AND live) OVER p AS lives
+    FROM (SELECT *, lag(s) OVER p AS ps, count(*) FILTER (WHERE k = 2) OVER p AS offs FROM tok
+          WINDOW p AS (PARTITION BY site, pc, w ORDER BY seq)) t
+    WHERE s <> coalesce(ps, false)
+    WINDOW p AS (PARTITION BY site, pc, w ORDER BY seq)) u
+  WHERE s AND (NOT cont OR NOT more)
+),
+span AS (   -- one per island: its first piece, ending where its last piece (the next row) ends
+  SELECT site, pc, w, seq, start, coalesce(stop, %(end)s) AS stop, stop_seq, app, live FROM (
+    SELECT site, pc, w, seq, start, cont, app,
+           CASE WHEN more THEN lead(stop) OVER p ELSE stop END AS stop,
+           CASE WHEN more THEN lead(stop_seq) OVER p ELSE stop_seq END AS stop_seq,
+           live OR (more AND lead(lives) OVER p > lives) AS live
+    FROM piece WINDOW p AS (PARTITION BY site, pc, w ORDER BY seq)) h
+  WHERE NOT cont
 )"""
 
 _OUTAGES_CTE = f"""

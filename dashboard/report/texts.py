@@ -280,8 +280,10 @@ RULE: dict[str, tuple[str, str]] = {
     "power_quality.sags": ("PLN 220 V -10 %. Sering turun: pertimbangkan UPS online atau AVR.",
                            "PLN's 220 V -10 %. Frequent sags argue for an online UPS or an AVR."),
     "power_quality.swells": ("PLN 220 V +5 %.", "PLN's 220 V +5 %."),
-    "meetings.count": ("Satu rapat = meeting_started sampai meeting_ended dari PC yang sama.",
-                       "One meeting = a meeting_started to the meeting_ended of the same PC."),
+    "meetings.count": ("Satu rapat = meeting_started sampai meeting_ended dari PC yang sama, "
+                       "juga bila agennya dimulai ulang (terputus hingga 3 mnt).",
+                       "One meeting = a meeting_started to the meeting_ended of the same PC, "
+                       "also across a restart of its agent (offline up to 3 min)."),
     "meetings.hours": ("Jumlah lama semua rapat; rapat yang masih berjalan dipotong di akhir "
                        "periode.",
                        "The sum of the meetings' lengths; one still running is cut at the end "
