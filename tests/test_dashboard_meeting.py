@@ -15,7 +15,7 @@ import pytest
 from dashboard.store.store import Store
 from dashboard.web.app import create_app
 from protocol.config import load_config
-from protocol.messages import MeetingNow
+from protocol.messages import JournalEvent, MeetingNow
 from tests.dashboard_support import snapshot, write_config
 
 
@@ -67,3 +67,22 @@ def test_the_column_says_in_a_meeting_not_meeting_app(store, lang, head):
     s.put_state(snapshot("rr1", now=time.time()))
     html = create_app(config, s).test_client().get(f"/sites/rr1?lang={lang}").get_data(as_text=True)
     assert f"<th>{head}</th>" in html and f'data-label="{head}"' in html
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("id", ["Mungkin rapat dimulai di meeting-pc: zoom terbuka, mikrofon dan kamera tidak terlihat.",
+            "Rapat dimulai di meeting-pc."]),
+    ("en", ["Maybe a meeting started on meeting-pc: zoom is open; microphone and camera cannot be seen.",
+            "A meeting started on meeting-pc."])])
+def test_the_journal_says_maybe_for_a_meeting_seen_only_as_a_running_client(store, lang, words):
+    """The PC table said "maybe" for a client whose microphone and camera cannot be seen, while
+    the journal beside it stated "Rapat dimulai di meeting-pc." as a fact; it says "maybe" too."""
+    config, s = store
+    s.put_state(snapshot("rr1", now=time.time()))
+    for seq, by in ((1, "process"), (2, "microphone")):
+        s.put_event(JournalEvent(site="rr1", seq=seq, ts=time.time() - 60 + seq, kind="meeting_started",
+                                 detail={"pc": "meeting-pc", "app": "zoom", "by": by}))
+    html = create_app(config, s).test_client().get(f"/sites/rr1?lang={lang}").get_data(as_text=True)
+    text = " ".join(html.split())
+    assert all(w in text for w in words), [w for w in words if w not in text]
+    assert text.count(words[1]) == 1     # the guessed one is not also said as a fact

@@ -200,7 +200,7 @@ def _values(event: JournalEvent, lang: str) -> dict[str, str]:
         "from_seq": clip(d.get("from_seq", "?")), "to_seq": clip(d.get("to_seq", "?")),
         "rate": number(_num(d.get("rate_pct_per_min")), lang, 1),
         "load": percent(_num(d.get("load_pct")), lang), "discharges": _cuts(d.get("discharges"), lang),
-        "meeting": clip(d.get("meeting", "?")),
+        "meeting": clip(d.get("meeting", "?")), "app": clip(d.get("app") or "?"),
         "unreadable_for": duration(_since(event), lang), "problem": clip(d.get("problem") or "?"),
         "problems": clip("; ".join(reason_text(str(p), lang) for p in d.get("problems") or ())
                          if isinstance(d.get("problems"), list) else "?"),
@@ -225,6 +225,8 @@ VARIANTS: dict[str, Callable[[JournalEvent, frozenset[str]], str]] = {
     else keys.EVENT[EventKind.COMMAND],
     EventKind.CANCEL_SENT: lambda e, off: keys.CANCEL_SENT_OFF if _all_off(e, off)
     else keys.EVENT[EventKind.CANCEL_SENT],
+    EventKind.MEETING_STARTED: lambda e, off: keys.MEETING_BY_PROCESS
+    if e.detail.get("by") == "process" else keys.EVENT[EventKind.MEETING_STARTED],
 }
 WITH_POWER = {EventKind.POWER_LOST, EventKind.LOW_BATTERY, EventKind.NOTICE_SENT,
               EventKind.WRAPUP_SENT, EventKind.SHUTDOWN_SENT, EventKind.SHUTDOWN_HELD}

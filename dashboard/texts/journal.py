@@ -73,6 +73,10 @@ TEXTS: dict[str, tuple[str, str]] = {  # key: (Bahasa Indonesia, English)
                          "{age} after it was sent (was the room cut off?). Send it again if "
                          "still needed."),
     "ev_meeting_started": ("Rapat dimulai di {pc}.", "A meeting started on {pc}."),
+    "ev_meeting_started_by_process": ("Mungkin rapat dimulai di {pc}: {app} terbuka, mikrofon dan "
+                                      "kamera tidak terlihat.",
+                                      "Maybe a meeting started on {pc}: {app} is open; microphone "
+                                      "and camera cannot be seen."),
     "ev_meeting_ended": ("Rapat di {pc} selesai.", "The meeting on {pc} ended."),
     "ev_conversion_started": ("{pc} mulai mengonversi rekaman.",
                               "{pc} started converting a recording."),

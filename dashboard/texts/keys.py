@@ -77,7 +77,8 @@ COMMAND = {PcCommandKind.NOTICE: "cmd_notice", PcCommandKind.WRAPUP: "cmd_wrapup
            EdgeCommandKind.TEST_NOTICE: "cmd_test_notice",
            EdgeCommandKind.UPS_SELFTEST: "cmd_ups_selftest", EdgeCommandKind.REPLAY: "cmd_replay"}
 # Each journal event kind's sentence (a test walks EventKind), and its variants: (resumed,
-# unsynced) for edge_started, failed for an answer that says so, off for a cancel no PC heard.
+# unsynced) for edge_started, failed for an answer that says so, off for a cancel no PC heard,
+# by process for a meeting only guessed from its running client.
 # str keys: an EventKind is its own value, and journal events carry plain strings.
 EVENT: dict[str, str] = {
     EventKind.EDGE_STARTED: "ev_edge_started", EventKind.POWER_LOST: "ev_power_lost",
@@ -107,6 +108,9 @@ FAILED = {EventKind.PC_ACK: "ev_pc_ack_failed", EventKind.UPS_SELFTEST: "ev_ups_
 # A shutdown's second answer: its command ran and the PC is still up.
 PC_NOT_OFF = "ev_pc_not_off"
 CANCEL_SENT_OFF = "ev_cancel_sent_off"
+# A meeting seen only as a running client (its captures cannot be seen): a "maybe", as in the
+# PC table (CONTRACT §6.2 ``by`` "process").
+MEETING_BY_PROCESS = "ev_meeting_started_by_process"
 # The page's plurals: (one, other).
 PLURAL = {"summary_all": ("summary_all_one", "summary_all_other"),
           "summary_problems": ("summary_problems_one", "summary_problems_other"),
