@@ -95,6 +95,21 @@ def went_down_with_a_flat_battery(path: Path, boot: str = "an-earlier-boot") -> 
     journal.close()
 
 
+def resume_with_upsd_unreadable(tmp_path: Path, broker, edge_in_process,
+                                request) -> tuple[Upsd, FakePc]:
+    """The edge starts on the journal in ``tmp_path`` while upsd runs without its driver (the
+    UPS unreadable), with 1 s unreadable windows; returns upsd and the meeting PC."""
+    upsd = Upsd(tmp_path / "nut")
+    request.addfinalizer(upsd.stop)
+    upsd.start()
+    stop_process(upsd.drivers["meeting"])
+    pc = FakePc(broker.port)
+    request.addfinalizer(pc.close)
+    edge_in_process(write_config(tmp_path, upsd, broker, unreadable_wrapup_after_s=1,
+                                 unreadable_shutdown_after_s=1))
+    return upsd, pc
+
+
 def test_a_pi_that_went_down_with_a_flat_battery_boots_on_mains_and_shuts_no_pc_down(
         tmp_path, broker, watch, edge_in_process, request):
     """The mains comes back, the UPS turns its outlets on, the Pi and the meeting PC boot; upsd's
@@ -102,15 +117,7 @@ def test_a_pi_that_went_down_with_a_flat_battery_boots_on_mains_and_shuts_no_pc_
     and, with the UPS unreadable, walked it on by time alone: unreadable_shutdown_after_s (120 s)
     after the boot it sent the PC that had just booted a shutdown, on mains."""
     went_down_with_a_flat_battery(tmp_path / "journal.sqlite3")
-    upsd = Upsd(tmp_path / "nut")
-    request.addfinalizer(upsd.stop)
-    upsd.start()
-    stop_process(upsd.drivers["meeting"])
-    pc = FakePc(broker.port)
-    request.addfinalizer(pc.close)
-    config = write_config(tmp_path, upsd, broker, unreadable_wrapup_after_s=1,
-                          unreadable_shutdown_after_s=1)
-    edge_in_process(config)
+    upsd, pc = resume_with_upsd_unreadable(tmp_path, broker, edge_in_process, request)
     watch.wait(lambda: "ups_unreachable" in watch.event_kinds(), what="the UPS unreadable")
     time.sleep(4)   # the unreadable windows (1 s + 1 s) twice over
     assert "shutdown_sent" not in watch.event_kinds()
@@ -131,15 +138,7 @@ def test_an_edge_restarted_mid_cut_in_the_same_boot_still_shuts_the_pc_down_when
     an edge that never restarted; only a new boot (the flat-battery test above) waits for a reading
     on battery."""
     went_down_with_a_flat_battery(tmp_path / "journal.sqlite3", boot=boot_id())
-    upsd = Upsd(tmp_path / "nut")
-    request.addfinalizer(upsd.stop)
-    upsd.start()
-    stop_process(upsd.drivers["meeting"])
-    pc = FakePc(broker.port)
-    request.addfinalizer(pc.close)
-    config = write_config(tmp_path, upsd, broker, unreadable_wrapup_after_s=1,
-                          unreadable_shutdown_after_s=1)
-    edge_in_process(config)
+    _, pc = resume_with_upsd_unreadable(tmp_path, broker, edge_in_process, request)
     watch.wait(lambda: "shutdown_sent" in watch.event_kinds(), timeout=15, what="shutdown_sent")
     wait_until(lambda: "shutdown" in pc.kinds(), timeout=10, what="the PC told to shut down")
     started = [e for e in watch.json_on("/edge/event") if e["kind"] == "edge_started"]
