@@ -223,122 +223,108 @@ def _meeting_events(watch) -> list[tuple[str, float]]:
             if e["kind"] in ("meeting_started", "meeting_ended", "pc_offline", "pc_online", "pc_off")]
 
 
+class MeetingPc:
+    """A real edge, and `siaga agent` as its own process on a PC where a Zoom (a process of a new
+    name each test) has a meeting going: pc_online and meeting_started are journaled. Stops the
+    app and the agent, and prints the agent's log, at the test's end."""
+
+    def __init__(self, tmp_path, upsd, broker, watch, edge_in_process, request) -> None:
+        self.zoom = f"Zoom{random.randrange(1000, 9999)}"
+        edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
+        self.dir = tmp_path / "agent"
+        self.dir.mkdir()
+        self.config = write_agent_config(self.dir, broker.port, meeting_apps=[self.zoom])
+        self.app: subprocess.Popen | None = None
+        self.agent = _agent_process(self.dir, self.config)
+        request.addfinalizer(self.close)
+        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
+        self.app = fake_program(self.dir, self.zoom)
+        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
+
+    def start_agent(self) -> None:
+        """The agent again, after it was stopped or killed."""
+        self.agent = _agent_process(self.dir, self.config)
+
+    def close(self) -> None:
+        if self.app is not None:
+            stop_process(self.app)
+        stop_process(self.agent)
+        print((self.dir / "agent.log").read_text(errors="replace")[-2000:])
+
+
 @pytest.mark.parametrize("how", ["crash", "stop"])
 def test_an_agent_restarted_mid_meeting_is_one_meeting_in_the_report(tmp_path, upsd, broker, watch,
                                                                       mock_factory, edge_in_process,
-                                                                      how):
+                                                                      request, how):
     """The agent's service restarts (an update) or it crashes and comes back while Zoom runs on:
     the edge journals the PC offline (the page and alerts say so at once) and the meeting ended,
     then the PC online and a meeting started. The report counts one meeting, from the first
     start to the real end; the meeting is not cut at the restart."""
-    zoom = f"Zoom{random.randrange(1000, 9999)}"
-    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
-    agent_dir = tmp_path / "agent"
-    agent_dir.mkdir()
-    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
-    agent = _agent_process(agent_dir, config)
-    app = None
-    try:
-        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
-        app = fake_program(agent_dir, zoom)
-        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
-        if how == "crash":
-            agent.kill()     # its last will says offline
-        else:
-            agent.terminate()   # a service stop: it says offline itself
-        agent.wait(10)
-        watch.wait(lambda: "pc_offline" in watch.event_kinds(), 10, "pc_offline")
-        snap = watch.wait(lambda: (s := watch.state()) and "pc_offline:meeting-pc" in s["reasons"] and s,
-                          5, "the page says the PC is offline")
-        assert snap["room"] == "attention"
-        time.sleep(1)
-        agent = _agent_process(agent_dir, config)
-        watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
-        time.sleep(1)
-        stop_process(app)
-        watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
-        journal = _meeting_events(watch)
-        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
-                                           "pc_online", "meeting_started", "meeting_ended"]
-        report, meetings = _report(tmp_path)
-        print(journal, report["meetings"], meetings)
-        assert report["meetings"]["count"] == 1
-        assert report["meetings"]["by_app"][zoom.lower()]["count"] == 1
-        assert report["meetings"]["peak_concurrent"] == 1
-        first_start, last_end = journal[1][1], journal[-1][1]
-        assert [(m.start, m.end) for m in meetings] == [(first_start, last_end)]
-    finally:
-        if app is not None:
-            stop_process(app)
-        stop_process(agent)
-        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
+    pc = MeetingPc(tmp_path, upsd, broker, watch, edge_in_process, request)
+    if how == "crash":
+        pc.agent.kill()     # its last will says offline
+    else:
+        pc.agent.terminate()   # a service stop: it says offline itself
+    pc.agent.wait(10)
+    watch.wait(lambda: "pc_offline" in watch.event_kinds(), 10, "pc_offline")
+    snap = watch.wait(lambda: (s := watch.state()) and "pc_offline:meeting-pc" in s["reasons"] and s,
+                      5, "the page says the PC is offline")
+    assert snap["room"] == "attention"
+    time.sleep(1)
+    pc.start_agent()
+    watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
+    time.sleep(1)
+    stop_process(pc.app)
+    watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
+    journal = _meeting_events(watch)
+    assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
+                                       "pc_online", "meeting_started", "meeting_ended"]
+    report, meetings = _report(tmp_path)
+    print(journal, report["meetings"], meetings)
+    assert report["meetings"]["count"] == 1
+    assert report["meetings"]["by_app"][pc.zoom.lower()]["count"] == 1
+    assert report["meetings"]["peak_concurrent"] == 1
+    first_start, last_end = journal[1][1], journal[-1][1]
+    assert [(m.start, m.end) for m in meetings] == [(first_start, last_end)]
 
 
 def test_a_pc_that_stays_gone_ends_its_meeting_when_it_went_offline(tmp_path, upsd, broker, watch,
-                                                                    mock_factory, edge_in_process):
+                                                                    mock_factory, edge_in_process,
+                                                                    request):
     """The agent dies mid-meeting and never comes back: the meeting ends in the report at the
     moment the PC went offline (not later, not left open)."""
-    zoom = f"Zoom{random.randrange(1000, 9999)}"
-    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
-    agent_dir = tmp_path / "agent"
-    agent_dir.mkdir()
-    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
-    agent = _agent_process(agent_dir, config)
-    app = None
-    try:
-        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
-        app = fake_program(agent_dir, zoom)
-        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
-        agent.kill()
-        watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
-        time.sleep(3)
-        journal = _meeting_events(watch)
-        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended"]
-        report, meetings = _report(tmp_path)
-        assert report["meetings"]["count"] == 1
-        assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1])]
-    finally:
-        if app is not None:
-            stop_process(app)
-        stop_process(agent)
+    pc = MeetingPc(tmp_path, upsd, broker, watch, edge_in_process, request)
+    pc.agent.kill()
+    watch.wait(lambda: "meeting_ended" in watch.event_kinds(), 10, "meeting_ended")
+    time.sleep(3)
+    journal = _meeting_events(watch)
+    assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended"]
+    report, meetings = _report(tmp_path)
+    assert report["meetings"]["count"] == 1
+    assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1])]
 
 
 def test_a_meeting_ended_by_siagas_shutdown_stays_ended(tmp_path, upsd, broker, watch, pc_client,
-                                                        mock_factory, edge_in_process):
+                                                        mock_factory, edge_in_process, request):
     """Power lost, Siaga shuts the PC down mid-meeting (pc_off); mains back, the PC is on again
     with the meeting app at once: that is a second meeting, the first ended at the shutdown."""
-    zoom = f"Zoom{random.randrange(1000, 9999)}"
-    edge_in_process(write_config(tmp_path, upsd, broker, site=SITE))
-    agent_dir = tmp_path / "agent"
-    agent_dir.mkdir()
-    config = write_agent_config(agent_dir, broker.port, meeting_apps=[zoom])
-    agent = _agent_process(agent_dir, config)
-    app = None
-    try:
-        watch.wait(lambda: "pc_online" in watch.event_kinds(), 15, "pc_online")
-        app = fake_program(agent_dir, zoom)
-        watch.wait(lambda: "meeting_started" in watch.event_kinds(), 10, "meeting_started")
-        upsd.set(ups_status="OB DISCHRG", battery_runtime="100")   # at once: shutdown
-        pc_client.wait_for("ack", lambda a: a["kind"] == "shutdown", timeout=10)
-        wait_until(lambda: (agent_dir / "shutdown.marker").exists(), 10, what="the PC shuts down")
-        agent.terminate()   # the PC is off
-        agent.wait(10)
-        watch.wait(lambda: "pc_off" in watch.event_kinds(), 10, "pc_off")
-        upsd.set(ups_status="OL CHRG", battery_runtime="1800")
-        watch.wait(lambda: "power_restored" in watch.event_kinds(), 10, "mains back")
-        agent = _agent_process(agent_dir, config)
-        watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
-        stop_process(app)
-        watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
-        journal = _meeting_events(watch)
-        assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
-                                           "pc_off", "pc_online", "meeting_started", "meeting_ended"]
-        report, meetings = _report(tmp_path)
-        assert report["meetings"]["count"] == 2
-        assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1]),
-                                                        (journal[6][1], journal[7][1])]
-    finally:
-        if app is not None:
-            stop_process(app)
-        stop_process(agent)
-        print((agent_dir / "agent.log").read_text(errors="replace")[-2000:])
+    pc = MeetingPc(tmp_path, upsd, broker, watch, edge_in_process, request)
+    upsd.set(ups_status="OB DISCHRG", battery_runtime="100")   # at once: shutdown
+    pc_client.wait_for("ack", lambda a: a["kind"] == "shutdown", timeout=10)
+    wait_until(lambda: (pc.dir / "shutdown.marker").exists(), 10, what="the PC shuts down")
+    pc.agent.terminate()   # the PC is off
+    pc.agent.wait(10)
+    watch.wait(lambda: "pc_off" in watch.event_kinds(), 10, "pc_off")
+    upsd.set(ups_status="OL CHRG", battery_runtime="1800")
+    watch.wait(lambda: "power_restored" in watch.event_kinds(), 10, "mains back")
+    pc.start_agent()
+    watch.wait(lambda: watch.event_kinds().count("meeting_started") == 2, 20, "meeting again")
+    stop_process(pc.app)
+    watch.wait(lambda: watch.event_kinds().count("meeting_ended") == 2, 20, "meeting ended")
+    journal = _meeting_events(watch)
+    assert [k for k, _ in journal] == ["pc_online", "meeting_started", "pc_offline", "meeting_ended",
+                                       "pc_off", "pc_online", "meeting_started", "meeting_ended"]
+    report, meetings = _report(tmp_path)
+    assert report["meetings"]["count"] == 2
+    assert [(m.start, m.end) for m in meetings] == [(journal[1][1], journal[2][1]),
+                                                    (journal[6][1], journal[7][1])]
