@@ -306,6 +306,17 @@ def run_edge(path: Path) -> tuple[Edge, Callable[[], None]]:
     return edge, stop
 
 
+def published_once(config: Path, port: int) -> None:
+    """An edge on ``config`` runs until its 11 discovery configs are on the broker, then stops."""
+    _, stop = run_edge(config)
+    try:
+        first = Observer(port, "homeassistant/#")
+        wait_until(lambda: len(configs_on(first)) == 11, 10, what="11 discovery configs")
+        first.close()
+    finally:
+        stop()
+
+
 def test_a_removed_ups_leaves_ha_before_the_state_changes_shape(tmp_path, upsd, broker,
                                                                  mock_factory) -> None:
     """The edge restarts without the "projector" UPS: its configs are cleared (empty retained)
@@ -313,13 +324,7 @@ def test_a_removed_ups_leaves_ha_before_the_state_changes_shape(tmp_path, upsd, 
     before, after = tmp_path / "before", tmp_path / "after"
     before.mkdir()
     after.mkdir()
-    _, stop = run_edge(config_file(before, broker.port, upsd.port))
-    try:
-        first = Observer(broker.port, "homeassistant/#")
-        wait_until(lambda: len(configs_on(first)) == 11, 10, what="11 discovery configs")
-        first.close()
-    finally:
-        stop()
+    published_once(config_file(before, broker.port, upsd.port), broker.port)
     watch = Observer(broker.port, "#")
     _, stop = run_edge(config_file(after, broker.port, upsd.port, projector=False))
     try:
@@ -368,13 +373,7 @@ def test_a_new_site_id_takes_the_old_rooms_device_out_of_ha(tmp_path, upsd, brok
     """The room's site id changes in siaga.toml (rr1 -> rr1-lantai2, same Pi, same journal): HA
     would keep a second device "Ruang Rapat 1" with the old entity ids, unavailable forever. The
     edge clears the configs of every site id its journal has known, as for a removed UPS."""
-    _, stop = run_edge(config_file(tmp_path, broker.port, upsd.port))
-    try:
-        first = Observer(broker.port, "homeassistant/#")
-        wait_until(lambda: len(configs_on(first)) == 11, 10, what="11 discovery configs")
-        first.close()
-    finally:
-        stop()
+    published_once(config_file(tmp_path, broker.port, upsd.port), broker.port)
     _, stop = run_edge(config_file(tmp_path, broker.port, upsd.port, site="rr1-lantai2"))
     try:
         watch = Observer(broker.port, "homeassistant/#")
